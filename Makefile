@@ -1,0 +1,40 @@
+# Two commands on a fresh clone: `make run` and `make test`. Both create .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+export KEDRO_DISABLE_TELEMETRY := true
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run test lint viz mlflow-ui bench clean-data
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(INSTALLED)
+
+install: $(INSTALLED)  ## create .venv and install the project with its dev tools
+
+run: install  ## set up and run every pipeline on the demo data
+	$(BIN)/kedro run
+
+test: install  ## set up and run the whole test suite
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+viz: install  ## browse the pipelines in kedro-viz
+	$(BIN)/kedro viz run --host 127.0.0.1
+
+mlflow-ui: install  ## compare the tracked runs
+	$(BIN)/kedro mlflow ui
+
+bench: install  ## print the benchmark tables
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean-data:  ## remove every generated output (keeps the .gitkeep files)
+	find data -type f ! -name .gitkeep -delete

@@ -1,0 +1,25 @@
+"""The ingestion pipeline: source → instaloader folder → posts, profiles, follows."""
+
+from kedro.pipeline import Node, Pipeline
+
+from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=acquire_download,
+                inputs=["params:ingestion", "instagram_login"],
+                outputs=["raw_download", "demo_themes"],
+                name="acquire_download",
+            ),
+            Node(
+                func=parse_download,
+                inputs=["raw_download", "params:ingestion"],
+                outputs=["posts", "profiles", "follows", "ingestion_report"],
+                name="parse_download",
+            ),
+        ],
+        tags="ingestion",
+    )

@@ -1,0 +1,20 @@
+"""Project settings: configuration loader, hooks and session store."""
+
+from kedro.config import OmegaConfigLoader
+from omegaconf.resolvers import oc
+
+from insta_kedro.hooks import InstagramCredentialsHook
+
+HOOKS = (InstagramCredentialsHook(),)
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    "config_patterns": {
+        "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
+        "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
+    },
+    # `${oc.env:MLFLOW_TRACKING_URI,...}` in mlflow.yml: a server when the variable says so.
+    "custom_resolvers": {"oc.env": oc.env},
+}

@@ -1,0 +1,56 @@
+"""Shared fixtures: a throw-away copy of the Kedro project, and the real data."""
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_INSTAGRAM_DL = (PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl").resolve()
+
+
+@pytest.fixture
+def shared_instagram_dl() -> Path:
+    """The real instaloader download shared with the project (read by path, never copied)."""
+    if not SHARED_INSTAGRAM_DL.is_dir():
+        pytest.skip(f"real instaloader data not found at {SHARED_INSTAGRAM_DL}")
+    return SHARED_INSTAGRAM_DL
+
+
+@pytest.fixture
+def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's configuration in tmp_path, used as the working directory.
+
+    Every relative path of the catalog and of MLflow (``sqlite:///mlflow.db``)
+    then lands in tmp_path, never in the repository's data/ or mlflow.db.
+    """
+    project = tmp_path / "project"
+    project.mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", project / "conf" / "base")
+    (project / "conf" / "local").mkdir()
+    (project / "data").mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return project
+
+
+@pytest.fixture
+def run_kedro(kedro_project: Path) -> Callable[..., dict[str, Any]]:
+    """Run named pipelines of the temporary project in a real KedroSession."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(kedro_project)
+
+    def run(pipeline_names: list[str] | None = None, params: dict[str, Any] | None = None):
+        with KedroSession.create(project_path=kedro_project, runtime_params=params) as session:
+            return session.run(pipeline_names=pipeline_names)
+
+    return run
