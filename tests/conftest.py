@@ -35,9 +35,12 @@ def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
     shutil.copytree(PROJECT_ROOT / "conf" / "base", project / "conf" / "base")
     (project / "conf" / "local").mkdir()
+    (project / "src").mkdir()  # the package itself is installed (editable) in .venv
     (project / "data").mkdir()
     monkeypatch.chdir(project)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    # An absolute URI per test: MLflow caches stores by URI, so the relative
+    # default (sqlite:///mlflow.db) would reach the first test's database.
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{project / 'mlflow.db'}")
     return project
 
 

@@ -19,5 +19,5 @@ def test_explore_posts_notebook_runs(run_kedro, kedro_project, shared_instagram_
 
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
-    summary_html = notebook.cells[3].outputs[0]["data"]["text/html"]
-    assert "kyliejenner" in summary_html
+    results = [o for o in notebook.cells[3].outputs if o.output_type == "execute_result"]
+    assert "kyliejenner" in results[0]["data"]["text/html"]

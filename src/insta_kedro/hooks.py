@@ -1,4 +1,4 @@
-"""Kedro hooks: hand the Instagram login to the ingestion pipeline.
+"""Kedro hooks: the Instagram login for ingestion, and MLflow run bookkeeping.
 
 The login comes from ``conf/local/credentials.yml`` (key ``instagram``) and
 reaches the pipeline as the in-memory dataset ``instagram_login``. It is never
@@ -8,8 +8,10 @@ every repr and log line.
 
 from typing import Any
 
+import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
+from mlflow.entities import RunStatus
 
 from insta_kedro.instaloader_download import InstagramLogin
 
@@ -36,3 +38,35 @@ class InstagramCredentialsHook:
     def after_catalog_created(self, catalog: Any, conf_creds: dict[str, Any]) -> None:
         login = instagram_login_from_credentials(conf_creds)
         catalog[INSTAGRAM_LOGIN_DATASET] = MemoryDataset(login, copy_mode="assign")
+
+
+class MlflowRunClosingHook:
+    """Closes the MLflow run a pipeline opened, however many times it was re-entered.
+
+    kedro-mlflow re-enters its run before every node (``start_run(run_id=...)``)
+    and ends it once after the pipeline; with MLflow 3 each re-entry stacks the
+    run again, so the run would stay active after ``session.run`` returns and the
+    next session in the same process (tests, notebooks, the web app) would log
+    into it. This hook runs after kedro-mlflow's and ends what is left, leaving
+    alone any run that was already active before the pipeline started.
+    """
+
+    def __init__(self) -> None:
+        self._run_active_before: str | None = None
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self) -> None:
+        active = mlflow.active_run()
+        self._run_active_before = active.info.run_id if active else None
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        self._end_runs_opened_by_the_pipeline(RunStatus.FINISHED)
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self._end_runs_opened_by_the_pipeline(RunStatus.FAILED)
+
+    def _end_runs_opened_by_the_pipeline(self, status: int) -> None:
+        while (active := mlflow.active_run()) and active.info.run_id != self._run_active_before:
+            mlflow.end_run(RunStatus.to_string(status))

@@ -3,9 +3,9 @@
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
-from insta_kedro.hooks import InstagramCredentialsHook
+from insta_kedro.hooks import InstagramCredentialsHook, MlflowRunClosingHook
 
-HOOKS = (InstagramCredentialsHook(),)
+HOOKS = (InstagramCredentialsHook(), MlflowRunClosingHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
