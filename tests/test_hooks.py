@@ -30,3 +30,21 @@ def test_hook_registers_the_login_dataset():
         catalog=catalog, conf_creds={"instagram": {"username": "me"}}
     )
     assert catalog.load(INSTAGRAM_LOGIN_DATASET).username == "me"
+
+
+def test_a_kedro_run_is_one_closed_mlflow_run(run_kedro, kedro_project, shared_instagram_dl):
+    import mlflow
+
+    params = {"ingestion": {"source": "folder", "folder": str(shared_instagram_dl)}}
+    run_kedro(["ingestion"], params)
+    assert mlflow.active_run() is None
+    run_kedro(["ingestion"], params)
+    assert mlflow.active_run() is None
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("insta_kedro")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == 2
+    assert {run.info.status for run in runs} == {"FINISHED"}
+    assert runs[0].data.params["ingestion.source"] == "folder"
+    assert "password" not in " ".join(runs[0].data.params)
