@@ -1,0 +1,419 @@
+"""VGG16 image encoder: weights policy, precision and the unit of work (image paths → features).
+
+Three steps, each usable on its own (a cluster worker needs only the last two):
+
+1. ``resolve_encoder_spec`` decides *what* encoder a run uses: the layer, the weights
+   (ImageNet, a local file or seeded random ones) and the precision. It downloads the
+   ImageNet weights once into ``~/.keras/models`` (Keras's own cache) and applies the
+   ``allow_random_weights`` policy. Its ``cache_key`` names everything a feature depends on.
+2. ``load_encoder`` builds VGG16 for a spec, under the precision's dtype policy, and puts
+   the global Keras policy back afterwards so no other pipeline is affected.
+3. ``encode_images`` turns a list of image paths into float32 features (and top-k ImageNet
+   labels when the weights have them): decode, resize and preprocess run in parallel in
+   ``tf.data``, the model sees one batch at a time, so memory is bounded by the batch size.
+   An image that cannot be decoded gets an error instead of a feature; the others go on.
+
+Resizing to 224×224 keeps the aspect ratio: ``crop`` (default) scales the shorter side to 224
+and cuts the centre square, as ImageNet models were evaluated (a 4:5 Instagram portrait
+loses 10 % at the top and at the bottom); ``pad`` scales the longer side to 224 and pads with
+black, so nothing is cut but the subject is smaller.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import random
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+VGG16_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+VGG16_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + VGG16_WEIGHTS_FILE
+)
+VGG16_WEIGHTS_MD5 = "64373286793e3c8b2b4e3219cbf3544b"  # the hash Keras checks the download by
+IMAGENET_CLASS_INDEX_FILE = "imagenet_class_index.json"
+IMAGENET_CLASS_INDEX_URL = (
+    "https://storage.googleapis.com/download.tensorflow.org/data/" + IMAGENET_CLASS_INDEX_FILE
+)
+IMAGE_SIZE = 224
+# VGG16's "caffe" preprocessing: BGR channel order, ImageNet channel means subtracted.
+IMAGENET_BGR_MEANS = (103.939, 116.779, 123.68)
+FEATURE_SIZES = {"fc2": 4096, "pool": 512}
+LAYERS = tuple(FEATURE_SIZES)
+PRECISIONS = ("auto", "float32", "bfloat16")
+RESIZE_MODES = ("crop", "pad")
+DECODE_ERROR = "cannot decode image"
+# Bump when decoding or preprocessing changes, so cached features are recomputed.
+PREPROCESSING_VERSION = 1
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The configured VGG16 weights cannot be had and random weights are not allowed."""
+
+
+def keras_models_dir() -> Path:
+    """Where Keras keeps downloaded weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    keras_home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(keras_home) / "models"
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Everything a feature depends on; ``name`` goes into the ``encoder`` column.
+
+    ``weights`` is ``imagenet``, ``file`` (a local weights file that is not Keras's ImageNet
+    file) or ``random`` (seeded, so features are reproducible but carry no ImageNet meaning).
+    """
+
+    layer: str
+    weights: str
+    weights_fingerprint: str
+    precision: str
+    resize: str = "crop"
+    top_k: int = 5
+    weights_path: str | None = None
+    random_seed: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"vgg16-{self.layer}-{self.weights}"
+
+    @property
+    def has_labels(self) -> bool:
+        """Top-k ImageNet labels only mean something with trained weights."""
+        return self.weights != "random"
+
+    @property
+    def feature_size(self) -> int:
+        return FEATURE_SIZES[self.layer]
+
+    def describe(self) -> dict:
+        """The configuration in words (without the local path, which does not change features)."""
+        config = {
+            key: value
+            for key, value in asdict(self).items()
+            if key not in ("weights_path", "random_seed")  # both are in weights_fingerprint
+        }
+        if not self.has_labels:
+            config.pop("top_k")
+        return {
+            "model": "vgg16",
+            "image_size": IMAGE_SIZE,
+            "preprocessing": PREPROCESSING_VERSION,
+            **config,
+        }
+
+    @property
+    def cache_key(self) -> str:
+        """Short hash of ``describe()``: one cache folder per configuration."""
+        text = json.dumps(self.describe(), sort_keys=True)
+        return f"{self.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def hardware_has_bfloat16() -> bool:
+    """True on a GPU with compute capability ≥ 8.0, or a CPU with AVX-512 BF16 or AMX."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return tuple(details.get("compute_capability") or (0, 0)) >= (8, 0)
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = set(cpuinfo.split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` → ``bfloat16`` where the hardware computes it natively, else ``float32``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"image_features.precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    return "bfloat16" if hardware_has_bfloat16() else "float32"
+
+
+def _file_hashes(path: Path) -> tuple[str, str]:
+    sha256, md5 = hashlib.sha256(), hashlib.md5()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            sha256.update(chunk)
+            md5.update(chunk)
+    return sha256.hexdigest(), md5.hexdigest()
+
+
+def _fetch_imagenet_weights() -> Path:
+    """Keras's own download (once, into ~/.keras/models, checked by its md5)."""
+    import keras
+
+    return Path(
+        keras.utils.get_file(
+            VGG16_WEIGHTS_FILE,
+            VGG16_WEIGHTS_URL,
+            cache_subdir="models",
+            file_hash=VGG16_WEIGHTS_MD5,
+        )
+    )
+
+
+def _warn_random_weights(reason: str) -> None:
+    line = "!" * 78
+    logger.warning(
+        "\n%s\n!! VGG16 runs with RANDOM weights: %s\n"
+        "!! Image features carry no ImageNet meaning, image_labels stays empty and the\n"
+        "!! encoder column says 'random'. For real features place %s in %s\n"
+        "!! (or set image_features.weights to a local weights file).\n%s",
+        line,
+        reason,
+        VGG16_WEIGHTS_FILE,
+        keras_models_dir(),
+        line,
+    )
+
+
+def resolve_encoder_spec(
+    *,
+    weights: str | None = "imagenet",
+    layer: str = "fc2",
+    precision: str = "auto",
+    allow_random_weights: bool = True,
+    random_seed: int = 42,
+    resize: str = "crop",
+    top_k: int = 5,
+) -> EncoderSpec:
+    """Decide the encoder of a run, fetching ImageNet weights if needed.
+
+    ``weights``: ``imagenet``, a path to a VGG16 weights file, or ``None`` for random weights.
+    When the weights cannot be had, continue with seeded random weights and one loud warning
+    if ``allow_random_weights``, else raise ``WeightsUnavailableError`` saying what to place where.
+    """
+    if layer not in LAYERS:
+        raise ValueError(f"image_features.layer must be one of {LAYERS}, got {layer!r}")
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"image_features.resize must be one of {RESIZE_MODES}, got {resize!r}")
+    common = {"layer": layer, "precision": resolve_precision(precision), "resize": resize}
+    random_spec = EncoderSpec(
+        weights="random",
+        weights_fingerprint=f"seed-{random_seed}",
+        random_seed=random_seed,
+        top_k=top_k,
+        **common,
+    )
+    if weights is None or str(weights).lower() in ("", "none", "null", "random"):
+        logger.warning("image_features.weights is null: VGG16 runs with random weights.")
+        return random_spec
+
+    if str(weights).lower() == "imagenet":
+        try:
+            weights_path = _fetch_imagenet_weights()
+        except Exception as error:  # Keras raises a bare Exception on a failed download
+            problem = f"the ImageNet weights could not be downloaded ({error})"
+            if not allow_random_weights:
+                raise WeightsUnavailableError(
+                    f"VGG16: {problem}. Place {VGG16_WEIGHTS_FILE} (from {VGG16_WEIGHTS_URL}) "
+                    f"at {keras_models_dir() / VGG16_WEIGHTS_FILE}, or set "
+                    "image_features.weights to a local weights file, or set "
+                    "image_features.allow_random_weights: true."
+                ) from error
+            _warn_random_weights(problem)
+            return random_spec
+        return EncoderSpec(
+            weights="imagenet",
+            weights_fingerprint=f"md5-{VGG16_WEIGHTS_MD5}",
+            weights_path=str(weights_path),
+            top_k=top_k,
+            **common,
+        )
+
+    weights_path = Path(weights).expanduser()
+    if not weights_path.is_file():
+        problem = f"the weights file {weights_path} does not exist"
+        if not allow_random_weights:
+            raise WeightsUnavailableError(
+                f"VGG16: {problem}. Place a VGG16 weights file there (the ImageNet one is "
+                f"{VGG16_WEIGHTS_FILE} from {VGG16_WEIGHTS_URL}), or set "
+                "image_features.allow_random_weights: true."
+            )
+        _warn_random_weights(problem)
+        return random_spec
+    sha256, md5 = _file_hashes(weights_path)
+    return EncoderSpec(
+        weights="imagenet" if md5 == VGG16_WEIGHTS_MD5 else "file",
+        weights_fingerprint=f"sha256-{sha256}",
+        weights_path=str(weights_path),
+        top_k=top_k,
+        **common,
+    )
+
+
+def imagenet_class_names() -> list[str]:
+    """The 1000 ImageNet class names, from Keras's class index (downloaded once).
+
+    Without the index (no network) the names are ``imagenet_class_<index>``, with a warning.
+    """
+    import keras
+
+    try:
+        path = keras.utils.get_file(
+            IMAGENET_CLASS_INDEX_FILE, IMAGENET_CLASS_INDEX_URL, cache_subdir="models"
+        )
+        index = json.loads(Path(path).read_text())
+        return [index[str(i)][1] for i in range(1000)]
+    except Exception as error:
+        logger.warning(
+            "ImageNet class index unavailable (%s): labels are 'imagenet_class_<index>'. "
+            "Place %s in %s for names.",
+            error,
+            IMAGENET_CLASS_INDEX_FILE,
+            keras_models_dir(),
+        )
+        return [f"imagenet_class_{i}" for i in range(1000)]
+
+
+class ImageEncoder:
+    """A built VGG16 for one ``EncoderSpec``: ``predict`` maps a preprocessed batch to
+    float32 features and, with trained weights, the top-k class indices and probabilities."""
+
+    def __init__(self, spec: EncoderSpec, model, class_names: list[str] | None):
+        import tensorflow as tf
+
+        self.spec = spec
+        self.model = model
+        self.class_names = class_names
+
+        @tf.function(reduce_retracing=True)
+        def predict(images):
+            outputs = model(images, training=False)
+            features = tf.cast(outputs[0] if spec.has_labels else outputs, tf.float32)
+            if not spec.has_labels:
+                return features, None, None
+            # Softmax in float32 even under bfloat16, so probabilities keep their precision.
+            probabilities = tf.nn.softmax(tf.cast(outputs[1], tf.float32))
+            top = tf.math.top_k(probabilities, k=spec.top_k)
+            return features, top.indices, top.values
+
+        self.predict = predict
+
+
+def _build_vgg16(spec: EncoderSpec):
+    import keras
+
+    weights = None if spec.weights == "random" else spec.weights_path
+    # Keras seeds unseeded initializers from Python's `random`: seed it for reproducible
+    # random weights, and put its state back so nothing else is affected.
+    random_state = random.getstate()
+    random.seed(spec.random_seed or 0)
+    try:
+        vgg16 = keras.applications.VGG16(
+            weights=weights, include_top=True, classifier_activation=None
+        )
+    finally:
+        random.setstate(random_state)
+    if spec.layer == "fc2":
+        features = vgg16.get_layer("fc2").output
+    else:
+        features = keras.layers.GlobalAveragePooling2D(name="pool")(
+            vgg16.get_layer("block5_pool").output
+        )
+    outputs = [features, vgg16.get_layer("predictions").output] if spec.has_labels else features
+    return keras.Model(vgg16.input, outputs, name=spec.name)
+
+
+def load_encoder(spec: EncoderSpec) -> ImageEncoder:
+    """Build VGG16 for ``spec`` in its precision; the global dtype policy is restored after."""
+    import keras
+
+    policy = "mixed_bfloat16" if spec.precision == "bfloat16" else "float32"
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        model = _build_vgg16(spec)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+    class_names = imagenet_class_names() if spec.has_labels else None
+    return ImageEncoder(spec, model, class_names)
+
+
+def _load_image(path, resize: str):
+    """Read, decode (JPEG/PNG/GIF/BMP), resize to 224×224 and apply VGG16's preprocessing."""
+    import tensorflow as tf
+
+    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+    image = tf.cast(image, tf.float32)
+    if resize == "pad":
+        image = tf.image.resize_with_pad(image, IMAGE_SIZE, IMAGE_SIZE, antialias=True)
+    else:
+        height = tf.cast(tf.shape(image)[0], tf.float32)
+        width = tf.cast(tf.shape(image)[1], tf.float32)
+        scale = IMAGE_SIZE / tf.minimum(height, width)
+        size = tf.cast(tf.math.ceil(tf.stack([height * scale, width * scale])), tf.int32)
+        image = tf.image.resize(image, tf.maximum(size, IMAGE_SIZE), antialias=True)
+        image = tf.image.resize_with_crop_or_pad(image, IMAGE_SIZE, IMAGE_SIZE)
+    image = tf.clip_by_value(image, 0.0, 255.0)
+    return image[..., ::-1] - tf.constant(IMAGENET_BGR_MEANS)
+
+
+@dataclass
+class EncodedImages:
+    """Result of ``encode_images``, one entry per input path, in input order.
+
+    ``features`` is float32 (n, d) with NaN rows where ``errors`` has a message;
+    ``labels`` / ``probabilities`` hold the top-k per image (None without trained weights).
+    """
+
+    features: np.ndarray
+    errors: list[str | None]
+    labels: list[list[str]] | None = None
+    probabilities: np.ndarray | None = None
+
+
+def encode_images(
+    paths: Sequence[str], encoder: ImageEncoder, batch_size: int = 32
+) -> EncodedImages:
+    """The unit of work: image paths → VGG16 features (and top-k labels).
+
+    Decoding and preprocessing run in parallel in ``tf.data`` (AUTOTUNE) and overlap with the
+    model; only ``batch_size`` images (plus a prefetched batch) are in memory at once. Images
+    that fail to decode are skipped by ``tf.data`` and reported as ``DECODE_ERROR``.
+    """
+    import tensorflow as tf
+
+    spec = encoder.spec
+    count = len(paths)
+    features = np.full((count, spec.feature_size), np.nan, dtype=np.float32)
+    top_indices = np.zeros((count, spec.top_k), dtype=np.int64)
+    probabilities = np.full((count, spec.top_k), np.nan, dtype=np.float32)
+    decoded = np.zeros(count, dtype=bool)
+    if count:
+        dataset = (
+            tf.data.Dataset.from_tensor_slices((tf.range(count), tf.constant(list(paths))))
+            .map(
+                lambda index, path: (index, _load_image(path, spec.resize)),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+            .ignore_errors()
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+        for indices, images in dataset:
+            batch_features, batch_top, batch_probabilities = encoder.predict(images)
+            rows = indices.numpy()
+            features[rows] = batch_features.numpy()
+            decoded[rows] = True
+            if spec.has_labels:
+                top_indices[rows] = batch_top.numpy()
+                probabilities[rows] = batch_probabilities.numpy()
+    errors = [None if ok else DECODE_ERROR for ok in decoded]
+    if not spec.has_labels:
+        return EncodedImages(features, errors)
+    labels = [[encoder.class_names[i] for i in row] for row in top_indices]
+    return EncodedImages(features, errors, labels, probabilities)

@@ -1,0 +1,128 @@
+"""Tests of the VGG16 encoder: weights policy, precision, and a real forward pass."""
+
+import logging
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+from insta_kedro.image_encoder import (
+    DECODE_ERROR,
+    VGG16_WEIGHTS_FILE,
+    WeightsUnavailableError,
+    encode_images,
+    hardware_has_bfloat16,
+    load_encoder,
+    resolve_encoder_spec,
+    resolve_precision,
+)
+
+
+def _draw_images(folder: Path) -> list[str]:
+    """A portrait JPEG, a landscape JPEG, a PNG, then a garbage and a truncated file."""
+    rng = np.random.default_rng(7)
+    paths = []
+    for name, (height, width) in [("portrait.jpg", (300, 240)), ("wide.jpg", (180, 320))]:
+        pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / name)
+        paths.append(str(folder / name))
+    Image.new("RGB", (230, 230), (200, 30, 60)).save(folder / "red.png")
+    paths.append(str(folder / "red.png"))
+    (folder / "garbage.jpg").write_bytes(b"this is not an image")
+    whole = (folder / "portrait.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
+    return [*paths, str(folder / "garbage.jpg"), str(folder / "truncated.jpg")]
+
+
+@pytest.fixture(scope="module")
+def image_paths(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    return _draw_images(tmp_path_factory.mktemp("images"))
+
+
+@pytest.fixture(scope="module")
+def float32_features(image_paths: list[str]) -> np.ndarray:
+    spec = resolve_encoder_spec(weights=None, layer="fc2", precision="float32")
+    return encode_images(image_paths, load_encoder(spec), batch_size=2).features
+
+
+def test_explicit_precisions_pass_and_auto_follows_the_hardware():
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("bfloat16") == "bfloat16"
+    expected = "bfloat16" if hardware_has_bfloat16() else "float32"
+    assert resolve_precision("auto") == expected
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("float16")
+
+
+def test_unavailable_imagenet_weights_name_the_file_to_place(monkeypatch, tmp_path):
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure: no network in this test")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    with pytest.raises(WeightsUnavailableError) as error:
+        resolve_encoder_spec(weights="imagenet", allow_random_weights=False)
+    assert str(tmp_path / "models" / VGG16_WEIGHTS_FILE) in str(error.value)
+
+
+def test_unavailable_weights_fall_back_to_labelled_random_weights(monkeypatch, tmp_path, caplog):
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure: no network in this test")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    with caplog.at_level(logging.WARNING, logger="insta_kedro.image_encoder"):
+        spec = resolve_encoder_spec(weights="imagenet", layer="pool", allow_random_weights=True)
+    assert spec.name == "vgg16-pool-random"
+    assert not spec.has_labels
+    assert sum("RANDOM weights" in record.message for record in caplog.records) == 1
+
+    missing = tmp_path / "my_vgg16.h5"
+    assert resolve_encoder_spec(weights=str(missing)).weights == "random"
+    with pytest.raises(WeightsUnavailableError, match=str(missing)):
+        resolve_encoder_spec(weights=str(missing), allow_random_weights=False)
+
+
+def test_cache_key_follows_every_setting_that_changes_features():
+    base = resolve_encoder_spec(weights=None, precision="float32")
+    assert base.cache_key == resolve_encoder_spec(weights=None, precision="float32").cache_key
+    changed = [
+        resolve_encoder_spec(weights=None, precision="bfloat16"),
+        resolve_encoder_spec(weights=None, precision="float32", layer="pool"),
+        resolve_encoder_spec(weights=None, precision="float32", random_seed=1),
+        resolve_encoder_spec(weights=None, precision="float32", resize="pad"),
+    ]
+    assert len({base.cache_key, *(spec.cache_key for spec in changed)}) == 5
+
+
+def test_random_vgg16_forward_pass_gives_reproducible_features(image_paths, float32_features):
+    spec = resolve_encoder_spec(weights=None, layer="fc2", precision="float32")
+    encoded = encode_images(image_paths, load_encoder(spec), batch_size=2)
+
+    assert encoded.errors == [None, None, None, DECODE_ERROR, DECODE_ERROR]
+    assert encoded.labels is None
+    assert encoded.features.shape == (5, 4096)
+    assert encoded.features.dtype == np.float32
+    good = encoded.features[:3]
+    assert np.isfinite(good).all() and (good > 0).any()
+    assert np.isnan(encoded.features[3:]).all()
+    assert not np.allclose(good[0], good[1])  # different images, different features
+    np.testing.assert_array_equal(good, float32_features[:3])  # same seed, same weights
+
+
+def test_bfloat16_features_match_float32_and_the_policy_does_not_leak(
+    image_paths, float32_features
+):
+    spec = resolve_encoder_spec(weights=None, layer="fc2", precision="bfloat16")
+    encoder = load_encoder(spec)
+    assert keras.config.dtype_policy().name == "float32"
+    assert encoder.model.dtype_policy.name == "mixed_bfloat16"
+
+    features = encode_images(image_paths[:3], encoder, batch_size=3).features
+    assert features.dtype == np.float32
+    reference = float32_features[:3]
+    cosine = (features * reference).sum(1) / (
+        np.linalg.norm(features, axis=1) * np.linalg.norm(reference, axis=1)
+    )
+    assert cosine.min() > 0.99
