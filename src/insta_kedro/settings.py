@@ -4,8 +4,9 @@ from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from insta_kedro.hooks import InstagramCredentialsHook, MlflowRunClosingHook
+from insta_kedro.missing_inputs import MissingInputsHook
 
-HOOKS = (InstagramCredentialsHook(), MlflowRunClosingHook())
+HOOKS = (InstagramCredentialsHook(), MlflowRunClosingHook(), MissingInputsHook())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

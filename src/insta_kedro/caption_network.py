@@ -1,0 +1,161 @@
+"""Keras networks of the caption model: ``merge`` and ``inject``, the masked loss, the step model.
+
+Both networks read ``{"image": (n, feature_dim) float32, "tokens": (n, T) int32}`` and return
+character probabilities ``(n, T, vocab_size)``. ``T`` is free, so the same network scores a
+whole padded caption in training and any prefix in tests. Token 0 is padding: the embedding
+masks it, the LSTM skips it and the loss never counts it.
+
+The LSTM keeps Keras's defaults (tanh, sigmoid, no recurrent dropout, right padding), which
+is what cuDNN needs, so TensorFlow runs it on cuDNN when a GPU is present.
+
+Generation uses :class:`StepModel`: the image is projected once, then each step feeds one
+token and the LSTM state, sharing the trained layers (no weights copied).
+"""
+
+import warnings
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+ARCHITECTURES = ("merge", "inject")
+_MASK_WARNING = ".*does not support masking.*"
+
+
+@keras.saving.register_keras_serializable(package="insta_kedro")
+class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
+    """Mean cross-entropy (nats) over the non-padding targets of the batch; padding adds zero.
+
+    The mean is taken over characters, not captions, so a long caption weighs more than a
+    short one and the value divided by ln 2 is bits per character.
+    """
+
+    def __init__(self, name: str = "masked_sparse_categorical_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        """Per-token losses, 0 where the target is padding."""
+        y_true = ops.cast(y_true, "int32")
+        mask = ops.cast(ops.not_equal(y_true, 0), y_pred.dtype)
+        return ops.sparse_categorical_crossentropy(y_true, y_pred) * mask
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        y_true = ops.convert_to_tensor(y_true)
+        y_pred = ops.convert_to_tensor(y_pred)
+        per_token = self.call(y_true, y_pred)
+        count = ops.sum(ops.cast(ops.not_equal(y_true, 0), per_token.dtype))
+        return ops.sum(per_token) / ops.maximum(count, 1.0)
+
+
+def build_caption_model(
+    architecture: str,
+    vocab_size: int,
+    feature_dim: int,
+    embedding_dim: int = 64,
+    lstm_units: int = 128,
+    hidden_units: int = 128,
+    image_weight: float = 1.0,
+    dropout: float = 0.0,
+) -> keras.Model:
+    """The brief's ``merge`` network, or ``inject`` (the image sets the LSTM's initial state)."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+    image = keras.Input((feature_dim,), name="image")
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+
+    # An image that overpowers the characters kills the gradients: scale it by image_weight.
+    image_projection = layers.Dense(lstm_units, activation="relu", name="image_dense")(image)
+    image_projection = layers.Rescaling(image_weight, name="image_scale")(image_projection)
+
+    chars = layers.Embedding(vocab_size, embedding_dim, mask_zero=True, name="char_embedding")(
+        tokens
+    )
+    if architecture == "merge":
+        sequence = layers.LSTM(lstm_units, return_sequences=True, name="char_lstm")(chars)
+        image_per_step = layers.Reshape((1, lstm_units), name="image_time")(image_projection)
+        merged = layers.Add(name="merge_add")([sequence, image_per_step])
+    else:
+        merged = layers.LSTM(lstm_units, return_sequences=True, name="char_lstm")(
+            chars, initial_state=[image_projection, image_projection]
+        )
+    merged = layers.Dropout(dropout, name="dropout")(merged)
+    hidden = layers.Dense(hidden_units, activation="relu", name="hidden_dense")(merged)
+    probs = layers.Dense(vocab_size, activation="softmax", name="char_probs")(hidden)
+    return keras.Model({"image": image, "tokens": tokens}, probs, name=f"caption_{architecture}")
+
+
+def caption_architecture(model: keras.Model) -> str:
+    """``merge`` or ``inject``, read from the network's layers."""
+    return "merge" if any(layer.name == "merge_add" for layer in model.layers) else "inject"
+
+
+@dataclass
+class StepModel:
+    """One character per call: ``start(images)`` once, then ``step(tokens, state)``.
+
+    The state is a tuple of arrays with the batch first (LSTM h, LSTM c, projected image),
+    so decoders can reorder it (beam search) with one ``np.take``.
+    """
+
+    image_encoder: keras.Model
+    step_network: keras.Model
+    architecture: str
+
+    def __post_init__(self) -> None:
+        import tensorflow as tf
+
+        network = self.step_network
+        self.vocab_size = int(network.outputs[0].shape[-1])
+        self._step = tf.function(
+            lambda inputs: network(inputs, training=False), reduce_retracing=True
+        )
+
+    def start(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
+        """State before the first character: the image is projected here, once."""
+        projection = np.asarray(self.image_encoder(np.asarray(images, np.float32), training=False))
+        if self.architecture == "merge":
+            zeros = np.zeros_like(projection)
+            return (zeros, zeros, projection)
+        return (projection, projection, projection[:, :0])
+
+    def step(
+        self, tokens: np.ndarray, state: tuple[np.ndarray, ...]
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Probabilities ``(n, vocab_size)`` of the next token after ``tokens`` ``(n,)``."""
+        h, c, projection = state
+        inputs = [np.asarray(tokens, np.int32), h, c]
+        if self.architecture == "merge":
+            inputs.append(projection)
+        with warnings.catch_warnings():  # see build_step_model
+            warnings.filterwarnings("ignore", message=_MASK_WARNING)
+            probs, h, c = self._step(inputs)
+        return np.asarray(probs), (np.asarray(h), np.asarray(c), projection)
+
+
+def build_step_model(model: keras.Model) -> StepModel:
+    """Step model sharing the weights of a trained ``merge`` or ``inject`` network."""
+    architecture = caption_architecture(model)
+    image_dense = model.get_layer("image_dense")
+    lstm = model.get_layer("char_lstm")
+    units = lstm.units
+
+    image = keras.Input((image_dense.kernel.shape[0],), name="image")
+    projection = model.get_layer("image_scale")(image_dense(image))
+    image_encoder = keras.Model(image, projection, name="image_encoder")
+
+    token = keras.Input((), dtype="int32", name="token")
+    h_in = keras.Input((units,), name="h")
+    c_in = keras.Input((units,), name="c")
+    inputs = [token, h_in, c_in]
+    with warnings.catch_warnings():  # one token per step: the embedding's mask has no use here
+        warnings.filterwarnings("ignore", message=_MASK_WARNING)
+        chars = model.get_layer("char_embedding")(token)
+        h_out, (h_next, c_next) = lstm.cell(chars, [h_in, c_in])
+    if architecture == "merge":
+        image_in = keras.Input((units,), name="image_projection")
+        inputs.append(image_in)
+        h_out = layers.Add()([h_out, image_in])
+    probs = model.get_layer("char_probs")(model.get_layer("hidden_dense")(h_out))
+    step_network = keras.Model(inputs, [probs, h_next, c_next], name="step")
+    return StepModel(image_encoder, step_network, architecture)

@@ -1,0 +1,66 @@
+"""MLflow logging of the caption model inside the run kedro-mlflow opened.
+
+kedro-mlflow opens one MLflow run per ``kedro run`` and logs the parameters; these helpers
+add metric history, test metrics and tags to that active run. Without an active run (a
+plain Python call, a unit test) they do nothing, so nodes stay usable anywhere.
+"""
+
+import hashlib
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import keras
+import mlflow
+
+
+def active() -> bool:
+    return mlflow.active_run() is not None
+
+
+def data_fingerprint(post_ids: Iterable[str]) -> dict[str, str]:
+    """Number of posts and a SHA-256 of their sorted ids: the same data gives the same tags."""
+    ids = sorted(str(p) for p in post_ids)
+    digest = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+    return {"n_posts": str(len(ids)), "post_ids_sha256": digest}
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    if active():
+        mlflow.set_tags({k: str(v) for k, v in tags.items()})
+
+
+def flatten_numbers(data: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
+    """Finite numbers of a nested dict as ``a.b.c`` keys (None, text and lists left out)."""
+    out: dict[str, float] = {}
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten_numbers(value, f"{name}."))
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, int | float) and math.isfinite(value):
+            out[name] = float(value)
+    return out
+
+
+def log_metrics(metrics: Mapping[str, Any], prefix: str = "") -> None:
+    if active():
+        mlflow.log_metrics(flatten_numbers(metrics, prefix))
+
+
+class EpochMetricsLogger(keras.callbacks.Callback):
+    """Adds ``val_bpc`` (= val_loss / ln 2) to the epoch logs and logs them to MLflow."""
+
+    def __init__(self, metric_names: tuple[str, ...] = ("loss", "val_loss", "val_bpc")):
+        super().__init__()
+        self.metric_names = metric_names
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None:
+            return
+        if "val_loss" in logs:
+            logs["val_bpc"] = float(logs["val_loss"]) / math.log(2)
+        if active():
+            values = {k: float(logs[k]) for k in self.metric_names if k in logs}
+            mlflow.log_metrics(values, step=epoch + 1)

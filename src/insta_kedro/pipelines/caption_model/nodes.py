@@ -1,0 +1,479 @@
+"""Nodes of the caption_model pipeline: split, vocabulary, training, generation, evaluation."""
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from insta_kedro import caption_tracking
+from insta_kedro.caption_decoding import decode_captions
+from insta_kedro.caption_metrics import (
+    bits_per_character,
+    english_words,
+    text_metrics,
+    token_nats,
+)
+from insta_kedro.caption_network import (
+    MaskedSparseCategoricalCrossentropy,
+    build_caption_model,
+    build_step_model,
+)
+from insta_kedro.caption_vocabulary import (
+    UNK_ID,
+    CaptionVocabulary,
+    build_vocabulary,
+    encode_captions,
+)
+from insta_kedro.char_ngram import CharNgramModel
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "val", "test")
+UNCAPTIONED = "uncaptioned"
+
+
+# ------------------------------------------------------------------------------ data
+def _split_rank(post_id: str, seed: int) -> str:
+    return hashlib.sha256(f"{seed}:{post_id}".encode()).hexdigest()
+
+
+def assign_splits(post_ids: list[str], val_fraction: float, test_fraction: float, seed: int):
+    """Train/val/test per post, from a seeded hash of its id (the same post, the same split).
+
+    Posts are ordered by the hash; the first ``test_fraction`` go to test, the next
+    ``val_fraction`` to val (each at least one post when there are three or more).
+    """
+    order = sorted(post_ids, key=lambda p: _split_rank(p, seed))
+    n = len(order)
+    n_test = max(round(n * test_fraction), 1 if n >= 3 and test_fraction > 0 else 0)
+    n_val = max(round(n * val_fraction), 1 if n >= 3 and val_fraction > 0 else 0)
+    split = {p: "test" for p in order[:n_test]}
+    split |= {p: "val" for p in order[n_test : n_test + n_val]}
+    split |= {p: "train" for p in order[n_test + n_val :]}
+    return split
+
+
+def encoder_weights(encoder: str) -> str:
+    """``random``, ``imagenet`` or ``other`` from an encoder name like ``vgg16-fc2-random``."""
+    for weights in ("random", "imagenet"):
+        if weights in str(encoder).split("-"):
+            return weights
+    return "other"
+
+
+def prepare_caption_examples(
+    posts: pd.DataFrame,
+    image_features: pd.DataFrame,
+    params: dict[str, Any],
+    image_features_params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Join each post to its image feature and give captioned posts a train/val/test split.
+
+    Returns ``caption_examples`` (post_id, profile, caption, split, feature) for every post
+    with a usable feature (split ``uncaptioned`` when it has no caption: generation only),
+    and a report counting every post left out, with its reason.
+    """
+    skipped: Counter[str] = Counter()
+    features = image_features.copy()
+    duplicated = features["post_id"].duplicated(keep="first")
+    skipped["duplicate_feature_row"] += int(duplicated.sum())
+    features = features[~duplicated]
+    failed = features["error"].notna() | features["feature"].isna()
+    features = features.assign(
+        dim=[0 if bad else len(f) for bad, f in zip(failed, features["feature"], strict=True)]
+    )
+    feature_dim = int(features.loc[~failed, "dim"].mode().iloc[0]) if (~failed).any() else 0
+
+    merged = posts[["post_id", "profile", "caption", "has_caption"]].merge(
+        features[["post_id", "feature", "encoder", "error", "dim"]],
+        on="post_id",
+        how="left",
+        indicator=True,
+    )
+    no_feature = merged["_merge"] == "left_only"
+    with_error = ~no_feature & (merged["error"].notna() | merged["feature"].isna())
+    wrong_dim = ~no_feature & ~with_error & (merged["dim"] != feature_dim)
+    skipped["no_image_feature"] += int(no_feature.sum())
+    skipped["image_feature_error"] += int(with_error.sum())
+    skipped["feature_dim_mismatch"] += int(wrong_dim.sum())
+    skipped["feature_without_post"] += int((~features["post_id"].isin(posts["post_id"])).sum())
+    usable = merged[~(no_feature | with_error | wrong_dim)].copy()
+
+    usable["caption"] = usable["caption"].fillna("").astype(str)
+    captioned = usable["has_caption"].fillna(False).astype(bool) & (usable["caption"].str.len() > 0)
+    split = assign_splits(
+        usable.loc[captioned, "post_id"].tolist(),
+        params["split"]["val_fraction"],
+        params["split"]["test_fraction"],
+        params["seed"],
+    )
+    usable["split"] = usable["post_id"].map(split).fillna(UNCAPTIONED)
+    usable["feature"] = [np.asarray(f, dtype=np.float32) for f in usable["feature"]]
+    examples = usable[["post_id", "profile", "caption", "split", "feature"]].reset_index(drop=True)
+
+    encoders = sorted(usable["encoder"].dropna().unique().tolist())
+    weights = sorted({encoder_weights(e) for e in encoders})
+    fingerprint = caption_tracking.data_fingerprint(examples["post_id"])
+    report = {
+        "n_posts": len(posts),
+        "n_examples": len(examples),
+        "split_sizes": {s: int((examples["split"] == s).sum()) for s in (*SPLITS, UNCAPTIONED)},
+        "skipped": dict(skipped),
+        "feature_dim": feature_dim,
+        "encoders": encoders,
+        "encoder_weights": ",".join(weights),
+        "image_features_weights_param": str(image_features_params.get("weights")),
+        "data_fingerprint": fingerprint,
+    }
+    if skipped.total():
+        logger.warning("caption_model: posts left out: %s", dict(skipped))
+    if "random" in weights:
+        logger.warning("caption_model: the image features come from RANDOM encoder weights")
+    caption_tracking.set_tags(
+        {
+            "caption_model.encoder": ",".join(encoders),
+            "caption_model.encoder_weights": report["encoder_weights"],
+            "caption_model.data.n_posts": fingerprint["n_posts"],
+            "caption_model.data.post_ids_sha256": fingerprint["post_ids_sha256"],
+        }
+    )
+    return examples, report
+
+
+def build_caption_vocab(caption_examples: pd.DataFrame, params: dict[str, Any]) -> dict:
+    """Character vocabulary of the training captions only (``caption_vocab``)."""
+    train = caption_examples.loc[caption_examples["split"] == "train", "caption"]
+    vocab = build_vocabulary(train, params["min_char_count"], params["max_len"])
+    return vocab.to_dict()
+
+
+# -------------------------------------------------------------------------- training
+def _arrays(examples: pd.DataFrame, vocab: CaptionVocabulary, split: str):
+    part = examples[examples["split"] == split]
+    images = np.stack(part["feature"].to_list()) if len(part) else np.zeros((0, 0), np.float32)
+    inputs, targets = encode_captions(vocab, part["caption"])
+    return images.astype(np.float32), inputs, targets
+
+
+def caption_batches(images, inputs, targets, batch_size: int, shuffle_seed: int | None):
+    """tf.data batches ``({"image", "tokens"}, targets)``, reshuffled every epoch when seeded.
+
+    (Grouping captions by length to cut padding was tried: on ~100 captions it made many
+    small batches and ran slower, so batches keep the full ``max_len``; padding is masked.)
+    """
+    data = tf.data.Dataset.from_tensor_slices(({"image": images, "tokens": inputs}, targets))
+    if shuffle_seed is not None:
+        data = data.shuffle(len(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def new_caption_model(vocab: CaptionVocabulary, feature_dim: int, params: dict[str, Any]):
+    """The configured network, compiled with Adam and the masked loss."""
+    model = build_caption_model(
+        params["architecture"],
+        vocab.size,
+        feature_dim,
+        embedding_dim=params["embedding_dim"],
+        lstm_units=params["lstm_units"],
+        hidden_units=params["hidden_units"],
+        image_weight=params["image_weight"],
+        dropout=params["dropout"],
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(params["learning_rate"]),
+        loss=MaskedSparseCategoricalCrossentropy(),
+    )
+    return model
+
+
+class _ResumableHistory(keras.callbacks.Callback):
+    """Keeps the epoch logs in the checkpoint folder so a resumed run has its whole history."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self.epochs: list[dict[str, float]] = json.loads(path.read_text()) if path.exists() else []
+        self.resumed_at = len(self.epochs)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        self.epochs = self.epochs[:epoch]
+        self.epochs.append({k: float(v) for k, v in (logs or {}).items()})
+        self.path.write_text(json.dumps(self.epochs))
+
+
+def fit_caption_model(
+    caption_examples: pd.DataFrame,
+    vocab: CaptionVocabulary,
+    params: dict[str, Any],
+    extra_callbacks: tuple[keras.callbacks.Callback, ...] = (),
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Train with tf.data, Adam and early stopping (best weights kept), resumable.
+
+    After each epoch the weights go to ``checkpoint_dir``; a run interrupted there starts
+    again from the last finished epoch (weights only: Adam's moments restart). The folder
+    is keyed by a fingerprint of the data and settings and removed once training ends.
+    """
+    keras.utils.set_random_seed(params["seed"])
+    train = _arrays(caption_examples, vocab, "train")
+    val = _arrays(caption_examples, vocab, "val")
+    if len(train[1]) == 0:
+        raise ValueError("caption_model: no training caption (see the split report)")
+    feature_dim = train[0].shape[1]
+    model = new_caption_model(vocab, feature_dim, params)
+
+    checkpoint_dir = Path(params["checkpoint_dir"])
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                {k: v for k, v in params.items() if k != "checkpoint_dir"},
+                vocab.to_dict(),
+                sorted(caption_examples.loc[caption_examples["split"] == "train", "post_id"]),
+            ],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    fingerprint_file = checkpoint_dir / "fingerprint.txt"
+    if checkpoint_dir.exists() and (
+        not fingerprint_file.exists() or fingerprint_file.read_text() != fingerprint
+    ):
+        logger.info(
+            "caption_model: checkpoint of other data/settings in %s, removed", checkpoint_dir
+        )
+        shutil.rmtree(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint_file.write_text(fingerprint)
+
+    has_val = len(val[1]) > 0
+    monitor = "val_loss" if has_val else "loss"
+    history = _ResumableHistory(checkpoint_dir / "history.json")
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
+        caption_tracking.EpochMetricsLogger(),
+        history,
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, patience=params["early_stopping_patience"], restore_best_weights=True
+        ),
+        *extra_callbacks,
+    ]
+    batch_size = params["batch_size"]
+    started = time.perf_counter()
+    model.fit(
+        caption_batches(*train, batch_size, shuffle_seed=params["seed"]),
+        validation_data=caption_batches(*val, batch_size, None) if has_val else None,
+        epochs=params["epochs"],
+        callbacks=callbacks,
+        shuffle=False,  # the tf.data pipeline shuffles
+        verbose=params.get("verbose", 2),
+    )
+    seconds = time.perf_counter() - started
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+
+    epochs = history.epochs
+    monitored = [e.get(monitor, math.inf) for e in epochs]
+    best = int(np.argmin(monitored)) if epochs else -1
+    trained_epochs = len(epochs) - history.resumed_at
+    train_chars = int((train[2] != 0).sum())
+    summary = {
+        "epochs": {k: [e.get(k) for e in epochs] for k in ("loss", "val_loss", "val_bpc")},
+        "epochs_run": len(epochs),
+        "resumed_at_epoch": history.resumed_at,
+        "best_epoch": best + 1,
+        "best_val_bpc": epochs[best].get("val_bpc") if epochs else None,
+        "train_seconds": seconds,
+        "train_chars_per_second": train_chars * trained_epochs / seconds if seconds else None,
+        "batch_size": batch_size,
+        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+    }
+    return model, summary
+
+
+def train_caption_model(
+    caption_examples: pd.DataFrame, caption_vocab: dict, params: dict[str, Any]
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Node: the trained network (``caption_model``) and its training history."""
+    model, summary = fit_caption_model(
+        caption_examples, CaptionVocabulary.from_dict(caption_vocab), params
+    )
+    caption_tracking.set_tags({"caption_model.device": summary["device"]})
+    caption_tracking.log_metrics(
+        {k: summary[k] for k in ("train_seconds", "train_chars_per_second", "best_epoch")},
+        prefix="train.",
+    )
+    return model, summary
+
+
+def plot_loss_curve(caption_training_history: dict[str, Any]):
+    """Training and validation loss per epoch, in bits per character."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = caption_training_history["epochs"]
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for key, label in (("loss", "train"), ("val_loss", "validation")):
+        values = [v / math.log(2) for v in epochs.get(key, []) if v is not None]
+        if values:
+            axes.plot(range(1, len(values) + 1), values, marker="o", label=label)
+    best = caption_training_history.get("best_epoch")
+    if best and best > 0:
+        axes.axvline(best, color="grey", linestyle=":", label=f"best epoch {best}")
+    axes.set_xlabel("epoch")
+    axes.set_ylabel("bits per character")
+    axes.set_title("caption model loss")
+    axes.legend()
+    figure.tight_layout()
+    plt.close(figure)
+    return figure
+
+
+# ------------------------------------------------------------------------ generation
+def _decode(model: keras.Model, images: np.ndarray, vocab: CaptionVocabulary, params, decoder):
+    step_model = build_step_model(model)
+    results = decode_captions(
+        step_model,
+        images,
+        vocab.max_len,
+        decoder,
+        temperature=params["temperature"],
+        top_p=params["top_p"],
+        beam_width=params["beam_width"],
+        seed=params["seed"],
+        batch_size=params["decode_batch_size"],
+    )
+    return [vocab.decode(r.tokens) for r in results], [r.mean_log_prob for r in results]
+
+
+def generate_captions(
+    caption_model: keras.Model,
+    caption_examples: pd.DataFrame,
+    caption_vocab: dict,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """Node: a generated caption for every post with an image feature."""
+    vocab = CaptionVocabulary.from_dict(caption_vocab)
+    decoder = params["decoder"]
+    if caption_examples.empty:
+        texts, log_probs = [], []
+    else:
+        images = np.stack(caption_examples["feature"].to_list())
+        texts, log_probs = _decode(caption_model, images, vocab, params, decoder)
+    return pd.DataFrame(
+        {
+            "post_id": caption_examples["post_id"].astype(str),
+            "generated_caption": pd.Series(texts, dtype=str),
+            "mean_log_prob": pd.Series(log_probs, dtype="float64"),
+            "decoder": decoder,
+        }
+    )
+
+
+# ------------------------------------------------------------------------ evaluation
+def _shuffled_bpc(model, images, inputs, targets, repeats: int, seed: int) -> float | None:
+    if len(images) < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    nats, count = 0.0, 0
+    for _ in range(repeats):
+        order = rng.permutation(len(images))
+        while len(images) > 1 and (order == np.arange(len(images))).all():
+            order = rng.permutation(len(images))
+        n, c = token_nats(model, images[order], inputs, targets)
+        nats, count = nats + n, count + c
+    return bits_per_character(nats, count)
+
+
+def evaluate_caption_model(
+    caption_model: keras.Model,
+    caption_examples: pd.DataFrame,
+    caption_vocab: dict,
+    generated_captions: pd.DataFrame,
+    caption_data_report: dict[str, Any],
+    caption_training_history: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Node: test BPC next to the baselines, generation metrics, and a sample table."""
+    vocab = CaptionVocabulary.from_dict(caption_vocab)
+    images, inputs, targets = _arrays(caption_examples, vocab, "test")
+    train_captions = caption_examples.loc[caption_examples["split"] == "train", "caption"]
+    test = caption_examples[caption_examples["split"] == "test"]
+
+    nats, count = token_nats(caption_model, images, inputs, targets) if len(test) else (0.0, 0)
+    bpc = bits_per_character(nats, count) if count else None
+    ngram = CharNgramModel(params["ngram_order"], vocab.size).fit(
+        vocab.encode(c) for c in train_captions
+    )
+    ngram_bpc = (
+        ngram.bits_per_character(vocab.encode(c) for c in test["caption"]) if count else None
+    )
+    shuffled = _shuffled_bpc(
+        caption_model, images, inputs, targets, params["shuffled_image_repeats"], params["seed"]
+    )
+
+    generated = test[["post_id", "caption"]].merge(generated_captions, on="post_id", how="left")
+    generated["generated_caption"] = generated["generated_caption"].fillna("")
+    word_list = english_words(params["real_word_list_size"])
+    generation = text_metrics(
+        generated["generated_caption"].tolist(),
+        generated["caption"].tolist(),
+        train_captions,
+        word_list,
+    )
+    reference = text_metrics(
+        generated["caption"].tolist(), generated["caption"].tolist(), [], word_list
+    )
+    metrics = {
+        "test": {
+            "n_posts": len(test),
+            "n_characters": count,
+            "bpc": bpc,
+            "perplexity": 2**bpc if bpc is not None else None,
+            "unk_rate": float((targets == UNK_ID).sum() / max(count, 1)),
+        },
+        "baselines": {
+            f"char_{params['ngram_order']}gram_witten_bell_bpc": ngram_bpc,
+            "shuffled_images_bpc": shuffled,
+        },
+        "image_gain_bpc": shuffled - bpc if shuffled is not None and bpc is not None else None,
+        "network_minus_ngram_bpc": bpc - ngram_bpc if bpc is not None and ngram_bpc else None,
+        "generation": {"decoder": params["decoder"], **generation},
+        "real_test_captions": {
+            k: reference[k] for k in ("real_word_rate", "hashtag_rate", "distinct_1", "distinct_2")
+        },
+        "training": {
+            k: caption_training_history.get(k)
+            for k in ("epochs_run", "best_epoch", "best_val_bpc", "train_seconds", "device")
+        },
+        "data": caption_data_report,
+        "vocab_size": vocab.size,
+        "architecture": params["architecture"],
+    }
+    if bpc is not None and ngram_bpc is not None and bpc > ngram_bpc:
+        logger.warning(
+            "caption_model: the network (%.3f bpc) loses to the n-gram baseline (%.3f bpc)",
+            bpc,
+            ngram_bpc,
+        )
+    caption_tracking.log_metrics(
+        {
+            "test": metrics["test"],
+            "baselines": metrics["baselines"],
+            "image_gain_bpc": metrics["image_gain_bpc"],
+            "generation": generation,
+        }
+    )
+    samples = generated.head(params["samples_in_table"]).rename(
+        columns={"caption": "real_caption"}
+    )[["post_id", "real_caption", "generated_caption", "mean_log_prob", "decoder"]]
+    return metrics, samples

@@ -1,0 +1,147 @@
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from insta_kedro.caption_vocabulary import UNK_ID, CaptionVocabulary
+from insta_kedro.pipelines.caption_model.nodes import (
+    assign_splits,
+    build_caption_vocab,
+    encoder_weights,
+    evaluate_caption_model,
+    fit_caption_model,
+    generate_captions,
+    plot_loss_curve,
+    prepare_caption_examples,
+    train_caption_model,
+)
+
+IMAGE_FEATURES_PARAMS = {"weights": None, "layer": "fc2"}
+
+
+def test_split_is_seeded_deterministic_and_by_post():
+    ids = [f"p{i}" for i in range(100)]
+    split = assign_splits(ids, 0.1, 0.2, seed=3)
+    assert split == assign_splits(list(reversed(ids)), 0.1, 0.2, seed=3)
+    assert split != assign_splits(ids, 0.1, 0.2, seed=4)
+    counts = pd.Series(split).value_counts()
+    assert (counts["test"], counts["val"], counts["train"]) == (20, 10, 70)
+    assert assign_splits(ids[:3], 0.1, 0.1, seed=0).values() != {"train"}
+
+
+def test_prepare_counts_every_post_left_out(posts, image_features, tiny_params):
+    features = image_features.copy()
+    features.loc[1, ["feature", "error"]] = [None, "unreadable image"]
+    features.at[2, "feature"] = np.zeros(5, np.float32)
+    features = pd.concat([features.drop(index=3), features.iloc[[4]]], ignore_index=True)
+    examples, report = prepare_caption_examples(posts, features, tiny_params, IMAGE_FEATURES_PARAMS)
+    assert report["skipped"] == {
+        "duplicate_feature_row": 1,
+        "no_image_feature": 1,
+        "image_feature_error": 1,
+        "feature_dim_mismatch": 1,
+        "feature_without_post": 0,
+    }
+    assert len(examples) == len(posts) - 3
+    assert examples.loc[examples["post_id"] == "P000", "split"].item() == "uncaptioned"
+    assert sum(report["split_sizes"].values()) == len(examples)
+    assert report["encoder_weights"] == "random"
+    assert report["data_fingerprint"]["n_posts"] == str(len(examples))
+
+
+def test_vocabulary_never_sees_test_captions(posts, image_features, tiny_params):
+    posts = posts.copy()
+    examples, _ = prepare_caption_examples(
+        posts, image_features, tiny_params, IMAGE_FEATURES_PARAMS
+    )
+    test_ids = examples.loc[examples["split"] == "test", "post_id"]
+    posts.loc[posts["post_id"].isin(test_ids), "caption"] = "zzzzzzzzzzzz"
+    examples, _ = prepare_caption_examples(
+        posts, image_features, tiny_params, IMAGE_FEATURES_PARAMS
+    )
+    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, tiny_params))
+    assert "z" not in vocab.chars and vocab.char_id("z") == UNK_ID
+
+
+def test_encoder_weights():
+    assert encoder_weights("vgg16-fc2-imagenet") == "imagenet"
+    assert encoder_weights("vgg16-pool-random") == "random"
+    assert encoder_weights("clip") == "other"
+
+
+@pytest.fixture
+def trained(posts, image_features, tiny_params):
+    examples, report = prepare_caption_examples(
+        posts, image_features, tiny_params, IMAGE_FEATURES_PARAMS
+    )
+    vocab = build_caption_vocab(examples, tiny_params)
+    model, history = train_caption_model(examples, vocab, tiny_params)
+    return examples, report, vocab, model, history
+
+
+def test_training_generation_and_evaluation(trained, tiny_params):
+    examples, report, vocab, model, history = trained
+    assert history["epochs_run"] == 2 and len(history["epochs"]["val_bpc"]) == 2
+    assert history["epochs"]["val_bpc"][0] == pytest.approx(
+        history["epochs"]["val_loss"][0] / np.log(2)
+    )
+    plot_loss_curve(history).savefig(tiny_params["checkpoint_dir"] + ".png")
+
+    generated = generate_captions(model, examples, vocab, tiny_params)
+    assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    assert generated["post_id"].tolist() == examples["post_id"].tolist()
+    assert generated["generated_caption"].str.len().max() <= tiny_params["max_len"]
+    assert not generated["generated_caption"].str.contains("\ufffd").any()  # no UNK
+
+    metrics, samples = evaluate_caption_model(
+        model, examples, vocab, generated, report, history, tiny_params
+    )
+    json.dumps(metrics)  # the caption_metrics dataset is JSON
+    test = metrics["test"]
+    assert test["n_posts"] == report["split_sizes"]["test"]
+    assert test["perplexity"] == pytest.approx(2 ** test["bpc"])
+    ngram_bpc = metrics["baselines"]["char_5gram_witten_bell_bpc"]
+    assert 0 < ngram_bpc < np.log2(len(vocab["chars"]) + 2)
+    assert metrics["image_gain_bpc"] == pytest.approx(
+        metrics["baselines"]["shuffled_images_bpc"] - test["bpc"]
+    )
+    assert {"real_word_rate", "hashtag_rate", "distinct_1", "copy_rate", "bleu_4"} <= set(
+        metrics["generation"]
+    )
+    assert len(samples) == min(5, test["n_posts"])
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+
+class _EpochsSeen(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.epochs = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epochs.append(epoch)
+
+
+def test_training_resumes_from_the_last_epoch(posts, image_features, tiny_params):
+    params = {**tiny_params, "epochs": 4, "early_stopping_patience": 10}
+    examples, _ = prepare_caption_examples(posts, image_features, params, IMAGE_FEATURES_PARAMS)
+    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, params))
+    with pytest.raises(KeyboardInterrupt):
+        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
+    seen = _EpochsSeen()
+    _, history = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
+    assert seen.epochs == [2, 3]
+    assert history["resumed_at_epoch"] == 2 and history["epochs_run"] == 4
+    assert len(history["epochs"]["loss"]) == 4
+    # another configuration never resumes from that checkpoint
+    with pytest.raises(KeyboardInterrupt):
+        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
+    seen = _EpochsSeen()
+    fit_caption_model(examples, vocab, {**params, "learning_rate": 0.02}, (seen,))
+    assert seen.epochs == [0, 1, 2, 3]

@@ -1,0 +1,95 @@
+import keras
+import numpy as np
+import pytest
+
+from insta_kedro.caption_network import (
+    MaskedSparseCategoricalCrossentropy,
+    build_caption_model,
+    build_step_model,
+    caption_architecture,
+)
+
+VOCAB, FEATURES, T = 12, 20, 7
+
+
+def tiny_model(architecture: str) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    return build_caption_model(
+        architecture,
+        VOCAB,
+        FEATURES,
+        embedding_dim=8,
+        lstm_units=16,
+        hidden_units=16,
+        image_weight=0.5,
+    )
+
+
+def batch(n: int = 3):
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(n, FEATURES)).astype("float32")
+    tokens = rng.integers(4, VOCAB, size=(n, T)).astype("int32")
+    tokens[:, 0] = 1
+    return images, tokens
+
+
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_shapes_and_probabilities(architecture):
+    model = tiny_model(architecture)
+    images, tokens = batch()
+    probs = np.asarray(model({"image": images, "tokens": tokens}))
+    assert probs.shape == (3, T, VOCAB)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-5)
+    assert caption_architecture(model) == architecture
+
+
+def test_unknown_architecture_is_refused():
+    with pytest.raises(ValueError, match="architecture"):
+        build_caption_model("concat", VOCAB, FEATURES)
+
+
+def test_padding_adds_zero_loss():
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(VOCAB), size=(2, 4)).astype("float32")
+    targets = np.array([[5, 6, 2, 0], [7, 2, 0, 0]])
+    loss = float(MaskedSparseCategoricalCrossentropy()(targets, probs))
+    picked = [probs[0, 0, 5], probs[0, 1, 6], probs[0, 2, 2], probs[1, 0, 7], probs[1, 1, 2]]
+    assert loss == pytest.approx(-np.mean(np.log(picked)), rel=1e-5)
+    # whatever the network says at padded positions changes nothing
+    other = probs.copy()
+    other[0, 3] = other[1, 2:] = np.eye(VOCAB)[0]
+    assert float(MaskedSparseCategoricalCrossentropy()(targets, other)) == pytest.approx(loss)
+
+
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_padded_caption_has_the_same_probabilities_as_the_unpadded_one(architecture):
+    model = tiny_model(architecture)
+    images, tokens = batch(1)
+    padded = np.concatenate([tokens, np.zeros((1, 5), "int32")], axis=1)
+    short = np.asarray(model({"image": images, "tokens": tokens}))
+    long = np.asarray(model({"image": images, "tokens": padded}))
+    np.testing.assert_allclose(long[:, :T], short, atol=1e-6)
+
+
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_step_model_probabilities_equal_the_full_model(architecture):
+    model = tiny_model(architecture)
+    images, tokens = batch()
+    full = np.asarray(model({"image": images, "tokens": tokens}))
+    step_model = build_step_model(model)
+    state = step_model.start(images)
+    steps = []
+    for t in range(T):
+        probs, state = step_model.step(tokens[:, t], state)
+        steps.append(probs)
+    np.testing.assert_allclose(np.stack(steps, axis=1), full, atol=1e-5)
+    assert step_model.vocab_size == VOCAB
+
+
+def test_image_weight_zero_makes_merge_ignore_the_image():
+    keras.utils.set_random_seed(0)
+    model = build_caption_model("merge", VOCAB, FEATURES, 8, 16, 16, image_weight=0.0)
+    images, tokens = batch(2)
+    a = np.asarray(model({"image": images, "tokens": tokens}))
+    b = np.asarray(model({"image": images[::-1], "tokens": tokens}))
+    np.testing.assert_allclose(a, b, atol=1e-6)
