@@ -10,11 +10,14 @@ before any node and names the pipeline that writes it, e.g.::
 Register it in ``settings.py``: ``HOOKS = (..., MissingInputsHook())``.
 """
 
+import importlib
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 from kedro.pipeline import Pipeline
+
+from insta_kedro.pipeline_registry import PIPELINE_ORDER
 
 
 class MissingInputError(RuntimeError):
@@ -30,16 +33,40 @@ def producing_pipelines(dataset: str, pipelines: dict[str, Pipeline]) -> list[st
     )
 
 
+def project_pipelines() -> dict[str, Pipeline]:
+    """Every pipeline of the project, whatever the run asked for.
+
+    (During ``kedro run --pipelines=X`` Kedro's registry loads only ``X``.)
+    """
+    found = {}
+    for name in PIPELINE_ORDER:
+        try:
+            module = importlib.import_module(f"insta_kedro.pipelines.{name}")
+        except ModuleNotFoundError:
+            continue
+        found[name] = module.create_pipeline()
+    return found
+
+
 def check_inputs_exist(
-    pipeline: Pipeline, catalog: Any, pipelines: dict[str, Pipeline], run_name: str = "this run"
+    pipeline: Pipeline,
+    catalog: Any,
+    pipelines: dict[str, Pipeline] | None = None,
+    run_name: str = "this run",
 ) -> None:
-    """Raise :class:`MissingInputError` for the first persisted free input that is missing."""
+    """Raise :class:`MissingInputError` for the first persisted free input that is missing.
+
+    ``pipelines`` (default: every pipeline of the project registry) are searched for the
+    one that writes the missing dataset.
+    """
     for name in sorted(pipeline.inputs()):
         if name.startswith("params:") or name == "parameters" or name not in catalog:
             continue
         dataset = catalog.get(name) if hasattr(catalog, "get") else catalog._get_dataset(name)
         if isinstance(dataset, MemoryDataset) or dataset.exists():
             continue
+        if pipelines is None:
+            pipelines = project_pipelines()
         producers = producing_pipelines(name, pipelines)
         hint = (
             " or ".join(f"`kedro run --pipelines={p}`" for p in producers)
@@ -54,10 +81,10 @@ def check_inputs_exist(
 
 
 class MissingInputsHook:
-    @hook_impl
-    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
-        from kedro.framework.project import pipelines
+    """Stops a run whose persisted inputs are missing, before any MLflow run is opened."""
 
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
         names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
         run_name = ",".join(n for n in names if n) or "__default__"
-        check_inputs_exist(pipeline, catalog, dict(pipelines), run_name)
+        check_inputs_exist(pipeline, catalog, run_name=run_name)
