@@ -65,6 +65,8 @@ def check_inputs_exist(
         dataset = catalog.get(name) if hasattr(catalog, "get") else catalog._get_dataset(name)
         if isinstance(dataset, MemoryDataset) or dataset.exists():
             continue
+        if getattr(dataset, "optional", False):
+            continue  # loads empty: the nodes that need it say so (e.g. caption_model)
         if pipelines is None:
             pipelines = project_pipelines()
         producers = producing_pipelines(name, pipelines)

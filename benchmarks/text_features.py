@@ -1,0 +1,140 @@
+"""Benchmark of the text_features pipeline on synthetic captions; prints a table.
+
+    .venv/bin/python benchmarks/text_features.py [--captions 100000] [--seed 0]
+
+Captions are recombined from the demo generator's captions and the real captions of
+../shared/data/instagram-dl (when present): each synthetic caption takes 1-3 lines from random
+captions, random extra hashtags, mentions and emojis, and 2% of them are empty, 1% are
+very long (20 lines), so the mix has every shape the bad-input tests cover. The two nodes run
+as in ``kedro run`` (``fit_caption_topics``, ``build_post_text_features``) with the
+parameters and lexicon of conf/base; generated captions are absent (half of the work).
+
+Reported: captions/s of each node and of the whole, the time per feature family on a
+sample, and the peak memory (max RSS) of this process, which must stay under 4 GB.
+"""
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from insta_kedro.caption_text import caption_features
+from insta_kedro.demo_data import write_demo_download
+from insta_kedro.instaloader_format import parse_download_folder
+from insta_kedro.interest_lexicon import InterestLexicon
+from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONF = PROJECT_ROOT / "conf" / "base"
+REAL_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
+EXTRAS = [
+    "#foodie",
+    "#ootd",
+    "#gymlife",
+    "#travelgram",
+    "@friend",
+    "@brand.co",
+    "🔥",
+    "😍",
+    "🐶",
+    "✨",
+    "🏋️‍♀️",
+    "👍🏽",
+]
+
+
+def source_captions() -> list[str]:
+    """Captions of the demo generator and, when present, of the real download."""
+    with tempfile.TemporaryDirectory() as scratch:
+        write_demo_download(Path(scratch) / "demo")
+        captions = parse_download_folder(Path(scratch) / "demo").posts["caption"].tolist()
+    if REAL_DATA.is_dir():
+        captions += parse_download_folder(REAL_DATA).posts["caption"].tolist()
+    return [c for c in captions if c.strip()]
+
+
+def synthetic_posts(count: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    lines = [line for c in source_captions() for line in c.splitlines() if line.strip()]
+    captions = []
+    for _ in range(count):
+        roll = rng.random()
+        if roll < 0.02:
+            captions.append("")
+            continue
+        n_lines = 20 if roll > 0.99 else int(rng.integers(1, 4))
+        parts = [lines[i] for i in rng.integers(0, len(lines), n_lines)]
+        parts += [EXTRAS[i] for i in rng.integers(0, len(EXTRAS), int(rng.integers(0, 4)))]
+        captions.append("\n".join(parts))
+    return pd.DataFrame(
+        {
+            "post_id": [f"P{i:07d}" for i in range(count)],
+            "caption": captions,
+            "has_caption": [bool(c) for c in captions],
+        }
+    )
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--captions", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    params = yaml.safe_load((CONF / "parameters_text_features.yml").read_text())["text_features"]
+    lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
+    posts = synthetic_posts(args.captions, args.seed)
+    no_generated = pd.DataFrame(
+        columns=["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    )
+    print(
+        f"{len(posts):,} captions, mean length {posts['caption'].str.len().mean():.0f} chars; "
+        f"peak RSS before: {peak_rss_mb():.0f} MB"
+    )
+
+    start = time.perf_counter()
+    model = fit_caption_topics(posts, params)
+    fit_s = time.perf_counter() - start
+    start = time.perf_counter()
+    features, report = build_post_text_features(posts, no_generated, model, lexicon, params)
+    build_s = time.perf_counter() - start
+
+    sample = posts["caption"].head(2000)
+    families = {}
+    start = time.perf_counter()
+    caption_features(sample, **params["language"])
+    families["counts+language+sentiment"] = time.perf_counter() - start
+    start = time.perf_counter()
+    model.transform(sample.tolist())
+    families["topics (transform)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    InterestLexicon.from_config(lexicon).scores(sample.tolist())
+    families["interests"] = time.perf_counter() - start
+
+    total = fit_s + build_s
+    print("\n| step | seconds | captions/s |\n|---|---:|---:|")
+    print(f"| fit_caption_topics | {fit_s:.1f} | {len(posts) / fit_s:,.0f} |")
+    print(f"| build_post_text_features | {build_s:.1f} | {len(posts) / build_s:,.0f} |")
+    print(f"| text_features total | {total:.1f} | {len(posts) / total:,.0f} |")
+    print(f"\nper feature family, {len(sample):,} captions:")
+    for name, seconds in families.items():
+        print(f"  {name}: {len(sample) / seconds:,.0f} captions/s")
+    print(
+        f"\nfeature columns: {features.shape[1] - 1}; languages: "
+        f"{dict(list(report['own_captions']['languages'].items())[:5])}"
+    )
+    peak = peak_rss_mb()
+    print(f"peak RSS: {peak:,.0f} MB ({'within' if peak < 4096 else 'OVER'} the 4 GB budget)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""The fusion pipeline: text + image features → post_features, user_features, fusion_report."""
+
+from kedro.pipeline import Node, Pipeline
+
+from insta_kedro.pipelines.fusion.nodes import (
+    build_post_features,
+    build_user_features,
+    evaluate_theme_separation,
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                func=build_post_features,
+                inputs=[
+                    "posts",
+                    "post_text_features",
+                    "image_features",
+                    "image_labels",
+                    "imagenet_categories",
+                    "params:fusion",
+                ],
+                outputs=["post_features", "fusion_blocks"],
+                name="build_post_features",
+            ),
+            Node(
+                func=build_user_features,
+                inputs=["posts", "profiles", "post_features", "post_text_features"],
+                outputs="user_features",
+                name="build_user_features",
+            ),
+            Node(
+                func=evaluate_theme_separation,
+                inputs=["post_features", "fusion_blocks", "demo_themes", "params:fusion"],
+                outputs=["fusion_report", "fusion_metrics"],
+                name="evaluate_theme_separation",
+            ),
+        ],
+        tags="fusion",
+    )

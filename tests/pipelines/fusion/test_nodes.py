@@ -1,0 +1,177 @@
+"""fusion nodes on the demo download, with and without image features and labels."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from insta_kedro.demo_data import write_demo_download
+from insta_kedro.instaloader_format import parse_download_folder
+from insta_kedro.pipelines.fusion.nodes import (
+    build_post_features,
+    build_user_features,
+    evaluate_theme_separation,
+)
+from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+
+CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
+NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])
+NO_IMAGES = pd.DataFrame(columns=["post_id", "image_sha256", "feature", "encoder", "error"])
+NO_LABELS = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
+
+
+def conf(name: str) -> dict:
+    return yaml.safe_load((CONF / name).read_text())
+
+
+@pytest.fixture(scope="module")
+def params() -> dict:
+    return conf("parameters_fusion.yml")["fusion"]
+
+
+@pytest.fixture(scope="module")
+def table() -> dict:
+    return conf("interests/imagenet_categories.yml")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "download"
+    themes = write_demo_download(folder)
+    parsed = parse_download_folder(folder)
+    text_params = conf("parameters_text_features.yml")["text_features"]
+    text, _ = build_post_text_features(
+        parsed.posts,
+        NO_GENERATED,
+        fit_caption_topics(parsed.posts, text_params),
+        conf("interests/lexicon.yml"),
+        text_params,
+    )
+    return parsed.posts, parsed.profiles, text, themes
+
+
+def image_inputs(posts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Image features for all posts but two (one with an error), labels for the first two."""
+    rng = np.random.default_rng(0)
+    ids = posts["post_id"].tolist()
+    features = pd.DataFrame(
+        {
+            "post_id": ids[:-1] + ["not_a_post"],
+            "image_sha256": "x",
+            "feature": [rng.normal(size=64).astype(np.float32) for _ in ids],
+            "encoder": "vgg16-fc2-imagenet",
+            "error": [None] * (len(ids) - 2) + ["decode failed", None],
+        }
+    )
+    labels = pd.DataFrame(
+        {
+            "post_id": [ids[0], ids[0], ids[1]],
+            "rank": [1, 2, 1],
+            "label": ["pizza", "plate", "golden_retriever"],
+            "probability": [0.7, 0.2, 0.0],
+        }
+    )
+    return features, labels
+
+
+def test_missing_inputs_drop_their_blocks_with_the_reason(demo, params, table):
+    posts, _, text, _ = demo
+    post_features, blocks = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    assert blocks["blocks"]["image"] == {
+        "used": False,
+        "reason": "no image features (run the image_features pipeline)",
+    }
+    assert not blocks["blocks"]["gen_text"]["used"]
+    assert blocks["blocks"]["own_text"]["used"] and blocks["blocks"]["interests"]["used"]
+    assert len(post_features) == len(posts)
+    assert (post_features["confidence_image"] == 0).all()
+    dims = {len(v) for v in post_features["feature"]}
+    assert dims == {blocks["feature_dims"]}
+    assert np.isfinite(np.stack(post_features["feature"].tolist())).all()
+
+
+def test_image_block_confidence_is_the_top1_probability(demo, params, table):
+    posts, _, text, _ = demo
+    features, labels = image_inputs(posts)
+    post_features, blocks = build_post_features(posts, text, features, labels, table, params)
+    image = blocks["blocks"]["image"]
+    assert blocks["image_features"] == {
+        "rows": len(posts),
+        "with_error": 1,
+        "empty_or_wrong_size": 0,
+        "duplicate_post": 0,
+        "unknown_post": 1,
+        "used": len(posts) - 2,
+    }
+    assert post_features["confidence_image"].tolist()[:3] == pytest.approx([0.7, 0.0, 0.0])
+    vectors = np.stack(post_features["feature"].tolist())[:, slice(*image["columns"])]
+    assert np.linalg.norm(vectors[0]) == pytest.approx(0.7 * image["weight"], rel=1e-4)
+    assert not vectors[1:].any()  # zero confidence: nothing, whatever the features
+    assert post_features.loc[0, "interest_food"] > 0
+
+
+def test_without_labels_the_image_confidence_is_the_parameter(demo, params, table):
+    posts, _, text, _ = demo
+    features, _ = image_inputs(posts)
+    settings = {**params, "image_confidence_without_labels": 0.4}
+    post_features, _ = build_post_features(posts, text, features, NO_LABELS, table, settings)
+    assert set(post_features["confidence_image"].iloc[:-2]) == {0.4}
+    assert post_features["confidence_image"].iloc[-2:].tolist() == [0.0, 0.0]
+
+
+def test_user_features_summarize_each_profile(demo, params, table):
+    posts, profiles, text, themes = demo
+    post_features, _ = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    users = build_user_features(posts, profiles, post_features, text)
+    assert sorted(users["profile"]) == sorted(posts["profile"].unique())
+    interests = users.filter(like="interest_").drop(columns="posts_with_interest_share")
+    np.testing.assert_allclose(interests.sum(axis=1), 1.0)
+    top = users.set_index("profile")["top_interest"]
+    assert top.to_dict() == themes["profiles"]
+    one = users.set_index("profile").iloc[0]
+    mine = posts[posts["profile"] == one.name]
+    weeks = (mine["taken_at"].max() - mine["taken_at"].min()).total_seconds() / 604800
+    assert one["posts_per_week"] == pytest.approx(len(mine) / max(weeks, 1))
+    assert one["carousel_share"] == pytest.approx((mine["typename"] == "GraphSidecar").mean())
+    followers = profiles.set_index("profile").loc[one.name, "followers"]
+    assert one["engagement_rate"] == pytest.approx(mine["likes"].mean() / followers)
+    assert len(one["feature"]) == len(post_features["feature"].iloc[0])
+
+
+def test_ablation_on_demo_themes(demo, params, table):
+    posts, _, text, themes = demo
+    post_features, blocks = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    report, metrics = evaluate_theme_separation(post_features, blocks, themes, params)
+    ablation = report["ablation"]
+    assert ablation["ground_truth_posts"] == len(posts)
+    assert set(ablation["blocks"]) == {"own_text", "interests"}
+    best = ablation["blocks"][ablation["best_single_block"]]["knn_accuracy"]
+    assert ablation["fused"]["knn_accuracy"] >= best
+    assert ablation["fusion_at_least_as_good_as_best_block"]
+    assert ablation["fused"]["knn_accuracy"] > 3 * ablation["chance_knn_accuracy"]
+    assert metrics["fused.knn_accuracy"]["value"] == ablation["fused"]["knn_accuracy"]
+
+
+def test_no_ground_truth_skips_the_ablation(demo, params, table):
+    posts, _, text, _ = demo
+    post_features, blocks = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    report, metrics = evaluate_theme_separation(post_features, blocks, {}, params)
+    assert report["ablation"]["ground_truth_posts"] == 0
+    assert metrics == {}
+    assert report["blocks"] == blocks["blocks"]
+
+
+def test_no_caption_and_no_image_still_gives_a_row_per_post(demo, params, table):
+    posts, profiles, text, themes = demo
+    silent = text.copy()
+    silent[[c for c in silent if c != "post_id"]] = 0.0
+    post_features, blocks = build_post_features(posts, silent, NO_IMAGES, NO_LABELS, table, params)
+    assert len(post_features) == len(posts)
+    assert blocks["feature_dims"] == 0
+    assert not any(block["used"] for block in blocks["blocks"].values())
+    report, metrics = evaluate_theme_separation(post_features, blocks, themes, params)
+    assert metrics == {} and report["ablation"]["ground_truth_posts"] == len(posts)
+    users = build_user_features(posts, profiles, post_features, silent)
+    assert (users["top_interest"] == "").all()

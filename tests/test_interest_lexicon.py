@@ -1,0 +1,100 @@
+"""Interest scores from the lexicon in conf/ and from ImageNet labels."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from insta_kedro.interest_lexicon import (
+    REQUIRED_CATEGORIES,
+    InterestLexicon,
+    image_label_interests,
+    normalize_term,
+)
+
+CONF = Path(__file__).resolve().parents[1] / "conf" / "base" / "interests"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> InterestLexicon:
+    return InterestLexicon.from_config(yaml.safe_load((CONF / "lexicon.yml").read_text()))
+
+
+def share(lexicon: InterestLexicon, text: str, category: str) -> float:
+    shares, _ = lexicon.scores([text])
+    return float(shares[0, lexicon.categories.index(category)])
+
+
+def test_the_shipped_tables_cover_the_required_categories():
+    lexicon = yaml.safe_load((CONF / "lexicon.yml").read_text())
+    table = yaml.safe_load((CONF / "imagenet_categories.yml").read_text())
+    for category in REQUIRED_CATEGORIES:
+        assert len(lexicon[category]) >= 20, category
+        assert table[category].get("names"), category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("new outfit for the weekend #ootd", "fashion"),
+        ("Leg day!! #fitnessmotivation", "fitness"),
+        ("grandma's recipe, homemade pasta 🍝", "food"),
+        ("🐶🐾", "pets"),
+        ("new single out friday #newmusic", "music"),
+        ("Vote on Tuesday, every election matters", "politics"),
+    ],
+)
+def test_captions_score_their_category_highest(lexicon, text, category):
+    shares, matches = lexicon.scores([text])
+    assert matches[0] >= 1
+    assert lexicon.categories[int(np.argmax(shares[0]))] == category
+
+
+def test_shares_sum_to_one_or_are_all_zero(lexicon):
+    shares, matches = lexicon.scores(["morning coffee and a croissant ☕🥐", "", "qwerty zxcv"])
+    assert shares[0].sum() == pytest.approx(1.0)
+    assert shares[1].sum() == 0 and shares[2].sum() == 0
+    assert matches.tolist()[1:] == [0, 0]
+
+
+def test_plurals_compound_hashtags_and_emoji_variants(lexicon):
+    assert share(lexicon, "my dogs", "pets") == 1.0
+    assert share(lexicon, "#weekendfoodie", "food") == 1.0
+    # emoji presentation selector and skin tone are ignored
+    assert normalize_term("💪🏽") == normalize_term("💪")
+    assert share(lexicon, "☕️", "food") == 1.0
+
+
+def test_a_user_category_is_used_and_required_ones_are_checked():
+    config = {name: [name] for name in REQUIRED_CATEGORIES} | {"cars": ["porsche", "#carsofig"]}
+    lexicon = InterestLexicon.from_config(config)
+    assert share(lexicon, "my new Porsche", "cars") == 1.0
+    with pytest.raises(ValueError, match="politics"):
+        InterestLexicon.from_config({"fashion": ["dress"]})
+
+
+def test_image_labels_by_name_and_by_index():
+    table = yaml.safe_load((CONF / "imagenet_categories.yml").read_text())
+    labels = pd.DataFrame(
+        {
+            "post_id": ["a", "a", "b", "b"],
+            "rank": [1, 2, 1, 2],
+            "label": ["golden_retriever", "pizza", "imagenet_class_963", "imagenet_class_700"],
+            "probability": [0.6, 0.2, 0.9, 0.05],
+        }
+    )
+    scores = image_label_interests(labels, table, REQUIRED_CATEGORIES)
+    assert scores.loc["a", "pets"] == pytest.approx(0.75)
+    assert scores.loc["a", "food"] == pytest.approx(0.25)
+    assert scores.loc["b", "food"] == pytest.approx(1.0)  # 963 = pizza; 700 maps to nothing
+    assert scores.loc["a", "top1_probability"] == pytest.approx(0.6)
+    assert scores.loc["b", "top1_probability"] == pytest.approx(0.9)
+
+
+def test_no_image_labels_gives_an_empty_frame():
+    empty = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
+    scores = image_label_interests(empty, {}, REQUIRED_CATEGORIES)
+    assert scores.empty
+    assert list(scores.columns) == [*REQUIRED_CATEGORIES, "top1_probability"]
