@@ -1,0 +1,131 @@
+"""Training batches: balanced, cut to their longest caption, with the same loss and gradients."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from insta_kedro.caption_vocabulary import build_vocabulary, encode_captions
+from insta_kedro.pipelines.caption_model.nodes import (
+    balanced_batch_size,
+    caption_batches,
+    caption_lengths,
+    new_caption_model,
+    trimmed_length,
+)
+
+from .conftest import TINY_PARAMS
+
+MAX_LEN = 40
+
+
+def captions(n: int = 30, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return ["ab cd"[: rng.integers(1, 6)] * int(rng.integers(1, 6)) for _ in range(n)]
+
+
+def encoded(n: int = 30):
+    texts = captions(n)
+    vocab = build_vocabulary(texts, 1, MAX_LEN)
+    inputs, targets = encode_captions(vocab, texts)
+    images = np.random.default_rng(1).normal(size=(n, 6)).astype(np.float32)
+    return vocab, images, inputs, targets
+
+
+def steps_of(lengths, multiple: int = 8) -> int:
+    return int(trimmed_length(np.asarray(lengths), multiple, MAX_LEN))
+
+
+def test_trimmed_length_rounds_up_and_stays_within_max_len():
+    assert steps_of([3, 9, 1]) == 16
+    assert steps_of([16]) == 16
+    assert steps_of([39], 16) == 40
+    assert steps_of([5], 1) == 5
+
+
+def test_balanced_batch_size_leaves_no_small_remainder_batch():
+    assert balanced_batch_size(97, 64) == 49  # 49 + 48, not 64 + 33
+    assert balanced_batch_size(130, 64) == 44  # 44 + 44 + 42, not 64 + 64 + 2
+    assert balanced_batch_size(100, 10) == 10
+    assert balanced_batch_size(5, 64) == 5
+    for n in range(1, 200):
+        for batch_size in (10, 32, 64):
+            size = balanced_batch_size(n, batch_size)
+            assert size <= batch_size and -(-n // size) == -(-n // batch_size)
+
+
+@pytest.mark.parametrize("shuffle_seed", [0, None])
+def test_caption_batches_are_the_full_rows_cut_to_their_longest_caption(shuffle_seed):
+    _, images, inputs, targets = encoded()
+    lengths = caption_lengths(targets)
+    data = caption_batches(images, inputs, targets, 12, shuffle_seed, length_multiple=4)
+    epochs = []
+    for _ in range(2):
+        seen, sizes = [], []
+        for x, y in data.as_numpy_iterator():
+            steps = y.shape[1]
+            rows = [int(np.flatnonzero((images == image).all(axis=1))[0]) for image in x["image"]]
+            seen += rows
+            sizes.append(len(rows))
+            assert steps == steps_of(lengths[rows], 4) < MAX_LEN
+            np.testing.assert_array_equal(x["tokens"], inputs[rows, :steps])
+            np.testing.assert_array_equal(y, targets[rows, :steps])
+            assert not targets[rows, steps:].any()  # only padding was cut
+        assert sorted(seen) == list(range(len(inputs)))
+        epochs.append(seen)
+    if shuffle_seed is None:  # validation: in order, batches of batch_size
+        assert epochs[0] == epochs[1] == list(range(len(inputs)))
+        assert sizes == [12, 12, 6]
+    else:  # training: reshuffled every epoch, balanced batches
+        assert epochs[0] != epochs[1]
+        assert sizes == [10, 10, 10]
+
+
+def _model(vocab, feature_dim: int, optimizer: str) -> keras.Model:
+    keras.utils.set_random_seed(0)
+    model = new_caption_model(vocab, feature_dim, {**TINY_PARAMS, "dropout": 0.0})
+    if optimizer == "sgd":
+        model.compile(optimizer=keras.optimizers.SGD(0.5), loss=model.loss)
+    return model
+
+
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_a_trimmed_batch_has_the_loss_and_gradients_of_the_full_batch(architecture):
+    vocab, images, inputs, targets = encoded(12)
+    steps = steps_of(caption_lengths(targets), 1)
+    assert steps < MAX_LEN
+    keras.utils.set_random_seed(0)
+    model = new_caption_model(
+        vocab, images.shape[1], {**TINY_PARAMS, "architecture": architecture, "dropout": 0.0}
+    )
+
+    def loss_and_gradients(width: int):
+        with tf.GradientTape() as tape:
+            probs = model({"image": images, "tokens": inputs[:, :width]}, training=True)
+            loss = model.loss(targets[:, :width], probs)
+        return float(loss), tape.gradient(loss, model.trainable_variables)
+
+    full_loss, full_gradients = loss_and_gradients(MAX_LEN)
+    cut_loss, cut_gradients = loss_and_gradients(steps)
+    assert cut_loss == pytest.approx(full_loss, rel=1e-6)
+    for full, cut in zip(full_gradients, cut_gradients, strict=True):
+        dense = [np.asarray(tf.convert_to_tensor(g)) for g in (full, cut)]  # embedding: sparse
+        np.testing.assert_allclose(dense[1], dense[0], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_one_training_step_on_a_trimmed_batch_gives_the_same_weights(optimizer):
+    vocab, images, inputs, targets = encoded(12)
+    steps = steps_of(caption_lengths(targets), 8)
+    assert steps < MAX_LEN
+    weights = []
+    for width in (MAX_LEN, steps):
+        model = _model(vocab, images.shape[1], optimizer)
+        loss = model.train_on_batch(
+            {"image": images, "tokens": inputs[:, :width]}, targets[:, :width]
+        )
+        weights.append((loss, model.get_weights()))
+    (full_loss, full), (cut_loss, cut) = weights
+    assert cut_loss == pytest.approx(full_loss, rel=1e-6)
+    for a, b in zip(full, cut, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
