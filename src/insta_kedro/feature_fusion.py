@@ -11,7 +11,8 @@ Each block (image, own caption, generated caption, interests) is
 and the blocks are concatenated. A block with no present post at all is dropped.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sklearn.decomposition import PCA
@@ -49,13 +50,29 @@ class FeatureBlock:
         return self.confidence > 0
 
 
+@dataclass
+class BlockScaler:
+    """Column statistics of one block, fitted on the rows that have it (kept to fuse new posts)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, features: np.ndarray, fit_rows: np.ndarray | None = None) -> "BlockScaler":
+        rows = features if fit_rows is None or not fit_rows.any() else features[fit_rows]
+        mean = rows.mean(axis=0) if len(rows) else np.zeros(features.shape[1])
+        std = rows.std(axis=0) if len(rows) else np.ones(features.shape[1])
+        return cls(mean, std)
+
+    def transform(self, features: np.ndarray) -> np.ndarray:
+        """Mean 0 / std 1 with the fitted statistics; constant columns → 0."""
+        std = self.std
+        return np.divide(features - self.mean, std, out=np.zeros_like(features), where=std > 1e-12)
+
+
 def standardize(features: np.ndarray, fit_rows: np.ndarray | None = None) -> np.ndarray:
     """Columns to mean 0 / std 1 using the statistics of ``fit_rows``; constant columns → 0."""
-    rows = features if fit_rows is None or not fit_rows.any() else features[fit_rows]
-    mean = rows.mean(axis=0) if len(rows) else np.zeros(features.shape[1])
-    std = rows.std(axis=0) if len(rows) else np.ones(features.shape[1])
-    scaled = np.divide(features - mean, std, out=np.zeros_like(features), where=std > 1e-12)
-    return scaled
+    return BlockScaler.fit(features, fit_rows).transform(features)
 
 
 def l2_normalize(features: np.ndarray) -> np.ndarray:
@@ -64,14 +81,29 @@ def l2_normalize(features: np.ndarray) -> np.ndarray:
     return np.divide(features, norms, out=np.zeros_like(features), where=norms > 1e-12)
 
 
-def weighted_block(block: FeatureBlock) -> np.ndarray:
-    """standardize → L2 → × weight × confidence (float32)."""
-    unit = l2_normalize(standardize(block.features, block.available))
+def weighted_block(block: FeatureBlock, scaler: BlockScaler | None = None) -> np.ndarray:
+    """standardize → L2 → × weight × confidence (float32).
+
+    ``scaler``: statistics fitted before (new posts); by default fitted on ``block.available``.
+    """
+    scaler = scaler or BlockScaler.fit(block.features, block.available)
+    unit = l2_normalize(scaler.transform(block.features))
     return (unit * block.weight * block.confidence[:, None]).astype(np.float32)
 
 
-def fuse_blocks(blocks: list[FeatureBlock]) -> tuple[np.ndarray, dict[str, slice]]:
-    """Concatenated weighted blocks and the column slice of each block in the result."""
+def fit_block_scalers(blocks: list[FeatureBlock]) -> dict[str, BlockScaler]:
+    """The standardization statistics ``fuse_blocks`` uses for each block."""
+    return {block.name: BlockScaler.fit(block.features, block.available) for block in blocks}
+
+
+def fuse_blocks(
+    blocks: list[FeatureBlock], scalers: dict[str, BlockScaler] | None = None
+) -> tuple[np.ndarray, dict[str, slice]]:
+    """Concatenated weighted blocks and the column slice of each block in the result.
+
+    ``scalers`` (from ``fit_block_scalers`` on the training posts) fuse new posts the same
+    way; by default each block is standardized with its own statistics.
+    """
     if not blocks:
         raise ValueError("no feature block to fuse")
     n_rows = {len(block.confidence) for block in blocks}
@@ -79,17 +111,54 @@ def fuse_blocks(blocks: list[FeatureBlock]) -> tuple[np.ndarray, dict[str, slice
         raise ValueError(f"blocks have different numbers of posts: {sorted(n_rows)}")
     parts, slices, start = [], {}, 0
     for block in blocks:
-        part = weighted_block(block)
+        part = weighted_block(block, (scalers or {}).get(block.name))
         slices[block.name] = slice(start, start + part.shape[1])
         start += part.shape[1]
         parts.append(part)
     return np.concatenate(parts, axis=1), slices
 
 
-def reduce_with_pca(features: np.ndarray, n_components: int, seed: int = 42) -> np.ndarray:
-    """PCA to at most ``n_components`` (fewer when there are fewer rows or columns)."""
+def fit_pca(features: np.ndarray, n_components: int, seed: int = 42) -> PCA | None:
+    """PCA with at most ``n_components`` (fewer with fewer rows or columns); None if none."""
     n_components = min(n_components, features.shape[0], features.shape[1])
     if n_components < 1:
+        return None
+    return PCA(n_components=n_components, random_state=seed).fit(features.astype(np.float32))
+
+
+def reduce_with_pca(features: np.ndarray, n_components: int, seed: int = 42) -> np.ndarray:
+    """PCA to at most ``n_components`` (fewer when there are fewer rows or columns)."""
+    pca = fit_pca(features, n_components, seed)
+    if pca is None:
         return np.zeros((len(features), 0), dtype=np.float32)
-    pca = PCA(n_components=n_components, random_state=seed)
-    return pca.fit_transform(features.astype(np.float32)).astype(np.float32)
+    return pca.transform(features.astype(np.float32)).astype(np.float32)
+
+
+@dataclass
+class FusionModel:
+    """Everything fusion fitted, to fuse a new post exactly as the training posts.
+
+    ``blocks``: the used blocks in vector order with their weight and ``BlockScaler``;
+    ``image_pca`` and ``image_dims`` (raw image feature width); ``image_labels_used``: whether
+    the image confidence was the top-1 ImageNet probability (else
+    ``image_confidence_without_labels``); the interest ``categories`` and ImageNet table; and
+    what text_features needs for a new caption (topic model, lexicon, parameters).
+    """
+
+    blocks: dict[str, dict[str, Any]]
+    image_pca: PCA | None
+    image_dims: int
+    image_labels_used: bool
+    image_confidence_without_labels: float
+    categories: list[str]
+    imagenet_categories: dict[str, Any]
+    caption_topic_model: Any = None
+    interest_lexicon: dict[str, Any] = field(default_factory=dict)
+    text_params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dims(self) -> int:
+        return sum(block["dims"] for block in self.blocks.values())
+
+    def scalers(self) -> dict[str, BlockScaler]:
+        return {name: block["scaler"] for name, block in self.blocks.items()}

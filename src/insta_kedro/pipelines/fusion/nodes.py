@@ -19,9 +19,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insta_kedro.feature_fusion import FeatureBlock, fuse_blocks, reduce_with_pca
+from insta_kedro.feature_fusion import (
+    FeatureBlock,
+    FusionModel,
+    fit_block_scalers,
+    fit_pca,
+    fuse_blocks,
+)
 from insta_kedro.interest_lexicon import image_label_interests, shares
 from insta_kedro.theme_separation import separation_scores
+from insta_kedro.topic_model import CaptionTopicModel
 
 logger = logging.getLogger(__name__)
 
@@ -94,13 +101,84 @@ def build_post_features(
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``post_features``: post_id, profile, fused ``feature``, interests, block confidences."""
-    weights = params["block_weights"]
+    post_features, summary, _ = fuse_posts(
+        posts, post_text_features, image_features, image_labels, imagenet_categories, params
+    )
+    return post_features, summary
+
+
+def build_post_features_and_model(
+    posts: pd.DataFrame,
+    post_text_features: pd.DataFrame,
+    image_features: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    imagenet_categories: dict[str, Any],
+    caption_topic_model: CaptionTopicModel,
+    interest_lexicon: dict[str, Any],
+    params: dict[str, Any],
+    text_params: dict[str, Any],
+) -> tuple[pd.DataFrame, dict[str, Any], FusionModel]:
+    """``build_post_features`` plus ``fusion_model``: what fuses a new post the same way.
+
+    The model also carries text_features' topic model, lexicon and parameters, so a new
+    caption gets its text features from the same functions (``insta_kedro.persona_assignment``).
+    """
+    post_features, summary, model = fuse_posts(
+        posts, post_text_features, image_features, image_labels, imagenet_categories, params
+    )
+    model.caption_topic_model = caption_topic_model
+    model.interest_lexicon = interest_lexicon
+    model.text_params = text_params
+    return post_features, summary, model
+
+
+def fuse_new_posts(
+    posts: pd.DataFrame,
+    post_text_features: pd.DataFrame,
+    image_features: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    fusion_model: FusionModel,
+) -> pd.DataFrame:
+    """``post_features`` rows of new posts, fused with the fitted ``fusion_model`` (no refit)."""
+    post_features, _, _ = fuse_posts(
+        posts,
+        post_text_features,
+        image_features,
+        image_labels,
+        fusion_model.imagenet_categories,
+        {},
+        fusion_model,
+    )
+    return post_features
+
+
+def fuse_posts(
+    posts: pd.DataFrame,
+    post_text_features: pd.DataFrame,
+    image_features: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    imagenet_categories: dict[str, Any],
+    params: dict[str, Any],
+    fusion_model: FusionModel | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], FusionModel]:
+    """Fused post features, the summary, and the fitted model.
+
+    With ``fusion_model`` nothing is fitted: its blocks, PCA, scalers and weights are used,
+    a block the model has but a post lacks contributes zeros, and blocks the model lacks are
+    left out, so the vectors have the training layout.
+    """
+    model = fusion_model
+    weights = (
+        {name: block["weight"] for name, block in model.blocks.items()}
+        if model
+        else params["block_weights"]
+    )
     frame = posts[["post_id", "profile"]].merge(post_text_features, on="post_id", how="left")
     missing_text = int(frame["own_present"].isna().sum())
     if missing_text:
         logger.warning("%d posts have no text features: their text blocks are 0.", missing_text)
     frame = frame.fillna({c: 0.0 for c in post_text_features.columns if c != "post_id"})
-    categories = interest_categories(post_text_features)
+    categories = model.categories if model else interest_categories(post_text_features)
     summary: dict[str, Any] = {
         "posts": len(frame),
         "posts_without_text_features": missing_text,
@@ -115,7 +193,16 @@ def build_post_features(
         available: np.ndarray | None = None,
         reason: str | None = None,
     ) -> None:
-        if reason is None and (confidence is None or not (confidence > 0).any()):
+        if model is not None:
+            if name not in model.blocks:
+                reason = "not in the fusion model"
+            elif features is None:  # the model has the block, this post lacks it: zeros
+                features = np.zeros((len(frame), model.blocks[name]["dims"]))
+                confidence = np.zeros(len(frame))
+                reason = None
+            else:
+                reason = None
+        elif reason is None and (confidence is None or not (confidence > 0).any()):
             reason = "no post has this block"
         if reason is not None:
             logger.info("fusion: block '%s' dropped: %s.", name, reason)
@@ -130,11 +217,28 @@ def build_post_features(
             "dims": int(block.features.shape[1]),
             "weight": block.weight,
             "coverage": round(float(block.present.mean()), 4),
-            "mean_confidence": round(float(block.confidence[block.present].mean()), 4),
+            "mean_confidence": round(float(block.confidence[block.present].mean()), 4)
+            if block.present.any()
+            else 0.0,
         }
 
     # image: PCA of the VGG16 features, × top-1 ImageNet probability
     raw_image, has_image, image_counts = image_feature_matrix(frame["post_id"], image_features)
+    if model is not None and has_image.any() and raw_image.shape[1] != model.image_dims:
+        logger.warning(
+            "fusion: image features of width %d, the model expects %d: image block is 0.",
+            raw_image.shape[1],
+            model.image_dims,
+        )
+        image_counts["empty_or_wrong_size"] += int(has_image.sum())
+        image_counts["used"] = 0
+        has_image = np.zeros(len(frame), dtype=bool)
+    without_labels = float(
+        model.image_confidence_without_labels
+        if model
+        else params["image_confidence_without_labels"]
+    )
+    image_pca = None
     summary["image_features"] = image_counts
     summary["image_encoder"] = (
         sorted(image_features["encoder"].dropna().unique().tolist())
@@ -147,18 +251,25 @@ def build_post_features(
     if not has_image.any():
         add("image", None, None, reason="no image features (run the image_features pipeline)")
     else:
-        if label_interests.empty:
+        labels_used = model.image_labels_used if model else not label_interests.empty
+        if not labels_used:
             logger.info(
                 "fusion: no ImageNet labels (random encoder weights?): image confidence "
                 "is image_confidence_without_labels=%s.",
-                params["image_confidence_without_labels"],
+                without_labels,
             )
-            image_confidence = has_image * float(params["image_confidence_without_labels"])
+            image_confidence = has_image * without_labels
         else:
             image_confidence = has_image * top1
-        pca = reduce_with_pca(raw_image[has_image], params["image_pca_components"], params["seed"])
-        reduced = np.zeros((len(frame), pca.shape[1]), dtype=np.float32)
-        reduced[has_image] = pca
+        image_pca = (
+            model.image_pca
+            if model
+            else fit_pca(raw_image[has_image], params["image_pca_components"], params["seed"])
+        )
+        width = 0 if image_pca is None else int(image_pca.n_components_)
+        reduced = np.zeros((len(frame), width), dtype=np.float32)
+        if image_pca is not None:
+            reduced[has_image] = image_pca.transform(raw_image[has_image].astype(np.float32))
         add("image", reduced, image_confidence, has_image)
 
     # own and generated captions
@@ -168,7 +279,7 @@ def build_post_features(
         frame["own_present"].to_numpy(),
         frame["own_present"].to_numpy() > 0,
     )
-    if frame["gen_present"].sum() == 0:
+    if frame["gen_present"].sum() == 0 and model is None:
         add("gen_text", None, None, reason="no generated captions (run the caption_model pipeline)")
     else:
         add(
@@ -189,8 +300,9 @@ def build_post_features(
     interests = shares(evidence)
     add("interests", interests, np.clip(own_weight + gen_weight + image_weight, 0, 1))
 
+    scalers = model.scalers() if model else fit_block_scalers(blocks)
     if blocks:
-        fused, slices = fuse_blocks(blocks)
+        fused, slices = fuse_blocks(blocks, scalers)
     else:
         logger.warning("fusion: no block available for any post; fused vectors are empty.")
         fused, slices = np.zeros((len(frame), 0), dtype=np.float32), {}
@@ -215,7 +327,23 @@ def build_post_features(
         "",
     )
     post_features["top_interest"] = top
-    return post_features, summary
+    fitted = model or FusionModel(
+        blocks={
+            block.name: {
+                "weight": block.weight,
+                "dims": int(block.features.shape[1]),
+                "scaler": scalers[block.name],
+            }
+            for block in blocks
+        },
+        image_pca=image_pca if summary["blocks"]["image"]["used"] else None,
+        image_dims=int(raw_image.shape[1]),
+        image_labels_used=not label_interests.empty,
+        image_confidence_without_labels=without_labels,
+        categories=list(categories),
+        imagenet_categories=imagenet_categories or {},
+    )
+    return post_features, summary, fitted
 
 
 def build_user_features(

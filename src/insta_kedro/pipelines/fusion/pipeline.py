@@ -3,7 +3,7 @@
 from kedro.pipeline import Node, Pipeline
 
 from insta_kedro.pipelines.fusion.nodes import (
-    build_post_features,
+    build_post_features_and_model,
     build_user_features,
     evaluate_theme_separation,
 )
@@ -13,16 +13,19 @@ def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                func=build_post_features,
+                func=build_post_features_and_model,
                 inputs=[
                     "posts",
                     "post_text_features",
                     "image_features",
                     "image_labels",
                     "imagenet_categories",
+                    "caption_topic_model",
+                    "interest_lexicon",
                     "params:fusion",
+                    "params:text_features",
                 ],
-                outputs=["post_features", "fusion_blocks"],
+                outputs=["post_features", "fusion_blocks", "fusion_model"],
                 name="build_post_features",
             ),
             Node(

@@ -1,0 +1,151 @@
+"""The characterization of one person, and of their circle among the downloaded accounts.
+
+- ``interests``: the person's interest distribution (category → weight, descending, top).
+- ``posting``: posts, posts per week, engagement rate, caption length, hashtags, carousel,
+  video and caption shares (from ``user_features``).
+- ``representative_posts``: the posts whose fused vectors are nearest (cosine) to the
+  person's mean vector: the most typical of what they post.
+- ``circle``: followers and followees that were downloaded too; their interest distribution
+  (the mean of theirs), their persona-cluster mix, and the cosine similarity between the
+  person's interest distribution and the circle's.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+POSTING_COLUMNS = (
+    "posts_per_week",
+    "engagement_rate",
+    "mean_caption_length",
+    "hashtags_per_post",
+    "carousel_share",
+    "video_share",
+    "caption_share",
+)
+
+
+def _number(value: Any) -> float | None:
+    value = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(value) or not np.isfinite(value) else float(value)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Cosine similarity; None when either vector is zero or the sizes differ."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or not a.size:
+        return None
+    norms = np.linalg.norm(a) * np.linalg.norm(b)
+    return None if norms <= 1e-12 else round(float(a @ b / norms), 4)
+
+
+def interest_weights(
+    distribution: Mapping[str, float], top_n: int = 5, min_weight: float = 0.0
+) -> dict[str, float]:
+    """Top categories with their weight, descending (categories with no weight left out)."""
+    items = [(c, float(w)) for c, w in distribution.items() if pd.notna(w) and w > min_weight]
+    items.sort(key=lambda item: (-item[1], item[0]))
+    return {category: round(weight, 4) for category, weight in items[:top_n]}
+
+
+def posting_behaviour(user_row: Mapping[str, Any] | None, n_posts: int) -> dict[str, Any]:
+    """The ``posting`` block; a person with no posts gets zeros (engagement unknown: None)."""
+    posting: dict[str, Any] = {"posts": int(n_posts)}
+    for column in POSTING_COLUMNS:
+        value = _number((user_row or {}).get(column))
+        posting[column] = value if column == "engagement_rate" else (value or 0.0)
+    return posting
+
+
+def representative_posts(
+    posts: pd.DataFrame, vectors: np.ndarray, person_vector: np.ndarray | None, top_n: int = 6
+) -> list[dict[str, Any]]:
+    """Up to ``top_n`` posts nearest (cosine) to the person's mean vector.
+
+    ``posts`` (one person's) has ``post_id``, ``image_path``, ``caption``,
+    ``generated_caption``, ``taken_at``; ``vectors`` are their fused vectors. Without vectors
+    the newest posts are taken. Ties: newest first.
+    """
+    if posts.empty:
+        return []
+    newest_first = pd.to_datetime(posts["taken_at"], utc=True, errors="coerce").rank(
+        ascending=False, method="first"
+    )
+    similarity = np.zeros(len(posts))
+    if person_vector is not None and vectors.size and np.linalg.norm(person_vector) > 1e-12:
+        norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(person_vector)
+        similarity = np.divide(
+            vectors @ person_vector, norms, out=np.zeros(len(posts)), where=norms > 1e-12
+        )
+    order = np.lexsort((newest_first.fillna(len(posts)).to_numpy(), -similarity))[:top_n]
+    return [
+        {
+            "post_id": str(row["post_id"]),
+            "image_path": row["image_path"] if isinstance(row["image_path"], str) else None,
+            "caption": row["caption"] if isinstance(row["caption"], str) else "",
+            "generated_caption": row["generated_caption"]
+            if isinstance(row["generated_caption"], str)
+            else None,
+        }
+        for _, row in posts.iloc[order].iterrows()
+    ]
+
+
+def circle_side(
+    accounts: Sequence[str],
+    interests: pd.DataFrame,
+    clusters: Mapping[str, int],
+    person_interests: np.ndarray | None,
+    top_n: int = 5,
+) -> dict[str, Any]:
+    """Summary of one side of the circle (followers or followees) among downloaded accounts.
+
+    ``interests``: interest distributions indexed by profile (columns = categories). Returns
+    ``n_downloaded``, ``interests``, ``clusters`` and ``similarity`` (cosine between the
+    person's interests and the side's; None when either is unknown).
+    """
+    downloaded = [a for a in accounts if a in interests.index]
+    side: dict[str, Any] = {"n_downloaded": len(downloaded), "interests": {}, "clusters": {}}
+    similarity = None
+    if downloaded:
+        values = interests.loc[downloaded].to_numpy(dtype=float)
+        values = values[values.sum(axis=1) > 0]
+        if len(values):
+            mean = values.mean(axis=0)
+            mean = mean / mean.sum()
+            by_category = dict(zip(interests.columns, mean, strict=True))
+            side["interests"] = interest_weights(by_category, top_n)
+            if person_interests is not None:
+                similarity = cosine(person_interests, mean)
+        mix = pd.Series([clusters.get(a, -1) for a in downloaded]).value_counts(normalize=True)
+        side["clusters"] = {str(int(c)): round(float(s), 4) for c, s in mix.sort_index().items()}
+    return {**side, "similarity": similarity}
+
+
+def circle_summary(
+    profile: str,
+    follows: pd.DataFrame,
+    interests: pd.DataFrame,
+    clusters: Mapping[str, int],
+    top_n: int = 5,
+) -> dict[str, Any] | None:
+    """The ``circle`` block; None when ``follows`` has no data at all."""
+    if follows.empty:
+        return None
+    person = interests.loc[profile].to_numpy(float) if profile in interests.index else None
+    if person is not None and person.sum() <= 0:
+        person = None
+    followers = follows.loc[follows["followee"] == profile, "follower"].drop_duplicates()
+    followees = follows.loc[follows["follower"] == profile, "followee"].drop_duplicates()
+    sides = {
+        name: circle_side(accounts.tolist(), interests, clusters, person, top_n)
+        for name, accounts in (("followers", followers), ("followees", followees))
+    }
+    return {
+        "followers": {k: v for k, v in sides["followers"].items() if k != "similarity"},
+        "followees": {k: v for k, v in sides["followees"].items() if k != "similarity"},
+        "similarity_to_followers": sides["followers"]["similarity"],
+        "similarity_to_followees": sides["followees"]["similarity"],
+    }
