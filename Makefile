@@ -1,12 +1,13 @@
 # Two commands on a fresh clone: `make run` and `make test`. Both create .venv first.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
+APP_ARGS ?=
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint viz mlflow-ui bench clean-data
+.PHONY: install run test lint viz mlflow-ui bench clean-data app browser screenshots
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +20,24 @@ install: $(INSTALLED)  ## create .venv and install the project with its dev tool
 run: install  ## set up and run every pipeline on the demo data
 	$(BIN)/kedro run
 
-test: install  ## set up and run the whole test suite
+test: install browser  ## set up and run the whole test suite
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest
+
+app: install  ## the web app on http://127.0.0.1:8501 (after `make run`)
+	$(BIN)/streamlit run src/insta_kedro/app/main.py --server.address 127.0.0.1 \
+	  --browser.gatherUsageStats false $(APP_ARGS)
+
+browser:  ## Debian's chromium + chromium-driver for the browser test, when missing
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-color-emoji \
+	  || echo "chromium could not be installed: the browser test will be skipped"; \
+	fi
+
+screenshots: install browser  ## retake docs/img/*.png from the last run
+	$(BIN)/python -m insta_kedro.app.screenshots --out docs/img
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks

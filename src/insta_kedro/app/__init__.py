@@ -1,0 +1,1 @@
+"""The Streamlit web app over the catalog outputs (entry point: ``main.py``)."""

@@ -1,0 +1,155 @@
+"""Caption model page: test metrics, sample captions and the MLflow runs side by side."""
+
+import math
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import streamlit as st
+
+from insta_kedro.app.catalog_reader import EXPERIMENT_NAME
+from insta_kedro.app.components import load_output, reader, warn_if_random_weights
+
+BEST_METRIC = "test.bpc"  # logged by the caption_model pipeline (evaluate_caption_model)
+SHOWN_METRICS = (
+    "test.bpc",
+    "test.perplexity",
+    "test.unk_rate",
+    "baselines.char_6gram_witten_bell_bpc",
+    "baselines.shuffled_images_bpc",
+    "image_gain_bpc",
+    "val_bpc",
+    "train.best_epoch",
+    "train.train_seconds",
+    "generation.real_word_rate",
+    "generation.hashtag_rate",
+    "generation.distinct_2",
+    "generation.copy_rate",
+    "generation.bleu_4",
+)
+
+
+def sqlite_file(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores)."""
+    prefix = "sqlite:///"  # then a relative path, or "/" and an absolute one
+    if not tracking_uri.startswith(prefix):
+        return None
+    return Path(tracking_uri.removeprefix(prefix).split("?")[0])
+
+
+def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list | None:
+    """Runs of ``experiment`` that trained the caption model (they log ``test.bpc``), newest
+    first; None when there is no tracking store or experiment yet (nothing is created)."""
+    database = sqlite_file(tracking_uri)
+    if database is not None and not database.is_file():
+        return None
+    client = mlflow.MlflowClient(tracking_uri)
+    found = client.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"])
+    return [run for run in runs if BEST_METRIC in run.data.metrics]
+
+
+def best_run_id(runs: list) -> str | None:
+    """The run with the lowest test bits per character."""
+    scored = [r for r in runs if r.data.metrics.get(BEST_METRIC) is not None]
+    return min(scored, key=lambda r: r.data.metrics[BEST_METRIC]).info.run_id if scored else None
+
+
+def runs_side_by_side(runs: list) -> pd.DataFrame:
+    """Rows: ``caption_model.*`` / ``image_features.*`` parameters and the main metrics;
+    one column per run (``★`` marks the best: lowest ``test.bpc``)."""
+    best = best_run_id(runs)
+    columns = {}
+    for run in runs:
+        started = pd.Timestamp(run.info.start_time, unit="ms").strftime("%m-%d %H:%M")
+        label = f"{'★ ' if run.info.run_id == best else ''}{run.info.run_id[:8]} ({started})"
+        values: dict[str, object] = {
+            f"param {k}": v
+            for k, v in run.data.params.items()
+            if k.startswith(("caption_model.", "image_features."))
+        }
+        values.update(
+            {
+                f"metric {k}": shown(run.data.metrics[k])
+                for k in SHOWN_METRICS
+                if k in run.data.metrics
+            }
+        )
+        columns[label] = values
+    table = pd.DataFrame(columns)
+    if table.empty:
+        return table
+    varying = table.astype(str).nunique(axis=1) > 1
+    table.insert(0, "differs", varying.map({True: "◆", False: ""}))
+    return table.sort_index().astype(str)
+
+
+def shown(value: object) -> str:
+    """Numbers with 3 decimals, missing values as a dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def metrics_rows(metrics: dict) -> pd.DataFrame:
+    """The headline numbers of ``caption_metrics``."""
+    test, baselines = metrics.get("test") or {}, metrics.get("baselines") or {}
+    rows = [
+        ("test bits per character", test.get("bpc")),
+        ("test perplexity", test.get("perplexity")),
+    ]
+    rows += [(f"baseline {name}", value) for name, value in baselines.items()]
+    rows += [
+        ("image gain (shuffled − true, bpc)", metrics.get("image_gain_bpc")),
+        ("network − n-gram (bpc)", metrics.get("network_minus_ngram_bpc")),
+        ("test posts", test.get("n_posts")),
+        ("architecture", metrics.get("architecture")),
+    ]
+    return pd.DataFrame([(name, shown(value)) for name, value in rows], columns=["metric", "value"])
+
+
+def render() -> None:
+    st.title("Caption model")
+    warn_if_random_weights()
+    metrics = load_output("caption_metrics")
+    if metrics is not None:
+        left, right = st.columns(2)
+        with left:
+            st.subheader("Test metrics")
+            st.dataframe(metrics_rows(metrics), hide_index=True)
+        with right:
+            st.subheader("Generation")
+            generation = metrics.get("generation") or {}
+            reference = metrics.get("real_test_captions") or {}
+            table = pd.DataFrame({"generated": generation, "real test captions": reference})
+            st.dataframe(table.map(shown))
+        curve = reader().path("caption_loss_curve")
+        if curve is not None and curve.is_file():
+            st.image(curve.read_bytes(), caption="training and validation loss (bits/char)")
+
+    st.subheader("Sample captions")
+    samples = load_output("caption_samples")
+    if samples is not None:
+        st.dataframe(samples, hide_index=True)
+
+    st.subheader(f"MLflow runs of experiment `{EXPERIMENT_NAME}`")
+    tracking_uri = reader().mlflow_tracking_uri()
+    st.caption(f"Tracking store: `{tracking_uri}` (browse it with `kedro mlflow ui`).")
+    runs = caption_runs(tracking_uri)
+    if not runs:
+        st.info(
+            "No MLflow run of the caption model yet: run `kedro run --pipelines=caption_model` "
+            "in the project folder.",
+            icon="ℹ️",
+        )
+        return
+    best = best_run_id(runs)
+    st.write(
+        f"{len(runs)} run(s); ★ marks the best (lowest `{BEST_METRIC}`): `{best}`; "
+        "◆ marks rows that differ between runs."
+    )
+    st.dataframe(runs_side_by_side(runs))

@@ -1,0 +1,213 @@
+"""Read-only access to a Kedro project's outputs, for the web app.
+
+The app never runs a pipeline: it opens the project's catalog with the project's own
+configuration loader (``conf/base`` + ``conf/local``, the settings of ``settings.py``) and
+loads what the last ``kedro run`` wrote. A missing output raises :class:`OutputMissingError`
+whose message names the ``kedro run`` that makes it.
+
+.. code-block:: python
+
+    reader = CatalogReader(Path("."))
+    reader.exists("posts")                      # True after `kedro run --pipelines=ingestion`
+    posts = reader.load("posts")
+    reader.modified("posts")                    # when the file was written
+    reader.safe_image_path(posts.image_path[0]) # None unless under data/ or the ingested folder
+"""
+
+import functools
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kedro.config import MissingConfigException, OmegaConfigLoader
+from kedro.framework.project import settings
+from kedro.framework.startup import bootstrap_project
+from kedro.io import DataCatalog
+
+PROJECT_PATH_ENV = "INSTA_KEDRO_PROJECT_PATH"
+EXPERIMENT_NAME = "insta_kedro"
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
+
+# Which pipeline writes which output: used only to word the "run this" message. The registry
+# (insta_kedro.missing_inputs.project_pipelines) is asked first; this covers pipelines that
+# are not importable (yet) in the installed version.
+KNOWN_PRODUCERS = {
+    "post_clusters": "clustering",
+    "user_clusters": "clustering",
+    "cluster_profiles": "clustering",
+    "user_characterizations": "clustering",
+    "post_clusterer": "clustering",
+    "user_clusterer": "clustering",
+}
+
+
+class OutputMissingError(LookupError):
+    """An output the app wants has not been written yet (or is not in the catalog)."""
+
+    def __init__(self, dataset: str, pipeline: str | None, reason: str = "has not been made yet"):
+        self.dataset = dataset
+        self.pipeline = pipeline
+        command = f"kedro run --pipelines={pipeline}" if pipeline else "kedro run"
+        self.command = command
+        super().__init__(f"`{dataset}` {reason}: run `{command}` in the project folder.")
+
+
+def find_project_path(start: Path | None = None) -> Path:
+    """The Kedro project: ``$INSTA_KEDRO_PROJECT_PATH``, else the first folder from ``start``
+    (default: the working directory) upwards with a ``pyproject.toml`` naming ``[tool.kedro]``."""
+    if os.environ.get(PROJECT_PATH_ENV):
+        return Path(os.environ[PROJECT_PATH_ENV]).resolve()
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file() and "[tool.kedro]" in pyproject.read_text(encoding="utf-8"):
+            return folder
+    raise FileNotFoundError(
+        f"no Kedro project found from {start} upwards: start the app in the project folder "
+        f"or set {PROJECT_PATH_ENV}."
+    )
+
+
+def _absolute_filepaths(config: Any, root: Path) -> Any:
+    """Catalog entries with every relative ``filepath`` made absolute against ``root``.
+
+    Kedro takes relative paths from the working directory (``kedro run`` runs in the project
+    root); the app may run anywhere, so it anchors them to the project itself.
+    """
+    if isinstance(config, dict):
+        out = {}
+        for key, value in config.items():
+            if key == "filepath" and isinstance(value, str) and "://" not in value:
+                path = Path(value)
+                out[key] = str(path if path.is_absolute() else root / path)
+            else:
+                out[key] = _absolute_filepaths(value, root)
+        return out
+    return config
+
+
+@dataclass(frozen=True)
+class OutputStatus:
+    dataset: str
+    exists: bool
+    path: Path | None
+    modified: datetime | None
+    pipeline: str | None
+
+
+class CatalogReader:
+    """The project's catalog, opened read-only; ``load`` never runs anything."""
+
+    def __init__(self, project_path: Path, env: str | None = None):
+        self.project_path = Path(project_path).resolve()
+        bootstrap_project(self.project_path)
+        loader_args = dict(settings.CONFIG_LOADER_ARGS)
+        self.config_loader = OmegaConfigLoader(
+            conf_source=str(self.project_path / settings.CONF_SOURCE),
+            env=env,
+            **loader_args,
+        )
+        catalog_config = _absolute_filepaths(self.config_loader["catalog"], self.project_path)
+        try:
+            credentials = self.config_loader["credentials"]
+        except MissingConfigException:
+            credentials = {}
+        self.catalog = DataCatalog.from_config(catalog_config, credentials)
+        self.params: dict[str, Any] = dict(self.config_loader["parameters"])
+
+    # ------------------------------------------------------------------ outputs
+    def producer(self, dataset: str) -> str | None:
+        """The pipeline that writes ``dataset`` (None when no pipeline does)."""
+        return _producers().get(dataset) or KNOWN_PRODUCERS.get(dataset)
+
+    def path(self, dataset: str) -> Path | None:
+        if dataset not in self.catalog:
+            return None
+        filepath = getattr(self.catalog.get(dataset), "_filepath", None)
+        return Path(str(filepath)) if filepath is not None else None
+
+    def exists(self, dataset: str) -> bool:
+        """True when the output's file is there (an optional dataset's empty default is not)."""
+        if dataset not in self.catalog:
+            return False
+        path = self.path(dataset)
+        if path is not None:
+            return path.exists()
+        return bool(self.catalog.exists(dataset))
+
+    def modified(self, dataset: str) -> datetime | None:
+        path = self.path(dataset)
+        if path is None or not path.exists():
+            return None
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+    def status(self, datasets: Iterable[str]) -> list[OutputStatus]:
+        return [
+            OutputStatus(
+                name, self.exists(name), self.path(name), self.modified(name), self.producer(name)
+            )
+            for name in datasets
+        ]
+
+    def load(self, dataset: str) -> Any:
+        """The saved output; :class:`OutputMissingError` when it is not there."""
+        if dataset not in self.catalog:
+            raise OutputMissingError(
+                dataset, self.producer(dataset), "is not in this project's catalog yet"
+            )
+        if not self.exists(dataset):
+            raise OutputMissingError(dataset, self.producer(dataset))
+        return self.catalog.load(dataset)
+
+    # ------------------------------------------------------------------- images
+    def image_roots(self) -> list[Path]:
+        """Folders images may be served from: the project's data folder and the instaloader
+        folder the last ingestion read (``ingestion_report.folder``, ``ingestion.folder``).
+
+        Asked again on every call, so a new ``kedro run`` on another folder is followed."""
+        roots = [self.project_path / "data"]
+        folders = [(self.params.get("ingestion") or {}).get("folder")]
+        if self.exists("ingestion_report"):
+            report = self.catalog.load("ingestion_report") or {}
+            if report.get("source") == "folder":
+                folders.append(report.get("folder"))
+        for folder in folders:
+            if folder:
+                path = Path(folder)
+                roots.append(path if path.is_absolute() else self.project_path / path)
+        return [root.resolve() for root in roots]
+
+    def safe_image_path(self, image_path: str | None) -> Path | None:
+        """``image_path`` resolved, when it is an image file under one of ``image_roots``."""
+        if not image_path:
+            return None
+        path = Path(image_path)
+        path = (path if path.is_absolute() else self.project_path / path).resolve()
+        if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
+            return None
+        if not any(path.is_relative_to(root) for root in self.image_roots()):
+            return None
+        return path
+
+    # ------------------------------------------------------------------- MLflow
+    def mlflow_tracking_uri(self) -> str:
+        """``$MLFLOW_TRACKING_URI``, else the project's ``sqlite:///<root>/mlflow.db``."""
+        uri = os.environ.get("MLFLOW_TRACKING_URI")
+        if uri:
+            return uri
+        return f"sqlite:///{self.project_path / 'mlflow.db'}"
+
+
+@functools.cache
+def _producers() -> dict[str, str]:
+    """Output dataset → the registered pipeline that writes it (imports the pipelines once)."""
+    from insta_kedro.missing_inputs import project_pipelines
+
+    producers: dict[str, str] = {}
+    for name, pipeline in project_pipelines().items():
+        for dataset in pipeline.all_outputs():
+            producers.setdefault(dataset, name)
+    return producers

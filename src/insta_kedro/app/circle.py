@@ -1,0 +1,101 @@
+"""Circle page: a person's followers and followees compared with the person."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from insta_kedro.app.components import load_output, warn_if_random_weights
+from insta_kedro.app.person import choose_profile, profile_label
+
+SIDES = ("followers", "followees")
+
+
+def interests_comparison(person: dict, circle: dict) -> pd.DataFrame:
+    """Long frame ``category, group, weight`` for the person and each side of the circle."""
+    groups = {"the person": person.get("interests") or {}}
+    groups.update({side: (circle.get(side) or {}).get("interests") or {} for side in SIDES})
+    rows = [
+        {"category": category, "group": group, "weight": float(weight or 0.0)}
+        for group, weights in groups.items()
+        for category, weight in weights.items()
+    ]
+    table = pd.DataFrame(rows, columns=["category", "group", "weight"])
+    if table.empty:
+        return table
+    top = table.groupby("category")["weight"].max().nlargest(12).index
+    return table[table["category"].isin(top)]
+
+
+def cluster_shares(circle: dict, cluster_labels: dict[str, str]) -> pd.DataFrame:
+    """Share of followers and followees in each persona cluster."""
+    rows = [
+        {
+            "cluster": f"{cluster}: {cluster_labels.get(str(cluster), '')}".rstrip(": "),
+            "side": side,
+            "share": float(share),
+        }
+        for side in SIDES
+        for cluster, share in ((circle.get(side) or {}).get("clusters") or {}).items()
+    ]
+    return pd.DataFrame(rows, columns=["cluster", "side", "share"])
+
+
+def render() -> None:
+    st.title("Circle")
+    characterizations = load_output("user_characterizations")
+    if characterizations is None:
+        return
+    if not characterizations:
+        st.info("`user_characterizations` has no profile: ingest some posts and run `kedro run`.")
+        return
+    warn_if_random_weights()
+    profile = choose_profile(characterizations, key="circle_profile")
+    person = characterizations[profile]
+    st.header(profile_label(profile, person))
+    circle = person.get("circle")
+    if not circle:
+        st.info(
+            f"No followers or followees of `{profile}` were downloaded, so there is no circle "
+            "to compare. Download them with `ingestion.download_follows: true` (needs a login, "
+            "see docs/app.md) and run `kedro run`."
+        )
+        return
+
+    columns = st.columns(4)
+    for i, side in enumerate(SIDES):
+        stats = circle.get(side) or {}
+        similarity = circle.get(f"similarity_to_{side}")
+        columns[2 * i].metric(f"{side} downloaded", int(stats.get("n_downloaded") or 0))
+        columns[2 * i + 1].metric(
+            f"similarity to {side}", "—" if similarity is None else f"{similarity:.2f}"
+        )
+
+    comparison = interests_comparison(person, circle)
+    if comparison.empty:
+        st.caption("No interests to compare.")
+    else:
+        figure = px.bar(
+            comparison,
+            x="weight",
+            y="category",
+            color="group",
+            barmode="group",
+            orientation="h",
+            title="Interests: the person and their circle",
+        )
+        figure.update_layout(yaxis={"categoryorder": "total ascending"}, height=480)
+        st.plotly_chart(figure)
+
+    profiles = load_output("cluster_profiles", show_missing=False) or {}
+    labels = {k: v.get("label", "") for k, v in (profiles.get("users") or {}).items()}
+    shares = cluster_shares(circle, labels)
+    if not shares.empty:
+        figure = px.bar(
+            shares,
+            x="cluster",
+            y="share",
+            color="side",
+            barmode="group",
+            title="Personas of the circle",
+        )
+        st.plotly_chart(figure)

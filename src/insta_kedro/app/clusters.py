@@ -1,0 +1,107 @@
+"""Clusters page: a 2-D map of people or posts by cluster, and one card per cluster."""
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from insta_kedro.app.components import load_output, show_image, warn_if_random_weights
+
+KINDS = {
+    "people": ("user_clusters", "users", "profile"),
+    "posts": ("post_clusters", "posts", "post_id"),
+}
+MAX_EXEMPLAR_IMAGES = 4
+
+
+def cluster_name(cluster: int, profiles: dict) -> str:
+    """``3: travel & food`` (the label of ``cluster_profiles``), ``noise`` for -1."""
+    if int(cluster) == -1:
+        return "noise"
+    label = (profiles.get(str(int(cluster))) or {}).get("label")
+    return f"{int(cluster)}: {label}" if label else str(int(cluster))
+
+
+def map_frame(
+    clusters: pd.DataFrame, profiles: dict, id_column: str, posts: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The clusters' rows with a ``cluster name`` and, for posts, the profile and caption."""
+    frame = clusters.copy()
+    frame["cluster name"] = [cluster_name(c, profiles) for c in frame["cluster"]]
+    if id_column == "post_id" and posts is not None:
+        details = posts[["post_id", "profile", "caption"]].copy()
+        details["caption"] = details["caption"].str.slice(0, 80)
+        frame = frame.merge(details, on="post_id", how="left")
+    return frame.sort_values("cluster")
+
+
+def cluster_map(frame: pd.DataFrame, id_column: str, title: str):
+    hover = [c for c in (id_column, "profile", "caption", "probability") if c in frame]
+    figure = px.scatter(
+        frame, x="x", y="y", color="cluster name", hover_data=hover, title=title, height=560
+    )
+    figure.update_traces(marker={"size": 9 if id_column == "profile" else 6})
+    return figure
+
+
+def render_card(profile: dict, kind: str, image_paths: dict[str, str]) -> None:
+    cluster = profile.get("cluster")
+    with st.container(border=True):
+        st.markdown(
+            f"**{cluster_name(cluster, {str(cluster): profile})}** — {profile.get('size', 0)}"
+            f" {'profiles' if kind == 'people' else 'posts'}"
+        )
+        interests = profile.get("top_interests") or {}
+        if interests:
+            st.write(
+                "Interests: " + ", ".join(f"{k} ({float(v):.2f})" for k, v in interests.items())
+            )
+        hashtags = profile.get("top_hashtags") or []
+        if hashtags:
+            st.write("Hashtags: " + " ".join(f"#{tag.lstrip('#')}" for tag in hashtags))
+        words = profile.get("top_words") or []
+        if words:
+            st.write("Words: " + ", ".join(words))
+        exemplars = profile.get("exemplars") or []
+        if kind == "people":
+            st.write("Exemplars: " + (", ".join(f"`{e}`" for e in exemplars) or "—"))
+        elif exemplars:
+            columns = st.columns(MAX_EXEMPLAR_IMAGES)
+            for column, post_id in zip(columns, exemplars[:MAX_EXEMPLAR_IMAGES], strict=False):
+                with column:
+                    show_image(image_paths.get(post_id), caption=post_id)
+
+
+def render() -> None:
+    st.title("Clusters")
+    kind = st.radio("Show", list(KINDS), horizontal=True)
+    dataset, profiles_key, id_column = KINDS[kind]
+    loaded = [load_output(dataset), load_output("cluster_profiles")]
+    if any(value is None for value in loaded):
+        return
+    clusters, cluster_profiles = loaded
+    warn_if_random_weights()
+    profiles = cluster_profiles.get(profiles_key) or {}
+    posts = load_output("posts", show_missing=False) if id_column == "post_id" else None
+
+    if clusters.empty:
+        st.info(f"`{dataset}` is empty: there was nothing to cluster.")
+    elif {"x", "y"} <= set(clusters.columns):
+        frame = map_frame(clusters, profiles, id_column, posts)
+        noise = int((frame["cluster"] == -1).sum())
+        st.plotly_chart(
+            cluster_map(frame, id_column, f"{kind.capitalize()} by cluster ({noise} as noise)")
+        )
+    else:
+        st.warning(f"`{dataset}` has no `x`/`y` map coordinates: the map cannot be drawn.")
+
+    st.subheader("Clusters")
+    image_paths = {}
+    if posts is not None:
+        image_paths = dict(zip(posts["post_id"], posts["image_path"], strict=True))
+    ordered = sorted(
+        profiles.values(), key=lambda p: (int(p.get("cluster", 0)) == -1, -int(p.get("size", 0)))
+    )
+    if not ordered:
+        st.caption("No cluster profiles.")
+    for profile in ordered:
+        render_card(profile, kind, image_paths)

@@ -1,0 +1,84 @@
+"""Streamlit pieces the pages share: the cached catalog reader, cached loads, messages."""
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from insta_kedro.app.catalog_reader import CatalogReader, OutputMissingError, find_project_path
+
+RANDOM_WEIGHTS_WARNING = (
+    "These results were made with **random VGG16 weights** (encoder `{encoder}`): image "
+    "features, ImageNet labels and everything built on them carry no ImageNet meaning. Place "
+    "the ImageNet weights in `~/.keras/models` (or set `image_features.weights` to a local "
+    "file) and run `kedro run` again."
+)
+
+
+@st.cache_resource(show_spinner="Opening the Kedro catalog…")
+def _reader(project_path: str) -> CatalogReader:
+    return CatalogReader(Path(project_path))
+
+
+def reader() -> CatalogReader:
+    """The project's catalog reader (one per project and process)."""
+    return _reader(str(find_project_path()))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _load(project_path: str, dataset: str, modified_ns: int) -> Any:
+    """Cached by the file's modification time, so a new ``kedro run`` is picked up."""
+    return _reader(project_path).load(dataset)
+
+
+def load_output(dataset: str, show_missing: bool = True) -> Any | None:
+    """The saved output (shared: do not modify it), or None after saying which run makes it."""
+    catalog = reader()
+    path = catalog.path(dataset)
+    try:
+        modified_ns = path.stat().st_mtime_ns if path is not None and path.exists() else -1
+        return _load(str(catalog.project_path), dataset, modified_ns)
+    except OutputMissingError as missing:
+        if show_missing:
+            st.info(str(missing), icon="ℹ️")
+        return None
+
+
+def load_outputs(*datasets: str) -> list[Any] | None:
+    """All of ``datasets``, or None after a message for each one that is missing."""
+    values = [load_output(name) for name in datasets]
+    return None if any(value is None for value in values) else values
+
+
+def random_encoders(image_features: pd.DataFrame | None) -> list[str]:
+    """Encoder names of the run that used random weights (``...-random``)."""
+    if image_features is None or image_features.empty or "encoder" not in image_features:
+        return []
+    encoders = image_features["encoder"].dropna().astype(str).unique()
+    return sorted(e for e in encoders if e.endswith("-random"))
+
+
+def warn_if_random_weights() -> bool:
+    """A visible warning when the run's image features came from random weights."""
+    image_features = load_output("image_features", show_missing=False)
+    encoders = random_encoders(image_features)
+    if encoders:
+        st.warning(RANDOM_WEIGHTS_WARNING.format(encoder=", ".join(encoders)), icon="⚠️")
+    return bool(encoders)
+
+
+def show_image(image_path: str | None, caption: str | None = None, width: int | str = "stretch"):
+    """The post's image when it lies under the project's data or ingested folder."""
+    path = reader().safe_image_path(image_path)
+    if path is None:
+        st.caption("(no image to show)")
+        return False
+    st.image(path.read_bytes(), caption=caption, width=width)
+    return True
+
+
+def weights_table(weights: dict[str, float] | None, name: str = "weight") -> pd.DataFrame:
+    """``{category: weight}`` as a frame sorted by weight (for bar charts)."""
+    items = sorted((weights or {}).items(), key=lambda kv: -float(kv[1] or 0.0))
+    return pd.DataFrame(items, columns=["category", name])

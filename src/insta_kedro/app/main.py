@@ -1,0 +1,28 @@
+"""The web app: ``streamlit run src/insta_kedro/app/main.py`` in the project folder (``make app``).
+
+Every page reads the outputs of the last ``kedro run`` through the Kedro catalog and never
+recomputes them ("Try a photo" runs the trained models on the uploaded image only).
+"""
+
+import streamlit as st
+
+from insta_kedro.app import caption_model, circle, clusters, overview, person, try_photo
+
+PAGES = [
+    st.Page(overview.render, title="Overview", icon=":material/dashboard:", default=True),
+    st.Page(person.render, title="Person", icon=":material/person:", url_path="person"),
+    st.Page(circle.render, title="Circle", icon=":material/group:", url_path="circle"),
+    st.Page(clusters.render, title="Clusters", icon=":material/scatter_plot:", url_path="clusters"),
+    st.Page(
+        caption_model.render,
+        title="Caption model",
+        icon=":material/edit_note:",
+        url_path="caption_model",
+    ),
+    st.Page(
+        try_photo.render, title="Try a photo", icon=":material/photo_camera:", url_path="try_photo"
+    ),
+]
+
+st.set_page_config(page_title="insta_kedro", page_icon=":material/photo_library:", layout="wide")
+st.navigation(PAGES).run()

@@ -1,0 +1,115 @@
+"""Overview page: counts, the ingestion report, when each output was made, image weights."""
+
+import pandas as pd
+import streamlit as st
+
+from insta_kedro.app.components import load_output, reader, warn_if_random_weights
+
+# The outputs the app shows, in data-flow order.
+OUTPUTS = (
+    "posts",
+    "profiles",
+    "follows",
+    "ingestion_report",
+    "image_features",
+    "image_labels",
+    "caption_vocab",
+    "caption_model",
+    "generated_captions",
+    "caption_metrics",
+    "post_text_features",
+    "post_features",
+    "user_features",
+    "post_clusters",
+    "user_clusters",
+    "cluster_profiles",
+    "user_characterizations",
+)
+
+
+def outputs_table() -> pd.DataFrame:
+    """One row per output: pipeline, whether it exists, when it was written, where."""
+    catalog = reader()
+    rows = []
+    for status in catalog.status(OUTPUTS):
+        path = status.path
+        if path is not None and path.is_relative_to(catalog.project_path):
+            path = path.relative_to(catalog.project_path)
+        rows.append(
+            {
+                "output": status.dataset,
+                "pipeline": status.pipeline or "",
+                "made": "yes" if status.exists else "no",
+                "written (UTC)": (
+                    status.modified.strftime("%Y-%m-%d %H:%M:%S") if status.modified else ""
+                ),
+                "file": str(path or ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def ingestion_table(report: dict) -> pd.DataFrame:
+    """Per-profile counts of the ingestion report; skipped/ignored reasons as ``reason: n``."""
+
+    def reasons(counts: dict | None) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in sorted((counts or {}).items()) if v) or "—"
+
+    rows = [
+        {
+            "profile": profile,
+            "files seen": entry.get("files_seen", 0),
+            "posts parsed": entry.get("posts_parsed", 0),
+            "with caption": entry.get("posts_with_caption", 0),
+            "skipped": reasons(entry.get("skipped")),
+            "ignored files": reasons(entry.get("ignored_files")),
+        }
+        for profile, entry in sorted((report.get("profiles") or {}).items())
+    ]
+    return pd.DataFrame(rows)
+
+
+def render() -> None:
+    st.title("Overview")
+    catalog = reader()
+    st.caption(f"Kedro project: `{catalog.project_path}` — read only, nothing is recomputed.")
+    warn_if_random_weights()
+
+    posts = load_output("posts")
+    if posts is not None:
+        profiles = load_output("profiles", show_missing=False)
+        image_features = load_output("image_features", show_missing=False)
+        generated = load_output("generated_captions", show_missing=False)
+        user_clusters = load_output("user_clusters", show_missing=False)
+        columns = st.columns(5)
+        columns[0].metric("profiles", 0 if profiles is None else len(profiles))
+        columns[1].metric("posts", len(posts))
+        columns[2].metric("with caption", int(posts["has_caption"].sum()))
+        ok_features = 0
+        if image_features is not None and not image_features.empty:
+            ok_features = int(image_features["error"].isna().sum())
+        columns[3].metric("image features", ok_features)
+        columns[4].metric("generated captions", 0 if generated is None else len(generated))
+        if user_clusters is not None:
+            personas = sorted(set(user_clusters["cluster"]) - {-1})
+            st.metric("personas (user clusters)", len(personas))
+
+    st.subheader("Image weights")
+    image_features = load_output("image_features")
+    if image_features is not None:
+        encoders = image_features["encoder"].fillna("(error)").value_counts()
+        st.dataframe(encoders.rename_axis("encoder").reset_index(name="images"), hide_index=True)
+
+    st.subheader("Ingestion report")
+    report = load_output("ingestion_report")
+    if report is not None:
+        source = report.get("source", "?")
+        where = f" from `{report['folder']}`" if report.get("folder") else ""
+        st.write(f"Source: **{source}**{where}")
+        totals = report.get("totals") or {}
+        if totals:
+            st.dataframe(pd.DataFrame([totals]), hide_index=True)
+        st.dataframe(ingestion_table(report), hide_index=True)
+
+    st.subheader("Outputs")
+    st.dataframe(outputs_table(), hide_index=True)

@@ -1,0 +1,118 @@
+"""Person page: interests, persona, posting behaviour and representative posts of a profile."""
+
+import plotly.express as px
+import streamlit as st
+
+from insta_kedro.app.components import (
+    load_output,
+    show_image,
+    warn_if_random_weights,
+    weights_table,
+)
+
+POSTING_LABELS = {
+    "posts": "posts",
+    "posts_per_week": "posts per week",
+    "engagement_rate": "engagement rate",
+    "mean_caption_length": "mean caption length",
+    "hashtags_per_post": "hashtags per post",
+    "carousel_share": "carousels",
+    "video_share": "videos",
+    "caption_share": "with caption",
+}
+SHARES = ("carousel_share", "video_share", "caption_share")
+
+
+def posting_value(key: str, value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    if key in SHARES:
+        return f"{float(value):.0%}"
+    if key == "engagement_rate":
+        return f"{float(value):.2%}"
+    if key == "posts":
+        return str(int(value))
+    return f"{float(value):.1f}"
+
+
+def profile_label(profile: str, characterization: dict) -> str:
+    full_name = characterization.get("full_name")
+    return f"{profile} ({full_name})" if full_name and full_name != profile else profile
+
+
+def choose_profile(characterizations: dict, key: str) -> str:
+    """A profile picker shared by the Person and Circle pages (the choice carries over)."""
+    profiles = sorted(characterizations)
+    if key not in st.session_state and st.session_state.get("profile") in profiles:
+        st.session_state[key] = st.session_state["profile"]  # carried over from the other page
+
+    def remember() -> None:
+        st.session_state["profile"] = st.session_state[key]
+
+    chosen = st.selectbox(
+        "Profile",
+        profiles,
+        key=key,
+        format_func=lambda p: profile_label(p, characterizations[p]),
+        on_change=remember,
+    )
+    return chosen
+
+
+def interests_chart(interests: dict[str, float], title: str):
+    table = weights_table(interests).head(12)
+    figure = px.bar(table, x="weight", y="category", orientation="h", title=title)
+    figure.update_layout(yaxis={"categoryorder": "total ascending"}, height=360)
+    return figure
+
+
+def render() -> None:
+    st.title("Person")
+    characterizations = load_output("user_characterizations")
+    if characterizations is None:
+        return
+    if not characterizations:
+        st.info("`user_characterizations` has no profile: ingest some posts and run `kedro run`.")
+        return
+    warn_if_random_weights()
+    profile = choose_profile(characterizations, key="person_profile")
+    person = characterizations[profile]
+
+    st.header(profile_label(profile, person))
+    persona = person.get("persona") or {}
+    left, right = st.columns([2, 1])
+    with left:
+        if person.get("interests"):
+            st.plotly_chart(interests_chart(person["interests"], "Interests"))
+        else:
+            st.caption("No interests found for this profile.")
+    with right:
+        st.subheader("Persona")
+        cluster = persona.get("cluster")
+        if cluster is None or cluster == -1:
+            st.write("No persona: this profile is noise to the clustering (cluster -1).")
+        else:
+            st.metric(f"cluster {cluster}", persona.get("label") or f"persona {cluster}")
+        if persona.get("probability") is not None:
+            st.progress(
+                float(persona["probability"]), text=f"probability {persona['probability']:.2f}"
+            )
+
+    st.subheader("Posting behaviour")
+    posting = person.get("posting") or {}
+    columns = st.columns(4)
+    for i, (key, label) in enumerate(POSTING_LABELS.items()):
+        columns[i % 4].metric(label, posting_value(key, posting.get(key)))
+
+    st.subheader("Representative posts")
+    posts = person.get("representative_posts") or []
+    if not posts:
+        st.caption("No representative posts.")
+    columns = st.columns(3)
+    for i, post in enumerate(posts):
+        with columns[i % 3], st.container(border=True):
+            show_image(post.get("image_path"), caption=post.get("post_id"))
+            st.markdown("**Caption**")
+            st.text(post.get("caption") or "(none)")
+            st.markdown("**Generated caption**")
+            st.text(post.get("generated_caption") or "—")

@@ -1,0 +1,41 @@
+"""The real thing: `streamlit run` on a free localhost port, opened in headless Chromium."""
+
+from pathlib import Path
+
+import pytest
+
+from insta_kedro.app.screenshots import (
+    MAX_SCREENSHOT_BYTES,
+    browser_available,
+    chromium,
+    open_page,
+    save_screenshot,
+    serve_app,
+)
+
+pytestmark = pytest.mark.skipif(
+    not browser_available(),
+    reason="needs Debian's chromium and chromium-driver: run `make browser` (or `make test`)",
+)
+
+
+def test_person_page_in_a_browser(project_with_outputs: Path, tmp_path: Path):
+    from selenium.webdriver.common.by import By
+
+    with serve_app(project_with_outputs) as url, chromium() as driver:
+        assert url.startswith("http://127.0.0.1:")
+        open_page(driver, f"{url}/person")
+        headers = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "h2")]
+        assert "anna.cooks (Anna Cooks)" in headers
+        images = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')
+        assert len(images) == 3
+        assert all(
+            driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i)
+            for i in images
+        )
+        screenshot = save_screenshot(driver, tmp_path / "person.png")
+        assert 0 < screenshot.stat().st_size <= MAX_SCREENSHOT_BYTES
+
+        open_page(driver, url)  # the Overview, at the root
+        assert "Overview" in driver.find_element(By.CSS_SELECTOR, "h1").text
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')

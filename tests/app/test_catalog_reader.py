@@ -1,0 +1,67 @@
+"""The app's read-only view of the catalog: paths, existence, messages, image roots."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from insta_kedro.app.catalog_reader import (
+    CatalogReader,
+    OutputMissingError,
+    find_project_path,
+)
+
+
+def test_missing_output_names_the_run_that_makes_it(app_project: Path):
+    reader = CatalogReader(app_project)
+    assert not reader.exists("posts")
+    with pytest.raises(OutputMissingError, match=r"kedro run --pipelines=ingestion"):
+        reader.load("posts")
+    # an optional dataset's empty default does not count as made
+    assert not reader.exists("generated_captions")
+    with pytest.raises(OutputMissingError, match=r"--pipelines=caption_model"):
+        reader.load("generated_captions")
+
+
+def test_loads_outputs_with_paths_anchored_to_the_project(
+    project_with_outputs: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # relative catalog paths must not follow the working directory
+    reader = CatalogReader(project_with_outputs)
+    posts = reader.load("posts")
+    assert isinstance(posts, pd.DataFrame) and len(posts) == 12
+    assert reader.path("posts") == project_with_outputs / "data/02_intermediate/posts.parquet"
+    assert reader.modified("posts") is not None
+    statuses = {s.dataset: s for s in reader.status(["posts", "caption_model"])}
+    assert statuses["posts"].exists and statuses["posts"].pipeline == "ingestion"
+    assert not statuses["caption_model"].exists and statuses["caption_model"].modified is None
+
+
+def test_images_are_served_only_from_the_data_or_ingested_folder(
+    project_with_outputs: Path, tmp_path: Path
+):
+    reader = CatalogReader(project_with_outputs)
+    image = reader.load("posts")["image_path"].iloc[0]
+    assert reader.safe_image_path(image) == (project_with_outputs / image).resolve()
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes((project_with_outputs / image).read_bytes())
+    assert reader.safe_image_path(str(outside)) is None
+    assert reader.safe_image_path("data/../../outside.jpg") is None
+    assert reader.safe_image_path(str(project_with_outputs / "pyproject.toml")) is None
+    assert reader.safe_image_path(None) is None
+
+
+def test_project_path_from_environment_or_working_directory(
+    app_project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    assert find_project_path() == app_project.resolve()
+    monkeypatch.delenv("INSTA_KEDRO_PROJECT_PATH")
+    assert find_project_path(app_project / "data") == app_project.resolve()
+
+
+def test_mlflow_uri_defaults_to_the_project_database(app_project: Path, monkeypatch):
+    reader = CatalogReader(app_project)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    assert reader.mlflow_tracking_uri() == f"sqlite:///{app_project.resolve()}/mlflow.db"

@@ -1,0 +1,42 @@
+"""Clusters page: 2-D map by cluster and the cluster cards."""
+
+import json
+from pathlib import Path
+
+from insta_kedro.app.clusters import cluster_name
+from tests.app.conftest import texts, write_outputs
+
+
+def test_clusters_page_without_outputs(app_project: Path, run_page):
+    app = run_page("clusters")
+    assert "`user_clusters` has not been made yet" in texts(app)
+    assert "kedro run --pipelines=clustering" in texts(app)
+
+
+def test_cluster_names():
+    profiles = {"2": {"label": "travel"}}
+    assert cluster_name(2, profiles) == "2: travel"
+    assert cluster_name(-1, profiles) == "noise"
+    assert cluster_name(5, profiles) == "5"
+
+
+def test_clusters_page_people_and_posts(app_project: Path, run_page):
+    outputs = write_outputs(app_project)
+    app = run_page("clusters")
+    charts = app.get("plotly_chart")
+    assert len(charts) == 1
+    figure = json.loads(charts[0].proto.spec)
+    names = {trace["name"] for trace in figure["data"]}
+    assert names == {"0: outdoor foodies", "noise"}
+    shown = texts(app)
+    assert "**0: outdoor foodies** — 2 profiles" in shown
+    assert "`anna.cooks`" in shown
+
+    app.radio[0].set_value("posts")
+    run_page("clusters", app)
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert {t["name"] for t in figure["data"]} == {"0: food lovers", "1: hikers", "noise"}
+    plotted = {row[0] for t in figure["data"] for row in t["customdata"]}  # post_id first
+    assert plotted == set(outputs["posts"]["post_id"])
+    assert "#tag0 #tag1" in texts(app)
+    assert len(app.image) == 3  # exemplar images of clusters 0 (two) and 1 (one)

@@ -1,0 +1,51 @@
+"""Person page: interests, persona, posting behaviour, representative posts with images."""
+
+from pathlib import Path
+
+from tests.app.conftest import page_app, texts
+
+
+def test_person_page_without_outputs(app_project: Path, run_page):
+    app = run_page("person")
+    assert "`user_characterizations` has not been made yet" in texts(app)
+    assert "kedro run --pipelines=clustering" in texts(app)
+
+
+def test_person_page_shows_the_chosen_profile(project_with_outputs: Path, run_page):
+    app = run_page("person")
+    assert app.selectbox[0].options == [
+        "anna.cooks (Anna Cooks)",
+        "ben_hikes (Ben Hikes)",
+        "carla.sings",
+    ]
+    shown = texts(app)
+    assert "anna.cooks (Anna Cooks)" in [h.value for h in app.header]
+    assert "random VGG16 weights" in shown
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["cluster 0"] == "outdoor foodies"
+    assert metrics["posts"] == "4" and metrics["with caption"] == "75%"
+    assert metrics["engagement rate"] == "—"
+    assert len(app.image) == 3  # the three representative posts, read from data/
+    assert "post 0 of anna.cooks #tag0 @friend" in shown
+    assert len(app.get("plotly_chart")) == 1
+
+    app.selectbox[0].select("carla.sings")
+    run_page("person", app)
+    assert "No persona: this profile is noise to the clustering (cluster -1)." in texts(app)
+
+
+def test_person_page_hides_images_outside_the_allowed_folders(
+    project_with_outputs: Path, run_page, tmp_path: Path
+):
+    import json
+
+    path = project_with_outputs / "data/08_reporting/user_characterizations.json"
+    people = json.loads(path.read_text())
+    outside = tmp_path / "secret.jpg"
+    outside.write_bytes(b"not served")
+    for post in people["anna.cooks"]["representative_posts"]:
+        post["image_path"] = str(outside)
+    path.write_text(json.dumps(people))
+    app = run_page("person", page_app("person"))
+    assert len(app.image) == 0
+    assert "(no image to show)" in texts(app)

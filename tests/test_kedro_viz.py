@@ -1,0 +1,77 @@
+"""`kedro viz build` on the project: every pipeline, its key datasets, layers and parameters."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PIPELINES = (
+    "ingestion",
+    "image_features",
+    "caption_model",
+    "text_features",
+    "fusion",
+    "clustering",
+)
+KEY_DATASETS = {
+    "ingestion": ("posts", "profiles", "follows", "ingestion_report"),
+    "image_features": ("image_features", "image_labels"),
+    "caption_model": ("caption_vocab", "caption_model", "caption_metrics", "generated_captions"),
+    "text_features": ("post_text_features",),
+    "fusion": ("post_features", "user_features"),
+    "clustering": ("post_clusters", "user_clusters", "cluster_profiles", "user_characterizations"),
+}
+
+
+@pytest.fixture(scope="module")
+def viz_main(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """build/api/main of `kedro viz build` run in a copy of the project's configuration."""
+    root = Path(__file__).resolve().parents[1]
+    project = tmp_path_factory.mktemp("viz") / "project"
+    (project / "conf" / "local").mkdir(parents=True)
+    (project / "src").mkdir()
+    (project / "data").mkdir()
+    shutil.copy(root / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(root / "conf" / "base", project / "conf" / "base")
+    kedro = Path(sys.executable).with_name("kedro")
+    result = subprocess.run(
+        [str(kedro), "viz", "build"],
+        check=False,
+        cwd=project,
+        env={**os.environ, "KEDRO_DISABLE_TELEMETRY": "true"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    main = json.loads((project / "build" / "api" / "main").read_text())
+    main["_log"] = result.stdout + result.stderr
+    return main
+
+
+def test_every_pipeline_is_in_the_build(viz_main: dict):
+    ids = {pipeline["id"] for pipeline in viz_main["pipelines"]}
+    assert set(PIPELINES) | {"__default__"} <= ids
+
+
+@pytest.mark.parametrize("pipeline", PIPELINES)
+def test_key_datasets_with_layers_and_parameters(viz_main: dict, pipeline: str):
+    nodes = viz_main["nodes"]
+    data = {n["name"]: n for n in nodes if n["type"] == "data" and pipeline in n["pipelines"]}
+    for dataset in KEY_DATASETS[pipeline]:
+        assert dataset in data, f"{dataset} not in pipeline {pipeline}"
+        assert data[dataset]["layer"], f"{dataset} has no kedro-viz layer"
+    parameters = [n for n in nodes if n["type"] == "parameters" and pipeline in n["pipelines"]]
+    assert any(
+        n["name"] == f"params:{pipeline}" or n["name"].startswith(f"params:{pipeline}.")
+        for n in parameters
+    ), f"no parameters of {pipeline}"
+
+
+def test_layers_have_an_order(viz_main: dict):
+    assert "circular dependency detected among layers" not in " ".join(viz_main["_log"].split())
+    assert {"raw", "intermediate", "feature", "reporting"} <= set(viz_main["layers"])
