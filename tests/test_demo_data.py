@@ -276,8 +276,9 @@ def test_follow_graph_is_consistent_and_denser_within_a_theme(download):
         follows |= {(profile, name) for name in followees}
         user_id = (folder / profile / "id").read_text().strip()
         node = _read_xz(folder / profile / f"{profile}_{user_id}.json.xz")["node"]
-        assert node["edge_followed_by"]["count"] == len(followers)
-        assert node["edge_follow"]["count"] == len(followees)
+        # The lists hold the known part of the circle; the counts are the whole audience.
+        assert node["edge_followed_by"]["count"] >= len(followers) + 800
+        assert node["edge_follow"]["count"] >= len(followees) + 50
     for follower, followee in follows:  # each edge is in both lists
         if follower != OWNER_USERNAME:
             assert followee in json.loads((folder / follower / "followees.json").read_text())

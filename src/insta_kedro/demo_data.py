@@ -6,7 +6,9 @@ instaloader produces (the anonymous GraphQL node for half of the profiles, the l
 "iphone struct" node for the other half), captions as ``.txt``, images drawn with PIL so
 that the six interest themes differ visibly, carousels (``_1.jpg`` …), video posts, profile
 JSON, ``id``, profile picture and a resume iterator file. The follow graph is written as
-insta_kedro's own ``followers.json`` / ``followees.json`` lists.
+insta_kedro's own ``followers.json`` / ``followees.json`` lists: the part of each circle
+among the demo accounts and the owner, while the profile JSON counts the whole audience
+(thousands of followers, likes at a few per cent of them, as on real accounts).
 
 No video encoder is available offline, so every ``.mp4`` is a minimal valid MP4 container
 (an ``ftyp`` box and a ``moov`` box whose ``mvhd`` carries the duration, no tracks); the
@@ -346,8 +348,10 @@ class _Profile:
     is_business: bool
     profile_pic_timestamp: int
     posts: tuple[_Post, ...]
-    followers: tuple[str, ...]
+    followers: tuple[str, ...]  # those among the demo accounts and the owner
     followees: tuple[str, ...]
+    follower_count: int  # the whole audience, of which `followers` is the known part
+    followee_count: int
 
 
 def _validate(n_profiles: int, posts_per_profile: int, image_size: int) -> None:
@@ -476,7 +480,8 @@ def _plan_posts(
                 rng, post_theme, same_theme if same_theme and rng.random() < 0.7 else anyone
             )
         )
-        likes = rng.randint(1, 3 * follower_count + 20)
+        # About 2-8 % of the audience like a post, as on real accounts of this size.
+        likes = rng.randint(follower_count // 60 + 1, follower_count // 12 + 20)
         has_alt_text = schema == "iphone" or rng.random() < 0.5
         posts.append(
             _Post(
@@ -528,6 +533,8 @@ def _plan(seed: int, n_profiles: int, posts_per_profile: int) -> tuple[_Profile,
         schema = "graphql" if index < n_graphql else "iphone"
         followers = tuple(sorted(a for a, b in follows if b == username))
         followees = tuple(sorted(b for a, b in follows if a == username))
+        follower_count = len(followers) + rng.randrange(800, 30_000)
+        followee_count = len(followees) + rng.randrange(50, 900)
         posts = _plan_posts(
             rng,
             username=username,
@@ -539,7 +546,7 @@ def _plan(seed: int, n_profiles: int, posts_per_profile: int) -> tuple[_Profile,
             mentionable=mentionable,
             taken_times=taken_times,
             taken_ids=taken_ids,
-            follower_count=len(followers),
+            follower_count=follower_count,
         )
         profiles.append(
             _Profile(
@@ -554,6 +561,8 @@ def _plan(seed: int, n_profiles: int, posts_per_profile: int) -> tuple[_Profile,
                 posts=posts,
                 followers=followers,
                 followees=followees,
+                follower_count=follower_count,
+                followee_count=followee_count,
             )
         )
     return tuple(profiles)
@@ -1264,8 +1273,8 @@ def _profile_node(profile: _Profile) -> dict[str, Any]:
     node: dict[str, Any] = {
         "biography": profile.biography,
         "external_url": None,
-        "edge_followed_by": {"count": len(profile.followers)},
-        "edge_follow": {"count": len(profile.followees)},
+        "edge_followed_by": {"count": profile.follower_count},
+        "edge_follow": {"count": profile.followee_count},
         "full_name": profile.full_name,
         "highlight_reel_count": 0,
         "id": str(profile.user_id),
@@ -1288,8 +1297,8 @@ def _profile_node(profile: _Profile) -> dict[str, Any]:
             "profile_pic_url": _profile_pic_url(profile),
             "is_verified": False,
             "media_count": len(profile.posts),
-            "follower_count": len(profile.followers),
-            "following_count": len(profile.followees),
+            "follower_count": profile.follower_count,
+            "following_count": profile.followee_count,
             "biography": profile.biography,
             "category": category_name if profile.is_business else None,
         }

@@ -89,7 +89,7 @@ def render() -> None:
         frame = map_frame(clusters, profiles, id_column, posts)
         noise = int((frame["cluster"] == -1).sum())
         st.plotly_chart(
-            cluster_map(frame, id_column, f"{kind.capitalize()} by cluster ({noise} as noise)")
+            cluster_map(frame, id_column, f"{kind.capitalize()} by cluster ({noise} noise)")
         )
     else:
         st.warning(f"`{dataset}` has no `x`/`y` map coordinates: the map cannot be drawn.")
