@@ -179,6 +179,23 @@ def _warn_random_weights(reason: str) -> None:
     )
 
 
+ENCODER_PARAMETERS = (
+    "weights",
+    "layer",
+    "precision",
+    "allow_random_weights",
+    "random_seed",
+    "resize",
+    "top_k",
+)
+"""The ``image_features`` parameters that decide the encoder (the others tune the run)."""
+
+
+def encoder_options(image_features_params: dict) -> dict:
+    """The ``resolve_encoder_spec`` keyword arguments found in the ``image_features`` params."""
+    return {k: image_features_params[k] for k in ENCODER_PARAMETERS if k in image_features_params}
+
+
 def resolve_encoder_spec(
     *,
     weights: str | None = "imagenet",

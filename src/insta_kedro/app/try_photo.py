@@ -24,21 +24,13 @@ from insta_kedro.image_encoder import (
     EncoderSpec,
     ImageEncoder,
     encode_images,
+    encoder_options,
     load_encoder,
     resolve_encoder_spec,
 )
 from insta_kedro.persona_assignment import assign_new_posts
 
 DECODERS = {"greedy": "greedy", "beam": "beam search", "sample": "sampled"}
-ENCODER_OPTIONS = (
-    "weights",
-    "layer",
-    "precision",
-    "allow_random_weights",
-    "random_seed",
-    "resize",
-    "top_k",
-)
 NOT_AN_IMAGE = "`{name}` is not an image Pillow can read (JPEG, PNG, WebP, GIF or BMP): {error}"
 
 
@@ -56,8 +48,7 @@ def read_image(data: bytes) -> Image.Image:
 
 def run_encoder_spec(image_features_params: dict[str, Any]) -> EncoderSpec:
     """The encoder the run's ``image_features`` parameters resolve to on this machine."""
-    options = {k: image_features_params[k] for k in ENCODER_OPTIONS if k in image_features_params}
-    return _resolved_spec(tuple(sorted(options.items())))
+    return _resolved_spec(tuple(sorted(encoder_options(image_features_params).items())))
 
 
 @st.cache_resource(show_spinner="Resolving the VGG16 weights…")

@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.feature_cache import FeatureCache
-from insta_kedro.image_encoder import encode_images, load_encoder, resolve_encoder_spec
+from insta_kedro.image_encoder import (
+    encode_images,
+    encoder_options,
+    load_encoder,
+    resolve_encoder_spec,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -19,15 +24,6 @@ FILE_NOT_FOUND = "image file not found"
 UNREADABLE_FILE = "cannot read image file"
 FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
 LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
-SPEC_PARAMETERS = (
-    "weights",
-    "layer",
-    "precision",
-    "allow_random_weights",
-    "random_seed",
-    "resize",
-    "top_k",
-)
 
 
 def _sha256_of_file(path: Path) -> str:
@@ -113,7 +109,7 @@ def encode_post_images(image_manifest: pd.DataFrame, parameters: dict) -> pd.Dat
     ``probabilities``; a post whose image is missing or cannot be decoded keeps its row with
     ``error`` set and a null feature, and the reasons are counted in the log.
     """
-    spec = resolve_encoder_spec(**{k: parameters[k] for k in SPEC_PARAMETERS if k in parameters})
+    spec = resolve_encoder_spec(**encoder_options(parameters))
     cache = FeatureCache(parameters["cache_dir"], spec.cache_key, spec.describe())
     hashed = image_manifest[image_manifest["error"].isna()]
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
