@@ -1,8 +1,8 @@
 """Assign new posts to the persona clusters without refitting anything.
 
-A new post goes through the same functions as the training posts: text_features'
+A new post goes through the same functions as the training posts:
 ``build_post_text_features`` (with the fitted topic model, lexicon and parameters kept in
-``fusion_model``), fusion's ``fuse_new_posts`` (fitted image PCA, block scalers and weights),
+``fusion_model``), ``fuse_new_posts`` (fitted image PCA, block scalers and weights),
 then the fitted reduction and HDBSCAN's ``approximate_predict`` (``post_clusterer``).
 
 ``post_rows`` columns: ``image_feature`` (list[float32] or None), ``caption`` (str),
@@ -17,8 +17,8 @@ import pandas as pd
 
 from insta_kedro.feature_fusion import FusionModel
 from insta_kedro.persona_clustering import PersonaClusterer, stack_vectors
-from insta_kedro.pipelines.fusion.nodes import fuse_new_posts
-from insta_kedro.pipelines.text_features.nodes import build_post_text_features
+from insta_kedro.post_fusion import fuse_new_posts
+from insta_kedro.post_text_features import build_post_text_features
 
 NEW_PROFILE = "(new)"
 
