@@ -17,8 +17,6 @@ from insta_kedro.instaloader_format import (
     POST_DTYPES,
     PROFILE_COLUMNS,
     ROOT_KEY,
-    extract_hashtags,
-    extract_mentions,
     parse_download_folder,
 )
 
@@ -551,31 +549,3 @@ def test_tables_round_trip_through_parquet(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- hashtags, mentions
-@pytest.mark.parametrize(
-    ("caption", "expected"),
-    [
-        ("Coffee at #café!", ["café"]),
-        ("Trip #日本 #旅行。", ["日本", "旅行"]),
-        ("decomposed #cafe\u0301 tag", ["café"]),
-        ("#हिन्दी दिवस", ["हिन्दी"]),
-        ("#love❤️ #sun☀️#fun, #Summer2021 #summer2021", ["love", "sun", "fun", "summer2021"]),
-        ("#tag😀more and #under_score.", ["tag", "under_score"]),
-        ("we're #1 and # alone and ##double", ["double"]),
-        ("no tags", []),
-    ],
-)
-def test_extract_hashtags(caption: str, expected: list[str]) -> None:
-    assert extract_hashtags(caption) == expected
-
-
-@pytest.mark.parametrize(
-    ("caption", "expected"),
-    [
-        ("thanks @User.Name_1.", ["user.name_1"]),
-        ("(@anna.cooks) & @Bob!! @anna.cooks", ["anna.cooks", "bob"]),
-        ("mail me@example.com or @ alone", []),
-        ("📸 @kylie🤍 @a..", ["kylie", "a"]),
-    ],
-)
-def test_extract_mentions(caption: str, expected: list[str]) -> None:
-    assert extract_mentions(caption) == expected

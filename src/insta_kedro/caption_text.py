@@ -27,10 +27,10 @@ from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from insta_kedro.caption_tags import extract_hashtags, extract_mentions, strip_tags
+
 UNDETERMINED = "und"
 
-HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
-MENTION = re.compile(r"(?<![\w@])@([\w.]*\w)")
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 LETTER = re.compile(r"[^\W\d_]")
 
@@ -68,16 +68,6 @@ class TextStats:
         }
 
 
-def hashtags_in(text: str) -> list[str]:
-    """Hashtags of ``text``, lower-case, without ``#``."""
-    return [tag.lower() for tag in HASHTAG.findall(text)]
-
-
-def mentions_in(text: str) -> list[str]:
-    """Mentioned user names of ``text``, without ``@``."""
-    return MENTION.findall(text)
-
-
 def emojis_in(text: str) -> list[str]:
     """Emojis of ``text`` in order; a ZWJ sequence or skin-toned emoji is one emoji."""
     return [match["emoji"] for match in emoji.emoji_list(text)]
@@ -86,8 +76,7 @@ def emojis_in(text: str) -> list[str]:
 def plain_text(text: str) -> str:
     """``text`` without hashtags, mentions, emojis and URLs: what a language detector reads."""
     text = re.sub(r"https?://\S+", " ", text)
-    text = HASHTAG.sub(" ", text)
-    text = MENTION.sub(" ", text)
+    text = strip_tags(text)
     return emoji.replace_emoji(text, replace=" ")
 
 
@@ -171,8 +160,8 @@ def caption_features(
             (
                 len(text),
                 len(WORD.findall(plain_text(text))),
-                len(hashtags_in(text)),
-                len(mentions_in(text)),
+                len(extract_hashtags(text, unique=False)),
+                len(extract_mentions(text, unique=False)),
                 emoji.emoji_count(text),
                 float(language == "en"),
                 float(language != UNDETERMINED),

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from insta_kedro.caption_text import WORD, hashtags_in, plain_text
+from insta_kedro.caption_tags import extract_hashtags
+from insta_kedro.caption_text import WORD, plain_text
 from insta_kedro.persona_clustering import NOISE
 
 MIN_WORD_LENGTH = 3
@@ -30,7 +31,7 @@ def caption_words(caption: str) -> list[str]:
 
 def caption_hashtags(caption: str) -> list[str]:
     """Lower-case hashtags without '#'."""
-    return [tag.lower() for tag in hashtags_in(caption or "")]
+    return [tag.lower() for tag in extract_hashtags(caption or "")]
 
 
 def class_tfidf(

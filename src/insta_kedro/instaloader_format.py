@@ -31,6 +31,8 @@ from typing import Any
 import pandas as pd
 from PIL import Image, ImageFile
 
+from insta_kedro.caption_tags import extract_hashtags, extract_mentions
+
 logger = logging.getLogger(__name__)
 
 POST_COLUMNS = [
@@ -99,7 +101,6 @@ FOLLOW_FILES = {"followers.json": "followers", "followees.json": "followees"}
 _POST_FILE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})_UTC(?P<rest>.*)$")
 _MEDIA_REST = re.compile(r"^(?:_(?P<index>\d+))?(?P<ext>\.[A-Za-z0-9]+)$")
 _PROFILE_JSON = re.compile(r"^.+_\d+\.json(?:\.xz)?$")
-_MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
 _NODE_KEYS = (
     "shortcode",
     "id",
@@ -129,52 +130,6 @@ class ParsedDownload:
     profiles: pd.DataFrame
     follows: pd.DataFrame
     report: dict
-
-
-def extract_hashtags(text: str) -> list[str]:
-    """Hashtags of `text`, lower-case, without '#', de-duplicated in order of appearance.
-
-    Unicode-aware: letters, digits, '_' and combining marks of any script belong to a tag
-    (`#café`, `#日本`, `#हिन्दी`); punctuation, spaces and emoji end it. Tags made only of
-    digits (`#1`) are left out, as Instagram does not link them.
-    """
-    text = unicodedata.normalize("NFC", text)
-    tags: list[str] = []
-    position = text.find("#")
-    while position != -1:
-        end = position + 1
-        if end < len(text) and _starts_tag(text[end]):
-            while end < len(text) and _continues_tag(text[end]):
-                end += 1
-            tag = text[position + 1 : end].rstrip("\u200c\u200d").lower()
-            if not tag.isdigit() and tag not in tags:
-                tags.append(tag)
-        position = text.find("#", end)
-    return tags
-
-
-def _starts_tag(char: str) -> bool:
-    return char == "_" or char.isalnum()
-
-
-def _continues_tag(char: str) -> bool:
-    return (
-        char == "_"
-        or char.isalnum()
-        or char in "\u200c\u200d"
-        or unicodedata.category(char).startswith("M")
-    )
-
-
-def extract_mentions(text: str) -> list[str]:
-    """@-mentions of `text` (`@user.name_1` → `user.name_1`), lower-case, trailing dots
-    stripped, de-duplicated in order of appearance. E-mail addresses are not mentions."""
-    mentions: list[str] = []
-    for match in _MENTION.finditer(unicodedata.normalize("NFC", text)):
-        name = match.group(1).rstrip(".").lower()
-        if name and name not in mentions:
-            mentions.append(name)
-    return mentions
 
 
 def parse_download_folder(

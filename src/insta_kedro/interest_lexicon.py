@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from insta_kedro.caption_text import WORD, emojis_in, hashtags_in, plain_text
+from insta_kedro.caption_tags import extract_hashtags
+from insta_kedro.caption_text import WORD, emojis_in, plain_text
 
 REQUIRED_CATEGORIES = (
     "fashion",
@@ -103,7 +104,7 @@ class InterestLexicon:
         for token in tokens:
             for index in self._lookup(token):
                 counts[index] += 1
-        for tag in map(normalize_term, hashtags_in(text)):
+        for tag in map(normalize_term, extract_hashtags(text)):
             found = self._lookup(tag)
             if not found and self.compound_pattern is not None:
                 found = tuple(
