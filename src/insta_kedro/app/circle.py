@@ -4,8 +4,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from insta_kedro.app.components import load_output, warn_if_random_weights
-from insta_kedro.app.person import choose_profile, profile_label
+from insta_kedro.app.components import load_output
+from insta_kedro.app.person import chosen_person
 
 SIDES = ("followers", "followees")
 
@@ -41,17 +41,10 @@ def cluster_shares(circle: dict, cluster_labels: dict[str, str]) -> pd.DataFrame
 
 
 def render() -> None:
-    st.title("Circle")
-    characterizations = load_output("user_characterizations")
-    if characterizations is None:
+    chosen = chosen_person("Circle", key="circle_profile")
+    if chosen is None:
         return
-    if not characterizations:
-        st.info("`user_characterizations` has no profile: ingest some posts and run `kedro run`.")
-        return
-    warn_if_random_weights()
-    profile = choose_profile(characterizations, key="circle_profile")
-    person = characterizations[profile]
-    st.header(profile_label(profile, person))
+    profile, person = chosen
     circle = person.get("circle")
     if not circle:
         st.info(

@@ -66,19 +66,28 @@ def interests_chart(interests: dict[str, float], title: str):
     return figure
 
 
-def render() -> None:
-    st.title("Person")
+def chosen_person(title: str, key: str) -> tuple[str, dict] | None:
+    """The page's title, the random-weights warning and a profile picker; the chosen
+    profile and its characterization, or None (with a message) when there is none."""
+    st.title(title)
     characterizations = load_output("user_characterizations")
     if characterizations is None:
-        return
+        return None
     if not characterizations:
         st.info("`user_characterizations` has no profile: ingest some posts and run `kedro run`.")
-        return
+        return None
     warn_if_random_weights()
-    profile = choose_profile(characterizations, key="person_profile")
+    profile = choose_profile(characterizations, key=key)
     person = characterizations[profile]
-
     st.header(profile_label(profile, person))
+    return profile, person
+
+
+def render() -> None:
+    chosen = chosen_person("Person", key="person_profile")
+    if chosen is None:
+        return
+    _, person = chosen
     persona = person.get("persona") or {}
     left, right = st.columns([2, 1])
     with left:
