@@ -11,9 +11,9 @@ import yaml
 from insta_kedro.demo_data import write_demo_download
 from insta_kedro.feature_fusion import FusionModel
 from insta_kedro.instaloader_format import parse_download_folder
-from insta_kedro.pipelines.fusion.nodes import build_post_features, build_post_features_and_model
+from insta_kedro.pipelines.fusion.nodes import build_post_features_and_model
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
-from insta_kedro.post_fusion import fuse_new_posts
+from insta_kedro.post_fusion import fuse_new_posts, fuse_posts
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])
@@ -55,7 +55,7 @@ def fitted(tmp_path_factory):
 
 def test_model_output_does_not_change_post_features(fitted):
     posts, text, images, labels, table, params, (post_features, summary, model) = fitted
-    plain, plain_summary = build_post_features(posts, text, images, labels, table, params)
+    plain, plain_summary, _ = fuse_posts(posts, text, images, labels, table, params)
     pd.testing.assert_frame_equal(post_features, plain)
     assert summary == plain_summary
     assert isinstance(model, FusionModel) and model.caption_topic_model is not None

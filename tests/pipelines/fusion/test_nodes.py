@@ -10,11 +10,11 @@ import yaml
 from insta_kedro.demo_data import write_demo_download
 from insta_kedro.instaloader_format import parse_download_folder
 from insta_kedro.pipelines.fusion.nodes import (
-    build_post_features,
     build_user_features,
     evaluate_theme_separation,
 )
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+from insta_kedro.post_fusion import fuse_posts
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])
@@ -78,7 +78,7 @@ def image_inputs(posts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def test_missing_inputs_drop_their_blocks_with_the_reason(demo, params, table):
     posts, _, text, _ = demo
-    post_features, blocks = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
     assert blocks["blocks"]["image"] == {
         "used": False,
         "reason": "no image features (run the image_features pipeline)",
@@ -95,7 +95,7 @@ def test_missing_inputs_drop_their_blocks_with_the_reason(demo, params, table):
 def test_image_block_confidence_is_the_top1_probability(demo, params, table):
     posts, _, text, _ = demo
     features, labels = image_inputs(posts)
-    post_features, blocks = build_post_features(posts, text, features, labels, table, params)
+    post_features, blocks, _ = fuse_posts(posts, text, features, labels, table, params)
     image = blocks["blocks"]["image"]
     assert blocks["image_features"] == {
         "rows": len(posts),
@@ -116,14 +116,14 @@ def test_without_labels_the_image_confidence_is_the_parameter(demo, params, tabl
     posts, _, text, _ = demo
     features, _ = image_inputs(posts)
     settings = {**params, "image_confidence_without_labels": 0.4}
-    post_features, _ = build_post_features(posts, text, features, NO_LABELS, table, settings)
+    post_features, _, _ = fuse_posts(posts, text, features, NO_LABELS, table, settings)
     assert set(post_features["confidence_image"].iloc[:-2]) == {0.4}
     assert post_features["confidence_image"].iloc[-2:].tolist() == [0.0, 0.0]
 
 
 def test_user_features_summarize_each_profile(demo, params, table):
     posts, profiles, text, themes = demo
-    post_features, _ = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    post_features, _, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
     users = build_user_features(posts, profiles, post_features, text)
     assert sorted(users["profile"]) == sorted(posts["profile"].unique())
     interests = users.filter(like="interest_").drop(columns="posts_with_interest_share")
@@ -142,7 +142,7 @@ def test_user_features_summarize_each_profile(demo, params, table):
 
 def test_ablation_on_demo_themes(demo, params, table):
     posts, _, text, themes = demo
-    post_features, blocks = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
     report, metrics = evaluate_theme_separation(post_features, blocks, themes, params)
     ablation = report["ablation"]
     assert ablation["ground_truth_posts"] == len(posts)
@@ -156,7 +156,7 @@ def test_ablation_on_demo_themes(demo, params, table):
 
 def test_no_ground_truth_skips_the_ablation(demo, params, table):
     posts, _, text, _ = demo
-    post_features, blocks = build_post_features(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
     report, metrics = evaluate_theme_separation(post_features, blocks, {}, params)
     assert report["ablation"]["ground_truth_posts"] == 0
     assert metrics == {}
@@ -167,7 +167,7 @@ def test_no_caption_and_no_image_still_gives_a_row_per_post(demo, params, table)
     posts, profiles, text, themes = demo
     silent = text.copy()
     silent[[c for c in silent if c != "post_id"]] = 0.0
-    post_features, blocks = build_post_features(posts, silent, NO_IMAGES, NO_LABELS, table, params)
+    post_features, blocks, _ = fuse_posts(posts, silent, NO_IMAGES, NO_LABELS, table, params)
     assert len(post_features) == len(posts)
     assert blocks["feature_dims"] == 0
     assert not any(block["used"] for block in blocks["blocks"].values())

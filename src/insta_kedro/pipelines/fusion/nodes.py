@@ -21,21 +21,6 @@ from insta_kedro.topic_model import CaptionTopicModel
 logger = logging.getLogger(__name__)
 
 
-def build_post_features(
-    posts: pd.DataFrame,
-    post_text_features: pd.DataFrame,
-    image_features: pd.DataFrame,
-    image_labels: pd.DataFrame,
-    imagenet_categories: dict[str, Any],
-    params: dict[str, Any],
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """``post_features``: post_id, profile, fused ``feature``, interests, block confidences."""
-    post_features, summary, _ = fuse_posts(
-        posts, post_text_features, image_features, image_labels, imagenet_categories, params
-    )
-    return post_features, summary
-
-
 def build_post_features_and_model(
     posts: pd.DataFrame,
     post_text_features: pd.DataFrame,
@@ -47,7 +32,8 @@ def build_post_features_and_model(
     params: dict[str, Any],
     text_params: dict[str, Any],
 ) -> tuple[pd.DataFrame, dict[str, Any], FusionModel]:
-    """``build_post_features`` plus ``fusion_model``: what fuses a new post the same way.
+    """``post_features``, the fusion summary, and ``fusion_model``: what fuses a new post the
+    same way.
 
     The model also carries text_features' topic model, lexicon and parameters, so a new
     caption gets its text features from the same functions (``insta_kedro.persona_assignment``).
