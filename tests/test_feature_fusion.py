@@ -5,9 +5,9 @@ import pytest
 
 from insta_kedro.feature_fusion import (
     FeatureBlock,
+    fit_pca,
     fuse_blocks,
     l2_normalize,
-    reduce_with_pca,
     standardize,
     weighted_block,
 )
@@ -68,5 +68,6 @@ def test_mismatched_blocks_are_refused():
 
 
 def test_pca_keeps_at_most_what_the_data_allows():
-    assert reduce_with_pca(RNG.normal(size=(5, 50)), 32).shape == (5, 5)
-    assert reduce_with_pca(RNG.normal(size=(100, 50)), 32).shape == (100, 32)
+    assert fit_pca(RNG.normal(size=(5, 50)), 32).n_components_ == 5
+    assert fit_pca(RNG.normal(size=(100, 50)), 32).n_components_ == 32
+    assert fit_pca(RNG.normal(size=(0, 50)), 32) is None

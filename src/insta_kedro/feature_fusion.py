@@ -126,14 +126,6 @@ def fit_pca(features: np.ndarray, n_components: int, seed: int = 42) -> PCA | No
     return PCA(n_components=n_components, random_state=seed).fit(features.astype(np.float32))
 
 
-def reduce_with_pca(features: np.ndarray, n_components: int, seed: int = 42) -> np.ndarray:
-    """PCA to at most ``n_components`` (fewer when there are fewer rows or columns)."""
-    pca = fit_pca(features, n_components, seed)
-    if pca is None:
-        return np.zeros((len(features), 0), dtype=np.float32)
-    return pca.transform(features.astype(np.float32)).astype(np.float32)
-
-
 @dataclass
 class FusionModel:
     """Everything fusion fitted, to fuse a new post exactly as the training posts.

@@ -45,12 +45,6 @@ def load_output(dataset: str, show_missing: bool = True) -> Any | None:
         return None
 
 
-def load_outputs(*datasets: str) -> list[Any] | None:
-    """All of ``datasets``, or None after a message for each one that is missing."""
-    values = [load_output(name) for name in datasets]
-    return None if any(value is None for value in values) else values
-
-
 def random_encoders(image_features: pd.DataFrame | None) -> list[str]:
     """Encoder names of the run that used random weights (``...-random``)."""
     if image_features is None or image_features.empty or "encoder" not in image_features:

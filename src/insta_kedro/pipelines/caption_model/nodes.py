@@ -170,11 +170,6 @@ def _arrays(examples: pd.DataFrame, vocab: CaptionVocabulary, split: str):
     return images.astype(np.float32), inputs, targets
 
 
-def caption_lengths(targets: np.ndarray) -> np.ndarray:
-    """Real (non-padding) tokens per caption: targets are right-padded with 0."""
-    return (np.asarray(targets) != 0).sum(axis=1)
-
-
 def trimmed_length(lengths, multiple: int, max_len: int):
     """Time steps a batch needs: its longest caption rounded up to ``multiple``, ≤ ``max_len``.
 
