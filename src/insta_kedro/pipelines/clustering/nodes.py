@@ -102,14 +102,15 @@ def cluster_users(
 
 def reduced_vectors(
     frame: pd.DataFrame, clusters: pd.DataFrame, key: str, clusterer: PersonaClusterer
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(raw usable vectors, their reduced vectors, their labels), in ``frame`` order."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(raw usable vectors, their reduced vectors, their labels, the usable-row mask of
+    ``frame``), in ``frame`` order."""
     vectors, usable = stack_vectors(frame["feature"])
     labels = frame[key].astype(str).map(clusters.set_index(key)["cluster"]).fillna(NOISE)
     labels = labels.to_numpy(dtype=int)[usable]
     if not usable.any() or clusterer.dims == 0:
-        return vectors[usable], np.zeros((int(usable.sum()), 0)), labels
-    return vectors[usable], clusterer.reduce(vectors[usable]), labels
+        return vectors[usable], np.zeros((int(usable.sum()), 0)), labels, usable
+    return vectors[usable], clusterer.reduce(vectors[usable]), labels, usable
 
 
 def validate_level(
@@ -123,8 +124,8 @@ def validate_level(
 ) -> dict[str, Any]:
     """Scores of one level (posts or users), stability, and why the clusterer was skipped."""
     validation = params["validation"]
-    vectors, reduced, labels = reduced_vectors(frame, clusters, key, clusterer)
-    usable_keys = frame[key].astype(str)[stack_vectors(frame["feature"])[1]]
+    vectors, reduced, labels, usable = reduced_vectors(frame, clusters, key, clusterer)
+    usable_keys = frame[key].astype(str)[usable]
     truth_labels = usable_keys.map(truth).to_numpy(dtype=object) if truth else None
     scores = clustering_scores(
         reduced,
