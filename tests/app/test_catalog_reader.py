@@ -65,3 +65,9 @@ def test_mlflow_uri_defaults_to_the_project_database(app_project: Path, monkeypa
     reader = CatalogReader(app_project)
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert reader.mlflow_tracking_uri() == f"sqlite:///{app_project.resolve()}/mlflow.db"
+
+
+def test_mlflow_uri_follows_the_environment_like_kedro_mlflow(app_project: Path, monkeypatch):
+    reader = CatalogReader(app_project)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert reader.mlflow_tracking_uri() == "http://127.0.0.1:5000"

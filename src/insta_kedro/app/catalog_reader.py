@@ -194,11 +194,14 @@ class CatalogReader:
 
     # ------------------------------------------------------------------- MLflow
     def mlflow_tracking_uri(self) -> str:
-        """``$MLFLOW_TRACKING_URI``, else the project's ``sqlite:///<root>/mlflow.db``."""
-        uri = os.environ.get("MLFLOW_TRACKING_URI")
-        if uri:
-            return uri
-        return f"sqlite:///{self.project_path / 'mlflow.db'}"
+        """The tracking URI of ``conf/*/mlflow.yml`` (``$MLFLOW_TRACKING_URI``, else
+        ``sqlite:///mlflow.db``), a relative SQLite path anchored to the project root."""
+        server = self.config_loader["mlflow"]["server"]
+        uri = server.get("mlflow_tracking_uri") or "sqlite:///mlflow.db"
+        sqlite = "sqlite:///"
+        if uri.startswith(sqlite) and not Path(uri[len(sqlite) :]).is_absolute():
+            uri = f"{sqlite}{self.project_path / uri[len(sqlite) :]}"
+        return uri
 
 
 @functools.cache
