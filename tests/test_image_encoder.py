@@ -126,3 +126,39 @@ def test_bfloat16_features_match_float32_and_the_policy_does_not_leak(
         np.linalg.norm(features, axis=1) * np.linalg.norm(reference, axis=1)
     )
     assert cosine.min() > 0.99
+
+
+def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
+    image_paths, tmp_path, monkeypatch
+):
+    """Keras's ImageNet file is a Keras-2 HDF5 weights file of ``keras.applications.VGG16``:
+    a file of that layout must load into the encoder's network and give the same outputs."""
+    import h5py
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
+
+    keras.utils.set_random_seed(3)
+    reference = keras.applications.VGG16(weights=None, classifier_activation=None)
+    weights_file = tmp_path / "vgg16_weights.h5"
+    with h5py.File(weights_file, "w") as group:
+        save_weights_to_hdf5_group(group, reference)
+
+    def offline(*args, **kwargs):
+        raise Exception("no network")  # noqa: TRY002 - Keras's get_file raises a bare Exception
+
+    monkeypatch.setattr(keras.utils, "get_file", offline)  # ImageNet class names: offline
+    spec = resolve_encoder_spec(weights=str(weights_file), precision="float32", top_k=3)
+    assert (spec.weights, spec.has_labels) == ("file", True)
+    encoder = load_encoder(spec)
+
+    pixels = np.random.default_rng(0).uniform(-120, 130, (2, 224, 224, 3)).astype(np.float32)
+    features, logits = (np.asarray(output) for output in encoder.model(pixels))
+    reference_fc2 = keras.Model(reference.input, reference.get_layer("fc2").output)
+    np.testing.assert_allclose(features, np.asarray(reference_fc2(pixels)), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(logits, np.asarray(reference(pixels)), rtol=1e-5, atol=1e-5)
+
+    encoded = encode_images(image_paths, encoder, batch_size=2)
+    assert encoded.errors == [None, None, None, DECODE_ERROR, DECODE_ERROR]
+    assert all(len(labels) == 3 for labels in encoded.labels)
+    assert encoded.labels[0][0].startswith("imagenet_class_")
+    top = encoded.probabilities[:3]
+    assert (np.diff(top, axis=1) <= 0).all() and (top.sum(axis=1) <= 1 + 1e-6).all()

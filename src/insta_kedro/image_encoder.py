@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import os
-import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -51,6 +50,8 @@ RESIZE_MODES = ("crop", "pad")
 DECODE_ERROR = "cannot decode image"
 # Bump when decoding or preprocessing changes, so cached features are recomputed.
 PREPROCESSING_VERSION = 1
+# (filters, convolutions) of VGG16's five blocks.
+VGG16_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -219,7 +220,7 @@ def resolve_encoder_spec(
     common = {"layer": layer, "precision": resolve_precision(precision), "resize": resize}
     random_spec = EncoderSpec(
         weights="random",
-        weights_fingerprint=f"seed-{random_seed}",
+        weights_fingerprint=f"glorot-uniform-seed-{random_seed}-per-layer",
         random_seed=random_seed,
         top_k=top_k,
         **common,
@@ -320,20 +321,64 @@ class ImageEncoder:
         self.predict = predict
 
 
+def vgg16_network(include_top: bool = True, seed: int | None = None):
+    """VGG16 (Simonyan & Zisserman, 2014): seeded Glorot-uniform weights, or zeros (``seed=None``)
+    to be overwritten by ``load_weights``.
+
+    The layers carry Keras's names and order, so Keras's VGG16 weights files (ImageNet's
+    included) load into it. ``keras.applications.VGG16`` would first draw random values for
+    all 138M weights (1-2 s here) that the loaded file then overwrites; zeros cost nothing.
+    ``predictions`` gives logits (no softmax), like ``classifier_activation=None``.
+    """
+    import keras
+    from keras import layers
+
+    def kernel_initializer(index: int):
+        if seed is None:
+            return "zeros"
+        # One seed per layer: a seeded initializer repeats its values for every same-shaped call.
+        return keras.initializers.GlorotUniform(seed=seed * 100 + index)
+
+    images = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="input_layer")
+    x = images
+    index = 0
+    for block, (filters, convolutions) in enumerate(VGG16_BLOCKS, start=1):
+        for convolution in range(1, convolutions + 1):
+            index += 1
+            x = layers.Conv2D(
+                filters,
+                3,
+                padding="same",
+                activation="relu",
+                kernel_initializer=kernel_initializer(index),
+                name=f"block{block}_conv{convolution}",
+            )(x)
+        x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+    if not include_top:
+        return keras.Model(images, x, name="vgg16")
+    x = layers.Flatten(name="flatten")(x)
+    for units, name in ((4096, "fc1"), (4096, "fc2")):
+        index += 1
+        x = layers.Dense(
+            units, activation="relu", kernel_initializer=kernel_initializer(index), name=name
+        )(x)
+    logits = layers.Dense(
+        1000, kernel_initializer=kernel_initializer(index + 1), name="predictions"
+    )(x)
+    return keras.Model(images, logits, name="vgg16")
+
+
 def _build_vgg16(spec: EncoderSpec):
     import keras
 
-    weights = None if spec.weights == "random" else spec.weights_path
-    # Keras seeds unseeded initializers from Python's `random`: seed it for reproducible
-    # random weights, and put its state back so nothing else is affected.
-    random_state = random.getstate()
-    random.seed(spec.random_seed or 0)
-    try:
-        vgg16 = keras.applications.VGG16(
-            weights=weights, include_top=True, classifier_activation=None
-        )
-    finally:
-        random.setstate(random_state)
+    random_weights = spec.weights == "random"
+    # Without labels the pool layer needs no classifier: 120M fewer weights to build.
+    vgg16 = vgg16_network(
+        include_top=spec.layer == "fc2" or spec.has_labels,
+        seed=(spec.random_seed or 0) if random_weights else None,
+    )
+    if not random_weights:
+        vgg16.load_weights(spec.weights_path)
     if spec.layer == "fc2":
         features = vgg16.get_layer("fc2").output
     else:
