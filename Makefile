@@ -54,3 +54,4 @@ bench: install  ## print the benchmark tables
 
 clean-data:  ## remove every generated output (keeps the .gitkeep files)
 	find data -type f ! -name .gitkeep -delete
+	find data -mindepth 1 -type d -empty -delete

@@ -408,6 +408,17 @@ def test_ensure_fills_an_empty_folder(tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == sorted(truth["profiles"])
 
 
+def test_ensure_fills_a_folder_of_empty_profile_folders(tmp_path):
+    """Deleting every file (``make clean-data``) leaves the profile folders: generate again."""
+    folder = tmp_path / "demo"
+    ensure_demo_download(folder, **SMALL)
+    for path in folder.rglob("*"):
+        if path.is_file():
+            path.unlink()
+    assert ensure_demo_download(folder, **SMALL) == demo_ground_truth(**SMALL)
+    assert len(list(folder.glob("*/*_UTC.json.xz"))) == 18
+
+
 def test_interrupted_generation_leaves_no_folder(tmp_path, monkeypatch):
     folder = tmp_path / "demo"
     calls = []

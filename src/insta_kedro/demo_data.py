@@ -1422,6 +1422,11 @@ def _missing_post_files(folder: Path, profiles: Sequence[_Profile]) -> int:
     return missing
 
 
+def _holds_files(folder: Path) -> bool:
+    """True when ``folder`` has a file anywhere below it (empty sub-folders do not count)."""
+    return folder.is_dir() and any(path.is_file() for path in folder.rglob("*"))
+
+
 def ensure_demo_download(
     folder: Path,
     *,
@@ -1434,8 +1439,9 @@ def ensure_demo_download(
 
     The files are written into a temporary sibling folder that is renamed into place at the
     end, so an interrupted generation never leaves a half folder that looks complete.
-    The settings are ``write_demo_download``'s. An existing folder is never touched; a
-    warning says so when it does not hold the posts these settings would generate.
+    The settings are ``write_demo_download``'s. A folder holding files is never touched; a
+    warning says so when it does not hold the posts these settings would generate. A folder
+    of empty sub-folders only (what deleting the files leaves) is generated again.
     """
     folder = Path(folder)
     settings = {
@@ -1445,7 +1451,7 @@ def ensure_demo_download(
         "image_size": image_size,
     }
     _validate(n_profiles, posts_per_profile, image_size)
-    if folder.exists() and any(folder.iterdir()):
+    if _holds_files(folder):
         profiles = _plan(seed, n_profiles, posts_per_profile)
         truth = _ground_truth(seed, profiles)
         missing = _missing_post_files(folder, profiles)
@@ -1468,7 +1474,7 @@ def ensure_demo_download(
     try:
         truth = write_demo_download(partial, **settings)
         if folder.exists():
-            folder.rmdir()  # an empty folder
+            shutil.rmtree(folder)  # empty folders only (``_holds_files`` said so)
         partial.rename(folder)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
