@@ -8,6 +8,7 @@ import tensorflow as tf
 from insta_kedro.caption_vocabulary import build_vocabulary, encode_captions
 from insta_kedro.pipelines.caption_model.nodes import (
     balanced_batch_size,
+    batches_per_epoch,
     caption_batches,
     new_caption_model,
     trimmed_length,
@@ -78,6 +79,28 @@ def test_caption_batches_are_the_full_rows_cut_to_their_longest_caption(shuffle_
     else:  # training: reshuffled every epoch, balanced batches
         assert epochs[0] != epochs[1]
         assert sizes == [10, 10, 10]
+
+
+@pytest.mark.parametrize("shuffle_seed", [0, None])
+def test_repeated_batches_are_whole_passes_of_batches_per_epoch(shuffle_seed):
+    """``fit`` takes ``batches_per_epoch`` batches per epoch from the repeated dataset:
+    each epoch must be one whole pass, every caption once."""
+    _, images, inputs, targets = encoded()
+    steps = batches_per_epoch(len(inputs), 12, shuffled=shuffle_seed is not None)
+    data = caption_batches(images, inputs, targets, 12, shuffle_seed, repeat=True)
+    batches = data.take(3 * steps).as_numpy_iterator()
+    passes = []
+    for _ in range(3):
+        rows = []
+        for _ in range(steps):
+            x, _ = next(batches)
+            rows += [int(np.flatnonzero((images == image).all(axis=1))[0]) for image in x["image"]]
+        assert sorted(rows) == list(range(len(inputs)))
+        passes.append(rows)
+    if shuffle_seed is None:
+        assert passes[0] == passes[1] == passes[2]
+    else:
+        assert passes[0] != passes[1]
 
 
 def _model(vocab, feature_dim: int, optimizer: str) -> keras.Model:
