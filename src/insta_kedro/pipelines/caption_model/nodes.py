@@ -194,10 +194,14 @@ def balanced_batch_size(n: int, batch_size: int) -> int:
     return -(-n // -(-n // batch_size))
 
 
+def epoch_batch_size(n: int, batch_size: int, shuffled: bool) -> int:
+    """Captions per batch of :func:`caption_batches`: balanced when shuffled (training)."""
+    return balanced_batch_size(n, batch_size) if shuffled else max(batch_size, 1)
+
+
 def batches_per_epoch(n: int, batch_size: int, shuffled: bool) -> int:
     """Batches in one pass over ``n`` captions, as :func:`caption_batches` cuts them."""
-    size = balanced_batch_size(n, batch_size) if shuffled else max(batch_size, 1)
-    return -(-n // size)
+    return -(-n // epoch_batch_size(n, batch_size, shuffled))
 
 
 def caption_batches(
@@ -224,9 +228,9 @@ def caption_batches(
     """
     max_len = int(np.shape(inputs)[1])
     data = tf.data.Dataset.from_tensor_slices(({"image": images, "tokens": inputs}, targets))
-    if shuffle_seed is not None:
+    shuffled = shuffle_seed is not None
+    if shuffled:
         data = data.shuffle(len(inputs), seed=shuffle_seed, reshuffle_each_iteration=True)
-        batch_size = balanced_batch_size(len(inputs), batch_size)
 
     def trim(x, y):
         steps = trimmed_length(
@@ -234,7 +238,7 @@ def caption_batches(
         )
         return {"image": x["image"], "tokens": x["tokens"][:, :steps]}, y[:, :steps]
 
-    data = data.batch(batch_size).map(trim)
+    data = data.batch(epoch_batch_size(len(inputs), batch_size, shuffled)).map(trim)
     if repeat:
         data = data.repeat()
     return data.prefetch(tf.data.AUTOTUNE)
