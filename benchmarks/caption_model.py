@@ -25,6 +25,7 @@ import yaml
 from insta_kedro.caption_decoding import beam_decode, greedy_decode
 from insta_kedro.caption_network import build_step_model
 from insta_kedro.caption_vocabulary import STOP_ID, build_vocabulary, encode_captions
+from insta_kedro.instaloader_format import parse_download_folder
 from insta_kedro.pipelines.caption_model.nodes import (
     batches_per_epoch,
     caption_batches,
@@ -36,10 +37,12 @@ REAL_DATA = ROOT / ".." / "shared" / "data" / "instagram-dl"
 
 
 def captions() -> list[str]:
-    texts = [p.read_text(encoding="utf-8").strip() for p in sorted(REAL_DATA.glob("*/*.txt"))]
-    texts = [t for t in texts if t]
-    if texts:
-        return texts
+    """The real download's captions, read as the ingestion pipeline reads them."""
+    if REAL_DATA.is_dir():
+        posts = parse_download_folder(REAL_DATA).posts
+        texts = [c.strip() for c in posts.loc[posts["has_caption"], "caption"]]
+        if texts:
+            return texts
     rng = np.random.default_rng(0)
     words = ["love", "sunday", "#blessed", "@therock", "gym", "❤️", "family", "time"]
     return [" ".join(rng.choice(words, size=rng.integers(3, 30))) for _ in range(130)]
