@@ -66,7 +66,7 @@ def fit_topic_model(
 
     ``stop_words``: scikit-learn's ``"english"`` list, a list of words, or None.
     """
-    documents = [_text(t) for t in texts if _text(t).strip()]
+    documents = [text for text in map(_text, texts) if text.strip()]
     vectorizer = TfidfVectorizer(
         token_pattern=TOKEN_PATTERN,
         lowercase=True,
