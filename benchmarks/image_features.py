@@ -5,10 +5,12 @@
 Measures, in one run: images/s of the brief's way (one image read and predicted at a time,
 float32) against the node (``encode_post_images``: hashing, cache, model build, tf.data
 batches) in float32 and bfloat16; median cosine similarity of bfloat16 vs float32 features;
-the re-run time after adding 2 new images to the cached ones; peak memory (max RSS of a fresh
-process) for a small and a large run; and, when a GPU is present, fc2 images/s at batch 64
-and 256 in bfloat16. All runs use seeded random VGG16 weights (no ImageNet download here):
-speed and memory do not depend on the weights' values.
+the re-run time after adding 2 new images to the cached ones, with random weights and with a
+weights file (the ImageNet case: the file is fingerprinted and read on every run); peak memory
+(max RSS of a fresh process) for a small and a large run; and, when a GPU is present, fc2
+images/s at batch 64 and 256 in bfloat16. No ImageNet download here: the weights are seeded
+random ones, or a 528 MB file of random values in the ImageNet file's layout (Keras-2 HDF5 of
+``keras.applications.VGG16``); speed and memory do not depend on the weights' values.
 
 Photos come from ../shared/data/instagram-dl (read in place). When more images are asked for
 than the folder has, the extra ones are mirrored copies written to a temporary folder (new
@@ -29,7 +31,11 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps
 
-from insta_kedro.pipelines.image_features.nodes import encode_post_images, hash_post_images
+from insta_kedro.pipelines.image_features.nodes import (
+    WEIGHTS_HASH_MEMO,
+    encode_post_images,
+    hash_post_images,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
@@ -52,15 +58,46 @@ def posts_frame(paths: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"post_id": [f"bench{i}" for i in range(len(paths))], "image_path": paths})
 
 
-def parameters(cache_dir: Path, precision: str, layer: str = "fc2", batch_size: int = 32) -> dict:
+def parameters(
+    cache_dir: Path,
+    precision: str,
+    layer: str = "fc2",
+    batch_size: int = 32,
+    weights: str | None = None,
+) -> dict:
     return {
-        "weights": None,
+        "weights": weights,
         "layer": layer,
         "precision": precision,
         "batch_size": batch_size,
         "chunk_size": 256,
         "cache_dir": str(cache_dir),
     }
+
+
+def weights_file_like_imagenet(folder: Path) -> Path:
+    """VGG16 weights (random values) saved in the layout of Keras's ImageNet file."""
+    import h5py
+    import keras
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
+
+    path = folder / "vgg16_weights_random_values.h5"
+    with h5py.File(path, "w") as group:
+        save_weights_to_hdf5_group(group, keras.applications.VGG16(weights=None))
+    return path
+
+
+def weights_file_reruns(
+    images: list[str], new_images: list[str], weights: Path, scratch: Path
+) -> tuple[float, float, float]:
+    """Seconds of a full run with a weights file, of a re-run with 2 new images, and of one
+    more re-run with 2 other new images after forgetting the file's remembered hashes."""
+    params = parameters(scratch / "cache_file", "bfloat16", weights=str(weights))
+    full, _ = run_node(images, params)
+    rerun, _ = run_node(images + new_images[:2], params)
+    (scratch / "cache_file" / WEIGHTS_HASH_MEMO).unlink()
+    rehashed, _ = run_node(images + new_images, params)
+    return full, rerun, rehashed
 
 
 def run_node(paths: list[str], params: dict) -> tuple[float, pd.DataFrame]:
@@ -131,7 +168,22 @@ def memory_run(count: int, data: Path, precision: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         paths = photo_paths(data, count, Path(scratch))
         run_node(paths, parameters(Path(scratch) / "cache", precision))
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(peak_rss_mib())
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory since it started (``VmHWM``).
+
+    Not ``getrusage(...).ru_maxrss``: Linux carries that over from the parent at fork, so a
+    child of a large parent reports the parent's size instead of its own.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 1024  # bytes there, KiB here
 
 
 def gpu_rows(data: Path, scratch: Path) -> list[tuple[str, str]]:
@@ -168,7 +220,7 @@ def main() -> None:
 
     scratch = Path(tempfile.mkdtemp(prefix="image_features_bench_"))
     try:
-        paths = photo_paths(args.data, args.images + 2, scratch)
+        paths = photo_paths(args.data, args.images + 4, scratch)
         images, new_images = paths[: args.images], paths[args.images :]
         n = len(images)
         brief, brief_loop = briefs_way(images)
@@ -176,7 +228,10 @@ def main() -> None:
         f32_time, f32 = run_node(images, parameters(scratch / "cache_f32", "float32"))
         bf16_time, bf16 = run_node(images, parameters(scratch / "cache_bf16", "bfloat16"))
         rerun_time, _ = run_node(
-            images + new_images, parameters(scratch / "cache_bf16", "bfloat16")
+            images + new_images[:2], parameters(scratch / "cache_bf16", "bfloat16")
+        )
+        file_full, file_rerun, file_rehashed = weights_file_reruns(
+            images, new_images, weights_file_like_imagenet(scratch), scratch
         )
         memory_small = peak_memory_mib(args.images, args.data, args.precision)
         memory_large = peak_memory_mib(args.memory_images, args.data, args.precision)
@@ -199,6 +254,16 @@ def main() -> None:
                 f"re-run, {n} cached + 2 new (bf16)",
                 f"{rerun_time:.2f} s = "
                 f"{100 * rerun_time / bf16_time:.0f} % of the full run ({bf16_time:.2f} s)",
+            ),
+            ("weights file (ImageNet layout, random values), bf16:", ""),
+            (f"  full run, {n} images", f"{file_full:.2f} s"),
+            (
+                f"  re-run, {n} cached + 2 new",
+                f"{file_rerun:.2f} s = {100 * file_rerun / file_full:.0f} % of the full run",
+            ),
+            (
+                "  same, the file's hashes not remembered",
+                f"{file_rehashed:.2f} s = {100 * file_rehashed / file_full:.0f} % of the full run",
             ),
             (f"peak RSS, {args.images} images ({args.precision})", f"{memory_small:.0f} MiB"),
             (

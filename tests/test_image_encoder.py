@@ -1,6 +1,8 @@
 """Tests of the VGG16 encoder: weights policy, precision, and a real forward pass."""
 
+import hashlib
 import logging
+import os
 from pathlib import Path
 
 import keras
@@ -8,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from insta_kedro import image_encoder
 from insta_kedro.image_encoder import (
     DECODE_ERROR,
     VGG16_WEIGHTS_FILE,
@@ -82,6 +85,54 @@ def test_unavailable_weights_fall_back_to_labelled_random_weights(monkeypatch, t
     assert resolve_encoder_spec(weights=str(missing)).weights == "random"
     with pytest.raises(WeightsUnavailableError, match=str(missing)):
         resolve_encoder_spec(weights=str(missing), allow_random_weights=False)
+
+
+def test_imagenet_weights_checked_once_are_not_checked_again_until_the_file_changes(
+    monkeypatch, tmp_path
+):
+    """Keras's ``get_file`` reads the whole 528 MB file to check its md5 on every call; with
+    a hash memo an unchanged file is trusted, a touched one goes through Keras again."""
+    weights = tmp_path / "models" / VGG16_WEIGHTS_FILE
+    weights.parent.mkdir()
+    weights.write_bytes(b"stand-in for the ImageNet weights")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(
+        image_encoder, "VGG16_WEIGHTS_MD5", hashlib.md5(weights.read_bytes()).hexdigest()
+    )
+    keras_checks = []
+
+    def keras_get_file(*args, **kwargs):
+        keras_checks.append(args)
+        return str(weights)
+
+    monkeypatch.setattr(keras.utils, "get_file", keras_get_file)
+    memo = tmp_path / "cache" / "weights_file_hashes.json"
+    specs = [resolve_encoder_spec(weights="imagenet", hash_memo=memo) for _ in range(3)]
+    assert len(keras_checks) == 1
+    assert {(s.weights, s.weights_path, s.cache_key) for s in specs} == {
+        ("imagenet", str(weights), specs[0].cache_key)
+    }
+
+    stat = weights.stat()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    resolve_encoder_spec(weights="imagenet", hash_memo=memo)
+    assert len(keras_checks) == 2
+
+
+def test_a_local_weights_file_is_fingerprinted_by_its_bytes(tmp_path):
+    weights = tmp_path / "my_vgg16.h5"
+    weights.write_bytes(b"first weights")
+    memo = tmp_path / "weights_file_hashes.json"
+    first = resolve_encoder_spec(weights=str(weights), hash_memo=memo)
+    assert first.weights == "file"
+    assert first.weights_fingerprint == f"sha256-{hashlib.sha256(b'first weights').hexdigest()}"
+    assert resolve_encoder_spec(weights=str(weights), hash_memo=memo) == first
+
+    stat = weights.stat()
+    weights.write_bytes(b"other weights")
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    changed = resolve_encoder_spec(weights=str(weights), hash_memo=memo)
+    assert changed.cache_key != first.cache_key  # new bytes never get the old features
 
 
 def test_cache_key_follows_every_setting_that_changes_features():

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
+from insta_kedro.file_hashes import FileHashMemo
+
 logger = logging.getLogger(__name__)
 
 VGG16_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
@@ -142,15 +144,6 @@ def resolve_precision(precision: str) -> str:
     return "bfloat16" if hardware_has_bfloat16() else "float32"
 
 
-def _file_hashes(path: Path) -> tuple[str, str]:
-    sha256, md5 = hashlib.sha256(), hashlib.md5()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            sha256.update(chunk)
-            md5.update(chunk)
-    return sha256.hexdigest(), md5.hexdigest()
-
-
 def _fetch_imagenet_weights() -> Path:
     """Keras's own download (once, into ~/.keras/models, checked by its md5)."""
     import keras
@@ -206,13 +199,17 @@ def resolve_encoder_spec(
     random_seed: int = 42,
     resize: str = "crop",
     top_k: int = 5,
+    hash_memo: str | Path | None = None,
 ) -> EncoderSpec:
     """Decide the encoder of a run, fetching ImageNet weights if needed.
 
     ``weights``: ``imagenet``, a path to a VGG16 weights file, or ``None`` for random weights.
     When the weights cannot be had, continue with seeded random weights and one loud warning
     if ``allow_random_weights``, else raise ``WeightsUnavailableError`` saying what to place where.
+    ``hash_memo``: a JSON file remembering the weights file's hashes (``FileHashMemo``), so
+    an unchanged 528 MB file is not read again on every run just to be fingerprinted.
     """
+    memo = FileHashMemo(hash_memo)
     if layer not in LAYERS:
         raise ValueError(f"image_features.layer must be one of {LAYERS}, got {layer!r}")
     if resize not in RESIZE_MODES:
@@ -230,19 +227,23 @@ def resolve_encoder_spec(
         return random_spec
 
     if str(weights).lower() == "imagenet":
-        try:
-            weights_path = _fetch_imagenet_weights()
-        except Exception as error:  # Keras raises a bare Exception on a failed download
-            problem = f"the ImageNet weights could not be downloaded ({error})"
-            if not allow_random_weights:
-                raise WeightsUnavailableError(
-                    f"VGG16: {problem}. Place {VGG16_WEIGHTS_FILE} (from {VGG16_WEIGHTS_URL}) "
-                    f"at {keras_models_dir() / VGG16_WEIGHTS_FILE}, or set "
-                    "image_features.weights to a local weights file, or set "
-                    "image_features.allow_random_weights: true."
-                ) from error
-            _warn_random_weights(problem)
-            return random_spec
+        weights_path = keras_models_dir() / VGG16_WEIGHTS_FILE
+        remembered = memo.known(weights_path)
+        if remembered is None or remembered["md5"] != VGG16_WEIGHTS_MD5:
+            try:  # Keras downloads the file, or reads the one there to check its md5
+                weights_path = _fetch_imagenet_weights()
+            except Exception as error:  # Keras raises a bare Exception on a failed download
+                problem = f"the ImageNet weights could not be downloaded ({error})"
+                if not allow_random_weights:
+                    raise WeightsUnavailableError(
+                        f"VGG16: {problem}. Place {VGG16_WEIGHTS_FILE} (from "
+                        f"{VGG16_WEIGHTS_URL}) at {keras_models_dir() / VGG16_WEIGHTS_FILE}, "
+                        "or set image_features.weights to a local weights file, or set "
+                        "image_features.allow_random_weights: true."
+                    ) from error
+                _warn_random_weights(problem)
+                return random_spec
+            memo.hashes(weights_path)  # the next run skips Keras's md5 check
         return EncoderSpec(
             weights="imagenet",
             weights_fingerprint=f"md5-{VGG16_WEIGHTS_MD5}",
@@ -262,10 +263,10 @@ def resolve_encoder_spec(
             )
         _warn_random_weights(problem)
         return random_spec
-    sha256, md5 = _file_hashes(weights_path)
+    hashes = memo.hashes(weights_path)
     return EncoderSpec(
-        weights="imagenet" if md5 == VGG16_WEIGHTS_MD5 else "file",
-        weights_fingerprint=f"sha256-{sha256}",
+        weights="imagenet" if hashes["md5"] == VGG16_WEIGHTS_MD5 else "file",
+        weights_fingerprint=f"sha256-{hashes['sha256']}",
         weights_path=str(weights_path),
         top_k=top_k,
         **common,

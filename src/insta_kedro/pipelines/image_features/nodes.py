@@ -24,6 +24,8 @@ FILE_NOT_FOUND = "image file not found"
 UNREADABLE_FILE = "cannot read image file"
 FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
 LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
+# In the cache root: the weights file's hashes, so an unchanged file is not re-read each run.
+WEIGHTS_HASH_MEMO = "weights_file_hashes.json"
 
 
 def _sha256_of_file(path: Path) -> str:
@@ -109,7 +111,9 @@ def encode_post_images(image_manifest: pd.DataFrame, parameters: dict) -> pd.Dat
     ``probabilities``; a post whose image is missing or cannot be decoded keeps its row with
     ``error`` set and a null feature, and the reasons are counted in the log.
     """
-    spec = resolve_encoder_spec(**encoder_options(parameters))
+    spec = resolve_encoder_spec(
+        **encoder_options(parameters), hash_memo=Path(parameters["cache_dir"]) / WEIGHTS_HASH_MEMO
+    )
     cache = FeatureCache(parameters["cache_dir"], spec.cache_key, spec.describe())
     hashed = image_manifest[image_manifest["error"].isna()]
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
