@@ -7,11 +7,11 @@ float32) against the node (``encode_post_images``: hashing, cache, model build, 
 batches) in float32 and bfloat16; median cosine similarity of bfloat16 vs float32 features;
 the re-run time after adding 2 new images to the cached ones, with random weights and with a
 weights file (the ImageNet case: the file is fingerprinted and read on every run) and with
-every image cached; peak memory
-(peak resident memory of a fresh process) for a small and a large run; and, with a GPU, fc2
-images/s at batch 64 and 256 in bfloat16. No ImageNet download here: the weights are seeded
-random ones, or a 528 MB file of random values in the ImageNet file's layout (Keras-2 HDF5 of
-``keras.applications.VGG16``); speed and memory do not depend on the weights' values.
+every image cached; the peak resident memory of a fresh process for a small and a large run;
+and, with a GPU, fc2 images/s at batch 64 and 256 in bfloat16. No ImageNet download here:
+the weights are seeded random ones, or a 528 MB file of random values in the ImageNet
+file's layout (Keras-2 HDF5 of ``keras.applications.VGG16``); speed and memory do not
+depend on the weights' values.
 
 Photos come from ../shared/data/instagram-dl (read in place). When more images are asked for
 than the folder has, the extra ones are mirrored copies written to a temporary folder (new
