@@ -23,14 +23,14 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
-def hash_file(path: Path) -> dict[str, str]:
-    """sha256 and md5 of a file's bytes, read once in 1 MiB chunks."""
-    sha256, md5 = hashlib.sha256(), hashlib.md5(usedforsecurity=False)
+def hash_file(path: Path, algorithms: tuple[str, ...] = ("sha256", "md5")) -> dict[str, str]:
+    """Hex digests of a file's bytes by algorithm name, the file read once in 1 MiB chunks."""
+    digests = {name: hashlib.new(name, usedforsecurity=False) for name in algorithms}
     with path.open("rb") as stream:
         while chunk := stream.read(1 << 20):
-            sha256.update(chunk)
-            md5.update(chunk)
-    return {"sha256": sha256.hexdigest(), "md5": md5.hexdigest()}
+            for digest in digests.values():
+                digest.update(chunk)
+    return {name: digest.hexdigest() for name, digest in digests.items()}
 
 
 def _identity(path: Path) -> list[int]:

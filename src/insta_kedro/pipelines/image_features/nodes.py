@@ -1,6 +1,5 @@
 """Nodes of the image_features pipeline: posts → image hashes → VGG16 features and labels."""
 
-import hashlib
 import logging
 import time
 from pathlib import Path
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.feature_cache import FeatureCache
+from insta_kedro.file_hashes import hash_file
 from insta_kedro.image_encoder import (
     encode_images,
     encoder_options,
@@ -28,14 +28,6 @@ LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
 WEIGHTS_HASH_MEMO = "weights_file_hashes.json"
 
 
-def _sha256_of_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as stream:
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _hash_image(image_path: Any) -> tuple[str | None, str | None, str | None]:
     """(path, sha256, error) of one post's image."""
     if not isinstance(image_path, str) or not image_path.strip():
@@ -44,7 +36,7 @@ def _hash_image(image_path: Any) -> tuple[str | None, str | None, str | None]:
     if not path.is_file():
         return image_path, None, FILE_NOT_FOUND
     try:
-        return image_path, _sha256_of_file(path), None
+        return image_path, hash_file(path, ("sha256",))["sha256"], None
     except OSError:
         return image_path, None, UNREADABLE_FILE
 
