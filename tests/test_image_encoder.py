@@ -20,6 +20,7 @@ from insta_kedro.image_encoder import (
     load_encoder,
     resolve_encoder_spec,
     resolve_precision,
+    vgg16_network,
 )
 
 
@@ -168,7 +169,7 @@ def test_bfloat16_features_match_float32_and_the_policy_does_not_leak(
     spec = resolve_encoder_spec(weights=None, layer="fc2", precision="bfloat16")
     encoder = load_encoder(spec)
     assert keras.config.dtype_policy().name == "float32"
-    assert encoder.model.dtype_policy.name == "mixed_bfloat16"
+    assert {weight.dtype for weight in encoder.model.weights} == {"bfloat16"}
 
     features = encode_images(image_paths[:3], encoder, batch_size=3).features
     assert features.dtype == np.float32
@@ -177,6 +178,19 @@ def test_bfloat16_features_match_float32_and_the_policy_does_not_leak(
         np.linalg.norm(features, axis=1) * np.linalg.norm(reference, axis=1)
     )
     assert cosine.min() > 0.99
+
+
+def test_float32_and_bfloat16_networks_of_one_seed_hold_the_same_weights():
+    float32 = vgg16_network(include_top=False, seed=7, dtype="float32")
+    bfloat16 = vgg16_network(include_top=False, seed=7, dtype="bfloat16")
+    assert {w.dtype for w in float32.weights} == {"float32"}
+    assert {w.dtype for w in bfloat16.weights} == {"bfloat16"}
+    for wide, narrow in zip(float32.weights, bfloat16.weights, strict=True):
+        # drawn in bfloat16 for both
+        np.testing.assert_array_equal(np.asarray(wide), np.asarray(narrow).astype(np.float32))
+    kernel = np.asarray(float32.get_layer("block1_conv1").kernel)
+    limit = np.sqrt(6 / (3 * 3 * 3 + 3 * 3 * 64))  # Glorot-uniform: fan in + fan out
+    assert np.abs(kernel).max() <= limit and kernel.std() > limit / 3
 
 
 def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
@@ -213,3 +227,10 @@ def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
     assert encoded.labels[0][0].startswith("imagenet_class_")
     top = encoded.probabilities[:3]
     assert (np.diff(top, axis=1) <= 0).all() and (top.sum(axis=1) <= 1 + 1e-6).all()
+
+    # In bfloat16 the file's values are rounded once, when they are loaded.
+    spec = resolve_encoder_spec(weights=str(weights_file), precision="bfloat16", top_k=3)
+    narrow = load_encoder(spec).model.get_layer("fc1").kernel
+    assert narrow.dtype == "bfloat16"
+    wide = np.asarray(reference.get_layer("fc1").kernel)
+    np.testing.assert_allclose(np.asarray(narrow).astype(np.float32), wide, rtol=2**-8)
