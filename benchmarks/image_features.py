@@ -5,13 +5,13 @@
 Measures, in one run: images/s of the brief's way (one image read and predicted at a time,
 float32) against the node (``encode_post_images``: hashing, cache, model build, tf.data
 batches) in float32 and bfloat16; median cosine similarity of bfloat16 vs float32 features;
-the re-run time after adding 2 new images to the cached ones, with random weights and with a
-weights file (the ImageNet case: the file is fingerprinted and read on every run) and with
-every image cached; the peak resident memory of a fresh process for a small and a large run;
-and, with a GPU, fc2 images/s at batch 64 and 256 in bfloat16. No ImageNet download here:
-the weights are seeded random ones, or a 528 MB file of random values in the ImageNet
-file's layout (Keras-2 HDF5 of ``keras.applications.VGG16``); speed and memory do not
-depend on the weights' values.
+the re-run time after adding 2 new images to the cached ones, with random weights (bfloat16
+and float32) and with a weights file (the ImageNet case: the file is fingerprinted and read
+on every run) and with every image cached; the peak resident memory of a fresh process for
+a small and a large run; and, with a GPU, fc2 images/s at batch 64 and 256 in bfloat16.
+No ImageNet download here: the weights are seeded random ones, or a 528 MB file of random
+values in the ImageNet file's layout (Keras-2 HDF5 of ``keras.applications.VGG16``); speed
+and memory do not depend on the weights' values.
 
 Every timed section starts after ``gc.collect()`` (outside its timing): a Keras model is
 freed only by Python's cycle collector, and an earlier section's VGG16 still in memory would
@@ -246,6 +246,10 @@ def main() -> None:
         rerun_time, _ = run_node(
             images + new_images[:2], parameters(scratch / "cache_bf16", "bfloat16")
         )
+        # float32, as on a CPU without bfloat16 (precision: auto there)
+        f32_rerun_time, _ = run_node(
+            images + new_images[:2], parameters(scratch / "cache_f32", "float32")
+        )
         file_runs = weights_file_reruns(
             images, new_images, weights_file_like_imagenet(scratch), scratch
         )
@@ -270,6 +274,11 @@ def main() -> None:
                 f"re-run, {n} cached + 2 new (bf16)",
                 f"{rerun_time:.2f} s = "
                 f"{100 * rerun_time / bf16_time:.0f} % of the full run ({bf16_time:.2f} s)",
+            ),
+            (
+                f"re-run, {n} cached + 2 new (float32)",
+                f"{f32_rerun_time:.2f} s = "
+                f"{100 * f32_rerun_time / f32_time:.0f} % of the full run ({f32_time:.2f} s)",
             ),
             ("weights file (ImageNet layout, random values), bf16:", ""),
             (f"  full run, {n} images", f"{file_runs['full']:.2f} s"),
