@@ -120,6 +120,10 @@ def run_node(paths: list[str], params: dict) -> tuple[float, pd.DataFrame]:
     return time.perf_counter() - started, encodings
 
 
+def share_of_full_run(seconds: float, full_run: float) -> str:
+    return f"{seconds:.2f} s = {100 * seconds / full_run:.0f} % of the full run"
+
+
 def briefs_way(paths: list[str]) -> tuple[float, float]:
     """The original loop: VGG16 from keras.applications, then load_img → img_to_array →
     preprocess → predict, one image at a time.
@@ -272,25 +276,21 @@ def main() -> None:
             ),
             (
                 f"re-run, {n} cached + 2 new (bf16)",
-                f"{rerun_time:.2f} s = "
-                f"{100 * rerun_time / bf16_time:.0f} % of the full run ({bf16_time:.2f} s)",
+                f"{share_of_full_run(rerun_time, bf16_time)} ({bf16_time:.2f} s)",
             ),
             (
                 f"re-run, {n} cached + 2 new (float32)",
-                f"{f32_rerun_time:.2f} s = "
-                f"{100 * f32_rerun_time / f32_time:.0f} % of the full run ({f32_time:.2f} s)",
+                f"{share_of_full_run(f32_rerun_time, f32_time)} ({f32_time:.2f} s)",
             ),
             ("weights file (ImageNet layout, random values), bf16:", ""),
             (f"  full run, {n} images", f"{file_runs['full']:.2f} s"),
             (
                 f"  re-run, {n} cached + 2 new",
-                f"{file_runs['rerun']:.2f} s = "
-                f"{100 * file_runs['rerun'] / file_runs['full']:.0f} % of the full run",
+                share_of_full_run(file_runs["rerun"], file_runs["full"]),
             ),
             (
                 "  same, the file's hashes not remembered",
-                f"{file_runs['rerun_rehashed']:.2f} s = "
-                f"{100 * file_runs['rerun_rehashed'] / file_runs['full']:.0f} % of the full run",
+                share_of_full_run(file_runs["rerun_rehashed"], file_runs["full"]),
             ),
             (
                 f"  re-run, all {n + 4} cached",
