@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from insta_kedro.file_hashes import FileHashMemo
+from insta_kedro.random_weights import glorot_uniform_initializer
 
 logger = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def resolve_encoder_spec(
     common = {"layer": layer, "precision": resolve_precision(precision), "resize": resize}
     random_spec = EncoderSpec(
         weights="random",
-        weights_fingerprint=f"glorot-uniform-bfloat16-seed-{random_seed}-per-layer",
+        weights_fingerprint=f"glorot-uniform-bfloat16-pcg64-seed-{random_seed}-per-layer",
         random_seed=random_seed,
         top_k=top_k,
         **common,
@@ -338,15 +339,8 @@ def vgg16_network(include_top: bool = True, seed: int | None = None, dtype: str 
     from keras import layers
 
     def kernel_initializer(index: int):
-        if seed is None:
-            return "zeros"
-        # One seed per layer: a seeded initializer repeats its values for every same-shaped call.
-        glorot = keras.initializers.GlorotUniform(seed=seed * 100 + index)
-
-        def glorot_in_bfloat16(shape, dtype=None):
-            return keras.ops.cast(glorot(shape, dtype="bfloat16"), dtype or "float32")
-
-        return glorot_in_bfloat16
+        # One seed per layer: the same seed would repeat its values in every same-shaped layer.
+        return "zeros" if seed is None else glorot_uniform_initializer(seed * 100 + index)
 
     images = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="input_layer")
     x = images
