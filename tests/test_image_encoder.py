@@ -237,3 +237,17 @@ def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
     np.testing.assert_array_equal(
         np.asarray(narrow).astype(np.float32), np.asarray(rounded).astype(np.float32)
     )
+
+
+def test_a_keras3_weights_file_loads_through_keras(tmp_path, monkeypatch):
+    """Files in other layouts than Keras-2 HDF5 are read by ``load_weights``."""
+    saved = vgg16_network(include_top=True, seed=11, dtype="float32")
+    weights_file = tmp_path / "vgg16.weights.h5"
+    saved.save_weights(weights_file)
+    monkeypatch.setattr(image_encoder, "imagenet_class_names", lambda: None)
+    spec = resolve_encoder_spec(weights=str(weights_file), precision="float32")
+    model = load_encoder(spec).model
+    for name in ("block1_conv1", "fc2"):
+        np.testing.assert_array_equal(
+            np.asarray(model.get_layer(name).kernel), np.asarray(saved.get_layer(name).kernel)
+        )

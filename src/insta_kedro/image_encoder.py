@@ -29,8 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
+from insta_kedro.encoder_weights import (
+    Keras2Hdf5Weights,
+    glorot_uniform_initializer,
+    is_keras2_hdf5,
+    loaded_initializer,
+)
 from insta_kedro.file_hashes import FileHashMemo
-from insta_kedro.random_weights import glorot_uniform_initializer
 
 logger = logging.getLogger(__name__)
 
@@ -323,24 +328,38 @@ class ImageEncoder:
         self.predict = predict
 
 
-def vgg16_network(include_top: bool = True, seed: int | None = None, dtype: str = "float32"):
-    """VGG16 (Simonyan & Zisserman, 2014): seeded Glorot-uniform weights, or zeros (``seed=None``)
-    to be overwritten by ``load_weights``; weights and computation in ``dtype``.
+def vgg16_network(
+    include_top: bool = True,
+    seed: int | None = None,
+    dtype: str = "float32",
+    weights: Keras2Hdf5Weights | None = None,
+):
+    """VGG16 (Simonyan & Zisserman, 2014), its weights and computation in ``dtype``: the
+    layers of an open ``weights`` file, else seeded Glorot-uniform ones, else zeros
+    (``seed=None``) for ``load_weights`` to overwrite.
 
     The layers carry Keras's names and order, so Keras's VGG16 weights files (ImageNet's
     included) load into it. ``keras.applications.VGG16`` would first draw random values for
-    all 138M weights (1-2 s here) that the loaded file then overwrites; zeros cost nothing.
+    all 138M weights (1-2 s here) that the loaded file then overwrites.
     ``predictions`` gives logits (no softmax), like ``classifier_activation=None``.
 
-    Random weights are drawn in bfloat16 whatever ``dtype`` is, so the float32 and the
+    Random weights are rounded to bfloat16 whatever ``dtype`` is, so the float32 and the
     bfloat16 network of one seed hold the same weights and differ only in the arithmetic.
     """
     import keras
     from keras import layers
 
-    def kernel_initializer(index: int):
+    def initializers(name: str, index: int) -> dict:
+        if weights is not None:
+            kernel, bias = weights.layer(name)
+            return {
+                "kernel_initializer": loaded_initializer(kernel, f"{name}'s kernel in the file"),
+                "bias_initializer": loaded_initializer(bias, f"{name}'s bias in the file"),
+            }
+        if seed is None:
+            return {"kernel_initializer": "zeros"}
         # One seed per layer: the same seed would repeat its values in every same-shaped layer.
-        return "zeros" if seed is None else glorot_uniform_initializer(seed * 100 + index)
+        return {"kernel_initializer": glorot_uniform_initializer(seed * 100 + index)}
 
     images = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="input_layer")
     x = images
@@ -348,14 +367,15 @@ def vgg16_network(include_top: bool = True, seed: int | None = None, dtype: str 
     for block, (filters, convolutions) in enumerate(VGG16_BLOCKS, start=1):
         for convolution in range(1, convolutions + 1):
             index += 1
+            name = f"block{block}_conv{convolution}"
             x = layers.Conv2D(
                 filters,
                 3,
                 padding="same",
                 activation="relu",
-                kernel_initializer=kernel_initializer(index),
                 dtype=dtype,
-                name=f"block{block}_conv{convolution}",
+                name=name,
+                **initializers(name, index),
             )(x)
         x = layers.MaxPooling2D(2, strides=2, dtype=dtype, name=f"block{block}_pool")(x)
     if not include_top:
@@ -364,14 +384,10 @@ def vgg16_network(include_top: bool = True, seed: int | None = None, dtype: str 
     for units, name in ((4096, "fc1"), (4096, "fc2")):
         index += 1
         x = layers.Dense(
-            units,
-            activation="relu",
-            kernel_initializer=kernel_initializer(index),
-            dtype=dtype,
-            name=name,
+            units, activation="relu", dtype=dtype, name=name, **initializers(name, index)
         )(x)
     logits = layers.Dense(
-        1000, kernel_initializer=kernel_initializer(index + 1), dtype=dtype, name="predictions"
+        1000, dtype=dtype, name="predictions", **initializers("predictions", index + 1)
     )(x)
     return keras.Model(images, logits, name="vgg16")
 
@@ -383,14 +399,19 @@ def _build_vgg16(spec: EncoderSpec):
     # bfloat16 weights, not mixed precision's float32 weights cast to bfloat16 in every call:
     # the same arithmetic on the same rounded values, in a third of the memory.
     dtype = "bfloat16" if spec.precision == "bfloat16" else "float32"
+    # A Keras-2 HDF5 file (Keras's ImageNet layout) is read straight into the variables'
+    # memory; any other layout Keras reads goes through ``load_weights``.
+    read_directly = not random_weights and is_keras2_hdf5(spec.weights_path)
     # Without labels the pool layer needs no classifier: 120M fewer weights to build.
-    vgg16 = vgg16_network(
-        include_top=spec.layer == "fc2" or spec.has_labels,
-        seed=(spec.random_seed or 0) if random_weights else None,
-        dtype=dtype,
-    )
-    if not random_weights:
-        vgg16.load_weights(spec.weights_path)
+    include_top = spec.layer == "fc2" or spec.has_labels
+    if read_directly:
+        with Keras2Hdf5Weights(spec.weights_path, dtype) as weights:
+            vgg16 = vgg16_network(include_top, dtype=dtype, weights=weights)
+    else:
+        seed = (spec.random_seed or 0) if random_weights else None
+        vgg16 = vgg16_network(include_top, seed=seed, dtype=dtype)
+        if not random_weights:
+            vgg16.load_weights(spec.weights_path)
     if spec.layer == "fc2":
         features = vgg16.get_layer("fc2").output
     else:

@@ -1,4 +1,5 @@
-"""Tests of the seeded Glorot-uniform draw and its copy-free handover to TensorFlow."""
+"""Tests of the encoder's weights: the seeded draw, bfloat16 rounding, the HDF5 reader and
+the copy-free handover to TensorFlow."""
 
 import keras
 import ml_dtypes
@@ -6,15 +7,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from insta_kedro import random_weights
-from insta_kedro.random_weights import (
+from insta_kedro import encoder_weights
+from insta_kedro.encoder_weights import (
     CHUNK_SIZE,
     TENSOR_ALIGNMENT,
+    Keras2Hdf5Weights,
     adopt_as_tensor,
     aligned_empty,
     glorot_limit,
     glorot_uniform_initializer,
     glorot_uniform_rounded_to_bfloat16,
+    is_keras2_hdf5,
+    round_to_bfloat16,
 )
 
 # More than one chunk, and not a whole number of them.
@@ -60,7 +64,7 @@ def test_the_draw_is_seeded_and_uniform_without_bias():
 
 def test_values_do_not_depend_on_the_number_of_threads(monkeypatch):
     on_all_cores = glorot_uniform_rounded_to_bfloat16(LARGE_SHAPE, seed=5)
-    monkeypatch.setattr(random_weights.os, "cpu_count", lambda: 1)
+    monkeypatch.setattr(encoder_weights.os, "cpu_count", lambda: 1)
     np.testing.assert_array_equal(
         glorot_uniform_rounded_to_bfloat16(LARGE_SHAPE, seed=5), on_all_cores
     )
@@ -107,3 +111,68 @@ def test_a_keras_layer_takes_the_initializer_in_either_precision(dtype):
     assert layer.kernel.dtype == dtype
     expected = _as_float32(glorot_uniform_rounded_to_bfloat16((40, 16), seed=2))
     np.testing.assert_array_equal(np.asarray(layer.kernel).astype(np.float32), expected)
+
+
+def test_rounding_to_bfloat16_is_tensorflows_round_to_nearest_even():
+    patterns = np.array(
+        [
+            0x3F808000,  # a tie below an even bfloat16: stays
+            0x3F818000,  # a tie below an odd one: goes up to even
+            0xBF818000,  # the same, negative
+            0x3F807FFF,  # just under a tie: down
+            0x3F808001,  # just over: up
+            0x7F7FFFFF,  # the largest float32: rounds to infinity, as in TensorFlow
+            0x00000001,  # the smallest subnormal
+        ],
+        np.uint32,
+    )
+    rng = np.random.default_rng(0)
+    values = np.concatenate(
+        [patterns.view(np.float32), rng.normal(0, 0.1, CHUNK_SIZE + 999).astype(np.float32)]
+    )
+    expected = tf.bitcast(tf.cast(values, tf.bfloat16), tf.uint16).numpy()
+    rounded = round_to_bfloat16(values.copy())
+    assert rounded.ctypes.data % TENSOR_ALIGNMENT == 0
+    np.testing.assert_array_equal(rounded, expected)
+
+
+def _small_network() -> keras.Model:
+    inputs = keras.Input((6,))
+    hidden = keras.layers.Dense(5, name="hidden")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(3, name="out")(hidden))
+
+
+@pytest.mark.parametrize("under_model_weights", [False, True])
+def test_a_keras2_hdf5_file_is_read_layer_by_layer(tmp_path, under_model_weights):
+    import h5py
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
+
+    network = _small_network()
+    path = tmp_path / "weights.h5"
+    with h5py.File(path, "w") as file:
+        group = file.create_group("model_weights") if under_model_weights else file
+        save_weights_to_hdf5_group(group, network)
+    assert is_keras2_hdf5(path)
+
+    kernel, bias = (np.asarray(w) for w in network.get_layer("hidden").weights)
+    with Keras2Hdf5Weights(path, "float32") as weights:
+        read_kernel, read_bias = weights.layer("hidden")
+        with pytest.raises(ValueError, match="no layer 'fc1'"):
+            weights.layer("fc1")
+    np.testing.assert_array_equal(read_kernel, kernel)
+    np.testing.assert_array_equal(read_bias, bias)
+    assert read_kernel.ctypes.data % TENSOR_ALIGNMENT == 0
+
+    with Keras2Hdf5Weights(path, "bfloat16") as weights:
+        narrow_kernel, _ = weights.layer("hidden")
+    expected = tf.bitcast(tf.cast(kernel, tf.bfloat16), tf.uint16).numpy()
+    np.testing.assert_array_equal(narrow_kernel, expected)
+
+
+def test_other_files_are_not_taken_for_keras2_hdf5(tmp_path):
+    keras3 = tmp_path / "network.weights.h5"
+    _small_network().save_weights(keras3)
+    not_hdf5 = tmp_path / "notes.h5"
+    not_hdf5.write_text("not an HDF5 file")
+    assert not is_keras2_hdf5(keras3)
+    assert not is_keras2_hdf5(not_hdf5)
