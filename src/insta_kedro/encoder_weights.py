@@ -192,14 +192,17 @@ def glorot_uniform_initializer(seed: int):
 
 
 def loaded_initializer(array: np.ndarray, source: str):
-    """A Keras initializer that hands over ``array`` (from ``read_keras2_hdf5``), after checking
-    that the layer asks for its shape and precision; ``source`` names it in the error."""
+    """A Keras initializer that hands over ``array`` (from ``Keras2Hdf5Weights.layer``), after
+    checking that the layer asks for its shape and precision; ``source`` names it in the error."""
 
     def initialize(shape, dtype=None):
         shape = tuple(int(n) for n in shape)
         expected = np.uint16 if _layer_dtype(dtype) == "bfloat16" else np.float32
         if array.shape != shape or array.dtype != expected:
-            raise ValueError(f"{source} has shape {array.shape}; the network needs {shape}")
+            raise ValueError(
+                f"{source} is {array.dtype} {array.shape}; the network needs {expected.__name__} "
+                f"{shape}"
+            )
         return adopt_as_tensor(array)
 
     return initialize
