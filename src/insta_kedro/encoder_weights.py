@@ -34,9 +34,13 @@ def aligned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
 
 
 def _in_chunks(size: int, fill_chunk: Callable[[int, int], None]) -> None:
-    """Call ``fill_chunk(start, stop)`` for every chunk of ``range(size)``, on all cores."""
+    """Call ``fill_chunk(start, stop)`` for every chunk of ``range(size)``, on all cores
+    (a single chunk, such as a bias, runs in the calling thread: no pool to start)."""
     starts = range(0, size, CHUNK_SIZE)
-    with ThreadPoolExecutor(max_workers=max(1, min(len(starts), os.cpu_count() or 1))) as pool:
+    if len(starts) <= 1:
+        fill_chunk(0, size)
+        return
+    with ThreadPoolExecutor(max_workers=min(len(starts), os.cpu_count() or 1)) as pool:
         list(pool.map(lambda start: fill_chunk(start, min(size, start + CHUNK_SIZE)), starts))
 
 
