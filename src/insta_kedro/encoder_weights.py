@@ -180,6 +180,17 @@ def adopt_as_tensor(array: np.ndarray):
     return tf.bitcast(tensor, tf.bfloat16) if array.dtype == np.uint16 else tensor
 
 
+def tensor_as_array(value) -> np.ndarray:
+    """A numpy view of a CPU tensor's (or variable's) memory, without a copy: uint16 bit
+    patterns for bfloat16, the values themselves otherwise. ``adopt_as_tensor`` reversed."""
+    import tensorflow as tf
+
+    tensor = tf.convert_to_tensor(value)
+    if tensor.dtype == tf.bfloat16:
+        tensor = tf.bitcast(tensor, tf.uint16)
+    return np.from_dlpack(tensor)
+
+
 def _layer_dtype(dtype) -> str:
     return "bfloat16" if dtype == "bfloat16" else "float32"
 

@@ -24,7 +24,8 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from insta_kedro.encoder_weights import (
     loaded_initializer,
 )
 from insta_kedro.file_hashes import FileHashMemo
+from insta_kedro.prepared_weights import MappedWeights, PreparedWeights
 
 logger = logging.getLogger(__name__)
 
@@ -308,14 +310,23 @@ class ImageEncoder:
     """A built VGG16 for one ``EncoderSpec``: ``predict`` maps a preprocessed batch to
     float32 features and, with trained weights, the top-k class indices and probabilities."""
 
-    def __init__(self, spec: EncoderSpec, model, class_names: list[str] | None):
+    def __init__(
+        self,
+        spec: EncoderSpec,
+        model,
+        class_names: list[str] | None,
+        saving_weights: Future | None = None,
+    ):
         import tensorflow as tf
 
         self.spec = spec
         self.model = model
         self.class_names = class_names
+        self.saving_weights = saving_weights
 
-        @tf.function(reduce_retracing=True)
+        # One trace for every batch size, done now: a run can build the encoder while tf.data
+        # decodes the first batch (``start_decoding``), so the trace overlaps the decoding.
+        @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 3], tf.float32)])
         def predict(images):
             outputs = model(images, training=False)
             features = tf.cast(outputs[0] if spec.has_labels else outputs, tf.float32)
@@ -326,18 +337,28 @@ class ImageEncoder:
             top = tf.math.top_k(probabilities, k=spec.top_k)
             return features, top.indices, top.values
 
+        predict.get_concrete_function()
         self.predict = predict
+
+    def finish(self) -> None:
+        """Wait for the prepared weights being saved in the background, if any."""
+        if self.saving_weights is not None:
+            self.saving_weights.result()
 
 
 def vgg16_network(
     include_top: bool = True,
     seed: int | None = None,
     dtype: str = "float32",
-    weights: Keras2Hdf5Weights | None = None,
+    weights: Keras2Hdf5Weights | MappedWeights | None = None,
+    include_classifier: bool = True,
 ):
     """VGG16 (Simonyan & Zisserman, 2014), its weights and computation in ``dtype``: the
-    layers of an open ``weights`` file, else seeded Glorot-uniform ones, else zeros
-    (``seed=None``) for ``load_weights`` to overwrite.
+    layers of ``weights`` (an open file, or prepared weights), else seeded Glorot-uniform
+    ones, else zeros (``seed=None``) for ``load_weights`` to overwrite.
+
+    ``include_top``: fc1 and fc2 after the convolutions; ``include_classifier``: then the
+    1000 ImageNet logits too (the network's output), else fc2 is the output.
 
     The layers carry Keras's names and order, so Keras's VGG16 weights files (ImageNet's
     included) load into it. ``keras.applications.VGG16`` would first draw random values for
@@ -387,47 +408,101 @@ def vgg16_network(
         x = layers.Dense(
             units, activation="relu", dtype=dtype, name=name, **initializers(name, index)
         )(x)
+    if not include_classifier:
+        return keras.Model(images, x, name="vgg16")
     logits = layers.Dense(
         1000, dtype=dtype, name="predictions", **initializers("predictions", index + 1)
     )(x)
     return keras.Model(images, logits, name="vgg16")
 
 
-def _build_vgg16(spec: EncoderSpec):
-    import keras
-
-    random_weights = spec.weights == "random"
+def _network_dtype(spec: EncoderSpec) -> str:
     # bfloat16 weights, not mixed precision's float32 weights cast to bfloat16 in every call:
     # the same arithmetic on the same rounded values, in a third of the memory.
-    dtype = "bfloat16" if spec.precision == "bfloat16" else "float32"
+    return "bfloat16" if spec.precision == "bfloat16" else "float32"
+
+
+def _network_parts(spec: EncoderSpec) -> dict:
+    """The ``vgg16_network`` layers a spec needs: without labels no classifier (4M fewer
+    weights), and the pool layer needs no fc1/fc2 either (120M fewer)."""
+    return {
+        "include_top": spec.layer == "fc2" or spec.has_labels,
+        "include_classifier": spec.has_labels,
+    }
+
+
+def prepared_weights_key(spec: EncoderSpec) -> str:
+    """Names a prepared set: the weights' fingerprint, the precision and the layers built."""
+    parts = _network_parts(spec)
+    layers = (
+        "classifier" if parts["include_classifier"] else "fc" if parts["include_top"] else "conv"
+    )
+    fingerprint = hashlib.sha256(spec.weights_fingerprint.encode()).hexdigest()[:16]
+    return f"vgg16-{layers}-{_network_dtype(spec)}-{fingerprint}"
+
+
+def _vgg16_from_source(spec: EncoderSpec):
+    """VGG16 with the spec's own weights: drawn, read from its file, or loaded by Keras."""
+    dtype = _network_dtype(spec)
+    random_weights = spec.weights == "random"
     # A Keras-2 HDF5 file (Keras's ImageNet layout) is read straight into the variables'
     # memory; any other layout Keras reads goes through ``load_weights``.
-    read_directly = not random_weights and is_keras2_hdf5(spec.weights_path)
-    # Without labels the pool layer needs no classifier: 120M fewer weights to build.
-    include_top = spec.layer == "fc2" or spec.has_labels
-    if read_directly:
+    if not random_weights and is_keras2_hdf5(spec.weights_path):
         with Keras2Hdf5Weights(spec.weights_path, dtype) as weights:
-            vgg16 = vgg16_network(include_top, dtype=dtype, weights=weights)
-    else:
-        seed = (spec.random_seed or 0) if random_weights else None
-        vgg16 = vgg16_network(include_top, seed=seed, dtype=dtype)
-        if not random_weights:
-            vgg16.load_weights(spec.weights_path)
+            return vgg16_network(dtype=dtype, weights=weights, **_network_parts(spec))
+    seed = (spec.random_seed or 0) if random_weights else None
+    vgg16 = vgg16_network(seed=seed, dtype=dtype, **_network_parts(spec))
+    if not random_weights:
+        vgg16.load_weights(spec.weights_path)
+    return vgg16
+
+
+def _vgg16_from_prepared(spec: EncoderSpec, prepared: PreparedWeights | None):
+    """VGG16 over the prepared weights' mapped files, or None when there are none usable."""
+    mapped = prepared.load() if prepared is not None else None
+    if mapped is None:
+        return None
+    try:
+        return vgg16_network(dtype=_network_dtype(spec), weights=mapped, **_network_parts(spec))
+    except (OSError, ValueError) as error:
+        logger.warning("prepared weights %s unusable, built again (%s)", mapped.folder, error)
+        prepared.discard()
+        return None
+
+
+def _build_vgg16(spec: EncoderSpec, prepared: PreparedWeights | None = None):
+    import keras
+
+    vgg16 = _vgg16_from_prepared(spec, prepared)
+    newly_built = vgg16 is None
+    if newly_built:
+        vgg16 = _vgg16_from_source(spec)
     if spec.layer == "fc2":
         features = vgg16.get_layer("fc2").output
     else:
-        features = keras.layers.GlobalAveragePooling2D(dtype=dtype, name="pool")(
+        features = keras.layers.GlobalAveragePooling2D(dtype=_network_dtype(spec), name="pool")(
             vgg16.get_layer("block5_pool").output
         )
     outputs = [features, vgg16.get_layer("predictions").output] if spec.has_labels else features
-    return keras.Model(vgg16.input, outputs, name=spec.name)
+    return keras.Model(vgg16.input, outputs, name=spec.name), newly_built
 
 
-def load_encoder(spec: EncoderSpec) -> ImageEncoder:
-    """Build VGG16 for ``spec``: its weights and arithmetic in the spec's precision."""
-    model = _build_vgg16(spec)
+def load_encoder(spec: EncoderSpec, prepared_weights_dir: str | Path | None = None) -> ImageEncoder:
+    """Build VGG16 for ``spec``: its weights and arithmetic in the spec's precision.
+
+    With ``prepared_weights_dir`` the weights, once built, are saved there by a background
+    thread while the encoder works (``ImageEncoder.finish`` waits for it), and later builds
+    map them from disk (``PreparedWeights``) instead of drawing or reading them again.
+    """
+    prepared = (
+        PreparedWeights(prepared_weights_dir, prepared_weights_key(spec))
+        if prepared_weights_dir is not None
+        else None
+    )
+    model, newly_built = _build_vgg16(spec, prepared)
+    saving = _background().submit(prepared.save, model) if newly_built and prepared else None
     class_names = imagenet_class_names() if spec.has_labels else None
-    return ImageEncoder(spec, model, class_names)
+    return ImageEncoder(spec, model, class_names, saving)
 
 
 def _load_image(path, resize: str):
@@ -472,17 +547,51 @@ class EncodedImages:
     probabilities: np.ndarray | None = None
 
 
-def encode_images(
-    paths: Sequence[str], encoder: ImageEncoder, batch_size: int = 32
-) -> EncodedImages:
-    """The unit of work: image paths → VGG16 features (and top-k labels).
+@functools.cache
+def _background() -> ThreadPoolExecutor:
+    """Threads for work a run need not wait for at once: making a dataset's iterator, saving
+    the prepared weights (one of each at a time)."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-encoder")
 
-    Decoding and preprocessing run in parallel in ``tf.data`` (AUTOTUNE) and overlap with the
-    model; only ``batch_size`` images (plus a prefetched batch) are in memory at once. Images
-    that fail to decode are skipped by ``tf.data`` and reported as ``DECODE_ERROR``.
+
+def _batches_when_started(iterator: Future) -> Iterator:
+    yield from iterator.result()
+
+
+def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterator:
+    """The ``(indices, images)`` batches of ``paths``, decoded from now on in ``tf.data``'s
+    threads (parallel map, AUTOTUNE, one batch prefetched). Images that fail to decode are
+    skipped; their indices are missing from every batch.
+
+    Started before ``load_encoder``, the first batches are decoded while the encoder builds.
+    Even making the iterator takes about 0.1 s here (TensorFlow instantiates and optimizes the
+    map function), so a thread makes it, and the caller goes on meanwhile.
     """
     import tensorflow as tf
 
+    dataset = (
+        tf.data.Dataset.from_tensor_slices((tf.range(len(paths)), tf.constant(list(paths))))
+        .map(_indexed_image_loader(resize), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .ignore_errors()
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    return _batches_when_started(_background().submit(iter, dataset))
+
+
+def encode_images(
+    paths: Sequence[str],
+    encoder: ImageEncoder,
+    batch_size: int = 32,
+    batches: Iterator | None = None,
+) -> EncodedImages:
+    """The unit of work: image paths → VGG16 features (and top-k labels).
+
+    Decoding and preprocessing run in parallel in ``tf.data`` and overlap with the model; only
+    ``batch_size`` images (plus a prefetched batch) are in memory at once. Images that fail to
+    decode are reported as ``DECODE_ERROR``. ``batches``: the ``start_decoding`` of these
+    ``paths``, when it was started earlier.
+    """
     spec = encoder.spec
     count = len(paths)
     features = np.full((count, spec.feature_size), np.nan, dtype=np.float32)
@@ -490,18 +599,9 @@ def encode_images(
     probabilities = np.full((count, spec.top_k), np.nan, dtype=np.float32)
     decoded = np.zeros(count, dtype=bool)
     if count:
-        dataset = (
-            tf.data.Dataset.from_tensor_slices((tf.range(count), tf.constant(list(paths))))
-            .map(
-                _indexed_image_loader(spec.resize),
-                num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=True,
-            )
-            .ignore_errors()
-            .batch(batch_size)
-            .prefetch(tf.data.AUTOTUNE)
-        )
-        for indices, images in dataset:
+        if batches is None:
+            batches = start_decoding(paths, spec.resize, batch_size)
+        for indices, images in batches:
             batch_features, batch_top, batch_probabilities = encoder.predict(images)
             rows = indices.numpy()
             features[rows] = batch_features.numpy()

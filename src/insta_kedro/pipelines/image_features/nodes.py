@@ -15,6 +15,7 @@ from insta_kedro.image_encoder import (
     encoder_options,
     load_encoder,
     resolve_encoder_spec,
+    start_decoding,
 )
 
 logger = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
 LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
 # In the cache root: the weights file's hashes, so an unchanged file is not re-read each run.
 WEIGHTS_HASH_MEMO = "weights_file_hashes.json"
+# In the cache root: the encoder's weights as built, mapped from disk by later runs.
+PREPARED_WEIGHTS = "prepared_weights"
 
 
 def _hash_image(image_path: Any) -> tuple[str | None, str | None, str | None]:
@@ -66,18 +69,30 @@ CACHE_COLUMNS = ["image_sha256", "feature", "labels", "probabilities", "error"]
 
 
 def _compute_missing(
-    paths_by_hash: dict[str, str], cache: FeatureCache, spec, batch_size: int, chunk_size: int
+    paths_by_hash: dict[str, str],
+    cache: FeatureCache,
+    spec,
+    batch_size: int,
+    chunk_size: int,
+    prepared_weights_dir: Path | None,
 ) -> pd.DataFrame:
     """Encode the images the cache lacks, chunk by chunk, storing each chunk as it is done.
 
+    The first chunk starts decoding before the encoder is built, so the two overlap.
     Images that cannot be decoded are cached with their error: the same bytes fail again.
     """
-    encoder = load_encoder(spec)
     hashes = list(paths_by_hash)
+    chunks = [hashes[start : start + chunk_size] for start in range(0, len(hashes), chunk_size)]
+    first_batches = start_decoding([paths_by_hash[h] for h in chunks[0]], spec.resize, batch_size)
+    encoder = load_encoder(spec, prepared_weights_dir)
     computed = [pd.DataFrame(columns=CACHE_COLUMNS)]
-    for start in range(0, len(hashes), chunk_size):
-        chunk = hashes[start : start + chunk_size]
-        encoded = encode_images([paths_by_hash[h] for h in chunk], encoder, batch_size)
+    for number, chunk in enumerate(chunks):
+        encoded = encode_images(
+            [paths_by_hash[h] for h in chunk],
+            encoder,
+            batch_size,
+            first_batches if number == 0 else None,
+        )
         records = []
         for i, (sha256, error) in enumerate(zip(chunk, encoded.errors, strict=True)):
             labelled = error is None and encoded.labels is not None
@@ -93,6 +108,7 @@ def _compute_missing(
         rows = pd.DataFrame(records, columns=CACHE_COLUMNS)
         cache.put(rows)
         computed.append(rows)
+    encoder.finish()
     return pd.concat(computed, ignore_index=True)
 
 
@@ -122,6 +138,9 @@ def encode_post_images(image_manifest: pd.DataFrame, parameters: dict) -> pd.Dat
             spec,
             int(parameters.get("batch_size", 32)),
             int(parameters.get("chunk_size", 256)),
+            Path(parameters["cache_dir"]) / PREPARED_WEIGHTS
+            if parameters.get("prepared_weights", True)
+            else None,
         )
         cache.compact()
     elapsed = time.perf_counter() - started
