@@ -19,6 +19,7 @@ from insta_kedro.encoder_weights import (
     glorot_uniform_rounded_to_bfloat16,
     is_keras2_hdf5,
     round_to_bfloat16,
+    tensor_as_array,
 )
 
 # More than one chunk, and not a whole number of them.
@@ -102,6 +103,15 @@ def test_tensors_and_variables_share_the_drawn_memory(dtype):
     variable = tf.Variable(tensor)
     drawn[0, 0] = 0  # zero in both precisions: the tensor and the variable see the array
     assert float(tensor[0, 0]) == 0.0 and float(variable[0, 0]) == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_a_variable_is_seen_as_an_array_without_a_copy(dtype):
+    drawn = glorot_uniform_rounded_to_bfloat16((16, 8), seed=4, dtype=dtype)
+    variable = tf.Variable(adopt_as_tensor(drawn))
+    seen = tensor_as_array(variable)
+    assert seen.dtype == drawn.dtype and seen.ctypes.data == drawn.ctypes.data
+    np.testing.assert_array_equal(seen, drawn)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])

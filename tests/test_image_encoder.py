@@ -180,6 +180,62 @@ def test_bfloat16_features_match_float32_and_the_policy_does_not_leak(
     assert cosine.min() > 0.99
 
 
+def test_prepared_weights_are_saved_once_then_mapped_and_give_the_same_features(
+    image_paths, tmp_path, monkeypatch
+):
+    spec = resolve_encoder_spec(weights=None, layer="fc2", precision="bfloat16")
+    built = load_encoder(spec, tmp_path)
+    built.finish()  # saved in the background
+    expected = encode_images(image_paths[:3], built, batch_size=2).features
+    (prepared,) = tmp_path.iterdir()
+    assert prepared.name == image_encoder.prepared_weights_key(spec)
+    assert "predictions.0.npy" not in {p.name for p in prepared.iterdir()}  # no labels
+
+    def no_draw(*args, **kwargs):
+        raise AssertionError("prepared weights must not be drawn again")
+
+    monkeypatch.setattr(image_encoder, "glorot_uniform_initializer", no_draw)
+    mapped = load_encoder(spec, tmp_path)
+    assert mapped.saving_weights is None
+    np.testing.assert_array_equal(
+        encode_images(image_paths[:3], mapped, batch_size=2).features, expected
+    )
+
+
+def test_unusable_prepared_weights_are_built_again(image_paths, tmp_path, caplog):
+    spec = resolve_encoder_spec(weights=None, layer="pool", precision="float32")
+    load_encoder(spec, tmp_path).finish()
+    (prepared,) = tmp_path.iterdir()
+    kernel = prepared / "block5_conv3.0.npy"
+    kernel.write_bytes(kernel.read_bytes()[:1000])  # truncated, as by a full disk
+
+    with caplog.at_level(logging.WARNING):
+        encoder = load_encoder(spec, tmp_path)
+    assert "unusable" in caplog.text
+    encoder.finish()
+    features = encode_images(image_paths[:2], encoder, batch_size=2).features
+    reference = encode_images(image_paths[:2], load_encoder(spec), batch_size=2).features
+    np.testing.assert_array_equal(features, reference)
+    assert kernel.stat().st_size > 1000  # saved again, whole
+
+
+def test_one_trace_serves_every_batch_size(image_paths):
+    encoder = load_encoder(resolve_encoder_spec(weights=None, layer="pool", precision="float32"))
+    encode_images(image_paths, encoder, batch_size=2)  # batches of 2 and 1
+    encode_images(image_paths[:3], encoder, batch_size=3)
+    assert encoder.predict.experimental_get_tracing_count() == 1
+
+
+def test_decoding_started_before_the_build_gives_the_same_features(image_paths):
+    spec = resolve_encoder_spec(weights=None, layer="pool", precision="float32")
+    batches = image_encoder.start_decoding(image_paths, spec.resize, 2)
+    encoder = load_encoder(spec)
+    early = encode_images(image_paths, encoder, 2, batches)
+    late = encode_images(image_paths, encoder, 2)
+    assert early.errors == late.errors == [None, None, None, DECODE_ERROR, DECODE_ERROR]
+    np.testing.assert_array_equal(early.features, late.features)
+
+
 def test_float32_and_bfloat16_networks_of_one_seed_hold_the_same_weights():
     float32 = vgg16_network(include_top=False, seed=7, dtype="float32")
     bfloat16 = vgg16_network(include_top=False, seed=7, dtype="bfloat16")

@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -40,6 +41,13 @@ from insta_kedro.encoder_weights import TENSOR_ALIGNMENT, tensor_as_array
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+
+
+def _mark_used(manifest: Path) -> None:
+    """The manifest's modification time says when a set was last used (``_prune`` keeps the
+    latest); set from the fine clock, as the file system's own is coarser."""
+    now = time.time_ns()
+    os.utime(manifest, ns=(now, now))
 
 
 class MappedWeights:
@@ -78,7 +86,7 @@ class PreparedWeights:
         except (OSError, ValueError, KeyError) as error:
             logger.warning("prepared weights: ignoring %s (%s)", self.folder, error)
             return None
-        os.utime(manifest)  # most recently used: kept by ``_prune``
+        _mark_used(manifest)
         return MappedWeights(self.folder, files_by_layer)
 
     def discard(self) -> None:
@@ -108,6 +116,7 @@ class PreparedWeights:
                 return
             shutil.rmtree(self.folder, ignore_errors=True)  # an incomplete set, if any
             temporary.rename(self.folder)
+            _mark_used(self.folder / MANIFEST)
         except OSError as error:
             logger.warning("prepared weights: could not save %s (%s)", self.folder, error)
             shutil.rmtree(temporary, ignore_errors=True)

@@ -71,7 +71,7 @@ def test_encode_computes_once_then_serves_from_the_cache(posts, tmp_path, monkey
     assert not np.allclose(first.loc[0, "feature"], first.loc[1, "feature"])
     assert first["feature"][3:].isna().all()
 
-    def no_model(spec):
+    def no_model(*args):
         raise AssertionError("every image is cached: no model should be built")
 
     monkeypatch.setattr(nodes, "load_encoder", no_model)
@@ -104,6 +104,17 @@ def test_only_new_images_are_computed_and_a_new_configuration_recomputes(
     assert set(fc2["encoder"]) == {"vgg16-fc2-random"}
     configurations = {p.name for p in (tmp_path / "cache").iterdir()} - {nodes.PREPARED_WEIGHTS}
     assert len(configurations) == 2  # one folder per configuration
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_weights_are_prepared_in_the_cache_unless_turned_off(posts, tmp_path, prepared):
+    manifest = hash_post_images(posts.iloc[:1])
+    encode_post_images(manifest, _parameters(tmp_path, prepared_weights=prepared))
+    prepared_sets = tmp_path / "cache" / nodes.PREPARED_WEIGHTS
+    assert prepared_sets.is_dir() == prepared
+    if prepared:  # saved whole before the node returned
+        (prepared_set,) = prepared_sets.iterdir()
+        assert (prepared_set / "manifest.json").is_file()
 
 
 def test_unavailable_weights_stop_the_run_when_random_weights_are_not_allowed(posts, tmp_path):
