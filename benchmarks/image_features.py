@@ -6,9 +6,11 @@ Measures, in one run: images/s of the brief's way (one image read and predicted 
 float32) against the node (``encode_post_images``: hashing, cache, model build, tf.data
 batches) in float32 and bfloat16; median cosine similarity of bfloat16 vs float32 features;
 the re-run time after adding 2 new images to the cached ones, with random weights (bfloat16
-and float32) and with a weights file (the ImageNet case: the file is fingerprinted and read
-on every run) and with every image cached; the peak resident memory of a fresh process for
-a small and a large run; and, with a GPU, fc2 images/s at batch 64 and 256 in bfloat16.
+and float32) and with a weights file (the ImageNet case: the file is fingerprinted on every
+run), with every image cached, and with each run in a new process (as each ``kedro run``
+is); the first run's time without saving the prepared weights (its price); the peak
+resident memory of a fresh process for a small and a large run; and, with a GPU, fc2
+images/s at batch 64 and 256 in bfloat16.
 No ImageNet download here: the weights are seeded random ones, or a 528 MB file of random
 values in the ImageNet file's layout (Keras-2 HDF5 of ``keras.applications.VGG16``); speed
 and memory do not depend on the weights' values.
@@ -28,10 +30,12 @@ import gc
 import logging
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +49,7 @@ from insta_kedro.pipelines.image_features.nodes import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+RERUNS = 3  # re-runs of each kind, each adding 2 new images; the median is reported
 DEFAULT_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
 
 
@@ -71,6 +76,7 @@ def parameters(
     layer: str = "fc2",
     batch_size: int = 32,
     weights: str | None = None,
+    prepared_weights: bool = True,
 ) -> dict:
     return {
         "weights": weights,
@@ -79,6 +85,7 @@ def parameters(
         "batch_size": batch_size,
         "chunk_size": 256,
         "cache_dir": str(cache_dir),
+        "prepared_weights": prepared_weights,
     }
 
 
@@ -94,17 +101,22 @@ def weights_file_like_imagenet(folder: Path) -> Path:
     return path
 
 
+def median_rerun(run: Callable[[list[str]], float], images: list[str], new: list[str]) -> float:
+    """Median seconds of ``RERUNS`` re-runs, each with 2 more new images than the one before."""
+    return statistics.median(run(images + new[: 2 * k]) for k in range(1, RERUNS + 1))
+
+
 def weights_file_reruns(
     images: list[str], new_images: list[str], weights: Path, scratch: Path
 ) -> dict[str, float]:
-    """Seconds of runs with a weights file: the full run, a re-run with 2 new images, the
-    same after forgetting the file's remembered hashes, and a run with every image cached
-    with and without the remembered hashes (there, fingerprinting the file is all the work)."""
+    """Seconds of runs with a weights file: the full run, re-runs with 2 new images, one
+    after forgetting the file's remembered hashes, and a run with every image cached with and
+    without the remembered hashes (there, fingerprinting the file is all the work)."""
     params = parameters(scratch / "cache_file", "bfloat16", weights=str(weights))
     memo = scratch / "cache_file" / WEIGHTS_HASH_MEMO
     everything = images + new_images
     seconds = {"full": run_node(images, params)[0]}
-    seconds["rerun"] = run_node(images + new_images[:2], params)[0]
+    seconds["rerun"] = median_rerun(lambda paths: run_node(paths, params)[0], images, new_images)
     memo.unlink()
     seconds["rerun_rehashed"] = run_node(everything, params)[0]
     seconds["cached"] = run_node(everything, params)[0]
@@ -118,6 +130,37 @@ def run_node(paths: list[str], params: dict) -> tuple[float, pd.DataFrame]:
     started = time.perf_counter()
     encodings = encode_post_images(hash_post_images(posts_frame(paths)), params)
     return time.perf_counter() - started, encodings
+
+
+def node_in_fresh_process(paths: list[str], cache_dir: Path, precision: str) -> float:
+    """Seconds of the node in a new process, as each ``kedro run`` is one; TensorFlow and
+    Keras are imported before the timing starts (the same for every run)."""
+    listing = cache_dir.with_suffix(".paths.txt")
+    listing.write_text("\n".join(paths))
+    output = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--node-run",
+            str(listing),
+            "--cache-dir",
+            str(cache_dir),
+            "--precision",
+            precision,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
+def node_run(listing: Path, cache_dir: Path, precision: str) -> None:
+    import keras  # noqa: F401
+    import tensorflow  # noqa: F401
+
+    seconds, _ = run_node(listing.read_text().splitlines(), parameters(cache_dir, precision))
+    print(seconds)
 
 
 def share_of_full_run(seconds: float, full_run: float) -> str:
@@ -232,27 +275,39 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--precision", default="bfloat16")
     parser.add_argument("--memory-run", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--node-run", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cache-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if args.memory_run:
         memory_run(args.memory_run, args.data, args.precision)
         return
+    if args.node_run:
+        node_run(args.node_run, args.cache_dir, args.precision)
+        return
 
     scratch = Path(tempfile.mkdtemp(prefix="image_features_bench_"))
     try:
-        paths = photo_paths(args.data, args.images + 4, scratch)
+        paths = photo_paths(args.data, args.images + 2 * RERUNS + 2, scratch)
         images, new_images = paths[: args.images], paths[args.images :]
         n = len(images)
         brief, brief_loop = briefs_way(images)
         bf16_unit = unit_of_work(images, "bfloat16")
-        f32_time, f32 = run_node(images, parameters(scratch / "cache_f32", "float32"))
-        bf16_time, bf16 = run_node(images, parameters(scratch / "cache_bf16", "bfloat16"))
-        rerun_time, _ = run_node(
-            images + new_images[:2], parameters(scratch / "cache_bf16", "bfloat16")
-        )
+        f32_params = parameters(scratch / "cache_f32", "float32")
+        bf16_params = parameters(scratch / "cache_bf16", "bfloat16")
+        f32_time, f32 = run_node(images, f32_params)
+        bf16_time, bf16 = run_node(images, bf16_params)
+        rerun_time = median_rerun(lambda p: run_node(p, bf16_params)[0], images, new_images)
         # float32, as on a CPU without bfloat16 (precision: auto there)
-        f32_rerun_time, _ = run_node(
-            images + new_images[:2], parameters(scratch / "cache_f32", "float32")
+        f32_rerun_time = median_rerun(lambda p: run_node(p, f32_params)[0], images, new_images)
+        # the price of saving the prepared weights: the same first run without them
+        unprepared_time, _ = run_node(
+            images, parameters(scratch / "cache_unprepared", "bfloat16", prepared_weights=False)
+        )
+        fresh_cache = scratch / "cache_fresh"
+        fresh_full = node_in_fresh_process(images, fresh_cache, "bfloat16")
+        fresh_rerun = median_rerun(
+            lambda p: node_in_fresh_process(p, fresh_cache, "bfloat16"), images, new_images
         )
         file_runs = weights_file_reruns(
             images, new_images, weights_file_like_imagenet(scratch), scratch
@@ -275,17 +330,24 @@ def main() -> None:
                 f"{median_cosine(bf16['feature'], f32['feature']):.5f}",
             ),
             (
-                f"re-run, {n} cached + 2 new (bf16)",
+                f"re-run, {n} cached + 2 new, median of {RERUNS} (bf16)",
                 f"{share_of_full_run(rerun_time, bf16_time)} ({bf16_time:.2f} s)",
             ),
             (
-                f"re-run, {n} cached + 2 new (float32)",
+                f"re-run, {n} cached + 2 new, median of {RERUNS} (float32)",
                 f"{share_of_full_run(f32_rerun_time, f32_time)} ({f32_time:.2f} s)",
+            ),
+            (f"full run bf16 without prepared weights, {n} images", f"{unprepared_time:.2f} s"),
+            ("new process per run (as kedro run), bf16:", ""),
+            (f"  full run, {n} images", f"{fresh_full:.2f} s"),
+            (
+                f"  re-run, {n} cached + 2 new, median of {RERUNS}",
+                share_of_full_run(fresh_rerun, fresh_full),
             ),
             ("weights file (ImageNet layout, random values), bf16:", ""),
             (f"  full run, {n} images", f"{file_runs['full']:.2f} s"),
             (
-                f"  re-run, {n} cached + 2 new",
+                f"  re-run, {n} cached + 2 new, median of {RERUNS}",
                 share_of_full_run(file_runs["rerun"], file_runs["full"]),
             ),
             (
@@ -293,7 +355,7 @@ def main() -> None:
                 share_of_full_run(file_runs["rerun_rehashed"], file_runs["full"]),
             ),
             (
-                f"  re-run, all {n + 4} cached",
+                f"  re-run, all {len(paths)} cached",
                 f"{file_runs['cached']:.2f} s; the hashes not remembered: "
                 f"{file_runs['cached_rehashed']:.2f} s",
             ),

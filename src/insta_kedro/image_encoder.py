@@ -326,7 +326,10 @@ class ImageEncoder:
 
         # One trace for every batch size, done now: a run can build the encoder while tf.data
         # decodes the first batch (``start_decoding``), so the trace overlaps the decoding.
-        @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 3], tf.float32)])
+        @tf.function(
+            input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE, 3], tf.float32)],
+            autograph=False,
+        )
         def predict(images):
             outputs = model(images, training=False)
             features = tf.cast(outputs[0] if spec.has_labels else outputs, tf.float32)
@@ -530,7 +533,7 @@ def _indexed_image_loader(resize: str):
     reuses its trace (tracing the map function anew cost about 0.1 s per call here)."""
     import tensorflow as tf
 
-    return tf.function(lambda index, path: (index, _load_image(path, resize)))
+    return tf.function(lambda index, path: (index, _load_image(path, resize)), autograph=False)
 
 
 @dataclass
