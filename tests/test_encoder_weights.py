@@ -153,7 +153,7 @@ def _small_network() -> keras.Model:
 
 
 @pytest.mark.parametrize("under_model_weights", [False, True])
-def test_a_keras2_hdf5_file_is_read_layer_by_layer(tmp_path, under_model_weights):
+def test_a_keras2_hdf5_file_is_read_layer_by_layer(tmp_path, under_model_weights, monkeypatch):
     import h5py
     from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
 
@@ -173,10 +173,25 @@ def test_a_keras2_hdf5_file_is_read_layer_by_layer(tmp_path, under_model_weights
     np.testing.assert_array_equal(read_bias, bias)
     assert read_kernel.ctypes.data % TENSOR_ALIGNMENT == 0
 
-    with Keras2Hdf5Weights(path, "bfloat16") as weights:
-        narrow_kernel, _ = weights.layer("hidden")
     expected = tf.bitcast(tf.cast(kernel, tf.bfloat16), tf.uint16).numpy()
-    np.testing.assert_array_equal(narrow_kernel, expected)
+    for read_size in (encoder_weights.READ_SIZE, 20):  # one read; reads of 4 rows, then 2
+        monkeypatch.setattr(encoder_weights, "READ_SIZE", read_size)
+        with Keras2Hdf5Weights(path, "bfloat16") as weights:
+            narrow_kernel, narrow_bias = weights.layer("hidden")
+        np.testing.assert_array_equal(narrow_kernel, expected)
+        np.testing.assert_array_equal(
+            narrow_bias, tf.bitcast(tf.cast(bias, tf.bfloat16), tf.uint16).numpy()
+        )
+
+    made = []
+
+    def allocate(shape, dtype):
+        made.append(aligned_empty(shape, dtype))
+        return made[-1]
+
+    with Keras2Hdf5Weights(path, "float32") as weights:
+        read = weights.layer("hidden", allocate)
+    assert [a.ctypes.data for a in read] == [a.ctypes.data for a in made]  # read into them
 
 
 def test_other_files_are_not_taken_for_keras2_hdf5(tmp_path):

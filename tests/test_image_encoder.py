@@ -185,7 +185,6 @@ def test_prepared_weights_are_saved_once_then_mapped_and_give_the_same_features(
 ):
     spec = resolve_encoder_spec(weights=None, layer="fc2", precision="bfloat16")
     built = load_encoder(spec, tmp_path)
-    built.finish()  # saved in the background
     expected = encode_images(image_paths[:3], built, batch_size=2).features
     (prepared,) = tmp_path.iterdir()
     assert prepared.name == image_encoder.prepared_weights_key(spec)
@@ -196,7 +195,6 @@ def test_prepared_weights_are_saved_once_then_mapped_and_give_the_same_features(
 
     monkeypatch.setattr(image_encoder, "glorot_uniform_initializer", no_draw)
     mapped = load_encoder(spec, tmp_path)
-    assert mapped.saving_weights is None
     np.testing.assert_array_equal(
         encode_images(image_paths[:3], mapped, batch_size=2).features, expected
     )
@@ -204,7 +202,7 @@ def test_prepared_weights_are_saved_once_then_mapped_and_give_the_same_features(
 
 def test_unusable_prepared_weights_are_built_again(image_paths, tmp_path, caplog):
     spec = resolve_encoder_spec(weights=None, layer="pool", precision="float32")
-    load_encoder(spec, tmp_path).finish()
+    load_encoder(spec, tmp_path)
     (prepared,) = tmp_path.iterdir()
     kernel = prepared / "block5_conv3.0.npy"
     kernel.write_bytes(kernel.read_bytes()[:1000])  # truncated, as by a full disk
@@ -212,7 +210,6 @@ def test_unusable_prepared_weights_are_built_again(image_paths, tmp_path, caplog
     with caplog.at_level(logging.WARNING):
         encoder = load_encoder(spec, tmp_path)
     assert "unusable" in caplog.text
-    encoder.finish()
     features = encode_images(image_paths[:2], encoder, batch_size=2).features
     reference = encode_images(image_paths[:2], load_encoder(spec), batch_size=2).features
     np.testing.assert_array_equal(features, reference)
@@ -286,13 +283,15 @@ def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
 
     # In bfloat16 the file's values are rounded once, when they are loaded, to the values
     # mixed precision used to round them to in every call: cached features stay valid.
+    # Read block by block straight into the prepared files, then mapped from them.
     spec = resolve_encoder_spec(weights=str(weights_file), precision="bfloat16", top_k=3)
-    narrow = load_encoder(spec).model.get_layer("fc1").kernel
-    assert narrow.dtype == "bfloat16"
     rounded = keras.ops.cast(reference.get_layer("fc1").kernel, "bfloat16")
-    np.testing.assert_array_equal(
-        np.asarray(narrow).astype(np.float32), np.asarray(rounded).astype(np.float32)
-    )
+    for prepared_weights_dir in (None, tmp_path / "prepared", tmp_path / "prepared"):
+        narrow = load_encoder(spec, prepared_weights_dir).model.get_layer("fc1").kernel
+        assert narrow.dtype == "bfloat16"
+        np.testing.assert_array_equal(
+            np.asarray(narrow).astype(np.float32), np.asarray(rounded).astype(np.float32)
+        )
 
 
 def test_a_keras3_weights_file_loads_through_keras(tmp_path, monkeypatch):
@@ -302,8 +301,11 @@ def test_a_keras3_weights_file_loads_through_keras(tmp_path, monkeypatch):
     saved.save_weights(weights_file)
     monkeypatch.setattr(image_encoder, "imagenet_class_names", lambda: None)
     spec = resolve_encoder_spec(weights=str(weights_file), precision="float32")
-    model = load_encoder(spec).model
-    for name in ("block1_conv1", "fc2"):
-        np.testing.assert_array_equal(
-            np.asarray(model.get_layer(name).kernel), np.asarray(saved.get_layer(name).kernel)
-        )
+    # loaded, loaded and saved as prepared weights, mapped from those
+    for prepared_weights_dir in (None, tmp_path / "prepared", tmp_path / "prepared"):
+        model = load_encoder(spec, prepared_weights_dir).model
+        for name in ("block1_conv1", "fc2"):
+            np.testing.assert_array_equal(
+                np.asarray(model.get_layer(name).kernel), np.asarray(saved.get_layer(name).kernel)
+            )
+    assert (tmp_path / "prepared" / image_encoder.prepared_weights_key(spec)).is_dir()

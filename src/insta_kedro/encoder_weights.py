@@ -22,6 +22,11 @@ import numpy as np
 CHUNK_SIZE = 1 << 22  # values per unit of work a thread takes (and per random generator)
 BLOCK_SIZE = 1 << 18  # values per pass inside a chunk (1 MB of float32: stays in cache)
 TENSOR_ALIGNMENT = 64  # bytes; TensorFlow adopts only buffers aligned like its own (Eigen's)
+READ_SIZE = 2 * CHUNK_SIZE  # float32 values read from a file at a time, then rounded on 2 cores
+
+Allocate = Callable[[tuple[int, ...], np.dtype], np.ndarray]
+"""Makes the array a weight goes into: ``aligned_empty``, or a file mapped into memory
+(``PreparedWeightsWriter.allocator``), so that drawing or reading the weight saves it too."""
 
 
 def aligned_empty(shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -57,11 +62,11 @@ def glorot_limit(shape: tuple[int, ...]) -> float:
 
 
 def glorot_uniform_rounded_to_bfloat16(
-    shape: tuple[int, ...], seed: int, dtype: str = "bfloat16"
+    shape: tuple[int, ...], seed: int, dtype: str = "bfloat16", allocate: Allocate = aligned_empty
 ) -> np.ndarray:
     """Uniform values in (-limit, limit), rounded to bfloat16 (to nearest), in an aligned
-    array of ``shape``: their bit patterns as uint16 for ``dtype`` bfloat16, or the same
-    values as float32 (which hold every bfloat16 exactly) for ``dtype`` float32.
+    array of ``shape`` from ``allocate``: their bit patterns as uint16 for ``dtype`` bfloat16,
+    or the same values as float32 (which hold every bfloat16 exactly) for ``dtype`` float32.
 
     Each value comes from 16 random bits (65,536 evenly spaced levels, far finer than
     bfloat16's 8 significant bits), a quarter of one 64-bit PCG64 output.
@@ -69,7 +74,7 @@ def glorot_uniform_rounded_to_bfloat16(
     limit = glorot_limit(shape)
     step, offset = np.float32(2 * limit / 65536), np.float32(limit / 65536 - limit)
     narrow = dtype == "bfloat16"
-    drawn = aligned_empty(shape, np.uint16 if narrow else np.float32)
+    drawn = allocate(shape, np.dtype(np.uint16 if narrow else np.float32))
     targets = drawn.reshape(-1) if narrow else drawn.reshape(-1).view(np.uint32)
 
     def fill_chunk(start: int, stop: int) -> None:
@@ -95,11 +100,12 @@ def glorot_uniform_rounded_to_bfloat16(
     return drawn
 
 
-def round_to_bfloat16(values: np.ndarray) -> np.ndarray:
-    """The bfloat16 bit patterns (aligned uint16) of float32 ``values``, rounded to nearest,
-    ties to even, as ``tf.cast`` rounds finite values. ``values`` is used as scratch."""
+def round_to_bfloat16(values: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """The bfloat16 bit patterns (uint16) of float32 ``values``, rounded to nearest, ties to
+    even, as ``tf.cast`` rounds finite values, in ``out`` (a C-contiguous uint16 array of as
+    many values) or a new aligned array. ``values`` is used as scratch."""
     patterns = np.ascontiguousarray(values, np.float32).reshape(-1).view(np.uint32)
-    rounded = aligned_empty(values.shape, np.uint16)
+    rounded = aligned_empty(values.shape, np.uint16) if out is None else out
     targets = rounded.reshape(-1)
 
     def fill_chunk(start: int, stop: int) -> None:
@@ -158,16 +164,32 @@ class Keras2Hdf5Weights:
     def __exit__(self, *exc_info) -> None:
         self._file.close()
 
-    def layer(self, name: str) -> list[np.ndarray]:
+    def layer(self, name: str, allocate: Allocate = aligned_empty) -> list[np.ndarray]:
+        """The layer's arrays, each in memory from ``allocate``; in bfloat16 the file is read
+        ``READ_SIZE`` values at a time into one scratch block and rounded from there."""
         if name not in self._layer_names:
             raise ValueError(f"The weights file {self.path} has no layer {name!r}")
         group = self._root[name]
         arrays = []
         for weight_name in map(_as_str, group.attrs.get("weight_names", [])):
             dataset = group[weight_name]
-            values = aligned_empty(dataset.shape, np.float32)
-            dataset.read_direct(values)
-            arrays.append(round_to_bfloat16(values) if self.dtype == "bfloat16" else values)
+            if self.dtype != "bfloat16":
+                values = allocate(dataset.shape, np.dtype(np.float32))
+                dataset.read_direct(values)
+                arrays.append(values)
+                continue
+            rounded = allocate(dataset.shape, np.dtype(np.uint16))
+            rows = rounded.reshape(len(rounded), -1) if rounded.ndim else rounded.reshape(1, 1)
+            step = max(1, READ_SIZE // max(1, rows.shape[1]))
+            scratch = np.empty((min(step, len(rows)), rows.shape[1]), np.float32)
+            for start in range(0, len(rows), step):
+                stop = min(len(rows), start + step)
+                block = scratch[: stop - start]
+                dataset.read_direct(
+                    block.reshape((stop - start, *dataset.shape[1:])), np.s_[start:stop]
+                )
+                round_to_bfloat16(block, out=rows[start:stop])
+            arrays.append(rounded)
         return arrays
 
 
@@ -195,13 +217,27 @@ def _layer_dtype(dtype) -> str:
     return "bfloat16" if dtype == "bfloat16" else "float32"
 
 
-def glorot_uniform_initializer(seed: int):
+def glorot_uniform_initializer(seed: int, allocate: Allocate = aligned_empty):
     """A Keras initializer ``(shape, dtype) -> tensor``: seeded Glorot-uniform values rounded
     to bfloat16, the same values whatever ``dtype`` (bfloat16 or float32) the layer uses."""
 
     def initialize(shape, dtype=None):
         shape = tuple(int(n) for n in shape)
-        return adopt_as_tensor(glorot_uniform_rounded_to_bfloat16(shape, seed, _layer_dtype(dtype)))
+        drawn = glorot_uniform_rounded_to_bfloat16(shape, seed, _layer_dtype(dtype), allocate)
+        return adopt_as_tensor(drawn)
+
+    return initialize
+
+
+def zeros_initializer(allocate: Allocate = aligned_empty):
+    """A Keras initializer of zeros (a bias) in memory from ``allocate``."""
+
+    def initialize(shape, dtype=None):
+        shape = tuple(int(n) for n in shape)
+        stored = np.uint16 if _layer_dtype(dtype) == "bfloat16" else np.float32
+        zeros = allocate(shape, np.dtype(stored))
+        zeros.fill(0)  # bfloat16's zero is the bit pattern 0
+        return adopt_as_tensor(zeros)
 
     return initialize
 

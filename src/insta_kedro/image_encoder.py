@@ -33,12 +33,14 @@ import numpy as np
 
 from insta_kedro.encoder_weights import (
     Keras2Hdf5Weights,
+    aligned_empty,
     glorot_uniform_initializer,
     is_keras2_hdf5,
     loaded_initializer,
+    zeros_initializer,
 )
 from insta_kedro.file_hashes import FileHashMemo
-from insta_kedro.prepared_weights import MappedWeights, PreparedWeights
+from insta_kedro.prepared_weights import MappedWeights, PreparedWeights, PreparedWeightsWriter
 
 logger = logging.getLogger(__name__)
 
@@ -310,19 +312,12 @@ class ImageEncoder:
     """A built VGG16 for one ``EncoderSpec``: ``predict`` maps a preprocessed batch to
     float32 features and, with trained weights, the top-k class indices and probabilities."""
 
-    def __init__(
-        self,
-        spec: EncoderSpec,
-        model,
-        class_names: list[str] | None,
-        saving_weights: Future | None = None,
-    ):
+    def __init__(self, spec: EncoderSpec, model, class_names: list[str] | None):
         import tensorflow as tf
 
         self.spec = spec
         self.model = model
         self.class_names = class_names
-        self.saving_weights = saving_weights
 
         # One trace for every batch size, done now: a run can build the encoder while tf.data
         # decodes the first batch (``start_decoding``), so the trace overlaps the decoding.
@@ -343,11 +338,6 @@ class ImageEncoder:
         predict.get_concrete_function()
         self.predict = predict
 
-    def finish(self) -> None:
-        """Wait for the prepared weights being saved in the background, if any."""
-        if self.saving_weights is not None:
-            self.saving_weights.result()
-
 
 def vgg16_network(
     include_top: bool = True,
@@ -355,13 +345,15 @@ def vgg16_network(
     dtype: str = "float32",
     weights: Keras2Hdf5Weights | MappedWeights | None = None,
     include_classifier: bool = True,
+    writer: PreparedWeightsWriter | None = None,
 ):
     """VGG16 (Simonyan & Zisserman, 2014), its weights and computation in ``dtype``: the
     layers of ``weights`` (an open file, or prepared weights), else seeded Glorot-uniform
     ones, else zeros (``seed=None``) for ``load_weights`` to overwrite.
 
     ``include_top``: fc1 and fc2 after the convolutions; ``include_classifier``: then the
-    1000 ImageNet logits too (the network's output), else fc2 is the output.
+    1000 ImageNet logits too (the network's output), else fc2 is the output. ``writer``: the
+    drawn or read weights go into its files (saved as they are made).
 
     The layers carry Keras's names and order, so Keras's VGG16 weights files (ImageNet's
     included) load into it. ``keras.applications.VGG16`` would first draw random values for
@@ -375,8 +367,9 @@ def vgg16_network(
     from keras import layers
 
     def initializers(name: str, index: int) -> dict:
+        allocate = writer.allocator(name) if writer is not None else aligned_empty
         if weights is not None:
-            kernel, bias = weights.layer(name)
+            kernel, bias = weights.layer(name, allocate)
             return {
                 "kernel_initializer": loaded_initializer(kernel, f"{name}'s kernel in the file"),
                 "bias_initializer": loaded_initializer(bias, f"{name}'s bias in the file"),
@@ -384,7 +377,10 @@ def vgg16_network(
         if seed is None:
             return {"kernel_initializer": "zeros"}
         # One seed per layer: the same seed would repeat its values in every same-shaped layer.
-        return {"kernel_initializer": glorot_uniform_initializer(seed * 100 + index)}
+        return {
+            "kernel_initializer": glorot_uniform_initializer(seed * 100 + index, allocate),
+            "bias_initializer": zeros_initializer(allocate),
+        }
 
     images = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 3), name="input_layer")
     x = images
@@ -444,19 +440,25 @@ def prepared_weights_key(spec: EncoderSpec) -> str:
     return f"vgg16-{layers}-{_network_dtype(spec)}-{fingerprint}"
 
 
-def _vgg16_from_source(spec: EncoderSpec):
-    """VGG16 with the spec's own weights: drawn, read from its file, or loaded by Keras."""
+def _vgg16_from_source(spec: EncoderSpec, writer: PreparedWeightsWriter | None = None):
+    """VGG16 with the spec's own weights: drawn, read from its file, or loaded by Keras;
+    saved by ``writer`` (if any) on the way."""
     dtype = _network_dtype(spec)
     random_weights = spec.weights == "random"
     # A Keras-2 HDF5 file (Keras's ImageNet layout) is read straight into the variables'
     # memory; any other layout Keras reads goes through ``load_weights``.
     if not random_weights and is_keras2_hdf5(spec.weights_path):
         with Keras2Hdf5Weights(spec.weights_path, dtype) as weights:
-            return vgg16_network(dtype=dtype, weights=weights, **_network_parts(spec))
-    seed = (spec.random_seed or 0) if random_weights else None
-    vgg16 = vgg16_network(seed=seed, dtype=dtype, **_network_parts(spec))
-    if not random_weights:
-        vgg16.load_weights(spec.weights_path)
+            return vgg16_network(
+                dtype=dtype, weights=weights, writer=writer, **_network_parts(spec)
+            )
+    if random_weights:
+        seed = spec.random_seed or 0
+        return vgg16_network(seed=seed, dtype=dtype, writer=writer, **_network_parts(spec))
+    vgg16 = vgg16_network(dtype=dtype, **_network_parts(spec))
+    vgg16.load_weights(spec.weights_path)
+    if writer is not None:
+        writer.copy_from(vgg16)
     return vgg16
 
 
@@ -477,8 +479,10 @@ def _build_vgg16(spec: EncoderSpec, prepared: PreparedWeights | None = None):
     import keras
 
     vgg16 = _vgg16_from_prepared(spec, prepared)
-    newly_built = vgg16 is None
-    if newly_built:
+    if vgg16 is None and prepared is not None:
+        with prepared.writer() as writer:
+            vgg16 = _vgg16_from_source(spec, writer)
+    elif vgg16 is None:
         vgg16 = _vgg16_from_source(spec)
     if spec.layer == "fc2":
         features = vgg16.get_layer("fc2").output
@@ -487,25 +491,24 @@ def _build_vgg16(spec: EncoderSpec, prepared: PreparedWeights | None = None):
             vgg16.get_layer("block5_pool").output
         )
     outputs = [features, vgg16.get_layer("predictions").output] if spec.has_labels else features
-    return keras.Model(vgg16.input, outputs, name=spec.name), newly_built
+    return keras.Model(vgg16.input, outputs, name=spec.name)
 
 
 def load_encoder(spec: EncoderSpec, prepared_weights_dir: str | Path | None = None) -> ImageEncoder:
     """Build VGG16 for ``spec``: its weights and arithmetic in the spec's precision.
 
-    With ``prepared_weights_dir`` the weights, once built, are saved there by a background
-    thread while the encoder works (``ImageEncoder.finish`` waits for it), and later builds
-    map them from disk (``PreparedWeights``) instead of drawing or reading them again.
+    With ``prepared_weights_dir`` the first build saves the weights there as it makes them,
+    and later builds map them from disk (``PreparedWeights``) instead of drawing or reading
+    them again.
     """
     prepared = (
         PreparedWeights(prepared_weights_dir, prepared_weights_key(spec))
         if prepared_weights_dir is not None
         else None
     )
-    model, newly_built = _build_vgg16(spec, prepared)
-    saving = _background().submit(prepared.save, model) if newly_built and prepared else None
+    model = _build_vgg16(spec, prepared)
     class_names = imagenet_class_names() if spec.has_labels else None
-    return ImageEncoder(spec, model, class_names, saving)
+    return ImageEncoder(spec, model, class_names)
 
 
 def _load_image(path, resize: str):
@@ -551,10 +554,8 @@ class EncodedImages:
 
 
 @functools.cache
-def _background() -> ThreadPoolExecutor:
-    """Threads for work a run need not wait for at once: making a dataset's iterator, saving
-    the prepared weights (one of each at a time)."""
-    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="image-encoder")
+def _iterator_starter() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="start-decoding")
 
 
 def _batches_when_started(iterator: Future) -> Iterator:
@@ -579,7 +580,7 @@ def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterat
         .batch(batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
-    return _batches_when_started(_background().submit(iter, dataset))
+    return _batches_when_started(_iterator_starter().submit(iter, dataset))
 
 
 def encode_images(

@@ -108,7 +108,6 @@ def _compute_missing(
         rows = pd.DataFrame(records, columns=CACHE_COLUMNS)
         cache.put(rows)
         computed.append(rows)
-    encoder.finish()
     return pd.concat(computed, ignore_index=True)
 
 
