@@ -7,11 +7,14 @@ Three steps, each usable on its own (a cluster worker needs only the last two):
    ImageNet weights once into ``~/.keras/models`` (Keras's own cache) and applies the
    ``allow_random_weights`` policy. Its ``cache_key`` names everything a feature depends on.
 2. ``load_encoder`` builds VGG16 for a spec, its weights and arithmetic in the spec's
-   precision (no global Keras dtype policy is touched, so no other pipeline is affected).
+   precision (no global Keras dtype policy is touched, so no other pipeline is affected);
+   given a folder, it saves the weights there once and maps them from disk afterwards
+   (``insta_kedro.prepared_weights``).
 3. ``encode_images`` turns a list of image paths into float32 features (and top-k ImageNet
    labels when the weights have them): decode, resize and preprocess run in parallel in
    ``tf.data``, the model sees one batch at a time, so memory is bounded by the batch size.
    An image that cannot be decoded gets an error instead of a feature; the others go on.
+   ``start_decoding`` begins that decoding early, e.g. before ``load_encoder``.
 
 Resizing to 224×224 keeps the aspect ratio: ``crop`` (default) scales the shorter side to 224
 and cuts the centre square, as ImageNet models were evaluated (a 4:5 Instagram portrait
