@@ -3,6 +3,8 @@
 import errno
 import json
 import logging
+import os
+import time
 
 import keras
 import numpy as np
@@ -106,13 +108,18 @@ def test_an_incomplete_set_is_ignored_and_a_broken_manifest_warned_about(tmp_pat
     assert "ignoring" in caplog.text
 
 
-def test_only_the_most_recently_used_sets_are_kept(tmp_path):
+def test_only_the_most_recently_used_sets_are_kept_and_dead_builds_are_cleared(tmp_path):
+    dead, writing = tmp_path / ".a.dead.tmp", tmp_path / ".b.writing.tmp"
+    dead.mkdir()
+    writing.mkdir()
+    an_hour_ago = time.time() - prepared_weights.STALE_AFTER_S - 1
+    os.utime(dead, (an_hour_ago, an_hour_ago))
     first, second, third = (PreparedWeights(tmp_path, key, keep=2) for key in "abc")
     _write_set(first)
     _write_set(second)
     first.load()  # used again: now more recent than b
     _write_set(third)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a", "c"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [writing.name, "a", "c"]
 
 
 def test_a_set_that_cannot_be_written_warns_and_the_build_goes_on(tmp_path, caplog):

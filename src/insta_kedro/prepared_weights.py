@@ -42,6 +42,7 @@ from insta_kedro.encoder_weights import TENSOR_ALIGNMENT, Allocate, aligned_empt
 logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+STALE_AFTER_S = 3600  # a temporary set not written to for this long belongs to a dead build
 
 
 def _mark_used(manifest: Path) -> None:
@@ -175,7 +176,12 @@ class PreparedWeights:
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def prune(self) -> None:
-        """Remove all but the ``keep`` most recently used sets."""
+        """Remove all but the ``keep`` most recently used sets, and what builds that died
+        left behind (temporary folders untouched for ``STALE_AFTER_S``)."""
+        stale_before = time.time() - STALE_AFTER_S
+        for folder in self.root.glob(".*.tmp"):
+            if folder.stat().st_mtime < stale_before:
+                shutil.rmtree(folder, ignore_errors=True)
         used = sorted(
             (folder for folder in self.root.iterdir() if (folder / MANIFEST).is_file()),
             key=lambda folder: (folder / MANIFEST).stat().st_mtime_ns,
