@@ -132,27 +132,22 @@ def run_node(paths: list[str], params: dict) -> tuple[float, pd.DataFrame]:
     return time.perf_counter() - started, encodings
 
 
+def run_this_script(*arguments: str) -> float:
+    """Run this benchmark in a new process with ``arguments``: the number it prints last."""
+    output = subprocess.run(
+        [sys.executable, __file__, *arguments], check=True, capture_output=True, text=True
+    ).stdout
+    return float(output.strip().splitlines()[-1])
+
+
 def node_in_fresh_process(paths: list[str], cache_dir: Path, precision: str) -> float:
     """Seconds of the node in a new process, as each ``kedro run`` is one; TensorFlow and
     Keras are imported before the timing starts (the same for every run)."""
     listing = cache_dir.with_suffix(".paths.txt")
     listing.write_text("\n".join(paths))
-    output = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--node-run",
-            str(listing),
-            "--cache-dir",
-            str(cache_dir),
-            "--precision",
-            precision,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return float(output.strip().splitlines()[-1])
+    return run_this_script(
+        "--node-run", str(listing), "--cache-dir", str(cache_dir), "--precision", precision
+    )
 
 
 def node_run(listing: Path, cache_dir: Path, precision: str) -> None:
@@ -209,22 +204,9 @@ def median_cosine(a: pd.Series, b: pd.Series) -> float:
 
 def peak_memory_mib(count: int, data: Path, precision: str) -> float:
     """Max RSS of a fresh process running the node on ``count`` uncached images."""
-    output = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--memory-run",
-            str(count),
-            "--data",
-            str(data),
-            "--precision",
-            precision,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return float(output.strip().splitlines()[-1])
+    return run_this_script(
+        "--memory-run", str(count), "--data", str(data), "--precision", precision
+    )
 
 
 def memory_run(count: int, data: Path, precision: str) -> None:

@@ -179,7 +179,7 @@ class Keras2Hdf5Weights:
                 arrays.append(values)
                 continue
             rounded = allocate(dataset.shape, np.dtype(np.uint16))
-            rows = rounded.reshape(len(rounded), -1) if rounded.ndim else rounded.reshape(1, 1)
+            rows = rounded.reshape(len(rounded), -1)  # reads go by the first axis
             step = max(1, READ_SIZE // max(1, rows.shape[1]))
             scratch = np.empty((min(step, len(rows)), rows.shape[1]), np.float32)
             for start in range(0, len(rows), step):

@@ -121,9 +121,10 @@ class PreparedWeightsWriter:
     def copy_from(self, model) -> None:
         """Save every weight of a built Keras ``model`` (one whose weights Keras loaded)."""
         for layer in model.layers:
+            allocate = self.allocator(layer.name)
             for variable in layer.weights:
                 values = tensor_as_array(variable)
-                self.allocator(layer.name)(values.shape, values.dtype)[...] = values
+                allocate(values.shape, values.dtype)[...] = values
 
     def __exit__(self, *exc_info) -> None:
         if exc_info[0] is not None or self.failed:
