@@ -7,6 +7,7 @@ import os
 import time
 
 import keras
+import ml_dtypes
 import numpy as np
 import pytest
 
@@ -72,7 +73,7 @@ def test_a_loaded_keras_model_is_copied_into_a_set(tmp_path, dtype, stored):
     assert kernel.dtype == stored
     expected = np.asarray(network.get_layer("hidden").kernel).astype(np.float32)
     as_float32 = (
-        kernel if stored == np.float32 else (kernel.astype(np.uint32) << 16).view(np.float32)
+        kernel if stored == np.float32 else kernel.view(ml_dtypes.bfloat16).astype(np.float32)
     )
     np.testing.assert_array_equal(as_float32, expected)
 

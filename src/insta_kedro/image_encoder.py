@@ -22,6 +22,7 @@ loses 10 % at the top and at the bottom); ``pad`` scales the longer side to 224 
 black, so nothing is cut but the subject is smaller.
 """
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -482,11 +483,9 @@ def _build_vgg16(spec: EncoderSpec, prepared: PreparedWeights | None = None):
     import keras
 
     vgg16 = _vgg16_from_prepared(spec, prepared)
-    if vgg16 is None and prepared is not None:
-        with prepared.writer() as writer:
+    if vgg16 is None:
+        with prepared.writer() if prepared is not None else contextlib.nullcontext() as writer:
             vgg16 = _vgg16_from_source(spec, writer)
-    elif vgg16 is None:
-        vgg16 = _vgg16_from_source(spec)
     if spec.layer == "fc2":
         features = vgg16.get_layer("fc2").output
     else:

@@ -83,16 +83,12 @@ def _compute_missing(
     """
     hashes = list(paths_by_hash)
     chunks = [hashes[start : start + chunk_size] for start in range(0, len(hashes), chunk_size)]
-    first_batches = start_decoding([paths_by_hash[h] for h in chunks[0]], spec.resize, batch_size)
+    chunk_paths = [[paths_by_hash[h] for h in chunk] for chunk in chunks]
+    first_batches = start_decoding(chunk_paths[0], spec.resize, batch_size)
     encoder = load_encoder(spec, prepared_weights_dir)
     computed = [pd.DataFrame(columns=CACHE_COLUMNS)]
-    for number, chunk in enumerate(chunks):
-        encoded = encode_images(
-            [paths_by_hash[h] for h in chunk],
-            encoder,
-            batch_size,
-            first_batches if number == 0 else None,
-        )
+    for number, (chunk, paths) in enumerate(zip(chunks, chunk_paths, strict=True)):
+        encoded = encode_images(paths, encoder, batch_size, first_batches if number == 0 else None)
         records = []
         for i, (sha256, error) in enumerate(zip(chunk, encoded.errors, strict=True)):
             labelled = error is None and encoded.labels is not None
