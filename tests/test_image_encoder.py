@@ -233,6 +233,23 @@ def test_decoding_started_before_the_build_gives_the_same_features(image_paths):
     np.testing.assert_array_equal(early.features, late.features)
 
 
+def _decoded(batches) -> tuple[np.ndarray, np.ndarray]:
+    indices, images = zip(*((i.numpy(), x.numpy()) for i, x in batches), strict=True)
+    return np.concatenate(indices), np.concatenate(images)
+
+
+def test_a_few_images_decoded_one_by_one_equal_the_tf_data_pipeline(image_paths, monkeypatch):
+    assert len(image_paths) <= image_encoder.ONE_BY_ONE_MAX
+    one_by_one = _decoded(image_encoder.start_decoding(image_paths, "crop", 2))
+    monkeypatch.setattr(image_encoder, "ONE_BY_ONE_MAX", 0)
+    pipelined = _decoded(image_encoder.start_decoding(image_paths, "crop", 2))
+
+    np.testing.assert_array_equal(one_by_one[0], [0, 1, 2])  # garbage and truncated skipped
+    np.testing.assert_array_equal(one_by_one[0], pipelined[0])
+    np.testing.assert_array_equal(one_by_one[1], pipelined[1])
+    assert one_by_one[1].shape == (3, 224, 224, 3)
+
+
 def test_float32_and_bfloat16_networks_of_one_seed_hold_the_same_weights():
     float32 = vgg16_network(include_top=False, seed=7, dtype="float32")
     bfloat16 = vgg16_network(include_top=False, seed=7, dtype="bfloat16")

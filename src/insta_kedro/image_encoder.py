@@ -12,7 +12,8 @@ Three steps, each usable on its own (a cluster worker needs only the last two):
    (``insta_kedro.prepared_weights``).
 3. ``encode_images`` turns a list of image paths into float32 features (and top-k ImageNet
    labels when the weights have them): decode, resize and preprocess run in parallel in
-   ``tf.data``, the model sees one batch at a time, so memory is bounded by the batch size.
+   ``tf.data`` (a handful of images are decoded one by one, which starts sooner), the model
+   sees one batch at a time, so memory is bounded by the batch size.
    An image that cannot be decoded gets an error instead of a feature; the others go on.
    ``start_decoding`` begins that decoding early, e.g. before ``load_encoder``.
 
@@ -65,6 +66,7 @@ LAYERS = tuple(FEATURE_SIZES)
 PRECISIONS = ("auto", "float32", "bfloat16")
 RESIZE_MODES = ("crop", "pad")
 DECODE_ERROR = "cannot decode image"
+ONE_BY_ONE_MAX = 8  # at most this many paths are decoded without tf.data (start_decoding)
 # Bump when decoding or preprocessing changes, so cached features are recomputed.
 PREPROCESSING_VERSION = 1
 # (filters, convolutions) of VGG16's five blocks.
@@ -564,6 +566,24 @@ def _batches_when_started(iterator: Future) -> Iterator:
     yield from iterator.result()
 
 
+def _decode_one_by_one(paths: Sequence[str], resize: str, batch_size: int) -> list[tuple]:
+    """The ``(indices, images)`` batches of ``paths``, each image decoded by eager ops,
+    without ``tf.data``. Images that fail to decode are skipped, as ``ignore_errors`` does."""
+    import tensorflow as tf
+
+    decoded = []
+    for index, path in enumerate(paths):
+        try:
+            decoded.append((index, _load_image(tf.constant(path), resize)))
+        except tf.errors.OpError:
+            continue
+    batches = []
+    for start in range(0, len(decoded), batch_size):
+        indices, images = zip(*decoded[start : start + batch_size], strict=True)
+        batches.append((tf.constant(indices, tf.int32), tf.stack(images)))
+    return batches
+
+
 def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterator:
     """The ``(indices, images)`` batches of ``paths``, decoded from now on in ``tf.data``'s
     threads (parallel map, AUTOTUNE, one batch prefetched). Images that fail to decode are
@@ -571,10 +591,17 @@ def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterat
 
     Started before ``load_encoder``, the first batches are decoded while the encoder builds.
     Even making the iterator takes about 0.1 s here (TensorFlow instantiates and optimizes the
-    map function), so a thread makes it, and the caller goes on meanwhile.
+    map function), so a thread makes it, and the caller goes on meanwhile. A few paths (at most
+    ``ONE_BY_ONE_MAX``, e.g. the new photos of a re-run) are decoded one by one in that thread
+    instead: in a new process, tracing the map function costs more (about 0.15 s) than decoding
+    a handful of images (about 25 ms each). Both ways run the same ops and give the same pixels.
     """
     import tensorflow as tf
 
+    if len(paths) <= ONE_BY_ONE_MAX:
+        return _batches_when_started(
+            _iterator_starter().submit(_decode_one_by_one, paths, resize, batch_size)
+        )
     dataset = (
         tf.data.Dataset.from_tensor_slices((tf.range(len(paths)), tf.constant(list(paths))))
         .map(_indexed_image_loader(resize), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
