@@ -5,12 +5,13 @@
 Measures, in one run: images/s of the brief's way (one image read and predicted at a time,
 float32) against the node (``encode_post_images``: hashing, cache, model build, tf.data
 batches) in float32 and bfloat16; median cosine similarity of bfloat16 vs float32 features;
-the re-run time after adding 2 new images to the cached ones, with random weights (bfloat16
-and float32) and with a weights file (the ImageNet case: the file is fingerprinted on every
-run), with every image cached, and with each run in a new process (as each ``kedro run``
-is); the first run's time without saving the prepared weights (its price); the peak
-resident memory of a fresh process for a small and a large run; and, with a GPU, fc2
-images/s at batch 64 and 256 in bfloat16.
+the re-run time after adding 2 new images to the cached ones against the full run's, as
+alternating pairs of a full run on an empty cache and its re-run, with random weights
+(bfloat16 and float32, and with each run in a new process, as each ``kedro run`` is); the
+same with a weights file (the ImageNet case: the file is fingerprinted on every run) and
+with every image cached; the first run's time without saving the prepared weights (its
+price); the peak resident memory of a fresh process for a small and a large run; and, with
+a GPU, fc2 images/s at batch 64 and 256 in bfloat16.
 No ImageNet download here: the weights are seeded random ones, or a 528 MB file of random
 values in the ImageNet file's layout (Keras-2 HDF5 of ``keras.applications.VGG16``); speed
 and memory do not depend on the weights' values.
@@ -49,7 +50,7 @@ from insta_kedro.pipelines.image_features.nodes import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-RERUNS = 3  # re-runs of each kind, each adding 2 new images; the median is reported
+RERUNS = 3  # re-runs (and full runs) of each kind; their medians are reported
 DEFAULT_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
 
 
@@ -106,6 +107,21 @@ def median_rerun(run: Callable[[list[str]], float], images: list[str], new: list
     return statistics.median(run(images + new[: 2 * k]) for k in range(1, RERUNS + 1))
 
 
+def full_runs_and_reruns(
+    run: Callable[[list[str], Path], float], images: list[str], new: list[str], caches: Path
+) -> tuple[list[float], list[float]]:
+    """Seconds of ``RERUNS`` full runs, each on an empty cache, and of the re-run that follows
+    each on its cache with 2 new images. Pairs alternate, so a change of the machine's speed
+    between runs (it has a fast and a slow mode) moves both sides of a ratio alike."""
+    caches.mkdir()
+    full_runs, reruns = [], []
+    for k in range(RERUNS):
+        cache = caches / f"cache_{k}"
+        full_runs.append(run(images, cache))
+        reruns.append(run(images + new[2 * k : 2 * k + 2], cache))
+    return full_runs, reruns
+
+
 def weights_file_reruns(
     images: list[str], new_images: list[str], weights: Path, scratch: Path
 ) -> dict[str, float]:
@@ -160,6 +176,16 @@ def node_run(listing: Path, cache_dir: Path, precision: str) -> None:
 
 def share_of_full_run(seconds: float, full_run: float) -> str:
     return f"{seconds:.2f} s = {100 * seconds / full_run:.0f} % of the full run"
+
+
+def share_of_full_runs(full_runs: list[float], reruns: list[float]) -> str:
+    """Median re-run as a share of the median full run, and the range of the pairs' shares."""
+    full_run, rerun = statistics.median(full_runs), statistics.median(reruns)
+    shares = [100 * r / f for f, r in zip(full_runs, reruns, strict=True)]
+    return (
+        f"{share_of_full_run(rerun, full_run)} ({full_run:.2f} s); "
+        f"pairs {min(shares):.0f}-{max(shares):.0f} %"
+    )
 
 
 def briefs_way(paths: list[str]) -> tuple[float, float]:
@@ -279,17 +305,28 @@ def main() -> None:
         bf16_params = parameters(scratch / "cache_bf16", "bfloat16")
         f32_time, f32 = run_node(images, f32_params)
         bf16_time, bf16 = run_node(images, bf16_params)
-        rerun_time = median_rerun(lambda p: run_node(p, bf16_params)[0], images, new_images)
+        bf16_pairs = full_runs_and_reruns(
+            lambda p, cache: run_node(p, parameters(cache, "bfloat16"))[0],
+            images,
+            new_images,
+            scratch / "pairs_bf16",
+        )
         # float32, as on a CPU without bfloat16 (precision: auto there)
-        f32_rerun_time = median_rerun(lambda p: run_node(p, f32_params)[0], images, new_images)
+        f32_pairs = full_runs_and_reruns(
+            lambda p, cache: run_node(p, parameters(cache, "float32"))[0],
+            images,
+            new_images,
+            scratch / "pairs_f32",
+        )
         # the price of saving the prepared weights: the same first run without them
         unprepared_time, _ = run_node(
             images, parameters(scratch / "cache_unprepared", "bfloat16", prepared_weights=False)
         )
-        fresh_cache = scratch / "cache_fresh"
-        fresh_full = node_in_fresh_process(images, fresh_cache, "bfloat16")
-        fresh_rerun = median_rerun(
-            lambda p: node_in_fresh_process(p, fresh_cache, "bfloat16"), images, new_images
+        fresh_pairs = full_runs_and_reruns(
+            lambda p, cache: node_in_fresh_process(p, cache, "bfloat16"),
+            images,
+            new_images,
+            scratch / "pairs_fresh",
         )
         file_runs = weights_file_reruns(
             images, new_images, weights_file_like_imagenet(scratch), scratch
@@ -311,21 +348,11 @@ def main() -> None:
                 "median cosine bf16 vs float32",
                 f"{median_cosine(bf16['feature'], f32['feature']):.5f}",
             ),
-            (
-                f"re-run, {n} cached + 2 new, median of {RERUNS} (bf16)",
-                f"{share_of_full_run(rerun_time, bf16_time)} ({bf16_time:.2f} s)",
-            ),
-            (
-                f"re-run, {n} cached + 2 new, median of {RERUNS} (float32)",
-                f"{share_of_full_run(f32_rerun_time, f32_time)} ({f32_time:.2f} s)",
-            ),
+            (f"re-run, {n} cached + 2 new, medians of {RERUNS} pairs:", ""),
+            ("  bf16", share_of_full_runs(*bf16_pairs)),
+            ("  float32", share_of_full_runs(*f32_pairs)),
+            ("  bf16, a new process per run (as kedro run)", share_of_full_runs(*fresh_pairs)),
             (f"full run bf16 without prepared weights, {n} images", f"{unprepared_time:.2f} s"),
-            ("new process per run (as kedro run), bf16:", ""),
-            (f"  full run, {n} images", f"{fresh_full:.2f} s"),
-            (
-                f"  re-run, {n} cached + 2 new, median of {RERUNS}",
-                share_of_full_run(fresh_rerun, fresh_full),
-            ),
             ("weights file (ImageNet layout, random values), bf16:", ""),
             (f"  full run, {n} images", f"{file_runs['full']:.2f} s"),
             (
