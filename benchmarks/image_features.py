@@ -110,15 +110,14 @@ def median_rerun(run: Callable[[list[str]], float], images: list[str], new: list
 def full_runs_and_reruns(
     run: Callable[[list[str], Path], float], images: list[str], new: list[str], caches: Path
 ) -> tuple[list[float], list[float]]:
-    """Seconds of ``RERUNS`` full runs, each on an empty cache, and of the re-run that follows
-    each on its cache with 2 new images. Pairs alternate, so a change of the machine's speed
-    between runs (it has a fast and a slow mode) moves both sides of a ratio alike."""
+    """Seconds of ``RERUNS`` full runs, each on an empty cache (``caches``/0, 1, ...), and of
+    the re-run that follows each on its cache with 2 new images. Pairs alternate, so a change
+    of the machine's speed (it has a fast and a slow mode) moves both sides of a ratio alike."""
     caches.mkdir()
     full_runs, reruns = [], []
     for k in range(RERUNS):
-        cache = caches / f"cache_{k}"
-        full_runs.append(run(images, cache))
-        reruns.append(run(images + new[2 * k : 2 * k + 2], cache))
+        full_runs.append(run(images, caches / str(k)))
+        reruns.append(run(images + new[2 * k : 2 * k + 2], caches / str(k)))
     return full_runs, reruns
 
 
@@ -301,23 +300,23 @@ def main() -> None:
         n = len(images)
         brief, brief_loop = briefs_way(images)
         bf16_unit = unit_of_work(images, "bfloat16")
-        f32_params = parameters(scratch / "cache_f32", "float32")
-        bf16_params = parameters(scratch / "cache_bf16", "bfloat16")
-        f32_time, f32 = run_node(images, f32_params)
-        bf16_time, bf16 = run_node(images, bf16_params)
         bf16_pairs = full_runs_and_reruns(
             lambda p, cache: run_node(p, parameters(cache, "bfloat16"))[0],
             images,
             new_images,
-            scratch / "pairs_bf16",
+            scratch / "bf16",
         )
         # float32, as on a CPU without bfloat16 (precision: auto there)
         f32_pairs = full_runs_and_reruns(
             lambda p, cache: run_node(p, parameters(cache, "float32"))[0],
             images,
             new_images,
-            scratch / "pairs_f32",
+            scratch / "f32",
         )
+        bf16_time, f32_time = statistics.median(bf16_pairs[0]), statistics.median(f32_pairs[0])
+        # the features of the first full runs, read back from their caches
+        bf16 = run_node(images, parameters(scratch / "bf16" / "0", "bfloat16"))[1]
+        f32 = run_node(images, parameters(scratch / "f32" / "0", "float32"))[1]
         # the price of saving the prepared weights: the same first run without them
         unprepared_time, _ = run_node(
             images, parameters(scratch / "cache_unprepared", "bfloat16", prepared_weights=False)
@@ -326,7 +325,7 @@ def main() -> None:
             lambda p, cache: node_in_fresh_process(p, cache, "bfloat16"),
             images,
             new_images,
-            scratch / "pairs_fresh",
+            scratch / "fresh",
         )
         file_runs = weights_file_reruns(
             images, new_images, weights_file_like_imagenet(scratch), scratch
@@ -334,7 +333,7 @@ def main() -> None:
         memory_small = peak_memory_mib(args.images, args.data, args.precision)
         memory_large = peak_memory_mib(args.memory_images, args.data, args.precision)
         rows = [
-            ("end to end (model build included):", ""),
+            (f"end to end (model build included; node: median of {RERUNS} runs):", ""),
             (f"  brief's way, float32, {n} images", f"{n / brief:.2f} images/s"),
             (f"  node float32, {n} images", f"{n / f32_time:.2f} images/s"),
             (f"  node bfloat16, {n} images", f"{n / bf16_time:.2f} images/s"),
