@@ -300,23 +300,22 @@ def main() -> None:
         n = len(images)
         brief, brief_loop = briefs_way(images)
         bf16_unit = unit_of_work(images, "bfloat16")
-        bf16_pairs = full_runs_and_reruns(
-            lambda p, cache: run_node(p, parameters(cache, "bfloat16"))[0],
-            images,
-            new_images,
-            scratch / "bf16",
-        )
-        # float32, as on a CPU without bfloat16 (precision: auto there)
-        f32_pairs = full_runs_and_reruns(
-            lambda p, cache: run_node(p, parameters(cache, "float32"))[0],
-            images,
-            new_images,
-            scratch / "f32",
-        )
+        pairs, features = {}, {}
+        # float32 as on a CPU without bfloat16 (precision: auto there)
+        for precision in ("bfloat16", "float32"):
+            pairs[precision] = full_runs_and_reruns(
+                lambda p, cache, precision=precision: run_node(p, parameters(cache, precision))[0],
+                images,
+                new_images,
+                scratch / precision,
+            )
+            # the features of the first full run, read back from its cache
+            features[precision] = run_node(
+                images, parameters(scratch / precision / "0", precision)
+            )[1]
+        bf16_pairs, f32_pairs = pairs["bfloat16"], pairs["float32"]
+        bf16, f32 = features["bfloat16"], features["float32"]
         bf16_time, f32_time = statistics.median(bf16_pairs[0]), statistics.median(f32_pairs[0])
-        # the features of the first full runs, read back from their caches
-        bf16 = run_node(images, parameters(scratch / "bf16" / "0", "bfloat16"))[1]
-        f32 = run_node(images, parameters(scratch / "f32" / "0", "float32"))[1]
         # the price of saving the prepared weights: the same first run without them
         unprepared_time, _ = run_node(
             images, parameters(scratch / "cache_unprepared", "bfloat16", prepared_weights=False)

@@ -599,17 +599,21 @@ def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterat
     import tensorflow as tf
 
     if len(paths) <= ONE_BY_ONE_MAX:
-        return _batches_when_started(
-            _iterator_starter().submit(_decode_one_by_one, paths, resize, batch_size)
+        started = _iterator_starter().submit(_decode_one_by_one, paths, resize, batch_size)
+    else:
+        dataset = (
+            tf.data.Dataset.from_tensor_slices((tf.range(len(paths)), tf.constant(list(paths))))
+            .map(
+                _indexed_image_loader(resize),
+                num_parallel_calls=tf.data.AUTOTUNE,
+                deterministic=True,
+            )
+            .ignore_errors()
+            .batch(batch_size)
+            .prefetch(tf.data.AUTOTUNE)
         )
-    dataset = (
-        tf.data.Dataset.from_tensor_slices((tf.range(len(paths)), tf.constant(list(paths))))
-        .map(_indexed_image_loader(resize), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .ignore_errors()
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    return _batches_when_started(_iterator_starter().submit(iter, dataset))
+        started = _iterator_starter().submit(iter, dataset)
+    return _batches_when_started(started)
 
 
 def encode_images(
