@@ -250,6 +250,13 @@ def test_a_few_images_decoded_one_by_one_equal_the_tf_data_pipeline(image_paths,
     assert one_by_one[1].shape == (3, 224, 224, 3)
 
 
+def test_the_image_pipeline_runs_without_the_autotuning_model(image_paths):
+    # Its optimization thread made destroying a finished iterator wait (insta_kedro.tf_data_tuning).
+    batches = image_encoder.image_batches(image_paths, "crop", 2)
+    assert batches.options().autotune.enabled is False
+    np.testing.assert_array_equal(_decoded(batches)[0], [0, 1, 2])
+
+
 def test_float32_and_bfloat16_networks_of_one_seed_hold_the_same_weights():
     float32 = vgg16_network(include_top=False, seed=7, dtype="float32")
     bfloat16 = vgg16_network(include_top=False, seed=7, dtype="bfloat16")

@@ -103,6 +103,14 @@ def test_repeated_batches_are_whole_passes_of_batches_per_epoch(shuffle_seed):
         assert passes[0] != passes[1]
 
 
+@pytest.mark.parametrize("shuffle_seed", [0, None])
+def test_batches_run_without_the_autotuning_model(shuffle_seed):
+    # Its optimization thread made fit wait after the last epoch (insta_kedro.tf_data_tuning).
+    _, images, inputs, targets = encoded()
+    data = caption_batches(images, inputs, targets, 12, shuffle_seed, repeat=True)
+    assert data.options().autotune.enabled is False
+
+
 def _model(vocab, feature_dim: int, optimizer: str) -> keras.Model:
     keras.utils.set_random_seed(0)
     model = new_caption_model(vocab, feature_dim, {**TINY_PARAMS, "dropout": 0.0})

@@ -35,6 +35,7 @@ from insta_kedro.caption_vocabulary import (
     encode_captions,
 )
 from insta_kedro.char_ngram import CharNgramModel
+from insta_kedro.tf_data_tuning import without_autotune_model
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +242,7 @@ def caption_batches(
     data = data.batch(epoch_batch_size(len(inputs), batch_size, shuffled)).map(trim)
     if repeat:
         data = data.repeat()
-    return data.prefetch(tf.data.AUTOTUNE)
+    return without_autotune_model(data.prefetch(tf.data.AUTOTUNE))
 
 
 def new_caption_model(vocab: CaptionVocabulary, feature_dim: int, params: dict[str, Any]):
