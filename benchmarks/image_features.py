@@ -112,7 +112,7 @@ def full_runs_and_reruns(
 ) -> tuple[list[float], list[float]]:
     """Seconds of ``RERUNS`` full runs, each on an empty cache (``caches``/0, 1, ...), and of
     the re-run that follows each on its cache with 2 new images. Pairs alternate, so a change
-    of the machine's speed (it has a fast and a slow mode) moves both sides of a ratio alike."""
+    of the machine's speed (it is shared) moves both sides of a ratio alike."""
     caches.mkdir()
     full_runs, reruns = [], []
     for k in range(RERUNS):
