@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -46,6 +47,9 @@ from insta_kedro.encoder_weights import (
 )
 from insta_kedro.file_hashes import FileHashMemo
 from insta_kedro.prepared_weights import MappedWeights, PreparedWeights, PreparedWeightsWriter
+
+if TYPE_CHECKING:  # TensorFlow itself is imported where it is used: importing it takes seconds
+    import tensorflow as tf
 
 logger = logging.getLogger(__name__)
 
@@ -603,7 +607,7 @@ def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterat
     return _batches_when_started(started)
 
 
-def image_batches(paths: Sequence[str], resize: str, batch_size: int):
+def image_batches(paths: Sequence[str], resize: str, batch_size: int) -> "tf.data.Dataset":
     """The tf.data pipeline of ``start_decoding``: ``(indices, images)`` batches, decoded by a
     parallel map (``AUTOTUNE``, order kept), undecodable images skipped, one batch ahead (a
     fixed 1, not ``AUTOTUNE``: memory stays bounded by the batch size)."""
