@@ -50,7 +50,7 @@ from insta_kedro.pipelines.image_features.nodes import (
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-RERUNS = 3  # re-runs (and full runs) of each kind; their medians are reported
+RERUNS = 5  # re-runs (and full runs) of each kind; their medians are reported
 DEFAULT_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
 
 
