@@ -1,4 +1,4 @@
-"""Shared fixtures: a throw-away copy of the Kedro project, and the real data."""
+"""Shared fixtures: a throw-away copy of the Kedro project, the real data, drawn images."""
 
 import os
 import shutil
@@ -6,7 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from PIL import Image
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -57,3 +59,21 @@ def run_kedro(kedro_project: Path) -> Callable[..., dict[str, Any]]:
             return session.run(pipeline_names=pipeline_names)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def image_paths(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """A portrait JPEG, a landscape JPEG, a PNG, then a garbage and a truncated file."""
+    folder = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(7)
+    paths = []
+    for name, (height, width) in [("portrait.jpg", (300, 240)), ("wide.jpg", (180, 320))]:
+        pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / name)
+        paths.append(str(folder / name))
+    Image.new("RGB", (230, 230), (200, 30, 60)).save(folder / "red.png")
+    paths.append(str(folder / "red.png"))
+    (folder / "garbage.jpg").write_bytes(b"this is not an image")
+    whole = (folder / "portrait.jpg").read_bytes()
+    (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
+    return [*paths, str(folder / "garbage.jpg"), str(folder / "truncated.jpg")]

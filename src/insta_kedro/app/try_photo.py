@@ -20,14 +20,8 @@ from insta_kedro.app.components import RANDOM_WEIGHTS_WARNING, load_output, read
 from insta_kedro.caption_decoding import decode_captions
 from insta_kedro.caption_network import build_step_model
 from insta_kedro.caption_vocabulary import CaptionVocabulary
-from insta_kedro.image_encoder import (
-    EncoderSpec,
-    ImageEncoder,
-    encode_images,
-    encoder_options,
-    load_encoder,
-    resolve_encoder_spec,
-)
+from insta_kedro.encoder_spec import EncoderSpec, encoder_options, resolve_encoder_spec
+from insta_kedro.image_encoder import ImageEncoder, encode_images, load_encoder
 from insta_kedro.persona_assignment import assign_new_posts
 
 DECODERS = {"greedy": "greedy", "beam": "beam search", "sample": "sampled"}

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from insta_kedro.image_encoder import DECODE_ERROR, WeightsUnavailableError
+from insta_kedro.encoder_spec import WeightsUnavailableError
+from insta_kedro.image_encoder import DECODE_ERROR
 from insta_kedro.pipelines.image_features import nodes
 from insta_kedro.pipelines.image_features.nodes import (
     FILE_NOT_FOUND,
