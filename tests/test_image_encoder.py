@@ -9,7 +9,6 @@ import pytest
 from insta_kedro import image_decoding, image_encoder, vgg16_network
 from insta_kedro.encoder_spec import resolve_encoder_spec
 from insta_kedro.image_encoder import DECODE_ERROR, encode_images, load_encoder
-from insta_kedro.vgg16_network import vgg16_network as build_vgg16_network
 
 
 @pytest.fixture(scope="module")
@@ -153,7 +152,7 @@ def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
 
 def test_a_keras3_weights_file_loads_through_keras(tmp_path, monkeypatch):
     """Files in other layouts than Keras-2 HDF5 are read by ``load_weights``."""
-    saved = build_vgg16_network(include_top=True, seed=11, dtype="float32")
+    saved = vgg16_network.vgg16_network(include_top=True, seed=11, dtype="float32")
     weights_file = tmp_path / "vgg16.weights.h5"
     saved.save_weights(weights_file)
     monkeypatch.setattr(image_encoder, "imagenet_class_names", lambda: None)

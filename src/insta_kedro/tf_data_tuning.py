@@ -1,6 +1,6 @@
 """How insta_kedro's tf.data pipelines are tuned: ``AUTOTUNE`` values without the tuning thread.
 
-Both pipelines (image decoding in ``image_encoder``, caption batches in ``caption_model``)
+Both pipelines (image decoding in ``image_decoding``, caption batches in ``caption_model``)
 pass ``tf.data.AUTOTUNE`` and then turn tf.data's autotuning model off, so ``AUTOTUNE``
 values keep the start values tf.data picks for them: a parallel ``map``, for one, runs as many
 calls at once as there are cores (at most 16).

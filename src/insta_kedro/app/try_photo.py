@@ -1,7 +1,7 @@
 """Try a photo: an uploaded image → captions of the trained model and the persona it joins.
 
 The only page that computes: the uploaded image goes through VGG16 with the run's encoder
-configuration (``image_features`` parameters, ``insta_kedro.image_encoder``), then the trained
+configuration (``image_features`` parameters, ``insta_kedro.encoder_spec``), then the trained
 ``caption_model`` (greedy, beam and sampled decoding) and the fitted fusion and clusterer
 (``insta_kedro.persona_assignment``). Nothing is trained and nothing is saved.
 """
