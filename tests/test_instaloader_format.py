@@ -350,6 +350,85 @@ def test_truncated_json_with_images_only_and_invalid_json(tmp_path: Path) -> Non
     assert_every_file_counted(result, tmp_path)
 
 
+def test_readable_json_is_the_fallback_for_a_truncated_json_xz(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Kept"))
+    data = (folder / f"{STEM}.json.xz").read_bytes()
+    (folder / f"{STEM}.json.xz").write_bytes(data[: len(data) // 2])
+    document = {"node": graphql_node("Kept"), "instaloader": {"node_type": "Post"}}
+    (folder / f"{STEM}.json").write_text(json.dumps(document), encoding="utf-8")
+    write_jpeg(folder / f"{STEM}.jpg")
+
+    result = parse_download_folder(tmp_path)
+
+    post = post_of(result, "Kept")
+    assert (post["likes"], post["comments"]) == (10, 2)
+    counts = result.report["profiles"]["anna.cooks"]
+    assert counts["skipped_files"] == {"truncated_json": [f"{STEM}.json.xz"]}
+    assert counts["ignored_files"] == {}
+    assert_every_file_counted(result, tmp_path)
+
+
+def test_a_second_readable_json_is_ignored_as_duplicate(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("FromXz"))
+    document = {"node": graphql_node("FromJson"), "instaloader": {"node_type": "Post"}}
+    (folder / f"{STEM}.json").write_text(json.dumps(document), encoding="utf-8")
+
+    result = parse_download_folder(tmp_path)
+
+    assert result.posts["post_id"].tolist() == ["FromXz"]
+    assert result.report["profiles"]["anna.cooks"]["ignored_files"] == {"duplicate_metadata": 1}
+
+
+def test_story_item_metadata_skips_its_files_as_not_a_post(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Story"), node_type="StoryItem")
+    (folder / f"{STEM}.txt").write_text("a story", encoding="utf-8")
+    write_jpeg(folder / f"{STEM}.jpg")
+
+    result = parse_download_folder(tmp_path)
+
+    assert result.posts.empty
+    assert result.report["profiles"]["anna.cooks"]["skipped_files"] == {
+        "not_a_post": sorted([f"{STEM}.json.xz", f"{STEM}.txt", f"{STEM}.jpg"])
+    }
+
+
+def test_skipped_files_are_named_per_profile_and_in_totals(tmp_path: Path, caplog) -> None:
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Named"))
+    write_truncated_jpeg(folder / f"{STEM}_1.jpg")
+    write_jpeg(folder / f"{STEM}_2.jpg")
+    other = make_profile(tmp_path, "ben")
+    (other / f"{STEM}.json.xz").write_bytes(b"garbage, not xz")
+
+    with caplog.at_level("WARNING"):
+        result = parse_download_folder(tmp_path)
+
+    assert result.report["profiles"]["anna.cooks"]["skipped_files"] == {
+        "corrupt_image": [f"{STEM}_1.jpg"]
+    }
+    assert result.report["totals"]["skipped_files"] == {
+        "corrupt_image": [f"anna.cooks/{STEM}_1.jpg"],
+        "invalid_json": [f"ben/{STEM}.json.xz"],
+    }
+    assert f"{STEM}_1.jpg" in caplog.text and "corrupt_image" in caplog.text
+
+
+def test_image_over_the_decompression_bomb_limit_is_too_large(tmp_path: Path, monkeypatch) -> None:
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Huge"))
+    write_jpeg(folder / f"{STEM}.jpg", size=(300, 200))
+    # PIL refuses an image over twice MAX_IMAGE_PIXELS; a low limit stands in for a huge image
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 20_000)
+
+    result = parse_download_folder(tmp_path)
+
+    assert post_of(result, "Huge")["image_path"] is None
+    assert result.report["profiles"]["anna.cooks"]["skipped"] == {"image_too_large": 1}
+
+
 def test_missing_keys(tmp_path: Path) -> None:
     folder = make_profile(tmp_path)
     write_json_xz(folder / f"{STEM}.json.xz", {"unrelated": 1})

@@ -272,6 +272,14 @@ class _Tally:
             "posts_parsed": posts_parsed,
             "posts_with_caption": posts_with_caption,
             "skipped": dict(sorted(skipped.items())),
+            "skipped_files": {
+                reason: sorted(
+                    name
+                    for name, (status, why) in self.status.items()
+                    if status == "skipped" and why == reason
+                )
+                for reason in sorted(skipped)
+            },
             "ignored_files": dict(sorted(ignored.items())),
             "warnings": dict(sorted(self.warnings.items())),
         }
@@ -286,6 +294,7 @@ class _PostFiles:
 
     stem: str
     date: str
+    metadata_files: list[str] = field(default_factory=list)
     metadata: str | None = None
     caption_file: str | None = None
     images: list[tuple[int, str]] = field(default_factory=list)
@@ -294,7 +303,7 @@ class _PostFiles:
     taken_at: pd.Timestamp | None = None
 
     def names(self) -> list[str]:
-        names = [self.metadata, self.caption_file]
+        names = [*self.metadata_files, self.caption_file]
         names += [name for _, name in self.images + self.videos]
         return [name for name in names if name is not None]
 
@@ -364,12 +373,10 @@ class _ProfileParser:
         media = _MEDIA_REST.match(rest)
         lower_rest = rest.lower()
         if rest in (".json.xz", ".json"):
-            if group.metadata is None or rest == ".json.xz":
-                if group.metadata is not None:
-                    self.tally.mark(group.metadata, "ignored", "duplicate_metadata")
-                group.metadata = name
-            else:
-                self.tally.mark(name, "ignored", "duplicate_metadata")
+            # instaloader's own .json.xz is read first; a plain .json is the fallback
+            group.metadata_files.insert(
+                0 if rest == ".json.xz" else len(group.metadata_files), name
+            )
         elif rest == ".txt":
             group.caption_file = name
         elif re.fullmatch(r"_old_\d+\.txt", rest):
@@ -393,27 +400,15 @@ class _ProfileParser:
         for group in groups.values():
             group.images.sort()
             group.videos.sort()
-            if group.metadata is not None:
-                data, reason = _read_json(self.folder / group.metadata)
-                if reason is None:
-                    node_type = _get(data, "instaloader", "node_type")
-                    if node_type not in (None, "Post"):
-                        for name in group.names():
-                            self.tally.mark(name, "skipped", "not_a_post")
-                        continue
-                    node = _get(data, "node")
-                    if isinstance(node, dict) and any(key in node for key in _NODE_KEYS):
-                        group.node = node
-                        self.tally.mark(group.metadata, "parsed")
-                    else:
-                        reason = "missing_keys"
-                if reason is not None:
-                    self.tally.mark(group.metadata, "skipped", reason)
+            if not self._read_metadata(group):
+                for name in group.names():
+                    self.tally.mark(name, "skipped", "not_a_post")
+                continue
             has_media = bool(group.images or group.videos)
             if (
                 group.node is None
                 and group.caption_file is None
-                and not (group.metadata and has_media)
+                and not (group.metadata_files and has_media)
             ):
                 for name in group.names():
                     if not self.tally.is_marked(name):
@@ -443,6 +438,28 @@ class _ProfileParser:
                     self.tally.mark(name, "skipped", reason)
         return posts
 
+    def _read_metadata(self, group: _PostFiles) -> bool:
+        """Sets ``group.node`` from the first metadata file that holds a post; False when
+        a file says it is something else (a story item, a highlight).
+
+        A second readable file is ignored as ``duplicate_metadata``; an unusable one is
+        skipped with its reason, and the next one is tried.
+        """
+        for name in group.metadata_files:
+            if group.node is not None:
+                self.tally.mark(name, "ignored", "duplicate_metadata")
+                continue
+            data, reason = _read_json(self.folder / name)
+            if reason is None and _get(data, "instaloader", "node_type") not in (None, "Post"):
+                return False
+            node = _get(data, "node")
+            if reason is None and isinstance(node, dict) and any(k in node for k in _NODE_KEYS):
+                group.node, group.metadata = node, name
+                self.tally.mark(name, "parsed")
+            else:
+                self.tally.mark(name, "skipped", reason or "missing_keys")
+        return True
+
     def _build_post(self, group: _PostFiles) -> dict[str, Any] | None:
         node = group.node or {}
         caption = _json_caption(node)
@@ -454,11 +471,12 @@ class _ProfileParser:
 
         image_path = None
         for _, name in group.images:
-            if _is_decodable_image(self.folder / name):
+            problem = _image_problem(self.folder / name)
+            if problem is None:
                 self.tally.mark(name, "parsed")
                 image_path = image_path or str(self.folder / name)
             else:
-                self.tally.mark(name, "skipped", "corrupt_image")
+                self.tally.mark(name, "skipped", problem)
         usable_videos = 0
         for _, name in group.videos:
             if _is_mp4(self.folder / name):
@@ -569,15 +587,18 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
         return None, "truncated_json" if ends_early else "invalid_json"
 
 
-def _is_decodable_image(path: Path) -> bool:
-    """Whether PIL decodes the whole image (JPEGs at 1/8 size, which is fast)."""
+def _image_problem(path: Path) -> str | None:
+    """None when PIL decodes the whole image (JPEGs at 1/8 size, which is fast), else why not:
+    ``image_too_large`` above PIL's decompression-bomb limit, ``corrupt_image`` otherwise."""
     try:
         with Image.open(path) as image:
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()
-        return True
-    except Exception:  # PIL raises OSError, SyntaxError, ValueError, DecompressionBombError…
-        return False
+        return None
+    except Image.DecompressionBombError:
+        return "image_too_large"
+    except Exception:  # PIL raises OSError, SyntaxError, ValueError…
+        return "corrupt_image"
 
 
 def _is_mp4(path: Path) -> bool:
@@ -745,6 +766,12 @@ def _sum_reports(reports: dict[str, dict[str, Any]], n_profiles: int) -> dict[st
         for report in reports.values():
             summed.update(report[key])
         totals[key] = dict(sorted(summed.items()))
+    named: dict[str, list[str]] = {}
+    for name, report in reports.items():
+        folder = "" if name == ROOT_KEY else f"{name}/"
+        for reason, files in report["skipped_files"].items():
+            named.setdefault(reason, []).extend(folder + file for file in files)
+    totals["skipped_files"] = dict(sorted(named.items()))
     return totals
 
 
@@ -761,3 +788,7 @@ def _log_profile(name: str, report: dict[str, Any]) -> None:
         report["ignored_files"] or "{}",
         report["warnings"] or "{}",
     )
+    for reason, files in report["skipped_files"].items():
+        logger.warning(
+            "Profile %s: %s skipped (%s): %s", name, len(files), reason, ", ".join(files)
+        )
