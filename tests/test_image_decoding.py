@@ -1,5 +1,8 @@
 """Tests of the image decoding: one by one and through tf.data, the same pixels."""
 
+import subprocess
+import sys
+
 import numpy as np
 
 from insta_kedro import image_decoding
@@ -27,3 +30,24 @@ def test_the_image_pipeline_runs_without_the_autotuning_model(image_paths):
     batches = image_decoding.image_batches(image_paths, "crop", 2)
     assert batches.options().autotune.enabled is False
     np.testing.assert_array_equal(_decoded(batches)[0], [0, 1, 2])
+
+
+def test_decoding_a_few_images_in_a_new_process_while_keras_imports(image_paths):
+    # The thread that decodes must not be the first to import TensorFlow: two threads
+    # importing it at once left a half-initialised module ("no attribute 'DatasetV2'").
+    script = (
+        "import sys\n"
+        "from insta_kedro.image_decoding import start_decoding\n"
+        "batches = start_decoding(sys.argv[1:], 'crop', 2)\n"
+        "import keras\n"
+        "print(sum(len(indices) for indices, _ in batches))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, *image_paths],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "3"

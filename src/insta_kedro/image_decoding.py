@@ -95,6 +95,10 @@ def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterat
     instead: in a new process, tracing the map function costs more (about 0.15 s) than decoding
     a handful of images (about 25 ms each). Both ways run the same ops and give the same pixels.
     """
+    # Imported here first: two threads importing TensorFlow at once (this one building the
+    # encoder) leave a half-initialised module behind.
+    import tensorflow  # noqa: F401
+
     if len(paths) <= ONE_BY_ONE_MAX:
         started = _iterator_starter().submit(_decode_one_by_one, paths, resize, batch_size)
     else:

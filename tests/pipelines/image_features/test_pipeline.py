@@ -4,6 +4,7 @@ import pandas as pd
 from PIL import Image
 
 from insta_kedro.pipelines.image_features import create_pipeline
+from insta_kedro.pipelines.image_features.nodes import NO_IMAGE
 
 
 def test_pipeline_reads_posts_and_writes_features_and_labels():
@@ -26,7 +27,7 @@ def test_kedro_run_writes_the_contract_datasets(run_kedro, kedro_project):
     features = pd.read_parquet(kedro_project / "data" / "04_feature" / "image_features.parquet")
     assert list(features.columns) == ["post_id", "image_sha256", "feature", "encoder", "error"]
     assert len(features.loc[0, "feature"]) == 512
-    assert features["error"].tolist() == [None, "no image"]
+    assert features["error"].tolist() == [None, NO_IMAGE]
     assert set(features["encoder"]) == {"vgg16-pool-random"}
     labels = pd.read_parquet(kedro_project / "data" / "04_feature" / "image_labels.parquet")
     assert labels.empty and list(labels.columns) == ["post_id", "rank", "label", "probability"]

@@ -16,7 +16,8 @@ from insta_kedro.image_encoder import encode_images, load_encoder
 
 logger = logging.getLogger(__name__)
 
-NO_IMAGE = "no image"
+# ingestion leaves image_path null when no image file of the post decodes; its report says why
+NO_IMAGE = "no usable image (see ingestion_report: skipped_files)"
 FILE_NOT_FOUND = "image file not found"
 UNREADABLE_FILE = "cannot read image file"
 FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
