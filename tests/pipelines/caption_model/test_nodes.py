@@ -51,6 +51,18 @@ def test_prepare_counts_every_post_left_out(posts, image_features, tiny_params):
     assert report["data_fingerprint"]["n_posts"] == str(len(examples))
 
 
+def test_no_training_caption_stops_with_the_counts_and_the_way_on(
+    posts, image_features, tiny_params
+):
+    features = image_features.assign(feature=None, error="cannot decode image")
+    with pytest.raises(ValueError, match="no training caption") as raised:
+        prepare_caption_examples(posts, features, tiny_params, IMAGE_FEATURES_PARAMS)
+    message = str(raised.value)
+    assert f"Of {len(posts)} posts, 0 have both" in message
+    assert f"'image_feature_error': {len(posts)}" in message
+    assert "--pipelines=text_features,fusion,clustering" in message
+
+
 def test_vocabulary_never_sees_test_captions(posts, image_features, tiny_params):
     posts = posts.copy()
     examples, _ = prepare_caption_examples(

@@ -143,6 +143,14 @@ def prepare_caption_examples(
     }
     if skipped.total():
         logger.warning("caption_model: posts left out: %s", dict(skipped))
+    if report["split_sizes"]["train"] == 0:
+        raise ValueError(
+            f"caption_model: no training caption. Of {len(posts)} posts, {int(captioned.sum())} "
+            f"have both a caption and a usable image feature (split {report['split_sizes']}; "
+            f"posts left out: {dict(+skipped) or 0}). The caption model learns from captioned "
+            "photos; ingestion_report names the files it could not use. To go on without it, "
+            "run `kedro run --pipelines=text_features,fusion,clustering`."
+        )
     if "random" in weights:
         logger.warning("caption_model: the image features come from RANDOM encoder weights")
     caption_tracking.set_tags(
