@@ -194,6 +194,7 @@ def test_graphql_post_and_profile(tmp_path: Path) -> None:
         "is_verified": True,
         "is_business": True,
         "category": "Creators & Celebrities",
+        "is_private": False,
     }
     counts = result.report["profiles"]["anna.cooks"]
     assert (counts["files_seen"], counts["files_parsed"], counts["posts_parsed"]) == (4, 4, 1)
@@ -416,6 +417,18 @@ def test_skipped_files_are_named_per_profile_and_in_totals(tmp_path: Path, caplo
     assert f"{STEM}_1.jpg" in caplog.text and "corrupt_image" in caplog.text
 
 
+def test_private_profile_without_posts_keeps_its_row_marked_private(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path, "hidden")
+    node = {"username": "hidden", "id": "7", "is_private": True, "edge_followed_by": {"count": 3}}
+    write_json_xz(folder / "hidden_7.json.xz", node, node_type="Profile")
+
+    result = parse_download_folder(tmp_path)
+
+    row = result.profiles.set_index("profile").loc["hidden"]
+    assert bool(row["is_private"]) and row["followers"] == 3
+    assert result.report["totals"]["profiles_without_posts"] == 1
+
+
 def test_image_over_the_decompression_bomb_limit_is_too_large(tmp_path: Path, monkeypatch) -> None:
     folder = make_profile(tmp_path)
     write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Huge"))
@@ -519,7 +532,7 @@ def test_profile_without_posts_or_profile_json_and_top_level_files(tmp_path: Pat
     result = parse_download_folder(tmp_path)
 
     empty = result.profiles.set_index("profile").loc["empty.one"]
-    assert empty[["user_id", "full_name", "biography", "category"]].isna().all()
+    assert empty[["user_id", "full_name", "biography", "category", "is_private"]].isna().all()
     assert pd.isna(empty["followers"]) and not empty["is_verified"]
     assert result.report["profiles"][ROOT_KEY]["ignored_files"] == {
         "hidden_folder": 1,

@@ -77,6 +77,7 @@ PROFILE_COLUMNS = [
     "is_verified",
     "is_business",
     "category",
+    "is_private",
 ]
 PROFILE_DTYPES = {
     "profile": "object",
@@ -88,6 +89,7 @@ PROFILE_DTYPES = {
     "is_verified": "bool",
     "is_business": "bool",
     "category": "object",
+    "is_private": "boolean",
 }
 FOLLOW_COLUMNS = ["follower", "followee"]
 
@@ -732,7 +734,12 @@ def _profile_row(name: str, node: dict[str, Any]) -> dict[str, Any]:
         "is_verified": node.get("is_verified", iphone.get("is_verified")) is True,
         "is_business": node.get("is_business_account", iphone.get("is_business")) is True,
         "category": category,
+        "is_private": _bool_or_none(node.get("is_private", iphone.get("is_private"))),
     }
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _text(value: Any) -> str | None:

@@ -91,7 +91,13 @@ def crafted(profiles_per_theme: int = 2, posts_per_profile: int = 8, seed: int =
         "posts": posts,
         "post_features": pd.DataFrame(feature_rows),
         "user_features": pd.DataFrame(user_rows),
-        "profiles": pd.DataFrame({"profile": everyone, "full_name": [*truth_users, None]}),
+        "profiles": pd.DataFrame(
+            {
+                "profile": everyone,
+                "full_name": [*truth_users, None],
+                "is_private": pd.array([False] * len(truth_users) + [True], dtype="boolean"),
+            }
+        ),
         "follows": pd.DataFrame(
             {"follower": ["food1", "travel0", "silent"], "followee": ["food0", "food0", "food0"]}
         ),
@@ -241,6 +247,7 @@ def test_characterizations_of_everyone_including_a_person_without_posts(themed):
     assert silent["persona"] == {"cluster": -1, "probability": 0.0, "label": NO_POSTS_LABEL}
     assert silent["posting"]["posts"] == 0 and silent["representative_posts"] == []
     assert silent["interests"] == {} and silent["full_name"] is None
+    assert silent["is_private"] is True and food0["is_private"] is False
     assert silent["circle"]["followees"]["n_downloaded"] == 1
 
 

@@ -140,6 +140,16 @@ def test_user_features_summarize_each_profile(demo, params, table):
     assert len(one["feature"]) == len(post_features["feature"].iloc[0])
 
 
+def test_a_profile_without_posts_has_no_row_and_is_named_in_the_log(demo, params, table, caplog):
+    posts, profiles, text, _ = demo
+    post_features, _, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    hidden = pd.concat([profiles, profiles.iloc[[0]].assign(profile="hidden.one")])
+    with caplog.at_level("INFO"):
+        users = build_user_features(posts, hidden, post_features, text)
+    assert "hidden.one" not in set(users["profile"])
+    assert "no posts" in caplog.text and "hidden.one" in caplog.text
+
+
 def test_ablation_on_demo_themes(demo, params, table):
     posts, _, text, themes = demo
     post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)

@@ -351,6 +351,11 @@ def characterize_users(
     )
     vectors_by_post = post_features.set_index("post_id")["feature"]
     full_names = profiles.drop_duplicates("profile").set_index("profile")["full_name"]
+    private = (
+        profiles.drop_duplicates("profile").set_index("profile")["is_private"]
+        if "is_private" in profiles
+        else pd.Series(dtype="boolean")
+    )
     everyone = sorted(set(profiles["profile"].astype(str)) | set(posts["profile"].astype(str)))
     characterizations = {}
     for profile in everyone:
@@ -378,6 +383,7 @@ def characterize_users(
         characterizations[profile] = {
             "profile": profile,
             "full_name": name if isinstance(name, str) and name else None,
+            "is_private": bool(private[profile]) if pd.notna(private.get(profile)) else None,
             "interests": interest_weights(
                 interests.loc[profile].to_dict() if profile in interests.index else {},
                 settings["top_interests"],

@@ -53,7 +53,7 @@ def build_user_features(
     post_features: pd.DataFrame,
     post_text_features: pd.DataFrame,
 ) -> pd.DataFrame:
-    """Per profile: mean fused vector, interest distribution and posting behaviour.
+    """Per profile with posts: mean fused vector, interest distribution and posting behaviour.
 
     ``posts_per_week`` is posts over the span between the first and last post (at least one
     week); ``engagement_rate`` is mean likes / followers (NaN when either is unknown).
@@ -78,6 +78,13 @@ def build_user_features(
         )
     )
     followers = profiles.drop_duplicates("profile").set_index("profile")["followers"]
+    without_posts = sorted(set(profiles["profile"]) - set(posts["profile"]))
+    if without_posts:
+        logger.info(
+            "user_features: %d profiles have no posts, so no row: %s",
+            len(without_posts),
+            ", ".join(without_posts),
+        )
     rows = []
     for profile, group in frame.groupby("profile", sort=True):
         vectors = [np.asarray(v, np.float32) for v in group["feature"] if v is not None]
