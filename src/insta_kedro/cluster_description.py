@@ -17,6 +17,11 @@ from insta_kedro.caption_tags import extract_hashtags
 from insta_kedro.caption_text import WORD, plain_text
 from insta_kedro.persona_clustering import NOISE
 
+# Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
+# level that had too few points for HDBSCAN (``PersonaClusterer.skipped``).
+NO_POSTS_LABEL = "no posts"
+NOT_CLUSTERED_LABEL = "not clustered"
+
 MIN_WORD_LENGTH = 3
 
 

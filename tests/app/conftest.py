@@ -76,6 +76,9 @@ def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
     frame.to_parquet(path)
 
 
+ORPHAN = "2021-03-04_18-22-10_UTC_1.jpg"
+
+
 def write_outputs(project: Path) -> dict[str, pd.DataFrame]:
     """Every output the app reads, small, in the contracted paths and shapes."""
     data = project / "data"
@@ -140,11 +143,18 @@ def write_outputs(project: Path) -> dict[str, pd.DataFrame]:
                     "posts_parsed": POSTS_PER_PROFILE,
                     "posts_with_caption": POSTS_PER_PROFILE - 1,
                     "skipped": {"orphan_media": 1} if p == "ben_hikes" else {},
+                    "skipped_files": {"orphan_media": [ORPHAN]} if p == "ben_hikes" else {},
                     "ignored_files": {"id_file": 1},
+                    "warnings": {"non_utf8_caption": 1} if p == "ben_hikes" else {},
                 }
                 for p in PROFILES
             },
-            "totals": {"profiles": 3, "posts_parsed": len(posts)},
+            "totals": {
+                "profiles": 3,
+                "posts_parsed": len(posts),
+                "skipped": {"orphan_media": 1},
+                "skipped_files": {"orphan_media": [f"ben_hikes/{ORPHAN}"]},
+            },
         },
     )
     _write_parquet(
@@ -340,7 +350,7 @@ def run_page():
     """Run a page and fail on any exception it raised (a traceback is never acceptable)."""
 
     def run(page: str, app: AppTest | None = None) -> AppTest:
-        app = app or page_app(page)
+        app = page_app(page) if app is None else app  # an AppTest not yet run is falsy
         app.run()
         assert not app.exception, [e.value for e in app.exception]
         return app

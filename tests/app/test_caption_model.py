@@ -5,22 +5,37 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from insta_kedro.app.caption_model import best_run_id, caption_runs, runs_side_by_side
+from insta_kedro.app.caption_model import (
+    DATA_TAG,
+    best_run_id,
+    caption_runs,
+    runs_side_by_side,
+)
 from tests.app.conftest import texts
 
 
 @pytest.fixture
 def tracked_runs(app_project: Path, monkeypatch) -> dict[str, str]:
-    """Three runs of experiment insta_kedro: two caption_model runs, one ingestion run."""
+    """Four runs of experiment insta_kedro, oldest first: a caption_model run on other posts
+    (a tiny download: a low but incomparable bpc), two on the newest run's posts, and an
+    ingestion run."""
     uri = f"sqlite:///{app_project / 'mlflow.db'}"
     client = mlflow.MlflowClient(uri)
     experiment = client.create_experiment("insta_kedro")
     ids = {}
-    for name, epochs, bpc in (("worse", "5", 3.4), ("better", "30", 2.9)):
-        run = client.create_run(experiment, run_name=name)
+    runs = (
+        ("tiny", "2", 0.005, "b" * 64),
+        ("worse", "5", 3.4, "a" * 64),
+        ("better", "30", 2.9, "a" * 64),
+    )
+    for started, (name, epochs, bpc, post_ids) in enumerate(runs):
+        run = client.create_run(experiment, start_time=1_700_000_000_000 + started, run_name=name)
         client.log_param(run.info.run_id, "caption_model.epochs", epochs)
         client.log_param(run.info.run_id, "caption_model.architecture", "merge")
+        client.set_tag(run.info.run_id, DATA_TAG, post_ids)
         client.log_metric(run.info.run_id, "test.bpc", bpc)
+        if name != "tiny":
+            client.log_metric(run.info.run_id, "test.unk_rate", 0.05)
         client.set_terminated(run.info.run_id)
         ids[name] = run.info.run_id
     other = client.create_run(experiment, run_name="ingestion")
@@ -38,6 +53,9 @@ def test_runs_side_by_side_marks_the_lowest_bpc(app_project: Path, tracked_runs)
     assert table.loc["param caption_model.epochs", best_column] == "30"
     assert table.loc["param caption_model.epochs", "differs"] == "◆"
     assert table.loc["param caption_model.architecture", "differs"] == ""
+    assert table.loc["tag data post_ids sha256", best_column] == "a" * 12
+    tiny_column = next(c for c in table.columns if tracked_runs["tiny"][:8] in c)
+    assert table.loc["metric test.unk_rate", tiny_column] == "—"  # not logged: no "nan"
 
 
 def test_no_tracking_database_is_created(app_project: Path):

@@ -23,6 +23,16 @@ def test_missing_output_names_the_run_that_makes_it(app_project: Path):
         reader.load("generated_captions")
 
 
+def test_a_damaged_output_says_it_cannot_be_read_and_which_run_remakes_it(
+    project_with_outputs: Path,
+):
+    reader = CatalogReader(project_with_outputs)
+    path = reader.path("user_characterizations")
+    path.write_text(path.read_text(encoding="utf-8")[:40], encoding="utf-8")
+    with pytest.raises(OutputMissingError, match=r"cannot be read .*--pipelines=clustering"):
+        reader.load("user_characterizations")
+
+
 def test_loads_outputs_with_paths_anchored_to_the_project(
     project_with_outputs: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ):

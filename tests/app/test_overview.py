@@ -2,7 +2,10 @@
 
 from pathlib import Path
 
-from tests.app.conftest import texts
+import pandas as pd
+
+from insta_kedro.app.overview import image_weights_table
+from tests.app.conftest import ORPHAN, texts
 
 
 def test_overview_without_outputs_says_which_run_to_do(app_project: Path, run_page):
@@ -23,7 +26,24 @@ def test_overview_with_outputs(project_with_outputs: Path, run_page):
     assert any("random VGG16 weights" in w.value for w in app.warning)
     tables = [d.value for d in app.dataframe]
     ingestion = next(t for t in tables if "posts parsed" in t.columns)
-    assert ingestion.set_index("profile").loc["ben_hikes", "skipped"] == "orphan_media: 1"
+    rows = ingestion.set_index("profile")
+    assert rows.loc["ben_hikes", "skipped"] == "orphan_media: 1"
+    assert rows.loc["ben_hikes", "warnings"] == "non_utf8_caption: 1"
+    assert rows.loc["(all)", "skipped"] == "orphan_media: 1"
+    skipped = next(t for t in tables if list(t.columns) == ["reason", "file"])
+    assert skipped.to_dict("records") == [{"reason": "orphan_media", "file": f"ben_hikes/{ORPHAN}"}]
     outputs = tables[-1].set_index("output")
     assert outputs.loc["posts", "made"] == "yes" and outputs.loc["posts", "written (UTC)"]
     assert outputs.loc["caption_model", "made"] == "no"
+
+
+def test_image_weights_count_only_encoded_images():
+    features = pd.DataFrame(
+        {
+            "encoder": ["vgg16-fc2-random"] * 3 + [None],
+            "error": [None, None, "no usable image (see ingestion_report: skipped_files)", "x"],
+        }
+    )
+    table = image_weights_table(features).set_index("encoder")
+    assert table.loc["vgg16-fc2-random"].to_dict() == {"images": 2, "failed": 1}
+    assert table.loc["(none)"].to_dict() == {"images": 0, "failed": 1}

@@ -49,3 +49,46 @@ def test_person_page_hides_images_outside_the_allowed_folders(
     app = run_page("person", page_app("person"))
     assert len(app.image) == 0
     assert "(no image to show)" in texts(app)
+
+
+def _rewrite_people(project: Path, change) -> None:
+    import json
+
+    path = project / "data/08_reporting/user_characterizations.json"
+    people = json.loads(path.read_text())
+    change(people)
+    path.write_text(json.dumps(people))
+
+
+def test_a_private_profile_without_posts_is_not_called_noise(project_with_outputs: Path, run_page):
+    def no_posts(people):
+        person = people["carla.sings"]
+        person["is_private"] = True
+        person["persona"] = {"cluster": -1, "probability": 0.0, "label": "no posts"}
+        person["posting"] = {"posts": 0, "posts_per_week": 0.0, "hashtags_per_post": 0.0}
+
+    _rewrite_people(project_with_outputs, no_posts)
+    app = page_app("person")
+    app.session_state["person_profile"] = "carla.sings"
+    run_page("person", app)
+    shown = texts(app)
+    assert "no downloaded posts. It is a private profile." in shown
+    assert "noise" not in shown
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["posts"] == "0" and metrics["posts per week"] == "—"
+    assert not app.get("progress")
+
+
+def test_a_level_too_small_to_cluster_says_so(project_with_outputs: Path, run_page):
+    def not_clustered(people):
+        people["carla.sings"]["persona"] = {
+            "cluster": -1,
+            "probability": 0.0,
+            "label": "not clustered",
+        }
+
+    _rewrite_people(project_with_outputs, not_clustered)
+    app = page_app("person")
+    app.session_state["person_profile"] = "carla.sings"
+    run_page("person", app)
+    assert "too few profiles to cluster" in texts(app)

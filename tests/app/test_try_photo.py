@@ -32,10 +32,17 @@ def png_bytes() -> bytes:
 
 def test_read_image_rejects_what_is_not_an_image():
     assert read_image(png_bytes()).size == (64, 40)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a known image format"):
         read_image(b"%PDF-1.4 not an image")
     with pytest.raises(ValueError):
         read_image(png_bytes()[:60])  # truncated
+
+
+def test_read_image_refuses_an_image_over_the_decompression_bomb_limit(monkeypatch):
+    # PIL refuses over twice MAX_IMAGE_PIXELS; a low limit stands in for a huge upload
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)
+    with pytest.raises(ValueError, match="too large"):
+        read_image(png_bytes())
 
 
 def test_try_photo_without_outputs(app_project: Path, run_page):
@@ -51,7 +58,7 @@ def test_try_photo_captions_an_upload(project_with_outputs: Path, run_page):
 
     app.file_uploader[0].set_value(("notes.jpg", b"just some text", "image/jpeg"))
     run_page("try_photo", app)
-    assert "`notes.jpg` is not an image" in texts(app)
+    assert "`notes.jpg` cannot be read as an image" in texts(app)
     assert not app.dataframe
 
     app.file_uploader[0].set_value(("sunset.png", png_bytes(), "image/png"))

@@ -11,6 +11,12 @@ from insta_kedro.app.catalog_reader import EXPERIMENT_NAME
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
 
 BEST_METRIC = "test.bpc"  # logged by the caption_model pipeline (evaluate_caption_model)
+DATA_TAG = "caption_model.data.post_ids_sha256"  # which posts a run saw (caption_tracking)
+SHOWN_TAGS = {
+    "caption_model.data.n_posts": "data posts",
+    DATA_TAG: "data post_ids sha256",
+    "caption_model.encoder_weights": "encoder weights",
+}
 SHOWN_METRICS = (
     "test.bpc",
     "test.perplexity",
@@ -52,20 +58,33 @@ def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list |
 
 
 def best_run_id(runs: list) -> str | None:
-    """The run with the lowest test bits per character."""
-    scored = [r for r in runs if r.data.metrics.get(BEST_METRIC) is not None]
+    """The run with the lowest test bits per character among the runs on the same posts as
+    the newest one: bits per character of other test posts (and vocabularies) do not compare."""
+    if not runs:
+        return None
+    data = runs[0].data.tags.get(DATA_TAG)
+    scored = [
+        r
+        for r in runs
+        if r.data.metrics.get(BEST_METRIC) is not None and r.data.tags.get(DATA_TAG) == data
+    ]
     return min(scored, key=lambda r: r.data.metrics[BEST_METRIC]).info.run_id if scored else None
 
 
 def runs_side_by_side(runs: list) -> pd.DataFrame:
-    """Rows: ``caption_model.*`` / ``image_features.*`` parameters and the main metrics;
-    one column per run (``★`` marks the best: lowest ``test.bpc``)."""
+    """Rows: which data, ``caption_model.*`` / ``image_features.*`` parameters and the main
+    metrics; one column per run (``★`` marks the best, see :func:`best_run_id`)."""
     best = best_run_id(runs)
     columns = {}
     for run in runs:
         started = pd.Timestamp(run.info.start_time, unit="ms").strftime("%m-%d %H:%M")
         label = f"{'★ ' if run.info.run_id == best else ''}{run.info.run_id[:8]} ({started})"
         values: dict[str, object] = {
+            f"tag {name}": run.data.tags[tag][:12] if tag == DATA_TAG else run.data.tags[tag]
+            for tag, name in SHOWN_TAGS.items()
+            if tag in run.data.tags
+        }
+        values |= {
             f"param {k}": v
             for k, v in run.data.params.items()
             if k.startswith(("caption_model.", "image_features."))
@@ -83,7 +102,7 @@ def runs_side_by_side(runs: list) -> pd.DataFrame:
         return table
     varying = table.astype(str).nunique(axis=1) > 1
     table.insert(0, "differs", varying.map({True: "◆", False: ""}))
-    return table.sort_index().astype(str)
+    return table.sort_index().fillna("—").astype(str)
 
 
 def shown(value: object) -> str:
@@ -101,6 +120,7 @@ def metrics_rows(metrics: dict) -> pd.DataFrame:
     rows = [
         ("test bits per character", test.get("bpc")),
         ("test perplexity", test.get("perplexity")),
+        ("test UNK rate", test.get("unk_rate")),
     ]
     rows += [(f"baseline {name}", value) for name, value in baselines.items()]
     rows += [
@@ -149,7 +169,8 @@ def render() -> None:
         return
     best = best_run_id(runs)
     st.write(
-        f"{len(runs)} run(s); ★ marks the best (lowest `{BEST_METRIC}`): `{best}`; "
-        "◆ marks rows that differ between runs."
+        f"{len(runs)} run(s); ★ marks the best (lowest `{BEST_METRIC}` among the runs on the "
+        f"same posts as the newest, tag `{DATA_TAG}`): `{best}`; ◆ marks rows that differ "
+        "between runs."
     )
     st.dataframe(runs_side_by_side(runs))

@@ -2,8 +2,8 @@
 
 The app never runs a pipeline: it opens the project's catalog with the project's own
 configuration loader (``conf/base`` + ``conf/local``, the settings of ``settings.py``) and
-loads what the last ``kedro run`` wrote. A missing output raises :class:`OutputMissingError`
-whose message names the ``kedro run`` that makes it.
+loads what the last ``kedro run`` wrote. A missing (or unreadable) output raises
+:class:`OutputMissingError` whose message names the ``kedro run`` that makes it.
 
 .. code-block:: python
 
@@ -26,6 +26,7 @@ from kedro.config import MissingConfigException, OmegaConfigLoader
 from kedro.framework.project import settings
 from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog
+from kedro.io.core import DatasetError
 
 PROJECT_PATH_ENV = "INSTA_KEDRO_PROJECT_PATH"
 EXPERIMENT_NAME = "insta_kedro"
@@ -45,11 +46,18 @@ KNOWN_PRODUCERS = {
 
 
 class OutputMissingError(LookupError):
-    """An output the app wants has not been written yet (or is not in the catalog)."""
+    """An output the app wants has not been written yet, is not in the catalog, or is damaged."""
 
-    def __init__(self, dataset: str, pipeline: str | None, reason: str = "has not been made yet"):
+    def __init__(
+        self,
+        dataset: str,
+        pipeline: str | None,
+        reason: str = "has not been made yet",
+        damaged: bool = False,
+    ):
         self.dataset = dataset
         self.pipeline = pipeline
+        self.damaged = damaged  # the file is there but cannot be read
         command = f"kedro run --pipelines={pipeline}" if pipeline else "kedro run"
         self.command = command
         super().__init__(f"`{dataset}` {reason}: run `{command}` in the project folder.")
@@ -153,14 +161,21 @@ class CatalogReader:
         ]
 
     def load(self, dataset: str) -> Any:
-        """The saved output; :class:`OutputMissingError` when it is not there."""
+        """The saved output; :class:`OutputMissingError` when it is not there or cannot be read."""
         if dataset not in self.catalog:
             raise OutputMissingError(
                 dataset, self.producer(dataset), "is not in this project's catalog yet"
             )
         if not self.exists(dataset):
             raise OutputMissingError(dataset, self.producer(dataset))
-        return self.catalog.load(dataset)
+        try:
+            return self.catalog.load(dataset)
+        except DatasetError as error:
+            # a file cut short or emptied: say so, and which run writes it again
+            cause = str(error.__cause__ or error).strip().splitlines()[-1][:200]
+            raise OutputMissingError(
+                dataset, self.producer(dataset), f"cannot be read ({cause})", damaged=True
+            ) from error
 
     # ------------------------------------------------------------------- images
     def image_roots(self) -> list[Path]:

@@ -5,6 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from insta_kedro.app.components import load_output, show_image, warn_if_random_weights
+from insta_kedro.cluster_description import NOT_CLUSTERED_LABEL
 
 KINDS = {
     "people": ("user_clusters", "users", "profile"),
@@ -14,10 +15,11 @@ MAX_EXEMPLAR_IMAGES = 4
 
 
 def cluster_name(cluster: int, profiles: dict) -> str:
-    """``3: travel & food`` (the label of ``cluster_profiles``), ``noise`` for -1."""
-    if int(cluster) == -1:
-        return "noise"
+    """``3: travel & food`` (the label of ``cluster_profiles``); for -1 ``noise``, or
+    ``not clustered`` when there were too few points to cluster."""
     label = (profiles.get(str(int(cluster))) or {}).get("label")
+    if int(cluster) == -1:
+        return label if label == NOT_CLUSTERED_LABEL else "noise"
     return f"{int(cluster)}: {label}" if label else str(int(cluster))
 
 
@@ -50,6 +52,8 @@ def render_card(profile: dict, kind: str, image_paths: dict[str, str]) -> None:
             f"**{cluster_name(cluster, {str(cluster): profile})}** — {profile.get('size', 0)}"
             f" {'profiles' if kind == 'people' else 'posts'}"
         )
+        if profile.get("skipped"):
+            st.caption(f"Not clustered: {profile['skipped']}.")
         interests = profile.get("top_interests") or {}
         if interests:
             st.write(

@@ -40,7 +40,9 @@ def load_output(dataset: str, show_missing: bool = True) -> Any | None:
         modified_ns = path.stat().st_mtime_ns if path is not None and path.exists() else -1
         return _load(str(catalog.project_path), dataset, modified_ns)
     except OutputMissingError as missing:
-        if show_missing:
+        if missing.damaged:
+            st.warning(str(missing), icon="⚠️")
+        elif show_missing:
             st.info(str(missing), icon="ℹ️")
         return None
 

@@ -49,24 +49,50 @@ def outputs_table() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _reasons(counts: dict | None) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in sorted((counts or {}).items()) if v) or "—"
+
+
+def _report_row(name: str, entry: dict) -> dict:
+    return {
+        "profile": name,
+        "files seen": entry.get("files_seen", 0),
+        "posts parsed": entry.get("posts_parsed", 0),
+        "with caption": entry.get("posts_with_caption", 0),
+        "skipped": _reasons(entry.get("skipped")),
+        "ignored files": _reasons(entry.get("ignored_files")),
+        "warnings": _reasons(entry.get("warnings")),
+    }
+
+
 def ingestion_table(report: dict) -> pd.DataFrame:
-    """Per-profile counts of the ingestion report; skipped/ignored reasons as ``reason: n``."""
-
-    def reasons(counts: dict | None) -> str:
-        return ", ".join(f"{k}: {v}" for k, v in sorted((counts or {}).items()) if v) or "—"
-
+    """The ingestion report's counts, one row per profile and a last row of totals; reasons
+    as ``reason: n``."""
     rows = [
-        {
-            "profile": profile,
-            "files seen": entry.get("files_seen", 0),
-            "posts parsed": entry.get("posts_parsed", 0),
-            "with caption": entry.get("posts_with_caption", 0),
-            "skipped": reasons(entry.get("skipped")),
-            "ignored files": reasons(entry.get("ignored_files")),
-        }
+        _report_row(profile, entry)
         for profile, entry in sorted((report.get("profiles") or {}).items())
     ]
+    if report.get("totals"):
+        rows.append(_report_row("(all)", report["totals"]))
     return pd.DataFrame(rows)
+
+
+def skipped_files_table(report: dict) -> pd.DataFrame:
+    """Every skipped file of the report (``profile/file``) with its reason."""
+    named = (report.get("totals") or {}).get("skipped_files") or {}
+    rows = [{"reason": reason, "file": file} for reason, files in named.items() for file in files]
+    return pd.DataFrame(rows, columns=["reason", "file"])
+
+
+def image_weights_table(image_features: pd.DataFrame) -> pd.DataFrame:
+    """Per encoder: images encoded, and rows that failed (no usable image, decoding error)."""
+    failed = image_features["error"].notna()
+    table = (
+        pd.DataFrame({"encoder": image_features["encoder"].fillna("(none)"), "failed": failed})
+        .groupby("encoder", as_index=False)["failed"]
+        .agg(images=lambda f: int((~f).sum()), failed="sum")
+    )
+    return table.astype({"failed": int})
 
 
 def render() -> None:
@@ -89,7 +115,7 @@ def render() -> None:
         if image_features is not None and not image_features.empty:
             ok_features = int(image_features["error"].isna().sum())
         columns[3].metric("image features", ok_features)
-        columns[4].metric("generated captions", 0 if generated is None else len(generated))
+        columns[4].metric("generated captions", "not made" if generated is None else len(generated))
         if user_clusters is not None:
             personas = sorted(set(user_clusters["cluster"]) - {-1})
             st.metric("personas (user clusters)", len(personas))
@@ -97,8 +123,7 @@ def render() -> None:
     st.subheader("Image weights")
     image_features = load_output("image_features")
     if image_features is not None:
-        encoders = image_features["encoder"].fillna("(error)").value_counts()
-        st.dataframe(encoders.rename_axis("encoder").reset_index(name="images"), hide_index=True)
+        st.dataframe(image_weights_table(image_features), hide_index=True)
 
     st.subheader("Ingestion report")
     report = load_output("ingestion_report")
@@ -106,10 +131,11 @@ def render() -> None:
         source = report.get("source", "?")
         where = f" from `{report['folder']}`" if report.get("folder") else ""
         st.write(f"Source: **{source}**{where}")
-        totals = report.get("totals") or {}
-        if totals:
-            st.dataframe(pd.DataFrame([totals]), hide_index=True)
         st.dataframe(ingestion_table(report), hide_index=True)
+        skipped = skipped_files_table(report)
+        if not skipped.empty:
+            with st.expander(f"Skipped files ({len(skipped)})"):
+                st.dataframe(skipped, hide_index=True)
 
     st.subheader("Outputs")
     st.dataframe(outputs_table(), hide_index=True)

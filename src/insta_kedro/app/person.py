@@ -9,6 +9,7 @@ from insta_kedro.app.components import (
     warn_if_random_weights,
     weights_table,
 )
+from insta_kedro.cluster_description import NO_POSTS_LABEL, NOT_CLUSTERED_LABEL
 
 POSTING_LABELS = {
     "posts": "posts",
@@ -33,6 +34,20 @@ def posting_value(key: str, value: float | int | None) -> str:
     if key == "posts":
         return str(int(value))
     return f"{float(value):.1f}"
+
+
+def no_persona_reason(person: dict) -> str:
+    """Why a profile has no persona (cluster -1): no posts, too few to cluster, or noise."""
+    label = (person.get("persona") or {}).get("label")
+    if label == NO_POSTS_LABEL:
+        private = " It is a private profile." if person.get("is_private") else ""
+        return f"No persona: this profile has no downloaded posts.{private}"
+    if label == NOT_CLUSTERED_LABEL:
+        return (
+            "No persona: there were too few profiles to cluster "
+            "(`clustering_report.json` says why)."
+        )
+    return "No persona: this profile is noise to the clustering (cluster -1)."
 
 
 def profile_label(profile: str, characterization: dict) -> str:
@@ -99,19 +114,21 @@ def render() -> None:
         st.subheader("Persona")
         cluster = persona.get("cluster")
         if cluster is None or cluster == -1:
-            st.write("No persona: this profile is noise to the clustering (cluster -1).")
+            st.write(no_persona_reason(person))
         else:
             st.metric(f"cluster {cluster}", persona.get("label") or f"persona {cluster}")
-        if persona.get("probability") is not None:
+        if cluster not in (None, -1) and persona.get("probability") is not None:
             st.progress(
                 float(persona["probability"]), text=f"probability {persona['probability']:.2f}"
             )
 
     st.subheader("Posting behaviour")
     posting = person.get("posting") or {}
+    has_posts = bool(posting.get("posts"))
     columns = st.columns(4)
     for i, (key, label) in enumerate(POSTING_LABELS.items()):
-        columns[i % 4].metric(label, posting_value(key, posting.get(key)))
+        value = posting.get(key) if has_posts or key == "posts" else None
+        columns[i % 4].metric(label, posting_value(key, value))
 
     st.subheader("Representative posts")
     posts = person.get("representative_posts") or []

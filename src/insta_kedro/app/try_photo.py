@@ -20,12 +20,13 @@ from insta_kedro.app.components import RANDOM_WEIGHTS_WARNING, load_output, read
 from insta_kedro.caption_decoding import decode_captions
 from insta_kedro.caption_network import build_step_model
 from insta_kedro.caption_vocabulary import CaptionVocabulary
+from insta_kedro.cluster_description import NOT_CLUSTERED_LABEL
 from insta_kedro.encoder_spec import EncoderSpec, encoder_options, resolve_encoder_spec
 from insta_kedro.image_encoder import ImageEncoder, encode_images, load_encoder
 from insta_kedro.persona_assignment import assign_new_posts
 
 DECODERS = {"greedy": "greedy", "beam": "beam search", "sample": "sampled"}
-NOT_AN_IMAGE = "`{name}` is not an image Pillow can read (JPEG, PNG, WebP, GIF or BMP): {error}"
+NOT_AN_IMAGE = "`{name}` cannot be read as an image: {error}. Upload a JPEG, PNG, WebP, GIF or BMP."
 
 
 def read_image(data: bytes) -> Image.Image:
@@ -35,7 +36,11 @@ def read_image(data: bytes) -> Image.Image:
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    except Image.DecompressionBombError as error:
+        raise ValueError(f"too large to decode safely ({error})") from error
+    except UnidentifiedImageError as error:
+        raise ValueError("not a known image format") from error
+    except (OSError, SyntaxError, ValueError) as error:
         raise ValueError(str(error) or type(error).__name__) from error
     return image.convert("RGB")
 
@@ -180,7 +185,9 @@ def render() -> None:
         cluster, probability = int(persona["cluster"]), float(persona["probability"])
         profiles = (load_output("cluster_profiles", show_missing=False) or {}).get("posts") or {}
         label = (profiles.get(str(cluster)) or {}).get("label") or ""
-        if cluster == -1:
+        if cluster == -1 and label == NOT_CLUSTERED_LABEL:
+            st.write("No post clusters: there were too few posts to cluster.")
+        elif cluster == -1:
             st.write("This photo joins no post cluster (noise).")
         else:
             st.metric(f"post cluster {cluster}", label or f"cluster {cluster}")

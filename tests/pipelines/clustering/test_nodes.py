@@ -13,6 +13,7 @@ import pytest
 
 from insta_kedro.pipelines.clustering.nodes import (
     NO_POSTS_LABEL,
+    NOT_CLUSTERED_LABEL,
     characterize_users,
     cluster_posts,
     cluster_users,
@@ -273,9 +274,11 @@ def test_fewer_people_than_min_cluster_size():
     assert "fewer than HDBSCAN needs" in out["report"]["users"]["skipped"]
     assert out["report"]["users"]["dbcv"] is None and out["report"]["users"]["stability"] is None
     assert set(out["profiles"]["users"]) == {"-1"}
-    assert out["profiles"]["users"]["-1"]["label"] == "noise"
+    not_clustered = out["profiles"]["users"]["-1"]
+    assert not_clustered["label"] == NOT_CLUSTERED_LABEL
+    assert not_clustered["skipped"] == out["report"]["users"]["skipped"]
     assert {p["persona"]["label"] for p in out["characterizations"].values()} == {
-        "noise",
+        NOT_CLUSTERED_LABEL,
         NO_POSTS_LABEL,
     }
     trees = plot_condensed_trees(out["post_clusterer"], out["user_clusterer"])

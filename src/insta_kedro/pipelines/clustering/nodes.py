@@ -18,6 +18,8 @@ from insta_kedro.characterization import (
     representative_posts,
 )
 from insta_kedro.cluster_description import (
+    NO_POSTS_LABEL,
+    NOT_CLUSTERED_LABEL,
     caption_hashtags,
     caption_words,
     class_tfidf,
@@ -39,8 +41,6 @@ from insta_kedro.persona_clustering import (
 )
 
 logger = logging.getLogger(__name__)
-
-NO_POSTS_LABEL = "no posts"
 
 
 def cluster_vectors(
@@ -284,7 +284,9 @@ def describe_level(
         described[str(label)] = {
             "cluster": label,
             "size": len(group),
-            "label": cluster_label(label, interests, top_hashtags, top_words),
+            "label": NOT_CLUSTERED_LABEL
+            if clusterer.skipped
+            else cluster_label(label, interests, top_hashtags, top_words),
             "top_interests": interests,
             "top_hashtags": top_hashtags,
             "top_words": top_words,
@@ -295,6 +297,9 @@ def describe_level(
                 settings["exemplars"],
             ),
         }
+    if clusterer.skipped:
+        for entry in described.values():
+            entry["skipped"] = clusterer.skipped
     return dict(sorted(described.items(), key=lambda item: int(item[0])))
 
 
