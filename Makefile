@@ -46,8 +46,8 @@ lint: install
 viz: install  ## browse the pipelines in kedro-viz
 	$(BIN)/kedro viz run --host 127.0.0.1
 
-mlflow-ui: install  ## compare the tracked runs
-	$(BIN)/kedro mlflow ui
+mlflow-ui: install  ## compare the tracked runs (kedro-mlflow starts the `mlflow` program of .venv)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro mlflow ui
 
 bench: install  ## print the benchmark tables
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -7,6 +7,7 @@ natural log-probability, under the model at temperature 1, of the tokens emitted
 token included when reached).
 """
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,6 +79,18 @@ def greedy_decode(step_model: StepModel, images: np.ndarray, max_len: int) -> li
     return _decode_one_path(step_model, images, max_len, lambda p: p.argmax(axis=1))
 
 
+def check_decoding_settings(decoder: str, temperature: float, top_p: float, beam_width: int):
+    """``ValueError`` naming the first setting out of range (checked before any decoding)."""
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    if not (isinstance(beam_width, numbers.Integral) and beam_width >= 1):
+        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
+
+
 def sample_decode(
     step_model: StepModel,
     images: np.ndarray,
@@ -87,8 +100,7 @@ def sample_decode(
     seed: int = 0,
 ) -> list[DecodedCaption]:
     """Draw each character from the tempered distribution cut to its top-p nucleus."""
-    if temperature <= 0 or not 0 < top_p <= 1:
-        raise ValueError("temperature must be > 0 and top_p in (0, 1]")
+    check_decoding_settings("sample", temperature, top_p, 1)
     rng = np.random.default_rng(seed)
 
     def choose(probs: np.ndarray) -> np.ndarray:
@@ -114,6 +126,7 @@ def beam_decode(
     the one with the highest mean log-probability per token wins, so short captions are not
     favoured. Width 1 is greedy decoding.
     """
+    check_decoding_settings("beam", 1.0, 1.0, width)
     n, vocab = len(images), step_model.vocab_size
     state = tuple(np.repeat(s, width, axis=0) for s in step_model.start(images))
     scores = np.full((n, width), -np.inf)
@@ -161,8 +174,7 @@ def decode_captions(
     batch_size: int = 256,
 ) -> list[DecodedCaption]:
     """Decode every image with the named decoder, ``batch_size`` images per batch."""
-    if decoder not in DECODERS:
-        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    check_decoding_settings(decoder, temperature, top_p, beam_width)
     images = np.asarray(images, dtype=np.float32)
     results: list[DecodedCaption] = []
     for i, start in enumerate(range(0, len(images), batch_size)):

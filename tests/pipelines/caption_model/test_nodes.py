@@ -51,6 +51,26 @@ def test_prepare_counts_every_post_left_out(posts, image_features, tiny_params):
     assert report["data_fingerprint"]["n_posts"] == str(len(examples))
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("decoder", "foo", "caption_model.decoder must be one of"),
+        ("temperature", 0, "caption_model.temperature must be > 0"),
+        ("top_p", 1.5, "caption_model.top_p must be in"),
+        ("beam_width", 0, "caption_model.beam_width must be an integer >= 1"),
+        ("batch_size", 0, "caption_model.batch_size must be an integer >= 1"),
+        ("architecture", "lstm", "caption_model.architecture must be one of"),
+    ],
+)
+def test_a_bad_setting_stops_before_training(
+    posts, image_features, tiny_params, setting, value, message
+):
+    with pytest.raises(ValueError, match=message):
+        prepare_caption_examples(
+            posts, image_features, {**tiny_params, setting: value}, IMAGE_FEATURES_PARAMS
+        )
+
+
 def test_no_training_caption_stops_with_the_counts_and_the_way_on(
     posts, image_features, tiny_params
 ):

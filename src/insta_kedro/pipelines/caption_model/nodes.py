@@ -16,7 +16,7 @@ import pandas as pd
 import tensorflow as tf
 
 from insta_kedro import caption_tracking
-from insta_kedro.caption_decoding import decode_captions
+from insta_kedro.caption_decoding import check_decoding_settings, decode_captions
 from insta_kedro.caption_metrics import (
     bits_per_character,
     english_words,
@@ -24,6 +24,7 @@ from insta_kedro.caption_metrics import (
     token_nats,
 )
 from insta_kedro.caption_network import (
+    ARCHITECTURES,
     MaskedSparseCategoricalCrossentropy,
     build_caption_model,
     build_step_model,
@@ -72,6 +73,26 @@ def encoder_weights(encoder: str) -> str:
     return "other"
 
 
+def check_caption_params(params: dict[str, Any]) -> None:
+    """``ValueError`` naming the first ``caption_model.*`` setting out of range, so a bad
+    setting stops the run before training, not after it."""
+    if params["architecture"] not in ARCHITECTURES:
+        raise ValueError(
+            f"caption_model.architecture must be one of {ARCHITECTURES}, "
+            f"got {params['architecture']!r}"
+        )
+    for name in ("epochs", "batch_size", "max_len", "min_char_count", "lstm_units"):
+        value = params[name]
+        if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+            raise ValueError(f"caption_model.{name} must be an integer >= 1, got {value!r}")
+    try:
+        check_decoding_settings(
+            params["decoder"], params["temperature"], params["top_p"], params["beam_width"]
+        )
+    except ValueError as error:
+        raise ValueError(f"caption_model.{error}") from error
+
+
 def prepare_caption_examples(
     posts: pd.DataFrame,
     image_features: pd.DataFrame,
@@ -84,6 +105,7 @@ def prepare_caption_examples(
     with a usable feature (split ``uncaptioned`` when it has no caption: generation only),
     and a report counting every post left out, with its reason.
     """
+    check_caption_params(params)
     if image_features.empty and not posts.empty:
         raise ValueError(
             "caption_model needs image features and 'image_features' is empty or missing: "
