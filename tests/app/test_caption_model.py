@@ -16,22 +16,24 @@ from tests.app.conftest import texts
 
 @pytest.fixture
 def tracked_runs(app_project: Path, monkeypatch) -> dict[str, str]:
-    """Four runs of experiment insta_kedro, oldest first: a caption_model run on other posts
-    (a tiny download: a low but incomparable bpc), two on the newest run's posts, and an
-    ingestion run."""
+    """Five runs of experiment insta_kedro, oldest first: caption_model runs on other posts
+    (a tiny download) and with a vocabulary of almost only UNK (low but incomparable bpc),
+    two comparable ones, and an ingestion run."""
     uri = f"sqlite:///{app_project / 'mlflow.db'}"
     client = mlflow.MlflowClient(uri)
     experiment = client.create_experiment("insta_kedro")
     ids = {}
     runs = (
-        ("tiny", "2", 0.005, "b" * 64),
-        ("worse", "5", 3.4, "a" * 64),
-        ("better", "30", 2.9, "a" * 64),
+        ("tiny", "2", 0.005, "b" * 64, "50"),
+        ("all_unk", "30", 0.2, "a" * 64, "100000"),
+        ("worse", "5", 3.4, "a" * 64, "50"),
+        ("better", "30", 2.9, "a" * 64, "50"),
     )
-    for started, (name, epochs, bpc, post_ids) in enumerate(runs):
+    for started, (name, epochs, bpc, post_ids, min_count) in enumerate(runs):
         run = client.create_run(experiment, start_time=1_700_000_000_000 + started, run_name=name)
         client.log_param(run.info.run_id, "caption_model.epochs", epochs)
         client.log_param(run.info.run_id, "caption_model.architecture", "merge")
+        client.log_param(run.info.run_id, "caption_model.min_char_count", min_count)
         client.set_tag(run.info.run_id, DATA_TAG, post_ids)
         client.log_metric(run.info.run_id, "test.bpc", bpc)
         if name != "tiny":

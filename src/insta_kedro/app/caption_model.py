@@ -12,6 +12,7 @@ from insta_kedro.app.components import load_output, reader, warn_if_random_weigh
 
 BEST_METRIC = "test.bpc"  # logged by the caption_model pipeline (evaluate_caption_model)
 DATA_TAG = "caption_model.data.post_ids_sha256"  # which posts a run saw (caption_tracking)
+VOCABULARY_PARAMS = ("caption_model.min_char_count", "caption_model.max_len")
 SHOWN_TAGS = {
     "caption_model.data.n_posts": "data posts",
     DATA_TAG: "data post_ids sha256",
@@ -57,16 +58,23 @@ def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list |
     return [run for run in runs if BEST_METRIC in run.data.metrics]
 
 
+def comparable_key(run) -> tuple:
+    """What must match for two runs' test bits per character to compare: the posts (hence
+    the test posts) and the settings that make the vocabulary and cut the captions."""
+    return (run.data.tags.get(DATA_TAG), *(run.data.params.get(p) for p in VOCABULARY_PARAMS))
+
+
 def best_run_id(runs: list) -> str | None:
-    """The run with the lowest test bits per character among the runs on the same posts as
-    the newest one: bits per character of other test posts (and vocabularies) do not compare."""
+    """The run with the lowest test bits per character among the runs comparable with the
+    newest one (:func:`comparable_key`): a smaller vocabulary has a lower bpc, not a better
+    model."""
     if not runs:
         return None
-    data = runs[0].data.tags.get(DATA_TAG)
+    newest = comparable_key(runs[0])
     scored = [
         r
         for r in runs
-        if r.data.metrics.get(BEST_METRIC) is not None and r.data.tags.get(DATA_TAG) == data
+        if r.data.metrics.get(BEST_METRIC) is not None and comparable_key(r) == newest
     ]
     return min(scored, key=lambda r: r.data.metrics[BEST_METRIC]).info.run_id if scored else None
 
@@ -169,8 +177,9 @@ def render() -> None:
         return
     best = best_run_id(runs)
     st.write(
-        f"{len(runs)} run(s); ★ marks the best (lowest `{BEST_METRIC}` among the runs on the "
-        f"same posts as the newest, tag `{DATA_TAG}`): `{best}`; ◆ marks rows that differ "
-        "between runs."
+        f"{len(runs)} run(s); ★ marks the best (lowest `{BEST_METRIC}` among the runs with the "
+        f"newest one's posts, tag `{DATA_TAG}`, and vocabulary settings, "
+        f"{', '.join(f'`{p}`' for p in VOCABULARY_PARAMS)}): `{best}`; ◆ marks rows that "
+        "differ between runs."
     )
     st.dataframe(runs_side_by_side(runs))

@@ -145,6 +145,14 @@ def test_training_generation_and_evaluation(trained, tiny_params):
     assert len(samples) == min(5, test["n_posts"])
 
 
+def test_evaluation_warns_when_every_generated_caption_is_empty(trained, tiny_params, caplog):
+    examples, report, vocab, model, history = trained
+    silent = generate_captions(model, examples, vocab, tiny_params).assign(generated_caption="")
+    with caplog.at_level("WARNING"):
+        evaluate_caption_model(model, examples, vocab, silent, report, history, tiny_params)
+    assert "every generated caption is empty" in caplog.text
+
+
 class _Interrupt(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if epoch == 1:

@@ -73,6 +73,9 @@ def encoder_weights(encoder: str) -> str:
     return "other"
 
 
+MOSTLY_UNK = 0.5  # above this share of UNK test characters, the run warns
+
+
 def check_caption_params(params: dict[str, Any]) -> None:
     """``ValueError`` naming the first ``caption_model.*`` setting out of range, so a bad
     setting stops the run before training, not after it."""
@@ -570,6 +573,17 @@ def evaluate_caption_model(
             bpc,
             ngram_bpc,
         )
+    unk_rate = metrics["test"].get("unk_rate") or 0.0
+    if unk_rate > MOSTLY_UNK:
+        logger.warning(
+            "caption_model: %.0f%% of the test characters are UNK (min_char_count=%s): the "
+            "bpc measures little and compares only with runs of the same vocabulary",
+            100 * unk_rate,
+            params["min_char_count"],
+        )
+    written = generated_captions["generated_caption"].fillna("").str.len() > 0
+    if len(generated_captions) and not written.any():
+        logger.warning("caption_model: every generated caption is empty")
     caption_tracking.log_metrics(
         {
             "test": metrics["test"],
