@@ -1,10 +1,12 @@
 """The Instagram login reaches the pipeline as a dataset, never as a parameter."""
 
+import mlflow
 from kedro.io import DataCatalog
 
 from insta_kedro.hooks import (
     INSTAGRAM_LOGIN_DATASET,
     InstagramCredentialsHook,
+    MlflowRunClosingHook,
     instagram_login_from_credentials,
 )
 
@@ -48,3 +50,15 @@ def test_a_kedro_run_is_one_closed_mlflow_run(run_kedro, kedro_project, shared_i
     assert {run.info.status for run in runs} == {"FINISHED"}
     assert runs[0].data.params["ingestion.source"] == "folder"
     assert "password" not in " ".join(runs[0].data.params)
+
+
+def test_a_run_still_open_at_exit_was_interrupted_and_ends_killed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    hook = MlflowRunClosingHook()
+    hook.before_pipeline_run()
+    run = mlflow.start_run()  # as kedro-mlflow opens it; then Ctrl-C stops the pipeline
+    hook.end_interrupted_run()  # what the exit handler does
+    assert mlflow.active_run() is None
+    assert mlflow.MlflowClient().get_run(run.info.run_id).info.status == "KILLED"
+    hook.after_pipeline_run()  # nothing left to end; the exit handler is unregistered

@@ -13,6 +13,8 @@ from typing import Any
 import keras
 import mlflow
 
+EPOCH_METRICS = ("loss", "val_loss", "val_bpc")
+
 
 def active() -> bool:
     return mlflow.active_run() is not None
@@ -49,10 +51,17 @@ def log_metrics(metrics: Mapping[str, Any], prefix: str = "") -> None:
         mlflow.log_metrics(flatten_numbers(metrics, prefix))
 
 
+def log_epoch_history(epochs: list[Mapping[str, float]], names=EPOCH_METRICS) -> None:
+    """Per-epoch metrics of epochs trained before (a resumed training), steps 1, 2, …"""
+    if active():
+        for step, logs in enumerate(epochs, start=1):
+            mlflow.log_metrics({k: float(logs[k]) for k in names if k in logs}, step=step)
+
+
 class EpochMetricsLogger(keras.callbacks.Callback):
     """Adds ``val_bpc`` (= val_loss / ln 2) to the epoch logs and logs them to MLflow."""
 
-    def __init__(self, metric_names: tuple[str, ...] = ("loss", "val_loss", "val_bpc")):
+    def __init__(self, metric_names: tuple[str, ...] = EPOCH_METRICS):
         super().__init__()
         self.metric_names = metric_names
 

@@ -6,6 +6,7 @@ a parameter, so kedro-mlflow never logs it, and its password is kept out of
 every repr and log line.
 """
 
+import atexit
 from typing import Any
 
 import mlflow
@@ -58,6 +59,9 @@ class MlflowRunClosingHook:
     def before_pipeline_run(self) -> None:
         active = mlflow.active_run()
         self._run_active_before = active.info.run_id if active else None
+        # Ctrl-C is no Exception: Kedro calls no error hook and MLflow's own exit handler
+        # would end the run as FINISHED. This one, registered later, runs first.
+        atexit.register(self.end_interrupted_run)
 
     @hook_impl(trylast=True)
     def after_pipeline_run(self) -> None:
@@ -67,6 +71,12 @@ class MlflowRunClosingHook:
     def on_pipeline_error(self) -> None:
         self._end_runs_opened_by_the_pipeline(RunStatus.FAILED)
 
+    def end_interrupted_run(self) -> None:
+        """At exit, a run the pipeline left open was interrupted: it ends as KILLED."""
+        self._end_runs_opened_by_the_pipeline(RunStatus.KILLED)
+
     def _end_runs_opened_by_the_pipeline(self, status: int) -> None:
+        if status != RunStatus.KILLED:
+            atexit.unregister(self.end_interrupted_run)
         while (active := mlflow.active_run()) and active.info.run_id != self._run_active_before:
             mlflow.end_run(RunStatus.to_string(status))

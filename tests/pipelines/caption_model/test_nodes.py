@@ -1,12 +1,14 @@
 import json
 
 import keras
+import mlflow
 import numpy as np
 import pandas as pd
 import pytest
 
 from insta_kedro.caption_vocabulary import UNK_ID, CaptionVocabulary
 from insta_kedro.pipelines.caption_model.nodes import (
+    _ResumableEarlyStopping,
     assign_splits,
     build_caption_vocab,
     encoder_weights,
@@ -168,20 +170,52 @@ class _EpochsSeen(keras.callbacks.Callback):
         self.epochs.append(epoch)
 
 
-def test_training_resumes_from_the_last_epoch(posts, image_features, tiny_params):
+def test_training_resumes_from_the_last_epoch(
+    posts, image_features, tiny_params, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
     params = {**tiny_params, "epochs": 4, "early_stopping_patience": 10}
     examples, _ = prepare_caption_examples(posts, image_features, params, IMAGE_FEATURES_PARAMS)
     vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, params))
     with pytest.raises(KeyboardInterrupt):
         fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
     seen = _EpochsSeen()
-    _, history = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
+    with mlflow.start_run() as run:
+        _, history = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
     assert seen.epochs == [2, 3]
     assert history["resumed_at_epoch"] == 2 and history["epochs_run"] == 4
     assert len(history["epochs"]["loss"]) == 4
+    # the resumed run's MLflow history has every epoch, and says it resumed
+    client = mlflow.MlflowClient()
+    steps = [m.step for m in client.get_metric_history(run.info.run_id, "val_bpc")]
+    assert sorted(steps) == [1, 2, 3, 4]
+    assert client.get_run(run.info.run_id).data.tags["caption_model.resumed_at_epoch"] == "2"
     # another configuration never resumes from that checkpoint
     with pytest.raises(KeyboardInterrupt):
         fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
     seen = _EpochsSeen()
     fit_caption_model(examples, vocab, {**params, "learning_rate": 0.02}, (seen,))
     assert seen.epochs == [0, 1, 2, 3]
+
+
+def test_resumed_early_stopping_keeps_the_best_weights_of_the_whole_training(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    best = [np.full_like(w, 1.0) for w in model.get_weights()]
+    latest = [np.full_like(w, 2.0) for w in model.get_weights()]
+    model.set_weights(best)
+    model.save_weights(tmp_path / "best.weights.h5")
+    model.set_weights(latest)  # where BackupAndRestore leaves the model
+    earlier = [{"val_loss": 1.0}, {"val_loss": 0.5}, {"val_loss": 0.7}]
+    stopping = _ResumableEarlyStopping(
+        tmp_path / "best.weights.h5", earlier, monitor="val_loss", patience=2
+    )
+    stopping.set_model(model)
+
+    stopping.on_train_begin()
+    assert (stopping.best, stopping.best_epoch, stopping.wait) == (0.5, 1, 1)
+    np.testing.assert_array_equal(model.get_weights()[0], latest[0])  # training goes on there
+    stopping.on_epoch_end(3, {"val_loss": 0.9})
+    assert model.stop_training  # patience 2 counted across the resume
+    stopping.on_train_end()
+    np.testing.assert_array_equal(model.get_weights()[0], best[0])

@@ -312,6 +312,35 @@ class _ResumableHistory(keras.callbacks.Callback):
         self.path.write_text(json.dumps(self.epochs))
 
 
+class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """Early stopping whose best value, patience count and best weights survive a resume: the
+    best weights are kept in the checkpoint folder, the earlier epochs' values come from the
+    resumed history. Without that, a resumed run would restore the best weights since the
+    resume, not the best of the whole training."""
+
+    def __init__(self, best_weights_file: Path, earlier_epochs: list[dict], **kwargs):
+        super().__init__(restore_best_weights=True, **kwargs)
+        self.best_weights_file = best_weights_file
+        self.earlier = [epoch.get(self.monitor, math.inf) for epoch in earlier_epochs]
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if not self.earlier or not self.best_weights_file.exists():
+            return
+        best = int(np.argmin(self.earlier))
+        self.best, self.best_epoch = self.earlier[best], best
+        self.wait = len(self.earlier) - 1 - best
+        latest = self.model.get_weights()  # BackupAndRestore's, restored before this
+        self.model.load_weights(self.best_weights_file)
+        self.best_weights = self.model.get_weights()
+        self.model.set_weights(latest)
+
+    def on_epoch_end(self, epoch, logs=None):
+        super().on_epoch_end(epoch, logs)
+        if self.best_epoch == epoch:
+            self.model.save_weights(self.best_weights_file)
+
+
 def fit_caption_model(
     caption_examples: pd.DataFrame,
     vocab: CaptionVocabulary,
@@ -358,12 +387,20 @@ def fit_caption_model(
     has_val = len(val[1]) > 0
     monitor = "val_loss" if has_val else "loss"
     history = _ResumableHistory(checkpoint_dir / "history.json")
+    if history.resumed_at:
+        logger.info("caption_model: resuming after epoch %d", history.resumed_at)
+        # this run's metric history starts with the epochs the interrupted run trained
+        caption_tracking.log_epoch_history(history.epochs)
+        caption_tracking.set_tags({"caption_model.resumed_at_epoch": history.resumed_at})
     callbacks = [
         keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
         caption_tracking.EpochMetricsLogger(),
         history,
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, patience=params["early_stopping_patience"], restore_best_weights=True
+        _ResumableEarlyStopping(
+            checkpoint_dir / "best.weights.h5",
+            history.epochs,
+            monitor=monitor,
+            patience=params["early_stopping_patience"],
         ),
         *extra_callbacks,
     ]
@@ -561,7 +598,14 @@ def evaluate_caption_model(
         },
         "training": {
             k: caption_training_history.get(k)
-            for k in ("epochs_run", "best_epoch", "best_val_bpc", "train_seconds", "device")
+            for k in (
+                "epochs_run",
+                "resumed_at_epoch",
+                "best_epoch",
+                "best_val_bpc",
+                "train_seconds",
+                "device",
+            )
         },
         "data": caption_data_report,
         "vocab_size": vocab.size,
