@@ -185,3 +185,17 @@ def test_no_caption_and_no_image_still_gives_a_row_per_post(demo, params, table)
     assert metrics == {} and report["ablation"]["ground_truth_posts"] == len(posts)
     users = build_user_features(posts, profiles, post_features, silent)
     assert (users["top_interest"] == "").all()
+
+
+@pytest.mark.parametrize(
+    ("weights", "message"),
+    [
+        ({"image": 0, "own_text": 0, "gen_text": 0, "interests": 0.0}, "are all 0"),
+        ({"image": 1.0, "own_text": -1.0}, r"fusion.block_weights.own_text must be a number >= 0"),
+        ({"image": "high"}, r"fusion.block_weights.image must be a number"),
+    ],
+)
+def test_block_weights_that_would_fuse_nothing_are_refused(demo, params, table, weights, message):
+    posts, _, text, _ = demo
+    with pytest.raises(ValueError, match=message):
+        fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, {**params, "block_weights": weights})
