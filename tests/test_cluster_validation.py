@@ -1,6 +1,7 @@
 """Clustering scores: defined when they can be, None (never NaN) when they cannot."""
 
 import numpy as np
+import pytest
 
 from insta_kedro.cluster_validation import (
     agreement,
@@ -58,3 +59,10 @@ def test_stability_is_one_for_a_refit_that_reproduces_the_labels_and_low_for_cha
     random = bootstrap_stability(POINTS, LABELS, lambda s: rng.integers(0, 3, len(s)), 10)
     assert random["mean_ari"] < 0.3
     assert bootstrap_stability(POINTS[:2], LABELS[:2], nearest_centre) is None
+
+
+def test_stability_of_refits_that_could_not_fit_is_unknown_not_perfect():
+    skipped = bootstrap_stability(POINTS, LABELS, lambda sample: None, n_resamples=4)
+    assert skipped["mean_ari"] is None and skipped["skipped_resamples"] == 4
+    with pytest.raises(ValueError, match=r"in \(0, 1\)"):
+        bootstrap_stability(POINTS, LABELS, lambda sample: None, fraction=1.0)

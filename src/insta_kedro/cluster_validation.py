@@ -89,17 +89,21 @@ def agreement(labels: np.ndarray, truth: np.ndarray) -> dict[str, float | int] |
 def bootstrap_stability(
     features: np.ndarray,
     labels: np.ndarray,
-    refit: Callable[[np.ndarray], np.ndarray],
+    refit: Callable[[np.ndarray], np.ndarray | None],
     n_resamples: int = 10,
     fraction: float = 0.8,
     seed: int = 42,
 ) -> dict[str, Any] | None:
     """Mean ARI between the full fit's labels and refits on random subsamples.
 
-    Each resample draws ``fraction`` of the points without replacement (duplicates would
-    create artificial density for HDBSCAN), refits with ``refit(features) -> labels`` and
-    compares the labels of the drawn points. None with fewer than 3 points.
+    Each resample draws ``fraction`` (in (0, 1)) of the points without replacement
+    (duplicates would create artificial density for HDBSCAN), refits with
+    ``refit(features) -> labels`` and compares the labels of the drawn points. A refit that
+    returns None (too few points to fit) is counted in ``skipped_resamples``, not scored;
+    ``mean_ari`` is None when none was scored. None with fewer than 3 points.
     """
+    if not 0 < fraction < 1:
+        raise ValueError(f"the stability fraction must be in (0, 1), got {fraction!r}")
     n_points = len(labels)
     size = int(round(fraction * n_points))
     if n_resamples < 1 or size < 3:
@@ -108,11 +112,14 @@ def bootstrap_stability(
     scores = []
     for _ in range(n_resamples):
         rows = np.sort(rng.choice(n_points, size, replace=False))
-        scores.append(float(adjusted_rand_score(labels[rows], refit(features[rows]))))
+        refitted = refit(features[rows])
+        if refitted is not None:
+            scores.append(float(adjusted_rand_score(labels[rows], refitted)))
     return {
-        "mean_ari": float(np.mean(scores)),
-        "std_ari": float(np.std(scores)),
+        "mean_ari": float(np.mean(scores)) if scores else None,
+        "std_ari": float(np.std(scores)) if scores else None,
         "resamples": n_resamples,
+        "skipped_resamples": n_resamples - len(scores),
         "fraction": fraction,
     }
 

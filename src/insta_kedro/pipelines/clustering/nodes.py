@@ -140,17 +140,21 @@ def validate_level(
     scores["stability"] = None
     if clusterer.clusterer is not None:
 
-        def refit(sample: np.ndarray) -> np.ndarray:
-            return fit_persona_clusterer(sample, level_params, params["seed"])[1].labels
+        def refit(sample: np.ndarray) -> np.ndarray | None:
+            refitted, result = fit_persona_clusterer(sample, level_params, params["seed"])
+            return None if refitted.skipped else result.labels
 
-        scores["stability"] = bootstrap_stability(
-            vectors,
-            labels,
-            refit,
-            validation["stability_resamples"],
-            validation["stability_fraction"],
-            params["seed"],
-        )
+        try:
+            scores["stability"] = bootstrap_stability(
+                vectors,
+                labels,
+                refit,
+                validation["stability_resamples"],
+                validation["stability_fraction"],
+                params["seed"],
+            )
+        except ValueError as error:
+            raise ValueError(f"clustering.validation.stability_fraction: {error}") from error
     return scores
 
 
