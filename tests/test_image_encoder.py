@@ -165,3 +165,13 @@ def test_a_keras3_weights_file_loads_through_keras(tmp_path, monkeypatch):
                 np.asarray(model.get_layer(name).kernel), np.asarray(saved.get_layer(name).kernel)
             )
     assert (tmp_path / "prepared" / image_encoder.prepared_weights_key(spec)).is_dir()
+
+
+def test_a_file_that_is_not_weights_is_named_with_its_parameter(tmp_path):
+    not_weights = tmp_path / "hostname"
+    not_weights.write_text("a-machine\n")
+    spec = resolve_encoder_spec(weights=str(not_weights), precision="float32", layer="pool")
+    with pytest.raises(
+        ValueError, match=r"image_features.weights: .*hostname is not VGG16 weights"
+    ):
+        load_encoder(spec)

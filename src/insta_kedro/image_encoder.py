@@ -134,7 +134,13 @@ def _vgg16_from_source(spec: EncoderSpec, writer: PreparedWeightsWriter | None =
         seed = spec.random_seed or 0
         return vgg16_network(seed=seed, dtype=dtype, writer=writer, **_network_parts(spec))
     vgg16 = vgg16_network(dtype=dtype, **_network_parts(spec))
-    vgg16.load_weights(spec.weights_path)
+    try:
+        vgg16.load_weights(spec.weights_path)
+    except (ValueError, OSError) as error:
+        raise ValueError(
+            f"image_features.weights: {spec.weights_path} is not VGG16 weights Keras can read "
+            f"(a .weights.h5, .keras or Keras-2 .h5 file): {error}"
+        ) from error
     if writer is not None:
         writer.copy_from(vgg16)
     return vgg16

@@ -177,6 +177,32 @@ def fit_mapper(reduced: np.ndarray, seed: int) -> PCA | None:
     return PCA(n_components=n_components, random_state=seed).fit(reduced)
 
 
+def check_level_params(params: dict[str, Any], prefix: str) -> None:
+    """``ValueError`` naming the first setting (``<prefix>.hdbscan.min_cluster_size``, …) that
+    HDBSCAN or the reduction would refuse with a message of their own."""
+
+    def integer(value: Any, minimum: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+    hdbscan_params = params["hdbscan"]
+    if not integer(hdbscan_params["min_cluster_size"], 2):
+        raise ValueError(
+            f"{prefix}.hdbscan.min_cluster_size must be an integer >= 2, "
+            f"got {hdbscan_params['min_cluster_size']!r}"
+        )
+    min_samples = hdbscan_params.get("min_samples")
+    if min_samples is not None and not integer(min_samples, 1):
+        raise ValueError(
+            f"{prefix}.hdbscan.min_samples must be null or an integer >= 1, got {min_samples!r}"
+        )
+    reduction = params["reduction"]
+    if reduction.get("method", "pca") != "none" and not integer(reduction["n_components"], 1):
+        raise ValueError(
+            f"{prefix}.reduction.n_components must be an integer >= 1, "
+            f"got {reduction['n_components']!r}"
+        )
+
+
 def fit_persona_clusterer(
     features: np.ndarray, params: dict[str, Any], seed: int = 42
 ) -> tuple[PersonaClusterer, ClusteringResult]:

@@ -329,3 +329,25 @@ def test_real_data_without_ground_truth():
     assert out["report"]["posts"]["ground_truth"] is None and out["report"]["ground_truth"] is None
     assert not any("truth" in name for name in out["metrics"])
     assert all(p["circle"] is None for p in out["characterizations"].values())
+
+
+@pytest.mark.parametrize(
+    ("level", "option", "value", "message"),
+    [
+        ("users", "min_cluster_size", 1, r"clustering.users.hdbscan.min_cluster_size must be"),
+        ("posts", "min_samples", 0, r"clustering.posts.hdbscan.min_samples must be null or"),
+    ],
+)
+def test_hdbscan_settings_it_would_refuse_are_named(level, option, value, message):
+    data = crafted()
+    cluster = cluster_users if level == "users" else cluster_posts
+    frame = data["user_features"] if level == "users" else data["post_features"]
+    with pytest.raises(ValueError, match=message):
+        cluster(frame, with_params(**{f"{level}__{option}": value}))
+
+
+def test_reduction_to_no_component_is_named():
+    params = copy.deepcopy(PARAMS)
+    params["posts"]["reduction"]["n_components"] = 0
+    with pytest.raises(ValueError, match=r"clustering.posts.reduction.n_components must be"):
+        cluster_posts(crafted()["post_features"], params)

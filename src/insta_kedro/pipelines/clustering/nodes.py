@@ -36,6 +36,7 @@ from insta_kedro.cluster_validation import bootstrap_stability, clustering_score
 from insta_kedro.persona_clustering import (
     NOISE,
     PersonaClusterer,
+    check_level_params,
     fit_persona_clusterer,
     stack_vectors,
 )
@@ -85,6 +86,7 @@ def cluster_posts(
     post_features: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, PersonaClusterer]:
     """``post_clusters`` (post_id, cluster, probability, x, y, outlier_score, membership)."""
+    check_level_params(params["posts"], "clustering.posts")
     return cluster_vectors(post_features, "post_id", params["posts"], params["seed"])
 
 
@@ -96,6 +98,7 @@ def cluster_users(
     Only profiles with posts have features; people without posts are characterized with the
     persona label "no posts" (``characterize_users``), not clustered.
     """
+    check_level_params(params["users"], "clustering.users")
     clusters, clusterer = cluster_vectors(user_features, "profile", params["users"], params["seed"])
     return clusters.drop(columns="outlier_score"), clusterer
 
