@@ -68,7 +68,7 @@ def show_image(image_path: str | None, caption: str | None = None, width: int | 
     """The post's image when it lies under the project's data or ingested folder."""
     path = reader().safe_image_path(image_path)
     if path is None:
-        st.caption("(no image to show)")
+        st.caption(f"(no image to show) {caption}" if caption else "(no image to show)")
         return False
     st.image(path.read_bytes(), caption=caption, width=width)
     return True
