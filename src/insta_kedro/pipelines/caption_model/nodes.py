@@ -40,6 +40,8 @@ from insta_kedro.tf_data_tuning import without_autotune_model
 
 logger = logging.getLogger(__name__)
 
+MOSTLY_UNK = 0.5  # above this share of UNK test characters, the run warns
+
 SPLITS = ("train", "val", "test")
 UNCAPTIONED = "uncaptioned"
 
@@ -71,9 +73,6 @@ def encoder_weights(encoder: str) -> str:
         if weights in str(encoder).split("-"):
             return weights
     return "other"
-
-
-MOSTLY_UNK = 0.5  # above this share of UNK test characters, the run warns
 
 
 def check_caption_params(params: dict[str, Any]) -> None:

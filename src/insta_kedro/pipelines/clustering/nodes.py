@@ -147,17 +147,14 @@ def validate_level(
             refitted, result = fit_persona_clusterer(sample, level_params, params["seed"])
             return None if refitted.skipped else result.labels
 
-        try:
-            scores["stability"] = bootstrap_stability(
-                vectors,
-                labels,
-                refit,
-                validation["stability_resamples"],
-                validation["stability_fraction"],
-                params["seed"],
+        fraction = validation["stability_fraction"]
+        if not 0 < fraction < 1:
+            raise ValueError(
+                f"clustering.validation.stability_fraction must be in (0, 1), got {fraction!r}"
             )
-        except ValueError as error:
-            raise ValueError(f"clustering.validation.stability_fraction: {error}") from error
+        scores["stability"] = bootstrap_stability(
+            vectors, labels, refit, validation["stability_resamples"], fraction, params["seed"]
+        )
     return scores
 
 
@@ -362,12 +359,9 @@ def characterize_users(
         else pd.Series(dtype=object)
     )
     vectors_by_post = post_features.set_index("post_id")["feature"]
-    full_names = profiles.drop_duplicates("profile").set_index("profile")["full_name"]
-    private = (
-        profiles.drop_duplicates("profile").set_index("profile")["is_private"]
-        if "is_private" in profiles
-        else pd.Series(dtype="boolean")
-    )
+    profile_rows = profiles.drop_duplicates("profile").set_index("profile")
+    full_names = profile_rows["full_name"]
+    private = profile_rows.get("is_private", pd.Series(dtype="boolean"))
     everyone = sorted(set(profiles["profile"].astype(str)) | set(posts["profile"].astype(str)))
     characterizations = {}
     for profile in everyone:
