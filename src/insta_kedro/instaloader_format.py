@@ -93,6 +93,7 @@ PROFILE_DTYPES = {
 }
 FOLLOW_COLUMNS = ["follower", "followee"]
 
+LOGGED_FILES = 10  # skipped files named in the log per reason; the report names them all
 ROOT_KEY = "<root>"
 """Report key of the files lying at the top level of the download folder."""
 
@@ -266,26 +267,22 @@ class _Tally:
 
     def report(self, posts_parsed: int, posts_with_caption: int) -> dict[str, Any]:
         parsed = sum(status == "parsed" for status, _ in self.status.values())
-        skipped = Counter(reason for status, reason in self.status.values() if status == "skipped")
+        skipped_files: dict[str, list[str]] = {}
+        for name, (status, reason) in sorted(self.status.items()):
+            if status == "skipped":
+                skipped_files.setdefault(reason, []).append(name)
         ignored = Counter(reason for status, reason in self.status.values() if status == "ignored")
         report = {
             "files_seen": len(self.status),
             "files_parsed": parsed,
             "posts_parsed": posts_parsed,
             "posts_with_caption": posts_with_caption,
-            "skipped": dict(sorted(skipped.items())),
-            "skipped_files": {
-                reason: sorted(
-                    name
-                    for name, (status, why) in self.status.items()
-                    if status == "skipped" and why == reason
-                )
-                for reason in sorted(skipped)
-            },
+            "skipped": {reason: len(files) for reason, files in sorted(skipped_files.items())},
+            "skipped_files": dict(sorted(skipped_files.items())),
             "ignored_files": dict(sorted(ignored.items())),
             "warnings": dict(sorted(self.warnings.items())),
         }
-        accounted = parsed + sum(skipped.values()) + sum(ignored.values())
+        accounted = parsed + sum(report["skipped"].values()) + sum(ignored.values())
         assert report["files_seen"] == accounted, "every file is parsed, ignored or skipped"
         return report
 
@@ -796,6 +793,13 @@ def _log_profile(name: str, report: dict[str, Any]) -> None:
         report["warnings"] or "{}",
     )
     for reason, files in report["skipped_files"].items():
+        named = ", ".join(files[:LOGGED_FILES])
+        more = f" and {len(files) - LOGGED_FILES} more" if len(files) > LOGGED_FILES else ""
         logger.warning(
-            "Profile %s: %s skipped (%s): %s", name, len(files), reason, ", ".join(files)
+            "Profile %s: %d skipped (%s): %s%s (all in the report's skipped_files)",
+            name,
+            len(files),
+            reason,
+            named,
+            more,
         )
