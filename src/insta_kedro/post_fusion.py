@@ -198,6 +198,14 @@ def fuse_posts(
 
     # image: PCA of the VGG16 features, × top-1 ImageNet probability
     raw_image, has_image, image_counts = image_feature_matrix(frame["post_id"], image_features)
+    if image_counts["unknown_post"]:
+        logger.warning(
+            "fusion: %d of %d image feature rows are for posts not in `posts` (an earlier "
+            "image_features run on other data?): not used, counted as unknown_post in "
+            "fusion_report. Run `kedro run --pipelines=image_features` for these posts.",
+            image_counts["unknown_post"],
+            image_counts["rows"],
+        )
     if model is not None and has_image.any() and raw_image.shape[1] != model.image_dims:
         logger.warning(
             "fusion: image features of width %d, the model expects %d: image block is 0.",

@@ -107,6 +107,14 @@ def build_post_text_features(
     gen_text, gen_confidence, gen_counts = align_generated_captions(posts, generated_captions)
     if generated_captions.empty:
         logger.info("No generated captions (caption_model has not run): gen_ columns are 0.")
+    if gen_counts["unknown_post"]:
+        logger.warning(
+            "%d of %d generated captions are for posts not in `posts` (an earlier caption_model "
+            "run on other data?): not used, counted as unknown_post in text_features_report. "
+            "Run `kedro run --pipelines=caption_model` for these posts.",
+            gen_counts["unknown_post"],
+            gen_counts["rows"],
+        )
     gen_present = gen_text.str.strip() != ""
 
     own_stats, gen_stats = TextStats(), TextStats()

@@ -1,5 +1,6 @@
 """fusion nodes on the demo download, with and without image features and labels."""
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -92,10 +93,12 @@ def test_missing_inputs_drop_their_blocks_with_the_reason(demo, params, table):
     assert np.isfinite(np.stack(post_features["feature"].tolist())).all()
 
 
-def test_image_block_confidence_is_the_top1_probability(demo, params, table):
+def test_image_block_confidence_is_the_top1_probability(demo, params, table, caplog):
     posts, _, text, _ = demo
     features, labels = image_inputs(posts)
-    post_features, blocks, _ = fuse_posts(posts, text, features, labels, table, params)
+    with caplog.at_level(logging.WARNING):
+        post_features, blocks, _ = fuse_posts(posts, text, features, labels, table, params)
+    assert f"1 of {len(posts)} image feature rows are for posts not in `posts`" in caplog.text
     image = blocks["blocks"]["image"]
     assert blocks["image_features"] == {
         "rows": len(posts),

@@ -1,5 +1,6 @@
 """text_features nodes on the demo download (real generator and parser, no mocks)."""
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -75,7 +76,7 @@ def test_own_caption_interests_find_the_demo_themes(demo, params, lexicon):
     assert len(matched) > 0.7 * posts["has_caption"].sum()
 
 
-def test_generated_captions_join_by_post_with_confidence(demo, params, lexicon):
+def test_generated_captions_join_by_post_with_confidence(demo, params, lexicon, caplog):
     posts, _ = demo
     ids = posts["post_id"].tolist()
     generated = pd.DataFrame(
@@ -96,7 +97,9 @@ def test_generated_captions_join_by_post_with_confidence(demo, params, lexicon):
         "empty_caption": 1,
     }
     assert confidence.tolist()[:4] == pytest.approx([0.5, 0.25, 0.0, 0.0])
-    features, report = run_nodes(posts, generated, params, lexicon)
+    with caplog.at_level(logging.WARNING):
+        features, report = run_nodes(posts, generated, params, lexicon)
+    assert "1 of 6 generated captions are for posts not in `posts`" in caplog.text
     assert features["gen_present"].tolist()[:5] == [1.0, 1.0, 1.0, 0.0, 0.0]
     assert features.loc[0, "gen_interest_food"] == 1.0
     assert features.loc[0, "gen_hashtag_count"] == 1
