@@ -19,6 +19,7 @@ from insta_kedro.pipelines.caption_model.nodes import (
     prepare_caption_examples,
     train_caption_model,
 )
+from insta_kedro.training_checkpoint import TrainingCheckpoint
 
 IMAGE_FEATURES_PARAMS = {"weights": None, "layer": "fc2"}
 
@@ -201,17 +202,21 @@ def test_training_resumes_from_the_last_epoch(
 
 def test_resumed_early_stopping_keeps_the_best_weights_of_the_whole_training(tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile(optimizer="adam", loss="mse")
     best = [np.full_like(w, 1.0) for w in model.get_weights()]
     latest = [np.full_like(w, 2.0) for w in model.get_weights()]
-    model.set_weights(best)
-    model.save_weights(tmp_path / "best.weights.h5")
-    model.set_weights(latest)  # where BackupAndRestore leaves the model
-    earlier = [{"val_loss": 1.0}, {"val_loss": 0.5}, {"val_loss": 0.7}]
-    stopping = _ResumableEarlyStopping(
-        tmp_path / "best.weights.h5", earlier, monitor="val_loss", patience=2
-    )
-    stopping.set_model(model)
+    writer = TrainingCheckpoint(tmp_path / "training.npz", "val_loss")
+    writer.set_model(model)
+    for epoch, (weights, val_loss) in enumerate([(latest, 1.0), (best, 0.5), (latest, 0.7)]):
+        model.set_weights(weights)
+        writer.on_epoch_end(epoch, {"val_loss": val_loss})
 
+    model = keras.models.clone_model(model)
+    model.compile(optimizer="adam", loss="mse")
+    checkpoint = TrainingCheckpoint(tmp_path / "training.npz", "val_loss")
+    assert checkpoint.restore(model) == 3
+    stopping = _ResumableEarlyStopping(checkpoint, monitor="val_loss", patience=2)
+    stopping.set_model(model)
     stopping.on_train_begin()
     assert (stopping.best, stopping.best_epoch, stopping.wait) == (0.5, 1, 1)
     np.testing.assert_array_equal(model.get_weights()[0], latest[0])  # training goes on there

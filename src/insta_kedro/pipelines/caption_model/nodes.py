@@ -37,6 +37,7 @@ from insta_kedro.caption_vocabulary import (
 )
 from insta_kedro.char_ngram import CharNgramModel
 from insta_kedro.tf_data_tuning import without_autotune_model
+from insta_kedro.training_checkpoint import TrainingCheckpoint
 
 logger = logging.getLogger(__name__)
 
@@ -296,48 +297,24 @@ def new_caption_model(vocab: CaptionVocabulary, feature_dim: int, params: dict[s
     return model
 
 
-class _ResumableHistory(keras.callbacks.Callback):
-    """Keeps the epoch logs in the checkpoint folder so a resumed run has its whole history."""
-
-    def __init__(self, path: Path):
-        super().__init__()
-        self.path = path
-        self.epochs: list[dict[str, float]] = json.loads(path.read_text()) if path.exists() else []
-        self.resumed_at = len(self.epochs)
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        self.epochs = self.epochs[:epoch]
-        self.epochs.append({k: float(v) for k, v in (logs or {}).items()})
-        self.path.write_text(json.dumps(self.epochs))
-
-
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
-    """Early stopping whose best value, patience count and best weights survive a resume: the
-    best weights are kept in the checkpoint folder, the earlier epochs' values come from the
-    resumed history. Without that, a resumed run would restore the best weights since the
-    resume, not the best of the whole training."""
+    """Early stopping whose best value, patience count and best weights survive a resume
+    (from the ``TrainingCheckpoint``). Without that, a resumed run would restore the best
+    weights since the resume, not the best of the whole training."""
 
-    def __init__(self, best_weights_file: Path, earlier_epochs: list[dict], **kwargs):
+    def __init__(self, checkpoint: TrainingCheckpoint, **kwargs):
         super().__init__(restore_best_weights=True, **kwargs)
-        self.best_weights_file = best_weights_file
-        self.earlier = [epoch.get(self.monitor, math.inf) for epoch in earlier_epochs]
+        self.checkpoint = checkpoint
 
     def on_train_begin(self, logs=None):
         super().on_train_begin(logs)
-        if not self.earlier or not self.best_weights_file.exists():
+        best = self.checkpoint.best_epoch()
+        if best is None or self.checkpoint.best_weights is None:
             return
-        best = int(np.argmin(self.earlier))
-        self.best, self.best_epoch = self.earlier[best], best
-        self.wait = len(self.earlier) - 1 - best
-        latest = self.model.get_weights()  # BackupAndRestore's, restored before this
-        self.model.load_weights(self.best_weights_file)
-        self.best_weights = self.model.get_weights()
-        self.model.set_weights(latest)
-
-    def on_epoch_end(self, epoch, logs=None):
-        super().on_epoch_end(epoch, logs)
-        if self.best_epoch == epoch:
-            self.model.save_weights(self.best_weights_file)
+        self.best = self.checkpoint.epochs[best].get(self.monitor, math.inf)
+        self.best_epoch = best
+        self.wait = len(self.checkpoint.epochs) - 1 - best
+        self.best_weights = self.checkpoint.best_weights
 
 
 def fit_caption_model(
@@ -348,9 +325,10 @@ def fit_caption_model(
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train with tf.data, Adam and early stopping (best weights kept), resumable.
 
-    After each epoch the weights go to ``checkpoint_dir``; a run interrupted there starts
-    again from the last finished epoch (weights only: Adam's moments restart). The folder
-    is keyed by a fingerprint of the data and settings and removed once training ends.
+    After each epoch the weights, Adam's state and the epoch logs go to ``checkpoint_dir``
+    (``TrainingCheckpoint``); a run interrupted there starts again after the last finished
+    epoch. The folder is keyed by a fingerprint of the data and settings and removed once
+    training ends.
     """
     keras.utils.set_random_seed(params["seed"])
     train = _arrays(caption_examples, vocab, "train")
@@ -385,21 +363,18 @@ def fit_caption_model(
 
     has_val = len(val[1]) > 0
     monitor = "val_loss" if has_val else "loss"
-    history = _ResumableHistory(checkpoint_dir / "history.json")
-    if history.resumed_at:
-        logger.info("caption_model: resuming after epoch %d", history.resumed_at)
+    checkpoint = TrainingCheckpoint(checkpoint_dir / "training.npz", monitor)
+    initial_epoch = checkpoint.restore(model)
+    if initial_epoch:
+        logger.info("caption_model: resuming after epoch %d", initial_epoch)
         # this run's metric history starts with the epochs the interrupted run trained
-        caption_tracking.log_epoch_history(history.epochs)
-        caption_tracking.set_tags({"caption_model.resumed_at_epoch": history.resumed_at})
+        caption_tracking.log_epoch_history(checkpoint.epochs)
+        caption_tracking.set_tags({"caption_model.resumed_at_epoch": initial_epoch})
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(checkpoint_dir / "backup")),
-        caption_tracking.EpochMetricsLogger(),
-        history,
+        caption_tracking.EpochMetricsLogger(),  # first: it adds val_bpc to the logs
+        checkpoint,
         _ResumableEarlyStopping(
-            checkpoint_dir / "best.weights.h5",
-            history.epochs,
-            monitor=monitor,
-            patience=params["early_stopping_patience"],
+            checkpoint, monitor=monitor, patience=params["early_stopping_patience"]
         ),
         *extra_callbacks,
     ]
@@ -416,6 +391,7 @@ def fit_caption_model(
         validation_data=val_batches,
         validation_steps=batches_per_epoch(len(val[1]), batch_size, shuffled=False) or None,
         epochs=params["epochs"],
+        initial_epoch=initial_epoch,
         callbacks=callbacks,
         shuffle=False,  # the tf.data pipeline shuffles
         verbose=params.get("verbose", 2),
@@ -423,15 +399,15 @@ def fit_caption_model(
     seconds = time.perf_counter() - started
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
-    epochs = history.epochs
+    epochs = checkpoint.epochs
     monitored = [e.get(monitor, math.inf) for e in epochs]
     best = int(np.argmin(monitored)) if epochs else -1
-    trained_epochs = len(epochs) - history.resumed_at
+    trained_epochs = len(epochs) - initial_epoch
     train_chars = int((train[2] != 0).sum())
     summary = {
         "epochs": {k: [e.get(k) for e in epochs] for k in ("loss", "val_loss", "val_bpc")},
         "epochs_run": len(epochs),
-        "resumed_at_epoch": history.resumed_at,
+        "resumed_at_epoch": initial_epoch,
         "best_epoch": best + 1,
         "best_val_bpc": epochs[best].get("val_bpc") if epochs else None,
         "train_seconds": seconds,
