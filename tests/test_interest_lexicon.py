@@ -67,6 +67,16 @@ def test_plurals_compound_hashtags_and_emoji_variants(lexicon):
     assert share(lexicon, "☕️", "food") == 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("🏋️‍♀️", "fitness"), ("🏃🏽‍♂️", "fitness"), ("💇‍♀️", "beauty"), ("🏄🏻‍♂️", "sports")],
+)
+def test_gendered_emoji_match_their_base_emoji(lexicon, text, category):
+    # 🏋️‍♀️ is 🏋️ + ZWJ + ♀️ (the demo's fitness captions use it): the same activity
+    assert normalize_term(text) == normalize_term(text[0])
+    assert share(lexicon, f"morning session {text}", category) == 1.0
+
+
 def test_a_user_category_is_used_and_required_ones_are_checked():
     config = {name: [name] for name in REQUIRED_CATEGORIES} | {"cars": ["porsche", "#carsofig"]}
     lexicon = InterestLexicon.from_config(config)

@@ -43,12 +43,13 @@ REQUIRED_CATEGORIES = (
     "business",
 )
 
-_EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]")
+# Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
+_EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
 
 
 def normalize_term(term: str) -> str:
-    """Lower-case, NFC, without ``#`` and emoji presentation/skin-tone modifiers."""
+    """Lower-case, NFC, without ``#``, emoji presentation/skin-tone modifiers and gender signs."""
     term = unicodedata.normalize("NFC", str(term)).strip().lower().lstrip("#")
     return _EMOJI_MODIFIERS.sub("", term)
 
