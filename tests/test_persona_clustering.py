@@ -78,11 +78,11 @@ def test_a_single_blob_is_one_cluster_only_when_allowed():
 
 
 def test_everything_noise_when_no_group_reaches_min_cluster_size():
-    clusterer, result = fit_persona_clusterer(
-        RNG.uniform(size=(12, 12)), params(min_cluster_size=7)
-    )
+    chain = (2.0 ** np.arange(16))[:, None] * np.eye(1, 12)  # points fall off one by one
+    clusterer, result = fit_persona_clusterer(chain, params(min_cluster_size=7))
+    assert clusterer.skipped is None and clusterer.clusterer is not None
     assert result.n_clusters == 0 and (result.labels == NOISE).all()
-    assert result.membership.shape == (12, 0)
+    assert result.membership.shape == (16, 0)
     assert clusterer.assign(RNG.uniform(size=(2, 12)))[0].tolist() == [NOISE, NOISE]
 
 
@@ -103,6 +103,18 @@ def test_too_few_points_counts_min_samples():
     assert too_few_points(3, {"min_cluster_size": 2, "min_samples": 3})
     assert not too_few_points(4, {"min_cluster_size": 2, "min_samples": 3})
     assert too_few_points(1, {"min_cluster_size": 2, "min_samples": None})
+
+
+def test_too_few_points_for_a_cluster_other_than_the_root():
+    # Without allow_single_cluster HDBSCAN needs a split into two groups of min_cluster_size:
+    # 2 or 3 people with min_cluster_size 2 can never form a persona (not "noise").
+    assert too_few_points(3, {"min_cluster_size": 2, "min_samples": 1})
+    assert not too_few_points(4, {"min_cluster_size": 2, "min_samples": 1})
+    single = {"min_cluster_size": 2, "min_samples": 1, "allow_single_cluster": True}
+    assert not too_few_points(2, single)
+    clusterer, result = fit_persona_clusterer(blobs(per_blob=1)[0], params(min_cluster_size=2))
+    assert clusterer.clusterer is None and "fewer than HDBSCAN needs" in clusterer.skipped
+    assert result.labels.tolist() == [NOISE] * 3
 
 
 @pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn installed")

@@ -10,8 +10,9 @@ Steps: features (rows × dims) → optional L2 normalization → PCA (default) o
 ``cluster_selection_method``, ...) with ``prediction_data=True``. The 2-D map is a PCA of the
 reduced space (for PCA reduction: its first two components).
 
-Edge cases (documented in docs/clustering.md): fewer points than HDBSCAN needs
-(``min_cluster_size`` and ``min_samples`` + 1), or no feature dimensions, leave the
+Edge cases (documented in docs/clustering.md): fewer points than HDBSCAN needs to find a
+cluster (``min_points``: 2 × ``min_cluster_size``, or ``min_cluster_size`` with
+``allow_single_cluster``, and ``min_samples`` + 1), or no feature dimensions, leave the
 clusterer unfitted and every point noise (cluster -1, probability 0) with the reason in
 ``PersonaClusterer.skipped``; a run where HDBSCAN finds no cluster is "everything noise";
 ``allow_single_cluster`` lets HDBSCAN return one cluster for one blob.
@@ -135,10 +136,19 @@ def hdbscan_options(params: dict[str, Any]) -> dict[str, Any]:
     return {**options, "prediction_data": True, "gen_min_span_tree": True}
 
 
+def min_points(params: dict[str, Any]) -> int:
+    """The fewest points in which HDBSCAN can find a cluster: min_samples + 1, and
+    min_cluster_size with ``allow_single_cluster``, else 2 × min_cluster_size (a cluster other
+    than the root needs a split into two groups of min_cluster_size)."""
+    min_cluster_size = params["min_cluster_size"]
+    min_samples = params.get("min_samples") or min_cluster_size
+    clusters = 1 if params.get("allow_single_cluster") else 2
+    return max(clusters * min_cluster_size, min_samples + 1, 2)
+
+
 def too_few_points(n_points: int, params: dict[str, Any]) -> bool:
-    """True when HDBSCAN cannot be fitted: fewer than min_cluster_size or min_samples+1 points."""
-    min_samples = params.get("min_samples") or params["min_cluster_size"]
-    return n_points < max(params["min_cluster_size"], min_samples + 1, 2)
+    """True when HDBSCAN cannot find any cluster in ``n_points`` (see ``min_points``)."""
+    return n_points < min_points(params)
 
 
 def fit_reducer(features: np.ndarray, reduction: dict[str, Any], seed: int) -> Any | None:
@@ -227,9 +237,11 @@ def fit_persona_clusterer(
         clusterer.skipped = "no feature dimensions"
     elif too_few_points(n_points, cluster_params):
         clusterer.skipped = (
-            f"{n_points} points: fewer than HDBSCAN needs "
-            f"(min_cluster_size={cluster_params['min_cluster_size']}, "
-            f"min_samples={cluster_params.get('min_samples')})"
+            f"{n_points} points: fewer than HDBSCAN needs to find a cluster "
+            f"({min_points(cluster_params)} with "
+            f"min_cluster_size={cluster_params['min_cluster_size']}, "
+            f"min_samples={cluster_params.get('min_samples')}, "
+            f"allow_single_cluster={bool(cluster_params.get('allow_single_cluster'))})"
         )
     if clusterer.skipped:
         logger.warning("clustering skipped, every point is noise: %s.", clusterer.skipped)

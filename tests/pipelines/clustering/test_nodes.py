@@ -285,13 +285,30 @@ def test_fewer_people_than_min_cluster_size():
     trees[1].savefig(pytest.importorskip("io").BytesIO())
 
 
+def test_two_or_three_people_are_not_clustered_rather_than_noise():
+    # min_cluster_size 2 needs two groups of 2 people: 3 people can only be "noise" to HDBSCAN,
+    # which would read as "an outlier persona"; they are "not clustered", with the reason.
+    out = run_all(crafted(profiles_per_theme=1))
+    assert (out["user_clusters"]["cluster"] == -1).all()
+    assert "fewer than HDBSCAN needs" in out["report"]["users"]["skipped"]
+    assert out["profiles"]["users"]["-1"]["label"] == NOT_CLUSTERED_LABEL
+    labels = {p: c["persona"]["label"] for p, c in out["characterizations"].items()}
+    assert labels == {
+        "food0": NOT_CLUSTERED_LABEL,
+        "travel0": NOT_CLUSTERED_LABEL,
+        "pets0": NOT_CLUSTERED_LABEL,
+        "silent": NO_POSTS_LABEL,
+    }
+
+
 def test_everything_noise():
     data = crafted()
     rng = np.random.default_rng(3)
     data["post_features"]["feature"] = list(rng.uniform(size=(len(data["post_features"]), 8)))
-    out = run_all(data, with_params(posts__min_cluster_size=40))
+    out = run_all(data, with_params(posts__min_cluster_size=24))
     assert (out["post_clusters"]["cluster"] == -1).all()
     report = out["report"]["posts"]
+    assert report["skipped"] is None  # fitted: HDBSCAN found no cluster
     assert report["noise_share"] == 1.0 and report["dbcv"] is None and report["silhouette"] is None
     assert out["post_clusters"]["membership"].map(len).eq(0).all()
     assert list(out["profiles"]["posts"]) == ["-1"]
