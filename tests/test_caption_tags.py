@@ -39,6 +39,20 @@ def test_strip_tags_leaves_the_words():
     assert strip_tags("sunday #café run with @maya.eats!").split() == ["sunday", "run", "with", "!"]
 
 
+@pytest.mark.parametrize(
+    ("caption", "words"),
+    [
+        ("#हिन्दी दिवस", ["दिवस"]),
+        ("love #สวัสดี today", ["love", "today"]),
+        ("decomposed #cafe\u0301 tag", ["decomposed", "tag"]),
+        ("#1 and #tag😀more", ["and", "😀more"]),
+    ],
+)
+def test_strip_tags_removes_the_whole_tag_that_extract_hashtags_reads(caption, words):
+    # a combining mark (Devanagari, Thai vowel signs, a decomposed accent) belongs to the tag
+    assert strip_tags(caption).split() == words
+
+
 def test_every_use_counts_when_not_unique():
     caption = "#music #Music @ben @ben #1"
     assert extract_hashtags(caption, unique=False) == ["music", "music"]

@@ -37,6 +37,12 @@ def test_counts_of_hashtags_mentions_and_emojis():
     assert row["length"] == len(text)
 
 
+def test_a_hashtag_with_combining_marks_is_no_word():
+    rows = caption_features(pd.Series(["love #สวัสดี today", "#हिन्दी दिवस"]))
+    assert rows["word_count"].tolist() == [2, 1]
+    assert rows["hashtag_count"].tolist() == [1, 1]
+
+
 def test_a_zwj_sequence_is_one_emoji():
     assert emojis_in("🏋️‍♀️") == ["🏋️‍♀️"]
     assert caption_features(pd.Series(["👨‍👩‍👧"])).iloc[0]["emoji_count"] == 1

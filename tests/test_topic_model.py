@@ -27,6 +27,11 @@ def test_topics_separate_word_families_and_keep_hashtags():
     assert abs(similarity[0, 1]) < 0.1
 
 
+def test_words_and_hashtags_keep_their_combining_marks():
+    model = fit_topic_model(["हिन्दी दिवस #हिन्दी", "नमस्ते दिवस", "दिवस #हिन्दी"] * 3, n_topics=2)
+    assert {"दिवस", "#हिन्दी", "नमस्ते"} <= set(model.vectorizer.get_feature_names_out())
+
+
 def test_always_n_topics_columns_and_zero_for_empty_text():
     model = fit_topic_model(CAPTIONS[:3], n_topics=16, min_df=1)
     topics = model.transform(["pasta", "", None])

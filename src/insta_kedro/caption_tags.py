@@ -11,8 +11,6 @@ import re
 import unicodedata
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
-# What `strip_tags` removes: the same tokens, found by pattern (a superset is harmless there).
-_HASHTAG_TOKEN = re.compile(r"#[\w\u200c\u200d]+")
 
 
 def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
@@ -25,17 +23,25 @@ def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
     """
     text = unicodedata.normalize("NFC", text)
     tags: list[str] = []
+    for start, end in _tag_spans(text):
+        tag = text[start + 1 : end].rstrip("\u200c\u200d").lower()
+        if not tag.isdigit() and not (unique and tag in tags):
+            tags.append(tag)
+    return tags
+
+
+def _tag_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every '#' followed by a tag, digit-only tags included."""
+    spans = []
     position = text.find("#")
     while position != -1:
         end = position + 1
         if end < len(text) and _starts_tag(text[end]):
             while end < len(text) and _continues_tag(text[end]):
                 end += 1
-            tag = text[position + 1 : end].rstrip("\u200c\u200d").lower()
-            if not tag.isdigit() and not (unique and tag in tags):
-                tags.append(tag)
+            spans.append((position, end))
         position = text.find("#", end)
-    return tags
+    return spans
 
 
 def _starts_tag(char: str) -> bool:
@@ -64,5 +70,10 @@ def extract_mentions(text: str, *, unique: bool = True) -> list[str]:
 
 
 def strip_tags(text: str) -> str:
-    """``text`` with its hashtags and mentions replaced by spaces."""
-    return MENTION.sub(" ", _HASHTAG_TOKEN.sub(" ", text))
+    """``text`` with its hashtags (as ``extract_hashtags`` reads them, combining marks and
+    digit-only tags included) and mentions replaced by spaces."""
+    parts, last = [], 0
+    for start, end in _tag_spans(text):
+        parts += [text[last:start], " "]
+        last = end
+    return MENTION.sub(" ", "".join([*parts, text[last:]]))

@@ -16,6 +16,7 @@ captions, non-English text and very long captions: counts are 0, the language is
 """
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
@@ -31,7 +32,26 @@ from insta_kedro.caption_tags import extract_hashtags, extract_mentions, strip_t
 
 UNDETERMINED = "und"
 
-WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+def _combining_marks() -> str:
+    """Every combining mark (Unicode categories Mn, Mc, Me) as ranges of a regex class."""
+    marks = {
+        code
+        for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))
+        if unicodedata.category(chr(code)).startswith("M")
+    }
+    starts = sorted(code for code in marks if code - 1 not in marks)
+    ends = sorted(code for code in marks if code + 1 not in marks)
+    return "".join(
+        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
+    )
+
+
+# Combining marks (Devanagari and Thai vowel signs, a decomposed accent) are not in ``\w``, yet
+# belong to the word they follow: दिवस is one word, not द + वस.
+COMBINING_MARKS = _combining_marks()
+_LETTERS = rf"[^\W\d_](?:[^\W\d_]+|[{COMBINING_MARKS}]+)*"
+WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})?")
 LETTER = re.compile(r"[^\W\d_]")
 
 NUMERIC_FEATURES = (

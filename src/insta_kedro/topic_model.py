@@ -15,10 +15,13 @@ import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from insta_kedro.caption_text import COMBINING_MARKS
+
 logger = logging.getLogger(__name__)
 
-# A hashtag (kept with its '#') or a word of 2+ letters/digits, in any script.
-TOKEN_PATTERN = r"#?\w\w+"
+# A hashtag (kept with its '#') or a word of 2+ letters/digits, in any script, with its
+# combining marks (दिवस is one token).
+TOKEN_PATTERN = rf"#?\w(?:[\w{COMBINING_MARKS}])+"
 
 
 @dataclass
