@@ -16,6 +16,9 @@ CONFIG_LOADER_ARGS = {
         "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
         "mlflow": ["mlflow*", "mlflow*/**", "**/mlflow*"],
     },
+    # conf/local/parameters_*.yml overrides single keys (`ingestion: {profiles: [...]}`)
+    # and keeps the others of conf/base, instead of replacing the whole `ingestion` entry.
+    "merge_strategy": {"parameters": "soft"},
     # `${oc.env:MLFLOW_TRACKING_URI,...}` in mlflow.yml: a server when the variable says so.
     "custom_resolvers": {"oc.env": oc.env},
 }
