@@ -41,8 +41,15 @@ def acquire_download(
         return {"source": source, "folder": str(folder), "downloads": {}}, {}
     if source == "instaloader":
         folder = Path(ingestion["instagram_folder"])
+        profiles = list(ingestion.get("profiles") or [])
+        if not profiles and not _profile_folders(folder):
+            raise ValueError(
+                "ingestion.source is 'instaloader' but ingestion.profiles is empty and "
+                f"{folder} holds no earlier download: list the accounts in "
+                "conf/local/parameters_ingestion.yml (ingestion: {profiles: [name, ...]})"
+            )
         downloads = download_profiles(
-            list(ingestion.get("profiles") or []),
+            profiles,
             folder,
             max_posts_per_profile=ingestion.get("max_posts_per_profile"),
             login=instagram_login,
@@ -51,6 +58,13 @@ def acquire_download(
         )
         return {"source": source, "folder": str(folder), "downloads": downloads}, {}
     raise ValueError(f"ingestion.source must be one of {SOURCES}, got {source!r}")
+
+
+def _profile_folders(folder: Path) -> list[str]:
+    """The profile sub-folders of an instaloader download (none when it does not exist)."""
+    if not folder.is_dir():
+        return []
+    return [p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
 
 
 def _empty_profile_report() -> dict[str, Any]:

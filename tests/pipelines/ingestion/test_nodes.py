@@ -1,0 +1,48 @@
+"""Nodes of the ingestion pipeline: the live source when there is nothing to download."""
+
+from pathlib import Path
+
+import pytest
+import requests
+
+from insta_kedro.pipelines.ingestion.nodes import acquire_download
+
+
+def _live(folder: Path, profiles: list[str]) -> dict:
+    return {
+        "source": "instaloader",
+        "instagram_folder": str(folder),
+        "profiles": profiles,
+        "max_posts_per_profile": None,
+        "download_follows": False,
+        "max_attempts": 1,
+    }
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Instagram cannot be reached: every HTTP request fails to connect (and is recorded)."""
+    requested: list[str] = []
+
+    def refuse(_adapter, request, **_kwargs):
+        requested.append(request.url)
+        raise requests.ConnectionError(f"Failed to resolve '{request.url}'")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    return requested
+
+
+def test_live_source_without_profiles_names_the_parameter(tmp_path, no_network):
+    with pytest.raises(ValueError, match=r"ingestion\.profiles is empty"):
+        acquire_download(_live(tmp_path / "instagram", []), None)
+    assert no_network == []
+
+
+def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_network):
+    (tmp_path / "instagram" / "natgeo").mkdir(parents=True)
+
+    raw, themes = acquire_download(_live(tmp_path / "instagram", []), None)
+
+    assert raw == {"source": "instaloader", "folder": str(tmp_path / "instagram"), "downloads": {}}
+    assert themes == {}
+    assert no_network == []
