@@ -46,3 +46,22 @@ def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_
     assert raw == {"source": "instaloader", "folder": str(tmp_path / "instagram"), "downloads": {}}
     assert themes == {}
     assert no_network == []
+
+
+def test_live_source_that_downloads_nothing_says_why_per_profile(tmp_path, no_network):
+    with pytest.raises(RuntimeError, match="no Instagram profile could be downloaded") as error:
+        acquire_download(_live(tmp_path / "instagram", ["kyliejenner", "therock"]), None)
+
+    message = str(error.value)
+    assert "kyliejenner: error (ConnectionException" in message
+    assert "therock: error (ConnectionException" in message
+    assert no_network
+
+
+def test_live_source_keeps_an_earlier_download_when_the_network_fails(tmp_path, no_network):
+    (tmp_path / "instagram" / "therock").mkdir(parents=True)
+
+    raw, _ = acquire_download(_live(tmp_path / "instagram", ["therock"]), None)
+
+    assert raw["folder"] == str(tmp_path / "instagram")
+    assert raw["downloads"]["therock"]["status"] == "error"

@@ -56,6 +56,15 @@ def acquire_download(
             download_follows=bool(ingestion.get("download_follows")),
             max_attempts=int(ingestion.get("max_attempts", 3)),
         )
+        if not _profile_folders(folder):
+            outcomes = "; ".join(
+                f"{name}: {outcome['status']} ({outcome['message']})"
+                for name, outcome in downloads.items()
+            )
+            raise RuntimeError(
+                f"no Instagram profile could be downloaded into {folder}, so there is "
+                f"nothing to parse: {outcomes}"
+            )
         return {"source": source, "folder": str(folder), "downloads": downloads}, {}
     raise ValueError(f"ingestion.source must be one of {SOURCES}, got {source!r}")
 
