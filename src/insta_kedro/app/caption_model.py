@@ -166,7 +166,7 @@ def render() -> None:
 
     st.subheader(f"MLflow runs of experiment `{EXPERIMENT_NAME}`")
     tracking_uri = reader().mlflow_tracking_uri()
-    st.caption(f"Tracking store: `{tracking_uri}` (browse it with `kedro mlflow ui`).")
+    st.caption(f"Tracking store: `{tracking_uri}` (browse it with `make mlflow-ui`).")
     runs = caption_runs(tracking_uri)
     if not runs:
         st.info(
