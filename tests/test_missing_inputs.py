@@ -21,3 +21,22 @@ def test_caption_model_without_image_features_names_image_features(run_kedro, sh
     )
     with pytest.raises(ValueError, match=r"kedro run --pipelines=image_features"):
         run_kedro(["caption_model"])
+
+
+def test_fusion_alone_names_every_pipeline_it_waits_for(run_kedro):
+    with pytest.raises(
+        MissingInputError,
+        match=r"'caption_topic_model'.*`kedro run --pipelines=ingestion,text_features` first",
+    ):
+        run_kedro(["fusion"])
+
+
+def test_clustering_after_ingestion_names_a_command_that_makes_its_inputs(run_kedro):
+    run_kedro(["ingestion"])
+    with pytest.raises(
+        MissingInputError, match=r"'post_features'.*`kedro run --pipelines=text_features,fusion`"
+    ):
+        run_kedro(["clustering"])
+
+    run_kedro(["text_features", "fusion"])  # what the message said to run
+    run_kedro(["clustering"])

@@ -48,6 +48,36 @@ def project_pipelines() -> dict[str, Pipeline]:
     return found
 
 
+def _missing_inputs(pipeline: Pipeline, catalog: Any) -> list[tuple[str, Any]]:
+    """The persisted free inputs of ``pipeline`` that do not exist (optional ones aside)."""
+    missing = []
+    for name in sorted(pipeline.inputs()):
+        if name.startswith("params:") or name == "parameters" or name not in catalog:
+            continue
+        dataset = catalog.get(name) if hasattr(catalog, "get") else catalog._get_dataset(name)
+        if isinstance(dataset, MemoryDataset) or dataset.exists():
+            continue
+        if getattr(dataset, "optional", False):
+            continue  # loads empty: the nodes that need it say so (e.g. caption_model)
+        missing.append((name, dataset))
+    return missing
+
+
+def pipelines_to_run_first(dataset: str, catalog: Any, pipelines: dict[str, Pipeline]) -> list[str]:
+    """The pipelines that make ``dataset``, with those that make their own missing inputs,
+    in the order of the project (empty when no pipeline writes ``dataset``)."""
+    needed: set[str] = set()
+    pending = [dataset]
+    while pending:
+        producers = producing_pipelines(pending.pop(), pipelines)
+        for name in producers[:1]:
+            if name not in needed:
+                needed.add(name)
+                pending += [missing for missing, _ in _missing_inputs(pipelines[name], catalog)]
+    order = {name: i for i, name in enumerate(PIPELINE_ORDER)}
+    return sorted(needed, key=lambda name: (order.get(name, len(order)), name))
+
+
 def check_inputs_exist(
     pipeline: Pipeline,
     catalog: Any,
@@ -57,29 +87,20 @@ def check_inputs_exist(
     """Raise :class:`MissingInputError` for the first persisted free input that is missing.
 
     ``pipelines`` (default: every pipeline of the project registry) are searched for the
-    one that writes the missing dataset.
+    ones that write the missing dataset and, in turn, their own missing inputs.
     """
-    for name in sorted(pipeline.inputs()):
-        if name.startswith("params:") or name == "parameters" or name not in catalog:
-            continue
-        dataset = catalog.get(name) if hasattr(catalog, "get") else catalog._get_dataset(name)
-        if isinstance(dataset, MemoryDataset) or dataset.exists():
-            continue
-        if getattr(dataset, "optional", False):
-            continue  # loads empty: the nodes that need it say so (e.g. caption_model)
-        if pipelines is None:
-            pipelines = project_pipelines()
-        producers = producing_pipelines(name, pipelines)
-        hint = (
-            " or ".join(f"`kedro run --pipelines={p}`" for p in producers)
-            if producers
-            else "the pipeline that writes it"
-        )
-        where = getattr(dataset, "_filepath", None) or dataset
-        raise MissingInputError(
-            f"{run_name} needs dataset '{name}' ({where}), which does not exist yet: "
-            f"run {hint} first."
-        )
+    missing = _missing_inputs(pipeline, catalog)
+    if not missing:
+        return
+    name, dataset = missing[0]
+    if pipelines is None:
+        pipelines = project_pipelines()
+    first = pipelines_to_run_first(name, catalog, pipelines)
+    hint = f"`kedro run --pipelines={','.join(first)}`" if first else "the pipeline that writes it"
+    where = getattr(dataset, "_filepath", None) or dataset
+    raise MissingInputError(
+        f"{run_name} needs dataset '{name}' ({where}), which does not exist yet: run {hint} first."
+    )
 
 
 class MissingInputsHook:
