@@ -104,7 +104,12 @@ def sample_decode(
     rng = np.random.default_rng(seed)
 
     def choose(probs: np.ndarray) -> np.ndarray:
-        p = np.where(probs > 0, np.maximum(probs, _TINY) ** (1.0 / temperature), 0.0)
+        # p ** (1 / T) in log space, relative to the most probable character: a small T
+        # cannot underflow every character to 0 (0 / 0 would pick padding).
+        allowed = probs > 0
+        log_p = np.log(np.where(allowed, probs, 1.0)) / temperature
+        log_p -= np.where(allowed, log_p, -np.inf).max(axis=1, keepdims=True)
+        p = np.where(allowed, np.exp(log_p), 0.0)
         p /= p.sum(axis=1, keepdims=True)
         order = np.argsort(-p, axis=1, kind="stable")
         sorted_p = np.take_along_axis(p, order, axis=1)
