@@ -26,6 +26,12 @@ def test_real_word_rate_uses_the_english_list():
     assert real_word_rate(["#only @tags 🎂"], word_list) is None
 
 
+def test_a_typographic_apostrophe_is_the_same_word():
+    # Instagram's keyboards write ’ (U+2019); wordfreq counts "it’s" as "it's".
+    assert words("It’s what I’m doing") == ["it's", "what", "i'm", "doing"]
+    assert real_word_rate(["don’t stop, it’s fine"], english_words()) == 1.0
+
+
 def test_rates_and_distinct_n():
     assert hashtag_rate(["a #b", "c", "# d", "#e"]) == 0.5
     assert distinct_n(["a b a b"], 1) == 0.5

@@ -1,8 +1,9 @@
 """Caption model metrics: bits per character and measures of generated text.
 
 Word tokens are the whitespace-separated pieces of a caption with the punctuation around
-them stripped; hashtags (``#…``), mentions (``@…``) and tokens without a letter (emojis,
-numbers) are set aside, so the real-word rate only judges what should be English words.
+them stripped and typographic apostrophes (’ ʼ) written ' as in the word list; hashtags
+(``#…``), mentions (``@…``) and tokens without a letter (emojis, numbers) are set aside, so
+the real-word rate only judges what should be English words.
 The English word list is wordfreq's most frequent ``n`` English words (offline data).
 """
 
@@ -15,6 +16,7 @@ import keras
 import numpy as np
 
 _WORD_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 
 
 def token_nats(
@@ -41,12 +43,13 @@ def bits_per_character(nats: float, count: int) -> float:
 
 
 def words(caption: str) -> list[str]:
-    """Word tokens of a caption (lower-case), hashtags, mentions, emojis and numbers aside."""
+    """Word tokens of a caption (lower-case, ’ as '), hashtags, mentions, emojis and numbers
+    aside."""
     out = []
     for piece in caption.split():
         if piece.startswith(("#", "@")):
             continue
-        word = _WORD_EDGES.sub("", piece).lower()
+        word = _WORD_EDGES.sub("", piece).lower().translate(_APOSTROPHES)
         if any(ch.isalpha() for ch in word):
             out.append(word)
     return out
