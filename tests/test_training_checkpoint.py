@@ -7,10 +7,11 @@ import pytest
 from insta_kedro.training_checkpoint import TrainingCheckpoint
 
 
-def small_model(seed: int) -> keras.Model:
+def small_model(seed: int, dropout: float = 0.0) -> keras.Model:
     keras.utils.set_random_seed(seed)
     inputs = keras.Input((4,))
-    model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(8, "relu")(inputs)))
+    hidden = keras.layers.Dropout(dropout)(keras.layers.Dense(8, "relu")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(1)(hidden))
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
     return model
 
@@ -46,21 +47,24 @@ def fit(model, data, checkpoint, epochs, *callbacks):
     )
 
 
-def test_a_resumed_training_ends_where_an_uninterrupted_one_does(tmp_path, data):
-    whole = small_model(seed=1)
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_a_resumed_training_ends_where_an_uninterrupted_one_does(tmp_path, data, dropout):
+    whole = small_model(seed=1, dropout=dropout)
     fit(whole, data, TrainingCheckpoint(tmp_path / "whole.npz", "loss"), epochs=6)
 
     path = tmp_path / "training.npz"
     with pytest.raises(KeyboardInterrupt):
-        fit(small_model(seed=1), data, TrainingCheckpoint(path, "loss"), 6, _StopAfter(2))
-    resumed = small_model(seed=99)  # other initial weights: the checkpoint replaces them
+        fit(small_model(1, dropout), data, TrainingCheckpoint(path, "loss"), 6, _StopAfter(2))
+    # other initial weights and dropout seeds: the checkpoint replaces them
+    resumed = small_model(seed=99, dropout=dropout)
     checkpoint = TrainingCheckpoint(path, "loss")
     assert checkpoint.resumed_at == 3
     history = fit(resumed, data, checkpoint, epochs=6)
 
     assert history.epoch == [3, 4, 5]
     assert len(checkpoint.epochs) == 6
-    # weights and Adam's moments and step were restored: the same result as never stopping
+    # weights, Adam's moments and step and dropout's random state were restored: the same
+    # result as never stopping
     for got, want in zip(resumed.get_weights(), whole.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
     assert int(resumed.optimizer.iterations) == int(whole.optimizer.iterations) == 6

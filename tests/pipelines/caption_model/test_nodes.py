@@ -235,6 +235,24 @@ def test_training_resumes_from_the_last_epoch(
     assert seen.epochs == [0, 1, 2, 3]
 
 
+def test_a_resumed_training_ends_where_an_uninterrupted_one_does(
+    posts, image_features, tiny_params
+):
+    # dropout and several shuffled batches per epoch: the resumed epochs must draw the same
+    # batches and the same dropout masks as the uninterrupted ones
+    params = {**tiny_params, "epochs": 4, "early_stopping_patience": 10, "dropout": 0.3}
+    examples, _ = prepare_caption_examples(posts, image_features, params, IMAGE_FEATURES_PARAMS)
+    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, params))
+    whole, whole_history = fit_caption_model(examples, vocab, params)
+    with pytest.raises(KeyboardInterrupt):
+        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
+    resumed, history = fit_caption_model(examples, vocab, params)
+    assert history["resumed_at_epoch"] == 2
+    assert history["epochs"]["loss"] == pytest.approx(whole_history["epochs"]["loss"], rel=1e-5)
+    for got, want in zip(resumed.get_weights(), whole.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
 def test_resumed_early_stopping_keeps_the_best_weights_of_the_whole_training(tmp_path):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
     model.compile(optimizer="adam", loss="mse")

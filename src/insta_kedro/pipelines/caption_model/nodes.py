@@ -381,13 +381,16 @@ def fit_caption_model(
     batch_size = params["batch_size"]
     batching = {"length_multiple": params.get("length_multiple", 8)}
     train_batches = caption_batches(*train, batch_size, params["seed"], **batching, repeat=True)
+    steps_per_epoch = batches_per_epoch(len(train[1]), batch_size, shuffled=True)
+    if initial_epoch:  # the finished epochs' batches: later epochs see the same order as before
+        train_batches = train_batches.skip(initial_epoch * steps_per_epoch)
     val_batches = None
     if has_val:  # an empty dataset repeated without end would never yield
         val_batches = caption_batches(*val, batch_size, None, **batching, repeat=True)
     started = time.perf_counter()
     model.fit(
         train_batches,
-        steps_per_epoch=batches_per_epoch(len(train[1]), batch_size, shuffled=True),
+        steps_per_epoch=steps_per_epoch,
         validation_data=val_batches,
         validation_steps=batches_per_epoch(len(val[1]), batch_size, shuffled=False) or None,
         epochs=params["epochs"],
