@@ -22,15 +22,12 @@ import numpy as np
 import tensorflow as tf
 import yaml
 
+from insta_kedro.caption_batches import batches_per_epoch, caption_batches
 from insta_kedro.caption_decoding import beam_decode, greedy_decode
 from insta_kedro.caption_network import build_step_model
 from insta_kedro.caption_vocabulary import STOP_ID, build_vocabulary, encode_captions
 from insta_kedro.instaloader_format import parse_download_folder
-from insta_kedro.pipelines.caption_model.nodes import (
-    batches_per_epoch,
-    caption_batches,
-    new_caption_model,
-)
+from insta_kedro.pipelines.caption_model.nodes import new_caption_model
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / ".." / "shared" / "data" / "instagram-dl"

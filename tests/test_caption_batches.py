@@ -5,16 +5,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from insta_kedro.caption_vocabulary import build_vocabulary, encode_captions
-from insta_kedro.pipelines.caption_model.nodes import (
+from insta_kedro.caption_batches import (
     balanced_batch_size,
     batches_per_epoch,
     caption_batches,
-    new_caption_model,
     trimmed_length,
 )
-
-from .conftest import TINY_PARAMS
+from insta_kedro.caption_vocabulary import build_vocabulary, encode_captions
+from insta_kedro.pipelines.caption_model.nodes import new_caption_model
+from tests.pipelines.caption_model.conftest import TINY_PARAMS
 
 MAX_LEN = 40
 
