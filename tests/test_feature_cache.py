@@ -77,3 +77,13 @@ def test_compact_merges_parts_and_keeps_every_row(tmp_path):
     cache.compact(max_parts=2)
     assert len(cache.parts()) == 1
     assert sorted(cache.get("abcde")["image_sha256"]) == ["a", "b", "c", "d"]
+
+
+def test_an_unreadable_configuration_file_is_written_again_and_the_parts_kept(tmp_path):
+    cache = FeatureCache(tmp_path, "key1", CONFIG)
+    cache.put(_rows(["a"]))
+    (cache.folder / "config.json").write_text('{"model": "vg')  # cut short by a crash
+    reopened = FeatureCache(tmp_path, "key1", CONFIG)
+    assert list(reopened.get(["a"])["image_sha256"]) == ["a"]
+    with pytest.raises(ValueError, match="another configuration"):
+        FeatureCache(tmp_path, "key1", {**CONFIG, "layer": "fc2"})

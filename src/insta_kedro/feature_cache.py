@@ -56,15 +56,29 @@ class FeatureCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.unreadable_parts = 0
         config_file = self.folder / "config.json"
-        if config_file.exists():
-            stored = json.loads(config_file.read_text())
-            if stored != json.loads(json.dumps(config)):
-                raise ValueError(
-                    f"feature cache {self.folder} holds another configuration: {stored} "
-                    f"!= {config}; remove the folder"
-                )
-        else:
-            config_file.write_text(json.dumps(config, indent=2, sort_keys=True))
+        stored = self._read_config(config_file)
+        if stored is None:
+            # written under a temporary name, then renamed: a reader never sees half a file
+            partial = self.folder / f".config.json.{uuid.uuid4().hex[:8]}.tmp"
+            partial.write_text(json.dumps(config, indent=2, sort_keys=True))
+            partial.replace(config_file)
+        elif stored != json.loads(json.dumps(config)):
+            raise ValueError(
+                f"feature cache {self.folder} holds another configuration: {stored} "
+                f"!= {config}; remove the folder"
+            )
+
+    @staticmethod
+    def _read_config(config_file: Path) -> dict | None:
+        """The stored configuration; None when absent or unreadable (it is written again: the
+        folder's name, a hash of the configuration, already says which one it holds)."""
+        if not config_file.exists():
+            return None
+        try:
+            return json.loads(config_file.read_text())
+        except (OSError, ValueError) as error:
+            logger.warning("feature cache: unreadable %s written again (%s)", config_file, error)
+            return None
 
     def parts(self) -> list[Path]:
         return sorted(self.folder.glob("part-*.parquet"))
