@@ -21,6 +21,12 @@ freed only by Python's cycle collector, and an earlier section's VGG16 still in 
 make the next one's allocations touch new memory, which is slow on a virtual machine. A new
 ``kedro run`` starts without it.
 
+The end-to-end ratio to the brief's way compares like with like: the brief's way is the first
+model of this process, so it pays TensorFlow's first-time work (first trace, first kernels,
+first touch of memory); the node's runs in this process come after it and are warmed up. The
+ratio held to the target is therefore the node in a new process (TensorFlow and Keras
+imported before the timing, as for the brief's way); the in-process ratio is printed after it.
+
 Photos come from ../shared/data/instagram-dl (read in place). When more images are asked for
 than the folder has, the extra ones are mirrored copies written to a temporary folder (new
 bytes, so new hashes: the cache cannot serve them).
@@ -328,6 +334,7 @@ def main() -> None:
             new_images,
             scratch / "fresh",
         )
+        fresh_time = statistics.median(fresh_pairs[0])
         file_runs = weights_file_reruns(
             images, new_images, weights_file_like_imagenet(scratch), scratch
         )
@@ -338,7 +345,12 @@ def main() -> None:
             (f"  brief's way, float32, {n} images", f"{n / brief:.2f} images/s"),
             (f"  node float32, {n} images", f"{n / f32_time:.2f} images/s"),
             (f"  node bfloat16, {n} images", f"{n / bf16_time:.2f} images/s"),
-            ("  node bf16 / brief's way", f"{brief / bf16_time:.2f}x"),
+            (f"  node bf16, a new process per run, {n} images", f"{n / fresh_time:.2f} images/s"),
+            (
+                "  node bf16 in a new process / brief's way (target ≥ 3x)",
+                f"{brief / fresh_time:.2f}x",
+            ),
+            ("  node bf16 warmed up in this process / brief's way", f"{brief / bf16_time:.2f}x"),
             ("steady state (model built and warmed up):", ""),
             (f"  brief's loop, float32, {n} images", f"{n / brief_loop:.2f} images/s"),
             (f"  encode_images bf16, {n} images", f"{n / bf16_unit:.2f} images/s"),
