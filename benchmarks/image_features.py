@@ -63,6 +63,8 @@ DEFAULT_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
 def photo_paths(data: Path, count: int, scratch: Path) -> list[str]:
     """``count`` distinct photos: the real ones first, then mirrored copies in ``scratch``."""
     real = sorted(str(p) for p in data.glob("*/*.jpg") if "profile_pic" not in p.name)
+    if not real:
+        raise SystemExit(f"no photos in {data}/*/*.jpg: pass --data <an instaloader download>")
     paths = real[:count]
     for index in range(count - len(paths)):
         source = real[index % len(real)]
