@@ -135,6 +135,11 @@ class ParsedDownload:
     report: dict
 
 
+def is_profile_folder(path: Path) -> bool:
+    """A profile of an instaloader download: a sub-folder whose name is not hidden."""
+    return path.is_dir() and not path.name.startswith(".")
+
+
 def parse_download_folder(
     folder: str | Path, *, max_posts_per_profile: int | None = None
 ) -> ParsedDownload:
@@ -193,7 +198,7 @@ def parse_download_folder(
     root_tally = _Tally()
     profile_dirs: list[Path] = []
     for entry in sorted(os.scandir(root), key=lambda item: item.name):
-        if entry.is_dir() and not entry.name.startswith("."):
+        if is_profile_folder(Path(entry.path)):
             profile_dirs.append(Path(entry.path))
         else:
             root_tally.mark(

@@ -329,8 +329,7 @@ def fit_caption_model(
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
     epochs = checkpoint.epochs
-    monitored = [e.get(monitor, math.inf) for e in epochs]
-    best = int(np.argmin(monitored)) if epochs else -1
+    best = checkpoint.best_epoch() if epochs else -1
     trained_epochs = len(epochs) - initial_epoch
     train_chars = int((train[2] != 0).sum())
     summary = {

@@ -11,7 +11,7 @@ import pandas as pd
 
 from insta_kedro.demo_data import ensure_demo_download
 from insta_kedro.instaloader_download import InstagramLogin, download_profiles
-from insta_kedro.instaloader_format import parse_download_folder
+from insta_kedro.instaloader_format import is_profile_folder, parse_download_folder
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def acquire_download(
     if source == "instaloader":
         folder = Path(ingestion["instagram_folder"])
         profiles = list(ingestion.get("profiles") or [])
-        if not profiles and not _profile_folders(folder):
+        if not profiles and not _has_profile_folders(folder):
             raise ValueError(
                 "ingestion.source is 'instaloader' but ingestion.profiles is empty and "
                 f"{folder} holds no earlier download: list the accounts in "
@@ -56,7 +56,7 @@ def acquire_download(
             download_follows=bool(ingestion.get("download_follows")),
             max_attempts=int(ingestion.get("max_attempts", 3)),
         )
-        if not _profile_folders(folder):
+        if not _has_profile_folders(folder):
             outcomes = "; ".join(
                 f"{name}: {outcome['status']} ({outcome['message']})"
                 for name, outcome in downloads.items()
@@ -69,11 +69,9 @@ def acquire_download(
     raise ValueError(f"ingestion.source must be one of {SOURCES}, got {source!r}")
 
 
-def _profile_folders(folder: Path) -> list[str]:
-    """The profile sub-folders of an instaloader download (none when it does not exist)."""
-    if not folder.is_dir():
-        return []
-    return [p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")]
+def _has_profile_folders(folder: Path) -> bool:
+    """Whether an instaloader download holds any profile (False when it does not exist)."""
+    return folder.is_dir() and any(is_profile_folder(path) for path in folder.iterdir())
 
 
 def _empty_profile_report() -> dict[str, Any]:
