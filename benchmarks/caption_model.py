@@ -27,7 +27,11 @@ from insta_kedro.caption_decoding import beam_decode, greedy_decode
 from insta_kedro.caption_network import build_step_model
 from insta_kedro.caption_vocabulary import STOP_ID, build_vocabulary, encode_captions
 from insta_kedro.instaloader_format import parse_download_folder
-from insta_kedro.pipelines.caption_model.nodes import new_caption_model
+from insta_kedro.pipelines.caption_model.nodes import (
+    new_caption_model,
+    packs_captions,
+    training_network,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / ".." / "shared" / "data" / "instagram-dl"
@@ -85,8 +89,11 @@ def train_throughput(params, vocab, images, inputs, targets, epochs: int):
             b = order[i : i + 10]
             brief_model.train_on_batch({"image": images[b], "tokens": inputs[b]}, targets[b])
 
-    model = new_caption_model(vocab, images.shape[1], params)
-    data = caption_batches(images, inputs, targets, batch_size, shuffle_seed=0, repeat=True)
+    model = training_network(new_caption_model(vocab, images.shape[1], params), params)
+    packed = packs_captions(params)
+    data = caption_batches(
+        images, inputs, targets, batch_size, shuffle_seed=0, repeat=True, packed=packed
+    )
     steps = batches_per_epoch(len(inputs), batch_size, shuffled=True)
     # shuffle=False: the tf.data pipeline shuffles (Keras warns that it ignores the flag)
     model.fit(data, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)  # build, trace
@@ -150,11 +157,16 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=7)
     parser.add_argument("--images", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=None, help="default: parameters")
+    parser.add_argument(
+        "--packed", choices=("auto", "true", "false"), default=None, help="default: parameters"
+    )
     args = parser.parse_args()
 
     params = yaml.safe_load((ROOT / "conf/base/parameters_caption_model.yml").read_text())
     params = params["caption_model"]
     params["batch_size"] = args.batch_size or params["batch_size"]
+    if args.packed:
+        params["packed_training"] = {"true": True, "false": False}.get(args.packed, args.packed)
     texts = captions()
     vocab = build_vocabulary(texts, params["min_char_count"], params["max_len"])
     inputs, targets = encode_captions(vocab, texts)
@@ -165,7 +177,8 @@ def main() -> None:
 
     pipeline, brief = train_throughput(params, vocab, images, inputs, targets, args.epochs)
     print("\ntraining (characters/s)")
-    pipeline_label = f"tf.data + fit, batch {params['batch_size']}"
+    rows = "packed" if packs_captions(params) else "padded"
+    pipeline_label = f"tf.data + fit, batch {params['batch_size']}, {rows}"
     print(f"  {pipeline_label:<38} {pipeline:10.0f}")
     print(f"  brief's loop, train_on_batch, batch 10 {brief:10.0f}")
     print(f"  speed-up                               {pipeline / brief:10.1f}x")

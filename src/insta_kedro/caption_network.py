@@ -8,6 +8,10 @@ masks it, the LSTM skips it and the loss never counts it.
 The LSTM keeps Keras's defaults (tanh, sigmoid, no recurrent dropout, right padding), which
 is what cuDNN needs, so TensorFlow runs it on cuDNN when a GPU is present.
 
+Training on a CPU uses :func:`build_packed_training_network`: the same layers, fed captions
+packed end to end into rows (``insta_kedro.caption_batches.pack_captions``), the LSTM state
+starting afresh at each caption's first character, so no LSTM step is spent on padding.
+
 Generation uses :class:`StepModel`: the image is projected once, then each step feeds one
 token and the LSTM state, sharing the trained layers (no weights copied).
 """
@@ -83,6 +87,75 @@ def build_caption_model(
     hidden = layers.Dense(hidden_units, activation="relu", name="hidden_dense")(merged)
     probs = layers.Dense(vocab_size, activation="softmax", name="char_probs")(hidden)
     return keras.Model({"image": image, "tokens": tokens}, probs, name=f"caption_{architecture}")
+
+
+class CaptionStartLSTMCell(layers.Layer):
+    """A trained LSTM cell whose state starts afresh where a packed caption begins.
+
+    Each step reads ``[characters, carry]`` (``merge``) or ``[characters, carry, start]``
+    (``inject``): the state carried from the previous position is multiplied by ``carry`` (0
+    at a caption's first character, 1 elsewhere), then ``start`` is added (the projected image
+    at an ``inject`` caption's first character, zeros elsewhere). Each caption so starts from
+    the state the padded network's LSTM starts it with (zeros, or the image).
+    """
+
+    def __init__(self, cell: layers.LSTMCell, char_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.char_dim = char_dim
+        self.state_size = cell.state_size
+        self.output_size = cell.units
+
+    def build(self, input_shape) -> None:
+        self.built = True  # the wrapped cell is built: it belongs to the trained network
+
+    def call(self, inputs, states, training=False):
+        h, c = states
+        carry = inputs[:, self.char_dim : self.char_dim + 1]
+        h, c = h * carry, c * carry
+        if inputs.shape[-1] > self.char_dim + 1:  # inject: the image starts the caption
+            start = inputs[:, self.char_dim + 1 :]
+            h, c = h + start, c + start
+        return self.cell(inputs[:, : self.char_dim], [h, c], training=training)
+
+
+def build_packed_training_network(model: keras.Model) -> keras.Model:
+    """``model``'s layers (weights shared, none copied) reading packed caption rows.
+
+    Inputs: ``image`` ``(n, feature_dim)`` for the batch's ``n`` captions; ``tokens``
+    ``(rows, T)`` int32, the captions' input tokens end to end; ``starts`` ``(rows, T)``
+    float32, 1 at each caption's first token; ``owner`` ``(rows, T)`` int32, the caption (row
+    of ``image``) each position belongs to. Output: ``(rows, T, vocab_size)`` probabilities,
+    at each real position those of the padded network for that caption and position (tested
+    in tests/test_caption_network.py), so the masked loss and its gradients are the padded
+    batch's. Training it trains ``model``.
+    """
+    architecture = caption_architecture(model)
+    lstm = model.get_layer("char_lstm")
+    embedding = model.get_layer("char_embedding")
+    image = keras.Input((model.get_layer("image_dense").kernel.shape[0],), name="image")
+    tokens = keras.Input((None,), dtype="int32", name="tokens")
+    starts = keras.Input((None,), name="starts")
+    owner = keras.Input((None,), dtype="int32", name="owner")
+
+    projection = model.get_layer("image_scale")(model.get_layer("image_dense")(image))
+    image_per_position = ops.take(projection, owner, axis=0)
+    # The concatenation leaves the embedding's padding mask behind, so the LSTM tests no step
+    # for padding: a packed row has padding only at its end, after its last caption.
+    chars = embedding(tokens)
+    step_inputs = [chars, ops.expand_dims(1.0 - starts, -1)]
+    if architecture == "inject":  # each caption starts from its image
+        step_inputs.append(ops.expand_dims(starts, -1) * image_per_position)
+    cell = CaptionStartLSTMCell(lstm.cell, embedding.output_dim, name="packed_lstm_cell")
+    sequence = layers.RNN(cell, return_sequences=True, name="packed_lstm")(
+        ops.concatenate(step_inputs, axis=-1)
+    )
+    merged = sequence + image_per_position if architecture == "merge" else sequence
+    merged = model.get_layer("dropout")(merged)
+    hidden = model.get_layer("hidden_dense")(merged)
+    probs = model.get_layer("char_probs")(hidden)
+    inputs = {"image": image, "tokens": tokens, "starts": starts, "owner": owner}
+    return keras.Model(inputs, probs, name=f"packed_{architecture}")
 
 
 def caption_architecture(model: keras.Model) -> str:

@@ -28,6 +28,7 @@ from insta_kedro.caption_network import (
     ARCHITECTURES,
     MaskedSparseCategoricalCrossentropy,
     build_caption_model,
+    build_packed_training_network,
     build_step_model,
 )
 from insta_kedro.caption_vocabulary import (
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 MOSTLY_UNK = 0.5  # above this share of UNK test characters, the run warns
 
 SPLITS = ("train", "val", "test")
+PACKED_TRAINING = ("auto", True, False)
 UNCAPTIONED = "uncaptioned"
 
 
@@ -88,6 +90,11 @@ def check_caption_params(params: dict[str, Any]) -> None:
         value = params[name]
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             raise ValueError(f"caption_model.{name} must be an integer >= 1, got {value!r}")
+    if params.get("packed_training", "auto") not in PACKED_TRAINING:
+        raise ValueError(
+            f"caption_model.packed_training must be one of {PACKED_TRAINING}, "
+            f"got {params['packed_training']!r}"
+        )
     try:
         check_decoding_settings(
             params["decoder"], params["temperature"], params["top_p"], params["beam_width"]
@@ -223,6 +230,29 @@ def new_caption_model(vocab: CaptionVocabulary, feature_dim: int, params: dict[s
     return model
 
 
+def packs_captions(params: dict[str, Any]) -> bool:
+    """Whether training packs captions into rows: ``packed_training`` true, or ``auto`` (the
+    default) without a GPU. On a GPU the padded network's LSTM runs on cuDNN, which a packed
+    row's custom cell cannot."""
+    setting = params.get("packed_training", "auto")
+    if setting == "auto":
+        return not tf.config.list_physical_devices("GPU")
+    return bool(setting)
+
+
+def training_network(model: keras.Model, params: dict[str, Any]) -> keras.Model:
+    """The compiled network that ``fit`` trains: ``model`` itself, or its packed view
+    (``build_packed_training_network``, same weights) when :func:`packs_captions`."""
+    if not packs_captions(params):
+        return model
+    network = build_packed_training_network(model)
+    network.compile(
+        optimizer=keras.optimizers.Adam(params["learning_rate"]),
+        loss=MaskedSparseCategoricalCrossentropy(),
+    )
+    return network
+
+
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
     """Early stopping whose best value, patience count and best weights survive a resume
     (from the ``TrainingCheckpoint``). Without that, a resumed run would restore the best
@@ -251,6 +281,9 @@ def fit_caption_model(
 ) -> tuple[keras.Model, dict[str, Any]]:
     """Train with tf.data, Adam and early stopping (best weights kept), resumable.
 
+    On a CPU the batches are packed (``packed_training``): the same captions per update and
+    the same loss, with no LSTM step spent on padding.
+
     After each epoch the weights, Adam's state and the epoch logs go to ``checkpoint_dir``
     (``TrainingCheckpoint``); a run interrupted there starts again after the last finished
     epoch. The folder is keyed by a fingerprint of the data and settings and removed once
@@ -263,12 +296,15 @@ def fit_caption_model(
         raise ValueError("caption_model: no training caption (see the split report)")
     feature_dim = train[0].shape[1]
     model = new_caption_model(vocab, feature_dim, params)
+    network = training_network(model, params)
+    packed = network is not model
 
     checkpoint_dir = Path(params["checkpoint_dir"])
     fingerprint = hashlib.sha256(
         json.dumps(
             [
                 {k: v for k, v in params.items() if k != "checkpoint_dir"},
+                packed,
                 vocab.to_dict(),
                 sorted(caption_examples.loc[caption_examples["split"] == "train", "post_id"]),
             ],
@@ -290,7 +326,7 @@ def fit_caption_model(
     has_val = len(val[1]) > 0
     monitor = "val_loss" if has_val else "loss"
     checkpoint = TrainingCheckpoint(checkpoint_dir / "training.npz", monitor)
-    initial_epoch = checkpoint.restore(model)
+    initial_epoch = checkpoint.restore(network)
     if initial_epoch:
         logger.info("caption_model: resuming after epoch %d", initial_epoch)
         # this run's metric history starts with the epochs the interrupted run trained
@@ -305,7 +341,7 @@ def fit_caption_model(
         *extra_callbacks,
     ]
     batch_size = params["batch_size"]
-    batching = {"length_multiple": params.get("length_multiple", 8)}
+    batching = {"length_multiple": params.get("length_multiple", 8), "packed": packed}
     train_batches = caption_batches(*train, batch_size, params["seed"], **batching, repeat=True)
     steps_per_epoch = batches_per_epoch(len(train[1]), batch_size, shuffled=True)
     if initial_epoch:  # the finished epochs' batches: later epochs see the same order as before
@@ -314,7 +350,7 @@ def fit_caption_model(
     if has_val:  # an empty dataset repeated without end would never yield
         val_batches = caption_batches(*val, batch_size, None, **batching, repeat=True)
     started = time.perf_counter()
-    model.fit(
+    network.fit(
         train_batches,
         steps_per_epoch=steps_per_epoch,
         validation_data=val_batches,
@@ -341,6 +377,7 @@ def fit_caption_model(
         "train_seconds": seconds,
         "train_chars_per_second": train_chars * trained_epochs / seconds if seconds else None,
         "batch_size": batch_size,
+        "packed": packed,
         "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
     }
     return model, summary
