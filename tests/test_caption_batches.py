@@ -1,4 +1,5 @@
-"""Training batches: balanced, cut to their longest caption, with the same loss and gradients."""
+"""Training batches: balanced, cut to their longest caption or packed, with the same loss and
+gradients."""
 
 import keras
 import numpy as np
@@ -9,8 +10,10 @@ from insta_kedro.caption_batches import (
     balanced_batch_size,
     batches_per_epoch,
     caption_batches,
+    pack_captions,
     trimmed_length,
 )
+from insta_kedro.caption_network import build_packed_training_network
 from insta_kedro.caption_vocabulary import build_vocabulary, encode_captions
 from insta_kedro.pipelines.caption_model.nodes import new_caption_model
 from tests.pipelines.caption_model.conftest import TINY_PARAMS
@@ -158,3 +161,70 @@ def test_one_training_step_on_a_trimmed_batch_gives_the_same_weights(optimizer):
     assert cut_loss == pytest.approx(full_loss, rel=1e-6)
     for a, b in zip(full, cut, strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+
+
+def test_packing_lays_every_caption_once_end_to_end_in_few_rows():
+    _, _, inputs, targets = encoded()
+    lengths = (targets != 0).sum(axis=1)
+    tokens, packed_targets, starts, owner = pack_captions(inputs, targets, MAX_LEN)
+    assert tokens.shape == packed_targets.shape == starts.shape == owner.shape
+    assert tokens.shape[1] == MAX_LEN
+    assert tokens.shape[0] == -(-lengths.sum() // MAX_LEN)  # first fit fills these rows
+    found = []
+    for row, position in zip(*np.nonzero(starts), strict=True):
+        caption = owner[row, position]
+        span = slice(position, position + lengths[caption])
+        np.testing.assert_array_equal(tokens[row, span], inputs[caption, : lengths[caption]])
+        np.testing.assert_array_equal(
+            packed_targets[row, span], targets[caption, : lengths[caption]]
+        )
+        assert (owner[row, span] == caption).all()
+        found.append(caption)
+    assert sorted(found) == list(range(len(inputs)))
+    assert (packed_targets != 0).sum() == lengths.sum()  # nothing else but padding
+
+
+def test_a_caption_longer_than_the_rows_is_refused():
+    _, _, inputs, targets = encoded()
+    with pytest.raises(ValueError, match="does not fit"):
+        pack_captions(inputs, targets, 3)
+
+
+def test_packed_batches_hold_the_padded_batches_captions():
+    _, images, inputs, targets = encoded()
+    padded = caption_batches(images, inputs, targets, 12, 0, length_multiple=4)
+    packed = caption_batches(images, inputs, targets, 12, 0, length_multiple=4, packed=True)
+    for (x, y), (px, py) in zip(
+        padded.as_numpy_iterator(), packed.as_numpy_iterator(), strict=True
+    ):
+        np.testing.assert_array_equal(px["image"], x["image"])
+        assert py.shape[1] == y.shape[1]  # rows as long as the trimmed batch
+        assert py.shape[0] < y.shape[0]
+        assert sorted(py[py != 0].tolist()) == sorted(y[y != 0].tolist())
+        assert px["starts"].sum() == len(y)
+
+
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_a_packed_batch_has_the_loss_and_gradients_of_the_padded_batch(architecture):
+    vocab, images, inputs, targets = encoded(12)
+    steps = steps_of((targets != 0).sum(axis=1), 1)
+    keras.utils.set_random_seed(0)
+    model = new_caption_model(
+        vocab, images.shape[1], {**TINY_PARAMS, "architecture": architecture, "dropout": 0.0}
+    )
+    packed_network = build_packed_training_network(model)
+    tokens, packed_targets, starts, owner = pack_captions(inputs, targets, steps)
+    assert len(tokens) < len(inputs)
+
+    def loss_and_gradients(network, x, y):
+        with tf.GradientTape() as tape:
+            loss = model.loss(y, network(x, training=True))
+        return float(loss), tape.gradient(loss, model.trainable_variables)
+
+    padded = loss_and_gradients(model, {"image": images, "tokens": inputs}, targets)
+    packed_x = {"image": images, "tokens": tokens, "starts": starts, "owner": owner}
+    packed = loss_and_gradients(packed_network, packed_x, packed_targets)
+    assert packed[0] == pytest.approx(padded[0], rel=1e-6)
+    for want, got in zip(padded[1], packed[1], strict=True):
+        dense = [np.asarray(tf.convert_to_tensor(g)) for g in (want, got)]  # embedding: sparse
+        np.testing.assert_allclose(dense[1], dense[0], rtol=1e-4, atol=1e-6)

@@ -5,6 +5,7 @@ import pytest
 from insta_kedro.caption_network import (
     MaskedSparseCategoricalCrossentropy,
     build_caption_model,
+    build_packed_training_network,
     build_step_model,
     caption_architecture,
 )
@@ -93,3 +94,33 @@ def test_image_weight_zero_makes_merge_ignore_the_image():
     a = np.asarray(model({"image": images, "tokens": tokens}))
     b = np.asarray(model({"image": images[::-1], "tokens": tokens}))
     np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_packed_network_gives_each_caption_the_padded_networks_probabilities(architecture):
+    model = tiny_model(architecture)
+    packed_network = build_packed_training_network(model)
+    assert {id(w) for w in packed_network.weights} == {id(w) for w in model.weights}
+    images, tokens = batch(3)
+    lengths = [7, 3, 5]
+    # row 0: caption 1 then caption 0 (3 + 7 of 12 steps); row 1: caption 2, then padding
+    rows = np.zeros((2, 12), "int32")
+    rows[0, :3], rows[0, 3:10], rows[1, :5] = tokens[1, :3], tokens[0], tokens[2, :5]
+    starts = np.zeros((2, 12), "float32")
+    starts[0, 0] = starts[0, 3] = starts[1, 0] = 1.0
+    owner = np.zeros((2, 12), "int32")
+    owner[0, :3], owner[0, 3:10], owner[1, :5] = 1, 0, 2
+    packed = np.asarray(
+        packed_network({"image": images, "tokens": rows, "starts": starts, "owner": owner})
+    )
+    for caption, (row, position) in enumerate([(0, 3), (0, 0), (1, 0)]):
+        length = lengths[caption]
+        alone = model(
+            {
+                "image": images[caption : caption + 1],
+                "tokens": tokens[caption : caption + 1, :length],
+            }
+        )
+        np.testing.assert_allclose(
+            packed[row, position : position + length], np.asarray(alone)[0], atol=1e-6
+        )

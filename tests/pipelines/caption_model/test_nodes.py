@@ -67,6 +67,7 @@ def test_prepare_counts_every_post_left_out(posts, image_features, tiny_params):
         ("beam_width", 0, "caption_model.beam_width must be an integer >= 1"),
         ("batch_size", 0, "caption_model.batch_size must be an integer >= 1"),
         ("architecture", "lstm", "caption_model.architecture must be one of"),
+        ("packed_training", "yes", "caption_model.packed_training must be one of"),
     ],
 )
 def test_a_bad_setting_stops_before_training(
@@ -251,6 +252,24 @@ def test_a_resumed_training_ends_where_an_uninterrupted_one_does(
     assert history["epochs"]["loss"] == pytest.approx(whole_history["epochs"]["loss"], rel=1e-5)
     for got, want in zip(resumed.get_weights(), whole.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_packed_and_padded_training_end_with_the_same_weights(posts, image_features, tiny_params):
+    # the same batches, loss and gradients; only the LSTM's work on padding differs
+    params = {**tiny_params, "epochs": 3, "early_stopping_patience": 10}
+    examples, _ = prepare_caption_examples(posts, image_features, params, IMAGE_FEATURES_PARAMS)
+    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, params))
+    packed, packed_history = fit_caption_model(examples, vocab, {**params, "packed_training": True})
+    padded, padded_history = fit_caption_model(
+        examples, vocab, {**params, "packed_training": False}
+    )
+    assert packed_history["packed"] and not padded_history["packed"]
+    for key in ("loss", "val_loss"):
+        assert packed_history["epochs"][key] == pytest.approx(
+            padded_history["epochs"][key], rel=1e-4
+        )
+    for got, want in zip(packed.get_weights(), padded.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
 
 
 def test_resumed_early_stopping_keeps_the_best_weights_of_the_whole_training(tmp_path):
