@@ -1,10 +1,12 @@
 """Benchmark of the caption model: training throughput and decoding speed.
 
-    .venv/bin/python benchmarks/caption_model.py [--epochs 7] [--images 32]
+    .venv/bin/python benchmarks/caption_model.py [--epochs 7] [--images 32] [--batch-size N]
+        [--packed auto|true|false]
 
 1. Training characters/s: the pipeline's tf.data + ``fit`` at the default batch size (one
-   ``fit`` over all epochs, as the pipeline trains) against a loop faithful to the brief
-   (``train_on_batch`` on numpy batches of 10), same network, epochs interleaved.
+   ``fit`` over all epochs, on packed rows without a GPU: as the pipeline trains) against a
+   loop faithful to the brief (``train_on_batch`` on numpy batches of 10, padded to
+   ``max_len``), same network, epochs interleaved.
 2. Decoding characters/s for 150-character captions of 32 images: the step model (one LSTM
    step per character, batched) against re-running the whole prefix for every character;
    and beam search (width 3) against greedy. Medians of 3 interleaved repeats.
