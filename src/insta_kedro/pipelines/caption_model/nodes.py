@@ -390,7 +390,9 @@ def train_caption_model(
     model, summary = fit_caption_model(
         caption_examples, CaptionVocabulary.from_dict(caption_vocab), params
     )
-    caption_tracking.set_tags({"caption_model.device": summary["device"]})
+    caption_tracking.set_tags(
+        {"caption_model.device": summary["device"], "caption_model.packed": summary["packed"]}
+    )
     caption_tracking.log_metrics(
         {k: summary[k] for k in ("train_seconds", "train_chars_per_second", "best_epoch")},
         prefix="train.",
@@ -551,6 +553,7 @@ def evaluate_caption_model(
                 "best_val_bpc",
                 "train_seconds",
                 "device",
+                "packed",
             )
         },
         "data": caption_data_report,
