@@ -62,21 +62,21 @@ def pack_captions(inputs: np.ndarray, targets: np.ndarray, row_length: int):
     if lengths.max(initial=0) > row_length:
         raise ValueError(f"a caption of {lengths.max()} tokens does not fit rows of {row_length}")
     free: list[int] = []  # room left in each row
-    placed: list[tuple[int, int, int]] = []  # (caption, row, position)
+    placed: list[tuple[int, int, int, int]] = []  # (caption, length, row, position)
     for caption in np.argsort(-lengths, kind="stable"):
         length = int(lengths[caption])
         row = next((r for r, room in enumerate(free) if room >= length), len(free))
         if row == len(free):
             free.append(row_length)
-        placed.append((int(caption), row, row_length - free[row]))
+        placed.append((int(caption), length, row, row_length - free[row]))
         free[row] -= length
     shape = (max(len(free), 1), row_length)
     packed_tokens, packed_targets = np.zeros(shape, np.int32), np.zeros(shape, np.int32)
     starts, owner = np.zeros(shape, np.float32), np.zeros(shape, np.int32)
-    for caption, row, position in placed:
-        span = slice(position, position + int(lengths[caption]))
-        packed_tokens[row, span] = inputs[caption, : int(lengths[caption])]
-        packed_targets[row, span] = targets[caption, : int(lengths[caption])]
+    for caption, length, row, position in placed:
+        span = slice(position, position + length)
+        packed_tokens[row, span] = inputs[caption, :length]
+        packed_targets[row, span] = targets[caption, :length]
         starts[row, position] = 1.0
         owner[row, span] = caption
     return packed_tokens, packed_targets, starts, owner

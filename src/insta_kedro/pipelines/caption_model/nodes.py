@@ -211,6 +211,15 @@ def _arrays(examples: pd.DataFrame, vocab: CaptionVocabulary, split: str):
     return images.astype(np.float32), inputs, targets
 
 
+def _compiled(network: keras.Model, params: dict[str, Any]) -> keras.Model:
+    """``network`` compiled with Adam at ``learning_rate`` and the masked loss."""
+    network.compile(
+        optimizer=keras.optimizers.Adam(params["learning_rate"]),
+        loss=MaskedSparseCategoricalCrossentropy(),
+    )
+    return network
+
+
 def new_caption_model(vocab: CaptionVocabulary, feature_dim: int, params: dict[str, Any]):
     """The configured network, compiled with Adam and the masked loss."""
     model = build_caption_model(
@@ -223,11 +232,7 @@ def new_caption_model(vocab: CaptionVocabulary, feature_dim: int, params: dict[s
         image_weight=params["image_weight"],
         dropout=params["dropout"],
     )
-    model.compile(
-        optimizer=keras.optimizers.Adam(params["learning_rate"]),
-        loss=MaskedSparseCategoricalCrossentropy(),
-    )
-    return model
+    return _compiled(model, params)
 
 
 def packs_captions(params: dict[str, Any]) -> bool:
@@ -245,12 +250,7 @@ def training_network(model: keras.Model, params: dict[str, Any]) -> keras.Model:
     (``build_packed_training_network``, same weights) when :func:`packs_captions`."""
     if not packs_captions(params):
         return model
-    network = build_packed_training_network(model)
-    network.compile(
-        optimizer=keras.optimizers.Adam(params["learning_rate"]),
-        loss=MaskedSparseCategoricalCrossentropy(),
-    )
-    return network
+    return _compiled(build_packed_training_network(model), params)
 
 
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
