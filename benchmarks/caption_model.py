@@ -1,12 +1,13 @@
 """Benchmark of the caption model: training throughput and decoding speed.
 
     .venv/bin/python benchmarks/caption_model.py [--epochs 7] [--images 32] [--batch-size N]
-        [--packed auto|true|false]
+        [--packed auto|true|false] [--fused-lstm auto|true|false]
 
 1. Training characters/s: the pipeline's tf.data + ``fit`` at the default batch size (one
    ``fit`` over all epochs, on packed rows without a GPU: as the pipeline trains) against a
    loop faithful to the brief (``train_on_batch`` on numpy batches of 10, padded to
-   ``max_len``), same network, epochs interleaved.
+   ``max_len``), same network, epochs interleaved. Packed rows run the LSTM as the fused op
+   (``insta_kedro.packed_lstm_op``) where it builds, as the pipeline does.
 2. Decoding characters/s for 150-character captions of 32 images: the step model (one LSTM
    step per character, batched) against re-running the whole prefix for every character;
    and beam search (width 3) against greedy. Medians of 3 interleaved repeats.
@@ -26,7 +27,7 @@ import yaml
 
 from insta_kedro.caption_batches import batches_per_epoch, caption_batches
 from insta_kedro.caption_decoding import beam_decode, greedy_decode
-from insta_kedro.caption_network import build_step_model
+from insta_kedro.caption_network import build_step_model, uses_fused_lstm
 from insta_kedro.caption_vocabulary import STOP_ID, build_vocabulary, encode_captions
 from insta_kedro.instaloader_format import parse_download_folder
 from insta_kedro.pipelines.caption_model.nodes import new_caption_model, training_network
@@ -66,8 +67,8 @@ class _InterleavedEpochs(keras.callbacks.Callback):
 
 
 def train_throughput(params, vocab, images, inputs, targets, epochs: int):
-    """Median characters/s per epoch of both loops, their epochs interleaved, and whether the
-    pipeline's way packed its rows.
+    """Median characters/s per epoch of both loops, their epochs interleaved, and how the
+    pipeline's way ran its LSTM: ``padded``, ``packed`` or ``packed, fused`` (one fused op).
 
     The pipeline's way is timed as the pipeline trains: one ``fit`` over all epochs on the
     repeated tf.data batches. The CPU is shared: timing one loop after the other lets a load
@@ -91,6 +92,7 @@ def train_throughput(params, vocab, images, inputs, targets, epochs: int):
     model = new_caption_model(vocab, images.shape[1], params)
     network = training_network(model, params)
     packed = network is not model
+    rows = ("packed, fused" if uses_fused_lstm(network) else "packed") if packed else "padded"
     data = caption_batches(
         images, inputs, targets, batch_size, shuffle_seed=0, repeat=True, packed=packed
     )
@@ -102,7 +104,7 @@ def train_throughput(params, vocab, images, inputs, targets, epochs: int):
         data, epochs=epochs, steps_per_epoch=steps, shuffle=False, verbose=0, callbacks=[timer]
     )
     pipeline = chars / float(np.median(timer.seconds))
-    return pipeline, chars / float(np.median(timer.other_seconds)), packed
+    return pipeline, chars / float(np.median(timer.other_seconds)), rows
 
 
 def decode_speed(model, images: np.ndarray, length: int, repeats: int = 3):
@@ -158,16 +160,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=7)
     parser.add_argument("--images", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=None, help="default: parameters")
-    parser.add_argument(
-        "--packed", choices=("auto", "true", "false"), default=None, help="default: parameters"
-    )
+    for flag in ("--packed", "--fused-lstm"):
+        parser.add_argument(
+            flag, choices=("auto", "true", "false"), default=None, help="default: parameters"
+        )
     args = parser.parse_args()
 
     params = yaml.safe_load((ROOT / "conf/base/parameters_caption_model.yml").read_text())
     params = params["caption_model"]
     params["batch_size"] = args.batch_size or params["batch_size"]
-    if args.packed:
-        params["packed_training"] = {"true": True, "false": False}.get(args.packed, args.packed)
+    for name, setting in (("packed_training", args.packed), ("fused_lstm", args.fused_lstm)):
+        if setting:
+            params[name] = {"true": True, "false": False}.get(setting, setting)
     texts = captions()
     vocab = build_vocabulary(texts, params["min_char_count"], params["max_len"])
     inputs, targets = encode_captions(vocab, texts)
@@ -176,9 +180,8 @@ def main() -> None:
     print(f"device: {device}; {len(texts)} captions, {int((targets != 0).sum())} characters/epoch")
     print(f"network: {params['architecture']}, LSTM {params['lstm_units']}, vocab {vocab.size}")
 
-    pipeline, brief, packed = train_throughput(params, vocab, images, inputs, targets, args.epochs)
+    pipeline, brief, rows = train_throughput(params, vocab, images, inputs, targets, args.epochs)
     print("\ntraining (characters/s)")
-    rows = "packed" if packed else "padded"
     pipeline_label = f"tf.data + fit, batch {params['batch_size']}, {rows}"
     print(f"  {pipeline_label:<38} {pipeline:10.0f}")
     print(f"  brief's loop, train_on_batch, batch 10 {brief:10.0f}")

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from insta_kedro.caption_network import (
     MaskedSparseCategoricalCrossentropy,
@@ -8,7 +9,9 @@ from insta_kedro.caption_network import (
     build_packed_training_network,
     build_step_model,
     caption_architecture,
+    uses_fused_lstm,
 )
+from insta_kedro.packed_lstm_op import load_packed_lstm_op
 
 VOCAB, FEATURES, T = 12, 20, 7
 
@@ -96,13 +99,9 @@ def test_image_weight_zero_makes_merge_ignore_the_image():
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
-@pytest.mark.parametrize("architecture", ["merge", "inject"])
-def test_packed_network_gives_each_caption_the_padded_networks_probabilities(architecture):
-    model = tiny_model(architecture)
-    packed_network = build_packed_training_network(model)
-    assert {id(w) for w in packed_network.weights} == {id(w) for w in model.weights}
+def packed_batch():
+    """Three captions (7, 3 and 5 tokens) packed in two rows of 12 steps, and where each is."""
     images, tokens = batch(3)
-    lengths = [7, 3, 5]
     # row 0: caption 1 then caption 0 (3 + 7 of 12 steps); row 1: caption 2, then padding
     rows = np.zeros((2, 12), "int32")
     rows[0, :3], rows[0, 3:10], rows[1, :5] = tokens[1, :3], tokens[0], tokens[2, :5]
@@ -110,10 +109,21 @@ def test_packed_network_gives_each_caption_the_padded_networks_probabilities(arc
     starts[0, 0] = starts[0, 3] = starts[1, 0] = 1.0
     owner = np.zeros((2, 12), "int32")
     owner[0, :3], owner[0, 3:10], owner[1, :5] = 1, 0, 2
-    packed = np.asarray(
-        packed_network({"image": images, "tokens": rows, "starts": starts, "owner": owner})
-    )
-    for caption, (row, position) in enumerate([(0, 3), (0, 0), (1, 0)]):
+    inputs = {"image": images, "tokens": rows, "starts": starts, "owner": owner}
+    return inputs, tokens, [(0, 3), (0, 0), (1, 0)], [7, 3, 5]
+
+
+@pytest.mark.parametrize("fused", [False, True], ids=["keras-lstm", "fused-lstm"])
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_packed_network_gives_each_caption_the_padded_networks_probabilities(architecture, fused):
+    model = tiny_model(architecture)
+    packed_network = build_packed_training_network(model, fused=fused)
+    assert uses_fused_lstm(packed_network) == fused
+    assert {id(w) for w in packed_network.weights} == {id(w) for w in model.weights}
+    inputs, tokens, places, lengths = packed_batch()
+    images = inputs["image"]
+    packed = np.asarray(packed_network(inputs))
+    for caption, (row, position) in enumerate(places):
         length = lengths[caption]
         alone = model(
             {
@@ -124,3 +134,39 @@ def test_packed_network_gives_each_caption_the_padded_networks_probabilities(arc
         np.testing.assert_allclose(
             packed[row, position : position + length], np.asarray(alone)[0], atol=1e-6
         )
+
+
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_fused_and_keras_lstm_give_the_same_gradients(architecture):
+    model = tiny_model(architecture)
+    inputs, _, _, _ = packed_batch()
+    targets = np.roll(inputs["tokens"], -1, axis=1) * (inputs["tokens"] != 0)
+    loss = MaskedSparseCategoricalCrossentropy()
+    gradients = []
+    for fused in (False, True):
+        network = build_packed_training_network(model, fused=fused)
+        with tf.GradientTape() as tape:
+            value = loss(targets, network(inputs, training=False))
+        gradients.append(tape.gradient(value, model.trainable_weights))
+    for weight, keras_gradient, fused_gradient in zip(
+        model.trainable_weights, *gradients, strict=True
+    ):
+        np.testing.assert_allclose(
+            tf.convert_to_tensor(fused_gradient).numpy(),  # the embedding's are IndexedSlices
+            tf.convert_to_tensor(keras_gradient).numpy(),
+            atol=1e-6,
+            err_msg=weight.path,
+        )
+
+
+def test_without_a_compiler_the_packed_network_keeps_keras_lstm(tmp_path, monkeypatch):
+    monkeypatch.setenv("CXX", "/bin/false")
+    monkeypatch.setenv("INSTA_KEDRO_OP_CACHE", str(tmp_path))
+    load_packed_lstm_op.cache_clear()
+    try:
+        network = build_packed_training_network(tiny_model("merge"))
+    finally:
+        load_packed_lstm_op.cache_clear()
+    assert not uses_fused_lstm(network)
+    inputs, _, _, _ = packed_batch()
+    assert np.asarray(network(inputs)).shape == (2, 12, VOCAB)

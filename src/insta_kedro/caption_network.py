@@ -11,6 +11,8 @@ is what cuDNN needs, so TensorFlow runs it on cuDNN when a GPU is present.
 Training on a CPU uses :func:`build_packed_training_network`: the same layers, fed captions
 packed end to end into rows (``insta_kedro.caption_batches.pack_captions``), the LSTM state
 starting afresh at each caption's first character, so no LSTM step is spent on padding.
+Its LSTM runs as one fused CPU op (:class:`FusedPackedLSTM`, ``insta_kedro.packed_lstm_op``)
+where that op can be built, and as Keras's RNN otherwise: the same numbers either way.
 
 Generation uses :class:`StepModel`: the image is projected once, then each step feeds one
 token and the LSTM state, sharing the trained layers (no weights copied).
@@ -119,7 +121,51 @@ class CaptionStartLSTMCell(layers.Layer):
         return self.cell(inputs[:, : self.char_dim], [h, c], training=training)
 
 
-def build_packed_training_network(model: keras.Model) -> keras.Model:
+class FusedPackedLSTM(layers.Layer):
+    """``RNN(CaptionStartLSTMCell(cell))`` in one fused op: the same inputs and outputs.
+
+    The input projection ``x . W + b`` runs as one matmul over every position, then the
+    recurrence as ``insta_kedro.packed_lstm_op.packed_lstm`` (all steps in one C++ loop,
+    forward and backward). The wrapped cell's weights are used, none copied.
+    """
+
+    def __init__(self, cell: layers.LSTMCell, char_dim: int, **kwargs):
+        super().__init__(**kwargs)
+        self.cell = cell
+        self.char_dim = char_dim
+
+    def build(self, input_shape) -> None:
+        self.built = True  # the wrapped cell is built: it belongs to the trained network
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], self.cell.units)
+
+    def call(self, inputs):
+        from insta_kedro.packed_lstm_op import packed_lstm
+
+        chars = inputs[..., : self.char_dim]
+        carry = inputs[..., self.char_dim]
+        start = inputs[..., self.char_dim + 1 :] if inputs.shape[-1] > self.char_dim + 1 else None
+        gates = ops.matmul(chars, self.cell.kernel) + self.cell.bias
+        return packed_lstm(gates, self.cell.recurrent_kernel.value, carry, start)
+
+
+def fused_lstm_available(cell: layers.LSTMCell) -> bool:
+    """Whether :class:`FusedPackedLSTM` can run ``cell`` here: a CPU (the op has no GPU
+    kernel), settings the op computes, and the op built."""
+    import tensorflow as tf
+
+    from insta_kedro.packed_lstm_op import fused_lstm_fits, load_packed_lstm_op
+
+    return (
+        keras.backend.backend() == "tensorflow"
+        and not tf.config.list_physical_devices("GPU")
+        and fused_lstm_fits(cell)
+        and load_packed_lstm_op() is not None
+    )
+
+
+def build_packed_training_network(model: keras.Model, fused: bool | None = None) -> keras.Model:
     """``model``'s layers (weights shared, none copied) reading packed caption rows.
 
     Inputs: ``image`` ``(n, feature_dim)`` for the batch's ``n`` captions; ``tokens``
@@ -128,7 +174,8 @@ def build_packed_training_network(model: keras.Model) -> keras.Model:
     of ``image``) each position belongs to. Output: ``(rows, T, vocab_size)`` probabilities,
     at each real position those of the padded network for that caption and position (tested
     in tests/test_caption_network.py), so the masked loss and its gradients are the padded
-    batch's. Training it trains ``model``.
+    batch's. Training it trains ``model``. ``fused``: the LSTM as :class:`FusedPackedLSTM`
+    (default: where :func:`fused_lstm_available`) or as Keras's RNN.
     """
     architecture = caption_architecture(model)
     lstm = model.get_layer("char_lstm")
@@ -146,16 +193,30 @@ def build_packed_training_network(model: keras.Model) -> keras.Model:
     step_inputs = [chars, ops.expand_dims(1.0 - starts, -1)]
     if architecture == "inject":  # each caption starts from its image
         step_inputs.append(ops.expand_dims(starts, -1) * image_per_position)
-    cell = CaptionStartLSTMCell(lstm.cell, embedding.output_dim, name="packed_lstm_cell")
-    sequence = layers.RNN(cell, return_sequences=True, name="packed_lstm")(
-        ops.concatenate(step_inputs, axis=-1)
-    )
+    step_inputs = ops.concatenate(step_inputs, axis=-1)
+    if fused is None:
+        fused = fused_lstm_available(lstm.cell)
+    elif fused and not fused_lstm_available(lstm.cell):
+        raise RuntimeError(
+            "the fused LSTM cannot run this network here: it needs a CPU, Keras's default "
+            "LSTM settings with units a multiple of 16, and g++ to build it (see the log)"
+        )
+    if fused:
+        sequence = FusedPackedLSTM(lstm.cell, embedding.output_dim, name="packed_lstm")(step_inputs)
+    else:
+        cell = CaptionStartLSTMCell(lstm.cell, embedding.output_dim, name="packed_lstm_cell")
+        sequence = layers.RNN(cell, return_sequences=True, name="packed_lstm")(step_inputs)
     merged = sequence + image_per_position if architecture == "merge" else sequence
     merged = model.get_layer("dropout")(merged)
     hidden = model.get_layer("hidden_dense")(merged)
     probs = model.get_layer("char_probs")(hidden)
     inputs = {"image": image, "tokens": tokens, "starts": starts, "owner": owner}
     return keras.Model(inputs, probs, name=f"packed_{architecture}")
+
+
+def uses_fused_lstm(network: keras.Model) -> bool:
+    """Whether a training network runs its LSTM as :class:`FusedPackedLSTM`."""
+    return any(isinstance(layer, FusedPackedLSTM) for layer in network.layers)
 
 
 def caption_architecture(model: keras.Model) -> str:

@@ -68,6 +68,7 @@ def test_prepare_counts_every_post_left_out(posts, image_features, tiny_params):
         ("batch_size", 0, "caption_model.batch_size must be an integer >= 1"),
         ("architecture", "lstm", "caption_model.architecture must be one of"),
         ("packed_training", "yes", "caption_model.packed_training must be one of"),
+        ("fused_lstm", "yes", "caption_model.fused_lstm must be one of"),
     ],
 )
 def test_a_bad_setting_stops_before_training(
@@ -264,6 +265,7 @@ def test_packed_and_padded_training_end_with_the_same_weights(posts, image_featu
         examples, vocab, {**params, "packed_training": False}
     )
     assert packed_history["packed"] and not padded_history["packed"]
+    assert packed_history["fused_lstm"] and not padded_history["fused_lstm"]
     for key in ("loss", "val_loss"):
         assert packed_history["epochs"][key] == pytest.approx(
             padded_history["epochs"][key], rel=1e-4

@@ -30,6 +30,7 @@ from insta_kedro.caption_network import (
     build_caption_model,
     build_packed_training_network,
     build_step_model,
+    uses_fused_lstm,
 )
 from insta_kedro.caption_vocabulary import (
     UNK_ID,
@@ -94,6 +95,11 @@ def check_caption_params(params: dict[str, Any]) -> None:
         raise ValueError(
             f"caption_model.packed_training must be one of {PACKED_TRAINING}, "
             f"got {params['packed_training']!r}"
+        )
+    if params.get("fused_lstm", "auto") not in PACKED_TRAINING:
+        raise ValueError(
+            f"caption_model.fused_lstm must be one of {PACKED_TRAINING}, "
+            f"got {params['fused_lstm']!r}"
         )
     try:
         check_decoding_settings(
@@ -247,10 +253,13 @@ def packs_captions(params: dict[str, Any]) -> bool:
 
 def training_network(model: keras.Model, params: dict[str, Any]) -> keras.Model:
     """The compiled network that ``fit`` trains: ``model`` itself, or its packed view
-    (``build_packed_training_network``, same weights) when :func:`packs_captions`."""
+    (``build_packed_training_network``, same weights) when :func:`packs_captions`, its LSTM
+    fused (``fused_lstm``: ``auto`` where the op builds, ``true``, ``false``)."""
     if not packs_captions(params):
         return model
-    return _compiled(build_packed_training_network(model), params)
+    fused = params.get("fused_lstm", "auto")
+    fused = None if fused == "auto" else bool(fused)
+    return _compiled(build_packed_training_network(model, fused=fused), params)
 
 
 class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
@@ -378,6 +387,7 @@ def fit_caption_model(
         "train_chars_per_second": train_chars * trained_epochs / seconds if seconds else None,
         "batch_size": batch_size,
         "packed": packed,
+        "fused_lstm": uses_fused_lstm(network),
         "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
     }
     return model, summary
@@ -391,7 +401,11 @@ def train_caption_model(
         caption_examples, CaptionVocabulary.from_dict(caption_vocab), params
     )
     caption_tracking.set_tags(
-        {"caption_model.device": summary["device"], "caption_model.packed": summary["packed"]}
+        {
+            "caption_model.device": summary["device"],
+            "caption_model.packed": summary["packed"],
+            "caption_model.fused_lstm": summary["fused_lstm"],
+        }
     )
     caption_tracking.log_metrics(
         {k: summary[k] for k in ("train_seconds", "train_chars_per_second", "best_epoch")},
@@ -554,6 +568,7 @@ def evaluate_caption_model(
                 "train_seconds",
                 "device",
                 "packed",
+                "fused_lstm",
             )
         },
         "data": caption_data_report,

@@ -1,0 +1,154 @@
+"""The packed caption LSTM's recurrence as one fused CPU op, built from ``packed_lstm_kernel.cc``.
+
+Keras runs an LSTM as a TensorFlow while-loop: about 150 small ops per step each way, whose
+dispatch costs more than their arithmetic at the caption model's sizes on a CPU. The fused
+op runs all the steps of a row in one C++ loop (register-blocked matmuls, vectorised gates),
+forward and backward, each row on a thread of TensorFlow's intra-op pool. The input
+projection ``x . W + b`` and the recurrent kernel's gradient stay single large TensorFlow
+matmuls over every position.
+
+The op is compiled on first use with the machine's ``g++`` against the installed
+TensorFlow's headers and cached (``INSTA_KEDRO_OP_CACHE``, default
+``~/.cache/insta_kedro/ops``), keyed by the source, TensorFlow's version and the CPU.
+:func:`load_packed_lstm_op` returns ``None`` where it cannot be built (no compiler, say), and
+callers keep Keras's LSTM: same results, slower.
+"""
+
+import fcntl
+import hashlib
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import tensorflow as tf
+
+logger = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).with_name("packed_lstm_kernel.cc")
+UNITS_MULTIPLE = 16  # the kernel's vector width, in floats
+_CXX_FLAGS = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-shared", "-w"]
+
+
+def op_cache_dir() -> Path:
+    """Where built ops are kept: ``INSTA_KEDRO_OP_CACHE`` or ``~/.cache/insta_kedro/ops``."""
+    configured = os.environ.get("INSTA_KEDRO_OP_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "insta_kedro" / "ops"
+
+
+def _cpu_flags() -> str:
+    """The CPU's feature flags (``-march=native`` compiles for them)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                return line
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def _build_key(compiler: str) -> str:
+    parts = [SOURCE.read_bytes(), tf.__version__.encode(), compiler.encode(), _cpu_flags().encode()]
+    parts += [" ".join(_CXX_FLAGS + tf.sysconfig.get_compile_flags()).encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+def build_packed_lstm_library(cache_dir: Path | None = None) -> Path:
+    """The compiled op library, built now unless the cache holds it.
+
+    Concurrent builders (pytest workers) wait on a lock file, so one compiles and the others
+    load its result. Raises ``RuntimeError`` with the compiler's message when it fails.
+    """
+    compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
+    if not compiler:
+        raise RuntimeError("no C++ compiler (g++) on PATH")
+    cache_dir = Path(cache_dir or op_cache_dir())
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    library = cache_dir / f"packed_lstm_{_build_key(compiler)}.so"
+    with open(cache_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if library.exists():
+            return library
+        with tempfile.TemporaryDirectory(dir=cache_dir) as scratch:
+            built = Path(scratch) / library.name
+            command = [compiler, *_CXX_FLAGS, *tf.sysconfig.get_compile_flags(), str(SOURCE)]
+            command += ["-o", str(built), *tf.sysconfig.get_link_flags()]
+            result = subprocess.run(command, capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                raise RuntimeError(f"building {SOURCE.name} failed:\n{result.stderr[-2000:]}")
+            os.replace(built, library)
+    return library
+
+
+@cache
+def load_packed_lstm_op():
+    """The loaded op module, or ``None`` (logged once) where it cannot be built or loaded.
+
+    ``INSTA_KEDRO_FUSED_LSTM=0`` turns it off (Keras's LSTM is used instead).
+    """
+    if os.environ.get("INSTA_KEDRO_FUSED_LSTM", "1") == "0":
+        return None
+    try:
+        return tf.load_op_library(str(build_packed_lstm_library()))
+    except (RuntimeError, OSError, tf.errors.NotFoundError) as error:
+        logger.warning("Fused LSTM op unavailable, training uses Keras's LSTM: %s", error)
+        return None
+
+
+def fused_lstm_fits(cell) -> bool:
+    """Whether ``cell`` (a Keras LSTMCell) computes what the fused op computes."""
+    import keras
+
+    return (
+        cell.units % UNITS_MULTIPLE == 0
+        and cell.use_bias
+        and cell.activation is keras.activations.tanh
+        and cell.recurrent_activation is keras.activations.sigmoid
+        and cell.dropout == 0
+        and cell.recurrent_dropout == 0
+    )
+
+
+def packed_lstm(
+    xw: tf.Tensor, recurrent_kernel: tf.Tensor, carry: tf.Tensor, start: tf.Tensor | None = None
+) -> tf.Tensor:
+    """LSTM outputs ``h`` ``(rows, steps, units)`` of packed rows, differentiable.
+
+    ``xw``: ``x . W + b`` ``(rows, steps, 4 * units)`` (gates in Keras's order i, f, g, o);
+    ``carry`` ``(rows, steps)``: the previous state's factor at each step (0 where a caption
+    starts); ``start``: ``(rows, steps, units)`` added to both states after ``carry``, or
+    ``None``. Gradients flow to ``xw``, ``recurrent_kernel`` and ``start``.
+    """
+    op = load_packed_lstm_op()
+    if op is None:
+        raise RuntimeError("the fused LSTM op could not be built: see the log")
+    # A tensor, not the variable: custom_gradient then leaves the variable to the tape.
+    recurrent_kernel = tf.convert_to_tensor(recurrent_kernel)
+    has_start = start is not None
+    if not has_start:
+        start = tf.zeros([0], xw.dtype)
+
+    @tf.custom_gradient
+    def recurrence(xw, recurrent_kernel, start):
+        h, c, gates = op.insta_kedro_packed_lstm_forward(xw, recurrent_kernel, carry, start)
+
+        def gradient(dh):
+            dz, dstart = op.insta_kedro_packed_lstm_backward(
+                dh, recurrent_kernel, gates, c, carry, start
+            )
+            previous = tf.pad(h[:, :-1], [[0, 0], [1, 0], [0, 0]]) * carry[..., None]
+            if has_start:
+                previous += start
+            units = tf.shape(h)[-1]
+            d_kernel = tf.matmul(
+                tf.reshape(previous, [-1, units]), tf.reshape(dz, [-1, 4 * units]), transpose_a=True
+            )
+            return dz, d_kernel, dstart if has_start else None
+
+        return h, gradient
+
+    return recurrence(xw, recurrent_kernel, start)
