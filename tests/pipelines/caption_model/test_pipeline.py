@@ -96,6 +96,9 @@ def test_kedro_run_is_one_mlflow_run_with_params_history_tags_and_artifacts(
     assert "generation.real_word_rate" in run.data.metrics
     assert run.data.tags["caption_model.encoder_weights"] == "random"
     assert len(run.data.tags["caption_model.data.post_ids_sha256"]) == 64
+    # on this CPU: packed rows, the LSTM as the fused op
+    assert run.data.tags["caption_model.packed"] == "True"
+    assert run.data.tags["caption_model.fused_lstm"] == "True"
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "caption_model")}
     assert {
         "caption_model/caption_model.keras",
