@@ -73,6 +73,7 @@ def build_packed_lstm_library(cache_dir: Path | None = None) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if library.exists():
             return library
+        logger.info("Building the fused LSTM op (once, about 10 s) into %s", library)
         with tempfile.TemporaryDirectory(dir=cache_dir) as scratch:
             built = Path(scratch) / library.name
             command = [compiler, *_CXX_FLAGS, *tf.sysconfig.get_compile_flags(), str(SOURCE)]
