@@ -165,6 +165,8 @@ def test_without_a_compiler_the_packed_network_keeps_keras_lstm(tmp_path, monkey
     load_packed_lstm_op.cache_clear()
     try:
         network = build_packed_training_network(tiny_model("merge"))
+        with pytest.raises(RuntimeError, match="needs a CPU"):
+            build_packed_training_network(tiny_model("merge"), fused=True)
     finally:
         load_packed_lstm_op.cache_clear()
     assert not uses_fused_lstm(network)
