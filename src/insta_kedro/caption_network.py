@@ -25,6 +25,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
+from insta_kedro.packed_lstm_op import fused_lstm_fits, load_packed_lstm_op, packed_lstm
+
 ARCHITECTURES = ("merge", "inject")
 _MASK_WARNING = ".*does not support masking.*"
 
@@ -141,8 +143,6 @@ class FusedPackedLSTM(layers.Layer):
         return (*input_shape[:-1], self.cell.units)
 
     def call(self, inputs):
-        from insta_kedro.packed_lstm_op import packed_lstm
-
         chars = inputs[..., : self.char_dim]
         carry = inputs[..., self.char_dim]
         start = inputs[..., self.char_dim + 1 :] if inputs.shape[-1] > self.char_dim + 1 else None
@@ -155,11 +155,8 @@ def fused_lstm_available(cell: layers.LSTMCell) -> bool:
     kernel), settings the op computes, and the op built."""
     import tensorflow as tf
 
-    from insta_kedro.packed_lstm_op import fused_lstm_fits, load_packed_lstm_op
-
     return (
-        keras.backend.backend() == "tensorflow"
-        and not tf.config.list_physical_devices("GPU")
+        not tf.config.list_physical_devices("GPU")
         and fused_lstm_fits(cell)
         and load_packed_lstm_op() is not None
     )

@@ -63,6 +63,15 @@ inline vf vsigmoid(vf x) { return 1.0f / (1.0f + vexp(-x)); }
 
 inline vf vtanh(vf x) { return 2.0f / (1.0f + vexp(-2.0f * x)) - 1.0f; }
 
+// The state step `at` starts from, lanes [j, j + 16): state[at - 1] * keep (+ start[at]),
+// keep being carry[at]; a row's first step has no previous state. start may be null.
+inline vf carried(const float* state, const float* start, int64 at, int64 units, int64 j,
+                  bool first, vf keep) {
+  vf v = first ? vf{} : load(state + (at - 1) * units + j) * keep;
+  if (start) v += load(start + at * units + j);
+  return v;
+}
+
 // A matrix B (k, n) packed for the register blocks: panels of up to 64 columns, each
 // stored (k, width) contiguously, so a block streams its panel in order.
 struct PackedMatrix {
@@ -216,17 +225,10 @@ class PackedLstmForward : public tensorflow::OpKernel {
         for (int64 t = 0; t < T; ++t) {
           for (int r = 0; r < rows; ++r) {
             const int64 at = (row0 + r) * T + t;
-            const vf keep = splat(t > 0 ? carry[at] : 0.0f);
+            const vf keep = splat(carry[at]);
             for (int64 j = 0; j < H; j += kLanes) {
-              vf hv = t > 0 ? load(h + (at - 1) * H + j) * keep : vf{};
-              vf cv = t > 0 ? load(c + (at - 1) * H + j) * keep : vf{};
-              if (start) {
-                const vf add = load(start + at * H + j);
-                hv += add;
-                cv += add;
-              }
-              store(&hp[r * H + j], hv);
-              store(&cp[r * H + j], cv);
+              store(&hp[r * H + j], carried(h, start, at, H, j, t == 0, keep));
+              store(&cp[r * H + j], carried(c, start, at, H, j, t == 0, keep));
             }
           }
           const int64 at0 = row0 * T + t;
@@ -295,7 +297,7 @@ class PackedLstmBackward : public tensorflow::OpKernel {
           for (int r = 0; r < rows; ++r) {
             const int64 at = (row0 + r) * T + t;
             const vf next = splat(t + 1 < T ? carry[at + 1] : 0.0f);
-            const vf keep = splat(t > 0 ? carry[at] : 0.0f);
+            const vf keep = splat(carry[at]);
             const float* gate = gates + at * G;
             float* dgate = dz + at * G;
             for (int64 j = 0; j < H; j += kLanes) {
@@ -304,8 +306,7 @@ class PackedLstmBackward : public tensorflow::OpKernel {
               const vf tc = vtanh(load(c + at * H + j));
               const vf dhv = load(dh + at * H + j) + next * load(&dhp[r * H + j]);
               const vf dc = next * load(&dcp[r * H + j]) + dhv * o * (1.0f - tc * tc);
-              vf cprev = t > 0 ? load(c + (at - 1) * H + j) * keep : vf{};
-              if (start) cprev += load(start + at * H + j);
+              const vf cprev = carried(c, start, at, H, j, t == 0, keep);
               store(dgate + j, dc * g * i * (1.0f - i));
               store(dgate + H + j, dc * cprev * f * (1.0f - f));
               store(dgate + 2 * H + j, dc * i * (1.0f - g * g));

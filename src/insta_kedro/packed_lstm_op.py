@@ -87,12 +87,7 @@ def build_packed_lstm_library(cache_dir: Path | None = None) -> Path:
 
 @cache
 def load_packed_lstm_op():
-    """The loaded op module, or ``None`` (logged once) where it cannot be built or loaded.
-
-    ``INSTA_KEDRO_FUSED_LSTM=0`` turns it off (Keras's LSTM is used instead).
-    """
-    if os.environ.get("INSTA_KEDRO_FUSED_LSTM", "1") == "0":
-        return None
+    """The loaded op module, or ``None`` (logged once) where it cannot be built or loaded."""
     try:
         return tf.load_op_library(str(build_packed_lstm_library()))
     except (RuntimeError, OSError, tf.errors.NotFoundError) as error:

@@ -46,7 +46,7 @@ logger = logging.getLogger(__name__)
 MOSTLY_UNK = 0.5  # above this share of UNK test characters, the run warns
 
 SPLITS = ("train", "val", "test")
-PACKED_TRAINING = ("auto", True, False)
+AUTO_OR_BOOL = ("auto", True, False)  # packed_training, fused_lstm
 UNCAPTIONED = "uncaptioned"
 
 
@@ -91,16 +91,11 @@ def check_caption_params(params: dict[str, Any]) -> None:
         value = params[name]
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             raise ValueError(f"caption_model.{name} must be an integer >= 1, got {value!r}")
-    if params.get("packed_training", "auto") not in PACKED_TRAINING:
-        raise ValueError(
-            f"caption_model.packed_training must be one of {PACKED_TRAINING}, "
-            f"got {params['packed_training']!r}"
-        )
-    if params.get("fused_lstm", "auto") not in PACKED_TRAINING:
-        raise ValueError(
-            f"caption_model.fused_lstm must be one of {PACKED_TRAINING}, "
-            f"got {params['fused_lstm']!r}"
-        )
+    for name in ("packed_training", "fused_lstm"):
+        if params.get(name, "auto") not in AUTO_OR_BOOL:
+            raise ValueError(
+                f"caption_model.{name} must be one of {AUTO_OR_BOOL}, got {params[name]!r}"
+            )
     try:
         check_decoding_settings(
             params["decoder"], params["temperature"], params["top_p"], params["beam_width"]
