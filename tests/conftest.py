@@ -25,6 +25,34 @@ def shared_instagram_dl() -> Path:
     return SHARED_INSTAGRAM_DL
 
 
+def _fused_lstm_op_builds() -> bool:
+    """Whether the fused LSTM op builds here: ``False`` without a C++ compiler (the one reason
+    the project accepts); a build that fails otherwise fails the test with the compiler's
+    first error."""
+    from insta_kedro.packed_lstm_op import CompilerNotFound, build_packed_lstm_library
+
+    try:
+        build_packed_lstm_library()
+    except CompilerNotFound:
+        return False
+    except RuntimeError as error:
+        pytest.fail(f"the fused LSTM op does not build on this machine: {error}")
+    return True
+
+
+@pytest.fixture
+def fused_lstm_op() -> None:
+    """Skips the test where the fused LSTM op cannot be built for want of a compiler."""
+    if not _fused_lstm_op_builds():
+        pytest.skip("the fused LSTM op needs a C++ compiler (g++), and there is none on PATH")
+
+
+@pytest.fixture
+def fused_lstm_op_builds() -> bool:
+    """Whether training here runs the fused LSTM op (``False``: no compiler)."""
+    return _fused_lstm_op_builds()
+
+
 @pytest.fixture
 def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's configuration in tmp_path, used as the working directory.

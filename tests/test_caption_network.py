@@ -115,7 +115,11 @@ def packed_batch():
 
 @pytest.mark.parametrize("fused", [False, True], ids=["keras-lstm", "fused-lstm"])
 @pytest.mark.parametrize("architecture", ["merge", "inject"])
-def test_packed_network_gives_each_caption_the_padded_networks_probabilities(architecture, fused):
+def test_packed_network_gives_each_caption_the_padded_networks_probabilities(
+    architecture, fused, request
+):
+    if fused:
+        request.getfixturevalue("fused_lstm_op")
     model = tiny_model(architecture)
     packed_network = build_packed_training_network(model, fused=fused)
     assert uses_fused_lstm(packed_network) == fused
@@ -136,6 +140,7 @@ def test_packed_network_gives_each_caption_the_padded_networks_probabilities(arc
         )
 
 
+@pytest.mark.usefixtures("fused_lstm_op")
 @pytest.mark.parametrize("architecture", ["merge", "inject"])
 def test_fused_and_keras_lstm_give_the_same_gradients(architecture):
     model = tiny_model(architecture)

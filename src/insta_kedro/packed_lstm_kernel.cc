@@ -1,8 +1,9 @@
 // The packed caption LSTM's recurrence as two fused CPU TensorFlow ops, forward and backward.
 //
-// Built on first use by insta_kedro/packed_lstm_op.py (g++ -O3 -march=native against the
-// installed TensorFlow's headers). Rows are independent sequences: each is split off to a
-// thread of TensorFlow's intra-op pool and runs all its steps there, no barrier between steps.
+// Built on first use by insta_kedro/packed_lstm_op.py (g++ -O3 for the CPU's x86-64 level,
+// against the installed TensorFlow's headers). Rows are independent sequences: each is split
+// off to a thread of TensorFlow's intra-op pool and runs all its steps there, no barrier
+// between steps.
 //
 // Forward, per row and step t (Keras's LSTMCell: gates i, f, g, o; tanh and sigmoid):
 //   hp = h[t-1] * carry[t] + start[t]        cp = c[t-1] * carry[t] + start[t]   (0 at t = 0)

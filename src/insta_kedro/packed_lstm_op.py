@@ -9,7 +9,10 @@ matmuls over every position.
 
 The op is compiled on first use with the machine's ``g++`` against the installed
 TensorFlow's headers and cached (``INSTA_KEDRO_OP_CACHE``, default
-``~/.cache/insta_kedro/ops``), keyed by the source, TensorFlow's version and the CPU.
+``~/.cache/insta_kedro/ops``), keyed by the source, TensorFlow's version, the compiler and
+the full command line. It targets a named x86-64 ISA level (:func:`isa_flags`), never
+``-march=native``: TensorFlow's bundled Eigen headers do not compile with every extension a
+CPU may have (AVX512-FP16 with g++ 12), and the kernel needs nothing past AVX-512F.
 :func:`load_packed_lstm_op` returns ``None`` where it cannot be built (no compiler, say), and
 callers keep Keras's LSTM: same results, slower.
 """
@@ -31,7 +34,20 @@ logger = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("packed_lstm_kernel.cc")
 UNITS_MULTIPLE = 16  # the kernel's vector width, in floats
-_CXX_FLAGS = ["-O3", "-march=native", "-ffast-math", "-fPIC", "-shared", "-w"]
+_CXX_FLAGS = ["-O3", "-ffast-math", "-fPIC", "-w"]
+
+# x86-64 micro-architecture levels (psABI), lowest first, each with the /proc/cpuinfo flags it
+# adds to the one before. v4 (AVX-512 F/BW/CD/DQ/VL) is all the kernel's 16-float vectors
+# can use; extensions past it (FP16, AMX, ...) are left off on purpose.
+_X86_64_LEVELS = [
+    ("x86-64-v2", {"cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"}),
+    ("x86-64-v3", {"avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"}),
+    ("x86-64-v4", {"avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"}),
+]
+
+
+class CompilerNotFound(RuntimeError):
+    """No C++ compiler to build the op with: the one reason the op may be missing by design."""
 
 
 def op_cache_dir() -> Path:
@@ -40,48 +56,91 @@ def op_cache_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "insta_kedro" / "ops"
 
 
-def _cpu_flags() -> str:
-    """The CPU's feature flags (``-march=native`` compiles for them)."""
+def cpu_flags() -> set[str]:
+    """This CPU's feature flags as ``/proc/cpuinfo`` names them (empty where it cannot be read)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith(("flags", "Features")):
-                return line
+            if line.startswith("flags"):
+                return set(line.partition(":")[2].split())
     except OSError:
         pass
-    return platform.processor()
+    return set()
 
 
-def _build_key(compiler: str) -> str:
-    parts = [SOURCE.read_bytes(), tf.__version__.encode(), compiler.encode(), _cpu_flags().encode()]
-    parts += [" ".join(_CXX_FLAGS + tf.sysconfig.get_compile_flags()).encode()]
+def isa_flags(machine: str, features: set[str]) -> list[str]:
+    """The ``-march`` to build for on a CPU of architecture ``machine`` with ``features``.
+
+    On x86-64, the highest micro-architecture level whose features the CPU has (``x86-64``
+    when it has none of them); elsewhere the compiler's default target. Returns a list of
+    compiler flags.
+    """
+    if machine not in ("x86_64", "AMD64"):
+        return []
+    level = "x86-64"
+    for name, adds in _X86_64_LEVELS:
+        if not adds <= features:
+            break
+        level = name
+    return [f"-march={level}"]
+
+
+def compile_command(compiler: str, target: list[str], output: Path, link: bool = True) -> list[str]:
+    """The compiler's command line for the kernel: ``target`` (:func:`isa_flags`), the
+    project's flags and TensorFlow's; a shared library when ``link``, else an object file."""
+    command = [compiler, *_CXX_FLAGS, *target, *tf.sysconfig.get_compile_flags(), str(SOURCE)]
+    if link:
+        return [*command, "-shared", "-o", str(output), *tf.sysconfig.get_link_flags()]
+    return [*command, "-c", "-o", str(output)]
+
+
+def first_compiler_error(stderr: str) -> str:
+    """The first ``error`` line of a compiler's output (its last line when none says so)."""
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    errors = [line for line in lines if "error" in line]
+    return (errors or lines or ["(no output)"])[0].strip()
+
+
+def _build_key(compiler: str, command: list[str]) -> str:
+    parts = [SOURCE.read_bytes(), tf.__version__.encode(), compiler.encode()]
+    parts += [" ".join(command).encode()]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
 def build_packed_lstm_library(cache_dir: Path | None = None) -> Path:
     """The compiled op library, built now unless the cache holds it.
 
-    Concurrent builders (pytest workers) wait on a lock file, so one compiles and the others
-    load its result. Raises ``RuntimeError`` with the compiler's message when it fails.
+    The cache key covers the whole command line, so a change of flags never reuses an old
+    build. Concurrent builders (pytest workers) wait on a lock file, so one compiles and the
+    others load its result. Raises :class:`CompilerNotFound` without a compiler, and
+    ``RuntimeError`` naming the compiler's first error when the build fails.
     """
     compiler = os.environ.get("CXX") or shutil.which("g++") or shutil.which("c++")
-    if not compiler:
-        raise RuntimeError("no C++ compiler (g++) on PATH")
+    if not compiler or not shutil.which(compiler):
+        raise CompilerNotFound(f"no C++ compiler ({compiler or 'g++'}) on PATH")
     cache_dir = Path(cache_dir or op_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
-    library = cache_dir / f"packed_lstm_{_build_key(compiler)}.so"
+    target = isa_flags(platform.machine(), cpu_flags())
+    placeholder = Path("packed_lstm.so")
+    key = _build_key(compiler, compile_command(compiler, target, placeholder))
+    library = cache_dir / f"packed_lstm_{key}.so"
     with open(cache_dir / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if library.exists():
             return library
-        logger.info("Building the fused LSTM op (once, about 10 s) into %s", library)
+        logger.info(
+            "Building the fused LSTM op (once) for %s into %s", " ".join(target) or "-", library
+        )
         with tempfile.TemporaryDirectory(dir=cache_dir) as scratch:
             built = Path(scratch) / library.name
-            command = [compiler, *_CXX_FLAGS, *tf.sysconfig.get_compile_flags(), str(SOURCE)]
-            command += ["-o", str(built), *tf.sysconfig.get_link_flags()]
+            command = compile_command(compiler, target, built)
             result = subprocess.run(command, capture_output=True, text=True, check=False)
             if result.returncode != 0:
-                raise RuntimeError(f"building {SOURCE.name} failed:\n{result.stderr[-2000:]}")
+                raise RuntimeError(
+                    f"building {SOURCE.name} with {' '.join(target) or 'default flags'} failed: "
+                    f"{first_compiler_error(result.stderr)}"
+                )
             os.replace(built, library)
+        logger.info("Built the fused LSTM op")
     return library
 
 
