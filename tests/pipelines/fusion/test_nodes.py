@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.characterization import posting_behaviour
 from insta_kedro.demo_data import write_demo_download
 from insta_kedro.instaloader_format import parse_download_folder
 from insta_kedro.pipelines.fusion.nodes import (
@@ -16,6 +17,7 @@ from insta_kedro.pipelines.fusion.nodes import (
 )
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
 from insta_kedro.post_fusion import fuse_posts
+from tests.test_instaloader_format import graphql_node, write_json_xz
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])
@@ -141,6 +143,41 @@ def test_user_features_summarize_each_profile(demo, params, table):
     followers = profiles.set_index("profile").loc[one.name, "followers"]
     assert one["engagement_rate"] == pytest.approx(mine["likes"].mean() / followers)
     assert len(one["feature"]) == len(post_features["feature"].iloc[0])
+
+
+def test_hidden_like_counts_and_no_profile_json_stay_unknown(tmp_path, params, table):
+    # Like counts hidden (instaloader writes -1) or absent, and no profile JSON: as
+    # `instaloader --no-pictures --no-profile-pic` leaves a download of such accounts.
+    for number, profile in enumerate(["hides.likes", "no.counts"]):
+        folder = tmp_path / "download" / profile
+        folder.mkdir(parents=True)
+        for day in range(3):
+            node = graphql_node(f"P{number}{day}", 1614882130 + day * 86400, f"Day {day} #run")
+            node["owner"]["username"] = profile
+            if profile == "hides.likes":
+                node["edge_media_preview_like"]["count"] = -1
+            else:
+                del node["edge_media_preview_like"], node["edge_media_to_comment"]
+            write_json_xz(folder / f"2021-03-0{4 + day}_18-22-10_UTC.json.xz", node)
+    parsed = parse_download_folder(tmp_path / "download")
+    assert parsed.posts["likes"].isna().all()
+    text_params = conf("parameters_text_features.yml")["text_features"]
+    text, _ = build_post_text_features(
+        parsed.posts,
+        NO_GENERATED,
+        fit_caption_topics(parsed.posts, text_params),
+        conf("interests/lexicon.yml"),
+        text_params,
+    )
+    post_features, _, _ = fuse_posts(parsed.posts, text, NO_IMAGES, NO_LABELS, table, params)
+    users = build_user_features(parsed.posts, parsed.profiles, post_features, text)
+    unknown = ["followers", "likes_per_post", "engagement_rate"]
+    assert (users[unknown].dtypes == np.float64).all()
+    assert users[unknown].isna().all().all()
+    hides = users.set_index("profile").loc["hides.likes"]
+    assert hides["comments_per_post"] == 2.0 and hides["n_posts"] == 3
+    posting = posting_behaviour(hides.to_dict(), 3)
+    assert posting["engagement_rate"] is None and posting["posts"] == 3
 
 
 def test_a_profile_without_posts_has_no_row_and_is_named_in_the_log(demo, params, table, caplog):

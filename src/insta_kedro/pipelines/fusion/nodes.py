@@ -77,7 +77,7 @@ def build_user_features(
             how="left",
         )
     )
-    followers = profiles.drop_duplicates("profile").set_index("profile")["followers"]
+    followers = known_counts(profiles.drop_duplicates("profile").set_index("profile")["followers"])
     without_posts = sorted(set(profiles["profile"]) - set(posts["profile"]))
     if without_posts:
         logger.info(
@@ -100,9 +100,8 @@ def build_user_features(
         weeks = (
             max((taken.max() - taken.min()).total_seconds() / 604800, 1.0) if len(taken) else 1.0
         )
-        likes = pd.to_numeric(group["likes"], errors="coerce").astype(float)
-        n_followers = pd.to_numeric(pd.Series([followers.get(profile)]), errors="coerce").iloc[0]
-        mean_likes = likes.mean()
+        mean_likes = known_counts(group["likes"]).mean()
+        n_followers = followers.get(profile, np.nan)
         captioned = group["own_present"].fillna(0) > 0
         rows.append(
             {
@@ -119,7 +118,7 @@ def build_user_features(
                 "posts_per_week": len(group) / weeks,
                 "followers": n_followers,
                 "likes_per_post": mean_likes,
-                "comments_per_post": pd.to_numeric(group["comments"], errors="coerce").mean(),
+                "comments_per_post": known_counts(group["comments"]).mean(),
                 "engagement_rate": mean_likes / n_followers
                 if pd.notna(mean_likes) and pd.notna(n_followers) and n_followers > 0
                 else np.nan,
@@ -138,11 +137,12 @@ def build_user_features(
                 "video_share": float(group["is_video"].fillna(False).astype(bool).mean()),
             }
         )
-    user_features = pd.DataFrame(rows)
-    if not user_features.empty:
-        float_columns = ["followers", "likes_per_post", "comments_per_post", "engagement_rate"]
-        user_features[float_columns] = user_features[float_columns].astype(float)
-    return user_features
+    return pd.DataFrame(rows)
+
+
+def known_counts(counts: pd.Series) -> pd.Series:
+    """Counts (likes, comments, followers) as float64, NaN where unknown (hidden or absent)."""
+    return pd.to_numeric(counts, errors="coerce").astype("Float64").astype(float)
 
 
 def evaluate_theme_separation(
