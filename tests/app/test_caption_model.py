@@ -1,8 +1,10 @@
 """Caption model page: metrics, samples and the MLflow runs side by side."""
 
+import json
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 
 from insta_kedro.app.caption_model import (
@@ -85,3 +87,60 @@ def test_caption_model_page_with_outputs_and_runs(
     runs = app.dataframe[-1].value
     assert any(c.startswith("★") and tracked_runs["better"][:8] in c for c in runs.columns)
     assert tracked_runs["better"] in texts(app)
+
+
+NOT_TRAINED_REASON = (
+    "0 captioned post(s) with a usable image feature, fewer than "
+    "caption_model.min_training_captions=20 (12 posts; 9 with a caption; 0 with a usable image "
+    "feature; left out: image_feature_error: 12)"
+)
+
+
+def write_not_trained_outputs(project: Path) -> None:
+    """The caption_model outputs of a run on a download without photos."""
+    reporting = project / "data" / "08_reporting"
+    (reporting / "caption_metrics.json").write_text(
+        json.dumps(
+            {
+                "trained": False,
+                "not_trained_reason": NOT_TRAINED_REASON,
+                "min_training_captions": 20,
+                "data": {"n_posts": 12, "n_captioned": 9, "n_with_image_feature": 0},
+                "architecture": "merge",
+            }
+        )
+    )
+    pd.DataFrame(
+        columns=["post_id", "real_caption", "generated_caption", "mean_log_prob", "decoder"]
+    ).to_csv(reporting / "caption_samples.csv", index=False)
+    pd.DataFrame(
+        {
+            "post_id": pd.Series([], dtype=str),
+            "generated_caption": pd.Series([], dtype=str),
+            "mean_log_prob": pd.Series([], dtype="float64"),
+            "decoder": pd.Series([], dtype=str),
+        }
+    ).to_parquet(project / "data" / "07_model_output" / "generated_captions.parquet")
+
+
+def test_caption_model_page_of_a_run_that_did_not_train(
+    project_with_outputs: Path, tracked_runs, run_page
+):
+    write_not_trained_outputs(project_with_outputs)
+    client = mlflow.MlflowClient(f"sqlite:///{project_with_outputs / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("insta_kedro").experiment_id
+    run = client.create_run(experiment, start_time=1_800_000_000_000, run_name="no_photos")
+    client.set_tag(run.info.run_id, "caption_model.trained", "False")
+    client.set_tag(run.info.run_id, "caption_model.not_trained_reason", NOT_TRAINED_REASON)
+    client.set_terminated(run.info.run_id)
+
+    app = run_page("caption_model")
+    shown = texts(app)
+    assert f"Caption model not trained: {NOT_TRAINED_REASON}" in shown
+    assert "Test metrics" not in shown and "Sample captions" not in shown
+    runs = app.dataframe[-1].value
+    newest = next(c for c in runs.columns if run.info.run_id[:8] in c)
+    assert runs.loc["tag trained", newest] == "False"
+    assert runs.loc["tag not trained because", newest] == NOT_TRAINED_REASON
+    # the best run is still the best trained one: a run without bpc changes nothing
+    assert any(c.startswith("★") and tracked_runs["better"][:8] in c for c in runs.columns)

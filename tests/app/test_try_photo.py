@@ -82,3 +82,11 @@ def test_try_photo_refuses_features_of_another_encoder(project_with_outputs: Pat
     app = run_page("try_photo", page_app("try_photo"))
     assert "were made with `vgg16-fc2-imagenet`" in texts(app)
     assert not app.file_uploader
+
+
+def test_try_photo_after_a_run_that_did_not_train(project_with_outputs: Path, run_page):
+    metrics = project_with_outputs / "data/08_reporting/caption_metrics.json"
+    metrics.write_text(json.dumps({"trained": False, "not_trained_reason": "no photo"}))
+    app = run_page("try_photo")
+    assert "The caption model was not trained: no photo." in texts(app)
+    assert not app.file_uploader

@@ -12,11 +12,15 @@ from insta_kedro.app.components import load_output, reader, warn_if_random_weigh
 
 BEST_METRIC = "test.bpc"  # logged by the caption_model pipeline (evaluate_caption_model)
 DATA_TAG = "caption_model.data.post_ids_sha256"  # which posts a run saw (caption_tracking)
+TRAINED_TAG = "caption_model.trained"  # "False" on a run that did not train (and why:)
+NOT_TRAINED_TAG = "caption_model.not_trained_reason"
 VOCABULARY_PARAMS = ("caption_model.min_char_count", "caption_model.max_len")
 SHOWN_TAGS = {
     "caption_model.data.n_posts": "data posts",
     DATA_TAG: "data post_ids sha256",
     "caption_model.encoder_weights": "encoder weights",
+    TRAINED_TAG: "trained",
+    NOT_TRAINED_TAG: "not trained because",
 }
 SHOWN_METRICS = (
     "test.bpc",
@@ -45,8 +49,9 @@ def sqlite_file(tracking_uri: str) -> Path | None:
 
 
 def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list | None:
-    """Runs of ``experiment`` that trained the caption model (they log ``test.bpc``), newest
-    first; None when there is no tracking store or experiment yet (nothing is created)."""
+    """Runs of ``experiment`` that trained the caption model (they log ``test.bpc``) or ran
+    it without training (tag ``caption_model.trained`` ``False``), newest first; None when
+    there is no tracking store or experiment yet (nothing is created)."""
     database = sqlite_file(tracking_uri)
     if database is not None and not database.is_file():
         return None
@@ -55,7 +60,11 @@ def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list |
     if found is None:
         return None
     runs = client.search_runs([found.experiment_id], order_by=["attributes.start_time DESC"])
-    return [run for run in runs if BEST_METRIC in run.data.metrics]
+    return [
+        run
+        for run in runs
+        if BEST_METRIC in run.data.metrics or run.data.tags.get(TRAINED_TAG) == "False"
+    ]
 
 
 def comparable_key(run) -> tuple:
@@ -66,17 +75,14 @@ def comparable_key(run) -> tuple:
 
 def best_run_id(runs: list) -> str | None:
     """The run with the lowest test bits per character among the runs comparable with the
-    newest one (:func:`comparable_key`): a smaller vocabulary has a lower bpc, not a better
-    model."""
-    if not runs:
+    newest run that has one (:func:`comparable_key`): a smaller vocabulary has a lower bpc,
+    not a better model. None when no run has a test bpc (``runs`` are newest first)."""
+    scored = [r for r in runs if r.data.metrics.get(BEST_METRIC) is not None]
+    if not scored:
         return None
-    newest = comparable_key(runs[0])
-    scored = [
-        r
-        for r in runs
-        if r.data.metrics.get(BEST_METRIC) is not None and comparable_key(r) == newest
-    ]
-    return min(scored, key=lambda r: r.data.metrics[BEST_METRIC]).info.run_id if scored else None
+    newest = comparable_key(scored[0])
+    comparable = [r for r in scored if comparable_key(r) == newest]
+    return min(comparable, key=lambda r: r.data.metrics[BEST_METRIC]).info.run_id
 
 
 def runs_side_by_side(runs: list) -> pd.DataFrame:
@@ -140,11 +146,28 @@ def metrics_rows(metrics: dict) -> pd.DataFrame:
     return pd.DataFrame([(name, shown(value)) for name, value in rows], columns=["metric", "value"])
 
 
+def not_trained_message(metrics: dict) -> str | None:
+    """What the page says when ``caption_metrics`` is of a run that did not train the model
+    (``trained: false``), with the reason; None for a trained model."""
+    if metrics.get("trained") is not False:
+        return None
+    reason = metrics.get("not_trained_reason") or "no reason recorded"
+    return (
+        f"Caption model not trained: {reason}. There are no generated captions: the persona "
+        "and interests come from the posts' own captions (and image features, when there are "
+        "any). The model learns from photos with captions: ingest a download with photos "
+        "(instaloader without `--no-pictures`), or lower `caption_model.min_training_captions`."
+    )
+
+
 def render() -> None:
     st.title("Caption model")
     warn_if_random_weights()
     metrics = load_output("caption_metrics")
-    if metrics is not None:
+    not_trained = None if metrics is None else not_trained_message(metrics)
+    if not_trained is not None:
+        st.warning(not_trained, icon="⚠️")
+    elif metrics is not None:
         left, right = st.columns(2)
         with left:
             st.subheader("Test metrics")
@@ -159,10 +182,11 @@ def render() -> None:
         if curve is not None and curve.is_file():
             st.image(curve.read_bytes(), caption="training and validation loss (bits/char)")
 
-    st.subheader("Sample captions")
-    samples = load_output("caption_samples")
-    if samples is not None:
-        st.dataframe(samples, hide_index=True)
+    if not_trained is None:
+        st.subheader("Sample captions")
+        samples = load_output("caption_samples")
+        if samples is not None:
+            st.dataframe(samples, hide_index=True)
 
     st.subheader(f"MLflow runs of experiment `{EXPERIMENT_NAME}`")
     tracking_uri = reader().mlflow_tracking_uri()
@@ -176,10 +200,13 @@ def render() -> None:
         )
         return
     best = best_run_id(runs)
-    st.write(
-        f"{len(runs)} run(s); ★ marks the best (lowest `{BEST_METRIC}` among the runs with the "
-        f"newest one's posts, tag `{DATA_TAG}`, and vocabulary settings, "
-        f"{', '.join(f'`{p}`' for p in VOCABULARY_PARAMS)}): `{best}`; ◆ marks rows that "
-        "differ between runs."
-    )
+    if best is None:
+        st.write(f"{len(runs)} run(s), none trained; ◆ marks rows that differ between runs.")
+    else:
+        st.write(
+            f"{len(runs)} run(s); ★ marks the best (lowest `{BEST_METRIC}` among the runs with "
+            f"the newest trained one's posts, tag `{DATA_TAG}`, and vocabulary settings, "
+            f"{', '.join(f'`{p}`' for p in VOCABULARY_PARAMS)}): `{best}`; ◆ marks rows that "
+            "differ between runs."
+        )
     st.dataframe(runs_side_by_side(runs))

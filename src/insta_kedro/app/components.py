@@ -48,9 +48,12 @@ def load_output(dataset: str, show_missing: bool = True) -> Any | None:
 
 
 def random_encoders(image_features: pd.DataFrame | None) -> list[str]:
-    """Encoder names of the run that used random weights (``...-random``)."""
+    """Encoder names of the run that used random weights (``...-random``) on at least one
+    image (rows with an ``error`` encoded nothing: a download without photos has none)."""
     if image_features is None or image_features.empty or "encoder" not in image_features:
         return []
+    if "error" in image_features:
+        image_features = image_features[image_features["error"].isna()]
     encoders = image_features["encoder"].dropna().astype(str).unique()
     return sorted(e for e in encoders if e.endswith("-random"))
 

@@ -130,6 +130,14 @@ def render() -> None:
         "caption model writes captions for it, and the fitted clusterer says which persona's "
         "posts it is like. Nothing is trained or saved."
     )
+    metrics = load_output("caption_metrics", show_missing=False)
+    if metrics is not None and metrics.get("trained") is False:
+        st.info(
+            f"The caption model was not trained: {metrics.get('not_trained_reason')}. There is "
+            "no model to caption a photo with.",
+            icon="ℹ️",
+        )
+        return
     loaded = [load_output(name) for name in ("caption_model", "caption_vocab", "image_features")]
     if any(value is None for value in loaded):
         return

@@ -53,6 +53,7 @@ TINY_PARAMS = {
     "early_stopping_patience": 2,
     "seed": 1,
     "verbose": 0,
+    "min_training_captions": 20,
     "split": {"val_fraction": 0.15, "test_fraction": 0.2},
     "checkpoint_dir": "checkpoint",
     "decoder": "greedy",

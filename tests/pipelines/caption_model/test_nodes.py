@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from keras import layers
 
+from insta_kedro.caption_training_gate import NotTrained
 from insta_kedro.caption_vocabulary import UNK_ID, CaptionVocabulary
 from insta_kedro.pipelines.caption_model.nodes import (
     _ResumableEarlyStopping,
@@ -80,16 +81,83 @@ def test_a_bad_setting_stops_before_training(
         )
 
 
-def test_no_training_caption_stops_with_the_counts_and_the_way_on(
-    posts, image_features, tiny_params
-):
+def _not_trained_run(posts, features, params):
+    """Every node of the pipeline, in order, on data too poor to train on."""
+    examples, report = prepare_caption_examples(posts, features, params, IMAGE_FEATURES_PARAMS)
+    vocab = build_caption_vocab(examples, params)
+    model, history = train_caption_model(examples, vocab, report, params)
+    generated = generate_captions(model, examples, vocab, params)
+    metrics, samples = evaluate_caption_model(
+        model, examples, vocab, generated, report, history, params
+    )
+    return report, model, history, generated, metrics, samples
+
+
+def test_without_a_usable_image_it_does_not_train_and_says_why(posts, image_features, tiny_params):
     features = image_features.assign(feature=None, error="cannot decode image")
-    with pytest.raises(ValueError, match="no training caption") as raised:
-        prepare_caption_examples(posts, features, tiny_params, IMAGE_FEATURES_PARAMS)
-    message = str(raised.value)
-    assert f"Of {len(posts)} posts, 0 have both" in message
-    assert f"'image_feature_error': {len(posts)}" in message
-    assert "--pipelines=text_features,fusion,clustering" in message
+    report, model, history, generated, metrics, samples = _not_trained_run(
+        posts, features, tiny_params
+    )
+    captioned = int(posts["has_caption"].sum())
+    assert report["n_posts"] == len(posts) and report["n_captioned"] == captioned
+    assert report["n_with_image_feature"] == report["n_captioned_with_image_feature"] == 0
+    assert report["image_feature_errors"] == {"cannot decode image": len(posts)}
+
+    assert isinstance(model, NotTrained) and model.reason == history["not_trained_reason"]
+    assert history["trained"] is False and history["epochs_run"] == 0
+    assert metrics["trained"] is False and metrics["min_training_captions"] == 20
+    reason = metrics["not_trained_reason"]
+    assert reason == model.reason
+    assert "0 captioned post(s) with a usable image feature" in reason
+    assert "caption_model.min_training_captions=20" in reason
+    assert f"{len(posts)} posts; {captioned} with a caption; 0 with a usable" in reason
+    assert f"image_feature_error: {len(posts)}" in reason
+    assert f"cannot decode image: {len(posts)}" in reason
+    assert metrics["data"] == report
+    json.dumps(metrics)  # the caption_metrics dataset is JSON
+
+    assert generated.empty
+    assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    assert samples.empty and "generated_caption" in samples.columns
+    figure = plot_loss_curve(history)
+    assert "not trained" in figure.axes[0].texts[0].get_text()
+
+
+def test_too_few_captioned_photos_do_not_train(posts, image_features, tiny_params):
+    # 39 captioned posts with an image: one short of a threshold of 40
+    params = {**tiny_params, "min_training_captions": 40}
+    report, model, _, generated, metrics, _ = _not_trained_run(posts, image_features, params)
+    assert report["n_captioned_with_image_feature"] == 39
+    assert isinstance(model, NotTrained) and generated.empty
+    assert metrics["not_trained_reason"].startswith(
+        "39 captioned post(s) with a usable image feature, fewer than "
+        "caption_model.min_training_captions=40"
+    )
+
+
+def test_the_not_trained_run_is_recorded_in_mlflow(
+    posts, image_features, tiny_params, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    with mlflow.start_run() as run:
+        _not_trained_run(posts, image_features, {**tiny_params, "min_training_captions": 40})
+    recorded = mlflow.MlflowClient().get_run(run.info.run_id)
+    assert recorded.data.tags["caption_model.trained"] == "False"
+    assert recorded.data.tags["caption_model.not_trained_reason"].startswith("39 captioned")
+    assert recorded.data.metrics["data.n_captioned_with_image_feature"] == 39
+    assert recorded.data.metrics["data.n_posts"] == len(posts)
+    assert "test.bpc" not in recorded.data.metrics
+
+
+def test_min_training_captions_must_be_a_positive_integer(posts, image_features, tiny_params):
+    with pytest.raises(ValueError, match="caption_model.min_training_captions must be an integer"):
+        prepare_caption_examples(
+            posts,
+            image_features,
+            {**tiny_params, "min_training_captions": 0},
+            IMAGE_FEATURES_PARAMS,
+        )
 
 
 def test_vocabulary_never_sees_test_captions(posts, image_features, tiny_params):
@@ -149,7 +217,7 @@ def trained(posts, image_features, tiny_params):
         posts, image_features, tiny_params, IMAGE_FEATURES_PARAMS
     )
     vocab = build_caption_vocab(examples, tiny_params)
-    model, history = train_caption_model(examples, vocab, tiny_params)
+    model, history = train_caption_model(examples, vocab, report, tiny_params)
     return examples, report, vocab, model, history
 
 

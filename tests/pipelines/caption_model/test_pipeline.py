@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import keras
@@ -9,6 +10,7 @@ import yaml
 from kedro.io import DataCatalog
 from mlflow.tracking import MlflowClient
 
+from insta_kedro.caption_training_gate import NotTrained
 from insta_kedro.missing_inputs import MissingInputError, check_inputs_exist
 from insta_kedro.pipelines.caption_model import create_pipeline
 from insta_kedro.pipelines.ingestion import create_pipeline as ingestion_pipeline
@@ -19,7 +21,7 @@ CATALOG_FILE = Path(__file__).resolve().parents[3] / "conf" / "base" / "catalog_
 
 def _catalog_entry(name: str, filepath: Path) -> dict:
     entry = yaml.safe_load(CATALOG_FILE.read_text())[name]
-    entry["dataset"]["filepath"] = str(filepath)
+    (entry.get("dataset") or entry)["filepath"] = str(filepath)  # wrapped by MLflow's, or not
     return {name: entry}
 
 
@@ -107,3 +109,62 @@ def test_kedro_run_is_one_mlflow_run_with_params_history_tags_and_artifacts(
         "caption_model/caption_samples.csv",
         "caption_model/caption_metrics.json",
     } <= artifacts
+
+
+def test_saving_no_model_removes_an_earlier_model_and_logs_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    from insta_kedro.caption_network import build_caption_model
+
+    path = tmp_path / "m.keras"
+    catalog = DataCatalog.from_config(_catalog_entry("caption_model", path))
+    catalog.save("caption_model", build_caption_model("merge", 9, 6, 4, 8, 8))
+    assert catalog.exists("caption_model")
+    with mlflow.start_run() as run:
+        catalog.save("caption_model", NotTrained("no captioned photo"))
+    assert not path.exists() and not catalog.exists("caption_model")
+    assert catalog.load("caption_model") == NotTrained("no captioned photo")
+    assert not MlflowClient().list_artifacts(run.info.run_id, "caption_model")
+    # another process (a later run) finds no file: "no model", with where it looked
+    fresh = DataCatalog.from_config(_catalog_entry("caption_model", path))
+    assert "no model at" in fresh.load("caption_model").reason
+
+
+def test_a_run_without_usable_images_writes_every_output_and_tags_the_mlflow_run(
+    kedro_project, run_kedro, posts, image_features
+):
+    for folder in ("02_intermediate", "04_feature", "06_models"):
+        (kedro_project / "data" / folder).mkdir(parents=True)
+    posts.to_parquet(kedro_project / "data/02_intermediate/posts.parquet")
+    image_features.assign(feature=None, error="cannot decode image").to_parquet(
+        kedro_project / "data/04_feature/image_features.parquet"
+    )
+    stale = kedro_project / "data/06_models/caption_model.keras"
+    stale.write_bytes(b"an earlier run's model")
+
+    run_kedro(["caption_model"], {"caption_model": {**TINY_PARAMS, "checkpoint_dir": "ckpt"}})
+
+    data = kedro_project / "data"
+    assert not stale.exists()  # never beside metrics that say "not trained"
+    generated = pd.read_parquet(data / "07_model_output/generated_captions.parquet")
+    assert generated.empty
+    assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    metrics = json.loads((data / "08_reporting/caption_metrics.json").read_text())
+    assert metrics["trained"] is False
+    assert metrics["not_trained_reason"].startswith("0 captioned post(s) with a usable image")
+    assert metrics["data"]["image_feature_errors"] == {"cannot decode image": len(posts)}
+    history = json.loads((data / "06_models/caption_training_history.json").read_text())
+    assert history["trained"] is False
+    samples = pd.read_csv(data / "08_reporting/caption_samples.csv")
+    assert samples.empty and "generated_caption" in samples.columns
+
+    client = MlflowClient()
+    (run,) = client.search_runs([client.get_experiment_by_name("insta_kedro").experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["caption_model.trained"] == "False"
+    assert run.data.tags["caption_model.not_trained_reason"] == metrics["not_trained_reason"]
+    assert run.data.params["caption_model.min_training_captions"] == "20"
+    assert run.data.metrics["data.n_with_image_feature"] == 0
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "caption_model")}
+    assert "caption_model/caption_metrics.json" in artifacts
+    assert "caption_model/caption_model.keras" not in artifacts

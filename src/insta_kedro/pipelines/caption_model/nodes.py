@@ -8,6 +8,7 @@ import shutil
 import time
 from collections import Counter
 from pathlib import Path
+from textwrap import fill
 from typing import Any
 
 import keras
@@ -32,6 +33,7 @@ from insta_kedro.caption_network import (
     build_step_model,
     uses_fused_lstm,
 )
+from insta_kedro.caption_training_gate import NotTrained, not_trained_reason
 from insta_kedro.caption_vocabulary import (
     UNK_ID,
     CaptionVocabulary,
@@ -48,6 +50,10 @@ MOSTLY_UNK = 0.5  # above this share of UNK test characters, the run warns
 SPLITS = ("train", "val", "test")
 AUTO_OR_BOOL = ("auto", True, False)  # packed_training, fused_lstm
 UNCAPTIONED = "uncaptioned"
+GENERATED_COLUMNS = ("post_id", "generated_caption", "mean_log_prob", "decoder")
+SAMPLE_COLUMNS = ("post_id", "real_caption", "generated_caption", "mean_log_prob", "decoder")
+# caption_data_report counts logged to MLflow as data.<name>, trained or not
+DATA_COUNTS = ("n_posts", "n_captioned", "n_with_image_feature", "n_captioned_with_image_feature")
 
 
 # ------------------------------------------------------------------------------ data
@@ -87,7 +93,14 @@ def check_caption_params(params: dict[str, Any]) -> None:
             f"caption_model.architecture must be one of {ARCHITECTURES}, "
             f"got {params['architecture']!r}"
         )
-    for name in ("epochs", "batch_size", "max_len", "min_char_count", "lstm_units"):
+    for name in (
+        "epochs",
+        "batch_size",
+        "max_len",
+        "min_char_count",
+        "lstm_units",
+        "min_training_captions",
+    ):
         value = params[name]
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             raise ValueError(f"caption_model.{name} must be an integer >= 1, got {value!r}")
@@ -114,7 +127,11 @@ def prepare_caption_examples(
 
     Returns ``caption_examples`` (post_id, profile, caption, split, feature) for every post
     with a usable feature (split ``uncaptioned`` when it has no caption: generation only),
-    and a report counting every post left out, with its reason.
+    and ``caption_data_report``: the posts, those with a caption, with a usable image feature
+    and with both (``n_…``), the split sizes, every post left out with its reason
+    (``skipped``) and the image features' errors by message (``image_feature_errors``).
+    Too few captioned photos is no error here: ``train_caption_model`` then does not train.
+    ``ValueError`` for a bad setting, or when ``image_features`` is empty (not made yet).
     """
     check_caption_params(params)
     if image_features.empty and not posts.empty:
@@ -146,10 +163,14 @@ def prepare_caption_examples(
     skipped["image_feature_error"] += int(with_error.sum())
     skipped["feature_dim_mismatch"] += int(wrong_dim.sum())
     skipped["feature_without_post"] += int((~features["post_id"].isin(posts["post_id"])).sum())
+    errors = merged.loc[with_error, "error"].fillna("no feature").astype(str).value_counts()
     usable = merged[~(no_feature | with_error | wrong_dim)].copy()
 
     usable["caption"] = usable["caption"].fillna("").astype(str)
     captioned = usable["has_caption"].fillna(False).astype(bool) & (usable["caption"].str.len() > 0)
+    posts_captioned = posts["has_caption"].fillna(False).astype(bool) & (
+        posts["caption"].fillna("").astype(str).str.len() > 0
+    )
     split = assign_splits(
         usable.loc[captioned, "post_id"].tolist(),
         params["split"]["val_fraction"],
@@ -165,9 +186,13 @@ def prepare_caption_examples(
     fingerprint = caption_tracking.data_fingerprint(examples["post_id"])
     report = {
         "n_posts": len(posts),
+        "n_captioned": int(posts_captioned.sum()),
+        "n_with_image_feature": len(usable),
+        "n_captioned_with_image_feature": int(captioned.sum()),
         "n_examples": len(examples),
         "split_sizes": {s: int((examples["split"] == s).sum()) for s in (*SPLITS, UNCAPTIONED)},
         "skipped": dict(skipped),
+        "image_feature_errors": {str(k): int(v) for k, v in errors.items()},
         "feature_dim": feature_dim,
         "encoders": encoders,
         "encoder_weights": ",".join(weights),
@@ -176,14 +201,6 @@ def prepare_caption_examples(
     }
     if skipped.total():
         logger.warning("caption_model: posts left out: %s", dict(skipped))
-    if report["split_sizes"]["train"] == 0:
-        raise ValueError(
-            f"caption_model: no training caption. Of {len(posts)} posts, {int(captioned.sum())} "
-            f"have both a caption and a usable image feature (split {report['split_sizes']}; "
-            f"posts left out: {dict(+skipped) or 0}). The caption model learns from captioned "
-            "photos; ingestion_report names the files it could not use. To go on without it, "
-            "run `kedro run --pipelines=text_features,fusion,clustering`."
-        )
     if "random" in weights:
         logger.warning("caption_model: the image features come from RANDOM encoder weights")
     caption_tracking.set_tags(
@@ -388,15 +405,51 @@ def fit_caption_model(
     return model, summary
 
 
+def not_trained_history(reason: str) -> dict[str, Any]:
+    """``caption_training_history`` of a run that did not train: no epoch, and why."""
+    return {
+        "trained": False,
+        "not_trained_reason": reason,
+        "epochs": {k: [] for k in ("loss", "val_loss", "val_bpc")},
+        "epochs_run": 0,
+    }
+
+
 def train_caption_model(
-    caption_examples: pd.DataFrame, caption_vocab: dict, params: dict[str, Any]
-) -> tuple[keras.Model, dict[str, Any]]:
-    """Node: the trained network (``caption_model``) and its training history."""
+    caption_examples: pd.DataFrame,
+    caption_vocab: dict,
+    caption_data_report: dict[str, Any],
+    params: dict[str, Any],
+) -> tuple[keras.Model | NotTrained, dict[str, Any]]:
+    """Node: the trained network (``caption_model``) and its training history.
+
+    With fewer than ``min_training_captions`` captioned posts with a usable image feature
+    (``caption_data_report``), it does not train: the model is a :class:`NotTrained` with
+    the reason, the history says ``trained: false``, and the MLflow run is tagged
+    ``caption_model.trained`` / ``caption_model.not_trained_reason``.
+    """
+    caption_tracking.log_metrics(
+        {k: caption_data_report[k] for k in DATA_COUNTS if k in caption_data_report},
+        prefix="data.",
+    )
+    reason = not_trained_reason(caption_data_report, params["min_training_captions"])
+    if reason is not None:
+        logger.warning(
+            "caption_model: NOT TRAINED: %s. generated_captions is empty, so text_features, "
+            "fusion and clustering go on without generated captions; caption_metrics says why.",
+            reason,
+        )
+        caption_tracking.set_tags(
+            {"caption_model.trained": False, "caption_model.not_trained_reason": reason}
+        )
+        return NotTrained(reason), not_trained_history(reason)
     model, summary = fit_caption_model(
         caption_examples, CaptionVocabulary.from_dict(caption_vocab), params
     )
+    summary = {"trained": True, "not_trained_reason": None, **summary}
     caption_tracking.set_tags(
         {
+            "caption_model.trained": True,
             "caption_model.device": summary["device"],
             "caption_model.packed": summary["packed"],
             "caption_model.fused_lstm": summary["fused_lstm"],
@@ -410,7 +463,8 @@ def train_caption_model(
 
 
 def plot_loss_curve(caption_training_history: dict[str, Any]):
-    """Training and validation loss per epoch, in bits per character."""
+    """Training and validation loss per epoch, in bits per character (a matplotlib figure);
+    for a run that did not train, a figure that says so and why."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -418,6 +472,13 @@ def plot_loss_curve(caption_training_history: dict[str, Any]):
 
     epochs = caption_training_history["epochs"]
     figure, axes = plt.subplots(figsize=(6, 4))
+    if caption_training_history.get("trained") is False:
+        reason = caption_training_history.get("not_trained_reason") or ""
+        axes.text(0.5, 0.5, "not trained:\n" + fill(reason, 60), ha="center", va="center")
+        axes.set_axis_off()
+        axes.set_title("caption model loss")
+        plt.close(figure)
+        return figure
     for key, label in (("loss", "train"), ("val_loss", "validation")):
         values = [v / math.log(2) for v in epochs.get(key, []) if v is not None]
         if values:
@@ -452,14 +513,18 @@ def _decode(model: keras.Model, images: np.ndarray, vocab: CaptionVocabulary, pa
 
 
 def generate_captions(
-    caption_model: keras.Model,
+    caption_model: keras.Model | NotTrained,
     caption_examples: pd.DataFrame,
     caption_vocab: dict,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Node: a generated caption for every post with an image feature."""
+    """Node: a generated caption for every post with an image feature (``post_id``,
+    ``generated_caption``, ``mean_log_prob``, ``decoder``); no row when the model was not
+    trained (:class:`NotTrained`)."""
     vocab = CaptionVocabulary.from_dict(caption_vocab)
     decoder = params["decoder"]
+    if isinstance(caption_model, NotTrained):
+        caption_examples = caption_examples.iloc[:0]
     if caption_examples.empty:
         texts, log_probs = [], []
     else:
@@ -467,11 +532,12 @@ def generate_captions(
         texts, log_probs = _decode(caption_model, images, vocab, params, decoder)
     return pd.DataFrame(
         {
-            "post_id": caption_examples["post_id"].astype(str),
-            "generated_caption": pd.Series(texts, dtype=str),
-            "mean_log_prob": pd.Series(log_probs, dtype="float64"),
-            "decoder": decoder,
-        }
+            "post_id": caption_examples["post_id"].astype(str).to_numpy(),
+            "generated_caption": pd.Series(texts, dtype=str).to_numpy(),
+            "mean_log_prob": pd.Series(log_probs, dtype="float64").to_numpy(),
+            "decoder": pd.Series([decoder] * len(texts), dtype=str).to_numpy(),
+        },
+        columns=list(GENERATED_COLUMNS),
     )
 
 
@@ -496,8 +562,23 @@ def _shuffled_bpc(model, images, inputs, targets, repeats: int, seed: int) -> fl
     return bits_per_character(nats, count)
 
 
+def not_trained_metrics(
+    reason: str, caption_data_report: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """``caption_metrics`` of a run that did not train: ``trained: false``, the reason, the
+    threshold and the data counts (``data``: posts, captioned, with an image feature, left
+    out by reason)."""
+    return {
+        "trained": False,
+        "not_trained_reason": reason,
+        "min_training_captions": params["min_training_captions"],
+        "data": caption_data_report,
+        "architecture": params["architecture"],
+    }
+
+
 def evaluate_caption_model(
-    caption_model: keras.Model,
+    caption_model: keras.Model | NotTrained,
     caption_examples: pd.DataFrame,
     caption_vocab: dict,
     generated_captions: pd.DataFrame,
@@ -505,7 +586,15 @@ def evaluate_caption_model(
     caption_training_history: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Node: test BPC next to the baselines, generation metrics, and a sample table."""
+    """Node: ``caption_metrics`` (test BPC next to the baselines, generation metrics, the
+    training summary and the data report) and ``caption_samples`` (real next to generated
+    captions of test posts). When the model was not trained (:class:`NotTrained`), the
+    metrics say ``trained: false`` and why (:func:`not_trained_metrics`) and the sample table
+    is empty."""
+    if isinstance(caption_model, NotTrained):
+        reason = caption_training_history.get("not_trained_reason") or caption_model.reason
+        empty = pd.DataFrame(columns=list(SAMPLE_COLUMNS))
+        return not_trained_metrics(reason, caption_data_report, params), empty
     vocab = CaptionVocabulary.from_dict(caption_vocab)
     images, inputs, targets = _arrays(caption_examples, vocab, "test")
     train_captions = caption_examples.loc[caption_examples["split"] == "train", "caption"]
@@ -536,6 +625,8 @@ def evaluate_caption_model(
         generated["caption"].tolist(), generated["caption"].tolist(), [], word_list
     )
     metrics = {
+        "trained": True,
+        "not_trained_reason": None,
         "test": {
             "n_posts": len(test),
             "n_characters": count,
@@ -597,5 +688,5 @@ def evaluate_caption_model(
     )
     samples = generated.head(params["samples_in_table"]).rename(
         columns={"caption": "real_caption"}
-    )[["post_id", "real_caption", "generated_caption", "mean_log_prob", "decoder"]]
+    )[list(SAMPLE_COLUMNS)]
     return metrics, samples

@@ -29,7 +29,12 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=train_caption_model,
-                inputs=["caption_examples", "caption_vocab", "params:caption_model"],
+                inputs=[
+                    "caption_examples",
+                    "caption_vocab",
+                    "caption_data_report",
+                    "params:caption_model",
+                ],
                 outputs=["caption_model", "caption_training_history"],
                 name="train_caption_model",
             ),

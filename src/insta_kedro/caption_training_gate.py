@@ -1,0 +1,62 @@
+"""Whether the caption model trains, and what stands for the model when it does not.
+
+The caption model learns from captioned photos. A download without photos
+(``instaloader --no-pictures``), one whose images all fail to decode, or one with only a
+handful of captioned photos cannot train it. The caption_model pipeline then still runs:
+:func:`not_trained_reason` says why it does not train, the ``caption_model`` output is a
+:class:`NotTrained` instead of a network, ``generated_captions`` is empty and
+``caption_metrics`` says ``trained: false`` with the reason.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MIN_TRAINING_CAPTIONS_PARAM = "caption_model.min_training_captions"
+
+
+@dataclass(frozen=True)
+class NotTrained:
+    """The ``caption_model`` of a run that did not train one; ``reason`` says why."""
+
+    reason: str
+
+
+def not_trained_reason(report: Mapping[str, Any], min_training_captions: int) -> str | None:
+    """Why the caption model does not train on the data of ``report``, or None when it does.
+
+    ``report`` is the ``caption_data_report`` of ``prepare_caption_examples`` (``n_posts``,
+    ``n_captioned``, ``n_with_image_feature``, ``n_captioned_with_image_feature``,
+    ``split_sizes``, ``skipped``, ``image_feature_errors``). It does not train when fewer
+    than ``min_training_captions`` posts have both a caption and a usable image feature, or
+    when the split leaves no training caption. The reason names these counts and the posts
+    left out by reason, so a reader can tell a download without photos from one with too few.
+    """
+    usable = int(report.get("n_captioned_with_image_feature", 0))
+    train = int((report.get("split_sizes") or {}).get("train", 0))
+    if usable >= min_training_captions and train > 0:
+        return None
+    if usable < min_training_captions:
+        what = (
+            f"{usable} captioned post(s) with a usable image feature, fewer than "
+            f"{MIN_TRAINING_CAPTIONS_PARAM}={min_training_captions}"
+        )
+    else:
+        what = f"the split leaves no training caption (split {dict(report.get('split_sizes'))})"
+    skipped = {k: v for k, v in (report.get("skipped") or {}).items() if v}
+    errors = {k: v for k, v in (report.get("image_feature_errors") or {}).items() if v}
+    details = [
+        f"{report.get('n_posts', 0)} posts",
+        f"{report.get('n_captioned', 0)} with a caption",
+        f"{report.get('n_with_image_feature', 0)} with a usable image feature",
+    ]
+    if skipped:
+        details.append(f"left out: {_counts(skipped)}")
+    if errors:
+        details.append(f"image feature errors: {_counts(errors)}")
+    return f"{what} ({'; '.join(details)})"
+
+
+def _counts(counts: Mapping[str, int]) -> str:
+    """``reason: n`` pairs, most frequent first."""
+    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1]))

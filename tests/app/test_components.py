@@ -1,0 +1,17 @@
+"""Pieces the pages share."""
+
+import numpy as np
+import pandas as pd
+
+from insta_kedro.app.components import random_encoders
+
+
+def test_random_weights_are_reported_only_when_an_image_was_encoded():
+    feature = np.zeros(4, np.float32)
+    encoded = pd.DataFrame(
+        {"encoder": ["vgg16-fc2-random", "vgg16-fc2-random"], "feature": [feature, None]}
+    ).assign(error=[None, "cannot decode image"])
+    assert random_encoders(encoded) == ["vgg16-fc2-random"]
+    # a download without photos: every row an error, no image seen by random weights
+    assert random_encoders(encoded.assign(error="no usable image")) == []
+    assert random_encoders(None) == [] and random_encoders(encoded.iloc[:0]) == []
