@@ -147,6 +147,8 @@ class FusionModel:
     caption_topic_model: Any = None
     interest_lexicon: dict[str, Any] = field(default_factory=dict)
     text_params: dict[str, Any] = field(default_factory=dict)
+    interest_classifier: Any = None
+    interest_full_weight: float = 1.0
 
     @property
     def dims(self) -> int:

@@ -4,14 +4,18 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
 
 - ``lexicon.yml``: category → terms. A term is a word (``outfit``), a hashtag without ``#``
   or an emoji. A caption's words, hashtags and emojis are matched exactly (a trailing
-  plural ``s``/``es`` is also tried), and terms of ``min_compound_length`` or more letters
-  are also found inside hashtags (``#fitnessmotivation`` → fitness).
+  plural ``s``/``es`` is also tried); a hashtag that is no term is split into words with
+  ``wordsegment`` (``#dogsofinstagram`` → dogs of insta gram) and each word of at least
+  ``min_segment_length`` letters is matched.
 - ``imagenet_categories.yml``: category → ``names`` (Keras ImageNet class names such as
   ``golden_retriever``) and ``index_ranges`` (``"151-268"``, matching the
   ``imagenet_class_<index>`` labels written when the class-name file is unavailable).
 
-Scores of a text are the share of its matched terms per category (they sum to 1, or are all
-0 when nothing matched); image scores are the summed top-k probabilities of mapped labels,
+Each matched term counts with its specificity, ``generic_zipf`` minus its Zipf frequency in
+everyday English (wordfreq), clipped to ``[0, max_weight]``: a word everyone writes ("love",
+"home", "new") weighs little or nothing, a specific one ("skateboard", "🐶") a lot. Scores of
+a text are the shares of its matched weight per category (they sum to 1, or are all 0 when
+nothing matched); image scores are the summed top-k probabilities of mapped labels,
 renormalized the same way.
 """
 
@@ -19,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -41,7 +46,17 @@ REQUIRED_CATEGORIES = (
     "tech",
     "politics",
     "business",
+    "comedy",
+    "photography",
+    "film_tv",
+    "science",
+    "gaming",
+    "home",
+    "other",
 )
+# The category of a person (or post) with no evidence for any other; it has no terms.
+OTHER = "other"
+WORD_SOURCES = ("word", "hashtag", "emoji")
 
 # Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
 _EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
@@ -54,19 +69,72 @@ def normalize_term(term: str) -> str:
     return _EMOJI_MODIFIERS.sub("", term)
 
 
+@cache
+def _segmenter():
+    import wordsegment
+
+    wordsegment.load()
+    return wordsegment
+
+
+@cache
+def split_hashtag(tag: str) -> tuple[str, ...]:
+    """The words of a compound hashtag (``dogsofinstagram`` → dogs, of, insta, gram), by
+    wordsegment's English unigram and bigram counts; letters only, lower-case."""
+    letters = re.sub(r"[^a-z]+", " ", normalize_term(tag))
+    return tuple(word for part in letters.split() for word in _segmenter().segment(part))
+
+
+@cache
+def term_specificity(term: str, generic_zipf: float, max_weight: float) -> float:
+    """``generic_zipf`` minus the term's Zipf frequency in English (wordfreq), in
+    ``[0, max_weight]``: 0 for words as common as ``generic_zipf`` or more."""
+    from wordfreq import zipf_frequency
+
+    return float(np.clip(generic_zipf - zipf_frequency(term, "en"), 0.0, max_weight))
+
+
+def _is_word(term: str) -> bool:
+    return any(character.isalnum() for character in term)
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One lexicon term found in a text: the term, where (word, hashtag, emoji), the hashtag
+    it came from (or ``""``), its categories (indices) and its weight."""
+
+    term: str
+    source: str
+    hashtag: str
+    categories: tuple[int, ...]
+    weight: float
+
+
 @dataclass(frozen=True)
 class InterestLexicon:
-    """Compiled lexicon: exact terms and a regex of long terms for compound hashtags."""
+    """Compiled lexicon: terms with their categories and specificity weights."""
 
     categories: tuple[str, ...]
     term_categories: Mapping[str, tuple[int, ...]]
-    compound_pattern: re.Pattern | None
+    term_weights: Mapping[str, float]
+    min_segment_length: int = 3
 
     @classmethod
     def from_config(
-        cls, lexicon: Mapping[str, Iterable[str]], min_compound_length: int = 4
+        cls,
+        lexicon: Mapping[str, Iterable[str]],
+        min_segment_length: int = 3,
+        generic_zipf: float = 6.0,
+        max_weight: float = 3.0,
+        emoji_weight: float = 1.0,
     ) -> "InterestLexicon":
-        """Build from ``{category: [terms]}``; raises ValueError when it lacks a category."""
+        """Build from ``{category: [terms]}``; raises ValueError when it lacks a category.
+
+        ``generic_zipf`` and ``max_weight`` set each word's specificity weight
+        (:func:`term_specificity`); emojis, whose frequency in written English says nothing
+        of their use on Instagram, weigh ``emoji_weight``; ``min_segment_length``: the
+        shortest word of a split hashtag that is matched.
+        """
         missing = [name for name in REQUIRED_CATEGORIES if name not in lexicon]
         if missing:
             raise ValueError(f"interest lexicon lacks categories {missing}")
@@ -77,48 +145,70 @@ class InterestLexicon:
                 key = normalize_term(term)
                 if key and index not in term_categories.setdefault(key, []):
                     term_categories[key].append(index)
-        long_terms = sorted(
-            (t for t in term_categories if len(t) >= min_compound_length and t.isalpha()),
-            key=len,
-            reverse=True,
+        weights = {
+            t: term_specificity(t, generic_zipf, max_weight) if _is_word(t) else emoji_weight
+            for t in term_categories
+        }
+        return cls(
+            categories,
+            {k: tuple(v) for k, v in term_categories.items()},
+            weights,
+            min_segment_length,
         )
-        pattern = re.compile("|".join(map(re.escape, long_terms))) if long_terms else None
-        return cls(categories, {k: tuple(v) for k, v in term_categories.items()}, pattern)
 
-    def _lookup(self, token: str) -> tuple[int, ...]:
+    def _lookup(self, token: str) -> str | None:
         for candidate in (
             token,
             token[:-1] if token.endswith("s") else None,
             token[:-2] if token.endswith("es") else None,
         ):
             if candidate and candidate in self.term_categories:
-                return self.term_categories[candidate]
-        return ()
+                return candidate
+        return None
+
+    def _match(self, term: str | None, source: str, hashtag: str = "") -> list[TermMatch]:
+        if term is None or self.term_weights[term] <= 0:
+            return []
+        weight = self.term_weights[term]
+        return [TermMatch(term, source, hashtag, self.term_categories[term], weight)]
+
+    def matches(self, text: str) -> list[TermMatch]:
+        """Every lexicon term in ``text`` (words, emojis, hashtags whole or split) that has a
+        weight above 0."""
+        if not isinstance(text, str) or not text:
+            return []
+        found = []
+        for word in WORD.findall(plain_text(text)):
+            found += self._match(self._lookup(normalize_term(word)), "word")
+        for emoji in emojis_in(text):
+            found += self._match(self._lookup(normalize_term(emoji)), "emoji")
+        for tag in map(normalize_term, extract_hashtags(text)):
+            whole = self._lookup(tag)
+            if whole is not None:
+                found += self._match(whole, "hashtag", tag)
+                continue
+            for word in split_hashtag(tag):
+                if len(word) >= self.min_segment_length:
+                    found += self._match(self._lookup(word), "hashtag", tag)
+        return found
 
     def match_counts(self, text: str) -> np.ndarray:
-        """Matched terms per category in ``text`` (words, hashtags, emojis)."""
+        """Matched weight per category in ``text`` (words, hashtags, emojis)."""
         counts = np.zeros(len(self.categories), dtype=np.float64)
-        if not isinstance(text, str) or not text:
-            return counts
-        tokens = [normalize_term(w) for w in WORD.findall(plain_text(text))]
-        tokens += [normalize_term(e) for e in emojis_in(text)]
-        for token in tokens:
-            for index in self._lookup(token):
-                counts[index] += 1
-        for tag in map(normalize_term, extract_hashtags(text)):
-            found = self._lookup(tag)
-            if not found and self.compound_pattern is not None:
-                found = tuple(
-                    i for m in self.compound_pattern.findall(tag) for i in self.term_categories[m]
-                )
-            for index in found:
-                counts[index] += 1
+        for match in self.matches(text):
+            for index in match.categories:
+                counts[index] += match.weight
         return counts
 
-    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(shares per category, total matches) for each text; shares are 0 without match."""
+    def weights(self, texts: Sequence[str]) -> np.ndarray:
+        """Matched weight per category of each text, ``(len(texts), categories)``."""
         counts = np.array([self.match_counts(t) for t in texts], dtype=np.float64)
-        counts = counts.reshape(len(texts), len(self.categories))
+        return counts.reshape(len(texts), len(self.categories))
+
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(shares per category, total matched weight) for each text; shares are 0 without
+        match."""
+        counts = self.weights(texts)
         return shares(counts), counts.sum(axis=1)
 
 

@@ -92,6 +92,7 @@ def new_post_features(post_rows: pd.DataFrame, fusion_model: FusionModel) -> pd.
         fusion_model.caption_topic_model,
         fusion_model.interest_lexicon,
         fusion_model.text_params,
+        fusion_model.interest_classifier,
     )
     return fuse_new_posts(posts, text_features, image_features, image_labels, fusion_model)
 

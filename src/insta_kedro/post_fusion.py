@@ -39,7 +39,7 @@ def interest_categories(post_text_features: pd.DataFrame) -> list[str]:
     return [
         column.removeprefix("own_interest_")
         for column in post_text_features
-        if column.startswith("own_interest_") and column != "own_interest_matches"
+        if column.startswith("own_interest_") and column != "own_interest_weight"
     ]
 
 
@@ -231,7 +231,13 @@ def fuse_posts(
     top1 = frame["post_id"].map(label_interests["top1_probability"]).fillna(0.0).to_numpy()
     summary["image_labels"] = {"rows": len(image_labels), "posts": len(label_interests)}
     if not has_image.any():
-        add("image", None, None, reason="no image features (run the image_features pipeline)")
+        add(
+            "image",
+            None,
+            None,
+            reason="no usable image feature (no decodable photo: see image_features.error and "
+            "ingestion_report; or image_features has not run)",
+        )
     else:
         labels_used = model.image_labels_used if model else not label_interests.empty
         if not labels_used:
@@ -262,7 +268,13 @@ def fuse_posts(
         frame["own_present"].to_numpy() > 0,
     )
     if frame["gen_present"].sum() == 0 and model is None:
-        add("gen_text", None, None, reason="no generated captions (run the caption_model pipeline)")
+        add(
+            "gen_text",
+            None,
+            None,
+            reason="no generated captions (caption_model did not train: see "
+            "caption_metrics.not_trained_reason; or it has not run)",
+        )
     else:
         add(
             "gen_text",
@@ -271,9 +283,17 @@ def fuse_posts(
             frame["gen_present"].to_numpy() > 0,
         )
 
-    # interests: every source weighted by its confidence
-    own_weight = frame["own_present"].to_numpy() * (frame["own_interest_matches"].to_numpy() > 0)
-    gen_weight = frame["gen_confidence"].to_numpy() * (frame["gen_interest_matches"].to_numpy() > 0)
+    # interests: every source weighted by its confidence; a caption's by the strength of its
+    # evidence (matched weight / interest_full_weight, at most 1): one weak word is no vote
+    full = (
+        getattr(model, "interest_full_weight", 1.0)
+        if model
+        else params.get("interest_full_weight", 1.0)
+    )
+    own_strength = np.clip(frame["own_interest_weight"].to_numpy() / full, 0, 1)
+    gen_strength = np.clip(frame["gen_interest_weight"].to_numpy() / full, 0, 1)
+    own_weight = frame["own_present"].to_numpy() * own_strength
+    gen_weight = frame["gen_confidence"].to_numpy() * gen_strength
     own = frame[[f"own_interest_{c}" for c in categories]].to_numpy()
     gen = frame[[f"gen_interest_{c}" for c in categories]].to_numpy()
     image = label_interests.reindex(frame["post_id"])[categories].fillna(0.0).to_numpy(float)
@@ -322,6 +342,7 @@ def fuse_posts(
         image_dims=int(raw_image.shape[1]),
         image_labels_used=not label_interests.empty,
         image_confidence_without_labels=without_labels,
+        interest_full_weight=params.get("interest_full_weight", 1.0),
         categories=list(categories),
         imagenet_categories=imagenet_categories or {},
     )

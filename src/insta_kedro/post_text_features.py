@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.caption_text import NUMERIC_FEATURES, TextStats, caption_features
-from insta_kedro.interest_lexicon import InterestLexicon
+from insta_kedro.interest_classifier import InterestClassifier
+from insta_kedro.interest_lexicon import InterestLexicon, shares
 from insta_kedro.topic_model import CaptionTopicModel
 
 logger = logging.getLogger(__name__)
@@ -27,14 +28,27 @@ def caption_block(
     prefix: str,
     topic_model: CaptionTopicModel,
     lexicon: InterestLexicon,
+    classifier: InterestClassifier | None,
     params: dict[str, Any],
     stats: TextStats,
 ) -> pd.DataFrame:
-    """All features of one kind of caption, columns ``<prefix>_<feature>``; zeros where absent."""
+    """All features of one kind of caption, columns ``<prefix>_<feature>``; zeros where absent.
+
+    Interests: the lexicon's matched weight per category plus the classifier's probabilities
+    of at least ``interest_classifier.min_probability`` × ``interest_classifier.weight``, as
+    shares (``interest_<category>``) and their total
+    (``interest_weight``).
+    """
     texts = captions.where(present, "").fillna("").astype(str)
     basic = caption_features(texts, stats=stats, **params["language"]).drop(columns="language")
     topics = topic_model.transform(texts.tolist())
-    interest_shares, matches = lexicon.scores(texts.tolist())
+    evidence = lexicon.weights(texts.tolist())
+    if classifier is not None:
+        settings = params["interest_classifier"]
+        probabilities = classifier.predict(texts.tolist())
+        confident = probabilities >= settings["min_probability"]
+        evidence += settings["weight"] * np.where(confident, probabilities, 0.0)
+    interest_shares, weight = shares(evidence), evidence.sum(axis=1)
     block = pd.concat(
         [
             pd.DataFrame({"present": present.astype(np.float64).to_numpy()}, index=texts.index),
@@ -49,7 +63,7 @@ def caption_block(
                 index=texts.index,
                 columns=[f"interest_{c}" for c in lexicon.categories],
             ),
-            pd.DataFrame({"interest_matches": matches}, index=texts.index),
+            pd.DataFrame({"interest_weight": weight}, index=texts.index),
         ],
         axis=1,
     )
@@ -98,15 +112,23 @@ def build_post_text_features(
     caption_topic_model: CaptionTopicModel,
     interest_lexicon: dict[str, list[str]],
     params: dict[str, Any],
+    interest_classifier: InterestClassifier | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and a report."""
+    """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and a report.
+
+    ``interest_classifier`` (fitted on the lexicon's confident posts) adds interests past the
+    lexicon's terms; without it the lexicon alone scores them.
+    """
     posts = posts.reset_index(drop=True)
     lexicon = InterestLexicon.from_config(interest_lexicon, **params["interests"])
     own_text = posts["caption"].fillna("").astype(str)
     own_present = posts["has_caption"].fillna(False).astype(bool) & (own_text.str.strip() != "")
     gen_text, gen_confidence, gen_counts = align_generated_captions(posts, generated_captions)
     if generated_captions.empty:
-        logger.info("No generated captions (caption_model has not run): gen_ columns are 0.")
+        logger.info(
+            "No generated captions (caption_model did not train, caption_metrics says why, or "
+            "has not run): gen_ columns are 0."
+        )
     if gen_counts["unknown_post"]:
         logger.warning(
             "%d of %d generated captions are for posts not in `posts` (an earlier caption_model "
@@ -118,10 +140,16 @@ def build_post_text_features(
     gen_present = gen_text.str.strip() != ""
 
     own_stats, gen_stats = TextStats(), TextStats()
-    own = caption_block(own_text, own_present, OWN, caption_topic_model, lexicon, params, own_stats)
-    gen = caption_block(
-        gen_text, gen_present, GENERATED, caption_topic_model, lexicon, params, gen_stats
-    )
+    blocks = [
+        caption_block(
+            text, present, prefix, caption_topic_model, lexicon, interest_classifier, params, stats
+        )
+        for text, present, prefix, stats in (
+            (own_text, own_present, OWN, own_stats),
+            (gen_text, gen_present, GENERATED, gen_stats),
+        )
+    ]
+    own, gen = blocks
     gen.insert(1, "gen_confidence", gen_confidence.to_numpy())
     features = pd.concat([posts[["post_id"]], own, gen], axis=1)
 
@@ -141,6 +169,7 @@ def build_post_text_features(
         "non_finite_values_replaced": not_finite,
         "features": list(NUMERIC_FEATURES),
         "interest_categories": list(lexicon.categories),
+        "interest_classifier_seeds": dict(interest_classifier.seeds) if interest_classifier else {},
         "topics": {
             "n_topics": caption_topic_model.n_topics,
             "fitted_components": 0

@@ -92,3 +92,27 @@ def test_a_level_too_small_to_cluster_says_so(project_with_outputs: Path, run_pa
     app.session_state["person_profile"] = "carla.sings"
     run_page("person", app)
     assert "too few profiles to cluster" in texts(app)
+
+
+def test_person_page_shows_the_evidence_behind_each_interest(project_with_outputs: Path, run_page):
+    def add_evidence(people):
+        anna = people["anna.cooks"]
+        top = next(iter(anna["interests"]))
+        anna["interest_evidence"] = {
+            top: {
+                "terms": {"pasta": 2.4, "🍝": 1.0},
+                "hashtags": {"#homecooking": 3.0},
+                "labels": {"carbonara": 0.8},
+                "posts": 3,
+                "profile_category": "Chef",
+            }
+        }
+
+    _rewrite_people(project_with_outputs, add_evidence)
+    shown = texts(run_page("person", page_app("person")))
+    assert "Why these interests" in shown
+    assert "terms: pasta (2.4), 🍝 (1.0)" in shown
+    assert "hashtags: #homecooking (3.0)" in shown
+    assert "photo labels: carbonara (0.8)" in shown
+    assert "profile category: Chef" in shown
+    assert "posts with a lexicon term: 3" in shown

@@ -81,6 +81,45 @@ def interests_chart(interests: dict[str, float], title: str):
     return figure
 
 
+def evidence_line(name: str, weights: dict[str, float]) -> str | None:
+    """``terms: skate (6.8), skateboard (5.6)`` or None when there is none."""
+    if not weights:
+        return None
+    return f"{name}: " + ", ".join(f"{term} ({weight:.1f})" for term, weight in weights.items())
+
+
+def evidence_lines(evidence: dict) -> list[str]:
+    """What an interest rests on, one line per kind of evidence."""
+    lines = [
+        evidence_line(name, evidence.get(key) or {})
+        for key, name in (("terms", "terms"), ("hashtags", "hashtags"), ("labels", "photo labels"))
+    ]
+    if evidence.get("profile_category"):
+        lines.append(f"profile category: {evidence['profile_category']}")
+    if evidence.get("posts"):
+        lines.append(f"posts with a lexicon term: {evidence['posts']}")
+    return [line for line in lines if line]
+
+
+def show_evidence(person: dict) -> None:
+    """Why the person has each of their top interests (``interest_evidence``)."""
+    evidence = person.get("interest_evidence") or {}
+    st.subheader("Why these interests")
+    shown = False
+    for category, weight in (person.get("interests") or {}).items():
+        lines = evidence_lines(evidence.get(category) or {})
+        if not lines:
+            continue
+        shown = True
+        st.markdown(f"**{category}** ({weight:.0%})")
+        st.markdown("\n".join(f"- {line}" for line in lines))
+    if not shown:
+        st.caption(
+            "No term, hashtag, photo label or profile category behind these interests "
+            "(the caption classifier or nothing at all)."
+        )
+
+
 def chosen_person(title: str, key: str) -> tuple[str, dict] | None:
     """The page's title, the random-weights warning and a profile picker; the chosen
     profile and its characterization, or None (with a message) when there is none."""
@@ -108,6 +147,7 @@ def render() -> None:
     with left:
         if person.get("interests"):
             st.plotly_chart(interests_chart(person["interests"], "Interests"))
+            show_evidence(person)
         else:
             st.caption("No interests found for this profile.")
     with right:

@@ -106,6 +106,24 @@ def crafted(profiles_per_theme: int = 2, posts_per_profile: int = 8, seed: int =
             {"post_id": ["food0_1"], "generated_caption": ["pasta!"], "mean_log_prob": [-1.0]}
         ),
         "demo_themes": {"posts": truth_posts, "profiles": truth_users},
+        "interest_evidence": {
+            "food0": {
+                "food": {
+                    "terms": {"pasta": 2.4},
+                    "hashtags": {"#pastalove": 1.2},
+                    "labels": {},
+                    "posts": 6,
+                    "profile_category": "Chef",
+                },
+                "travel": {
+                    "terms": {"trip": 1.0},
+                    "hashtags": {},
+                    "labels": {},
+                    "posts": 1,
+                    "profile_category": None,
+                },
+            }
+        },
     }
 
 
@@ -142,6 +160,7 @@ def run_all(data: dict, params: dict = PARAMS) -> dict:
         user_clusters,
         profiles,
         data["generated_captions"],
+        data["interest_evidence"],
         params,
     )
     json.dumps([report, metrics, profiles, characterizations], allow_nan=False)  # valid JSON
@@ -232,6 +251,8 @@ def test_characterizations_of_everyone_including_a_person_without_posts(themed):
     assert set(people) == {*data["user_features"]["profile"], "silent"}
     food0 = people["food0"]
     assert food0["interests"] == {"food": 1.0}
+    # the evidence of each top interest only: travel is not among food0's interests
+    assert food0["interest_evidence"] == {"food": data["interest_evidence"]["food0"]["food"]}
     assert (
         food0["persona"]["label"]
         == out["profiles"]["users"][str(food0["persona"]["cluster"])]["label"]

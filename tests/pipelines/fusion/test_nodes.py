@@ -55,6 +55,20 @@ def demo(tmp_path_factory):
     return parsed.posts, parsed.profiles, text, themes
 
 
+def user_features(posts, profiles, post_features, text, profile_categories=None):
+    """``build_user_features`` with the shipped lexicon and parameters."""
+    return build_user_features(
+        posts,
+        profiles,
+        post_features,
+        text,
+        conf("interests/lexicon.yml"),
+        profile_categories or {},
+        conf("parameters_fusion.yml")["fusion"],
+        conf("parameters_text_features.yml")["text_features"],
+    )
+
+
 def image_inputs(posts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Image features for all posts but two (one with an error), labels for the first two."""
     rng = np.random.default_rng(0)
@@ -82,11 +96,10 @@ def image_inputs(posts: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_missing_inputs_drop_their_blocks_with_the_reason(demo, params, table):
     posts, _, text, _ = demo
     post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
-    assert blocks["blocks"]["image"] == {
-        "used": False,
-        "reason": "no image features (run the image_features pipeline)",
-    }
+    assert not blocks["blocks"]["image"]["used"]
+    assert blocks["blocks"]["image"]["reason"].startswith("no usable image feature")
     assert not blocks["blocks"]["gen_text"]["used"]
+    assert "caption_model did not train" in blocks["blocks"]["gen_text"]["reason"]
     assert blocks["blocks"]["own_text"]["used"] and blocks["blocks"]["interests"]["used"]
     assert len(post_features) == len(posts)
     assert (post_features["confidence_image"] == 0).all()
@@ -129,7 +142,7 @@ def test_without_labels_the_image_confidence_is_the_parameter(demo, params, tabl
 def test_user_features_summarize_each_profile(demo, params, table):
     posts, profiles, text, themes = demo
     post_features, _, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
-    users = build_user_features(posts, profiles, post_features, text)
+    users = user_features(posts, profiles, post_features, text)
     assert sorted(users["profile"]) == sorted(posts["profile"].unique())
     interests = users.filter(like="interest_").drop(columns="posts_with_interest_share")
     np.testing.assert_allclose(interests.sum(axis=1), 1.0)
@@ -170,7 +183,7 @@ def test_hidden_like_counts_and_no_profile_json_stay_unknown(tmp_path, params, t
         text_params,
     )
     post_features, _, _ = fuse_posts(parsed.posts, text, NO_IMAGES, NO_LABELS, table, params)
-    users = build_user_features(parsed.posts, parsed.profiles, post_features, text)
+    users = user_features(parsed.posts, parsed.profiles, post_features, text)
     unknown = ["followers", "likes_per_post", "engagement_rate"]
     assert (users[unknown].dtypes == np.float64).all()
     assert users[unknown].isna().all().all()
@@ -185,7 +198,7 @@ def test_a_profile_without_posts_has_no_row_and_is_named_in_the_log(demo, params
     post_features, _, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
     hidden = pd.concat([profiles, profiles.iloc[[0]].assign(profile="hidden.one")])
     with caplog.at_level("INFO"):
-        users = build_user_features(posts, hidden, post_features, text)
+        users = user_features(posts, hidden, post_features, text)
     assert "hidden.one" not in set(users["profile"])
     assert "no posts" in caplog.text and "hidden.one" in caplog.text
 
@@ -223,8 +236,11 @@ def test_no_caption_and_no_image_still_gives_a_row_per_post(demo, params, table)
     assert not any(block["used"] for block in blocks["blocks"].values())
     report, metrics = evaluate_theme_separation(post_features, blocks, themes, params)
     assert metrics == {} and report["ablation"]["ground_truth_posts"] == len(posts)
-    users = build_user_features(posts, profiles, post_features, silent)
-    assert (users["top_interest"] == "").all()
+    # no caption, no image and a profile that says nothing: no evidence at all → "other"
+    mute = profiles.assign(biography="", category=None)
+    users = user_features(posts, mute, post_features, silent)
+    assert (users["top_interest"] == "other").all()
+    assert (users["interest_other"] == 1.0).all()
 
 
 @pytest.mark.parametrize(

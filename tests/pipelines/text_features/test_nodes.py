@@ -67,7 +67,7 @@ def test_own_caption_interests_find_the_demo_themes(demo, params, lexicon):
     interests = (
         features.set_index("post_id")
         .filter(like="own_interest_")
-        .drop(columns="own_interest_matches")
+        .drop(columns="own_interest_weight")
     )
     matched = interests[interests.sum(axis=1) > 0]
     top = matched.idxmax(axis=1).str.removeprefix("own_interest_")

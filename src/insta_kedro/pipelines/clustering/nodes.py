@@ -90,16 +90,39 @@ def cluster_posts(
     return cluster_vectors(post_features, "post_id", params["posts"], params["seed"])
 
 
+def persona_frame(user_features: pd.DataFrame) -> pd.DataFrame:
+    """``user_features`` with ``feature`` = ``persona_feature`` (interests, topics, posting
+    style), the vector people are clustered by; unchanged without that column."""
+    if "persona_feature" not in user_features:
+        return user_features
+    return user_features.assign(feature=user_features["persona_feature"])
+
+
+def user_level_params(params: dict[str, Any], n_people: int) -> dict[str, Any]:
+    """``clustering.users`` with ``min_cluster_size: auto`` resolved for ``n_people``:
+    ``max(2, round(sqrt(n_people) / 2))``, so a persona grows with the number of people."""
+    users = params["users"]
+    size = users["hdbscan"]["min_cluster_size"]
+    if size != "auto":
+        return users
+    size = max(2, round(np.sqrt(max(n_people, 1)) / 2))
+    return {**users, "hdbscan": {**users["hdbscan"], "min_cluster_size": size}}
+
+
 def cluster_users(
     user_features: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, PersonaClusterer]:
     """``user_clusters`` (profile, cluster, probability, x, y, outlier_score, membership).
 
-    Only profiles with posts have features; people without posts are characterized with the
-    persona label "no posts" (``characterize_users``), not clustered.
+    People are clustered by ``persona_feature`` (:func:`persona_frame`). Only profiles with
+    posts have features; people without posts are characterized with the persona label
+    "no posts" (``characterize_users``), not clustered.
     """
-    check_level_params(params["users"], "clustering.users")
-    clusters, clusterer = cluster_vectors(user_features, "profile", params["users"], params["seed"])
+    level = user_level_params(params, len(user_features))
+    check_level_params(level, "clustering.users")
+    clusters, clusterer = cluster_vectors(
+        persona_frame(user_features), "profile", level, params["seed"]
+    )
     return clusters.drop(columns="outlier_score"), clusterer
 
 
@@ -212,12 +235,12 @@ def validate_clustering(
             params,
         ),
         "users": validate_level(
-            user_features,
+            persona_frame(user_features),
             user_clusters,
             "profile",
             user_clusterer,
             themes.get("profiles") or {},
-            params["users"],
+            user_level_params(params, len(user_features)),
             params,
         ),
         "ground_truth": "demo themes" if themes.get("posts") else None,
@@ -327,7 +350,12 @@ def describe_clusters(
             post_features, post_clusters, "post_id", post_clusterer, captions, params
         ),
         "users": describe_level(
-            user_features, user_clusters, "profile", user_clusterer, captions_by_profile, params
+            persona_frame(user_features),
+            user_clusters,
+            "profile",
+            user_clusterer,
+            captions_by_profile,
+            params,
         ),
     }
 
@@ -341,9 +369,14 @@ def characterize_users(
     user_clusters: pd.DataFrame,
     cluster_profiles: dict[str, Any],
     generated_captions: pd.DataFrame,
+    interest_evidence: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    """``user_characterizations``: ``{profile: U}`` for every profile, with or without posts."""
+    """``user_characterizations``: ``{profile: U}`` for every profile, with or without posts.
+
+    ``interest_evidence`` of each of a person's top interests (terms, hashtags, labels,
+    profile category) comes with the interests, so a reader sees why.
+    """
     settings = params["characterization"]
     columns = interest_columns(user_features)
     interests = user_features.set_index("profile")[columns].rename(
@@ -386,14 +419,17 @@ def characterize_users(
         else:
             persona = {"cluster": NOISE, "probability": 0.0, "label": NO_POSTS_LABEL}
         name = full_names.get(profile)
+        top = interest_weights(
+            interests.loc[profile].to_dict() if profile in interests.index else {},
+            settings["top_interests"],
+        )
+        evidence = (interest_evidence or {}).get(profile, {})
         characterizations[profile] = {
             "profile": profile,
             "full_name": name if isinstance(name, str) and name else None,
             "is_private": bool(private[profile]) if pd.notna(private.get(profile)) else None,
-            "interests": interest_weights(
-                interests.loc[profile].to_dict() if profile in interests.index else {},
-                settings["top_interests"],
-            ),
+            "interests": top,
+            "interest_evidence": {c: evidence[c] for c in top if c in evidence},
             "persona": persona,
             "posting": posting_behaviour(row, len(mine)),
             "representative_posts": representative_posts(

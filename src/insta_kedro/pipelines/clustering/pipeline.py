@@ -70,6 +70,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "user_clusters",
                     "cluster_profiles",
                     "generated_captions",
+                    "interest_evidence",
                     "params:clustering",
                 ],
                 outputs="user_characterizations",

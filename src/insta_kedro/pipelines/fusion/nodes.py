@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.feature_fusion import FusionModel
-from insta_kedro.interest_lexicon import shares
+from insta_kedro.interest_classifier import InterestClassifier
+from insta_kedro.interest_lexicon import InterestLexicon, shares
+from insta_kedro.person_interests import (
+    blend_interests,
+    interest_evidence,
+    persona_vectors,
+    profile_interests,
+)
 from insta_kedro.post_fusion import fuse_posts
 from insta_kedro.theme_separation import separation_scores
 from insta_kedro.topic_model import CaptionTopicModel
@@ -31,6 +38,7 @@ def build_post_features_and_model(
     interest_lexicon: dict[str, Any],
     params: dict[str, Any],
     text_params: dict[str, Any],
+    interest_classifier: InterestClassifier | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], FusionModel]:
     """``post_features``, the fusion summary, and ``fusion_model``: what fuses a new post the
     same way.
@@ -42,6 +50,7 @@ def build_post_features_and_model(
         posts, post_text_features, image_features, image_labels, imagenet_categories, params
     )
     model.caption_topic_model = caption_topic_model
+    model.interest_classifier = interest_classifier
     model.interest_lexicon = interest_lexicon
     model.text_params = text_params
     return post_features, summary, model
@@ -52,12 +61,94 @@ def build_user_features(
     profiles: pd.DataFrame,
     post_features: pd.DataFrame,
     post_text_features: pd.DataFrame,
+    interest_lexicon: dict[str, Any],
+    profile_categories: dict[str, str],
+    params: dict[str, Any],
+    text_params: dict[str, Any],
 ) -> pd.DataFrame:
-    """Per profile with posts: mean fused vector, interest distribution and posting behaviour.
+    """Per profile with posts: mean fused vector, interest distribution, posting behaviour
+    and ``persona_feature``, the vector the persona clustering groups people by.
 
-    ``posts_per_week`` is posts over the span between the first and last post (at least one
-    week); ``engagement_rate`` is mean likes / followers (NaN when either is unknown).
+    The interest distribution blends the posts' (each post's shares × the strength of its
+    evidence, ``confidence_interests``) with
+    the profile's mapped category and biography (``fusion.person``); ``posts_per_week`` is
+    posts over the span between the first and last post (at least one week);
+    ``engagement_rate`` is mean likes / followers (NaN when either is unknown).
     """
+    users = _user_rows(posts, profiles, post_features, post_text_features)
+    if users.empty:
+        return users
+    settings = params["person"]
+    lexicon = InterestLexicon.from_config(interest_lexicon, **text_params["interests"])
+    category, biography, _ = profile_interests(profiles, lexicon, profile_categories)
+    columns = [f"interest_{c}" for c in lexicon.categories]
+    from_posts = users.reindex(columns=columns, fill_value=0.0).to_numpy(float)
+    blended = blend_interests(
+        from_posts,
+        category.reindex(users["profile"]).fillna(0.0).to_numpy(),
+        biography.reindex(users["profile"]).fillna(0.0).to_numpy(),
+        settings["profile_category_weight"],
+        settings["biography_weight"],
+        lexicon.categories,
+    )
+    users[columns] = blended
+    users["top_interest"] = [
+        lexicon.categories[int(np.argmax(row))] if row.sum() > 0 else "" for row in blended
+    ]
+    topics = [c for c in post_text_features if c.startswith("own_topic_")]
+    captioned = post_text_features[post_text_features["own_present"] > 0]
+    topic_mix = (
+        captioned[["post_id", *topics]]
+        .merge(posts[["post_id", "profile"]], on="post_id")
+        .groupby("profile")[topics]
+        .mean()
+        .reindex(users["profile"])
+        .fillna(0.0)
+        .to_numpy()
+    )
+    vectors = persona_vectors(
+        users, topic_mix, settings["persona_weights"], settings["interest_sharpening"]
+    )
+    users["persona_feature"] = list(vectors)
+    return users
+
+
+def collect_interest_evidence(
+    posts: pd.DataFrame,
+    profiles: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    interest_lexicon: dict[str, Any],
+    imagenet_categories: dict[str, Any],
+    profile_categories: dict[str, str],
+    params: dict[str, Any],
+    text_params: dict[str, Any],
+) -> dict[str, Any]:
+    """``interest_evidence``: per profile and interest, the terms, hashtags, ImageNet labels
+    and profile category behind it (``insta_kedro.person_interests.interest_evidence``)."""
+    lexicon = InterestLexicon.from_config(interest_lexicon, **text_params["interests"])
+    _, _, mapped = profile_interests(profiles, lexicon, profile_categories)
+    raw = profiles.drop_duplicates("profile").set_index("profile").get("category")
+    by_profile = {
+        profile: (raw.get(profile) if raw is not None else None, interest)
+        for profile, interest in mapped.items()
+    }
+    return interest_evidence(
+        posts,
+        lexicon,
+        image_labels,
+        imagenet_categories,
+        by_profile,
+        params["person"]["evidence_top_n"],
+    )
+
+
+def _user_rows(
+    posts: pd.DataFrame,
+    profiles: pd.DataFrame,
+    post_features: pd.DataFrame,
+    post_text_features: pd.DataFrame,
+) -> pd.DataFrame:
+    """The per-profile rows of :func:`build_user_features` before the profile's own evidence."""
     categories = [c.removeprefix("interest_") for c in post_features if c.startswith("interest_")]
     frame = (
         posts[["post_id", "profile", "taken_at", "likes", "comments", "typename", "is_video"]]
@@ -91,8 +182,9 @@ def build_user_features(
         mean_vector = np.mean(vectors, axis=0) if vectors else np.zeros(0, np.float32)
         interest = group[[f"interest_{c}" for c in categories]].to_numpy(float)
         with_interest = interest.sum(axis=1) > 0
+        strength = group["confidence_interests"].fillna(0.0).to_numpy(float)[:, None]
         distribution = (
-            shares(interest[with_interest].sum(axis=0, keepdims=True))[0]
+            shares((interest * strength)[with_interest].sum(axis=0, keepdims=True))[0]
             if categories
             else np.zeros(0)
         )

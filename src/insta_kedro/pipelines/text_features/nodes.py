@@ -1,4 +1,5 @@
-"""Nodes of the text_features pipeline: the topic model, then ``post_text_features``.
+"""Nodes of the text_features pipeline: the topic model and the interest classifier, then
+``post_text_features``.
 
 The table itself is built by ``insta_kedro.post_text_features.build_post_text_features``
 (shared with ``insta_kedro.persona_assignment``, which describes new posts the same way).
@@ -8,12 +9,24 @@ from typing import Any
 
 import pandas as pd
 
+from insta_kedro.interest_classifier import InterestClassifier, fit_interest_classifier
+from insta_kedro.interest_lexicon import InterestLexicon
 from insta_kedro.post_text_features import build_post_text_features
 from insta_kedro.topic_model import CaptionTopicModel, fit_topic_model
 
-__all__ = ["build_post_text_features", "fit_caption_topics"]
+__all__ = ["build_post_text_features", "fit_caption_topics", "fit_post_interest_classifier"]
 
 
 def fit_caption_topics(posts: pd.DataFrame, params: dict[str, Any]) -> CaptionTopicModel:
     """TF-IDF → TruncatedSVD fitted on the posts' own captions."""
     return fit_topic_model(posts["caption"].fillna("").tolist(), **params["topics"])
+
+
+def fit_post_interest_classifier(
+    posts: pd.DataFrame, interest_lexicon: dict[str, list[str]], params: dict[str, Any]
+) -> InterestClassifier:
+    """The interest classifier, trained on the own captions the lexicon labels with confidence."""
+    lexicon = InterestLexicon.from_config(interest_lexicon, **params["interests"])
+    scoring = ("weight", "min_probability")  # used when scoring, not fitting
+    settings = {k: v for k, v in params["interest_classifier"].items() if k not in scoring}
+    return fit_interest_classifier(posts["caption"].fillna("").tolist(), lexicon, **settings)

@@ -2,7 +2,11 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+from insta_kedro.pipelines.text_features.nodes import (
+    build_post_text_features,
+    fit_caption_topics,
+    fit_post_interest_classifier,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -15,6 +19,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="fit_caption_topics",
             ),
             Node(
+                func=fit_post_interest_classifier,
+                inputs=["posts", "interest_lexicon", "params:text_features"],
+                outputs="interest_classifier",
+                name="fit_interest_classifier",
+            ),
+            Node(
                 func=build_post_text_features,
                 inputs=[
                     "posts",
@@ -22,6 +32,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "caption_topic_model",
                     "interest_lexicon",
                     "params:text_features",
+                    "interest_classifier",
                 ],
                 outputs=["post_text_features", "text_features_report"],
                 name="build_post_text_features",

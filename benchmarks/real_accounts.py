@@ -1,0 +1,566 @@
+"""Real-data validation of the characterization of people: real captions, labelled accounts.
+
+    .venv/bin/python benchmarks/real_accounts.py [--pipelines ingestion,text_features,...]
+        [--default] [--keep DIR [--no-run]] [--json PATH] [--data DIR] [--labels FILE]
+
+Runs the project's own pipelines, in a real KedroSession, on the real captions of
+../shared/data/real-captions/download (57 accounts, no photos) with
+``ingestion.source=folder``, then scores what the product says about each person against
+../shared/data/real-captions/labels.json (account → the interest names that count as a right
+answer; the first one is the account's *kind*). The data is read by path, never copied; when
+it is absent the script prints ``skipped: <reason>`` and exits 0.
+
+The run happens in a throw-away copy of the project configuration (pyproject.toml,
+conf/base, empty conf/local, src/ and data/) in a temporary folder, with MLflow in a SQLite
+file there, as the tests do; ``--keep DIR`` runs in DIR instead and keeps its outputs (a DIR
+kept before is reused: ``--keep DIR --pipelines clustering`` re-clusters a kept run, and
+``--keep DIR --no-run`` only scores what DIR holds). Default pipelines: ingestion,
+text_features, fusion, clustering (there are no photos, so image_features and caption_model
+add nothing); ``--default`` runs the whole default pipeline. Kedro's log goes to stderr.
+
+Reported, over the labelled accounts found in the outputs:
+- top-1 / top-3 interest accuracy: the person's interests ranked by weight, as
+  user_characterizations.json gives them (user_features' ``interest_*`` columns when it is
+  absent); right when the top one / any of the top three is in the account's label list;
+- persona ARI and NMI of the user clusters against the kinds, noise (-1) counted as one more
+  label (``cluster_validation.agreement``, the strict reading), and ARI without the noise;
+- purity: each non-noise cluster's majority-kind share, weighted by size, over the clustered
+  labelled accounts (noise left out); ``strict purity`` counts noise accounts as misplaced;
+- noise share among the labelled accounts and among all accounts, number of persona clusters;
+- a confusion table (rows: true kind, columns: predicted top interest), a per-account table,
+  the persona clusters, and the wall time of the pipelines and of the whole script.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL_CAPTIONS = ROOT / ".." / "shared" / "data" / "real-captions"
+DEFAULT_PIPELINES = ("ingestion", "text_features", "fusion", "clustering")
+NOISE = -1
+NONE_LABEL = "(none)"
+MARKER = ".real_accounts_benchmark"
+CHARACTERIZATIONS = Path("data/08_reporting/user_characterizations.json")
+USER_CLUSTERS = Path("data/07_model_output/user_clusters.parquet")
+USER_FEATURES = Path("data/04_feature/user_features.parquet")
+LOGGING_YML = """\
+version: 1
+disable_existing_loggers: false
+formatters:
+  simple:
+    format: "%(asctime)s %(name)s %(levelname)s %(message)s"
+handlers:
+  stderr:
+    class: logging.StreamHandler
+    level: INFO
+    formatter: simple
+    stream: ext://sys.stderr
+loggers:
+  kedro:
+    level: INFO
+  insta_kedro:
+    level: INFO
+root:
+  level: WARNING
+  handlers: [stderr]
+"""
+
+Ranking = list[tuple[str, float]]
+
+
+# --------------------------------------------------------------------------- pure metrics
+
+
+def normalize_interest(name: Any) -> str:
+    """Interest names compared case- and separator-insensitively ("Film TV" == "film_tv")."""
+    return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def ranked_interests(interests: Any) -> Ranking:
+    """(category, weight) by descending weight, from a characterization's ``interests``.
+
+    Accepts category → weight, category → {"weight": w, ...evidence} and a list of
+    {"category": c, "weight": w}; categories without a positive finite weight are left out.
+    """
+    pairs: list[tuple[str, Any]] = []
+    if isinstance(interests, Mapping):
+        for category, value in interests.items():
+            weight = value.get("weight") if isinstance(value, Mapping) else value
+            pairs.append((str(category), weight))
+    elif isinstance(interests, Sequence) and not isinstance(interests, str):
+        for item in interests:
+            if isinstance(item, Mapping) and "category" in item:
+                pairs.append((str(item["category"]), item.get("weight")))
+    ranking = []
+    for category, weight in pairs:
+        try:
+            value = float(weight)
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(value) and value > 0:
+            ranking.append((category, value))
+    ranking.sort(key=lambda pair: (-pair[1], pair[0]))
+    return ranking
+
+
+def rankings_from_characterizations(characterizations: Mapping[str, Any]) -> dict[str, Ranking]:
+    """profile → ranked interests, from user_characterizations.json."""
+    return {
+        str(profile): ranked_interests((entry or {}).get("interests"))
+        for profile, entry in characterizations.items()
+    }
+
+
+def rankings_from_features(user_features: pd.DataFrame) -> dict[str, Ranking]:
+    """profile → ranked interests, from user_features' ``interest_<category>`` columns."""
+    columns = [c for c in user_features.columns if c.startswith("interest_")]
+    return {
+        str(row["profile"]): ranked_interests(
+            {c.removeprefix("interest_"): row[c] for c in columns}
+        )
+        for _, row in user_features.iterrows()
+    }
+
+
+def clusters_from_characterizations(characterizations: Mapping[str, Any]) -> dict[str, int]:
+    """profile → persona cluster as user_characterizations.json states it (when it does)."""
+    clusters = {}
+    for profile, entry in characterizations.items():
+        persona = (entry or {}).get("persona")
+        cluster = persona.get("cluster") if isinstance(persona, Mapping) else persona
+        if cluster is not None:
+            clusters[str(profile)] = int(cluster)
+    return clusters
+
+
+def true_kinds(labels: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """account → its kind: the first acceptable interest of its label list."""
+    return {account: normalize_interest(names[0]) for account, names in labels.items() if names}
+
+
+def top_k_hit(ranking: Ranking, acceptable: Sequence[str], k: int) -> bool:
+    """Whether any of the top ``k`` categories is one of the acceptable interests."""
+    accepted = {normalize_interest(name) for name in acceptable}
+    return any(normalize_interest(category) in accepted for category, _ in ranking[:k])
+
+
+def interest_accuracy(
+    rankings: Mapping[str, Ranking], labels: Mapping[str, Sequence[str]], k: int
+) -> float | None:
+    """Share of the labelled accounts present in ``rankings`` with a top-``k`` hit (None: none).
+
+    An account with no interest at all counts as wrong.
+    """
+    accounts = [a for a in labels if a in rankings]
+    if not accounts:
+        return None
+    return float(np.mean([top_k_hit(rankings[a], labels[a], k) for a in accounts]))
+
+
+def noise_share(clusters: Mapping[str, int], accounts: Sequence[str] | None = None) -> float | None:
+    """Share of noise (-1) among ``accounts`` (all of ``clusters`` when None) that have one."""
+    chosen = [a for a in (clusters if accounts is None else accounts) if a in clusters]
+    if not chosen:
+        return None
+    return float(np.mean([clusters[a] == NOISE for a in chosen]))
+
+
+def purity(
+    clusters: Mapping[str, int], kinds: Mapping[str, str], strict: bool = False
+) -> float | None:
+    """Weighted majority-kind share of the non-noise clusters, over the labelled accounts.
+
+    Noise is left out (``strict=False``) or counted as misplaced accounts (``strict=True``:
+    the denominator is every labelled account with a cluster). None when nothing is scored.
+    """
+    accounts = [a for a in kinds if a in clusters]
+    clustered = [a for a in accounts if clusters[a] != NOISE]
+    total = len(accounts) if strict else len(clustered)
+    if not total:
+        return None
+    members: dict[int, list[str]] = {}
+    for account in clustered:
+        members.setdefault(clusters[account], []).append(kinds[account])
+    majority = sum(Counter(group).most_common(1)[0][1] for group in members.values())
+    return majority / total
+
+
+def persona_scores(clusters: Mapping[str, int], kinds: Mapping[str, str]) -> dict[str, Any]:
+    """ARI, NMI (noise = one more label), ARI without noise, purity, over labelled accounts."""
+    from insta_kedro.cluster_validation import agreement
+
+    accounts = sorted(a for a in kinds if a in clusters)
+    scores: dict[str, Any] = {
+        "accounts": len(accounts),
+        "ari": None,
+        "nmi": None,
+        "ari_clustered": None,
+        "purity": purity(clusters, kinds),
+        "purity_strict": purity(clusters, kinds, strict=True),
+        "clusters_among_labelled": len({clusters[a] for a in accounts} - {NOISE}),
+    }
+    if accounts:
+        labels = np.array([clusters[a] for a in accounts], dtype=int)
+        truth = np.array([kinds[a] for a in accounts], dtype=object)
+        found = agreement(labels, truth) or {}
+        scores.update({key: found.get(key) for key in ("ari", "nmi", "ari_clustered")})
+    return scores
+
+
+def confusion_table(kinds: Mapping[str, str], rankings: Mapping[str, Ranking]) -> pd.DataFrame:
+    """Counts: rows = true kind, columns = predicted top interest ("(none)": no interest)."""
+    rows = [
+        (kind, normalize_interest(rankings[a][0][0]) if rankings[a] else NONE_LABEL)
+        for a, kind in kinds.items()
+        if a in rankings
+    ]
+    if not rows:
+        return pd.DataFrame(dtype=int)
+    frame = pd.DataFrame(rows, columns=["kind", "predicted"])
+    return pd.crosstab(frame["kind"], frame["predicted"]).rename_axis(index=None, columns=None)
+
+
+def account_rows(
+    rankings: Mapping[str, Ranking],
+    clusters: Mapping[str, int],
+    labels: Mapping[str, Sequence[str]],
+    top_n: int = 3,
+) -> list[dict[str, Any]]:
+    """One row per labelled account present in ``rankings``: labels, top interests, verdicts."""
+    return [
+        {
+            "account": account,
+            "labels": list(labels[account]),
+            "top": [(c, round(w, 4)) for c, w in rankings[account][:top_n]],
+            "cluster": clusters.get(account),
+            "top1_right": top_k_hit(rankings[account], labels[account], 1),
+            "top3_right": top_k_hit(rankings[account], labels[account], 3),
+        }
+        for account in sorted(labels)
+        if account in rankings
+    ]
+
+
+def evaluate(
+    rankings: Mapping[str, Ranking],
+    clusters: Mapping[str, int],
+    labels: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    """Every figure of the report, from the product's rankings and clusters and the labels."""
+    kinds = true_kinds(labels)
+    present = [a for a in labels if a in rankings]
+    return {
+        "accounts": len(rankings),
+        "labelled_accounts": len(labels),
+        "labelled_present": len(present),
+        "labelled_missing": sorted(a for a in labels if a not in rankings),
+        "top1_accuracy": interest_accuracy(rankings, labels, 1),
+        "top3_accuracy": interest_accuracy(rankings, labels, 3),
+        "without_interest": sorted(a for a in present if not rankings[a]),
+        "persona": persona_scores(clusters, kinds),
+        "noise_share_labelled": noise_share(clusters, present),
+        "noise_share_all": noise_share(clusters),
+        "persona_clusters": len(set(clusters.values()) - {NOISE}),
+    }
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _figure(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "right" if value else "wrong"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], numeric: set[int]) -> str:
+    """A pipe table like the other benchmarks print (columns in ``numeric`` right-aligned)."""
+    lines = ["| " + " | ".join(headers) + " |"]
+    lines.append(
+        "|" + "|".join("---:" if i in numeric else "---" for i in range(len(headers))) + "|"
+    )
+    lines += ["| " + " | ".join(_figure(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def report(
+    metrics: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    confusion: pd.DataFrame,
+    clusters: Mapping[str, int],
+    labels: Mapping[str, Sequence[str]],
+) -> str:
+    persona = metrics["persona"]
+    summary = [
+        ("accounts in the outputs", metrics["accounts"]),
+        (
+            "labelled accounts present",
+            f"{metrics['labelled_present']} / {metrics['labelled_accounts']}",
+        ),
+        ("top-1 interest accuracy", metrics["top1_accuracy"]),
+        ("top-3 interest accuracy", metrics["top3_accuracy"]),
+        ("persona ARI (noise = a label)", persona["ari"]),
+        ("persona NMI (noise = a label)", persona["nmi"]),
+        ("persona ARI without noise", persona["ari_clustered"]),
+        ("persona purity (noise left out)", persona["purity"]),
+        ("persona purity, strict (noise = misplaced)", persona["purity_strict"]),
+        ("noise share, labelled accounts", metrics["noise_share_labelled"]),
+        ("noise share, all accounts", metrics["noise_share_all"]),
+        ("persona clusters (all accounts)", metrics["persona_clusters"]),
+        ("persona clusters among labelled", persona["clusters_among_labelled"]),
+    ]
+    parts = [markdown_table(["metric", "value"], summary, {1})]
+    if metrics["labelled_missing"]:
+        parts.append(
+            "labelled accounts missing from the outputs: " + ", ".join(metrics["labelled_missing"])
+        )
+    if metrics["without_interest"]:
+        parts.append(
+            "labelled accounts without any interest: " + ", ".join(metrics["without_interest"])
+        )
+
+    parts.append("Per labelled account (top-3 interests with their weights):")
+    parts.append(
+        markdown_table(
+            ["account", "labels", "top-3 predicted", "cluster", "top-1", "top-3"],
+            [
+                (
+                    row["account"],
+                    ", ".join(row["labels"]),
+                    ", ".join(f"{c} {w:.2f}" for c, w in row["top"]) or NONE_LABEL,
+                    row["cluster"],
+                    row["top1_right"],
+                    row["top3_right"],
+                )
+                for row in rows
+            ],
+            {3},
+        )
+    )
+
+    parts.append("Confusion (rows: true kind = first label, columns: predicted top interest):")
+    if confusion.empty:
+        parts.append("(no labelled account in the outputs)")
+    else:
+        columns = list(confusion.columns)
+        table_rows = [
+            (kind, *confusion.loc[kind].tolist(), int(confusion.loc[kind].sum()))
+            for kind in confusion.index
+        ]
+        table_rows.append(("total", *confusion.sum().tolist(), int(confusion.to_numpy().sum())))
+        parts.append(
+            markdown_table(
+                ["kind \\ predicted", *columns, "total"],
+                table_rows,
+                set(range(1, len(columns) + 2)),
+            )
+        )
+
+    if clusters:
+        kinds = true_kinds(labels)
+        parts.append("Persona clusters (labelled members with their kind):")
+        sizes = Counter(clusters.values())
+        parts.append(
+            markdown_table(
+                ["cluster", "accounts", "labelled members"],
+                [
+                    (
+                        cluster,
+                        sizes[cluster],
+                        ", ".join(
+                            f"{a} ({kinds[a]})"
+                            for a in sorted(clusters)
+                            if clusters[a] == cluster and a in kinds
+                        ),
+                    )
+                    for cluster in sorted(sizes)
+                ],
+                {0, 1},
+            )
+        )
+    return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def prepare_project(folder: Path) -> Path:
+    """A copy of the project configuration in ``folder`` (its data/ kept when reused)."""
+    folder = folder.resolve()
+    if folder == ROOT or folder in ROOT.parents:
+        raise SystemExit(f"error: --keep {folder} would run in the repository itself")
+    if folder.is_dir() and any(folder.iterdir()) and not (folder / MARKER).is_file():
+        raise SystemExit(f"error: --keep {folder} is not empty and was not made by this script")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("a throw-away Kedro project of benchmarks/real_accounts.py\n")
+    shutil.copy(ROOT / "pyproject.toml", folder / "pyproject.toml")
+    shutil.rmtree(folder / "conf" / "base", ignore_errors=True)
+    shutil.copytree(ROOT / "conf" / "base", folder / "conf" / "base")
+    for name in ("conf/local", "src", "data"):
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    (folder / "logging.yml").write_text(LOGGING_YML)
+    return folder
+
+
+def run_pipelines(project: Path, download: Path, pipelines: list[str] | None) -> float:
+    """Run ``pipelines`` (None: the default pipeline) in a KedroSession; wall seconds."""
+    os.chdir(project)
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KEDRO_LOGGING_CONFIG", str(project / "logging.yml"))
+    os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{project / 'mlflow.db'}"
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(project)
+    params = {"ingestion": {"source": "folder", "folder": str(download)}}
+    start = time.perf_counter()
+    with KedroSession.create(project_path=project, runtime_params=params) as session:
+        session.run(pipeline_names=pipelines)
+    return time.perf_counter() - start
+
+
+def read_outputs(project: Path) -> tuple[dict[str, Ranking], dict[str, int], list[str]]:
+    """Rankings and clusters of the run, and notes on anything odd in the outputs."""
+    notes = []
+    characterizations = None
+    if (project / CHARACTERIZATIONS).is_file():
+        characterizations = json.loads((project / CHARACTERIZATIONS).read_text())
+    clusters: dict[str, int] = {}
+    if (project / USER_CLUSTERS).is_file():
+        frame = pd.read_parquet(project / USER_CLUSTERS, columns=["profile", "cluster"])
+        clusters = dict(
+            zip(frame["profile"].astype(str), frame["cluster"].astype(int), strict=True)
+        )
+    if characterizations is not None:
+        rankings = rankings_from_characterizations(characterizations)
+        stated = clusters_from_characterizations(characterizations)
+        if not clusters:
+            clusters = stated
+            notes.append(f"{USER_CLUSTERS} absent: clusters from user_characterizations")
+        differing = sorted(p for p in stated if clusters.get(p) != stated[p])
+        if differing:
+            notes.append(
+                "persona cluster of user_characterizations differs from user_clusters for: "
+                + ", ".join(differing)
+            )
+    elif (project / USER_FEATURES).is_file():
+        rankings = rankings_from_features(pd.read_parquet(project / USER_FEATURES))
+        notes.append(f"{CHARACTERIZATIONS} absent: interests from user_features")
+    else:
+        raise FileNotFoundError(
+            f"neither {CHARACTERIZATIONS} nor {USER_FEATURES} in {project}: "
+            "run the pipelines up to fusion/clustering"
+        )
+    if not clusters:
+        notes.append("no persona clusters in the outputs: persona scores are undefined")
+    return rankings, clusters, notes
+
+
+def write_json(path: Path, payload: Mapping[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def main() -> None:
+    script_start = time.perf_counter()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=REAL_CAPTIONS / "download")
+    parser.add_argument("--labels", type=Path, help="default: labels.json beside --data")
+    parser.add_argument(
+        "--pipelines",
+        default=",".join(DEFAULT_PIPELINES),
+        help="comma-separated pipeline names (default: %(default)s)",
+    )
+    parser.add_argument("--default", action="store_true", help="run the whole default pipeline")
+    parser.add_argument("--keep", type=Path, help="run in DIR and keep its outputs")
+    parser.add_argument("--no-run", action="store_true", help="with --keep: only score DIR")
+    parser.add_argument("--json", type=Path, help="also write the metrics to this file")
+    args = parser.parse_args()
+    if args.no_run and not args.keep:
+        parser.error("--no-run needs --keep DIR")
+
+    download = args.data.resolve()
+    labels_path = (args.labels or download.parent / "labels.json").resolve()
+    if not download.is_dir():
+        print(f"skipped: the real captions are not there ({download})")
+        return
+    if not labels_path.is_file():
+        print(f"skipped: the labels are not there ({labels_path})")
+        return
+    labels = {
+        str(a): [str(n) for n in names] for a, names in json.loads(labels_path.read_text()).items()
+    }
+    pipelines = (
+        None if args.default else [p.strip() for p in args.pipelines.split(",") if p.strip()]
+    )
+    described = "the default pipeline" if pipelines is None else ", ".join(pipelines)
+    json_path = args.json.resolve() if args.json else None
+
+    scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="real_accounts_")
+    project = prepare_project(args.keep if args.keep else Path(scratch.name) / "project")
+    payload: dict[str, Any] = {"data": str(download), "labels": str(labels_path)}
+    try:
+        pipeline_seconds = None
+        if not args.no_run:
+            print(f"running {described} on {download} in {project} …", flush=True)
+            payload["pipelines"] = pipelines or "__default__"
+            try:
+                pipeline_seconds = run_pipelines(project, download, pipelines)
+            except Exception as error:  # the report must say so, not hide it
+                traceback.print_exc()
+                print(f"error: the pipelines failed: {type(error).__name__}: {error}")
+                payload["error"] = f"{type(error).__name__}: {error}"
+                if json_path:
+                    write_json(json_path, payload)
+                sys.exit(1)
+        rankings, clusters, notes = read_outputs(project)
+        metrics = evaluate(rankings, clusters, labels)
+        rows = account_rows(rankings, clusters, labels)
+        confusion = confusion_table(true_kinds(labels), rankings)
+        print()
+        print(report(metrics, rows, confusion, clusters, labels))
+        for note in notes:
+            print(f"\nnote: {note}")
+        total_seconds = time.perf_counter() - script_start
+        print()
+        if pipeline_seconds is not None:
+            print(f"pipelines ({described}): {pipeline_seconds:.1f} s wall")
+        print(f"whole script: {total_seconds:.1f} s wall")
+        if args.keep:
+            print(f"outputs kept in {project}")
+        if json_path:
+            payload.update(
+                metrics=metrics,
+                accounts=rows,
+                confusion=confusion.to_dict(orient="index"),
+                notes=notes,
+                pipeline_seconds=pipeline_seconds,
+                total_seconds=total_seconds,
+            )
+            write_json(json_path, payload)
+    finally:
+        os.chdir(ROOT)
+        if scratch is not None:
+            scratch.cleanup()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The pure metrics of benchmarks/real_accounts.py, on tiny crafted examples."""
+
+import importlib.util
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+BENCHMARK = Path(__file__).resolve().parents[1] / "benchmarks" / "real_accounts.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("real_accounts_benchmark", BENCHMARK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+LABELS = {
+    "jokes": ["comedy", "memes"],
+    "laughs": ["comedy", "memes"],
+    "skater": ["sports"],
+    "runner": ["sports"],
+    "painter": ["art", "photography"],
+}
+
+
+def test_a_perfect_prediction_scores_one(bench):
+    rankings = {
+        "jokes": [("comedy", 0.9)],
+        "laughs": [("memes", 0.6), ("art", 0.4)],
+        "skater": [("sports", 0.7), ("travel", 0.3)],
+        "runner": [("sports", 1.0)],
+        "painter": [("art", 0.5), ("nature", 0.2)],
+    }
+    clusters = {"jokes": 0, "laughs": 0, "skater": 1, "runner": 1, "painter": 2}
+    metrics = bench.evaluate(rankings, clusters, LABELS)
+    assert metrics["top1_accuracy"] == 1.0
+    assert metrics["top3_accuracy"] == 1.0
+    assert metrics["persona"]["ari"] == pytest.approx(1.0)
+    assert metrics["persona"]["purity"] == 1.0
+    assert metrics["noise_share_labelled"] == 0.0
+    assert metrics["persona_clusters"] == 3
+
+
+def test_a_wrong_top_interest_is_counted_wrong_and_top_three_can_still_hit(bench):
+    rankings = {
+        "jokes": [("family", 0.5), ("food", 0.3), ("comedy", 0.2)],  # top-3 only
+        "skater": [("music", 1.0)],  # wrong
+        "runner": [],  # no interest at all: wrong
+    }
+    labels = {a: LABELS[a] for a in rankings}
+    assert bench.interest_accuracy(rankings, labels, 1) == 0.0
+    assert bench.interest_accuracy(rankings, labels, 3) == pytest.approx(1 / 3)
+    rows = bench.account_rows(rankings, {}, labels)
+    assert [(r["account"], r["top1_right"], r["top3_right"]) for r in rows] == [
+        ("jokes", False, True),
+        ("runner", False, False),
+        ("skater", False, False),
+    ]
+    confusion = bench.confusion_table(bench.true_kinds(labels), rankings)
+    assert confusion.loc["comedy", "family"] == 1
+    assert confusion.loc["sports", "music"] == 1
+    assert confusion.loc["sports", bench.NONE_LABEL] == 1
+
+
+def test_noise_is_counted_in_the_noise_share_and_left_out_of_purity(bench):
+    clusters = {"jokes": 0, "laughs": 0, "skater": 0, "runner": -1, "painter": -1, "other": 1}
+    kinds = bench.true_kinds(LABELS)
+    assert bench.noise_share(clusters, list(LABELS)) == pytest.approx(2 / 5)
+    assert bench.noise_share(clusters) == pytest.approx(2 / 6)
+    # cluster 0 holds comedy, comedy, sports: majority 2 of 3 clustered labelled accounts
+    assert bench.purity(clusters, kinds) == pytest.approx(2 / 3)
+    assert bench.purity(clusters, kinds, strict=True) == pytest.approx(2 / 5)
+    scores = bench.persona_scores(clusters, kinds)
+    assert scores["ari"] < 1.0
+    assert scores["clusters_among_labelled"] == 1
+
+
+def test_labelled_accounts_missing_from_the_outputs_are_listed_not_scored(bench):
+    metrics = bench.evaluate({"jokes": [("comedy", 1.0)]}, {"jokes": 0}, LABELS)
+    assert metrics["labelled_present"] == 1
+    assert metrics["top1_accuracy"] == 1.0
+    assert metrics["labelled_missing"] == ["laughs", "painter", "runner", "skater"]
+
+
+def test_interests_are_read_from_every_shape_the_characterization_may_take(bench):
+    assert bench.ranked_interests({"art": 0.2, "music": 0.5, "food": 0.0}) == [
+        ("music", 0.5),
+        ("art", 0.2),
+    ]
+    assert bench.ranked_interests({"art": {"weight": 0.3, "evidence": ["#art"]}}) == [("art", 0.3)]
+    assert bench.ranked_interests([{"category": "pets", "weight": 0.4}]) == [("pets", 0.4)]
+    assert bench.ranked_interests(None) == []
+    features = pd.DataFrame(
+        {"profile": ["a"], "interest_art": [0.1], "interest_pets": [0.9], "top_interest": ["pets"]}
+    )
+    assert bench.rankings_from_features(features) == {"a": [("pets", 0.9), ("art", 0.1)]}
+    characterizations = {"a": {"interests": {"pets": 0.9}, "persona": {"cluster": 2}}}
+    assert bench.rankings_from_characterizations(characterizations) == {"a": [("pets", 0.9)]}
+    assert bench.clusters_from_characterizations(characterizations) == {"a": 2}
