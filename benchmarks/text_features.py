@@ -5,9 +5,10 @@
 Captions are recombined from the demo generator's captions and the real captions of
 ../shared/data/instagram-dl (when present): each synthetic caption takes 1-3 lines from random
 captions, random extra hashtags, mentions and emojis, and 2% of them are empty, 1% are
-very long (20 lines), so the mix has every shape the bad-input tests cover. The two nodes run
-as in ``kedro run`` (``fit_caption_topics``, ``build_post_text_features``) with the
-parameters and lexicon of conf/base; generated captions are absent (half of the work).
+very long (20 lines), so the mix has every shape the bad-input tests cover. The three nodes
+run as in ``kedro run`` (``fit_caption_topics``, ``fit_interest_classifier``,
+``build_post_text_features``) with the parameters and lexicon of conf/base; generated
+captions are absent (half of the work).
 
 Reported: captions/s of each node and of the whole, the time per feature family on a
 sample, and the peak memory (max RSS) of this process, which must stay under 4 GB.
@@ -27,7 +28,11 @@ from insta_kedro.caption_text import caption_features
 from insta_kedro.demo_data import write_demo_download
 from insta_kedro.instaloader_format import parse_download_folder
 from insta_kedro.interest_lexicon import InterestLexicon
-from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+from insta_kedro.pipelines.text_features.nodes import (
+    build_post_text_features,
+    fit_caption_topics,
+    fit_post_interest_classifier,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf" / "base"
@@ -105,7 +110,12 @@ def main() -> None:
     model = fit_caption_topics(posts, params)
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
-    features, report = build_post_text_features(posts, no_generated, model, lexicon, params)
+    classifier = fit_post_interest_classifier(posts, lexicon, params)
+    classifier_s = time.perf_counter() - start
+    start = time.perf_counter()
+    features, report = build_post_text_features(
+        posts, no_generated, model, lexicon, params, classifier
+    )
     build_s = time.perf_counter() - start
 
     sample = posts["caption"].head(2000)
@@ -117,12 +127,16 @@ def main() -> None:
     model.transform(sample.tolist())
     families["topics (transform)"] = time.perf_counter() - start
     start = time.perf_counter()
-    InterestLexicon.from_config(lexicon).scores(sample.tolist())
-    families["interests"] = time.perf_counter() - start
+    InterestLexicon.from_config(lexicon, **params["interests"]).scores(sample.tolist())
+    families["interests (lexicon)"] = time.perf_counter() - start
+    start = time.perf_counter()
+    classifier.predict(sample.tolist())
+    families["interests (classifier)"] = time.perf_counter() - start
 
-    total = fit_s + build_s
+    total = fit_s + classifier_s + build_s
     print("\n| step | seconds | captions/s |\n|---|---:|---:|")
     print(f"| fit_caption_topics | {fit_s:.1f} | {len(posts) / fit_s:,.0f} |")
+    print(f"| fit_interest_classifier | {classifier_s:.1f} | {len(posts) / classifier_s:,.0f} |")
     print(f"| build_post_text_features | {build_s:.1f} | {len(posts) / build_s:,.0f} |")
     print(f"| text_features total | {total:.1f} | {len(posts) / total:,.0f} |")
     print(f"\nper feature family, {len(sample):,} captions:")

@@ -429,6 +429,21 @@ def test_private_profile_without_posts_keeps_its_row_marked_private(tmp_path: Pa
     assert result.report["totals"]["profiles_without_posts"] == 1
 
 
+def test_the_most_specific_profile_category_is_kept(tmp_path: Path) -> None:
+    # a creator's profile JSON: the coarse business category and the specific one
+    folder = make_profile(tmp_path, "band")
+    node = {
+        "username": "band",
+        "id": "8",
+        "business_category_name": "Creators & Celebrities",
+        "category_enum": "MUSICIAN_BAND",
+        "category_name": "Musician/Band",
+    }
+    write_json_xz(folder / "band_8.json.xz", node, node_type="Profile")
+    profiles = parse_download_folder(tmp_path).profiles.set_index("profile")
+    assert profiles.loc["band", "category"] == "Musician/Band"
+
+
 def test_image_over_the_decompression_bomb_limit_is_too_large(tmp_path: Path, monkeypatch) -> None:
     folder = make_profile(tmp_path)
     write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Huge"))

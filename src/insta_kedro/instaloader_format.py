@@ -715,11 +715,11 @@ def _profile_row(name: str, node: dict[str, Any]) -> dict[str, Any]:
     category = next(
         (
             value
-            for value in (
-                node.get("business_category_name"),
+            for value in (  # the most specific first: "Musician/Band" over "Creators & ..."
+                node.get("category_name"),
                 node.get("category_enum"),
                 node.get("overall_category_name"),
-                node.get("category_name"),
+                node.get("business_category_name"),
                 iphone.get("category"),
             )
             if isinstance(value, str) and value

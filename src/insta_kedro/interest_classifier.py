@@ -35,6 +35,11 @@ def caption_tokens(text: str) -> list[str]:
     return tokens + [normalize_term(e) for e in emojis_in(text)]
 
 
+def _given_tokens(tokens: list[str]) -> list[str]:
+    """The vectorizer's analyzer: documents arrive as :func:`caption_tokens` lists."""
+    return tokens
+
+
 @dataclass
 class InterestClassifier:
     """The fitted model over ``categories`` (None when there were too few seeds), and the
@@ -51,12 +56,11 @@ class InterestClassifier:
         scores = np.zeros((len(texts), len(self.categories)), dtype=np.float64)
         if self.model is None or self.vectorizer is None or not len(texts):
             return scores
-        has_tokens = np.array([bool(caption_tokens(t)) for t in texts])
+        tokens = [caption_tokens(t) for t in texts]
+        has_tokens = np.array([bool(t) for t in tokens])
         if not has_tokens.any():
             return scores
-        matrix = self.vectorizer.transform(
-            [t for t, keep in zip(texts, has_tokens, strict=True) if keep]
-        )
+        matrix = self.vectorizer.transform([t for t in tokens if t])
         columns = [self.categories.index(c) for c in self.model.classes_]
         scores[np.ix_(has_tokens, columns)] = self.model.predict_proba(matrix)
         return scores
@@ -109,9 +113,9 @@ def fit_interest_classifier(
         return classifier
     rows = [i for i, label in enumerate(labels) if label in kept]
     vectorizer = TfidfVectorizer(
-        analyzer=caption_tokens, min_df=min(min_df, len(rows)), sublinear_tf=True
+        analyzer=_given_tokens, min_df=min(min_df, len(rows)), sublinear_tf=True
     )
-    matrix = vectorizer.fit_transform([texts[i] for i in rows])
+    matrix = vectorizer.fit_transform([caption_tokens(texts[i]) for i in rows])
     model = LogisticRegression(
         C=regularization, class_weight="balanced", max_iter=1000, random_state=seed
     )
