@@ -13,6 +13,7 @@ from insta_kedro.demo_data import write_demo_download
 from insta_kedro.instaloader_format import parse_download_folder
 from insta_kedro.pipelines.fusion.nodes import (
     build_user_features,
+    collect_interest_evidence,
     evaluate_theme_separation,
 )
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
@@ -255,3 +256,31 @@ def test_block_weights_that_would_fuse_nothing_are_refused(demo, params, table, 
     posts, _, text, _ = demo
     with pytest.raises(ValueError, match=message):
         fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, {**params, "block_weights": weights})
+
+
+def test_evidence_and_interests_use_the_profile_category(demo, params, table):
+    posts, profiles, text, themes = demo
+    post_features, _, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    mapping = conf("interests/profile_categories.yml")
+    evidence = collect_interest_evidence(
+        posts,
+        profiles,
+        NO_LABELS,
+        conf("interests/lexicon.yml"),
+        table,
+        mapping,
+        conf("parameters_fusion.yml")["fusion"],
+        conf("parameters_text_features.yml")["text_features"],
+    )
+    business = profiles[profiles["is_business"]].set_index("profile")
+    assert len(business)  # the demo has business profiles, with Instagram's category enums
+    for profile, row in business.iterrows():
+        theme = themes["profiles"][profile]
+        assert evidence[profile][theme]["profile_category"] == row["category"]
+        assert evidence[profile][theme]["terms"] or evidence[profile][theme]["hashtags"]
+    # without the mapping, the same people still get their theme from their posts
+    users = user_features(posts, profiles, post_features, text, mapping).set_index("profile")
+    unmapped = user_features(posts, profiles, post_features, text, {}).set_index("profile")
+    for profile in business.index:
+        theme = themes["profiles"][profile]
+        assert users.loc[profile, f"interest_{theme}"] > unmapped.loc[profile, f"interest_{theme}"]
