@@ -116,6 +116,13 @@ def test_no_image_labels_gives_an_empty_frame():
     assert list(scores.columns) == [*REQUIRED_CATEGORIES, "top1_probability"]
 
 
+def test_every_category_has_a_one_line_description():
+    lexicon = yaml.safe_load((CONF / "lexicon.yml").read_text())
+    descriptions = yaml.safe_load((CONF / "categories.yml").read_text())
+    assert list(descriptions) == list(lexicon)
+    assert all(isinstance(d, str) and d and "\n" not in d for d in descriptions.values())
+
+
 def test_a_generic_word_cannot_make_a_category_win(lexicon):
     # "love", "birthday", "home" five times against one "skateboard": sports still wins
     text = "love love love my birthday at home with love, then the skateboard park"

@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+import yaml
+
 from tests.app.conftest import page_app, texts
+
+CATEGORIES = "conf/base/interests/categories.yml"
 
 
 def test_person_page_without_outputs(app_project: Path, run_page):
@@ -95,7 +99,10 @@ def test_a_level_too_small_to_cluster_says_so(project_with_outputs: Path, run_pa
 
 
 def test_person_page_shows_the_evidence_behind_each_interest(project_with_outputs: Path, run_page):
+    top = None
+
     def add_evidence(people):
+        nonlocal top
         anna = people["anna.cooks"]
         top = next(iter(anna["interests"]))
         anna["interest_evidence"] = {
@@ -116,3 +123,5 @@ def test_person_page_shows_the_evidence_behind_each_interest(project_with_output
     assert "photo labels: carbonara (0.8)" in shown
     assert "profile category: Chef" in shown
     assert "posts with a lexicon term: 3" in shown
+    descriptions = yaml.safe_load((project_with_outputs / CATEGORIES).read_text())
+    assert descriptions[top] in shown  # conf/base/interests/categories.yml

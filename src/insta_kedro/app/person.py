@@ -104,6 +104,7 @@ def evidence_lines(evidence: dict) -> list[str]:
 def show_evidence(person: dict) -> None:
     """Why the person has each of their top interests (``interest_evidence``)."""
     evidence = person.get("interest_evidence") or {}
+    descriptions = load_output("interest_categories", show_missing=False) or {}
     st.subheader("Why these interests")
     shown = False
     for category, weight in (person.get("interests") or {}).items():
@@ -112,6 +113,8 @@ def show_evidence(person: dict) -> None:
             continue
         shown = True
         st.markdown(f"**{category}** ({weight:.0%})")
+        if descriptions.get(category):
+            st.caption(descriptions[category])
         st.markdown("\n".join(f"- {line}" for line in lines))
     if not shown:
         st.caption(
