@@ -63,3 +63,20 @@ def test_evidence_names_terms_hashtags_and_the_profile_category():
     assert sports["profile_category"] == "Athlete"
     assert set(evidence["skater"]["music"]["terms"]) == {"album", "🎤"}
     assert evidence["skater"]["music"]["profile_category"] is None
+
+
+def test_evidence_sums_the_photo_labels_of_each_interest():
+    posts = pd.DataFrame({"post_id": ["a", "b"], "profile": ["p", "p"], "caption": ["", ""]})
+    labels = pd.DataFrame(
+        {
+            "post_id": ["a", "a", "b"],
+            "rank": [1, 2, 1],
+            "label": ["electric_guitar", "stage", "electric_guitar"],
+            "probability": [0.6, 0.3, 0.5],
+        }
+    )
+    table = {"music": {"names": ["electric_guitar", "stage"]}}
+    evidence = interest_evidence(posts, LEXICON, labels, table, {})
+    assert evidence["p"]["music"]["labels"] == {"electric_guitar": 1.1, "stage": 0.3}
+    assert evidence["p"]["music"]["terms"] == {} and evidence["p"]["music"]["posts"] == 0
+    assert "sports" not in evidence["p"]

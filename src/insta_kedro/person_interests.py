@@ -9,6 +9,8 @@
   the interest distribution (sharpened towards the dominant interests, then square roots, so
   distances are Hellinger), the mean topic mix of the own captions, and the posting style,
   each block L2-normalized and weighted.
+- :func:`add_person_interests`: all of it for the ``user_features`` rows (with
+  :func:`topic_mix`, each person's mean topic vector).
 - :func:`interest_evidence`: why a person has an interest: the lexicon terms, hashtags and
   ImageNet labels behind it, with their weights, and the profile category.
 """
@@ -103,6 +105,58 @@ def blend_interests(
     if OTHER in categories:
         blended[blended.sum(axis=1) == 0, list(categories).index(OTHER)] = 1.0
     return blended
+
+
+def topic_mix(
+    posts: pd.DataFrame, post_text_features: pd.DataFrame, people: pd.Series
+) -> np.ndarray:
+    """Each person's mean topic vector (``own_topic_…``) over their captioned posts, in the
+    order of ``people``; zeros for a person without a caption."""
+    topics = [c for c in post_text_features if c.startswith("own_topic_")]
+    captioned = post_text_features[post_text_features["own_present"] > 0]
+    return (
+        captioned[["post_id", *topics]]
+        .merge(posts[["post_id", "profile"]], on="post_id")
+        .groupby("profile")[topics]
+        .mean()
+        .reindex(people)
+        .fillna(0.0)
+        .to_numpy()
+    )
+
+
+def add_person_interests(
+    users: pd.DataFrame,
+    profiles: pd.DataFrame,
+    lexicon: InterestLexicon,
+    category_map: Mapping[str, str] | None,
+    category_weight: float,
+    biography_weight: float,
+    topics: np.ndarray,
+    persona_weights: Mapping[str, float],
+    sharpening: float,
+) -> pd.DataFrame:
+    """``users`` (one row per person, ``interest_<category>`` from their posts) with the
+    interests blended with the profile's (:func:`blend_interests`), ``top_interest`` and
+    ``persona_feature`` (:func:`persona_vectors`; ``topics`` from :func:`topic_mix`)."""
+    category, biography, _ = profile_interests(profiles, lexicon, category_map)
+    columns = [f"interest_{c}" for c in lexicon.categories]
+    blended = blend_interests(
+        users.reindex(columns=columns, fill_value=0.0).to_numpy(float),
+        category.reindex(users["profile"]).fillna(0.0).to_numpy(),
+        biography.reindex(users["profile"]).fillna(0.0).to_numpy(),
+        category_weight,
+        biography_weight,
+        lexicon.categories,
+    )
+    users = users.copy()
+    users[columns] = blended
+    users["top_interest"] = [
+        lexicon.categories[int(np.argmax(row))] if row.sum() > 0 else "" for row in blended
+    ]
+    vectors = persona_vectors(users, topics, persona_weights, sharpening)
+    users["persona_feature"] = list(vectors)
+    return users
 
 
 def _unit_rows(block: np.ndarray) -> np.ndarray:

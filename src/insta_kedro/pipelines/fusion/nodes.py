@@ -16,10 +16,10 @@ from insta_kedro.feature_fusion import FusionModel
 from insta_kedro.interest_classifier import InterestClassifier
 from insta_kedro.interest_lexicon import InterestLexicon, shares
 from insta_kedro.person_interests import (
-    blend_interests,
+    add_person_interests,
     interest_evidence,
-    persona_vectors,
     profile_interests,
+    topic_mix,
 )
 from insta_kedro.post_fusion import fuse_posts
 from insta_kedro.theme_separation import separation_scores
@@ -80,37 +80,17 @@ def build_user_features(
         return users
     settings = params["person"]
     lexicon = InterestLexicon.from_config(interest_lexicon, **text_params["interests"])
-    category, biography, _ = profile_interests(profiles, lexicon, profile_categories)
-    columns = [f"interest_{c}" for c in lexicon.categories]
-    from_posts = users.reindex(columns=columns, fill_value=0.0).to_numpy(float)
-    blended = blend_interests(
-        from_posts,
-        category.reindex(users["profile"]).fillna(0.0).to_numpy(),
-        biography.reindex(users["profile"]).fillna(0.0).to_numpy(),
+    return add_person_interests(
+        users,
+        profiles,
+        lexicon,
+        profile_categories,
         settings["profile_category_weight"],
         settings["biography_weight"],
-        lexicon.categories,
+        topic_mix(posts, post_text_features, users["profile"]),
+        settings["persona_weights"],
+        settings["interest_sharpening"],
     )
-    users[columns] = blended
-    users["top_interest"] = [
-        lexicon.categories[int(np.argmax(row))] if row.sum() > 0 else "" for row in blended
-    ]
-    topics = [c for c in post_text_features if c.startswith("own_topic_")]
-    captioned = post_text_features[post_text_features["own_present"] > 0]
-    topic_mix = (
-        captioned[["post_id", *topics]]
-        .merge(posts[["post_id", "profile"]], on="post_id")
-        .groupby("profile")[topics]
-        .mean()
-        .reindex(users["profile"])
-        .fillna(0.0)
-        .to_numpy()
-    )
-    vectors = persona_vectors(
-        users, topic_mix, settings["persona_weights"], settings["interest_sharpening"]
-    )
-    users["persona_feature"] = list(vectors)
-    return users
 
 
 def collect_interest_evidence(
