@@ -139,3 +139,22 @@ def test_compound_hashtags_are_split_into_words():
     )
     found = {(m.term, m.hashtag) for m in lexicon.matches("#dogsofinstagram #streetart")}
     assert found == {("dog", "dogsofinstagram"), ("art", "streetart")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Backstage with the cast 📸: @kim.shoots",
+        "Photo by @kim.shoots",
+        "photography: @KimShoots • styling by @ann",
+        "new poster, pic @kim",
+    ],
+)
+def test_a_photo_credit_is_no_evidence_of_photography(lexicon, text):
+    assert "photography" not in {
+        lexicon.categories[i] for m in lexicon.matches(text) for i in m.categories
+    }
+
+
+def test_photography_words_still_count(lexicon):
+    assert share(lexicon, "Shot on film with my old Leica #streetphotography", "photography") == 1

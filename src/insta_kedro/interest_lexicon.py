@@ -61,6 +61,13 @@ WORD_SOURCES = ("word", "hashtag", "emoji")
 # Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
 _EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
+# A photo credit: who took the picture ("📸: @name", "photo by @name", "photography: @name"),
+# which every kind of account writes and which says nothing of what the post is about.
+PHOTO_CREDIT = re.compile(
+    r"(?:[\U0001f4f8\U0001f4f7\U0001f3a5]\ufe0f?|\b(?:photo(?:graph(?:y|ed))?|pics?|shot)"
+    r"(?:\s+(?:by|credit))?)\s*[:\-\u2013\u2014]?\s*(?:by\s+)?@[\w.]+",
+    re.IGNORECASE,
+)
 
 
 def normalize_term(term: str) -> str:
@@ -174,9 +181,10 @@ class InterestLexicon:
 
     def matches(self, text: str) -> list[TermMatch]:
         """Every lexicon term in ``text`` (words, emojis, hashtags whole or split) that has a
-        weight above 0."""
+        weight above 0; photo credits (:data:`PHOTO_CREDIT`) are left out."""
         if not isinstance(text, str) or not text:
             return []
+        text = PHOTO_CREDIT.sub(" ", text)
         found = []
         for word in WORD.findall(plain_text(text)):
             found += self._match(self._lookup(normalize_term(word)), "word")
