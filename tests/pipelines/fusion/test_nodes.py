@@ -40,19 +40,25 @@ def table() -> dict:
     return conf("interests/imagenet_categories.yml")
 
 
+def text_features(posts: pd.DataFrame) -> pd.DataFrame:
+    """``post_text_features`` of ``posts`` (shipped parameters, no generated captions)."""
+    text_params = conf("parameters_text_features.yml")["text_features"]
+    text, _ = build_post_text_features(
+        posts,
+        NO_GENERATED,
+        fit_caption_topics(posts, text_params),
+        conf("interests/lexicon.yml"),
+        text_params,
+    )
+    return text
+
+
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo") / "download"
     themes = write_demo_download(folder)
     parsed = parse_download_folder(folder)
-    text_params = conf("parameters_text_features.yml")["text_features"]
-    text, _ = build_post_text_features(
-        parsed.posts,
-        NO_GENERATED,
-        fit_caption_topics(parsed.posts, text_params),
-        conf("interests/lexicon.yml"),
-        text_params,
-    )
+    text = text_features(parsed.posts)
     return parsed.posts, parsed.profiles, text, themes
 
 
@@ -175,14 +181,7 @@ def test_hidden_like_counts_and_no_profile_json_stay_unknown(tmp_path, params, t
             write_json_xz(folder / f"2021-03-0{4 + day}_18-22-10_UTC.json.xz", node)
     parsed = parse_download_folder(tmp_path / "download")
     assert parsed.posts["likes"].isna().all()
-    text_params = conf("parameters_text_features.yml")["text_features"]
-    text, _ = build_post_text_features(
-        parsed.posts,
-        NO_GENERATED,
-        fit_caption_topics(parsed.posts, text_params),
-        conf("interests/lexicon.yml"),
-        text_params,
-    )
+    text = text_features(parsed.posts)
     post_features, _, _ = fuse_posts(parsed.posts, text, NO_IMAGES, NO_LABELS, table, params)
     users = user_features(parsed.posts, parsed.profiles, post_features, text)
     unknown = ["followers", "likes_per_post", "engagement_rate"]
