@@ -234,6 +234,30 @@ def _parse_ranges(ranges: Iterable[str | int]) -> set[int]:
     return indices
 
 
+def imagenet_label_categories(
+    labels: Iterable[str],
+    table: Mapping[str, Mapping[str, Iterable]],
+    categories: Sequence[str],
+) -> dict[str, list[int]]:
+    """For each ImageNet label (a class name, or ``imagenet_class_<index>``), the indices in
+    ``categories`` of the categories ``table`` maps it to (``names``, ``index_ranges``)."""
+    names = {
+        c: {normalize_term(n) for n in (table.get(c) or {}).get("names", [])} for c in categories
+    }
+    ranges = {c: _parse_ranges((table.get(c) or {}).get("index_ranges", [])) for c in categories}
+
+    def categories_of(label: str) -> list[int]:
+        match = _IMAGENET_INDEX_LABEL.match(label)
+        key = normalize_term(label)
+        return [
+            i
+            for i, c in enumerate(categories)
+            if key in names[c] or (match is not None and int(match.group(1)) in ranges[c])
+        ]
+
+    return {str(label): categories_of(str(label)) for label in labels}
+
+
 def image_label_interests(
     image_labels: pd.DataFrame,
     table: Mapping[str, Mapping[str, Iterable]],
@@ -247,22 +271,8 @@ def image_label_interests(
     columns = [*categories, "top1_probability"]
     if image_labels.empty:
         return pd.DataFrame(columns=columns, dtype=np.float64).rename_axis("post_id")
-    names = {
-        c: {normalize_term(n) for n in (table.get(c) or {}).get("names", [])} for c in categories
-    }
-    ranges = {c: _parse_ranges((table.get(c) or {}).get("index_ranges", [])) for c in categories}
     labels = image_labels.assign(label=image_labels["label"].astype(str))
-
-    def categories_of(label: str) -> list[int]:
-        match = _IMAGENET_INDEX_LABEL.match(label)
-        key = normalize_term(label)
-        return [
-            i
-            for i, c in enumerate(categories)
-            if key in names[c] or (match is not None and int(match.group(1)) in ranges[c])
-        ]
-
-    label_categories = {label: categories_of(label) for label in labels["label"].unique()}
+    label_categories = imagenet_label_categories(labels["label"].unique(), table, categories)
     post_ids = labels["post_id"].unique()
     position = {post_id: i for i, post_id in enumerate(post_ids)}
     weights = np.zeros((len(post_ids), len(categories)))

@@ -61,9 +61,6 @@ class OptionalKerasModelDataset(TensorFlowModelDataset):
         self._artifact_path = artifact_path
         self._not_trained: NotTrained | None = None
 
-    def _local_path(self) -> str:
-        return get_filepath_str(self._get_save_path(), self._protocol)
-
     def save(self, data: Any) -> None:
         """Saves a Keras model (and logs it to the active MLflow run), or, for
         :class:`NotTrained`, removes the model file an earlier run left."""
@@ -75,9 +72,10 @@ class OptionalKerasModelDataset(TensorFlowModelDataset):
                 logger.info("%s removed: this run trained no model (%s)", path, data.reason)
             return
         self._not_trained = None
-        TensorFlowModelDataset.save.__wrapped__(self, data)
+        super().save(data)
         if self._artifact_path is not None and mlflow.active_run() is not None:
-            mlflow.log_artifact(self._local_path(), self._artifact_path)
+            saved = get_filepath_str(self._get_load_path(), self._protocol)
+            mlflow.log_artifact(saved, self._artifact_path)
 
     def load(self) -> Any:
         """The saved Keras model, or a :class:`NotTrained` when there is no model file."""
@@ -88,7 +86,7 @@ class OptionalKerasModelDataset(TensorFlowModelDataset):
                 f"no model at {get_filepath_str(self._filepath, self._protocol)}: "
                 "caption_model has not trained one"
             )
-        return TensorFlowModelDataset.load.__wrapped__(self)
+        return super().load()
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "artifact_path": self._artifact_path}

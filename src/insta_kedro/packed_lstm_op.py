@@ -100,9 +100,9 @@ def first_compiler_error(stderr: str) -> str:
     return (errors or lines or ["(no output)"])[0].strip()
 
 
-def _build_key(compiler: str, command: list[str]) -> str:
-    parts = [SOURCE.read_bytes(), tf.__version__.encode(), compiler.encode()]
-    parts += [" ".join(command).encode()]
+def _build_key(command: list[str]) -> str:
+    """The cache key: the source, TensorFlow's version and the command line (compiler first)."""
+    parts = [SOURCE.read_bytes(), tf.__version__.encode(), " ".join(command).encode()]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
@@ -120,8 +120,7 @@ def build_packed_lstm_library(cache_dir: Path | None = None) -> Path:
     cache_dir = Path(cache_dir or op_cache_dir())
     cache_dir.mkdir(parents=True, exist_ok=True)
     target = isa_flags(platform.machine(), cpu_flags())
-    placeholder = Path("packed_lstm.so")
-    key = _build_key(compiler, compile_command(compiler, target, placeholder))
+    key = _build_key(compile_command(compiler, target, Path("packed_lstm.so")))
     library = cache_dir / f"packed_lstm_{key}.so"
     with open(cache_dir / "build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -23,7 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insta_kedro.interest_lexicon import OTHER, InterestLexicon, normalize_term, shares
+from insta_kedro.interest_lexicon import (
+    OTHER,
+    InterestLexicon,
+    imagenet_label_categories,
+    shares,
+)
 
 STYLE_COLUMNS = (
     "caption_share",
@@ -87,20 +92,13 @@ def blend_interests(
     """Rows (people) of interest shares: ``(1 - a - b) · posts + a · category + b · biography``,
     each part taking its weight only where it has evidence (the others share the rest), and
     ``other`` = 1 where nothing has any."""
-    parts = [
-        (posts_distribution, None),
-        (category, category_weight),
-        (biography, biography_weight),
-    ]
     blended = np.zeros_like(posts_distribution, dtype=np.float64)
     remaining = np.ones(len(posts_distribution))
-    for part, weight in parts[1:]:
-        has = part.sum(axis=1) > 0
-        share = np.where(has, weight, 0.0)
+    for part, weight in ((category, category_weight), (biography, biography_weight)):
+        share = np.where(part.sum(axis=1) > 0, weight, 0.0)
         blended += share[:, None] * shares(part)
         remaining -= share
-    has_posts = posts_distribution.sum(axis=1) > 0
-    blended += np.where(has_posts, remaining, 0.0)[:, None] * shares(posts_distribution)
+    blended += remaining[:, None] * shares(posts_distribution)  # rows without evidence: 0
     blended = shares(blended)
     if OTHER in categories:
         blended[blended.sum(axis=1) == 0, list(categories).index(OTHER)] = 1.0
@@ -215,21 +213,15 @@ def interest_evidence(
     profile's category maps to it. ``profile_categories``: profile → (Instagram category,
     the interest it maps to or None).
     """
-    from insta_kedro.interest_lexicon import image_label_interests
-
-    label_categories: dict[str, list[str]] = {}
-    if not image_labels.empty:
-        one_hot = image_label_interests(
-            image_labels[["post_id", "label", "probability"]].assign(
-                post_id=image_labels["label"], rank=0
-            ),
-            imagenet_categories,
-            [c for c in lexicon.categories if c != OTHER],
-        )
-        for label, row in one_hot.drop(columns="top1_probability").iterrows():
-            label_categories[str(label)] = [c for c, v in row.items() if v > 0]
-    labels_by_post = image_labels.groupby("post_id") if not image_labels.empty else None
-    label_posts = set(image_labels["post_id"]) if not image_labels.empty else set()
+    label_names = image_labels["label"].astype(str)
+    label_categories = imagenet_label_categories(
+        label_names.unique(), imagenet_categories, lexicon.categories
+    )
+    labels_of_post: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    for post_id, label, probability in zip(
+        image_labels["post_id"], label_names, image_labels["probability"], strict=True
+    ):
+        labels_of_post[post_id].append((label, float(np.nan_to_num(probability))))
 
     evidence: dict[str, dict[str, dict[str, Any]]] = {}
     for profile, group in posts.groupby("profile", sort=True):
@@ -246,15 +238,12 @@ def interest_evidence(
                     if match.source == "hashtag":
                         hashtags[category]["#" + match.hashtag] += match.weight
                     else:
-                        terms[category][normalize_term(match.term)] += match.weight
+                        terms[category][match.term] += match.weight
             for category in seen:
                 post_counts[category] += 1
-            if labels_by_post is not None and post_id in label_posts:
-                for label, probability in labels_by_post.get_group(post_id)[
-                    ["label", "probability"]
-                ].itertuples(index=False):
-                    for category in label_categories.get(str(label), []):
-                        labels[category][str(label)] += float(np.nan_to_num(probability))
+            for label, probability in labels_of_post.get(post_id, []):
+                for index in label_categories[label]:
+                    labels[lexicon.categories[index]][label] += probability
         raw_category, mapped = profile_categories.get(profile, (None, None))
         person = {}
         for category in lexicon.categories:

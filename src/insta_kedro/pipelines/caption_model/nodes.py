@@ -117,6 +117,13 @@ def check_caption_params(params: dict[str, Any]) -> None:
         raise ValueError(f"caption_model.{error}") from error
 
 
+def has_caption(frame: pd.DataFrame) -> pd.Series:
+    """Whether each row (``has_caption``, ``caption``) has a caption that is not empty."""
+    return frame["has_caption"].fillna(False).astype(bool) & (
+        frame["caption"].fillna("").astype(str).str.len() > 0
+    )
+
+
 def prepare_caption_examples(
     posts: pd.DataFrame,
     image_features: pd.DataFrame,
@@ -167,10 +174,7 @@ def prepare_caption_examples(
     usable = merged[~(no_feature | with_error | wrong_dim)].copy()
 
     usable["caption"] = usable["caption"].fillna("").astype(str)
-    captioned = usable["has_caption"].fillna(False).astype(bool) & (usable["caption"].str.len() > 0)
-    posts_captioned = posts["has_caption"].fillna(False).astype(bool) & (
-        posts["caption"].fillna("").astype(str).str.len() > 0
-    )
+    captioned = has_caption(usable)
     split = assign_splits(
         usable.loc[captioned, "post_id"].tolist(),
         params["split"]["val_fraction"],
@@ -186,7 +190,7 @@ def prepare_caption_examples(
     fingerprint = caption_tracking.data_fingerprint(examples["post_id"])
     report = {
         "n_posts": len(posts),
-        "n_captioned": int(posts_captioned.sum()),
+        "n_captioned": int(has_caption(posts).sum()),
         "n_with_image_feature": len(usable),
         "n_captioned_with_image_feature": int(captioned.sum()),
         "n_examples": len(examples),
