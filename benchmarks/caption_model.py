@@ -7,7 +7,7 @@
    ``fit`` over all epochs, on packed rows without a GPU: as the pipeline trains) against a
    loop faithful to the brief (``train_on_batch`` on numpy batches of 10, padded to
    ``max_len``), same network, epochs interleaved. Packed rows run the LSTM as the fused op
-   (``insta_kedro.packed_lstm_op``) where it builds, as the pipeline does.
+   (``insta_kedro.captioning.fused_lstm.op``) where it builds, as the pipeline does.
 2. Decoding characters/s for 150-character captions of 32 images: the step model (one LSTM
    step per character, batched) against re-running the whole prefix for every character;
    and beam search (width 3) against greedy. Medians of 3 interleaved repeats.
@@ -25,11 +25,18 @@ import numpy as np
 import tensorflow as tf
 import yaml
 
-from insta_kedro.caption_batches import batches_per_epoch, caption_batches
-from insta_kedro.caption_decoding import beam_decode, greedy_decode
-from insta_kedro.caption_network import build_step_model, uses_fused_lstm
-from insta_kedro.caption_vocabulary import STOP_ID, build_vocabulary, encode_captions
-from insta_kedro.instaloader_format import parse_download_folder
+from insta_kedro.captioning import (
+    STOP_ID,
+    batches_per_epoch,
+    beam_decode,
+    build_step_model,
+    build_vocabulary,
+    caption_batches,
+    encode_captions,
+    greedy_decode,
+    uses_fused_lstm,
+)
+from insta_kedro.ingestion import parse_download_folder
 from insta_kedro.pipelines.caption_model.nodes import new_caption_model, training_network
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from insta_kedro.persona_clustering import fit_persona_clusterer
+from insta_kedro.personas import fit_persona_clusterer
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
 

@@ -219,8 +219,8 @@ def briefs_way(paths: list[str]) -> tuple[float, float]:
 
 def unit_of_work(paths: list[str], precision: str, batch_size: int = 32) -> float:
     """Seconds of ``encode_images`` alone on a built, warmed-up encoder (the steady state)."""
-    from insta_kedro.encoder_spec import resolve_encoder_spec
-    from insta_kedro.image_encoder import encode_images, load_encoder
+    from insta_kedro.vision.encoder import encode_images, load_encoder
+    from insta_kedro.vision.encoder_spec import resolve_encoder_spec
 
     encoder = load_encoder(resolve_encoder_spec(weights=None, precision=precision))
     encode_images(paths[:batch_size], encoder, batch_size)  # warm-up: trace the batch shape
@@ -268,8 +268,8 @@ def peak_rss_mib() -> float:
 def gpu_rows(data: Path, scratch: Path) -> list[tuple[str, str]]:
     import tensorflow as tf
 
-    from insta_kedro.encoder_spec import resolve_encoder_spec
-    from insta_kedro.image_encoder import encode_images, load_encoder
+    from insta_kedro.vision.encoder import encode_images, load_encoder
+    from insta_kedro.vision.encoder_spec import resolve_encoder_spec
 
     if not tf.config.list_physical_devices("GPU"):
         return [("GPU fc2 bf16, batch 64 / 256", "no GPU on this machine: not measured")]

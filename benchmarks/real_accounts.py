@@ -200,7 +200,7 @@ def purity(
 
 def persona_scores(clusters: Mapping[str, int], kinds: Mapping[str, str]) -> dict[str, Any]:
     """ARI, NMI (noise = one more label), ARI without noise, purity, over labelled accounts."""
-    from insta_kedro.cluster_validation import agreement
+    from insta_kedro.personas.validation import agreement
 
     accounts = sorted(a for a in kinds if a in clusters)
     scores: dict[str, Any] = {

@@ -24,15 +24,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from insta_kedro.caption_text import caption_features
-from insta_kedro.demo_data import write_demo_download
-from insta_kedro.instaloader_format import parse_download_folder
-from insta_kedro.interest_lexicon import InterestLexicon
+from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.text_features.nodes import (
     build_post_text_features,
     fit_caption_topics,
     fit_post_interest_classifier,
 )
+from insta_kedro.text import InterestLexicon, caption_features
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf" / "base"

@@ -29,7 +29,7 @@ def _fused_lstm_op_builds() -> bool:
     """Whether the fused LSTM op builds here: ``False`` without a C++ compiler (the one reason
     the project accepts); a build that fails otherwise fails the test with the compiler's
     first error."""
-    from insta_kedro.packed_lstm_op import CompilerNotFound, build_packed_lstm_library
+    from insta_kedro.captioning.fused_lstm.op import CompilerNotFound, build_packed_lstm_library
 
     try:
         build_packed_lstm_library()

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from tests.test_instaloader_format import graphql_node, write_json_xz
+from tests.ingestion.test_folder import graphql_node, write_json_xz
 
 DAY = 86_400
 FIRST_POST = 1_546_344_000  # 2019-01-01 12:00:00 UTC

@@ -3,8 +3,7 @@
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
-from insta_kedro.hooks import InstagramCredentialsHook, MlflowRunClosingHook
-from insta_kedro.missing_inputs import MissingInputsHook
+from insta_kedro.kedro_ext import InstagramCredentialsHook, MissingInputsHook, MlflowRunClosingHook
 
 HOOKS = (InstagramCredentialsHook(), MlflowRunClosingHook(), MissingInputsHook())
 

@@ -9,8 +9,7 @@ import pytest
 from PIL import Image
 
 from insta_kedro.app.try_photo import read_image
-from insta_kedro.caption_network import build_caption_model
-from insta_kedro.caption_vocabulary import CaptionVocabulary
+from insta_kedro.captioning import CaptionVocabulary, build_caption_model
 from tests.app.conftest import FEATURE_DIM, page_app, texts
 
 

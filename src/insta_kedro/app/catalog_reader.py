@@ -32,9 +32,9 @@ PROJECT_PATH_ENV = "INSTA_KEDRO_PROJECT_PATH"
 EXPERIMENT_NAME = "insta_kedro"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 
-# Which pipeline writes which output: used only to word the "run this" message. The registry
-# (insta_kedro.missing_inputs.project_pipelines) is asked first; this covers pipelines that
-# are not importable (yet) in the installed version.
+# Which pipeline writes which output: used only to word the "run this" message. The
+# registry (insta_kedro.kedro_ext.missing_inputs.project_pipelines) is asked first; this
+# covers pipelines that are not importable (yet) in the installed version.
 KNOWN_PRODUCERS = {
     "post_clusters": "clustering",
     "user_clusters": "clustering",
@@ -222,7 +222,7 @@ class CatalogReader:
 @functools.cache
 def _producers() -> dict[str, str]:
     """Output dataset → the registered pipeline that writes it (imports the pipelines once)."""
-    from insta_kedro.missing_inputs import project_pipelines
+    from insta_kedro.kedro_ext.missing_inputs import project_pipelines
 
     producers: dict[str, str] = {}
     for name, pipeline in project_pipelines().items():

@@ -5,7 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from insta_kedro.app.components import load_output, show_image, warn_if_random_weights
-from insta_kedro.cluster_description import NOT_CLUSTERED_LABEL
+from insta_kedro.personas import NOT_CLUSTERED_LABEL
 
 KINDS = {
     "people": ("user_clusters", "users", "profile"),

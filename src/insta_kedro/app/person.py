@@ -9,7 +9,7 @@ from insta_kedro.app.components import (
     warn_if_random_weights,
     weights_table,
 )
-from insta_kedro.cluster_description import NO_POSTS_LABEL, NOT_CLUSTERED_LABEL
+from insta_kedro.personas import NO_POSTS_LABEL, NOT_CLUSTERED_LABEL
 
 POSTING_LABELS = {
     "posts": "posts",

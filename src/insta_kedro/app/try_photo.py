@@ -1,9 +1,9 @@
 """Try a photo: an uploaded image → captions of the trained model and the persona it joins.
 
 The only page that computes: the uploaded image goes through VGG16 with the run's encoder
-configuration (``image_features`` parameters, ``insta_kedro.encoder_spec``), then the trained
+configuration (``image_features`` parameters, ``insta_kedro.vision.encoder_spec``), then the trained
 ``caption_model`` (greedy, beam and sampled decoding) and the fitted fusion and clusterer
-(``insta_kedro.persona_assignment``). Nothing is trained and nothing is saved.
+(``insta_kedro.personas.assignment``). Nothing is trained and nothing is saved.
 """
 
 import io
@@ -17,13 +17,16 @@ import streamlit as st
 from PIL import Image, UnidentifiedImageError
 
 from insta_kedro.app.components import RANDOM_WEIGHTS_WARNING, load_output, reader
-from insta_kedro.caption_decoding import decode_captions
-from insta_kedro.caption_network import build_step_model
-from insta_kedro.caption_vocabulary import CaptionVocabulary
-from insta_kedro.cluster_description import NOT_CLUSTERED_LABEL
-from insta_kedro.encoder_spec import EncoderSpec, encoder_options, resolve_encoder_spec
-from insta_kedro.image_encoder import ImageEncoder, encode_images, load_encoder
-from insta_kedro.persona_assignment import assign_new_posts
+from insta_kedro.captioning import CaptionVocabulary, build_step_model, decode_captions
+from insta_kedro.personas import NOT_CLUSTERED_LABEL, assign_new_posts
+from insta_kedro.vision import (
+    EncoderSpec,
+    ImageEncoder,
+    encode_images,
+    encoder_options,
+    load_encoder,
+    resolve_encoder_spec,
+)
 
 DECODERS = {"greedy": "greedy", "beam": "beam search", "sample": "sampled"}
 NOT_AN_IMAGE = "`{name}` cannot be read as an image: {error}. Upload a JPEG, PNG, WebP, GIF or BMP."

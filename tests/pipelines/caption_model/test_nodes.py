@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 from keras import layers
 
-from insta_kedro.caption_training_gate import NotTrained
-from insta_kedro.caption_vocabulary import UNK_ID, CaptionVocabulary
+from insta_kedro.captioning import UNK_ID, CaptionVocabulary, NotTrained, TrainingCheckpoint
 from insta_kedro.pipelines.caption_model.nodes import (
     _ResumableEarlyStopping,
     _shuffled_bpc,
@@ -24,7 +23,6 @@ from insta_kedro.pipelines.caption_model.nodes import (
     shuffled_order,
     train_caption_model,
 )
-from insta_kedro.training_checkpoint import TrainingCheckpoint
 
 IMAGE_FEATURES_PARAMS = {"weights": None, "layer": "fc2"}
 

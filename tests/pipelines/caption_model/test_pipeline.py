@@ -10,8 +10,8 @@ import yaml
 from kedro.io import DataCatalog
 from mlflow.tracking import MlflowClient
 
-from insta_kedro.caption_training_gate import NotTrained
-from insta_kedro.missing_inputs import MissingInputError, check_inputs_exist
+from insta_kedro.captioning import NotTrained
+from insta_kedro.kedro_ext import MissingInputError, check_inputs_exist
 from insta_kedro.pipelines.caption_model import create_pipeline
 from insta_kedro.pipelines.ingestion import create_pipeline as ingestion_pipeline
 from tests.pipelines.caption_model.conftest import TINY_PARAMS
@@ -28,7 +28,7 @@ def _catalog_entry(name: str, filepath: Path) -> dict:
 def test_model_saves_and_loads_through_the_catalog_and_is_logged(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # MLflow puts the artifacts of a SQLite store in ./mlruns
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    from insta_kedro.caption_network import build_caption_model
+    from insta_kedro.captioning.network import build_caption_model
 
     model = build_caption_model("inject", 9, 6, 4, 8, 8)
     catalog = DataCatalog.from_config(_catalog_entry("caption_model", tmp_path / "m.keras"))
@@ -114,7 +114,7 @@ def test_kedro_run_is_one_mlflow_run_with_params_history_tags_and_artifacts(
 def test_saving_no_model_removes_an_earlier_model_and_logs_nothing(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    from insta_kedro.caption_network import build_caption_model
+    from insta_kedro.captioning.network import build_caption_model
 
     path = tmp_path / "m.keras"
     catalog = DataCatalog.from_config(_catalog_entry("caption_model", path))

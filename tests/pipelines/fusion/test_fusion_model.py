@@ -8,12 +8,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from insta_kedro.demo_data import write_demo_download
-from insta_kedro.feature_fusion import FusionModel
-from insta_kedro.instaloader_format import parse_download_folder
+from insta_kedro.fusion import FusionModel, fuse_new_posts, fuse_posts
+from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.fusion.nodes import build_post_features_and_model
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
-from insta_kedro.post_fusion import fuse_new_posts, fuse_posts
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])

@@ -8,17 +8,16 @@ import pandas as pd
 import pytest
 import yaml
 
-from insta_kedro.characterization import posting_behaviour
-from insta_kedro.demo_data import write_demo_download
-from insta_kedro.instaloader_format import parse_download_folder
+from insta_kedro.fusion import fuse_posts
+from insta_kedro.ingestion import parse_download_folder, write_demo_download
+from insta_kedro.personas import posting_behaviour
 from insta_kedro.pipelines.fusion.nodes import (
     build_user_features,
     collect_interest_evidence,
     evaluate_theme_separation,
 )
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
-from insta_kedro.post_fusion import fuse_posts
-from tests.test_instaloader_format import graphql_node, write_json_xz
+from tests.ingestion.test_folder import graphql_node, write_json_xz
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])

@@ -14,7 +14,7 @@ OPTIONAL_INPUTS = {
     "catalog.yml": ("image_features", "image_labels"),
     "catalog_caption_model.yml": ("generated_captions",),
 }
-OPTIONAL_TYPE = "insta_kedro.optional_parquet_dataset.OptionalParquetDataset"
+OPTIONAL_TYPE = "insta_kedro.kedro_ext.optional_parquet_dataset.OptionalParquetDataset"
 COLUMNS = {
     "image_features": ["post_id", "image_sha256", "feature", "encoder", "error"],
     "image_labels": ["post_id", "rank", "label", "probability"],

@@ -8,8 +8,6 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from insta_kedro.encoder_spec import WeightsUnavailableError
-from insta_kedro.image_encoder import DECODE_ERROR
 from insta_kedro.pipelines.image_features import nodes
 from insta_kedro.pipelines.image_features.nodes import (
     FILE_NOT_FOUND,
@@ -18,6 +16,7 @@ from insta_kedro.pipelines.image_features.nodes import (
     hash_post_images,
     split_features_and_labels,
 )
+from insta_kedro.vision import DECODE_ERROR, WeightsUnavailableError
 
 
 @pytest.fixture

@@ -8,10 +8,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from insta_kedro.demo_data import write_demo_download
-from insta_kedro.instaloader_format import parse_download_folder
+from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
-from insta_kedro.post_text_features import align_generated_captions
+from insta_kedro.text import align_generated_captions
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 GENERATED_COLUMNS = ["post_id", "generated_caption", "mean_log_prob", "decoder"]

@@ -16,32 +16,31 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from insta_kedro import caption_tracking
-from insta_kedro.caption_batches import batches_per_epoch, caption_batches
-from insta_kedro.caption_decoding import check_decoding_settings, decode_captions
-from insta_kedro.caption_metrics import (
-    bits_per_character,
-    english_words,
-    text_metrics,
-    token_nats,
-)
-from insta_kedro.caption_network import (
+from insta_kedro.captioning import (
     ARCHITECTURES,
+    UNK_ID,
+    CaptionVocabulary,
+    CharNgramModel,
     MaskedSparseCategoricalCrossentropy,
+    NotTrained,
+    TrainingCheckpoint,
+    batches_per_epoch,
+    bits_per_character,
     build_caption_model,
     build_packed_training_network,
     build_step_model,
+    build_vocabulary,
+    caption_batches,
+    check_decoding_settings,
+    decode_captions,
+    encode_captions,
+    english_words,
+    not_trained_reason,
+    text_metrics,
+    token_nats,
     uses_fused_lstm,
 )
-from insta_kedro.caption_training_gate import NotTrained, not_trained_reason
-from insta_kedro.caption_vocabulary import (
-    UNK_ID,
-    CaptionVocabulary,
-    build_vocabulary,
-    encode_captions,
-)
-from insta_kedro.char_ngram import CharNgramModel
-from insta_kedro.training_checkpoint import TrainingCheckpoint
+from insta_kedro.captioning import tracking as caption_tracking
 
 logger = logging.getLogger(__name__)
 

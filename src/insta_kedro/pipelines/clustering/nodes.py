@@ -11,34 +11,29 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from insta_kedro.characterization import (
+from insta_kedro.personas import (
+    NO_POSTS_LABEL,
+    NOISE,
+    NOT_CLUSTERED_LABEL,
+    PersonaClusterer,
+    bootstrap_stability,
+    caption_hashtags,
+    caption_words,
+    check_level_params,
     circle_summary,
+    class_tfidf,
+    cluster_interest_figure,
+    cluster_label,
+    cluster_map,
+    clustering_scores,
+    condensed_tree_figure,
+    exemplars,
+    fit_persona_clusterer,
     interest_weights,
     posting_behaviour,
     representative_posts,
-)
-from insta_kedro.cluster_description import (
-    NO_POSTS_LABEL,
-    NOT_CLUSTERED_LABEL,
-    caption_hashtags,
-    caption_words,
-    class_tfidf,
-    cluster_label,
-    exemplars,
-    top_interests,
-)
-from insta_kedro.cluster_plots import (
-    cluster_interest_figure,
-    cluster_map,
-    condensed_tree_figure,
-)
-from insta_kedro.cluster_validation import bootstrap_stability, clustering_scores
-from insta_kedro.persona_clustering import (
-    NOISE,
-    PersonaClusterer,
-    check_level_params,
-    fit_persona_clusterer,
     stack_vectors,
+    top_interests,
 )
 
 logger = logging.getLogger(__name__)

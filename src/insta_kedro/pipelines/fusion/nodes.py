@@ -1,7 +1,7 @@
 """Nodes of the fusion pipeline: post and user features, and the theme-separation ablation.
 
-The blocks, their confidences and the fusion itself are in ``insta_kedro.post_fusion``
-(shared with ``insta_kedro.persona_assignment``, which fuses new posts the same way).
+The blocks, their confidences and the fusion itself are in ``insta_kedro.fusion.posts``
+(shared with ``insta_kedro.personas.assignment``, which fuses new posts the same way).
 A block whose input is missing (no image features, no generated captions) is dropped with
 a logged notice and the reason in ``fusion_report``.
 """
@@ -12,18 +12,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insta_kedro.feature_fusion import FusionModel
-from insta_kedro.interest_classifier import InterestClassifier
-from insta_kedro.interest_lexicon import InterestLexicon, shares
-from insta_kedro.person_interests import (
+from insta_kedro.fusion import (
+    FusionModel,
     add_person_interests,
+    fuse_posts,
     interest_evidence,
     profile_interests,
+    separation_scores,
     topic_mix,
 )
-from insta_kedro.post_fusion import fuse_posts
-from insta_kedro.theme_separation import separation_scores
-from insta_kedro.topic_model import CaptionTopicModel
+from insta_kedro.text import CaptionTopicModel, InterestClassifier, InterestLexicon, shares
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +42,7 @@ def build_post_features_and_model(
     same way.
 
     The model also carries text_features' topic model, lexicon and parameters, so a new
-    caption gets its text features from the same functions (``insta_kedro.persona_assignment``).
+    caption gets its text features from the same functions (``insta_kedro.personas.assignment``).
     """
     post_features, summary, model = fuse_posts(
         posts, post_text_features, image_features, image_labels, imagenet_categories, params
@@ -104,7 +102,7 @@ def collect_interest_evidence(
     text_params: dict[str, Any],
 ) -> dict[str, Any]:
     """``interest_evidence``: per profile and interest, the terms, hashtags, ImageNet labels
-    and profile category behind it (``insta_kedro.person_interests.interest_evidence``)."""
+    and profile category behind it (``insta_kedro.fusion.people.interest_evidence``)."""
     lexicon = InterestLexicon.from_config(interest_lexicon, **text_params["interests"])
     _, _, mapped = profile_interests(profiles, lexicon, profile_categories)
     raw = profiles.drop_duplicates("profile").set_index("profile").get("category")

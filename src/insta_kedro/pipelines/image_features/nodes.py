@@ -8,11 +8,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from insta_kedro.encoder_spec import encoder_options, resolve_encoder_spec
-from insta_kedro.feature_cache import FeatureCache
-from insta_kedro.file_hashes import hash_file
-from insta_kedro.image_decoding import start_decoding
-from insta_kedro.image_encoder import encode_images, load_encoder
+from insta_kedro.vision import (
+    FeatureCache,
+    encode_images,
+    encoder_options,
+    hash_file,
+    load_encoder,
+    resolve_encoder_spec,
+    start_decoding,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -9,9 +9,13 @@ from typing import Any
 
 import pandas as pd
 
-from insta_kedro.demo_data import ensure_demo_download
-from insta_kedro.instaloader_download import InstagramLogin, download_profiles
-from insta_kedro.instaloader_format import is_profile_folder, parse_download_folder
+from insta_kedro.ingestion import (
+    InstagramLogin,
+    download_profiles,
+    ensure_demo_download,
+    is_profile_folder,
+    parse_download_folder,
+)
 
 logger = logging.getLogger(__name__)
 

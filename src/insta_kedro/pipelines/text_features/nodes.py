@@ -1,18 +1,22 @@
 """Nodes of the text_features pipeline: the topic model and the interest classifier, then
 ``post_text_features``.
 
-The table itself is built by ``insta_kedro.post_text_features.build_post_text_features``
-(shared with ``insta_kedro.persona_assignment``, which describes new posts the same way).
+The table itself is built by ``insta_kedro.text.post_features.build_post_text_features``
+(shared with ``insta_kedro.personas.assignment``, which describes new posts the same way).
 """
 
 from typing import Any
 
 import pandas as pd
 
-from insta_kedro.interest_classifier import InterestClassifier, fit_interest_classifier
-from insta_kedro.interest_lexicon import InterestLexicon
-from insta_kedro.post_text_features import build_post_text_features
-from insta_kedro.topic_model import CaptionTopicModel, fit_topic_model
+from insta_kedro.text import (
+    CaptionTopicModel,
+    InterestClassifier,
+    InterestLexicon,
+    build_post_text_features,
+    fit_interest_classifier,
+    fit_topic_model,
+)
 
 __all__ = ["build_post_text_features", "fit_caption_topics", "fit_post_interest_classifier"]
 

@@ -1,0 +1,193 @@
+"""Caption decoders over the step model: greedy, sampling (temperature, top-p) and beam search.
+
+All three run batched over images, one step-model call per character for the whole batch
+(``width`` rows per image for beam search). A caption ends at the stop token or after
+``max_len`` tokens. Padding, start and UNK are never emitted. ``mean_log_prob`` is the mean
+natural log-probability, under the model at temperature 1, of the tokens emitted (the stop
+token included when reached).
+"""
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from insta_kedro.captioning.network import StepModel
+from insta_kedro.captioning.vocabulary import PAD_ID, START_ID, STOP_ID, UNK_ID
+
+DECODERS = ("greedy", "sample", "beam")
+NEVER_EMITTED = (PAD_ID, START_ID, UNK_ID)
+_TINY = 1e-30
+
+
+@dataclass(frozen=True)
+class DecodedCaption:
+    tokens: list[int]  # emitted tokens, the stop token excluded
+    mean_log_prob: float
+    stopped: bool  # True when the stop token ended it, False when max_len cut it
+
+
+def _allowed_probs(probs: np.ndarray) -> np.ndarray:
+    probs = probs.astype(np.float64)
+    probs[:, NEVER_EMITTED] = 0.0
+    return probs
+
+
+def _finish(out: np.ndarray, lengths: np.ndarray, log_probs: np.ndarray, stopped: np.ndarray):
+    return [
+        DecodedCaption(
+            tokens=[int(t) for t in row[: n - int(s)]],
+            mean_log_prob=float(lp / max(n, 1)),
+            stopped=bool(s),
+        )
+        for row, n, lp, s in zip(out, lengths, log_probs, stopped, strict=True)
+    ]
+
+
+def _decode_one_path(
+    step_model: StepModel,
+    images: np.ndarray,
+    max_len: int,
+    choose,
+) -> list[DecodedCaption]:
+    n = len(images)
+    state = step_model.start(images)
+    tokens = np.full(n, START_ID, dtype=np.int32)
+    out = np.zeros((n, max_len), dtype=np.int32)
+    lengths = np.zeros(n, dtype=np.int64)
+    log_probs = np.zeros(n)
+    done = np.zeros(n, dtype=bool)
+    rows = np.arange(n)
+    for t in range(max_len):
+        probs, state = step_model.step(tokens, state)
+        choice = choose(_allowed_probs(probs))
+        active = ~done
+        out[active, t] = choice[active]
+        lengths += active
+        log_probs += np.where(
+            active, np.log(np.maximum(probs[rows, choice].astype(np.float64), _TINY)), 0.0
+        )
+        done |= choice == STOP_ID
+        tokens = choice.astype(np.int32)
+        if done.all():
+            break
+    return _finish(out, lengths, log_probs, done)
+
+
+def greedy_decode(step_model: StepModel, images: np.ndarray, max_len: int) -> list[DecodedCaption]:
+    """The most probable character at every step."""
+    return _decode_one_path(step_model, images, max_len, lambda p: p.argmax(axis=1))
+
+
+def check_decoding_settings(decoder: str, temperature: float, top_p: float, beam_width: int):
+    """``ValueError`` naming the first setting out of range (checked before any decoding)."""
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0, got {temperature!r}")
+    if not 0 < top_p <= 1:
+        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+    if not (isinstance(beam_width, numbers.Integral) and beam_width >= 1):
+        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
+
+
+def sample_decode(
+    step_model: StepModel,
+    images: np.ndarray,
+    max_len: int,
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    seed: int = 0,
+) -> list[DecodedCaption]:
+    """Draw each character from the tempered distribution cut to its top-p nucleus."""
+    check_decoding_settings("sample", temperature, top_p, 1)
+    rng = np.random.default_rng(seed)
+
+    def choose(probs: np.ndarray) -> np.ndarray:
+        # p ** (1 / T) in log space, relative to the most probable character: a small T
+        # cannot underflow every character to 0 (0 / 0 would pick padding).
+        allowed = probs > 0
+        log_p = np.log(np.where(allowed, probs, 1.0)) / temperature
+        log_p -= np.where(allowed, log_p, -np.inf).max(axis=1, keepdims=True)
+        p = np.where(allowed, np.exp(log_p), 0.0)
+        p /= p.sum(axis=1, keepdims=True)
+        order = np.argsort(-p, axis=1, kind="stable")
+        sorted_p = np.take_along_axis(p, order, axis=1)
+        sorted_p *= (np.cumsum(sorted_p, axis=1) - sorted_p) < top_p  # keeps the first always
+        cdf = np.cumsum(sorted_p, axis=1)
+        draw = rng.random(len(p))[:, None] * cdf[:, -1:]
+        picked = np.minimum((cdf <= draw).sum(axis=1), p.shape[1] - 1)
+        return order[np.arange(len(p)), picked]
+
+    return _decode_one_path(step_model, images, max_len, choose)
+
+
+def beam_decode(
+    step_model: StepModel, images: np.ndarray, max_len: int, width: int = 3
+) -> list[DecodedCaption]:
+    """Keep the ``width`` most probable prefixes per image; return the best mean log-prob.
+
+    Beams are ranked by their total log-probability while searching; among the final beams
+    the one with the highest mean log-probability per token wins, so short captions are not
+    favoured. Width 1 is greedy decoding.
+    """
+    check_decoding_settings("beam", 1.0, 1.0, width)
+    n, vocab = len(images), step_model.vocab_size
+    state = tuple(np.repeat(s, width, axis=0) for s in step_model.start(images))
+    scores = np.full((n, width), -np.inf)
+    scores[:, 0] = 0.0
+    out = np.zeros((n, width, max_len), dtype=np.int32)
+    lengths = np.zeros((n, width), dtype=np.int64)
+    finished = np.zeros((n, width), dtype=bool)
+    tokens = np.full(n * width, START_ID, dtype=np.int32)
+    stay = np.full(vocab, -np.inf)
+    stay[PAD_ID] = 0.0  # a finished beam carries on unchanged
+    for t in range(max_len):
+        probs, state = step_model.step(tokens, state)
+        with np.errstate(divide="ignore"):
+            log_p = np.log(_allowed_probs(probs)).reshape(n, width, vocab)
+        log_p = np.where(finished[..., None], stay, log_p)
+        candidates = (scores[..., None] + log_p).reshape(n, width * vocab)
+        best = np.argsort(-candidates, axis=1, kind="stable")[:, :width]
+        parent, token = best // vocab, best % vocab
+        scores = np.take_along_axis(candidates, best, axis=1)
+        out = np.take_along_axis(out, parent[..., None], axis=1)
+        out[:, :, t] = token
+        was_finished = np.take_along_axis(finished, parent, axis=1)
+        lengths = np.take_along_axis(lengths, parent, axis=1) + ~was_finished
+        finished = was_finished | (token == STOP_ID)
+        flat_parent = (np.arange(n)[:, None] * width + parent).ravel()
+        state = tuple(s[flat_parent] for s in state)
+        tokens = token.ravel().astype(np.int32)
+        if finished.all():
+            break
+    mean = np.where(np.isfinite(scores), scores / np.maximum(lengths, 1), -np.inf)
+    pick = mean.argmax(axis=1)
+    rows = np.arange(n)
+    return _finish(out[rows, pick], lengths[rows, pick], scores[rows, pick], finished[rows, pick])
+
+
+def decode_captions(
+    step_model: StepModel,
+    images: np.ndarray,
+    max_len: int,
+    decoder: str = "greedy",
+    temperature: float = 1.0,
+    top_p: float = 1.0,
+    beam_width: int = 3,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> list[DecodedCaption]:
+    """Decode every image with the named decoder, ``batch_size`` images per batch."""
+    check_decoding_settings(decoder, temperature, top_p, beam_width)
+    images = np.asarray(images, dtype=np.float32)
+    results: list[DecodedCaption] = []
+    for i, start in enumerate(range(0, len(images), batch_size)):
+        chunk = images[start : start + batch_size]
+        if decoder == "greedy":
+            results += greedy_decode(step_model, chunk, max_len)
+        elif decoder == "sample":
+            results += sample_decode(step_model, chunk, max_len, temperature, top_p, seed + i)
+        else:
+            results += beam_decode(step_model, chunk, max_len, beam_width)
+    return results

@@ -1,0 +1,349 @@
+"""Fusing posts' feature blocks, shared by the fusion pipeline and by new posts.
+
+Blocks and their per-post confidence (docs/features.md):
+
+- ``image``: VGG16 feature reduced by PCA; × top-1 ImageNet probability (or
+  ``image_confidence_without_labels`` when there are no labels, i.e. random weights).
+- ``own_text``: the post's own caption features and topics; × presence (0 without caption).
+- ``gen_text``: the generated caption's features and topics; × exp(mean_log_prob).
+- ``interests``: the category shares from own caption, generated caption and ImageNet labels,
+  each source weighted by its confidence; × the evidence (capped at 1).
+
+``fuse_posts`` fits (PCA, block scalers) and fuses; with a fitted ``FusionModel`` it only
+fuses, so a new post (``insta_kedro.personas.assignment``) gets the training layout.
+"""
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insta_kedro.fusion.model import (
+    FeatureBlock,
+    FusionModel,
+    fit_block_scalers,
+    fit_pca,
+    fuse_blocks,
+)
+from insta_kedro.text import image_label_interests, shares
+
+logger = logging.getLogger(__name__)
+
+BLOCKS = ("image", "own_text", "gen_text", "interests")
+TEXT_NOT_IN_BLOCK = ("present", "confidence", "interest_")
+
+
+def interest_categories(post_text_features: pd.DataFrame) -> list[str]:
+    """Categories of the lexicon, read from the ``own_interest_<category>`` columns."""
+    return [
+        column.removeprefix("own_interest_")
+        for column in post_text_features
+        if column.startswith("own_interest_") and column != "own_interest_weight"
+    ]
+
+
+def text_block_columns(post_text_features: pd.DataFrame, prefix: str) -> list[str]:
+    """Feature columns of a caption block: basic features and topics, not interests."""
+    return [
+        column
+        for column in post_text_features
+        if column.startswith(f"{prefix}_")
+        and not column.removeprefix(f"{prefix}_").startswith(TEXT_NOT_IN_BLOCK)
+    ]
+
+
+def image_feature_matrix(
+    post_ids: pd.Series, image_features: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """(features in posts order, has-feature mask, counts); rows failing checks are counted."""
+    counts = {
+        "rows": len(image_features),
+        "with_error": 0,
+        "empty_or_wrong_size": 0,
+        "duplicate_post": 0,
+        "unknown_post": 0,
+        "used": 0,
+    }
+    if image_features.empty:
+        return np.zeros((len(post_ids), 0)), np.zeros(len(post_ids), bool), counts
+    rows = image_features
+    errors = rows["error"].notna() if "error" in rows else pd.Series(False, index=rows.index)
+    counts["with_error"] = int(errors.sum())
+    rows = rows[~errors]
+    sizes = rows["feature"].map(lambda v: 0 if v is None else len(v))
+    size = int(sizes[sizes > 0].mode().iloc[0]) if (sizes > 0).any() else 0
+    good = sizes == size
+    counts["empty_or_wrong_size"] = int((~good).sum())
+    rows = rows[good & (size > 0)]
+    duplicated = rows["post_id"].duplicated()
+    counts["duplicate_post"] = int(duplicated.sum())
+    rows = rows[~duplicated]
+    known = rows["post_id"].isin(post_ids)
+    counts["unknown_post"] = int((~known).sum())
+    rows = rows[known].set_index("post_id")
+    matrix = np.zeros((len(post_ids), size), dtype=np.float32)
+    mask = post_ids.isin(rows.index).to_numpy()
+    if mask.any():
+        matrix[mask] = np.stack(rows.loc[post_ids[mask], "feature"].map(np.asarray).tolist())
+    counts["used"] = int(mask.sum())
+    return matrix, mask, counts
+
+
+def fuse_new_posts(
+    posts: pd.DataFrame,
+    post_text_features: pd.DataFrame,
+    image_features: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    fusion_model: FusionModel,
+) -> pd.DataFrame:
+    """``post_features`` rows of new posts, fused with the fitted ``fusion_model`` (no refit)."""
+    post_features, _, _ = fuse_posts(
+        posts,
+        post_text_features,
+        image_features,
+        image_labels,
+        fusion_model.imagenet_categories,
+        {},
+        fusion_model,
+    )
+    return post_features
+
+
+def check_block_weights(weights: dict[str, Any]) -> dict[str, float]:
+    """``fusion.block_weights`` as floats; ``ValueError`` for a negative or non-numeric weight,
+    or when every weight is 0 (every fused vector would be 0, and clusters meaningless)."""
+    checked = {}
+    for name, weight in weights.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise ValueError(f"fusion.block_weights.{name} must be a number >= 0, got {weight!r}")
+        checked[name] = float(weight)
+    if not any(checked.values()):
+        raise ValueError(
+            "fusion.block_weights are all 0: every fused vector would be 0. "
+            "Give at least one block a weight above 0."
+        )
+    return checked
+
+
+def fuse_posts(
+    posts: pd.DataFrame,
+    post_text_features: pd.DataFrame,
+    image_features: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    imagenet_categories: dict[str, Any],
+    params: dict[str, Any],
+    fusion_model: FusionModel | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], FusionModel]:
+    """Fused post features, the summary, and the fitted model.
+
+    With ``fusion_model`` nothing is fitted: its blocks, PCA, scalers and weights are used,
+    a block the model has but a post lacks contributes zeros, and blocks the model lacks are
+    left out, so the vectors have the training layout.
+    """
+    model = fusion_model
+    weights = (
+        {name: block["weight"] for name, block in model.blocks.items()}
+        if model
+        else check_block_weights(params["block_weights"])
+    )
+    frame = posts[["post_id", "profile"]].merge(post_text_features, on="post_id", how="left")
+    missing_text = int(frame["own_present"].isna().sum())
+    if missing_text:
+        logger.warning("%d posts have no text features: their text blocks are 0.", missing_text)
+    frame = frame.fillna({c: 0.0 for c in post_text_features.columns if c != "post_id"})
+    categories = model.categories if model else interest_categories(post_text_features)
+    summary: dict[str, Any] = {
+        "posts": len(frame),
+        "posts_without_text_features": missing_text,
+        "blocks": {},
+    }
+    blocks: list[FeatureBlock] = []
+
+    def add(
+        name: str,
+        features: np.ndarray | None,
+        confidence: np.ndarray | None,
+        available: np.ndarray | None = None,
+        reason: str | None = None,
+    ) -> None:
+        if model is not None:
+            if name not in model.blocks:
+                reason = "not in the fusion model"
+            elif features is None:  # the model has the block, this post lacks it: zeros
+                features = np.zeros((len(frame), model.blocks[name]["dims"]))
+                confidence = np.zeros(len(frame))
+                reason = None
+            else:
+                reason = None
+        elif reason is None and (confidence is None or not (confidence > 0).any()):
+            reason = "no post has this block"
+        if reason is not None:
+            logger.info("fusion: block '%s' dropped: %s.", name, reason)
+            summary["blocks"][name] = {"used": False, "reason": reason}
+            frame[f"confidence_{name}"] = 0.0
+            return
+        block = FeatureBlock(name, features, confidence, float(weights[name]), available)
+        blocks.append(block)
+        frame[f"confidence_{name}"] = block.confidence
+        summary["blocks"][name] = {
+            "used": True,
+            "dims": int(block.features.shape[1]),
+            "weight": block.weight,
+            "coverage": round(float(block.present.mean()), 4),
+            "mean_confidence": round(float(block.confidence[block.present].mean()), 4)
+            if block.present.any()
+            else 0.0,
+        }
+
+    # image: PCA of the VGG16 features, × top-1 ImageNet probability
+    raw_image, has_image, image_counts = image_feature_matrix(frame["post_id"], image_features)
+    if image_counts["unknown_post"]:
+        logger.warning(
+            "fusion: %d of %d image feature rows are for posts not in `posts` (an earlier "
+            "image_features run on other data?): not used, counted as unknown_post in "
+            "fusion_report. Run `kedro run --pipelines=image_features` for these posts.",
+            image_counts["unknown_post"],
+            image_counts["rows"],
+        )
+    if model is not None and has_image.any() and raw_image.shape[1] != model.image_dims:
+        logger.warning(
+            "fusion: image features of width %d, the model expects %d: image block is 0.",
+            raw_image.shape[1],
+            model.image_dims,
+        )
+        image_counts["empty_or_wrong_size"] += int(has_image.sum())
+        image_counts["used"] = 0
+        has_image = np.zeros(len(frame), dtype=bool)
+    without_labels = float(
+        model.image_confidence_without_labels
+        if model
+        else params["image_confidence_without_labels"]
+    )
+    image_pca = None
+    summary["image_features"] = image_counts
+    summary["image_encoder"] = (
+        sorted(image_features["encoder"].dropna().unique().tolist())
+        if "encoder" in image_features
+        else []
+    )
+    label_interests = image_label_interests(image_labels, imagenet_categories or {}, categories)
+    top1 = frame["post_id"].map(label_interests["top1_probability"]).fillna(0.0).to_numpy()
+    summary["image_labels"] = {"rows": len(image_labels), "posts": len(label_interests)}
+    if not has_image.any():
+        add(
+            "image",
+            None,
+            None,
+            reason="no usable image feature (no decodable photo: see image_features.error and "
+            "ingestion_report; or image_features has not run)",
+        )
+    else:
+        labels_used = model.image_labels_used if model else not label_interests.empty
+        if not labels_used:
+            logger.info(
+                "fusion: no ImageNet labels (random encoder weights?): image confidence "
+                "is image_confidence_without_labels=%s.",
+                without_labels,
+            )
+            image_confidence = has_image * without_labels
+        else:
+            image_confidence = has_image * top1
+        image_pca = (
+            model.image_pca
+            if model
+            else fit_pca(raw_image[has_image], params["image_pca_components"], params["seed"])
+        )
+        width = 0 if image_pca is None else int(image_pca.n_components_)
+        reduced = np.zeros((len(frame), width), dtype=np.float32)
+        if image_pca is not None:
+            reduced[has_image] = image_pca.transform(raw_image[has_image].astype(np.float32))
+        add("image", reduced, image_confidence, has_image)
+
+    # own and generated captions
+    add(
+        "own_text",
+        frame[text_block_columns(post_text_features, "own")].to_numpy(),
+        frame["own_present"].to_numpy(),
+        frame["own_present"].to_numpy() > 0,
+    )
+    if frame["gen_present"].sum() == 0 and model is None:
+        add(
+            "gen_text",
+            None,
+            None,
+            reason="no generated captions (caption_model did not train: see "
+            "caption_metrics.not_trained_reason; or it has not run)",
+        )
+    else:
+        add(
+            "gen_text",
+            frame[text_block_columns(post_text_features, "gen")].to_numpy(),
+            frame["gen_confidence"].to_numpy(),
+            frame["gen_present"].to_numpy() > 0,
+        )
+
+    # interests: every source weighted by its confidence; a caption's by the strength of its
+    # evidence (matched weight / interest_full_weight, at most 1): one weak word is no vote
+    full = (
+        getattr(model, "interest_full_weight", 1.0)
+        if model
+        else params.get("interest_full_weight", 1.0)
+    )
+    own_strength = np.clip(frame["own_interest_weight"].to_numpy() / full, 0, 1)
+    gen_strength = np.clip(frame["gen_interest_weight"].to_numpy() / full, 0, 1)
+    own_weight = frame["own_present"].to_numpy() * own_strength
+    gen_weight = frame["gen_confidence"].to_numpy() * gen_strength
+    own = frame[[f"own_interest_{c}" for c in categories]].to_numpy()
+    gen = frame[[f"gen_interest_{c}" for c in categories]].to_numpy()
+    image = label_interests.reindex(frame["post_id"])[categories].fillna(0.0).to_numpy(float)
+    image_weight = top1 * (image.sum(axis=1) > 0)
+    evidence = own * own_weight[:, None] + gen * gen_weight[:, None] + image * image_weight[:, None]
+    interests = shares(evidence)
+    add("interests", interests, np.clip(own_weight + gen_weight + image_weight, 0, 1))
+
+    scalers = model.scalers() if model else fit_block_scalers(blocks)
+    if blocks:
+        fused, slices = fuse_blocks(blocks, scalers)
+    else:
+        logger.warning("fusion: no block available for any post; fused vectors are empty.")
+        fused, slices = np.zeros((len(frame), 0), dtype=np.float32), {}
+    for name, columns in slices.items():
+        summary["blocks"][name]["columns"] = [columns.start, columns.stop]
+    summary["feature_dims"] = int(fused.shape[1])
+    summary["interest_categories"] = categories
+    post_features = pd.concat(
+        [
+            frame[["post_id", "profile"]],
+            pd.Series(list(fused), index=frame.index, name="feature"),
+            pd.DataFrame(
+                interests, index=frame.index, columns=[f"interest_{c}" for c in categories]
+            ),
+            frame[[f"confidence_{name}" for name in BLOCKS]],
+        ],
+        axis=1,
+    )
+    top = np.where(
+        interests.sum(axis=1) > 0,
+        np.array(categories, dtype=object)[interests.argmax(axis=1)] if categories else "",
+        "",
+    )
+    post_features["top_interest"] = top
+    fitted = model or FusionModel(
+        blocks={
+            block.name: {
+                "weight": block.weight,
+                "dims": int(block.features.shape[1]),
+                "scaler": scalers[block.name],
+            }
+            for block in blocks
+        },
+        image_pca=image_pca if summary["blocks"]["image"]["used"] else None,
+        image_dims=int(raw_image.shape[1]),
+        image_labels_used=not label_interests.empty,
+        image_confidence_without_labels=without_labels,
+        interest_full_weight=params.get("interest_full_weight", 1.0),
+        categories=list(categories),
+        imagenet_categories=imagenet_categories or {},
+    )
+    return post_features, summary, fitted

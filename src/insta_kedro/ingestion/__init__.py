@@ -1,0 +1,26 @@
+"""Getting posts: instaloader's download layout, read into tables (``folder``), the live
+download (``download``) and the generated demo download (``demo``).
+
+The names below are the public API; each is imported on first use (``lazy_loader``),
+so importing the package stays cheap.
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "demo": [
+            "ensure_demo_download",
+            "write_demo_download",
+        ],
+        "download": [
+            "InstagramLogin",
+            "download_profiles",
+        ],
+        "folder": [
+            "is_profile_folder",
+            "parse_download_folder",
+        ],
+    },
+)

@@ -1,0 +1,28 @@
+"""What the project adds to Kedro: hooks, the missing-input check and optional datasets.
+
+The names below are the public API; each is imported on first use (``lazy_loader``),
+so importing the package stays cheap.
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "hooks": [
+            "InstagramCredentialsHook",
+            "MlflowRunClosingHook",
+        ],
+        "optional_model_dataset": [
+            "OptionalKerasModelDataset",
+        ],
+        "optional_parquet_dataset": [
+            "OptionalParquetDataset",
+        ],
+        "missing_inputs": [
+            "MissingInputError",
+            "MissingInputsHook",
+            "check_inputs_exist",
+        ],
+    },
+)

@@ -1,0 +1,82 @@
+"""Kedro hooks: the Instagram login for ingestion, and MLflow run bookkeeping.
+
+The login comes from ``conf/local/credentials.yml`` (key ``instagram``) and
+reaches the pipeline as the in-memory dataset ``instagram_login``. It is never
+a parameter, so kedro-mlflow never logs it, and its password is kept out of
+every repr and log line.
+"""
+
+import atexit
+from typing import Any
+
+import mlflow
+from kedro.framework.hooks import hook_impl
+from kedro.io import MemoryDataset
+from mlflow.entities import RunStatus
+
+from insta_kedro.ingestion import InstagramLogin
+
+INSTAGRAM_LOGIN_DATASET = "instagram_login"
+
+
+def instagram_login_from_credentials(conf_creds: dict[str, Any]) -> InstagramLogin | None:
+    """Build the login from the ``instagram`` credentials entry, or None when absent."""
+    entry = (conf_creds or {}).get("instagram") or {}
+    username = entry.get("username")
+    if not username:
+        return None
+    return InstagramLogin(
+        username=str(username),
+        session_file=entry.get("session_file"),
+        password=entry.get("password"),
+    )
+
+
+class InstagramCredentialsHook:
+    """Registers ``instagram_login`` in the catalog once it is created."""
+
+    @hook_impl
+    def after_catalog_created(self, catalog: Any, conf_creds: dict[str, Any]) -> None:
+        login = instagram_login_from_credentials(conf_creds)
+        catalog[INSTAGRAM_LOGIN_DATASET] = MemoryDataset(login, copy_mode="assign")
+
+
+class MlflowRunClosingHook:
+    """Closes the MLflow run a pipeline opened, however many times it was re-entered.
+
+    kedro-mlflow re-enters its run before every node (``start_run(run_id=...)``)
+    and ends it once after the pipeline; with MLflow 3 each re-entry stacks the
+    run again, so the run would stay active after ``session.run`` returns and the
+    next session in the same process (tests, notebooks, the web app) would log
+    into it. This hook runs after kedro-mlflow's and ends what is left, leaving
+    alone any run that was already active before the pipeline started.
+    """
+
+    def __init__(self) -> None:
+        self._run_active_before: str | None = None
+
+    @hook_impl(tryfirst=True)
+    def before_pipeline_run(self) -> None:
+        active = mlflow.active_run()
+        self._run_active_before = active.info.run_id if active else None
+        # Ctrl-C is no Exception: Kedro calls no error hook and MLflow's own exit handler
+        # would end the run as FINISHED. This one, registered later, runs first.
+        atexit.register(self.end_interrupted_run)
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        self._end_runs_opened_by_the_pipeline(RunStatus.FINISHED)
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self._end_runs_opened_by_the_pipeline(RunStatus.FAILED)
+
+    def end_interrupted_run(self) -> None:
+        """At exit, a run the pipeline left open was interrupted: it ends as KILLED."""
+        self._end_runs_opened_by_the_pipeline(RunStatus.KILLED)
+
+    def _end_runs_opened_by_the_pipeline(self, status: int) -> None:
+        if status != RunStatus.KILLED:
+            atexit.unregister(self.end_interrupted_run)
+        while (active := mlflow.active_run()) and active.info.run_id != self._run_active_before:
+            mlflow.end_run(RunStatus.to_string(status))

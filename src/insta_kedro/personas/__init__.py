@@ -1,0 +1,49 @@
+"""Persona clustering (HDBSCAN) of posts and people, its validation, descriptions, plots,
+the characterization of a person, and the assignment of new posts.
+
+The names below are the public API; each is imported on first use (``lazy_loader``),
+so importing the package stays cheap.
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "assignment": [
+            "assign_new_posts",
+        ],
+        "characterization": [
+            "circle_summary",
+            "interest_weights",
+            "posting_behaviour",
+            "representative_posts",
+        ],
+        "clustering": [
+            "NOISE",
+            "PersonaClusterer",
+            "check_level_params",
+            "fit_persona_clusterer",
+            "stack_vectors",
+        ],
+        "description": [
+            "NOT_CLUSTERED_LABEL",
+            "NO_POSTS_LABEL",
+            "caption_hashtags",
+            "caption_words",
+            "class_tfidf",
+            "cluster_label",
+            "exemplars",
+            "top_interests",
+        ],
+        "plots": [
+            "cluster_interest_figure",
+            "cluster_map",
+            "condensed_tree_figure",
+        ],
+        "validation": [
+            "bootstrap_stability",
+            "clustering_scores",
+        ],
+    },
+)

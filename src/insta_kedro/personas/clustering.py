@@ -1,0 +1,295 @@
+"""Persona clustering: dimension reduction, then HDBSCAN with prediction data.
+
+A :class:`PersonaClusterer` is fitted once (``fit_persona_clusterer``) and kept in the
+catalog, so new posts or people are assigned later without refitting
+(``PersonaClusterer.assign``, HDBSCAN's ``approximate_predict``) and placed on the same 2-D
+map (``PersonaClusterer.map_coordinates``).
+
+Steps: features (rows × dims) → optional L2 normalization → PCA (default) or UMAP to
+``n_components`` → HDBSCAN (``min_cluster_size``, ``min_samples``, ``metric``,
+``cluster_selection_method``, ...) with ``prediction_data=True``. The 2-D map is a PCA of the
+reduced space (for PCA reduction: its first two components).
+
+Edge cases (documented in docs/clustering.md): fewer points than HDBSCAN needs to find a
+cluster (``min_points``: 2 × ``min_cluster_size``, or ``min_cluster_size`` with
+``allow_single_cluster``, and ``min_samples`` + 1), or no feature dimensions, leave the
+clusterer unfitted and every point noise (cluster -1, probability 0) with the reason in
+``PersonaClusterer.skipped``; a run where HDBSCAN finds no cluster is "everything noise";
+``allow_single_cluster`` lets HDBSCAN return one cluster for one blob.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import hdbscan
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import PCA
+
+from insta_kedro.fusion import l2_normalize
+
+logger = logging.getLogger(__name__)
+
+NOISE = -1
+HDBSCAN_OPTIONS = (
+    "min_cluster_size",
+    "min_samples",
+    "metric",
+    "cluster_selection_method",
+    "cluster_selection_epsilon",
+    "allow_single_cluster",
+)
+
+
+@dataclass
+class ClusteringResult:
+    """Per point: cluster (-1 noise), probability, GLOSH outlier score, membership, 2-D map."""
+
+    labels: np.ndarray
+    probabilities: np.ndarray
+    outlier_scores: np.ndarray
+    membership: np.ndarray
+    coordinates: np.ndarray
+    reduced: np.ndarray
+
+    @property
+    def n_clusters(self) -> int:
+        return int(self.labels.max() + 1) if len(self.labels) else 0
+
+
+@dataclass
+class PersonaClusterer:
+    """Fitted reduction + HDBSCAN (``None`` when it could not be fitted; see ``skipped``)."""
+
+    dims: int
+    normalize: bool
+    reducer: Any | None
+    mapper: PCA | None
+    clusterer: hdbscan.HDBSCAN | None
+    reduction: str = "pca"
+    skipped: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_clusters(self) -> int:
+        if self.clusterer is None:
+            return 0
+        return int(self.clusterer.labels_.max() + 1)
+
+    def reduce(self, features: np.ndarray) -> np.ndarray:
+        """Features → the space HDBSCAN clusters in (rows of a wrong width are zeros)."""
+        features = self._checked(features)
+        if self.normalize:
+            features = l2_normalize(features)
+        if self.reducer is None:
+            return features.astype(np.float32)
+        return np.asarray(self.reducer.transform(features), dtype=np.float32)
+
+    def map_coordinates(self, reduced: np.ndarray) -> np.ndarray:
+        """Reduced points → 2-D map coordinates (zeros when there is no map)."""
+        coordinates = np.zeros((len(reduced), 2), dtype=np.float32)
+        if self.mapper is not None and len(reduced):
+            mapped = self.mapper.transform(reduced)
+            coordinates[:, : mapped.shape[1]] = mapped
+        return coordinates
+
+    def assign(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Cluster and probability of new points with ``approximate_predict`` (no refit).
+
+        Without a fitted clusterer every point is noise with probability 0.
+        """
+        n_rows = len(features)
+        if self.clusterer is None or n_rows == 0 or self.n_clusters == 0:
+            return np.full(n_rows, NOISE, dtype=int), np.zeros(n_rows)
+        labels, strengths = hdbscan.approximate_predict(self.clusterer, self.reduce(features))
+        return np.asarray(labels, dtype=int), np.asarray(strengths, dtype=float)
+
+    def _checked(self, features: np.ndarray) -> np.ndarray:
+        features = np.nan_to_num(np.asarray(features, dtype=np.float64))
+        if features.ndim != 2 or features.shape[1] != self.dims:
+            raise ValueError(f"expected features of width {self.dims}, got {features.shape}")
+        return features
+
+
+def stack_vectors(vectors: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(matrix, usable mask) from a column of vectors; missing or odd-sized rows are unusable.
+
+    The width is the most common non-zero vector length; unusable rows are zeros.
+    """
+    sizes = vectors.map(lambda v: 0 if v is None else len(v)).to_numpy()
+    width = int(pd.Series(sizes[sizes > 0]).mode().iloc[0]) if (sizes > 0).any() else 0
+    usable = (sizes == width) & (width > 0)
+    matrix = np.zeros((len(vectors), width), dtype=np.float64)
+    if usable.any():
+        matrix[usable] = np.stack([np.asarray(v, np.float64) for v in vectors[usable]])
+    finite = np.isfinite(matrix).all(axis=1)
+    matrix[~finite] = 0.0
+    return matrix, usable & finite
+
+
+def hdbscan_options(params: dict[str, Any]) -> dict[str, Any]:
+    """HDBSCAN keyword arguments from the parameters (``prediction_data`` always on)."""
+    options = {name: params[name] for name in HDBSCAN_OPTIONS if name in params}
+    if options.get("min_samples") is None:
+        options.pop("min_samples", None)
+    return {**options, "prediction_data": True, "gen_min_span_tree": True}
+
+
+def min_points(params: dict[str, Any]) -> int:
+    """The fewest points in which HDBSCAN can find a cluster: min_samples + 1, and
+    min_cluster_size with ``allow_single_cluster``, else 2 × min_cluster_size (a cluster other
+    than the root needs a split into two groups of min_cluster_size)."""
+    min_cluster_size = params["min_cluster_size"]
+    min_samples = params.get("min_samples") or min_cluster_size
+    clusters = 1 if params.get("allow_single_cluster") else 2
+    return max(clusters * min_cluster_size, min_samples + 1, 2)
+
+
+def too_few_points(n_points: int, params: dict[str, Any]) -> bool:
+    """True when HDBSCAN cannot find any cluster in ``n_points`` (see ``min_points``)."""
+    return n_points < min_points(params)
+
+
+def fit_reducer(features: np.ndarray, reduction: dict[str, Any], seed: int) -> Any | None:
+    """PCA (or UMAP, when asked) fitted on ``features``; None when no reduction is needed."""
+    method = reduction.get("method", "pca")
+    n_components = int(reduction["n_components"])
+    if method == "none":
+        return None
+    if method == "umap":
+        try:
+            import umap
+        except ImportError as error:
+            raise ImportError(
+                "clustering reduction.method=umap needs the umap-learn package "
+                "(pip install umap-learn), or use reduction.method=pca"
+            ) from error
+        n_neighbors = min(int(reduction.get("n_neighbors", 15)), len(features) - 1)
+        return umap.UMAP(
+            n_components=min(n_components, len(features) - 2),
+            n_neighbors=max(n_neighbors, 2),
+            min_dist=float(reduction.get("min_dist", 0.0)),
+            metric=reduction.get("metric", "euclidean"),
+            random_state=seed,
+        ).fit(features)
+    if method != "pca":
+        raise ValueError(f"unknown clustering reduction method {method!r} (pca, umap, none)")
+    n_components = min(n_components, features.shape[0], features.shape[1])
+    return PCA(n_components=n_components, random_state=seed).fit(features)
+
+
+def fit_mapper(reduced: np.ndarray, seed: int) -> PCA | None:
+    """PCA to two dimensions (fewer when the data has fewer) for the 2-D maps."""
+    n_components = min(2, reduced.shape[0], reduced.shape[1])
+    if n_components < 1:
+        return None
+    return PCA(n_components=n_components, random_state=seed).fit(reduced)
+
+
+def check_level_params(params: dict[str, Any], prefix: str) -> None:
+    """``ValueError`` naming the first setting (``<prefix>.hdbscan.min_cluster_size``, …) that
+    HDBSCAN or the reduction would refuse with a message of their own."""
+
+    def integer(value: Any, minimum: int) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
+
+    hdbscan_params = params["hdbscan"]
+    if not integer(hdbscan_params["min_cluster_size"], 2):
+        raise ValueError(
+            f"{prefix}.hdbscan.min_cluster_size must be an integer >= 2, "
+            f"got {hdbscan_params['min_cluster_size']!r}"
+        )
+    min_samples = hdbscan_params.get("min_samples")
+    if min_samples is not None and not integer(min_samples, 1):
+        raise ValueError(
+            f"{prefix}.hdbscan.min_samples must be null or an integer >= 1, got {min_samples!r}"
+        )
+    reduction = params["reduction"]
+    if reduction.get("method", "pca") != "none" and not integer(reduction["n_components"], 1):
+        raise ValueError(
+            f"{prefix}.reduction.n_components must be an integer >= 1, "
+            f"got {reduction['n_components']!r}"
+        )
+
+
+def fit_persona_clusterer(
+    features: np.ndarray, params: dict[str, Any], seed: int = 42
+) -> tuple[PersonaClusterer, ClusteringResult]:
+    """Reduce, fit HDBSCAN, and return the fitted clusterer with the result per point.
+
+    ``params``: ``normalize`` (bool), ``reduction`` (method, n_components, UMAP options) and
+    ``hdbscan`` (HDBSCAN options).
+    """
+    features = np.nan_to_num(np.asarray(features, dtype=np.float64))
+    n_points, dims = features.shape
+    cluster_params = params["hdbscan"]
+    clusterer = PersonaClusterer(
+        dims=dims,
+        normalize=bool(params.get("normalize", False)),
+        reducer=None,
+        mapper=None,
+        clusterer=None,
+        reduction=params["reduction"].get("method", "pca"),
+        params={"hdbscan": dict(cluster_params), "reduction": dict(params["reduction"])},
+    )
+    if dims == 0:
+        clusterer.skipped = "no feature dimensions"
+    elif too_few_points(n_points, cluster_params):
+        clusterer.skipped = (
+            f"{n_points} points: fewer than HDBSCAN needs to find a cluster "
+            f"({min_points(cluster_params)} with "
+            f"min_cluster_size={cluster_params['min_cluster_size']}, "
+            f"min_samples={cluster_params.get('min_samples')}, "
+            f"allow_single_cluster={bool(cluster_params.get('allow_single_cluster'))})"
+        )
+    if clusterer.skipped:
+        logger.warning("clustering skipped, every point is noise: %s.", clusterer.skipped)
+        reduced = np.zeros((n_points, 0), dtype=np.float32)
+        if dims and n_points:
+            scaled = l2_normalize(features) if clusterer.normalize else features
+            clusterer.reducer = fit_reducer(scaled, params["reduction"], seed)
+            reduced = clusterer.reduce(features)
+            clusterer.mapper = fit_mapper(reduced, seed)
+        return clusterer, all_noise(n_points, clusterer, reduced)
+
+    scaled = l2_normalize(features) if clusterer.normalize else features
+    clusterer.reducer = fit_reducer(scaled, params["reduction"], seed)
+    reduced = clusterer.reduce(features)
+    clusterer.mapper = fit_mapper(reduced, seed)
+    model = hdbscan.HDBSCAN(**hdbscan_options(cluster_params)).fit(reduced.astype(np.float64))
+    clusterer.clusterer = model
+    labels = np.asarray(model.labels_, dtype=int)
+    n_clusters = int(labels.max() + 1)
+    if n_clusters == 0:
+        logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", n_points)
+        membership = np.zeros((n_points, 0))
+    elif n_clusters == 1:
+        # hdbscan's membership vectors sum to 1 over the clusters (and its implementation
+        # fails when the only cluster is the root): with one cluster every point is in it.
+        membership = np.ones((n_points, 1))
+    else:
+        membership = np.asarray(hdbscan.all_points_membership_vectors(model), dtype=float)
+        membership = membership.reshape(n_points, n_clusters)
+    outlier_scores = np.nan_to_num(np.asarray(model.outlier_scores_, dtype=float))
+    result = ClusteringResult(
+        labels=labels,
+        probabilities=np.nan_to_num(np.asarray(model.probabilities_, dtype=float)),
+        outlier_scores=outlier_scores,
+        membership=membership,
+        coordinates=clusterer.map_coordinates(reduced),
+        reduced=reduced,
+    )
+    return clusterer, result
+
+
+def all_noise(n_points: int, clusterer: PersonaClusterer, reduced: np.ndarray) -> ClusteringResult:
+    """Every point noise (probability 0, outlier score 1): the result of a skipped fit."""
+    return ClusteringResult(
+        labels=np.full(n_points, NOISE, dtype=int),
+        probabilities=np.zeros(n_points),
+        outlier_scores=np.ones(n_points),
+        membership=np.zeros((n_points, 0)),
+        coordinates=clusterer.map_coordinates(reduced),
+        reduced=reduced,
+    )

@@ -1,0 +1,123 @@
+"""What a cluster is about: top interests, class-based TF-IDF terms, exemplars, a label.
+
+Class-based TF-IDF (c-TF-IDF, as in BERTopic): all captions of a cluster form one document;
+a term's weight in cluster c is ``tf(t, c) / words(c) · log(1 + A / f(t))`` with ``A`` the
+mean number of words per cluster and ``f(t)`` the term's count over all clusters. Words and
+hashtags are scored separately (a hashtag and the same word are different signals).
+"""
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from insta_kedro.personas.clustering import NOISE
+from insta_kedro.text import WORD, extract_hashtags, plain_text
+
+# Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
+# level that had too few points for HDBSCAN (``PersonaClusterer.skipped``).
+NO_POSTS_LABEL = "no posts"
+NOT_CLUSTERED_LABEL = "not clustered"
+
+MIN_WORD_LENGTH = 3
+
+
+def caption_words(caption: str) -> list[str]:
+    """Lower-case words of 3+ letters, without hashtags, mentions, emojis and stop words."""
+    return [
+        word
+        for word in (w.lower() for w in WORD.findall(plain_text(caption or "")))
+        if len(word) >= MIN_WORD_LENGTH and word not in ENGLISH_STOP_WORDS
+    ]
+
+
+def caption_hashtags(caption: str) -> list[str]:
+    """Lower-case hashtags without '#'."""
+    return [tag.lower() for tag in extract_hashtags(caption or "")]
+
+
+def class_tfidf(
+    documents: dict[int, Iterable[str]], top_n: int = 8, min_count: int = 1
+) -> dict[int, list[tuple[str, float]]]:
+    """Top ``top_n`` terms of each class by c-TF-IDF: ``{class: [(term, weight), ...]}``.
+
+    ``documents`` maps a class to its tokens; terms seen fewer than ``min_count`` times in a
+    class are ignored for that class.
+    """
+    counts = {label: Counter(tokens) for label, tokens in documents.items()}
+    totals = Counter()
+    for counter in counts.values():
+        totals.update(counter)
+    sizes = {label: sum(counter.values()) for label, counter in counts.items()}
+    non_empty = [size for size in sizes.values() if size]
+    mean_words = float(np.mean(non_empty)) if non_empty else 0.0
+    top: dict[int, list[tuple[str, float]]] = {}
+    for label, counter in counts.items():
+        scored = [
+            (term, count / sizes[label] * np.log(1 + mean_words / totals[term]))
+            for term, count in counter.items()
+            if count >= min_count
+        ]
+        scored.sort(key=lambda item: (-item[1], item[0]))
+        top[label] = [(term, round(float(weight), 6)) for term, weight in scored[:top_n]]
+    return top
+
+
+def top_interests(
+    interests: pd.DataFrame, top_n: int = 3, min_weight: float = 0.0
+) -> dict[str, float]:
+    """Mean interest shares of the rows (columns ``interest_<category>``), top ``top_n``.
+
+    Rows without any interest are left out of the mean; weights are renormalized to sum 1 over
+    all categories before the top ones are kept.
+    """
+    columns = [c for c in interests.columns if c.startswith("interest_")]
+    values = interests[columns].to_numpy(dtype=float)
+    values = values[values.sum(axis=1) > 0]
+    if not len(values):
+        return {}
+    mean = values.mean(axis=0)
+    mean = mean / mean.sum()
+    order = np.argsort(-mean, kind="stable")[:top_n]
+    return {
+        columns[i].removeprefix("interest_"): round(float(mean[i]), 4)
+        for i in order
+        if mean[i] > min_weight
+    }
+
+
+def exemplars(
+    ids: Sequence[str], reduced: np.ndarray, probabilities: np.ndarray, top_n: int = 5
+) -> list[str]:
+    """The ``top_n`` most central members: nearest to the members' centroid, then most probable."""
+    if not len(ids):
+        return []
+    if reduced.shape[1] == 0:
+        order = np.argsort(-probabilities, kind="stable")
+    else:
+        distance = np.linalg.norm(reduced - reduced.mean(axis=0), axis=1)
+        order = np.lexsort((-probabilities, distance))
+    return [str(ids[i]) for i in order[:top_n]]
+
+
+def cluster_label(
+    cluster: int,
+    interests: dict[str, float],
+    hashtags: Sequence[str],
+    words: Sequence[str],
+) -> str:
+    """A short readable label: the top interest (and the second when it weighs at least half
+    as much), then the top hashtag and word when they add something."""
+    if cluster == NOISE:
+        return "noise"
+    ranked = sorted(interests.items(), key=lambda item: -item[1])
+    parts = [c for i, (c, w) in enumerate(ranked[:2]) if i == 0 or w >= ranked[0][1] / 2]
+    named = set(parts)
+    if hashtags and hashtags[0] not in named:
+        parts.append(f"#{hashtags[0]}")
+        named.add(hashtags[0])
+    if words and words[0] not in named:
+        parts.append(words[0])
+    return " · ".join(parts[:3]) if parts else f"cluster {cluster}"

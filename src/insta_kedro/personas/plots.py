@@ -1,0 +1,120 @@
+"""Figures of the clustering: 2-D maps (plotly), condensed trees and interest bars (matplotlib)."""
+
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are saved through the catalog, never shown
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from matplotlib.patches import Rectangle
+
+from insta_kedro.personas.clustering import NOISE, PersonaClusterer
+
+NOISE_COLOR = "#b0b0b0"
+
+
+def cluster_map(
+    clusters: pd.DataFrame, key: str, profiles: dict[str, Any], title: str
+) -> go.Figure:
+    """Scatter of ``x``/``y`` coloured by cluster (noise grey), hover: id and probability."""
+    figure = go.Figure()
+    for cluster_id, group in clusters.dropna(subset=["x", "y"]).groupby("cluster"):
+        cluster = int(cluster_id)
+        label = (profiles.get(str(cluster)) or {}).get("label", f"cluster {cluster}")
+        figure.add_trace(
+            go.Scattergl(
+                x=group["x"],
+                y=group["y"],
+                mode="markers",
+                name=f"{cluster}: {label}" if cluster != NOISE else "noise",
+                text=group[key],
+                customdata=group["probability"].round(3),
+                hovertemplate="%{text}<br>probability %{customdata}<extra>%{fullData.name}</extra>",
+                marker={"size": 7, **({"color": NOISE_COLOR} if cluster == NOISE else {})},
+            )
+        )
+    figure.update_layout(
+        title=title, xaxis_title="map x", yaxis_title="map y", template="plotly_white"
+    )
+    return figure
+
+
+def outline_selected_clusters(axes: plt.Axes, tree: Any) -> None:
+    """Boxes around the clusters HDBSCAN selected.
+
+    hdbscan's own ``select_clusters=True`` draws ellipses with an array height, which
+    matplotlib 3.10 rejects; the box bounds come from the same plot data.
+    """
+    plot_data = tree.get_plot_data()
+    bounds = plot_data["cluster_bounds"]
+    lambdas = np.hstack([plot_data["bar_tops"], plot_data["bar_bottoms"]])
+    top_limit = float(np.max(lambdas[np.isfinite(lambdas)])) if np.isfinite(lambdas).any() else 1.0
+    for number, cluster in enumerate(tree._select_clusters()):
+        left, right, bottom, top = (float(v) for v in bounds[cluster])
+        top = min(top, top_limit) if np.isfinite(top) else top_limit
+        axes.add_patch(
+            Rectangle(
+                (left, bottom),
+                right - left,
+                top - bottom,
+                fill=False,
+                edgecolor="tab:red",
+                linewidth=1.5,
+            )
+        )
+        axes.annotate(str(number), (left, bottom), color="tab:red", fontsize=8)
+
+
+def condensed_tree_figure(clusterer: PersonaClusterer, title: str) -> plt.Figure:
+    """HDBSCAN's condensed tree with the selected clusters circled (a note when unfitted)."""
+    figure, axes = plt.subplots(figsize=(8, 5))
+    model = clusterer.clusterer
+    if model is None:
+        axes.text(0.5, 0.5, f"no clustering: {clusterer.skipped}", ha="center", wrap=True)
+        axes.set_axis_off()
+    elif len(model.condensed_tree_.to_pandas()) == 0:
+        axes.text(0.5, 0.5, "empty condensed tree", ha="center")
+        axes.set_axis_off()
+    else:
+        tree = model.condensed_tree_
+        tree.plot(axis=axes)
+        outline_selected_clusters(axes, tree)
+    axes.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def cluster_interest_figure(cluster_profiles: dict[str, Any]) -> plt.Figure:
+    """Stacked bars of each cluster's top interests, one panel for posts and one for users."""
+    figure, panels = plt.subplots(1, 2, figsize=(13, 6))
+    described = [p for level in cluster_profiles.values() for p in level.values()]
+    categories = sorted({c for p in described for c in p["top_interests"]})
+    colors = dict(zip(categories, plt.get_cmap("tab20")(np.linspace(0, 1, 20)), strict=False))
+    for axes, level in zip(panels, ("posts", "users"), strict=True):
+        described = list((cluster_profiles.get(level) or {}).values())
+        names = [f"{p['cluster']}: {p['label']} ({p['size']})" for p in described]
+        for row, profile in enumerate(described):
+            left = 0.0
+            for category, weight in profile["top_interests"].items():
+                axes.barh(row, weight, left=left, color=colors[category], label=category)
+                left += weight
+        axes.set_yticks(range(len(names)), names, fontsize=8)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 1)
+        axes.set_xlabel("interest share (top categories)")
+        axes.set_title(f"{level}: interests per cluster")
+        if not described:
+            axes.text(0.5, 0.5, "no clusters", ha="center", transform=axes.transAxes)
+    handles = {
+        label: handle
+        for axes in panels
+        for handle, label in zip(*axes.get_legend_handles_labels(), strict=True)
+    }
+    if handles:
+        figure.legend(handles.values(), handles.keys(), loc="lower center", ncol=7, fontsize=8)
+    figure.tight_layout(rect=(0, 0.08, 1, 1))
+    return figure

@@ -1,0 +1,43 @@
+"""Caption text: per-caption features (``captions``, ``tags``), topics (``topic_model``),
+interests (``interest_lexicon``, ``interest_classifier``) and the ``post_text_features`` table.
+
+The names below are the public API; each is imported on first use (``lazy_loader``),
+so importing the package stays cheap.
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "captions": [
+            "WORD",
+            "caption_features",
+            "plain_text",
+        ],
+        "interest_classifier": [
+            "InterestClassifier",
+            "fit_interest_classifier",
+        ],
+        "interest_lexicon": [
+            "InterestLexicon",
+            "OTHER",
+            "REQUIRED_CATEGORIES",
+            "image_label_interests",
+            "imagenet_label_categories",
+            "shares",
+        ],
+        "post_features": [
+            "align_generated_captions",
+            "build_post_text_features",
+        ],
+        "tags": [
+            "extract_hashtags",
+            "extract_mentions",
+        ],
+        "topic_model": [
+            "CaptionTopicModel",
+            "fit_topic_model",
+        ],
+    },
+)

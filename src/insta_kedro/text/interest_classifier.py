@@ -1,0 +1,127 @@
+"""Interests past the lexicon: a classifier trained on the posts the lexicon labels with
+confidence (self-training, one round).
+
+The lexicon (``insta_kedro.text.interest_lexicon``) stays the editable seed. Posts whose matched
+weight is at least ``min_seed_weight`` with at least ``min_seed_share`` of it in one category
+are that category's seeds. A TF-IDF (words, hashtags split into words, emojis) + logistic
+regression model is fitted on the seeds, then scores every caption: a comedy page's posts
+without "lol" or "😂" get comedy from the words they share with those that have them.
+Categories with fewer than ``min_seeds`` seeds are left to the lexicon; with fewer than two
+such categories no model is fitted and every score is 0.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+
+from insta_kedro.text.captions import WORD, emojis_in, plain_text
+from insta_kedro.text.interest_lexicon import InterestLexicon, normalize_term, split_hashtag
+from insta_kedro.text.tags import extract_hashtags
+
+logger = logging.getLogger(__name__)
+
+
+def caption_tokens(text: str) -> list[str]:
+    """Lower-case words, the words of each hashtag (split) and emojis of a caption."""
+    if not isinstance(text, str) or not text:
+        return []
+    tokens = [normalize_term(w) for w in WORD.findall(plain_text(text))]
+    for tag in extract_hashtags(text):
+        tokens += list(split_hashtag(tag))
+    return tokens + [normalize_term(e) for e in emojis_in(text)]
+
+
+def _given_tokens(tokens: list[str]) -> list[str]:
+    """The vectorizer's analyzer: documents arrive as :func:`caption_tokens` lists."""
+    return tokens
+
+
+@dataclass
+class InterestClassifier:
+    """The fitted model over ``categories`` (None when there were too few seeds), and the
+    seed count of each category."""
+
+    categories: tuple[str, ...]
+    vectorizer: TfidfVectorizer | None = None
+    model: LogisticRegression | None = None
+    seeds: dict[str, int] = field(default_factory=dict)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities ``(len(texts), categories)``; rows of 0 for empty texts, columns of 0
+        for categories the model was not trained on, all 0 without a model."""
+        scores = np.zeros((len(texts), len(self.categories)), dtype=np.float64)
+        if self.model is None or self.vectorizer is None or not len(texts):
+            return scores
+        tokens = [caption_tokens(t) for t in texts]
+        has_tokens = np.array([bool(t) for t in tokens])
+        if not has_tokens.any():
+            return scores
+        matrix = self.vectorizer.transform([t for t in tokens if t])
+        columns = [self.categories.index(c) for c in self.model.classes_]
+        scores[np.ix_(has_tokens, columns)] = self.model.predict_proba(matrix)
+        return scores
+
+
+def seed_labels(weights: np.ndarray, min_seed_weight: float, min_seed_share: float) -> np.ndarray:
+    """Per text, the index of its seed category, or -1 when the lexicon is not confident.
+
+    ``weights``: matched lexicon weight per category ``(texts, categories)``.
+    """
+    totals = weights.sum(axis=1)
+    top = weights.argmax(axis=1)
+    top_share = np.divide(weights.max(axis=1), totals, out=np.zeros_like(totals), where=totals > 0)
+    confident = (totals >= min_seed_weight) & (top_share >= min_seed_share)
+    return np.where(confident, top, -1)
+
+
+def fit_interest_classifier(
+    texts: Sequence[str],
+    lexicon: InterestLexicon,
+    min_seed_weight: float = 1.5,
+    min_seed_share: float = 0.6,
+    min_seeds: int = 5,
+    regularization: float = 1.0,
+    min_df: int = 2,
+    seed: int = 42,
+) -> InterestClassifier:
+    """Fit the classifier on the texts the lexicon labels with confidence.
+
+    ``texts``: the posts' own captions. ``regularization``: logistic regression's ``C``.
+    Returns an :class:`InterestClassifier`, without a model when fewer than two categories
+    have ``min_seeds`` seeds.
+    """
+    texts = list(texts)
+    labels = seed_labels(lexicon.weights(texts), min_seed_weight, min_seed_share)
+    counts = {
+        lexicon.categories[i]: int(n)
+        for i, n in zip(*np.unique(labels[labels >= 0], return_counts=True), strict=True)
+    }
+    kept = {lexicon.categories.index(c) for c, n in counts.items() if n >= min_seeds}
+    classifier = InterestClassifier(lexicon.categories, seeds=counts)
+    if len(kept) < 2:
+        logger.info(
+            "Interest classifier not fitted: %d categories with %d+ seed posts (%s); the "
+            "lexicon alone scores interests.",
+            len(kept),
+            min_seeds,
+            counts,
+        )
+        return classifier
+    rows = [i for i, label in enumerate(labels) if label in kept]
+    vectorizer = TfidfVectorizer(
+        analyzer=_given_tokens, min_df=min(min_df, len(rows)), sublinear_tf=True
+    )
+    matrix = vectorizer.fit_transform([caption_tokens(texts[i]) for i in rows])
+    model = LogisticRegression(
+        C=regularization, class_weight="balanced", max_iter=1000, random_state=seed
+    )
+    model.fit(matrix, [lexicon.categories[labels[i]] for i in rows])
+    classifier.vectorizer, classifier.model = vectorizer, model
+    logger.info(
+        "Interest classifier fitted on %d seed posts of %d categories.", len(rows), len(kept)
+    )
+    return classifier

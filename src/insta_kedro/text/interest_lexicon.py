@@ -1,0 +1,294 @@
+"""Interest scores over a curated set of categories, from captions and ImageNet labels.
+
+Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML datasets):
+
+- ``lexicon.yml``: category → terms. A term is a word (``outfit``), a hashtag without ``#``
+  or an emoji. A caption's words, hashtags and emojis are matched exactly (a trailing
+  plural ``s``/``es`` is also tried); a hashtag that is no term is split into words with
+  ``wordsegment`` (``#dogsofinstagram`` → dogs of insta gram) and each word of at least
+  ``min_segment_length`` letters is matched.
+- ``imagenet_categories.yml``: category → ``names`` (Keras ImageNet class names such as
+  ``golden_retriever``) and ``index_ranges`` (``"151-268"``, matching the
+  ``imagenet_class_<index>`` labels written when the class-name file is unavailable).
+
+Each matched term counts with its specificity, ``generic_zipf`` minus its Zipf frequency in
+everyday English (wordfreq), clipped to ``[0, max_weight]``: a word everyone writes ("love",
+"home", "new") weighs little or nothing, a specific one ("skateboard", "🐶") a lot. Scores of
+a text are the shares of its matched weight per category (they sum to 1, or are all 0 when
+nothing matched); image scores are the summed top-k probabilities of mapped labels,
+renormalized the same way.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from insta_kedro.text.captions import WORD, emojis_in, plain_text
+from insta_kedro.text.tags import extract_hashtags
+
+REQUIRED_CATEGORIES = (
+    "fashion",
+    "beauty",
+    "fitness",
+    "sports",
+    "food",
+    "travel",
+    "nature",
+    "pets",
+    "music",
+    "art",
+    "family",
+    "tech",
+    "politics",
+    "business",
+    "comedy",
+    "photography",
+    "film_tv",
+    "science",
+    "gaming",
+    "home",
+    "other",
+)
+# The category of a person (or post) with no evidence for any other; it has no terms.
+OTHER = "other"
+WORD_SOURCES = ("word", "hashtag", "emoji")
+
+# Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
+_EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
+_IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
+# A photo credit: who took the picture ("📸: @name", "photo by @name", "photography: @name"),
+# which every kind of account writes and which says nothing of what the post is about.
+PHOTO_CREDIT = re.compile(
+    r"(?:[\U0001f4f8\U0001f4f7\U0001f3a5]\ufe0f?|\b(?:photo(?:graph(?:y|ed))?|pics?|shot)"
+    r"(?:\s+(?:by|credit))?)\s*[:\-\u2013\u2014]?\s*(?:by\s+)?@[\w.]+",
+    re.IGNORECASE,
+)
+
+
+def normalize_term(term: str) -> str:
+    """Lower-case, NFC, without ``#``, emoji presentation/skin-tone modifiers and gender signs."""
+    term = unicodedata.normalize("NFC", str(term)).strip().lower().lstrip("#")
+    return _EMOJI_MODIFIERS.sub("", term)
+
+
+@cache
+def _segmenter():
+    import wordsegment
+
+    wordsegment.load()
+    return wordsegment
+
+
+@cache
+def split_hashtag(tag: str) -> tuple[str, ...]:
+    """The words of a compound hashtag (``dogsofinstagram`` → dogs, of, insta, gram), by
+    wordsegment's English unigram and bigram counts; letters only, lower-case."""
+    letters = re.sub(r"[^a-z]+", " ", normalize_term(tag))
+    return tuple(word for part in letters.split() for word in _segmenter().segment(part))
+
+
+@cache
+def term_specificity(term: str, generic_zipf: float, max_weight: float) -> float:
+    """``generic_zipf`` minus the term's Zipf frequency in English (wordfreq), in
+    ``[0, max_weight]``: 0 for words as common as ``generic_zipf`` or more."""
+    from wordfreq import zipf_frequency
+
+    return float(np.clip(generic_zipf - zipf_frequency(term, "en"), 0.0, max_weight))
+
+
+def _is_word(term: str) -> bool:
+    return any(character.isalnum() for character in term)
+
+
+@dataclass(frozen=True)
+class TermMatch:
+    """One lexicon term found in a text: the term, where (word, hashtag, emoji), the hashtag
+    it came from (or ``""``), its categories (indices) and its weight."""
+
+    term: str
+    source: str
+    hashtag: str
+    categories: tuple[int, ...]
+    weight: float
+
+
+@dataclass(frozen=True)
+class InterestLexicon:
+    """Compiled lexicon: terms with their categories and specificity weights."""
+
+    categories: tuple[str, ...]
+    term_categories: Mapping[str, tuple[int, ...]]
+    term_weights: Mapping[str, float]
+    min_segment_length: int = 3
+
+    @classmethod
+    def from_config(
+        cls,
+        lexicon: Mapping[str, Iterable[str]],
+        min_segment_length: int = 3,
+        generic_zipf: float = 6.0,
+        max_weight: float = 3.0,
+        emoji_weight: float = 1.0,
+    ) -> "InterestLexicon":
+        """Build from ``{category: [terms]}``; raises ValueError when it lacks a category.
+
+        ``generic_zipf`` and ``max_weight`` set each word's specificity weight
+        (:func:`term_specificity`); emojis, whose frequency in written English says nothing
+        of their use on Instagram, weigh ``emoji_weight``; ``min_segment_length``: the
+        shortest word of a split hashtag that is matched.
+        """
+        missing = [name for name in REQUIRED_CATEGORIES if name not in lexicon]
+        if missing:
+            raise ValueError(f"interest lexicon lacks categories {missing}")
+        categories = tuple(lexicon)
+        term_categories: dict[str, list[int]] = {}
+        for index, category in enumerate(categories):
+            for term in lexicon[category] or []:
+                key = normalize_term(term)
+                if key and index not in term_categories.setdefault(key, []):
+                    term_categories[key].append(index)
+        weights = {
+            t: term_specificity(t, generic_zipf, max_weight) if _is_word(t) else emoji_weight
+            for t in term_categories
+        }
+        return cls(
+            categories,
+            {k: tuple(v) for k, v in term_categories.items()},
+            weights,
+            min_segment_length,
+        )
+
+    def _lookup(self, token: str) -> str | None:
+        for candidate in (
+            token,
+            token[:-1] if token.endswith("s") else None,
+            token[:-2] if token.endswith("es") else None,
+        ):
+            if candidate and candidate in self.term_categories:
+                return candidate
+        return None
+
+    def _match(self, term: str | None, source: str, hashtag: str = "") -> list[TermMatch]:
+        if term is None or self.term_weights[term] <= 0:
+            return []
+        weight = self.term_weights[term]
+        return [TermMatch(term, source, hashtag, self.term_categories[term], weight)]
+
+    def matches(self, text: str) -> list[TermMatch]:
+        """Every lexicon term in ``text`` (words, emojis, hashtags whole or split) that has a
+        weight above 0; photo credits (:data:`PHOTO_CREDIT`) are left out."""
+        if not isinstance(text, str) or not text:
+            return []
+        text = PHOTO_CREDIT.sub(" ", text)
+        found = []
+        for word in WORD.findall(plain_text(text)):
+            found += self._match(self._lookup(normalize_term(word)), "word")
+        for emoji in emojis_in(text):
+            found += self._match(self._lookup(normalize_term(emoji)), "emoji")
+        for tag in map(normalize_term, extract_hashtags(text)):
+            whole = self._lookup(tag)
+            if whole is not None:
+                found += self._match(whole, "hashtag", tag)
+                continue
+            for word in split_hashtag(tag):
+                if len(word) >= self.min_segment_length:
+                    found += self._match(self._lookup(word), "hashtag", tag)
+        return found
+
+    def match_counts(self, text: str) -> np.ndarray:
+        """Matched weight per category in ``text`` (words, hashtags, emojis)."""
+        counts = np.zeros(len(self.categories), dtype=np.float64)
+        for match in self.matches(text):
+            for index in match.categories:
+                counts[index] += match.weight
+        return counts
+
+    def weights(self, texts: Sequence[str]) -> np.ndarray:
+        """Matched weight per category of each text, ``(len(texts), categories)``."""
+        counts = np.array([self.match_counts(t) for t in texts], dtype=np.float64)
+        return counts.reshape(len(texts), len(self.categories))
+
+    def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(shares per category, total matched weight) for each text; shares are 0 without
+        match."""
+        counts = self.weights(texts)
+        return shares(counts), counts.sum(axis=1)
+
+
+def shares(weights: np.ndarray) -> np.ndarray:
+    """Rows divided by their sum; rows summing to 0 stay 0 (never NaN)."""
+    totals = weights.sum(axis=1, keepdims=True)
+    return np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+
+
+def _parse_ranges(ranges: Iterable[str | int]) -> set[int]:
+    indices: set[int] = set()
+    for item in ranges or []:
+        first, _, last = str(item).partition("-")
+        indices.update(range(int(first), int(last or first) + 1))
+    return indices
+
+
+def imagenet_label_categories(
+    labels: Iterable[str],
+    table: Mapping[str, Mapping[str, Iterable]],
+    categories: Sequence[str],
+) -> dict[str, list[int]]:
+    """For each ImageNet label (a class name, or ``imagenet_class_<index>``), the indices in
+    ``categories`` of the categories ``table`` maps it to (``names``, ``index_ranges``)."""
+    names = {
+        c: {normalize_term(n) for n in (table.get(c) or {}).get("names", [])} for c in categories
+    }
+    ranges = {c: _parse_ranges((table.get(c) or {}).get("index_ranges", [])) for c in categories}
+
+    def categories_of(label: str) -> list[int]:
+        match = _IMAGENET_INDEX_LABEL.match(label)
+        key = normalize_term(label)
+        return [
+            i
+            for i, c in enumerate(categories)
+            if key in names[c] or (match is not None and int(match.group(1)) in ranges[c])
+        ]
+
+    return {str(label): categories_of(str(label)) for label in labels}
+
+
+def image_label_interests(
+    image_labels: pd.DataFrame,
+    table: Mapping[str, Mapping[str, Iterable]],
+    categories: Sequence[str],
+) -> pd.DataFrame:
+    """Per post: category shares from its top-k ImageNet labels and the top-1 probability.
+
+    Returns a frame indexed by ``post_id`` with one column per category and ``top1_probability``;
+    empty when ``image_labels`` is empty (random encoder weights).
+    """
+    columns = [*categories, "top1_probability"]
+    if image_labels.empty:
+        return pd.DataFrame(columns=columns, dtype=np.float64).rename_axis("post_id")
+    labels = image_labels.assign(label=image_labels["label"].astype(str))
+    label_categories = imagenet_label_categories(labels["label"].unique(), table, categories)
+    post_ids = labels["post_id"].unique()
+    position = {post_id: i for i, post_id in enumerate(post_ids)}
+    weights = np.zeros((len(post_ids), len(categories)))
+    for post_id, label, probability in labels[["post_id", "label", "probability"]].itertuples(
+        index=False
+    ):
+        for index in label_categories[label]:
+            weights[position[post_id], index] += float(np.nan_to_num(probability))
+    top1 = (
+        labels.sort_values(["post_id", "rank"])
+        .groupby("post_id", sort=False)["probability"]
+        .first()
+        .reindex(post_ids)
+        .fillna(0.0)
+        .to_numpy(dtype=np.float64)
+    )
+    frame = pd.DataFrame(shares(weights), columns=list(categories), index=post_ids)
+    frame["top1_probability"] = top1
+    return frame.rename_axis("post_id")

@@ -1,0 +1,181 @@
+"""The ``post_text_features`` table, shared by the text_features pipeline and by new posts.
+
+Each post gets the same features twice: from its own caption (columns ``own_…``) and from
+the caption the caption model generated for its image (``gen_…``). Posts without a caption,
+or without a generated one, get zeros and ``own_present``/``gen_present`` = 0.
+"""
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, caption_features
+from insta_kedro.text.interest_classifier import InterestClassifier
+from insta_kedro.text.interest_lexicon import InterestLexicon, shares
+from insta_kedro.text.topic_model import CaptionTopicModel
+
+logger = logging.getLogger(__name__)
+
+OWN = "own"
+GENERATED = "gen"
+
+
+def caption_block(
+    captions: pd.Series,
+    present: pd.Series,
+    prefix: str,
+    topic_model: CaptionTopicModel,
+    lexicon: InterestLexicon,
+    classifier: InterestClassifier | None,
+    params: dict[str, Any],
+    stats: TextStats,
+) -> pd.DataFrame:
+    """All features of one kind of caption, columns ``<prefix>_<feature>``; zeros where absent.
+
+    Interests: the lexicon's matched weight per category plus the classifier's probabilities
+    of at least ``interest_classifier.min_probability`` × ``interest_classifier.weight``, as
+    shares (``interest_<category>``) and their total
+    (``interest_weight``).
+    """
+    texts = captions.where(present, "").fillna("").astype(str)
+    basic = caption_features(texts, stats=stats, **params["language"]).drop(columns="language")
+    topics = topic_model.transform(texts.tolist())
+    evidence = lexicon.weights(texts.tolist())
+    if classifier is not None:
+        settings = params["interest_classifier"]
+        probabilities = classifier.predict(texts.tolist())
+        confident = probabilities >= settings["min_probability"]
+        evidence += settings["weight"] * np.where(confident, probabilities, 0.0)
+    interest_shares, weight = shares(evidence), evidence.sum(axis=1)
+    block = pd.concat(
+        [
+            pd.DataFrame({"present": present.astype(np.float64).to_numpy()}, index=texts.index),
+            basic.astype(np.float64),
+            pd.DataFrame(
+                topics,
+                index=texts.index,
+                columns=[f"topic_{i:02d}" for i in range(topics.shape[1])],
+            ).astype(np.float64),
+            pd.DataFrame(
+                interest_shares,
+                index=texts.index,
+                columns=[f"interest_{c}" for c in lexicon.categories],
+            ),
+            pd.DataFrame({"interest_weight": weight}, index=texts.index),
+        ],
+        axis=1,
+    )
+    return block.add_prefix(f"{prefix}_")
+
+
+def align_generated_captions(
+    posts: pd.DataFrame, generated_captions: pd.DataFrame
+) -> tuple[pd.Series, pd.Series, dict[str, int]]:
+    """Generated caption and its confidence exp(mean_log_prob) for each post (in posts order).
+
+    Rows for unknown posts, repeated post_ids (first kept) and missing log-probabilities are
+    counted, never silently dropped.
+    """
+    counts = {
+        "rows": len(generated_captions),
+        "matched": 0,
+        "unknown_post": 0,
+        "duplicate_post": 0,
+        "missing_log_prob": 0,
+        "empty_caption": 0,
+    }
+    if generated_captions.empty:
+        empty = pd.Series("", index=posts.index, dtype=object)
+        return empty, pd.Series(0.0, index=posts.index), counts
+    generated = generated_captions
+    duplicated = generated["post_id"].duplicated()
+    counts["duplicate_post"] = int(duplicated.sum())
+    generated = generated[~duplicated]
+    known = generated["post_id"].isin(posts["post_id"])
+    counts["unknown_post"] = int((~known).sum())
+    generated = generated[known].set_index("post_id")
+    text = posts["post_id"].map(generated["generated_caption"]).fillna("").astype(str)
+    log_prob = pd.to_numeric(posts["post_id"].map(generated["mean_log_prob"]), errors="coerce")
+    has_row = posts["post_id"].isin(generated.index)
+    counts["matched"] = int(has_row.sum())
+    counts["missing_log_prob"] = int((has_row & log_prob.isna()).sum())
+    counts["empty_caption"] = int((has_row & (text.str.strip() == "")).sum())
+    confidence = np.exp(log_prob.clip(upper=0.0)).fillna(0.0).where(text.str.strip() != "", 0.0)
+    return text, confidence.astype(np.float64), counts
+
+
+def build_post_text_features(
+    posts: pd.DataFrame,
+    generated_captions: pd.DataFrame,
+    caption_topic_model: CaptionTopicModel,
+    interest_lexicon: dict[str, list[str]],
+    params: dict[str, Any],
+    interest_classifier: InterestClassifier | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and a report.
+
+    ``interest_classifier`` (fitted on the lexicon's confident posts) adds interests past the
+    lexicon's terms; without it the lexicon alone scores them.
+    """
+    posts = posts.reset_index(drop=True)
+    lexicon = InterestLexicon.from_config(interest_lexicon, **params["interests"])
+    own_text = posts["caption"].fillna("").astype(str)
+    own_present = posts["has_caption"].fillna(False).astype(bool) & (own_text.str.strip() != "")
+    gen_text, gen_confidence, gen_counts = align_generated_captions(posts, generated_captions)
+    if generated_captions.empty:
+        logger.info(
+            "No generated captions (caption_model did not train, caption_metrics says why, or "
+            "has not run): gen_ columns are 0."
+        )
+    if gen_counts["unknown_post"]:
+        logger.warning(
+            "%d of %d generated captions are for posts not in `posts` (an earlier caption_model "
+            "run on other data?): not used, counted as unknown_post in text_features_report. "
+            "Run `kedro run --pipelines=caption_model` for these posts.",
+            gen_counts["unknown_post"],
+            gen_counts["rows"],
+        )
+    gen_present = gen_text.str.strip() != ""
+
+    own_stats, gen_stats = TextStats(), TextStats()
+    blocks = [
+        caption_block(
+            text, present, prefix, caption_topic_model, lexicon, interest_classifier, params, stats
+        )
+        for text, present, prefix, stats in (
+            (own_text, own_present, OWN, own_stats),
+            (gen_text, gen_present, GENERATED, gen_stats),
+        )
+    ]
+    own, gen = blocks
+    gen.insert(1, "gen_confidence", gen_confidence.to_numpy())
+    features = pd.concat([posts[["post_id"]], own, gen], axis=1)
+
+    numeric = features.drop(columns="post_id")
+    not_finite = int((~np.isfinite(numeric.to_numpy())).sum())
+    if not_finite:  # every feature above is finite by construction; never pass NaN on
+        logger.warning("%d non-finite text feature values replaced by 0.", not_finite)
+        features[numeric.columns] = numeric.replace([np.inf, -np.inf], np.nan).fillna(0.0)
+    report = {
+        "posts": len(posts),
+        "own_captions": {"present": int(own_present.sum()), **own_stats.as_dict()},
+        "generated_captions": {
+            "present": int(gen_present.sum()),
+            **gen_counts,
+            **gen_stats.as_dict(),
+        },
+        "non_finite_values_replaced": not_finite,
+        "features": list(NUMERIC_FEATURES),
+        "interest_categories": list(lexicon.categories),
+        "interest_classifier_seeds": dict(interest_classifier.seeds) if interest_classifier else {},
+        "topics": {
+            "n_topics": caption_topic_model.n_topics,
+            "fitted_components": 0
+            if caption_topic_model.svd is None
+            else int(caption_topic_model.svd.n_components),
+            "top_terms": caption_topic_model.top_terms(),
+        },
+    }
+    return features, report

@@ -1,0 +1,246 @@
+"""What encoder a run uses: VGG16's layer, weights (ImageNet, a local file or seeded random
+ones) and precision, with the ``allow_random_weights`` policy.
+
+``resolve_encoder_spec`` downloads the ImageNet weights once into ``~/.keras/models``
+(Keras's own cache). The ``EncoderSpec`` it returns names everything a feature depends on:
+its ``cache_key`` keys the feature cache, its ``name`` goes into the ``encoder`` column.
+"""
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from insta_kedro.vision.decoding import PREPROCESSING_VERSION, RESIZE_MODES
+from insta_kedro.vision.file_hashes import FileHashMemo
+from insta_kedro.vision.vgg16_network import IMAGE_SIZE
+
+logger = logging.getLogger(__name__)
+
+VGG16_WEIGHTS_FILE = "vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+VGG16_WEIGHTS_URL = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + VGG16_WEIGHTS_FILE
+)
+VGG16_WEIGHTS_MD5 = "64373286793e3c8b2b4e3219cbf3544b"  # the hash Keras checks the download by
+FEATURE_SIZES = {"fc2": 4096, "pool": 512}
+LAYERS = tuple(FEATURE_SIZES)
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+class WeightsUnavailableError(RuntimeError):
+    """The configured VGG16 weights cannot be had and random weights are not allowed."""
+
+
+def keras_models_dir() -> Path:
+    """Where Keras keeps downloaded weights: ``$KERAS_HOME/models`` or ``~/.keras/models``."""
+    keras_home = os.environ.get("KERAS_HOME") or Path.home() / ".keras"
+    return Path(keras_home) / "models"
+
+
+@dataclass(frozen=True)
+class EncoderSpec:
+    """Everything a feature depends on; ``name`` goes into the ``encoder`` column.
+
+    ``weights`` is ``imagenet``, ``file`` (a local weights file that is not Keras's ImageNet
+    file) or ``random`` (seeded, so features are reproducible but carry no ImageNet meaning).
+    """
+
+    layer: str
+    weights: str
+    weights_fingerprint: str
+    precision: str
+    resize: str = "crop"
+    top_k: int = 5
+    weights_path: str | None = None
+    random_seed: int | None = None
+
+    @property
+    def name(self) -> str:
+        return f"vgg16-{self.layer}-{self.weights}"
+
+    @property
+    def has_labels(self) -> bool:
+        """Top-k ImageNet labels only mean something with trained weights."""
+        return self.weights != "random"
+
+    @property
+    def feature_size(self) -> int:
+        return FEATURE_SIZES[self.layer]
+
+    def describe(self) -> dict:
+        """The configuration in words (without the local path, which does not change features)."""
+        config = {
+            key: value
+            for key, value in asdict(self).items()
+            if key not in ("weights_path", "random_seed")  # both are in weights_fingerprint
+        }
+        if not self.has_labels:
+            config.pop("top_k")
+        return {
+            "model": "vgg16",
+            "image_size": IMAGE_SIZE,
+            "preprocessing": PREPROCESSING_VERSION,
+            **config,
+        }
+
+    @property
+    def cache_key(self) -> str:
+        """Short hash of ``describe()``: one cache folder per configuration."""
+        text = json.dumps(self.describe(), sort_keys=True)
+        return f"{self.name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
+def hardware_has_bfloat16() -> bool:
+    """True on a GPU with compute capability ≥ 8.0, or a CPU with AVX-512 BF16 or AMX."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return tuple(details.get("compute_capability") or (0, 0)) >= (8, 0)
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    flags = set(cpuinfo.split())
+    return bool(flags & {"avx512_bf16", "amx_bf16"})
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` → ``bfloat16`` where the hardware computes it natively, else ``float32``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"image_features.precision must be one of {PRECISIONS}, got {precision!r}")
+    if precision != "auto":
+        return precision
+    return "bfloat16" if hardware_has_bfloat16() else "float32"
+
+
+def _fetch_imagenet_weights() -> Path:
+    """Keras's own download (once, into ~/.keras/models, checked by its md5)."""
+    import keras
+
+    return Path(
+        keras.utils.get_file(
+            VGG16_WEIGHTS_FILE,
+            VGG16_WEIGHTS_URL,
+            cache_subdir="models",
+            file_hash=VGG16_WEIGHTS_MD5,
+        )
+    )
+
+
+def _warn_random_weights(reason: str) -> None:
+    line = "!" * 78
+    logger.warning(
+        "\n%s\n!! VGG16 runs with RANDOM weights: %s\n"
+        "!! Image features carry no ImageNet meaning, image_labels stays empty and the\n"
+        "!! encoder column says 'random'. For real features place %s in %s\n"
+        "!! (or set image_features.weights to a local weights file).\n%s",
+        line,
+        reason,
+        VGG16_WEIGHTS_FILE,
+        keras_models_dir(),
+        line,
+    )
+
+
+ENCODER_PARAMETERS = (
+    "weights",
+    "layer",
+    "precision",
+    "allow_random_weights",
+    "random_seed",
+    "resize",
+    "top_k",
+)
+"""The ``image_features`` parameters that decide the encoder (the others tune the run)."""
+
+
+def encoder_options(image_features_params: dict) -> dict:
+    """The ``resolve_encoder_spec`` keyword arguments found in the ``image_features`` params."""
+    return {k: image_features_params[k] for k in ENCODER_PARAMETERS if k in image_features_params}
+
+
+def resolve_encoder_spec(
+    *,
+    weights: str | None = "imagenet",
+    layer: str = "fc2",
+    precision: str = "auto",
+    allow_random_weights: bool = True,
+    random_seed: int = 42,
+    resize: str = "crop",
+    top_k: int = 5,
+    hash_memo: str | Path | None = None,
+) -> EncoderSpec:
+    """Decide the encoder of a run, fetching ImageNet weights if needed.
+
+    ``weights``: ``imagenet``, a path to a VGG16 weights file, or ``None`` for random weights.
+    When the weights cannot be had, continue with seeded random weights and one loud warning
+    if ``allow_random_weights``, else raise ``WeightsUnavailableError`` saying what to place where.
+    ``hash_memo``: a JSON file remembering the weights file's hashes (``FileHashMemo``), so
+    an unchanged 528 MB file is not read again on every run just to be fingerprinted.
+    """
+    memo = FileHashMemo(hash_memo)
+    if layer not in LAYERS:
+        raise ValueError(f"image_features.layer must be one of {LAYERS}, got {layer!r}")
+    if resize not in RESIZE_MODES:
+        raise ValueError(f"image_features.resize must be one of {RESIZE_MODES}, got {resize!r}")
+    common = {"layer": layer, "precision": resolve_precision(precision), "resize": resize}
+    random_spec = EncoderSpec(
+        weights="random",
+        weights_fingerprint=f"glorot-uniform-bfloat16-pcg64-seed-{random_seed}-per-layer",
+        random_seed=random_seed,
+        top_k=top_k,
+        **common,
+    )
+    if weights is None or str(weights).lower() in ("", "none", "null", "random"):
+        logger.warning("image_features.weights is null: VGG16 runs with random weights.")
+        return random_spec
+
+    if str(weights).lower() == "imagenet":
+        weights_path = keras_models_dir() / VGG16_WEIGHTS_FILE
+        remembered = memo.known(weights_path)
+        if remembered is None or remembered["md5"] != VGG16_WEIGHTS_MD5:
+            try:  # Keras downloads the file, or reads the one there to check its md5
+                weights_path = _fetch_imagenet_weights()
+            except Exception as error:  # Keras raises a bare Exception on a failed download
+                problem = f"the ImageNet weights could not be downloaded ({error})"
+                if not allow_random_weights:
+                    raise WeightsUnavailableError(
+                        f"VGG16: {problem}. Place {VGG16_WEIGHTS_FILE} (from "
+                        f"{VGG16_WEIGHTS_URL}) at {keras_models_dir() / VGG16_WEIGHTS_FILE}, "
+                        "or set image_features.weights to a local weights file, or set "
+                        "image_features.allow_random_weights: true."
+                    ) from error
+                _warn_random_weights(problem)
+                return random_spec
+            memo.hashes(weights_path)  # the next run skips Keras's md5 check
+        return EncoderSpec(
+            weights="imagenet",
+            weights_fingerprint=f"md5-{VGG16_WEIGHTS_MD5}",
+            weights_path=str(weights_path),
+            top_k=top_k,
+            **common,
+        )
+
+    weights_path = Path(weights).expanduser()
+    if not weights_path.is_file():
+        problem = f"the weights file {weights_path} does not exist"
+        if not allow_random_weights:
+            raise WeightsUnavailableError(
+                f"VGG16: {problem}. Place a VGG16 weights file there (the ImageNet one is "
+                f"{VGG16_WEIGHTS_FILE} from {VGG16_WEIGHTS_URL}), or set "
+                "image_features.allow_random_weights: true."
+            )
+        _warn_random_weights(problem)
+        return random_spec
+    hashes = memo.hashes(weights_path)
+    return EncoderSpec(
+        weights="imagenet" if hashes["md5"] == VGG16_WEIGHTS_MD5 else "file",
+        weights_fingerprint=f"sha256-{hashes['sha256']}",
+        weights_path=str(weights_path),
+        top_k=top_k,
+        **common,
+    )

@@ -1,0 +1,82 @@
+"""A person's interests from posts and profile, their persona vector and their evidence."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insta_kedro.fusion.people import (
+    blend_interests,
+    category_key,
+    interest_evidence,
+    profile_interests,
+)
+from insta_kedro.text import REQUIRED_CATEGORIES, InterestLexicon
+
+LEXICON = InterestLexicon.from_config(
+    {**{c: [] for c in REQUIRED_CATEGORIES}, "music": ["album", "🎤"], "sports": ["skateboard"]}
+)
+CATEGORIES = LEXICON.categories
+
+
+def test_profile_categories_map_loosely_to_interests():
+    profiles = pd.DataFrame(
+        {
+            "profile": ["band", "skater", "nobody"],
+            "category": ["MUSICIAN_BAND", "Athlete", "Creators & Celebrities"],
+            "biography": ["new album out", "", None],
+        }
+    )
+    mapping = {"Musician/Band": "music", "Athlete": "sports"}
+    onehot, biography, mapped = profile_interests(profiles, LEXICON, mapping)
+    assert category_key("Musician/Band") == category_key("MUSICIAN_BAND") == "musician band"
+    assert mapped.to_dict() == {"band": "music", "skater": "sports", "nobody": None}
+    assert onehot.loc["skater", "sports"] == 1.0 and onehot.loc["nobody"].sum() == 0
+    assert biography.loc["band", "music"] == 1.0
+    with pytest.raises(ValueError, match="unknown interest categories"):
+        profile_interests(profiles, LEXICON, {"Athlete": "skating"})
+
+
+def test_the_profile_category_takes_its_share_and_nothing_is_other():
+    music, sports, other = (CATEGORIES.index(c) for c in ("music", "sports", "other"))
+    posts = np.zeros((2, len(CATEGORIES)))
+    posts[0, music] = 1.0
+    category = np.zeros_like(posts)
+    category[0, sports] = 1.0
+    blended = blend_interests(posts, category, np.zeros_like(posts), 0.3, 0.1, CATEGORIES)
+    assert blended[0, music] == pytest.approx(0.7) and blended[0, sports] == pytest.approx(0.3)
+    assert blended[1, other] == 1.0 and blended[1].sum() == 1.0
+
+
+def test_evidence_names_terms_hashtags_and_the_profile_category():
+    posts = pd.DataFrame(
+        {
+            "post_id": ["a", "b", "c"],
+            "profile": ["skater", "skater", "skater"],
+            "caption": ["new skateboard #skateboardlife", "album 🎤", "just a day"],
+        }
+    )
+    labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
+    evidence = interest_evidence(posts, LEXICON, labels, {}, {"skater": ("Athlete", "sports")})
+    sports = evidence["skater"]["sports"]
+    assert set(sports["terms"]) == {"skateboard"} and sports["posts"] == 1
+    assert set(sports["hashtags"]) == {"#skateboardlife"}
+    assert sports["profile_category"] == "Athlete"
+    assert set(evidence["skater"]["music"]["terms"]) == {"album", "🎤"}
+    assert evidence["skater"]["music"]["profile_category"] is None
+
+
+def test_evidence_sums_the_photo_labels_of_each_interest():
+    posts = pd.DataFrame({"post_id": ["a", "b"], "profile": ["p", "p"], "caption": ["", ""]})
+    labels = pd.DataFrame(
+        {
+            "post_id": ["a", "a", "b"],
+            "rank": [1, 2, 1],
+            "label": ["electric_guitar", "stage", "electric_guitar"],
+            "probability": [0.6, 0.3, 0.5],
+        }
+    )
+    table = {"music": {"names": ["electric_guitar", "stage"]}}
+    evidence = interest_evidence(posts, LEXICON, labels, table, {})
+    assert evidence["p"]["music"]["labels"] == {"electric_guitar": 1.1, "stage": 0.3}
+    assert evidence["p"]["music"]["terms"] == {} and evidence["p"]["music"]["posts"] == 0
+    assert "sports" not in evidence["p"]

@@ -1,0 +1,622 @@
+"""Tests of the live instaloader source, with only Instagram's servers faked.
+
+``FakeInstagram`` answers the HTTP requests of the real instaloader 4.16 code (profile page,
+web GraphQL queries, i.instagram.com, media CDN, login) from the recorded JSON in
+``tests/fixtures/instaloader/``: per made-up account its profile (``user``, as embedded in the
+profile page), its posts (``media``, as in ``xdt_api__v1__media__shortcode__web_info`` and
+the logged-in timeline) and its follow lists. Everything above ``requests``' transport runs
+for real.
+"""
+
+import http
+import io
+import json
+import logging
+import pickle
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import instaloader
+import pytest
+import requests
+from PIL import Image
+from requests.cookies import cookiejar_from_dict
+from requests.structures import CaseInsensitiveDict
+
+from insta_kedro.ingestion.download import (
+    POSSIBLY_PINNED_POSTS,
+    InstagramLogin,
+    download_profiles,
+    make_loader,
+)
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "instaloader"
+ACCOUNTS = {path.name.removesuffix(".json"): path for path in sorted(FIXTURES.glob("*.json"))}
+DOC_MEDIA_BY_SHORTCODE = "27128499623469141"
+DOC_ANONYMOUS_TIMELINE = "28904005159232689"
+DOC_LOGGED_IN_TIMELINE = "29104886249145907"
+DOC_PROFILE_BY_ID = "27937681195819736"
+QUERY_FOLLOWERS = "37479f2b8209594dde7facb0d904896a"
+QUERY_FOLLOWEES = "58712303d941c6855d4e888c5f0cd22f"
+PASSWORD = "Hunter2-very-secret-pw"
+SESSION_ID = "SECRET-SESSION-ID-0123456789"
+LAST_MODIFIED = "Tue, 14 Nov 2023 22:13:20 GMT"
+
+Rule = Callable[[requests.PreparedRequest], "requests.Response | BaseException | None"]
+
+
+def _tiny_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), (200, 120, 40)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+class FakeInstagram:
+    """Instagram's servers as instaloader 4.16 talks to them, served from recorded JSON."""
+
+    def __init__(self, page_size: int = 2):
+        self.accounts = {
+            name: json.loads(path.read_text(encoding="utf-8")) for name, path in ACCOUNTS.items()
+        }
+        self.page_size = page_size
+        self.rules: list[Rule] = []
+        self.requests: list[str] = []
+        self.unexpected: list[str] = []
+        self.media_served: Counter[str] = Counter()
+        self.metadata_served: Counter[str] = Counter()
+        self.login_bodies: list[str] = []
+        self.jpeg = _tiny_jpeg()
+
+    # -- transport -------------------------------------------------------------------------
+    def send(self, request: requests.PreparedRequest) -> requests.Response:
+        self.requests.append(f"{request.method} {request.url}")
+        for rule in self.rules:
+            answer = rule(request)
+            if isinstance(answer, BaseException):
+                raise answer
+            if answer is not None:
+                return answer
+        return self.route(request)
+
+    def route(self, request: requests.PreparedRequest) -> requests.Response:
+        url = urlsplit(request.url)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+        form = {k: v[0] for k, v in parse_qs(body).items()}
+        page = re.fullmatch(r"/([a-z0-9._]+)/", url.path)
+        user_info = re.fullmatch(r"/api/v1/users/(\d+)/info/", url.path)
+        response = None
+        if url.netloc == "scontent.cdninstagram.com":
+            response = self.media_file(request, url.path)
+        elif url.netloc == "i.instagram.com" and user_info:
+            account = self.account_by_pk(user_info.group(1))
+            if account:
+                user = dict(account["user"], id=account["user"]["pk"])
+                response = self.json(request, {"user": user, "status": "ok"})
+        elif request.method == "GET" and url.path == "/":
+            response = self.html(request, self.start_page())
+        elif request.method == "POST" and url.path == "/api/v1/web/accounts/login/ajax/":
+            self.login_bodies.append(body)
+            answer = {"authenticated": True, "user": True, "userId": "5100000099", "status": "ok"}
+            response = self.json(request, answer, cookies={"csrftoken": "fake-csrf-after-login"})
+        elif request.method == "POST" and url.path in ("/api/graphql", "/graphql/query"):
+            answer = self.graphql(form["doc_id"], json.loads(form["variables"]))
+            response = self.json(request, answer) if answer is not None else None
+        elif request.method == "GET" and url.path == "/graphql/query":
+            answer = self.follow_list(query["query_hash"], json.loads(query["variables"]))
+            response = self.json(request, answer) if answer is not None else None
+        elif request.method == "GET" and page:
+            account = self.accounts.get(page.group(1))
+            if account is None:
+                response = self.html(request, "<html>Sorry, this page isn't available.</html>", 404)
+            else:
+                response = self.html(request, self.profile_page(account))
+        if response is None:
+            self.unexpected.append(f"{request.method} {request.url}")
+            response = self.respond(request, 404, b"{}")
+        return response
+
+    # -- responses -------------------------------------------------------------------------
+    def media_file(self, request: requests.PreparedRequest, path: str) -> requests.Response:
+        name = path.rsplit("/", 1)[-1]
+        if name.endswith(".mp4"):
+            self.media_served[name] += 1
+            return self.respond(request, 200, b"\x00\x00\x00\x18ftypmp42fake", "video/mp4")
+        if "-pic" not in name:
+            self.media_served[name] += 1
+        return self.respond(
+            request, 200, self.jpeg, "image/jpeg", headers={"Last-Modified": LAST_MODIFIED}
+        )
+
+    def graphql(self, doc_id: str, variables: dict[str, Any]) -> dict[str, Any] | None:
+        if doc_id == DOC_MEDIA_BY_SHORTCODE:
+            shortcode = variables["shortcode"]
+            self.metadata_served[shortcode] += 1
+            items = [
+                m for a in self.accounts.values() for m in a["media"] if m["code"] == shortcode
+            ]
+            return {"data": {"xdt_api__v1__media__shortcode__web_info": {"items": items}}}
+        if doc_id == DOC_ANONYMOUS_TIMELINE:
+            account = next(a for a in self.accounts.values() if a["user"]["id"] == variables["id"])
+            nodes = [self.timeline_node(m) for m in account["media"]]
+            connection = self.page(nodes, variables.get("after"))
+            return {"data": {"node": {"polaris_ordered_timeline_connection": connection}}}
+        if doc_id == DOC_LOGGED_IN_TIMELINE:
+            account = self.accounts[variables["username"]]
+            connection = self.page(account["media"], variables.get("after"))
+            return {"data": {"xdt_api__v1__feed__user_timeline_graphql_connection": connection}}
+        if doc_id == DOC_PROFILE_BY_ID:
+            account = self.account_by_pk(variables["id"])
+            # unlike the profile page's "id", GraphQL's user "id" is the user ID
+            user = dict(
+                account["user"],
+                id=account["user"]["pk"],
+                friendship_status={"following": True, "blocking": False},
+            )
+            return {"data": {"user": user}, "status": "ok"}
+        return None
+
+    def follow_list(self, query_hash: str, variables: dict[str, Any]) -> dict[str, Any] | None:
+        edge = {QUERY_FOLLOWERS: "edge_followed_by", QUERY_FOLLOWEES: "edge_follow"}.get(query_hash)
+        account = self.account_by_pk(variables["id"])
+        if edge is None or account is None:
+            return None
+        names = account["followers" if edge == "edge_followed_by" else "followees"]
+        nodes = [{"id": f"77{i:08d}", "username": name} for i, name in enumerate(names)]
+        connection = self.page(nodes, variables.get("after"))
+        return {"data": {"user": {edge: dict(connection, count=len(nodes))}}, "status": "ok"}
+
+    def page(self, nodes: list[dict], after: str | None) -> dict[str, Any]:
+        start = int(after) if after else 0
+        end = start + self.page_size
+        return {
+            "edges": [{"node": node} for node in nodes[start:end]],
+            "page_info": {"has_next_page": end < len(nodes), "end_cursor": str(end)},
+        }
+
+    @staticmethod
+    def timeline_node(media: dict[str, Any]) -> dict[str, Any]:
+        return {key: media[key] for key in ("code", "pk", "id", "media_type", "taken_at")}
+
+    def profile_page(self, account: dict[str, Any]) -> str:
+        """The profile page, embedding its two queries as ``__bbox`` results like the real one."""
+        user = account["user"]
+        results = [{"xig_user_by_username": user}]
+        if not user["is_private"]:
+            nodes = [self.timeline_node(m) for m in account["media"]]
+            timeline = {
+                "id": user["id"],
+                "is_private": False,
+                "polaris_ordered_timeline_connection": self.page(nodes, None),
+            }
+            results.append({"xig_user_by_username": timeline})
+        scripts = "".join(
+            '<script type="application/json" data-sjs>'
+            + json.dumps(
+                {
+                    "require": [
+                        [
+                            "RelayPrefetchedStreamCache",
+                            "next",
+                            [],
+                            [
+                                "adp_PolarisProfile",
+                                {"__bbox": {"complete": True, "result": {"data": data}}},
+                            ],
+                        ]
+                    ]
+                }
+            )
+            + "</script>"
+            for data in results
+        )
+        return f"<!DOCTYPE html><html><head>{scripts}</head><body></body></html>"
+
+    @staticmethod
+    def start_page() -> str:
+        return (
+            '<html><script>["DTSGInitialData",[],{"token":"fake-dtsg"},258],'
+            '["LSD",[],{"token":"fake-lsd"},323],{"IG_USER_EIMU":"0"}</script></html>'
+        )
+
+    def account_by_pk(self, pk: str) -> dict[str, Any] | None:
+        return next((a for a in self.accounts.values() if a["user"]["pk"] == str(pk)), None)
+
+    def json(self, request, payload: dict, cookies: dict | None = None) -> requests.Response:
+        body = json.dumps(payload).encode()
+        return self.respond(request, 200, body, "application/json; charset=utf-8", cookies=cookies)
+
+    def html(self, request, text: str, status: int = 200) -> requests.Response:
+        return self.respond(request, status, text.encode(), "text/html; charset=utf-8")
+
+    @staticmethod
+    def respond(
+        request: requests.PreparedRequest,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        *,
+        headers: dict[str, str] | None = None,
+        cookies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        response = requests.Response()
+        response.status_code = status
+        response.reason = http.HTTPStatus(status).phrase
+        response.headers = CaseInsensitiveDict(
+            {"Content-Type": content_type, "Content-Length": str(len(body)), **(headers or {})}
+        )
+        response.raw = io.BytesIO(body)
+        response.url = request.url
+        response.request = request
+        response.encoding = "utf-8"
+        if cookies:
+            response.cookies = cookiejar_from_dict(cookies)
+        return response
+
+    # -- failure rules -----------------------------------------------------------------------
+    def fail_media_after(self, served: int, error: BaseException) -> None:
+        """Every media request after ``served`` media files fails with ``error``."""
+
+        def rule(request):
+            is_media = urlsplit(request.url).netloc == "scontent.cdninstagram.com"
+            if is_media and sum(self.media_served.values()) >= served:
+                return error
+            return None
+
+        self.rules.append(rule)
+
+    def answer_429(self, matches: Callable[[str], bool], times: int | None = None) -> None:
+        """Answer requests whose URL+body ``matches`` with 429, ``times`` times (None: always)."""
+        remaining = [times]
+
+        def rule(request):
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+            if not matches(f"{request.url} {body}") or remaining[0] == 0:
+                return None
+            if remaining[0] is not None:
+                remaining[0] -= 1
+            return self.respond(request, 429, b'{"message": "Please wait a few minutes"}')
+
+        self.rules.append(rule)
+
+    def media_urls(self, username: str) -> set[str]:
+        names = set()
+        for media in self.accounts[username]["media"]:
+            for item in [media, *(media["carousel_media"] or [])]:
+                names.add(urlsplit(item["image_versions2"]["candidates"][0]["url"]).path)
+                for version in item.get("video_versions") or []:
+                    names.add(urlsplit(version["url"]).path)
+        return {path.rsplit("/", 1)[-1] for path in names}
+
+
+@pytest.fixture
+def fake_instagram(monkeypatch: pytest.MonkeyPatch) -> FakeInstagram:
+    """Replace only the network: requests' HTTP transport answers from the fake."""
+    fake = FakeInstagram()
+    monkeypatch.setattr(
+        requests.adapters.HTTPAdapter, "send", lambda _adapter, request, **_kw: fake.send(request)
+    )
+    return fake
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def _download(target: Path, profiles: list[str], sleeps: list[float], **kwargs) -> dict:
+    loader = make_loader(target, sleep=sleeps.append, pause_between_requests=False)
+    kwargs.setdefault("max_posts_per_profile", None)
+    return download_profiles(profiles, target, loader=loader, sleep=sleeps.append, **kwargs)
+
+
+def _post_files(profile_dir: Path) -> dict[str, list[str]]:
+    """Post files by post (the ``{date_utc}_UTC`` prefix)."""
+    posts: dict[str, list[str]] = {}
+    for path in sorted(profile_dir.iterdir()):
+        match = re.match(r"(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_UTC)(.*)$", path.name)
+        if match and "profile_pic" not in match.group(2):
+            posts.setdefault(match.group(1), []).append(match.group(2))
+    return posts
+
+
+def test_downloads_two_profiles_in_instaloader_layout(tmp_path, fake_instagram, sleeps):
+    report = _download(tmp_path, ["anna.cooks", "@Ben_Hikes"], sleeps)
+
+    assert report["anna.cooks"] == {
+        "status": "ok",
+        "new_posts": 5,
+        "existing_posts": 0,
+        "failed_posts": 0,
+        "message": "",
+    }
+    assert report["ben_hikes"]["status"] == "ok"
+    assert report["ben_hikes"]["new_posts"] == 3
+    assert fake_instagram.unexpected == []
+    anna = tmp_path / "anna.cooks"
+    assert (anna / "id").read_text().strip() == "5100000001"
+    assert (anna / "2023-11-14_22-13-20_UTC_profile_pic.jpg").is_file()
+    assert _post_files(anna) == {
+        "2023-11-10_07-06-40_UTC": [".jpg", ".json.xz", ".txt"],
+        "2023-11-11_10-53-20_UTC": [".jpg", ".json.xz"],  # no caption, no .txt
+        "2023-11-12_14-40-00_UTC": [".jpg", ".json.xz", ".mp4", ".txt"],  # video + thumbnail
+        "2023-11-13_18-26-40_UTC": [".json.xz", ".txt", "_1.jpg", "_2.jpg", "_2.mp4"],  # carousel
+        "2023-11-14_22-13-20_UTC": [".jpg", ".json.xz", ".txt"],
+    }
+    assert not list(anna.glob("iterator_*")) and not (anna / "followers.json").exists()
+    caption = (anna / "2023-11-14_22-13-20_UTC.txt").read_text(encoding="utf-8")
+    assert caption == "Sunday sauce, slow and low 🍅 #pasta #homecooking @ben_hikes\n"
+
+    context = instaloader.Instaloader().context
+    profile = instaloader.load_structure_from_file(
+        context, str(anna / "anna.cooks_5100000001.json.xz")
+    )
+    assert isinstance(profile, instaloader.Profile)
+    assert (profile.username, profile.followers, profile.followees) == ("anna.cooks", 1234, 321)
+    assert profile.biography.startswith("Home cooking")
+    loaded = {}
+    for profile_dir in (anna, tmp_path / "ben_hikes"):
+        for path in profile_dir.glob("*_UTC.json.xz"):
+            post = instaloader.load_structure_from_file(context, str(path))
+            assert isinstance(post, instaloader.Post)
+            assert path.name == f"{post.date_utc:%Y-%m-%d_%H-%M-%S}_UTC.json.xz"
+            loaded[post.shortcode] = post
+    assert len(loaded) == 8
+    assert loaded["DemoAnnaA02"].typename == "GraphSidecar"
+    assert loaded["DemoAnnaA02"].get_is_videos() == [False, True]
+    assert loaded["DemoAnnaA03"].typename == "GraphVideo"
+    assert loaded["DemoAnnaA04"].caption is None
+    assert loaded["DemoAnnaA01"].likes == 210
+    assert loaded["DemoAnnaA01"].accessibility_caption.startswith("Photo by Anna")
+    assert loaded["DemoBenB01"].owner_username == "ben_hikes"
+
+
+def test_cap_takes_the_newest_posts_and_a_higher_cap_adds_only_new_ones(
+    tmp_path, fake_instagram, sleeps
+):
+    first = _download(tmp_path, ["anna.cooks"], sleeps, max_posts_per_profile=2)
+    second = _download(tmp_path, ["anna.cooks"], sleeps, max_posts_per_profile=4)
+
+    assert (first["anna.cooks"]["new_posts"], first["anna.cooks"]["existing_posts"]) == (2, 0)
+    assert (second["anna.cooks"]["new_posts"], second["anna.cooks"]["existing_posts"]) == (2, 2)
+    assert sorted(_post_files(tmp_path / "anna.cooks"))[0] == "2023-11-11_10-53-20_UTC"
+    assert len(_post_files(tmp_path / "anna.cooks")) == 4
+    assert set(fake_instagram.media_served.values()) == {1}
+    assert "DemoAnnaA05" not in fake_instagram.metadata_served
+
+
+@pytest.mark.parametrize(
+    "interruption",
+    [requests.exceptions.ConnectionError("network is unreachable"), KeyboardInterrupt()],
+    ids=["network-down", "keyboard-interrupt"],
+)
+def test_interrupted_download_resumes_without_downloading_a_post_twice(
+    tmp_path, fake_instagram, sleeps, interruption
+):
+    # The 4th media file is the video of the carousel, the 2nd post (posts come 2 per page).
+    fake_instagram.fail_media_after(3, interruption)
+    if isinstance(interruption, KeyboardInterrupt):
+        with pytest.raises(KeyboardInterrupt):
+            _download(tmp_path, ["anna.cooks"], sleeps)
+    else:
+        first = _download(tmp_path, ["anna.cooks"], sleeps)
+        assert first["anna.cooks"]["status"] == "error"
+        assert first["anna.cooks"]["new_posts"] == 1
+        assert "ConnectionException" in first["anna.cooks"]["message"]
+    anna = tmp_path / "anna.cooks"
+    assert len(list(anna.glob("iterator_*.json.xz"))) == 1
+    assert sum(fake_instagram.media_served.values()) == 3
+
+    fake_instagram.rules.clear()
+    second = _download(tmp_path, ["anna.cooks"], sleeps)
+
+    assert second["anna.cooks"]["status"] == "ok"
+    assert second["anna.cooks"]["new_posts"] == 4
+    assert "resumed after 1 posts" in second["anna.cooks"]["message"]
+    assert not list(anna.glob("iterator_*"))
+    assert len(_post_files(anna)) == 5
+    # every media file exactly once over both runs; only the interrupted post's metadata twice
+    assert fake_instagram.media_served == Counter(
+        dict.fromkeys(fake_instagram.media_urls("anna.cooks"), 1)
+    )
+    # The resumed iterator re-creates its newest post (A01) from the stored node and
+    # re-fetches the interrupted post (A02); it never walks the downloaded posts again.
+    assert fake_instagram.metadata_served == Counter(
+        {"DemoAnnaA01": 2, "DemoAnnaA02": 2, "DemoAnnaA03": 1, "DemoAnnaA04": 1, "DemoAnnaA05": 1}
+    )
+
+
+def test_rate_limit_then_success(tmp_path, fake_instagram, sleeps):
+    fake_instagram.answer_429(lambda request: "instagram.com/anna.cooks/" in request, times=1)
+    fake_instagram.answer_429(lambda request: "DemoAnnaA03" in request, times=1)
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps, backoff_s=30.0)
+
+    assert report["anna.cooks"]["status"] == "ok"
+    assert report["anna.cooks"]["new_posts"] == 5
+    assert sleeps[0] == 30.0  # this module's backoff after the 429 on the profile page
+    # then instaloader's rate controller: 11 minutes before repeating the refused query (the
+    # injected sleep does not advance its clock, so it waits again before each later query)
+    assert len(sleeps) > 1 and all(600 < s < 700 for s in sleeps[1:])
+    assert fake_instagram.metadata_served["DemoAnnaA03"] == 1
+
+
+def test_persistent_rate_limit_is_recorded_and_the_next_profile_goes_on(
+    tmp_path, fake_instagram, sleeps
+):
+    fake_instagram.answer_429(lambda request: "instagram.com/anna.cooks/" in request)
+
+    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps, max_attempts=3)
+
+    assert report["anna.cooks"]["status"] == "rate_limited"
+    assert "after 3 attempts" in report["anna.cooks"]["message"]
+    assert sleeps == [60.0, 120.0]
+    assert report["ben_hikes"]["status"] == "ok"
+    assert report["ben_hikes"]["new_posts"] == 3
+
+
+def test_private_profile_is_recorded_and_the_next_profile_goes_on(tmp_path, fake_instagram, sleeps):
+    report = _download(tmp_path, ["carla.private", "ben_hikes"], sleeps)
+
+    assert report["carla.private"]["status"] == "private"
+    assert report["carla.private"]["new_posts"] == 0
+    assert "private" in report["carla.private"]["message"]
+    carla = tmp_path / "carla.private"
+    assert (carla / "carla.private_5100000003.json.xz").is_file()  # the profile is still known
+    assert _post_files(carla) == {}
+    assert report["ben_hikes"]["status"] == "ok"
+
+
+def test_missing_and_invalid_profiles_are_recorded(tmp_path, fake_instagram, sleeps):
+    report = _download(tmp_path, ["ghost.account", "not a name!", "ben_hikes"], sleeps)
+
+    assert report["ghost.account"]["status"] == "not_found"
+    assert "ProfileNotExistsException" in report["ghost.account"]["message"]
+    assert report["not a name!"]["status"] == "error"
+    assert report["ben_hikes"]["status"] == "ok"
+    assert not (tmp_path / "ghost.account").exists()
+
+
+def test_checkpoint_aborts_the_run_and_records_the_remaining_profiles(
+    tmp_path, fake_instagram, sleeps
+):
+    def checkpoint(request):
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+        if "DemoAnnaA02" in body:
+            return fake_instagram.respond(request, 400, b'{"message": "checkpoint_required"}')
+        return None
+
+    fake_instagram.rules.append(checkpoint)
+
+    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps)
+
+    assert report["anna.cooks"]["status"] == "error"
+    assert report["anna.cooks"]["new_posts"] == 1
+    assert "AbortDownloadException" in report["anna.cooks"]["message"]
+    assert report["ben_hikes"]["status"] == "error"
+    assert report["ben_hikes"]["message"].startswith("not attempted: download aborted")
+    assert not (tmp_path / "ben_hikes").exists()
+    assert list((tmp_path / "anna.cooks").glob("iterator_*.json.xz"))  # resumable later
+
+
+def test_forbidden_media_counts_a_failed_post(tmp_path, fake_instagram, sleeps):
+    def forbidden(request):
+        if "DemoBenB02-1.jpg" in request.url:
+            return fake_instagram.respond(request, 403, b"URL signature expired")
+        return None
+
+    fake_instagram.rules.append(forbidden)
+
+    report = _download(tmp_path, ["ben_hikes"], sleeps)
+
+    assert report["ben_hikes"]["status"] == "ok"
+    assert (report["ben_hikes"]["new_posts"], report["ben_hikes"]["failed_posts"]) == (2, 1)
+    assert "QueryReturnedForbiddenException: 1" in report["ben_hikes"]["message"]
+
+
+def test_fast_update_stops_at_the_first_downloaded_post_after_the_pinned_ones(
+    tmp_path, fake_instagram, sleeps
+):
+    _download(tmp_path, ["anna.cooks"], sleeps)
+    fake_instagram.metadata_served.clear()
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps, fast_update=True)
+
+    assert report["anna.cooks"]["existing_posts"] == POSSIBLY_PINNED_POSTS + 1
+    assert report["anna.cooks"]["new_posts"] == 0
+    assert "DemoAnnaA05" not in fake_instagram.metadata_served
+    assert sum(fake_instagram.media_served.values()) == len(fake_instagram.media_urls("anna.cooks"))
+
+
+def test_session_file_login_downloads_follow_lists(
+    tmp_path, fake_instagram, sleeps, caplog, capsys
+):
+    session_file = tmp_path / "session-demo.user"
+    session_file.write_bytes(
+        pickle.dumps(
+            {"csrftoken": "fake-csrf", "sessionid": SESSION_ID, "ds_user_id": "5100000099"}
+        )
+    )
+    login = InstagramLogin(username="demo.user", session_file=str(session_file))
+    target = tmp_path / "dl"
+
+    with caplog.at_level(logging.DEBUG):
+        report = _download(target, ["anna.cooks"], sleeps, login=login, download_follows=True)
+
+    assert report["anna.cooks"]["status"] == "ok"
+    assert report["anna.cooks"]["new_posts"] == 5
+    anna = target / "anna.cooks"
+    followers = json.loads((anna / "followers.json").read_text(encoding="utf-8"))
+    assert followers == ["ben_hikes", "carla.private", "demo.fan"]
+    assert json.loads((anna / "followees.json").read_text()) == ["ben_hikes", "demo.bakery"]
+    # logged in, instaloader stores the iPhone schema of the post
+    post = instaloader.load_structure_from_file(
+        instaloader.Instaloader().context, str(anna / "2023-11-13_18-26-40_UTC.json.xz")
+    )
+    assert "iphone_struct" in post._node and "date" in post._node
+    assert post.caption == "Market haul → dinner #farmersmarket"
+    assert fake_instagram.unexpected == []
+    captured = capsys.readouterr()
+    assert SESSION_ID not in caplog.text + captured.out + captured.err + json.dumps(report)
+
+
+def test_follows_are_skipped_with_a_notice_when_not_logged_in(
+    tmp_path, fake_instagram, sleeps, caplog
+):
+    with caplog.at_level(logging.INFO, logger="insta_kedro.ingestion.download"):
+        report = _download(tmp_path, ["ben_hikes"], sleeps, download_follows=True)
+
+    assert report["ben_hikes"]["status"] == "ok"
+    assert "follows skipped: not logged in" in report["ben_hikes"]["message"]
+    assert "need a login" in caplog.text
+    assert not (tmp_path / "ben_hikes" / "followers.json").exists()
+
+
+def test_credentials_never_reach_logs_reports_or_reprs(
+    tmp_path, fake_instagram, sleeps, caplog, capsys
+):
+    login = InstagramLogin(username="demo.user", password=PASSWORD)
+    fake_instagram.answer_429(lambda request: "DemoAnnaA01" in request, times=1)
+
+    with caplog.at_level(logging.DEBUG):
+        report = _download(tmp_path, ["anna.cooks", "ghost.account"], sleeps, login=login)
+
+    assert any(PASSWORD in body for body in fake_instagram.login_bodies)  # sent to Instagram only
+    assert report["anna.cooks"]["status"] == "ok"
+    assert "Logged in to Instagram as demo.user" in caplog.text
+    captured = capsys.readouterr()
+    for text in (
+        caplog.text,
+        captured.out,
+        captured.err,
+        json.dumps(report),
+        repr(login),
+        str(login),
+    ):
+        assert PASSWORD not in text
+    assert "password" not in repr(login)
+
+
+def test_failed_login_goes_on_anonymously_without_leaking_the_password(
+    tmp_path, fake_instagram, sleeps, caplog
+):
+    def wrong_password(request):
+        if request.url.endswith("/accounts/login/ajax/"):
+            payload = {"authenticated": False, "user": True, "status": "ok", "echo": request.body}
+            return fake_instagram.json(request, payload)
+        return None
+
+    fake_instagram.rules.append(wrong_password)
+    login = InstagramLogin(username="demo.user", password=PASSWORD)
+
+    with caplog.at_level(logging.DEBUG):
+        report = _download(tmp_path, ["ben_hikes"], sleeps, login=login)
+
+    assert report["ben_hikes"]["status"] == "ok"
+    assert "login failed" in report["ben_hikes"]["message"]
+    assert "BadCredentialsException" in caplog.text
+    assert PASSWORD not in caplog.text + json.dumps(report)

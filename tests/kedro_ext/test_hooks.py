@@ -1,0 +1,64 @@
+"""The Instagram login reaches the pipeline as a dataset, never as a parameter."""
+
+import mlflow
+from kedro.io import DataCatalog
+
+from insta_kedro.kedro_ext.hooks import (
+    INSTAGRAM_LOGIN_DATASET,
+    InstagramCredentialsHook,
+    MlflowRunClosingHook,
+    instagram_login_from_credentials,
+)
+
+
+def test_no_credentials_means_no_login():
+    assert instagram_login_from_credentials({}) is None
+    assert instagram_login_from_credentials({"instagram": {"username": ""}}) is None
+
+
+def test_login_keeps_the_password_out_of_its_repr():
+    login = instagram_login_from_credentials(
+        {"instagram": {"username": "me", "session_file": "/tmp/s", "password": "hunter2"}}
+    )
+    assert login.username == "me"
+    assert login.session_file == "/tmp/s"
+    assert login.password == "hunter2"
+    assert "hunter2" not in repr(login)
+
+
+def test_hook_registers_the_login_dataset():
+    catalog = DataCatalog()
+    InstagramCredentialsHook().after_catalog_created(
+        catalog=catalog, conf_creds={"instagram": {"username": "me"}}
+    )
+    assert catalog.load(INSTAGRAM_LOGIN_DATASET).username == "me"
+
+
+def test_a_kedro_run_is_one_closed_mlflow_run(run_kedro, kedro_project, shared_instagram_dl):
+    import mlflow
+
+    params = {"ingestion": {"source": "folder", "folder": str(shared_instagram_dl)}}
+    run_kedro(["ingestion"], params)
+    assert mlflow.active_run() is None
+    run_kedro(["ingestion"], params)
+    assert mlflow.active_run() is None
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("insta_kedro")
+    runs = client.search_runs([experiment.experiment_id])
+    assert len(runs) == 2
+    assert {run.info.status for run in runs} == {"FINISHED"}
+    assert runs[0].data.params["ingestion.source"] == "folder"
+    assert "password" not in " ".join(runs[0].data.params)
+
+
+def test_a_run_still_open_at_exit_was_interrupted_and_ends_killed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    hook = MlflowRunClosingHook()
+    hook.before_pipeline_run()
+    run = mlflow.start_run()  # as kedro-mlflow opens it; then Ctrl-C stops the pipeline
+    hook.end_interrupted_run()  # what the exit handler does
+    assert mlflow.active_run() is None
+    assert mlflow.MlflowClient().get_run(run.info.run_id).info.status == "KILLED"
+    hook.after_pipeline_run()  # nothing left to end; the exit handler is unregistered

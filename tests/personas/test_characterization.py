@@ -1,0 +1,85 @@
+"""Per-person characterization pieces: interests, posting, representative posts, circle."""
+
+import numpy as np
+import pandas as pd
+
+from insta_kedro.personas.characterization import (
+    circle_summary,
+    cosine,
+    interest_weights,
+    posting_behaviour,
+    representative_posts,
+)
+
+INTERESTS = pd.DataFrame(
+    {"food": [1.0, 0.0, 0.5, 0.0], "travel": [0.0, 1.0, 0.5, 0.0]},
+    index=["ann", "bob", "cat", "dan"],
+)
+CLUSTERS = {"ann": 0, "bob": 1, "cat": 0, "dan": -1}
+FOLLOWS = pd.DataFrame(
+    {
+        "follower": ["bob", "cat", "ann", "ann", "ann", "stranger"],
+        "followee": ["ann", "ann", "bob", "outsider", "bob", "ann"],
+    }
+)
+
+
+def test_cosine_and_interest_weights():
+    assert cosine(np.array([1.0, 0.0]), np.array([1.0, 0.0])) == 1.0
+    assert cosine(np.zeros(2), np.ones(2)) is None and cosine(np.ones(2), np.ones(3)) is None
+    weights = interest_weights({"food": 0.2, "travel": 0.7, "pets": 0.0, "art": 0.1}, top_n=2)
+    assert list(weights.items()) == [("travel", 0.7), ("food", 0.2)]
+
+
+def test_posting_behaviour_of_a_person_without_posts():
+    posting = posting_behaviour(None, 0)
+    assert posting["posts"] == 0 and posting["engagement_rate"] is None
+    assert posting["posts_per_week"] == 0.0 and posting["video_share"] == 0.0
+    row = {"posts_per_week": 2.0, "engagement_rate": float("nan"), "video_share": 0.5}
+    assert posting_behaviour(row, 3)["engagement_rate"] is None
+
+
+def test_representative_posts_nearest_to_the_person_then_newest():
+    posts = pd.DataFrame(
+        {
+            "post_id": ["p1", "p2", "p3"],
+            "image_path": ["a.jpg", None, "c.jpg"],
+            "caption": ["one", None, "three"],
+            "generated_caption": [None, "gen two", np.nan],
+            "taken_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"], utc=True),
+        }
+    )
+    vectors = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.1]])
+    chosen = representative_posts(posts, vectors, np.array([1.0, 0.0]), top_n=2)
+    assert [p["post_id"] for p in chosen] == ["p1", "p3"]
+    without_vectors = representative_posts(posts, np.zeros((3, 0)), None, top_n=6)
+    assert [p["post_id"] for p in without_vectors] == ["p3", "p2", "p1"]
+    assert without_vectors[1] == {
+        "post_id": "p2",
+        "image_path": None,
+        "caption": "",
+        "generated_caption": "gen two",
+    }
+    assert representative_posts(posts.iloc[:0], vectors[:0], None) == []
+
+
+def test_circle_among_downloaded_accounts():
+    circle = circle_summary("ann", FOLLOWS, INTERESTS, CLUSTERS)
+    assert circle["followers"]["n_downloaded"] == 2  # bob and cat; "stranger" not downloaded
+    assert circle["followers"]["interests"] == {"travel": 0.75, "food": 0.25}
+    assert circle["followers"]["clusters"] == {"0": 0.5, "1": 0.5}
+    assert circle["followees"]["n_downloaded"] == 1  # bob once; "outsider" not downloaded
+    assert circle["similarity_to_followees"] == 0.0
+    assert circle["similarity_to_followers"] == round(0.25 / np.sqrt(0.625), 4)
+
+
+def test_circle_edge_cases():
+    assert circle_summary("ann", FOLLOWS.iloc[:0], INTERESTS, CLUSTERS) is None
+    lonely = circle_summary("dan", FOLLOWS, INTERESTS, CLUSTERS)
+    assert lonely["followers"] == {"n_downloaded": 0, "interests": {}, "clusters": {}}
+    assert lonely["similarity_to_followers"] is None
+    no_interests = circle_summary(
+        "bob", pd.DataFrame({"follower": ["dan"], "followee": ["bob"]}), INTERESTS, CLUSTERS
+    )
+    assert no_interests["followers"]["interests"] == {}
+    assert no_interests["followers"]["clusters"] == {"-1": 1.0}

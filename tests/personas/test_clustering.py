@@ -1,0 +1,132 @@
+"""Reduction + HDBSCAN with prediction data, and its edge cases."""
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from insta_kedro.personas.clustering import (
+    NOISE,
+    fit_persona_clusterer,
+    stack_vectors,
+    too_few_points,
+)
+
+RNG = np.random.default_rng(0)
+CENTRES = np.eye(3, 12) * 10
+
+
+def blobs(per_blob: int = 20, spread: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.repeat(np.arange(len(CENTRES)), per_blob)
+    return CENTRES[labels] + RNG.normal(scale=spread, size=(len(labels), 12)), labels
+
+
+def params(**hdbscan_options) -> dict:
+    options = {"min_cluster_size": 5, "min_samples": 1, "metric": "euclidean"}
+    return {
+        "normalize": False,
+        "reduction": {"method": "pca", "n_components": 4},
+        "hdbscan": {**options, **hdbscan_options},
+    }
+
+
+def test_finds_the_blobs_and_assigns_new_points_without_refitting():
+    features, truth = blobs()
+    clusterer, result = fit_persona_clusterer(features, params())
+    assert result.n_clusters == 3 and (result.labels != NOISE).all()
+    assert pd.crosstab(truth, result.labels).gt(0).sum(axis=1).eq(1).all()
+    assert result.membership.shape == (60, 3)
+    assert result.coordinates.shape == (60, 2) and result.reduced.shape == (60, 4)
+    assert ((result.probabilities >= 0) & (result.probabilities <= 1)).all()
+    new = CENTRES[[2, 0]] + 0.1
+    labels, strengths = clusterer.assign(new)
+    expected = [result.labels[truth == 2][0], result.labels[truth == 0][0]]
+    assert labels.tolist() == expected and (strengths > 0).all()
+    far_away = clusterer.assign(np.full((1, 12), 500.0))[0]
+    assert far_away.tolist() == [NOISE]
+
+
+def test_fewer_points_than_min_cluster_size_is_all_noise_with_a_reason():
+    features, _ = blobs(per_blob=1)
+    clusterer, result = fit_persona_clusterer(features, params(min_cluster_size=5))
+    assert clusterer.clusterer is None and "fewer than HDBSCAN needs" in clusterer.skipped
+    assert result.labels.tolist() == [NOISE] * 3 and result.probabilities.tolist() == [0.0] * 3
+    assert result.coordinates.shape == (3, 2)
+    labels, strengths = clusterer.assign(features)
+    assert labels.tolist() == [NOISE] * 3 and strengths.tolist() == [0.0] * 3
+
+
+def test_no_feature_dimensions_is_all_noise():
+    clusterer, result = fit_persona_clusterer(np.zeros((30, 0)), params())
+    assert clusterer.skipped == "no feature dimensions"
+    assert (result.labels == NOISE).all() and result.coordinates.shape == (30, 2)
+
+
+def test_a_single_blob_is_one_cluster_only_when_allowed():
+    one_blob = RNG.normal(size=(40, 12))
+    _, strict = fit_persona_clusterer(one_blob, params(min_cluster_size=15))
+    clusterer, allowed = fit_persona_clusterer(
+        one_blob, params(min_cluster_size=15, allow_single_cluster=True)
+    )
+    assert strict.n_clusters != 1
+    assert allowed.n_clusters == 1 and allowed.membership.shape == (40, 1)
+    # hdbscan's approximate_predict knows no cluster when the only one is the root:
+    # new points are noise (documented in docs/clustering.md).
+    with pytest.warns(UserWarning, match="does not have any defined clusters"):
+        assert clusterer.assign(one_blob[:3])[0].tolist() == [NOISE] * 3
+
+
+def test_everything_noise_when_no_group_reaches_min_cluster_size():
+    chain = (2.0 ** np.arange(16))[:, None] * np.eye(1, 12)  # points fall off one by one
+    clusterer, result = fit_persona_clusterer(chain, params(min_cluster_size=7))
+    assert clusterer.skipped is None and clusterer.clusterer is not None
+    assert result.n_clusters == 0 and (result.labels == NOISE).all()
+    assert result.membership.shape == (16, 0)
+    assert clusterer.assign(RNG.uniform(size=(2, 12)))[0].tolist() == [NOISE, NOISE]
+
+
+def test_reduce_rejects_features_of_another_width():
+    clusterer, _ = fit_persona_clusterer(blobs()[0], params())
+    with pytest.raises(ValueError, match="width 12"):
+        clusterer.reduce(np.zeros((1, 5)))
+
+
+def test_stack_vectors_marks_missing_wrong_sized_and_non_finite_rows():
+    vectors = pd.Series([[1.0, 2.0], None, [1.0], [np.nan, 1.0], np.array([3.0, 4.0])])
+    matrix, usable = stack_vectors(vectors)
+    assert usable.tolist() == [True, False, False, False, True]
+    assert matrix.tolist() == [[1, 2], [0, 0], [0, 0], [0, 0], [3, 4]]
+
+
+def test_too_few_points_counts_min_samples():
+    assert too_few_points(3, {"min_cluster_size": 2, "min_samples": 3})
+    assert not too_few_points(4, {"min_cluster_size": 2, "min_samples": 3})
+    assert too_few_points(1, {"min_cluster_size": 2, "min_samples": None})
+
+
+def test_too_few_points_for_a_cluster_other_than_the_root():
+    # Without allow_single_cluster HDBSCAN needs a split into two groups of min_cluster_size:
+    # 2 or 3 people with min_cluster_size 2 can never form a persona (not "noise").
+    assert too_few_points(3, {"min_cluster_size": 2, "min_samples": 1})
+    assert not too_few_points(4, {"min_cluster_size": 2, "min_samples": 1})
+    single = {"min_cluster_size": 2, "min_samples": 1, "allow_single_cluster": True}
+    assert not too_few_points(2, single)
+    clusterer, result = fit_persona_clusterer(blobs(per_blob=1)[0], params(min_cluster_size=2))
+    assert clusterer.clusterer is None and "fewer than HDBSCAN needs" in clusterer.skipped
+    assert result.labels.tolist() == [NOISE] * 3
+
+
+@pytest.mark.skipif(importlib.util.find_spec("umap") is not None, reason="umap-learn installed")
+def test_umap_without_the_package_says_what_to_install():
+    settings = params()
+    settings["reduction"] = {"method": "umap", "n_components": 2}
+    with pytest.raises(ImportError, match="umap-learn"):
+        fit_persona_clusterer(blobs()[0], settings)
+
+
+def test_unknown_reduction_method_is_an_error():
+    settings = params()
+    settings["reduction"] = {"method": "tsne", "n_components": 2}
+    with pytest.raises(ValueError, match="tsne"):
+        fit_persona_clusterer(blobs()[0], settings)

@@ -1,0 +1,61 @@
+"""Class-based TF-IDF, top interests, exemplars and labels of clusters."""
+
+import numpy as np
+import pandas as pd
+
+from insta_kedro.personas.description import (
+    caption_hashtags,
+    caption_words,
+    class_tfidf,
+    cluster_label,
+    exemplars,
+    top_interests,
+)
+
+
+def test_caption_tokens_drop_stop_words_mentions_and_emojis():
+    caption = "Pasta night with the best friends 🍝 @maya.eats #Foodie #pasta"
+    assert caption_words(caption) == ["pasta", "night", "best", "friends"]
+    assert caption_hashtags(caption) == ["foodie", "pasta"]
+    assert caption_words("") == [] and caption_hashtags(None) == []
+
+
+def test_class_tfidf_prefers_terms_distinctive_of_the_class():
+    documents = {
+        0: ["pasta", "pasta", "night", "love"],
+        1: ["gym", "gym", "night", "love"],
+        -1: [],
+    }
+    top = class_tfidf(documents, top_n=2)
+    assert top[0][0][0] == "pasta" and top[1][0][0] == "gym"
+    assert top[-1] == []
+    assert top[0][0][1] > dict(class_tfidf(documents, top_n=4)[0])["love"]
+
+
+def test_top_interests_mean_of_rows_with_interests_renormalized():
+    frame = pd.DataFrame(
+        {
+            "interest_food": [1.0, 0.5, 0.0],
+            "interest_travel": [0.0, 0.5, 0.0],
+            "interest_pets": [0.0, 0.0, 0.0],
+        }
+    )
+    assert top_interests(frame, top_n=2) == {"food": 0.75, "travel": 0.25}
+    assert top_interests(frame.iloc[[2]]) == {}
+
+
+def test_exemplars_are_the_most_central_members():
+    reduced = np.array([[0.0, 0.0], [10.0, 0.0], [0.1, 0.0], [-10.0, 0.0]])
+    ids = ["a", "far", "b", "other_far"]
+    assert exemplars(ids, reduced, np.ones(4), top_n=2) == ["a", "b"]
+    assert exemplars(ids, np.zeros((4, 0)), np.array([0.1, 0.9, 0.5, 0.2]), 2) == ["far", "b"]
+    assert exemplars([], np.zeros((0, 2)), np.zeros(0)) == []
+
+
+def test_label_is_short_and_readable():
+    assert cluster_label(-1, {"food": 1.0}, ["x"], ["y"]) == "noise"
+    assert cluster_label(3, {"food": 0.7, "travel": 0.1}, ["foodie"], ["pasta"]) == (
+        "food · #foodie · pasta"
+    )
+    assert cluster_label(3, {"food": 0.5, "travel": 0.4}, ["food"], []) == "food · travel"
+    assert cluster_label(4, {}, [], []) == "cluster 4"

@@ -1,0 +1,68 @@
+"""Clustering scores: defined when they can be, None (never NaN) when they cannot."""
+
+import numpy as np
+import pytest
+
+from insta_kedro.personas.validation import (
+    agreement,
+    bootstrap_stability,
+    clustering_scores,
+    dbcv,
+    noise_share,
+    silhouette_without_noise,
+)
+
+RNG = np.random.default_rng(1)
+LABELS = np.repeat([0, 1, 2], 15)
+POINTS = np.eye(3, 4)[LABELS] * 10 + RNG.normal(scale=0.2, size=(45, 4))
+
+
+def test_well_separated_clusters_score_high():
+    scores = clustering_scores(POINTS, LABELS, LABELS.astype(str).astype(object))
+    assert scores["clusters"] == 3 and scores["noise_share"] == 0.0
+    assert scores["dbcv"] > 0.5 and scores["silhouette"] > 0.8
+    assert scores["ground_truth"]["ari"] == 1.0 and scores["ground_truth"]["nmi"] == 1.0
+
+
+def test_one_cluster_or_all_noise_have_no_dbcv_or_silhouette():
+    one = np.zeros(45, dtype=int)
+    assert dbcv(POINTS, one) is None and silhouette_without_noise(POINTS, one) is None
+    noise = np.full(45, -1)
+    assert noise_share(noise) == 1.0 and dbcv(POINTS, noise) is None
+    assert noise_share(np.array([])) is None
+
+
+def test_silhouette_ignores_noise_points():
+    labels = LABELS.copy()
+    labels[:5] = -1
+    shuffled = POINTS.copy()
+    shuffled[:5] = RNG.normal(size=(5, 4)) * 50
+    assert silhouette_without_noise(shuffled, labels) > 0.8
+
+
+def test_agreement_counts_noise_as_a_label_and_skips_unknown_truth():
+    truth = np.array(["a", "a", "b", "b", None], dtype=object)
+    result = agreement(np.array([0, 0, 1, -1, 5]), truth)
+    assert result["points"] == 4 and result["ari"] < 1.0 and result["ari_clustered"] == 1.0
+    assert agreement(np.array([0, 1]), np.array([None, None], dtype=object)) is None
+
+
+def test_stability_is_one_for_a_refit_that_reproduces_the_labels_and_low_for_chance():
+    centres = np.eye(3, 4) * 10
+
+    def nearest_centre(sample: np.ndarray) -> np.ndarray:
+        return np.linalg.norm(sample[:, None] - centres, axis=2).argmin(axis=1)
+
+    stable = bootstrap_stability(POINTS, LABELS, nearest_centre, n_resamples=10)
+    assert stable["mean_ari"] == 1.0 and stable["resamples"] == 10
+    rng = np.random.default_rng(2)
+    random = bootstrap_stability(POINTS, LABELS, lambda s: rng.integers(0, 3, len(s)), 10)
+    assert random["mean_ari"] < 0.3
+    assert bootstrap_stability(POINTS[:2], LABELS[:2], nearest_centre) is None
+
+
+def test_stability_of_refits_that_could_not_fit_is_unknown_not_perfect():
+    skipped = bootstrap_stability(POINTS, LABELS, lambda sample: None, n_resamples=4)
+    assert skipped["mean_ari"] is None and skipped["skipped_resamples"] == 4
+    with pytest.raises(ValueError, match=r"in \(0, 1\)"):
+        bootstrap_stability(POINTS, LABELS, lambda sample: None, fraction=1.0)

@@ -1,0 +1,46 @@
+"""The interest classifier trained on the lexicon's confident posts."""
+
+import numpy as np
+
+from insta_kedro.text.interest_classifier import (
+    caption_tokens,
+    fit_interest_classifier,
+    seed_labels,
+)
+from insta_kedro.text.interest_lexicon import REQUIRED_CATEGORIES, InterestLexicon
+
+LEXICON = InterestLexicon.from_config(
+    {**{c: [] for c in REQUIRED_CATEGORIES}, "comedy": ["meme", "lol"], "pets": ["puppy", "dog"]}
+)
+
+
+def test_seeds_are_the_confident_posts_only():
+    weights = np.array([[3.0, 0.0], [1.0, 1.0], [0.2, 0.0], [0.0, 0.0]])
+    assert seed_labels(weights, 1.5, 0.6).tolist() == [0, -1, -1, -1]
+
+
+def test_a_crafted_corpus_reaches_past_the_lexicon():
+    # seeds: "meme"/"lol" posts about office mondays, "puppy"/"dog" posts about walks
+    comedy = [f"lol this meme about office mondays {i}" for i in range(8)]
+    pets = [f"my puppy dog on the morning walk in the park {i}" for i in range(8)]
+    classifier = fit_interest_classifier(
+        comedy + pets, LEXICON, min_seed_weight=1.0, min_seeds=5, min_df=2
+    )
+    assert classifier.seeds == {"comedy": 8, "pets": 8}
+    # no lexicon term in these two captions, yet each gets its category
+    unseen = ["office on a monday again", "a walk in the park this morning"]
+    assert LEXICON.weights(unseen).sum() == 0
+    scores = classifier.predict(unseen + [""])
+    comedy_at, pets_at = LEXICON.categories.index("comedy"), LEXICON.categories.index("pets")
+    assert scores[0, comedy_at] > 0.5 and scores[1, pets_at] > 0.5
+    assert scores[2].sum() == 0  # an empty caption gets nothing
+
+
+def test_too_few_seeds_fit_no_model():
+    classifier = fit_interest_classifier(["lol meme", "a dog"], LEXICON, min_seeds=5)
+    assert classifier.model is None
+    assert classifier.predict(["lol"]).sum() == 0
+
+
+def test_tokens_hold_words_hashtag_words_and_emojis():
+    assert caption_tokens("Lol #StreetArt 😂") == ["lol", "street", "art", "😂"]

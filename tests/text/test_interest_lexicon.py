@@ -1,0 +1,160 @@
+"""Interest scores from the lexicon in conf/ and from ImageNet labels."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from insta_kedro.text.interest_lexicon import (
+    OTHER,
+    REQUIRED_CATEGORIES,
+    InterestLexicon,
+    image_label_interests,
+    normalize_term,
+    split_hashtag,
+)
+
+CONF = Path(__file__).resolve().parents[2] / "conf" / "base" / "interests"
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> InterestLexicon:
+    return InterestLexicon.from_config(yaml.safe_load((CONF / "lexicon.yml").read_text()))
+
+
+def share(lexicon: InterestLexicon, text: str, category: str) -> float:
+    shares, _ = lexicon.scores([text])
+    return float(shares[0, lexicon.categories.index(category)])
+
+
+def test_the_shipped_tables_cover_the_required_categories():
+    lexicon = yaml.safe_load((CONF / "lexicon.yml").read_text())
+    table = yaml.safe_load((CONF / "imagenet_categories.yml").read_text())
+    for category in REQUIRED_CATEGORIES:
+        if category == OTHER:  # no terms: the category of no evidence
+            assert not lexicon[category]
+            continue
+        assert len(lexicon[category]) >= 20, category
+        if category != "comedy":  # no ImageNet object is a joke
+            assert table[category].get("names"), category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("new outfit for the weekend #ootd", "fashion"),
+        ("Leg day!! #fitnessmotivation", "fitness"),
+        ("grandma's recipe, homemade pasta 🍝", "food"),
+        ("🐶🐾", "pets"),
+        ("new single out friday #newmusic", "music"),
+        ("Vote on Tuesday, every election matters", "politics"),
+    ],
+)
+def test_captions_score_their_category_highest(lexicon, text, category):
+    shares, matches = lexicon.scores([text])
+    assert matches[0] >= 1
+    assert lexicon.categories[int(np.argmax(shares[0]))] == category
+
+
+def test_shares_sum_to_one_or_are_all_zero(lexicon):
+    shares, matches = lexicon.scores(["morning coffee and a croissant ☕🥐", "", "qwerty zxcv"])
+    assert shares[0].sum() == pytest.approx(1.0)
+    assert shares[1].sum() == 0 and shares[2].sum() == 0
+    assert matches.tolist()[1:] == [0, 0]
+
+
+def test_plurals_compound_hashtags_and_emoji_variants(lexicon):
+    assert share(lexicon, "my dogs", "pets") == 1.0
+    assert share(lexicon, "#weekendfoodie", "food") == 1.0
+    # emoji presentation selector and skin tone are ignored
+    assert normalize_term("💪🏽") == normalize_term("💪")
+    assert share(lexicon, "☕️", "food") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [("🏋️‍♀️", "fitness"), ("🏃🏽‍♂️", "fitness"), ("💇‍♀️", "beauty"), ("🏄🏻‍♂️", "sports")],
+)
+def test_gendered_emoji_match_their_base_emoji(lexicon, text, category):
+    # 🏋️‍♀️ is 🏋️ + ZWJ + ♀️ (the demo's fitness captions use it): the same activity
+    assert normalize_term(text) == normalize_term(text[0])
+    assert share(lexicon, f"morning session {text}", category) == 1.0
+
+
+def test_a_user_category_is_used_and_required_ones_are_checked():
+    config = {name: [name] for name in REQUIRED_CATEGORIES} | {"cars": ["porsche", "#carsofig"]}
+    lexicon = InterestLexicon.from_config(config)
+    assert share(lexicon, "my new Porsche", "cars") == 1.0
+    with pytest.raises(ValueError, match="politics"):
+        InterestLexicon.from_config({"fashion": ["dress"]})
+
+
+def test_image_labels_by_name_and_by_index():
+    table = yaml.safe_load((CONF / "imagenet_categories.yml").read_text())
+    labels = pd.DataFrame(
+        {
+            "post_id": ["a", "a", "b", "b"],
+            "rank": [1, 2, 1, 2],
+            "label": ["golden_retriever", "pizza", "imagenet_class_963", "imagenet_class_700"],
+            "probability": [0.6, 0.2, 0.9, 0.05],
+        }
+    )
+    scores = image_label_interests(labels, table, REQUIRED_CATEGORIES)
+    assert scores.loc["a", "pets"] == pytest.approx(0.75)
+    assert scores.loc["a", "food"] == pytest.approx(0.25)
+    assert scores.loc["b", "food"] == pytest.approx(1.0)  # 963 = pizza; 700 maps to nothing
+    assert scores.loc["a", "top1_probability"] == pytest.approx(0.6)
+    assert scores.loc["b", "top1_probability"] == pytest.approx(0.9)
+
+
+def test_no_image_labels_gives_an_empty_frame():
+    empty = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
+    scores = image_label_interests(empty, {}, REQUIRED_CATEGORIES)
+    assert scores.empty
+    assert list(scores.columns) == [*REQUIRED_CATEGORIES, "top1_probability"]
+
+
+def test_every_category_has_a_one_line_description():
+    lexicon = yaml.safe_load((CONF / "lexicon.yml").read_text())
+    descriptions = yaml.safe_load((CONF / "categories.yml").read_text())
+    assert list(descriptions) == list(lexicon)
+    assert all(isinstance(d, str) and d and "\n" not in d for d in descriptions.values())
+
+
+def test_a_generic_word_cannot_make_a_category_win(lexicon):
+    # "love", "birthday", "home" five times against one "skateboard": sports still wins
+    text = "love love love my birthday at home with love, then the skateboard park"
+    weights = lexicon.weights([text])[0]
+    assert lexicon.categories[int(np.argmax(weights))] == "sports"
+    assert lexicon.term_weights["skateboard"] > 5 * lexicon.term_weights.get("music", 0)
+
+
+def test_compound_hashtags_are_split_into_words():
+    assert split_hashtag("dogsofinstagram")[:2] == ("dogs", "of")
+    assert split_hashtag("#StreetArt") == ("street", "art")
+    lexicon = InterestLexicon.from_config(
+        {**{c: [] for c in REQUIRED_CATEGORIES}, "pets": ["dog"], "art": ["art"]}
+    )
+    found = {(m.term, m.hashtag) for m in lexicon.matches("#dogsofinstagram #streetart")}
+    assert found == {("dog", "dogsofinstagram"), ("art", "streetart")}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Backstage with the cast 📸: @kim.shoots",
+        "Photo by @kim.shoots",
+        "photography: @KimShoots • styling by @ann",
+        "new poster, pic @kim",
+    ],
+)
+def test_a_photo_credit_is_no_evidence_of_photography(lexicon, text):
+    assert "photography" not in {
+        lexicon.categories[i] for m in lexicon.matches(text) for i in m.categories
+    }
+
+
+def test_photography_words_still_count(lexicon):
+    assert share(lexicon, "Shot on film with my old Leica #streetphotography", "photography") == 1

@@ -1,0 +1,59 @@
+"""TF-IDF → TruncatedSVD caption topics."""
+
+import pickle
+
+import numpy as np
+
+from insta_kedro.text.topic_model import CaptionTopicModel, fit_topic_model
+
+CAPTIONS = [
+    "pasta night #foodie #homecooking",
+    "fresh pasta and wine #foodie",
+    "ramen bowl for dinner #foodie",
+    "leg day at the gym #fitfam",
+    "gym session, squats and deadlift #fitfam",
+    "morning run then gym #fitfam",
+    "",
+] * 4
+
+
+def test_topics_separate_word_families_and_keep_hashtags():
+    model = fit_topic_model(CAPTIONS, n_topics=4, min_df=1)
+    vocabulary = set(model.vectorizer.get_feature_names_out())
+    assert {"#foodie", "#fitfam", "pasta", "gym"} <= vocabulary
+    topics = model.transform(["pasta #foodie", "gym #fitfam", "pasta #foodie dinner"])
+    similarity = topics @ topics.T / np.outer(*[np.linalg.norm(topics, axis=1)] * 2)
+    assert similarity[0, 2] > 0.7
+    assert abs(similarity[0, 1]) < 0.1
+
+
+def test_words_and_hashtags_keep_their_combining_marks():
+    model = fit_topic_model(["हिन्दी दिवस #हिन्दी", "नमस्ते दिवस", "दिवस #हिन्दी"] * 3, n_topics=2)
+    assert {"दिवस", "#हिन्दी", "नमस्ते"} <= set(model.vectorizer.get_feature_names_out())
+
+
+def test_always_n_topics_columns_and_zero_for_empty_text():
+    model = fit_topic_model(CAPTIONS[:3], n_topics=16, min_df=1)
+    topics = model.transform(["pasta", "", None])
+    assert topics.shape == (3, 16)
+    assert topics.dtype == np.float32
+    assert not topics[1:].any()
+    assert model.svd.n_components < 16
+
+
+def test_nothing_to_fit_gives_zero_topics():
+    for texts in ([], ["", "   "], ["🤍", "✨ !"]):
+        model = fit_topic_model(texts, n_topics=8)
+        assert model.vectorizer is None
+        assert model.transform(["anything #at all"]).shape == (1, 8)
+        assert not model.transform(["anything"]).any()
+        assert model.top_terms() == []
+
+
+def test_model_pickles_and_gives_the_same_topics(tmp_path):
+    model = fit_topic_model(CAPTIONS, n_topics=4, min_df=1)
+    path = tmp_path / "model.pickle"
+    path.write_bytes(pickle.dumps(model))
+    restored: CaptionTopicModel = pickle.loads(path.read_bytes())
+    np.testing.assert_array_equal(restored.transform(CAPTIONS), model.transform(CAPTIONS))
+    assert len(model.top_terms(3)) == 4

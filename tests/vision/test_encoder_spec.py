@@ -1,0 +1,114 @@
+"""Tests of the encoder's specification: weights policy, precision and the cache key."""
+
+import hashlib
+import logging
+import os
+
+import keras
+import pytest
+
+from insta_kedro.vision import encoder_spec
+from insta_kedro.vision.encoder_spec import (
+    VGG16_WEIGHTS_FILE,
+    WeightsUnavailableError,
+    hardware_has_bfloat16,
+    resolve_encoder_spec,
+    resolve_precision,
+)
+
+
+def test_explicit_precisions_pass_and_auto_follows_the_hardware():
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("bfloat16") == "bfloat16"
+    expected = "bfloat16" if hardware_has_bfloat16() else "float32"
+    assert resolve_precision("auto") == expected
+    with pytest.raises(ValueError, match="precision"):
+        resolve_precision("float16")
+
+
+def test_unavailable_imagenet_weights_name_the_file_to_place(monkeypatch, tmp_path):
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure: no network in this test")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    with pytest.raises(WeightsUnavailableError) as error:
+        resolve_encoder_spec(weights="imagenet", allow_random_weights=False)
+    assert str(tmp_path / "models" / VGG16_WEIGHTS_FILE) in str(error.value)
+
+
+def test_unavailable_weights_fall_back_to_labelled_random_weights(monkeypatch, tmp_path, caplog):
+    def no_network(*args, **kwargs):
+        raise Exception("URL fetch failure: no network in this test")
+
+    monkeypatch.setattr(keras.utils, "get_file", no_network)
+    with caplog.at_level(logging.WARNING, logger="insta_kedro.vision.encoder_spec"):
+        spec = resolve_encoder_spec(weights="imagenet", layer="pool", allow_random_weights=True)
+    assert spec.name == "vgg16-pool-random"
+    assert not spec.has_labels
+    assert sum("RANDOM weights" in record.message for record in caplog.records) == 1
+
+    missing = tmp_path / "my_vgg16.h5"
+    assert resolve_encoder_spec(weights=str(missing)).weights == "random"
+    with pytest.raises(WeightsUnavailableError, match=str(missing)):
+        resolve_encoder_spec(weights=str(missing), allow_random_weights=False)
+
+
+def test_imagenet_weights_checked_once_are_not_checked_again_until_the_file_changes(
+    monkeypatch, tmp_path
+):
+    """Keras's ``get_file`` reads the whole 528 MB file to check its md5 on every call; with
+    a hash memo an unchanged file is trusted, a touched one goes through Keras again."""
+    weights = tmp_path / "models" / VGG16_WEIGHTS_FILE
+    weights.parent.mkdir()
+    weights.write_bytes(b"stand-in for the ImageNet weights")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(
+        encoder_spec, "VGG16_WEIGHTS_MD5", hashlib.md5(weights.read_bytes()).hexdigest()
+    )
+    keras_checks = []
+
+    def keras_get_file(*args, **kwargs):
+        keras_checks.append(args)
+        return str(weights)
+
+    monkeypatch.setattr(keras.utils, "get_file", keras_get_file)
+    memo = tmp_path / "cache" / "weights_file_hashes.json"
+    specs = [resolve_encoder_spec(weights="imagenet", hash_memo=memo) for _ in range(3)]
+    assert len(keras_checks) == 1
+    assert {(s.weights, s.weights_path, s.cache_key) for s in specs} == {
+        ("imagenet", str(weights), specs[0].cache_key)
+    }
+
+    stat = weights.stat()
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    resolve_encoder_spec(weights="imagenet", hash_memo=memo)
+    assert len(keras_checks) == 2
+
+
+def test_a_local_weights_file_is_fingerprinted_by_its_bytes(tmp_path):
+    weights = tmp_path / "my_vgg16.h5"
+    weights.write_bytes(b"first weights")
+    memo = tmp_path / "weights_file_hashes.json"
+    first = resolve_encoder_spec(weights=str(weights), hash_memo=memo)
+    assert first.weights == "file"
+    assert first.weights_fingerprint == f"sha256-{hashlib.sha256(b'first weights').hexdigest()}"
+    assert resolve_encoder_spec(weights=str(weights), hash_memo=memo) == first
+
+    stat = weights.stat()
+    weights.write_bytes(b"other weights")
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    changed = resolve_encoder_spec(weights=str(weights), hash_memo=memo)
+    assert changed.cache_key != first.cache_key  # new bytes never get the old features
+
+
+def test_cache_key_follows_every_setting_that_changes_features():
+    base = resolve_encoder_spec(weights=None, precision="float32")
+    assert base.cache_key == resolve_encoder_spec(weights=None, precision="float32").cache_key
+    changed = [
+        resolve_encoder_spec(weights=None, precision="bfloat16"),
+        resolve_encoder_spec(weights=None, precision="float32", layer="pool"),
+        resolve_encoder_spec(weights=None, precision="float32", random_seed=1),
+        resolve_encoder_spec(weights=None, precision="float32", resize="pad"),
+    ]
+    assert len({base.cache_key, *(spec.cache_key for spec in changed)}) == 5
