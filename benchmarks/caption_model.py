@@ -34,10 +34,11 @@ from insta_kedro.captioning import (
     caption_batches,
     encode_captions,
     greedy_decode,
+    new_caption_model,
+    training_network,
     uses_fused_lstm,
 )
 from insta_kedro.ingestion import parse_download_folder
-from insta_kedro.pipelines.caption_model.nodes import new_caption_model, training_network
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / ".." / "shared" / "data" / "instagram-dl"

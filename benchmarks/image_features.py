@@ -49,11 +49,8 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageOps
 
-from insta_kedro.pipelines.image_features.nodes import (
-    WEIGHTS_HASH_MEMO,
-    encode_post_images,
-    hash_post_images,
-)
+from insta_kedro.pipelines.image_features.nodes import encode_post_images, hash_post_images
+from insta_kedro.vision import WEIGHTS_HASH_MEMO
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RERUNS = 5  # re-runs (and full runs) of each kind; their medians are reported

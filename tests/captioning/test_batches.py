@@ -14,9 +14,9 @@ from insta_kedro.captioning.batches import (
     trimmed_length,
 )
 from insta_kedro.captioning.network import build_packed_training_network
+from insta_kedro.captioning.training import new_caption_model
 from insta_kedro.captioning.vocabulary import build_vocabulary, encode_captions
-from insta_kedro.pipelines.caption_model.nodes import new_caption_model
-from tests.pipelines.caption_model.conftest import TINY_PARAMS
+from tests.captioning.conftest import TINY_PARAMS
 
 MAX_LEN = 40
 

@@ -7,6 +7,7 @@ import pytest
 from insta_kedro.fusion.people import (
     blend_interests,
     category_key,
+    collect_interest_evidence,
     interest_evidence,
     profile_interests,
 )
@@ -80,3 +81,28 @@ def test_evidence_sums_the_photo_labels_of_each_interest():
     assert evidence["p"]["music"]["labels"] == {"electric_guitar": 1.1, "stage": 0.3}
     assert evidence["p"]["music"]["terms"] == {} and evidence["p"]["music"]["posts"] == 0
     assert "sports" not in evidence["p"]
+
+
+def test_collected_evidence_takes_each_profiles_category_from_the_profiles():
+    posts = pd.DataFrame(
+        {
+            "post_id": ["a", "b", "c"],
+            "profile": ["skater", "skater", "fan"],
+            "caption": ["new skateboard", "skateboard again", "album 🎤 album"],
+        }
+    )
+    profiles = pd.DataFrame(
+        {"profile": ["skater", "fan", "skater"], "category": ["Athlete", "Fan page", "Athlete"]}
+    )
+    labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
+    evidence = collect_interest_evidence(
+        posts, profiles, labels, LEXICON, {}, {"Athlete": "sports"}, top_n=1
+    )
+    assert evidence["skater"]["sports"]["profile_category"] == "Athlete"
+    assert evidence["skater"]["sports"]["posts"] == 2
+    assert evidence["fan"]["music"]["profile_category"] is None
+    assert len(evidence["fan"]["music"]["terms"]) == 1  # top_n
+    without_category = collect_interest_evidence(
+        posts, profiles.drop(columns="category"), labels, LEXICON, {}, {"Athlete": "sports"}
+    )
+    assert without_category["skater"]["sports"]["profile_category"] is None

@@ -8,9 +8,13 @@ import pytest
 
 from insta_kedro.personas.clustering import (
     NOISE,
+    cluster_people,
+    cluster_vectors,
     fit_persona_clusterer,
+    persona_frame,
     stack_vectors,
     too_few_points,
+    user_level_params,
 )
 
 RNG = np.random.default_rng(0)
@@ -130,3 +134,43 @@ def test_unknown_reduction_method_is_an_error():
     settings["reduction"] = {"method": "tsne", "n_components": 2}
     with pytest.raises(ValueError, match="tsne"):
         fit_persona_clusterer(blobs()[0], settings)
+
+
+def test_cluster_vectors_one_row_per_input_row_and_rows_without_a_vector_are_noise():
+    features, _ = blobs()
+    frame = pd.DataFrame({"post_id": range(len(features)), "feature": list(features)})
+    frame.loc[[0, 1], "feature"] = None
+    clusters, clusterer = cluster_vectors(frame, "post_id", params(), seed=0)
+    assert clusters["post_id"].tolist() == [str(i) for i in range(len(features))]
+    assert clusterer.n_clusters == 3 and clusters["cluster"].iloc[2:].ne(NOISE).all()
+    missing = clusters.loc[[0, 1]]
+    assert missing["cluster"].tolist() == [NOISE] * 2 and missing["probability"].eq(0).all()
+    assert missing["outlier_score"].eq(1).all() and missing[["x", "y"]].isna().all().all()
+    assert missing["membership"].map(lambda m: m.tolist() == [0.0] * 3).all()
+    assert clusters["membership"].map(lambda m: m.dtype == np.float32).all()
+
+
+def test_people_are_clustered_by_their_persona_feature():
+    features, _ = blobs()
+    users = pd.DataFrame(
+        {
+            "profile": [f"p{i}" for i in range(len(features))],
+            "feature": [np.zeros(2)] * len(features),
+            "persona_feature": list(features),
+        }
+    )
+    assert persona_frame(users)["feature"].equals(users["persona_feature"])
+    without = users.drop(columns="persona_feature")
+    assert persona_frame(without) is without
+    clusters, clusterer = cluster_people(users, params(), seed=0)
+    assert list(clusters.columns) == ["profile", "cluster", "probability", "x", "y", "membership"]
+    assert clusterer.dims == 12 and clusterer.n_clusters == 3
+
+
+def test_user_min_cluster_size_auto_grows_with_the_number_of_people():
+    users = params(min_cluster_size="auto")
+    resolved = {n: user_level_params({"users": users}, n)["hdbscan"] for n in (0, 16, 100)}
+    assert {n: h["min_cluster_size"] for n, h in resolved.items()} == {0: 2, 16: 2, 100: 5}
+    assert resolved[100]["min_samples"] == 1 and users["hdbscan"]["min_cluster_size"] == "auto"
+    fixed = params(min_cluster_size=7)
+    assert user_level_params({"users": fixed}, 100) is fixed

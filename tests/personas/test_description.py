@@ -9,6 +9,8 @@ from insta_kedro.personas.description import (
     class_tfidf,
     cluster_label,
     exemplars,
+    interest_columns,
+    member_tokens,
     top_interests,
 )
 
@@ -59,3 +61,19 @@ def test_label_is_short_and_readable():
     )
     assert cluster_label(3, {"food": 0.5, "travel": 0.4}, ["food"], []) == "food · travel"
     assert cluster_label(4, {}, [], []) == "cluster 4"
+
+
+def test_member_tokens_of_one_caption_or_a_list_per_member():
+    by_post = pd.Series({"a": "pasta #foodie", "b": None, "c": "beach day"})
+    assert member_tokens(pd.Series(["c", "a", "b", "x"]), by_post, caption_words) == [
+        "beach",
+        "day",
+        "pasta",
+    ]
+    by_profile = pd.Series({"p": ["#dog walk", None], "q": []})
+    assert member_tokens(pd.Series(["p", "q"]), by_profile, caption_hashtags) == ["dog"]
+
+
+def test_interest_columns_in_column_order():
+    frame = pd.DataFrame(columns=["profile", "interest_pets", "feature", "interest_food"])
+    assert interest_columns(frame) == ["interest_pets", "interest_food"]

@@ -8,6 +8,7 @@ from insta_kedro.personas.validation import (
     bootstrap_stability,
     clustering_scores,
     dbcv,
+    flat_metrics,
     noise_share,
     silhouette_without_noise,
 )
@@ -66,3 +67,28 @@ def test_stability_of_refits_that_could_not_fit_is_unknown_not_perfect():
     assert skipped["mean_ari"] is None and skipped["skipped_resamples"] == 4
     with pytest.raises(ValueError, match=r"in \(0, 1\)"):
         bootstrap_stability(POINTS, LABELS, lambda sample: None, fraction=1.0)
+
+
+def test_flat_metrics_of_the_defined_scores_only():
+    scores = {"clusters": 3, "noise_share": 0.1, "dbcv": None, "silhouette": 0.5}
+    report = {
+        "posts": {
+            **scores,
+            "stability": {"mean_ari": 0.9},
+            "ground_truth": {"points": 10, "ari": 1.0, "ari_clustered": None},
+        },
+        "users": {**scores, "stability": None, "ground_truth": None},
+        "ground_truth": "demo themes",
+    }
+    metrics = flat_metrics(report)
+    assert metrics["posts.clusters"] == {"value": 3.0, "step": 0}
+    assert sorted(metrics) == [
+        "posts.clusters",
+        "posts.noise_share",
+        "posts.silhouette",
+        "posts.stability_ari",
+        "posts.truth_ari",
+        "users.clusters",
+        "users.noise_share",
+        "users.silhouette",
+    ]

@@ -1,5 +1,7 @@
-"""The character-level caption model: vocabulary, batches, network, training checkpoint,
-decoding, metrics and MLflow tracking; the optional fused LSTM op in ``fused_lstm``.
+"""The character-level caption model: examples and their split, vocabulary, batches,
+network, training (resumable, gated on enough data), decoding and generation, evaluation
+and metrics, the loss curve, and MLflow tracking; the optional fused LSTM op in
+``fused_lstm``.
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -26,6 +28,29 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "decode_captions",
             "greedy_decode",
         ],
+        "evaluation": [
+            "SAMPLE_COLUMNS",
+            "evaluate_model",
+            "shuffled_order",
+        ],
+        "examples": [
+            "SPLITS",
+            "UNCAPTIONED",
+            "assign_splits",
+            "encoder_weights",
+            "has_caption",
+            "prepare_examples",
+            "split_arrays",
+            "training_vocabulary",
+        ],
+        "generation": [
+            "GENERATED_COLUMNS",
+            "decode_texts",
+            "generate_caption_table",
+        ],
+        "loss_curve": [
+            "loss_curve_figure",
+        ],
         "metrics": [
             "bits_per_character",
             "english_words",
@@ -40,8 +65,20 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "build_step_model",
             "uses_fused_lstm",
         ],
+        "settings": [
+            "check_caption_params",
+        ],
+        "training": [
+            "fit_caption_model",
+            "new_caption_model",
+            "packs_captions",
+            "train_if_enough_data",
+            "training_network",
+        ],
         "training_gate": [
             "NotTrained",
+            "not_trained_history",
+            "not_trained_metrics",
             "not_trained_reason",
         ],
         "vocabulary": [

@@ -4,8 +4,9 @@ The caption model learns from captioned photos. A download without photos
 (``instaloader --no-pictures``), one whose images all fail to decode, or one with only a
 handful of captioned photos cannot train it. The caption_model pipeline then still runs:
 :func:`not_trained_reason` says why it does not train, the ``caption_model`` output is a
-:class:`NotTrained` instead of a network, ``generated_captions`` is empty and
-``caption_metrics`` says ``trained: false`` with the reason.
+:class:`NotTrained` instead of a network, ``generated_captions`` is empty, and the training
+history and ``caption_metrics`` say ``trained: false`` with the reason
+(:func:`not_trained_history`, :func:`not_trained_metrics`).
 """
 
 from collections.abc import Mapping
@@ -55,6 +56,33 @@ def not_trained_reason(report: Mapping[str, Any], min_training_captions: int) ->
     if errors:
         details.append(f"image feature errors: {_counts(errors)}")
     return f"{what} ({'; '.join(details)})"
+
+
+def not_trained_history(reason: str) -> dict[str, Any]:
+    """The training history (``caption_training_history``) of a run that did not train:
+    ``trained: false``, the ``reason``, no epoch (empty ``loss``, ``val_loss``, ``val_bpc``)."""
+    return {
+        "trained": False,
+        "not_trained_reason": reason,
+        "epochs": {k: [] for k in ("loss", "val_loss", "val_bpc")},
+        "epochs_run": 0,
+    }
+
+
+def not_trained_metrics(
+    reason: str, data_report: Mapping[str, Any], *, min_training_captions: int, architecture: str
+) -> dict[str, Any]:
+    """The metrics (``caption_metrics``) of a run that did not train: ``trained: false``, the
+    ``reason``, the threshold ``min_training_captions``, the data counts (``data``: the
+    ``data_report`` of posts, captioned, with an image feature, left out by reason) and the
+    ``architecture``."""
+    return {
+        "trained": False,
+        "not_trained_reason": reason,
+        "min_training_captions": min_training_captions,
+        "data": data_report,
+        "architecture": architecture,
+    }
 
 
 def _counts(counts: Mapping[str, int]) -> str:

@@ -1,5 +1,6 @@
 """Confidence-weighted fusion of the feature blocks into post vectors (``model``, ``posts``),
-people's interests and persona vectors (``people``), and the theme-separation check.
+people's interests, evidence and persona vectors (``people``), the ``user_features`` rows
+(``users``), and the theme-separation check and ablation (``theme_separation``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -16,16 +17,25 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "people": [
             "add_person_interests",
+            "collect_interest_evidence",
             "interest_evidence",
             "profile_interests",
             "topic_mix",
         ],
         "posts": [
+            "build_post_features_and_model",
             "fuse_new_posts",
             "fuse_posts",
         ],
         "theme_separation": [
+            "ablation_note",
+            "evaluate_theme_separation",
             "separation_scores",
+        ],
+        "users": [
+            "build_user_features",
+            "known_counts",
+            "user_rows",
         ],
     },
 )

@@ -12,7 +12,8 @@
 - :func:`add_person_interests`: all of it for the ``user_features`` rows (with
   :func:`topic_mix`, each person's mean topic vector).
 - :func:`interest_evidence`: why a person has an interest: the lexicon terms, hashtags and
-  ImageNet labels behind it, with their weights, and the profile category.
+  ImageNet labels behind it, with their weights, and the profile category;
+  :func:`collect_interest_evidence` gives it each profile's category from ``profiles``.
 """
 
 import re
@@ -258,3 +259,28 @@ def interest_evidence(
                 person[category] = entry
         evidence[str(profile)] = person
     return evidence
+
+
+def collect_interest_evidence(
+    posts: pd.DataFrame,
+    profiles: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    lexicon: InterestLexicon,
+    imagenet_categories: Mapping[str, Any],
+    category_map: Mapping[str, str] | None,
+    top_n: int = 5,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``interest_evidence`` of every profile with posts: :func:`interest_evidence` with each
+    profile's Instagram category (``profiles``' ``category``) and the interest it maps to
+    through ``category_map`` (:func:`profile_interests`).
+
+    Returns ``{profile: {category: evidence}}``, at most ``top_n`` terms, hashtags and labels
+    per interest.
+    """
+    _, _, mapped = profile_interests(profiles, lexicon, category_map)
+    raw = profiles.drop_duplicates("profile").set_index("profile").get("category")
+    by_profile = {
+        profile: (raw.get(profile) if raw is not None else None, interest)
+        for profile, interest in mapped.items()
+    }
+    return interest_evidence(posts, lexicon, image_labels, imagenet_categories, by_profile, top_n)

@@ -11,10 +11,13 @@ Blocks and their per-post confidence (docs/features.md):
 
 ``fuse_posts`` fits (PCA, block scalers) and fuses; with a fitted ``FusionModel`` it only
 fuses, so a new post (``insta_kedro.personas.assignment``) gets the training layout.
+``build_post_features_and_model`` also gives the model what describes a new caption.
 """
 
+from __future__ import annotations
+
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +30,9 @@ from insta_kedro.fusion.model import (
     fuse_blocks,
 )
 from insta_kedro.text import image_label_interests, shares
+
+if TYPE_CHECKING:  # annotations only: importing them loads the text models' scikit-learn
+    from insta_kedro.text import CaptionTopicModel, InterestClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +114,34 @@ def fuse_new_posts(
         fusion_model,
     )
     return post_features
+
+
+def build_post_features_and_model(
+    posts: pd.DataFrame,
+    post_text_features: pd.DataFrame,
+    image_features: pd.DataFrame,
+    image_labels: pd.DataFrame,
+    imagenet_categories: dict[str, Any],
+    params: dict[str, Any],
+    caption_topic_model: CaptionTopicModel,
+    interest_lexicon: dict[str, Any],
+    text_params: dict[str, Any],
+    interest_classifier: InterestClassifier | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], FusionModel]:
+    """``post_features``, the fusion summary and the fitted ``FusionModel`` (:func:`fuse_posts`
+    with the fusion ``params``), the model also carrying the text features' topic model,
+    interest classifier, lexicon configuration and parameters (``text_params``), so a new
+    caption gets its text features from the same functions
+    (``insta_kedro.personas.assignment``).
+    """
+    post_features, summary, model = fuse_posts(
+        posts, post_text_features, image_features, image_labels, imagenet_categories, params
+    )
+    model.caption_topic_model = caption_topic_model
+    model.interest_classifier = interest_classifier
+    model.interest_lexicon = interest_lexicon
+    model.text_params = text_params
+    return post_features, summary, model
 
 
 def check_block_weights(weights: dict[str, Any]) -> dict[str, float]:

@@ -1,5 +1,6 @@
 """Getting posts: instaloader's download layout, read into tables (``folder``), the live
-download (``download``) and the generated demo download (``demo``).
+download (``download``), the generated demo download (``demo``), and the configured source
+made one instaloader folder and parsed (``sources``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -21,6 +22,13 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "folder": [
             "is_profile_folder",
             "parse_download_folder",
+        ],
+        "sources": [
+            "SOURCES",
+            "acquire_download",
+            "empty_profile_report",
+            "has_profile_folders",
+            "parse_download",
         ],
     },
 )

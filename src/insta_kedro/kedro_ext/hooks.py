@@ -9,10 +9,8 @@ every repr and log line.
 import atexit
 from typing import Any
 
-import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
-from mlflow.entities import RunStatus
 
 from insta_kedro.ingestion import InstagramLogin
 
@@ -57,6 +55,8 @@ class MlflowRunClosingHook:
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self) -> None:
+        import mlflow  # when a pipeline runs, not when Kedro reads the settings
+
         active = mlflow.active_run()
         self._run_active_before = active.info.run_id if active else None
         # Ctrl-C is no Exception: Kedro calls no error hook and MLflow's own exit handler
@@ -65,18 +65,22 @@ class MlflowRunClosingHook:
 
     @hook_impl(trylast=True)
     def after_pipeline_run(self) -> None:
-        self._end_runs_opened_by_the_pipeline(RunStatus.FINISHED)
+        self._end_runs_opened_by_the_pipeline("FINISHED")
 
     @hook_impl(trylast=True)
     def on_pipeline_error(self) -> None:
-        self._end_runs_opened_by_the_pipeline(RunStatus.FAILED)
+        self._end_runs_opened_by_the_pipeline("FAILED")
 
     def end_interrupted_run(self) -> None:
         """At exit, a run the pipeline left open was interrupted: it ends as KILLED."""
-        self._end_runs_opened_by_the_pipeline(RunStatus.KILLED)
+        self._end_runs_opened_by_the_pipeline("KILLED")
 
-    def _end_runs_opened_by_the_pipeline(self, status: int) -> None:
-        if status != RunStatus.KILLED:
+    def _end_runs_opened_by_the_pipeline(self, status: str) -> None:
+        """End every run opened since ``before_pipeline_run`` with ``status`` (an MLflow
+        run status name: FINISHED, FAILED or KILLED)."""
+        import mlflow
+
+        if status != "KILLED":
             atexit.unregister(self.end_interrupted_run)
         while (active := mlflow.active_run()) and active.info.run_id != self._run_active_before:
-            mlflow.end_run(RunStatus.to_string(status))
+            mlflow.end_run(status)

@@ -10,7 +10,7 @@ removed, so the model on disk never disagrees with this run's ``caption_vocab`` 
 ``exists()`` stays ``False`` then: a run that needs the model as an input (the web app, a run
 starting after training) still learns that it has not been made.
 
-A trained model is saved and loaded exactly as ``tensorflow.TensorFlowModelDataset`` does,
+A trained model is saved and loaded by ``tensorflow.TensorFlowModelDataset``,
 then logged as an artifact of the active MLflow run (under ``artifact_path``), as
 ``kedro_mlflow``'s ``MlflowArtifactDataset`` would; that wrapper cannot hold this dataset, as
 it logs the file even when there is none.
@@ -19,17 +19,20 @@ it logs the file even when there is none.
 import logging
 from typing import Any
 
-import mlflow
-from kedro.io.core import get_filepath_str
-from kedro_datasets.tensorflow import TensorFlowModelDataset
+import fsspec
+from kedro.io import AbstractDataset
+from kedro.io.core import get_protocol_and_path
 
 from insta_kedro.captioning import NotTrained
 
 logger = logging.getLogger(__name__)
 
 
-class OptionalKerasModelDataset(TensorFlowModelDataset):
+class OptionalKerasModelDataset(AbstractDataset):
     """``tensorflow.TensorFlowModelDataset`` that also holds "no model" (:class:`NotTrained`).
+
+    TensorFlow is imported when a model is first saved or loaded, not when the catalog is
+    built, so a run that does not touch the model (``--pipelines=ingestion``) never imports it.
 
     Example usage for the YAML API:
 
@@ -54,39 +57,64 @@ class OptionalKerasModelDataset(TensorFlowModelDataset):
         (False, NotTrained(reason='no captioned photo'))
     """
 
-    def __init__(self, *, artifact_path: str | None = None, **kwargs: Any) -> None:
-        """``artifact_path``: folder of the MLflow run's artifacts the saved model goes to
-        (None: not logged); other arguments are ``tensorflow.TensorFlowModelDataset``'s."""
-        super().__init__(**kwargs)
+    def __init__(
+        self,
+        *,
+        filepath: str,
+        artifact_path: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``filepath``: where the model is saved; ``artifact_path``: folder of the MLflow
+        run's artifacts the saved model goes to (None: not logged); ``metadata``: for
+        kedro-viz and other plugins; other arguments are ``tensorflow.TensorFlowModelDataset``'s
+        (``load_args``, ``save_args``, ``version``, ...)."""
+        self.metadata = metadata
+        self._filepath = str(filepath)
         self._artifact_path = artifact_path
+        self._kwargs = kwargs
+        self._model_dataset: Any = None
         self._not_trained: NotTrained | None = None
+        protocol, self._path = get_protocol_and_path(self._filepath)
+        self._fs = fsspec.filesystem(protocol)
+
+    def _models(self) -> Any:
+        """The ``TensorFlowModelDataset`` that saves and loads trained models."""
+        if self._model_dataset is None:
+            from kedro_datasets.tensorflow import TensorFlowModelDataset
+
+            self._model_dataset = TensorFlowModelDataset(filepath=self._filepath, **self._kwargs)
+        return self._model_dataset
 
     def save(self, data: Any) -> None:
         """Saves a Keras model (and logs it to the active MLflow run), or, for
         :class:`NotTrained`, removes the model file an earlier run left."""
         if isinstance(data, NotTrained):
             self._not_trained = data
-            path = get_filepath_str(self._filepath, self._protocol)
-            if self._version is None and self._fs.exists(path):
-                self._fs.rm(path)
-                logger.info("%s removed: this run trained no model (%s)", path, data.reason)
+            if self._kwargs.get("version") is None and self._fs.exists(self._path):
+                self._fs.rm(self._path)
+                logger.info("%s removed: this run trained no model (%s)", self._path, data.reason)
             return
         self._not_trained = None
-        super().save(data)
+        models = self._models()
+        models.save(data)
+        import mlflow
+
         if self._artifact_path is not None and mlflow.active_run() is not None:
-            saved = get_filepath_str(self._get_load_path(), self._protocol)
-            mlflow.log_artifact(saved, self._artifact_path)
+            mlflow.log_artifact(models._get_load_path().as_posix(), self._artifact_path)
 
     def load(self) -> Any:
         """The saved Keras model, or a :class:`NotTrained` when there is no model file."""
         if not self._exists():
             if self._not_trained is not None:
                 return self._not_trained
-            return NotTrained(
-                f"no model at {get_filepath_str(self._filepath, self._protocol)}: "
-                "caption_model has not trained one"
-            )
-        return super().load()
+            return NotTrained(f"no model at {self._path}: caption_model has not trained one")
+        return self._models().load()
+
+    def _exists(self) -> bool:
+        if self._kwargs.get("version") is None:
+            return self._fs.exists(self._path)
+        return self._models().exists()
 
     def _describe(self) -> dict[str, Any]:
-        return {**super()._describe(), "artifact_path": self._artifact_path}
+        return {"filepath": self._filepath, "artifact_path": self._artifact_path, **self._kwargs}

@@ -8,13 +8,22 @@
 - ``circle``: followers and followees that were downloaded too; their interest distribution
   (the mean of theirs), their persona-cluster mix, and the cosine similarity between the
   person's interest distribution and the circle's.
+
+``user_characterizations`` puts these blocks together for every person, with the persona
+(cluster and its label) and the evidence of their top interests.
 """
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from insta_kedro.personas.clustering import NOISE, stack_vectors
+from insta_kedro.personas.description import NO_POSTS_LABEL, interest_columns
+
+logger = logging.getLogger(__name__)
 
 POSTING_COLUMNS = (
     "posts_per_week",
@@ -149,3 +158,94 @@ def circle_summary(
         "similarity_to_followers": sides["followers"]["similarity"],
         "similarity_to_followees": sides["followees"]["similarity"],
     }
+
+
+def user_characterizations(
+    posts: pd.DataFrame,
+    profiles: pd.DataFrame,
+    follows: pd.DataFrame,
+    post_features: pd.DataFrame,
+    user_features: pd.DataFrame,
+    user_clusters: pd.DataFrame,
+    cluster_profiles: dict[str, Any],
+    generated_captions: pd.DataFrame,
+    interest_evidence: dict[str, Any] | None,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """The characterization of every profile of ``profiles`` or ``posts``, with or without
+    posts: ``{profile: {profile, full_name, is_private, interests, interest_evidence, persona,
+    posting, representative_posts, circle}}``, sorted by profile.
+
+    ``persona`` is the person's cluster, probability and label (the label of their user
+    cluster in ``cluster_profiles``; "no posts" for a person who was not clustered).
+    ``interest_evidence`` (``{profile: {category: evidence}}``) of each of a person's top
+    interests (terms, hashtags, labels, profile category) comes with the interests, so a
+    reader sees why. ``params`` are the clustering parameters (``characterization``:
+    ``top_interests``, ``representative_posts``).
+    """
+    settings = params["characterization"]
+    columns = interest_columns(user_features)
+    interests = user_features.set_index("profile")[columns].rename(
+        columns=lambda c: c.removeprefix("interest_")
+    )
+    users = user_features.set_index("profile")
+    personas = user_clusters.set_index("profile")
+    cluster_of = personas["cluster"].astype(int).to_dict()
+    labels = {int(k): v["label"] for k, v in (cluster_profiles.get("users") or {}).items()}
+    generated = (
+        generated_captions.drop_duplicates("post_id").set_index("post_id")["generated_caption"]
+        if not generated_captions.empty
+        else pd.Series(dtype=object)
+    )
+    vectors_by_post = post_features.set_index("post_id")["feature"]
+    profile_rows = profiles.drop_duplicates("profile").set_index("profile")
+    full_names = profile_rows["full_name"]
+    private = profile_rows.get("is_private", pd.Series(dtype="boolean"))
+    everyone = sorted(set(profiles["profile"].astype(str)) | set(posts["profile"].astype(str)))
+    characterizations = {}
+    for profile in everyone:
+        mine = posts[posts["profile"] == profile].assign(
+            generated_caption=lambda p: p["post_id"].map(generated)
+        )
+        row = users.loc[profile].to_dict() if profile in users.index else None
+        vectors, usable = stack_vectors(mine["post_id"].map(vectors_by_post))
+        person_vector = None
+        if row is not None and row.get("feature") is not None and len(row["feature"]):
+            person_vector = np.asarray(row["feature"], float)
+        if person_vector is None or vectors.shape[1] != len(person_vector):
+            vectors, person_vector = np.zeros((len(mine), 0)), None
+        vectors[~usable] = 0.0
+        if profile in personas.index:
+            cluster = int(personas.loc[profile, "cluster"])
+            persona = {
+                "cluster": cluster,
+                "probability": round(float(personas.loc[profile, "probability"]), 4),
+                "label": labels.get(cluster, "noise" if cluster == NOISE else f"cluster {cluster}"),
+            }
+        else:
+            persona = {"cluster": NOISE, "probability": 0.0, "label": NO_POSTS_LABEL}
+        name = full_names.get(profile)
+        top = interest_weights(
+            interests.loc[profile].to_dict() if profile in interests.index else {},
+            settings["top_interests"],
+        )
+        evidence = (interest_evidence or {}).get(profile, {})
+        characterizations[profile] = {
+            "profile": profile,
+            "full_name": name if isinstance(name, str) and name else None,
+            "is_private": bool(private[profile]) if pd.notna(private.get(profile)) else None,
+            "interests": top,
+            "interest_evidence": {c: evidence[c] for c in top if c in evidence},
+            "persona": persona,
+            "posting": posting_behaviour(row, len(mine)),
+            "representative_posts": representative_posts(
+                mine, vectors, person_vector, settings["representative_posts"]
+            ),
+            "circle": circle_summary(
+                profile, follows, interests, cluster_of, settings["top_interests"]
+            ),
+        }
+    without_posts = sum(c["posting"]["posts"] == 0 for c in characterizations.values())
+    if without_posts:
+        logger.info("%d profiles have no posts: persona label %r.", without_posts, NO_POSTS_LABEL)
+    return characterizations

@@ -293,3 +293,79 @@ def all_noise(n_points: int, clusterer: PersonaClusterer, reduced: np.ndarray) -
         coordinates=clusterer.map_coordinates(reduced),
         reduced=reduced,
     )
+
+
+def cluster_vectors(
+    frame: pd.DataFrame, key: str, params: dict[str, Any], seed: int
+) -> tuple[pd.DataFrame, PersonaClusterer]:
+    """Cluster the ``feature`` vectors of ``frame`` with the level ``params`` (``normalize``,
+    ``reduction``, ``hdbscan``; see :func:`fit_persona_clusterer`).
+
+    Returns one row per input row, in ``frame`` order (``key``, ``cluster``, ``probability``,
+    ``x``, ``y``, ``outlier_score``, ``membership``), and the fitted clusterer. Rows without a
+    usable vector are noise with probability 0, outlier score 1, NaN map coordinates and a
+    zero membership vector.
+    """
+    vectors, usable = stack_vectors(frame["feature"])
+    if (~usable).any():
+        logger.warning("%d %s rows have no usable feature vector: noise.", (~usable).sum(), key)
+    clusterer, result = fit_persona_clusterer(vectors[usable], params, seed)
+    n_rows = len(frame)
+    labels = np.full(n_rows, NOISE, dtype=int)
+    probabilities = np.zeros(n_rows)
+    outlier_scores = np.ones(n_rows)
+    coordinates = np.full((n_rows, 2), np.nan)
+    width = result.membership.shape[1]
+    membership = [np.zeros(width, np.float32) for _ in range(n_rows)]
+    labels[usable] = result.labels
+    probabilities[usable] = result.probabilities
+    outlier_scores[usable] = result.outlier_scores
+    coordinates[usable] = result.coordinates
+    for row, vector in zip(np.flatnonzero(usable), result.membership, strict=True):
+        membership[row] = vector.astype(np.float32)
+    clusters = pd.DataFrame(
+        {
+            key: frame[key].astype(str).to_numpy(),
+            "cluster": labels,
+            "probability": probabilities,
+            "x": coordinates[:, 0],
+            "y": coordinates[:, 1],
+            "outlier_score": outlier_scores,
+            "membership": membership,
+        }
+    )
+    return clusters, clusterer
+
+
+def persona_frame(user_features: pd.DataFrame) -> pd.DataFrame:
+    """``user_features`` with ``feature`` = ``persona_feature`` (interests, topics, posting
+    style), the vector people are clustered by; returned unchanged without that column."""
+    if "persona_feature" not in user_features:
+        return user_features
+    return user_features.assign(feature=user_features["persona_feature"])
+
+
+def user_level_params(params: dict[str, Any], n_people: int) -> dict[str, Any]:
+    """The user level of the clustering parameters (``params["users"]``) with
+    ``hdbscan.min_cluster_size: auto`` resolved for ``n_people`` to
+    ``max(2, round(sqrt(n_people) / 2))``, so a persona grows with the number of people.
+    Any other value is returned as it is."""
+    users = params["users"]
+    size = users["hdbscan"]["min_cluster_size"]
+    if size != "auto":
+        return users
+    size = max(2, round(np.sqrt(max(n_people, 1)) / 2))
+    return {**users, "hdbscan": {**users["hdbscan"], "min_cluster_size": size}}
+
+
+def cluster_people(
+    user_features: pd.DataFrame, params: dict[str, Any], seed: int
+) -> tuple[pd.DataFrame, PersonaClusterer]:
+    """Cluster people by their ``persona_feature`` (:func:`persona_frame`) with the user level
+    ``params`` (see :func:`user_level_params`).
+
+    Returns one row per profile of ``user_features`` (``profile``, ``cluster``,
+    ``probability``, ``x``, ``y``, ``membership``) and the fitted clusterer.
+    """
+    clusters, clusterer = cluster_vectors(persona_frame(user_features), "profile", params, seed)
+    return clusters.drop(columns="outlier_score"), clusterer

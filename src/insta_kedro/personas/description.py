@@ -4,16 +4,19 @@ Class-based TF-IDF (c-TF-IDF, as in BERTopic): all captions of a cluster form on
 a term's weight in cluster c is ``tf(t, c) / words(c) · log(1 + A / f(t))`` with ``A`` the
 mean number of words per cluster and ``f(t)`` the term's count over all clusters. Words and
 hashtags are scored separately (a hashtag and the same word are different signals).
+
+``cluster_profiles`` describes every cluster of the post and the user clustering.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-from insta_kedro.personas.clustering import NOISE
+from insta_kedro.personas.clustering import NOISE, PersonaClusterer, persona_frame, stack_vectors
 from insta_kedro.text import WORD, extract_hashtags, plain_text
 
 # Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
@@ -121,3 +124,124 @@ def cluster_label(
     if words and words[0] not in named:
         parts.append(words[0])
     return " · ".join(parts[:3]) if parts else f"cluster {cluster}"
+
+
+def interest_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``interest_<category>`` columns of ``frame``, in column order."""
+    return [c for c in frame.columns if c.startswith("interest_")]
+
+
+def member_tokens(
+    members: pd.Series, captions_by_member: pd.Series, tokenize: Callable[[str], list[str]]
+) -> list[str]:
+    """All tokens (``tokenize``) of the members' captions, in member order.
+
+    ``captions_by_member`` maps a member to one caption or to a list of captions; members
+    without captions, and missing captions, add nothing.
+    """
+    texts = captions_by_member.reindex(members).dropna().explode().dropna()
+    return [token for text in texts for token in tokenize(str(text))]
+
+
+def describe_level(
+    frame: pd.DataFrame,
+    clusters: pd.DataFrame,
+    key: str,
+    clusterer: PersonaClusterer,
+    captions_by_member: pd.Series,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Description of every cluster of one level (posts or users), noise included.
+
+    ``frame`` has ``key``, ``feature`` and the ``interest_<category>`` columns; ``clusters``
+    has ``key``, ``cluster`` and ``probability``; ``captions_by_member`` maps a ``key`` to its
+    caption(s); ``params["description"]`` has ``top_interests``, ``top_terms`` and
+    ``exemplars``. Returns ``{"<cluster>": {cluster, size, label, top_interests,
+    top_hashtags, top_words, exemplars}}`` sorted by cluster; when the clusterer was not
+    fitted every label is "not clustered" and each entry also has ``skipped`` (why).
+    """
+    settings = params["description"]
+    merged = clusters[[key, "cluster", "probability"]].merge(
+        frame[[key, *interest_columns(frame)]], on=key, how="left"
+    )
+    vectors, usable = stack_vectors(
+        clusters[[key]].merge(frame[[key, "feature"]], on=key, how="left")["feature"]
+    )
+    reduced = np.zeros((len(clusters), 0))
+    if usable.all() and clusterer.dims and vectors.shape[1] == clusterer.dims:
+        reduced = clusterer.reduce(vectors)
+    groups = merged.groupby("cluster")[key]
+    documents = {
+        int(label): member_tokens(members, captions_by_member, caption_words)
+        for label, members in groups
+    }
+    hashtag_documents = {
+        int(label): member_tokens(members, captions_by_member, caption_hashtags)
+        for label, members in groups
+    }
+    words = class_tfidf(documents, settings["top_terms"])
+    hashtags = class_tfidf(hashtag_documents, settings["top_terms"])
+    described = {}
+    for cluster_id, group in merged.groupby("cluster"):
+        label = int(cluster_id)
+        rows = group.index.to_numpy()
+        interests = top_interests(group, settings["top_interests"])
+        top_hashtags = [term for term, _ in hashtags.get(label, [])]
+        top_words = [term for term, _ in words.get(label, [])]
+        described[str(label)] = {
+            "cluster": label,
+            "size": len(group),
+            "label": NOT_CLUSTERED_LABEL
+            if clusterer.skipped
+            else cluster_label(label, interests, top_hashtags, top_words),
+            "top_interests": interests,
+            "top_hashtags": top_hashtags,
+            "top_words": top_words,
+            "exemplars": exemplars(
+                group[key].tolist(),
+                reduced[rows] if reduced.shape[1] else np.zeros((len(rows), 0)),
+                group["probability"].to_numpy(float),
+                settings["exemplars"],
+            ),
+        }
+    if clusterer.skipped:
+        for entry in described.values():
+            entry["skipped"] = clusterer.skipped
+    return dict(sorted(described.items(), key=lambda item: int(item[0])))
+
+
+def cluster_profiles(
+    posts: pd.DataFrame,
+    post_features: pd.DataFrame,
+    user_features: pd.DataFrame,
+    post_clusters: pd.DataFrame,
+    user_clusters: pd.DataFrame,
+    post_clusterer: PersonaClusterer,
+    user_clusterer: PersonaClusterer,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Descriptions (:func:`describe_level`) of the post clusters, from each post's caption,
+    and of the user clusters, from all captions of each person's ``posts``; people are
+    described by their ``persona_feature`` (:func:`persona_frame`).
+
+    ``params`` are the clustering parameters (``description``). Returns
+    ``{"posts": {"<cluster>": description}, "users": {"<cluster>": description}}`` (noise
+    under "-1").
+    """
+    captions = posts.set_index("post_id")["caption"].fillna("").astype(str)
+    captions_by_profile = posts.groupby("profile")["caption"].agg(
+        lambda c: c.fillna("").astype(str).tolist()
+    )
+    return {
+        "posts": describe_level(
+            post_features, post_clusters, "post_id", post_clusterer, captions, params
+        ),
+        "users": describe_level(
+            persona_frame(user_features),
+            user_clusters,
+            "profile",
+            user_clusterer,
+            captions_by_profile,
+            params,
+        ),
+    }

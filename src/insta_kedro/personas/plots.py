@@ -43,6 +43,17 @@ def cluster_map(
     return figure
 
 
+def cluster_maps(
+    post_clusters: pd.DataFrame, user_clusters: pd.DataFrame, cluster_profiles: dict[str, Any]
+) -> tuple[go.Figure, go.Figure]:
+    """The 2-D maps (:func:`cluster_map`) of the posts and of the users, each cluster named by
+    its label in ``cluster_profiles`` (``{"posts": {...}, "users": {...}}``)."""
+    return (
+        cluster_map(post_clusters, "post_id", cluster_profiles.get("posts") or {}, "Posts"),
+        cluster_map(user_clusters, "profile", cluster_profiles.get("users") or {}, "Users"),
+    )
+
+
 def outline_selected_clusters(axes: plt.Axes, tree: Any) -> None:
     """Boxes around the clusters HDBSCAN selected.
 
@@ -86,6 +97,17 @@ def condensed_tree_figure(clusterer: PersonaClusterer, title: str) -> plt.Figure
     axes.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def condensed_trees(
+    post_clusterer: PersonaClusterer, user_clusterer: PersonaClusterer
+) -> tuple[plt.Figure, plt.Figure]:
+    """The condensed trees (:func:`condensed_tree_figure`) of the post and of the user
+    clustering."""
+    return (
+        condensed_tree_figure(post_clusterer, "Posts: HDBSCAN condensed tree"),
+        condensed_tree_figure(user_clusterer, "Users: HDBSCAN condensed tree"),
+    )
 
 
 def cluster_interest_figure(cluster_profiles: dict[str, Any]) -> plt.Figure:

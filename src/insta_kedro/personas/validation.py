@@ -2,6 +2,8 @@
 
 Every score is ``None`` (with the reason in ``notes``) when it is undefined: DBCV and the
 silhouette need two clusters or more, agreement needs ground-truth labels.
+``clustering_report`` scores the post and the user level of the pipeline's clustering, and
+``flat_metrics`` turns that report into MLflow metrics.
 """
 
 import logging
@@ -9,10 +11,18 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from hdbscan.validity import validity_index
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 
-from insta_kedro.personas.clustering import NOISE
+from insta_kedro.personas.clustering import (
+    NOISE,
+    PersonaClusterer,
+    fit_persona_clusterer,
+    persona_frame,
+    stack_vectors,
+    user_level_params,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -142,3 +152,155 @@ def clustering_scores(
     }
     scores["ground_truth"] = agreement(labels, truth) if truth is not None else None
     return scores
+
+
+def reduced_vectors(
+    frame: pd.DataFrame, clusters: pd.DataFrame, key: str, clusterer: PersonaClusterer
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ``feature`` vectors of ``frame`` as ``clusterer`` saw them.
+
+    Returns (the usable raw vectors, their reduced vectors (no columns when nothing is usable
+    or the clusterer has no dimensions), their cluster labels from ``clusters`` (noise when
+    missing), the usable-row mask of ``frame``), in ``frame`` order.
+    """
+    vectors, usable = stack_vectors(frame["feature"])
+    labels = frame[key].astype(str).map(clusters.set_index(key)["cluster"]).fillna(NOISE)
+    labels = labels.to_numpy(dtype=int)[usable]
+    if not usable.any() or clusterer.dims == 0:
+        return vectors[usable], np.zeros((int(usable.sum()), 0)), labels, usable
+    return vectors[usable], clusterer.reduce(vectors[usable]), labels, usable
+
+
+def validate_level(
+    frame: pd.DataFrame,
+    clusters: pd.DataFrame,
+    key: str,
+    clusterer: PersonaClusterer,
+    truth: dict[str, str],
+    level_params: dict[str, Any],
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Scores of one level (posts or users) of the clustering.
+
+    ``frame`` has ``key`` and ``feature``; ``clusters`` the labels by ``key``; ``truth`` maps a
+    ``key`` to its ground-truth label (empty without ground truth); ``level_params`` are the
+    level's clustering parameters, ``params`` the clustering parameters (``seed`` and
+    ``validation``: ``max_points``, ``stability_resamples``, ``stability_fraction``).
+    Returns :func:`clustering_scores` plus ``rows_without_vector``, ``skipped`` (why the
+    clusterer was not fitted, or None) and ``stability`` (:func:`bootstrap_stability` of
+    refits with ``level_params``; None when the clusterer was not fitted). Raises
+    ``ValueError`` when the stability fraction is not in (0, 1).
+    """
+    validation = params["validation"]
+    vectors, reduced, labels, usable = reduced_vectors(frame, clusters, key, clusterer)
+    usable_keys = frame[key].astype(str)[usable]
+    truth_labels = usable_keys.map(truth).to_numpy(dtype=object) if truth else None
+    scores = clustering_scores(
+        reduced,
+        labels,
+        truth_labels,
+        level_params["hdbscan"].get("metric", "euclidean"),
+        validation["max_points"],
+        params["seed"],
+    )
+    scores["rows_without_vector"] = int(len(frame) - len(labels))
+    scores["skipped"] = clusterer.skipped
+    scores["stability"] = None
+    if clusterer.clusterer is not None:
+
+        def refit(sample: np.ndarray) -> np.ndarray | None:
+            refitted, result = fit_persona_clusterer(sample, level_params, params["seed"])
+            return None if refitted.skipped else result.labels
+
+        fraction = validation["stability_fraction"]
+        if not 0 < fraction < 1:
+            raise ValueError(
+                f"clustering.validation.stability_fraction must be in (0, 1), got {fraction!r}"
+            )
+        scores["stability"] = bootstrap_stability(
+            vectors, labels, refit, validation["stability_resamples"], fraction, params["seed"]
+        )
+    return scores
+
+
+def flat_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """MLflow metrics of a :func:`clustering_report`: ``{"<level>.<score>": {value, step}}``
+    for the clusters, noise share, DBCV, silhouette, mean stability ARI and ground-truth
+    scores (``truth_<name>``) of each level; undefined (None) scores are left out."""
+    metrics = {}
+    for level in ("posts", "users"):
+        scores = report[level]
+        values = {
+            "clusters": scores["clusters"],
+            "noise_share": scores["noise_share"],
+            "dbcv": scores["dbcv"],
+            "silhouette": scores["silhouette"],
+            "stability_ari": (scores["stability"] or {}).get("mean_ari"),
+            **{
+                f"truth_{name}": value
+                for name, value in (scores.get("ground_truth") or {}).items()
+                if name != "points"
+            },
+        }
+        metrics.update(
+            {
+                f"{level}.{name}": {"value": float(value), "step": 0}
+                for name, value in values.items()
+                if value is not None
+            }
+        )
+    return metrics
+
+
+def clustering_report(
+    post_features: pd.DataFrame,
+    user_features: pd.DataFrame,
+    post_clusters: pd.DataFrame,
+    user_clusters: pd.DataFrame,
+    post_clusterer: PersonaClusterer,
+    user_clusterer: PersonaClusterer,
+    demo_themes: dict[str, Any] | None,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """Scores of the post and the user clustering (:func:`validate_level`), logged.
+
+    People are scored by their ``persona_feature`` (:func:`persona_frame`) with the user level
+    parameters resolved for their number (:func:`user_level_params`). ``demo_themes``
+    (``{"posts": {post_id: theme}, "profiles": {profile: theme}}``, or empty) is the ground
+    truth; ``params`` are the clustering parameters. Returns ``{"posts": scores, "users":
+    scores, "ground_truth": "demo themes" or None}``.
+    """
+    themes = demo_themes or {}
+    report = {
+        "posts": validate_level(
+            post_features,
+            post_clusters,
+            "post_id",
+            post_clusterer,
+            themes.get("posts") or {},
+            params["posts"],
+            params,
+        ),
+        "users": validate_level(
+            persona_frame(user_features),
+            user_clusters,
+            "profile",
+            user_clusterer,
+            themes.get("profiles") or {},
+            user_level_params(params, len(user_features)),
+            params,
+        ),
+        "ground_truth": "demo themes" if themes.get("posts") else None,
+    }
+    for level in ("posts", "users"):
+        scores = report[level]
+        truth = scores.get("ground_truth")
+        logger.info(
+            "clustering %s: %d clusters, noise %.2f, DBCV %s, ARI vs themes %s",
+            level,
+            scores["clusters"],
+            scores["noise_share"] or 0.0,
+            scores["dbcv"],
+            None if not truth else round(truth["ari"], 3),
+        )
+    return report

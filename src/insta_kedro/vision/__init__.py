@@ -1,5 +1,6 @@
-"""Images to features: decoding (``decoding``), the VGG16 encoder and its settings
-(``encoder``, ``encoder_spec``), and the on-disk feature cache (``feature_cache``).
+"""Images to features: the posts' image hashes (``manifest``), decoding (``decoding``), the
+VGG16 encoder and its settings (``encoder``, ``encoder_spec``), the on-disk feature cache
+(``feature_cache``), and the posts' features and labels through that cache (``features``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -28,8 +29,23 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "feature_cache": [
             "FeatureCache",
         ],
+        "features": [
+            "FEATURE_COLUMNS",
+            "LABEL_COLUMNS",
+            "PREPARED_WEIGHTS",
+            "WEIGHTS_HASH_MEMO",
+            "encode_image_manifest",
+            "split_features_and_labels",
+        ],
         "file_hashes": [
             "hash_file",
+        ],
+        "manifest": [
+            "FILE_NOT_FOUND",
+            "NO_IMAGE",
+            "UNREADABLE_FILE",
+            "build_image_manifest",
+            "hash_image",
         ],
         "tf_data": [
             "without_autotune_model",

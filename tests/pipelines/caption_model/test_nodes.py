@@ -1,60 +1,24 @@
-import json
-import math
+"""The caption_model nodes, one after another as the pipeline runs them: a bad setting stops
+the run first, too little data trains nothing and says why, enough data trains, generates
+and evaluates."""
 
-import keras
+import json
+
 import mlflow
 import numpy as np
-import pandas as pd
 import pytest
-from keras import layers
 
-from insta_kedro.captioning import UNK_ID, CaptionVocabulary, NotTrained, TrainingCheckpoint
+from insta_kedro.captioning import NotTrained
 from insta_kedro.pipelines.caption_model.nodes import (
-    _ResumableEarlyStopping,
-    _shuffled_bpc,
-    assign_splits,
     build_caption_vocab,
-    encoder_weights,
     evaluate_caption_model,
-    fit_caption_model,
     generate_captions,
     plot_loss_curve,
     prepare_caption_examples,
-    shuffled_order,
     train_caption_model,
 )
 
 IMAGE_FEATURES_PARAMS = {"weights": None, "layer": "fc2"}
-
-
-def test_split_is_seeded_deterministic_and_by_post():
-    ids = [f"p{i}" for i in range(100)]
-    split = assign_splits(ids, 0.1, 0.2, seed=3)
-    assert split == assign_splits(list(reversed(ids)), 0.1, 0.2, seed=3)
-    assert split != assign_splits(ids, 0.1, 0.2, seed=4)
-    counts = pd.Series(split).value_counts()
-    assert (counts["test"], counts["val"], counts["train"]) == (20, 10, 70)
-    assert assign_splits(ids[:3], 0.1, 0.1, seed=0).values() != {"train"}
-
-
-def test_prepare_counts_every_post_left_out(posts, image_features, tiny_params):
-    features = image_features.copy()
-    features.loc[1, ["feature", "error"]] = [None, "unreadable image"]
-    features.at[2, "feature"] = np.zeros(5, np.float32)
-    features = pd.concat([features.drop(index=3), features.iloc[[4]]], ignore_index=True)
-    examples, report = prepare_caption_examples(posts, features, tiny_params, IMAGE_FEATURES_PARAMS)
-    assert report["skipped"] == {
-        "duplicate_feature_row": 1,
-        "no_image_feature": 1,
-        "image_feature_error": 1,
-        "feature_dim_mismatch": 1,
-        "feature_without_post": 0,
-    }
-    assert len(examples) == len(posts) - 3
-    assert examples.loc[examples["post_id"] == "P000", "split"].item() == "uncaptioned"
-    assert sum(report["split_sizes"].values()) == len(examples)
-    assert report["encoder_weights"] == "random"
-    assert report["data_fingerprint"]["n_posts"] == str(len(examples))
 
 
 @pytest.mark.parametrize(
@@ -158,57 +122,6 @@ def test_min_training_captions_must_be_a_positive_integer(posts, image_features,
         )
 
 
-def test_vocabulary_never_sees_test_captions(posts, image_features, tiny_params):
-    posts = posts.copy()
-    examples, _ = prepare_caption_examples(
-        posts, image_features, tiny_params, IMAGE_FEATURES_PARAMS
-    )
-    test_ids = examples.loc[examples["split"] == "test", "post_id"]
-    posts.loc[posts["post_id"].isin(test_ids), "caption"] = "zzzzzzzzzzzz"
-    examples, _ = prepare_caption_examples(
-        posts, image_features, tiny_params, IMAGE_FEATURES_PARAMS
-    )
-    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, tiny_params))
-    assert "z" not in vocab.chars and vocab.char_id("z") == UNK_ID
-
-
-def _network_reading_the_character_off_the_image(vocab_size: int) -> keras.Model:
-    """Every step's distribution comes from the image alone: a one-hot image gives its
-    character probability 1 - 5e-5 whatever the tokens read."""
-    image = keras.Input((vocab_size,), name="image")
-    tokens = keras.Input((None,), dtype="int32", name="tokens")
-    steps = layers.Embedding(vocab_size, vocab_size, embeddings_initializer="zeros")(tokens)
-    per_step = layers.Reshape((1, vocab_size))(layers.Rescaling(10.0)(image))
-    probs = layers.Softmax()(layers.Add()([steps, per_step]))
-    return keras.Model({"image": image, "tokens": tokens}, probs)
-
-
-def test_shuffled_images_bpc_never_scores_a_caption_with_its_own_image():
-    vocab_size, characters = 8, [3, 4, 5]
-    model = _network_reading_the_character_off_the_image(vocab_size)
-    images = np.eye(vocab_size, dtype=np.float32)[characters]
-    targets = np.repeat(np.array(characters, np.int32)[:, None], 4, axis=1)
-    inputs = np.ones_like(targets)
-    wrong = 1 / (math.exp(10) + vocab_size - 1)  # the probability of another image's character
-    for seed in range(5):
-        bpc = _shuffled_bpc(model, images, inputs, targets, repeats=4, seed=seed)
-        assert bpc == pytest.approx(-math.log2(wrong), rel=1e-4)
-
-
-def test_shuffled_order_moves_every_item():
-    rng = np.random.default_rng(0)
-    for n in range(2, 9):
-        for _ in range(20):
-            order = shuffled_order(n, rng)
-            assert sorted(order) == list(range(n)) and (order != np.arange(n)).all()
-
-
-def test_encoder_weights():
-    assert encoder_weights("vgg16-fc2-imagenet") == "imagenet"
-    assert encoder_weights("vgg16-pool-random") == "random"
-    assert encoder_weights("clip") == "other"
-
-
 @pytest.fixture
 def trained(posts, image_features, tiny_params):
     examples, report = prepare_caption_examples(
@@ -257,113 +170,3 @@ def test_evaluation_warns_when_every_generated_caption_is_empty(trained, tiny_pa
     with caplog.at_level("WARNING"):
         evaluate_caption_model(model, examples, vocab, silent, report, history, tiny_params)
     assert "every generated caption is empty" in caplog.text
-
-
-class _Interrupt(keras.callbacks.Callback):
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
-            raise KeyboardInterrupt
-
-
-class _EpochsSeen(keras.callbacks.Callback):
-    def __init__(self):
-        super().__init__()
-        self.epochs = []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epochs.append(epoch)
-
-
-def test_training_resumes_from_the_last_epoch(
-    posts, image_features, tiny_params, tmp_path, monkeypatch
-):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
-    params = {**tiny_params, "epochs": 4, "early_stopping_patience": 10}
-    examples, _ = prepare_caption_examples(posts, image_features, params, IMAGE_FEATURES_PARAMS)
-    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, params))
-    with pytest.raises(KeyboardInterrupt):
-        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
-    seen = _EpochsSeen()
-    with mlflow.start_run() as run:
-        _, history = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
-    assert seen.epochs == [2, 3]
-    assert history["resumed_at_epoch"] == 2 and history["epochs_run"] == 4
-    assert len(history["epochs"]["loss"]) == 4
-    # the resumed run's MLflow history has every epoch, and says it resumed
-    client = mlflow.MlflowClient()
-    steps = [m.step for m in client.get_metric_history(run.info.run_id, "val_bpc")]
-    assert sorted(steps) == [1, 2, 3, 4]
-    assert client.get_run(run.info.run_id).data.tags["caption_model.resumed_at_epoch"] == "2"
-    # another configuration never resumes from that checkpoint
-    with pytest.raises(KeyboardInterrupt):
-        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
-    seen = _EpochsSeen()
-    fit_caption_model(examples, vocab, {**params, "learning_rate": 0.02}, (seen,))
-    assert seen.epochs == [0, 1, 2, 3]
-
-
-def test_a_resumed_training_ends_where_an_uninterrupted_one_does(
-    posts, image_features, tiny_params
-):
-    # dropout and several shuffled batches per epoch: the resumed epochs must draw the same
-    # batches and the same dropout masks as the uninterrupted ones
-    params = {**tiny_params, "epochs": 4, "early_stopping_patience": 10, "dropout": 0.3}
-    examples, _ = prepare_caption_examples(posts, image_features, params, IMAGE_FEATURES_PARAMS)
-    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, params))
-    whole, whole_history = fit_caption_model(examples, vocab, params)
-    with pytest.raises(KeyboardInterrupt):
-        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
-    resumed, history = fit_caption_model(examples, vocab, params)
-    assert history["resumed_at_epoch"] == 2
-    assert history["epochs"]["loss"] == pytest.approx(whole_history["epochs"]["loss"], rel=1e-5)
-    for got, want in zip(resumed.get_weights(), whole.get_weights(), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
-
-
-def test_packed_and_padded_training_end_with_the_same_weights(
-    posts, image_features, tiny_params, fused_lstm_op_builds
-):
-    # the same batches, loss and gradients; only the LSTM's work on padding differs
-    params = {**tiny_params, "epochs": 3, "early_stopping_patience": 10}
-    examples, _ = prepare_caption_examples(posts, image_features, params, IMAGE_FEATURES_PARAMS)
-    vocab = CaptionVocabulary.from_dict(build_caption_vocab(examples, params))
-    packed, packed_history = fit_caption_model(examples, vocab, {**params, "packed_training": True})
-    padded, padded_history = fit_caption_model(
-        examples, vocab, {**params, "packed_training": False}
-    )
-    assert packed_history["packed"] and not padded_history["packed"]
-    assert packed_history["fused_lstm"] == fused_lstm_op_builds
-    assert not padded_history["fused_lstm"]
-    for key in ("loss", "val_loss"):
-        assert packed_history["epochs"][key] == pytest.approx(
-            padded_history["epochs"][key], rel=1e-4
-        )
-    for got, want in zip(packed.get_weights(), padded.get_weights(), strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-5)
-
-
-def test_resumed_early_stopping_keeps_the_best_weights_of_the_whole_training(tmp_path):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
-    model.compile(optimizer="adam", loss="mse")
-    best = [np.full_like(w, 1.0) for w in model.get_weights()]
-    latest = [np.full_like(w, 2.0) for w in model.get_weights()]
-    writer = TrainingCheckpoint(tmp_path / "training.npz", "val_loss")
-    writer.set_model(model)
-    for epoch, (weights, val_loss) in enumerate([(latest, 1.0), (best, 0.5), (latest, 0.7)]):
-        model.set_weights(weights)
-        writer.on_epoch_end(epoch, {"val_loss": val_loss})
-
-    model = keras.models.clone_model(model)
-    model.compile(optimizer="adam", loss="mse")
-    checkpoint = TrainingCheckpoint(tmp_path / "training.npz", "val_loss")
-    assert checkpoint.restore(model) == 3
-    stopping = _ResumableEarlyStopping(checkpoint, monitor="val_loss", patience=2)
-    stopping.set_model(model)
-    stopping.on_train_begin()
-    assert (stopping.best, stopping.best_epoch, stopping.wait) == (0.5, 1, 1)
-    np.testing.assert_array_equal(model.get_weights()[0], latest[0])  # training goes on there
-    stopping.on_epoch_end(3, {"val_loss": 0.9})
-    assert model.stop_training  # patience 2 counted across the resume
-    stopping.on_train_end()
-    np.testing.assert_array_equal(model.get_weights()[0], best[0])

@@ -14,7 +14,7 @@ from insta_kedro.captioning import NotTrained
 from insta_kedro.kedro_ext import MissingInputError, check_inputs_exist
 from insta_kedro.pipelines.caption_model import create_pipeline
 from insta_kedro.pipelines.ingestion import create_pipeline as ingestion_pipeline
-from tests.pipelines.caption_model.conftest import TINY_PARAMS
+from tests.captioning.conftest import TINY_PARAMS
 
 CATALOG_FILE = Path(__file__).resolve().parents[3] / "conf" / "base" / "catalog_caption_model.yml"
 

@@ -11,9 +11,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from insta_kedro.personas import NO_POSTS_LABEL, NOT_CLUSTERED_LABEL
 from insta_kedro.pipelines.clustering.nodes import (
-    NO_POSTS_LABEL,
-    NOT_CLUSTERED_LABEL,
     characterize_users,
     cluster_posts,
     cluster_users,

@@ -1,4 +1,8 @@
-"""fusion nodes on the demo download, with and without image features and labels."""
+"""fusion nodes on the demo download, with and without image features and labels.
+
+The domain functions behind the nodes have their own tests in tests/fusion (``test_users``,
+``test_people``, ``test_theme_separation``).
+"""
 
 import logging
 from pathlib import Path
@@ -10,14 +14,12 @@ import yaml
 
 from insta_kedro.fusion import fuse_posts
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
-from insta_kedro.personas import posting_behaviour
 from insta_kedro.pipelines.fusion.nodes import (
     build_user_features,
     collect_interest_evidence,
     evaluate_theme_separation,
 )
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
-from tests.ingestion.test_folder import graphql_node, write_json_xz
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])
@@ -145,86 +147,6 @@ def test_without_labels_the_image_confidence_is_the_parameter(demo, params, tabl
     assert post_features["confidence_image"].iloc[-2:].tolist() == [0.0, 0.0]
 
 
-def test_user_features_summarize_each_profile(demo, params, table):
-    posts, profiles, text, themes = demo
-    post_features, _, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
-    users = user_features(posts, profiles, post_features, text)
-    assert sorted(users["profile"]) == sorted(posts["profile"].unique())
-    interests = users.filter(like="interest_").drop(columns="posts_with_interest_share")
-    np.testing.assert_allclose(interests.sum(axis=1), 1.0)
-    top = users.set_index("profile")["top_interest"]
-    assert top.to_dict() == themes["profiles"]
-    one = users.set_index("profile").iloc[0]
-    mine = posts[posts["profile"] == one.name]
-    weeks = (mine["taken_at"].max() - mine["taken_at"].min()).total_seconds() / 604800
-    assert one["posts_per_week"] == pytest.approx(len(mine) / max(weeks, 1))
-    assert one["carousel_share"] == pytest.approx((mine["typename"] == "GraphSidecar").mean())
-    followers = profiles.set_index("profile").loc[one.name, "followers"]
-    assert one["engagement_rate"] == pytest.approx(mine["likes"].mean() / followers)
-    assert len(one["feature"]) == len(post_features["feature"].iloc[0])
-
-
-def test_hidden_like_counts_and_no_profile_json_stay_unknown(tmp_path, params, table):
-    # Like counts hidden (instaloader writes -1) or absent, and no profile JSON: as
-    # `instaloader --no-pictures --no-profile-pic` leaves a download of such accounts.
-    for number, profile in enumerate(["hides.likes", "no.counts"]):
-        folder = tmp_path / "download" / profile
-        folder.mkdir(parents=True)
-        for day in range(3):
-            node = graphql_node(f"P{number}{day}", 1614882130 + day * 86400, f"Day {day} #run")
-            node["owner"]["username"] = profile
-            if profile == "hides.likes":
-                node["edge_media_preview_like"]["count"] = -1
-            else:
-                del node["edge_media_preview_like"], node["edge_media_to_comment"]
-            write_json_xz(folder / f"2021-03-0{4 + day}_18-22-10_UTC.json.xz", node)
-    parsed = parse_download_folder(tmp_path / "download")
-    assert parsed.posts["likes"].isna().all()
-    text = text_features(parsed.posts)
-    post_features, _, _ = fuse_posts(parsed.posts, text, NO_IMAGES, NO_LABELS, table, params)
-    users = user_features(parsed.posts, parsed.profiles, post_features, text)
-    unknown = ["followers", "likes_per_post", "engagement_rate"]
-    assert (users[unknown].dtypes == np.float64).all()
-    assert users[unknown].isna().all().all()
-    hides = users.set_index("profile").loc["hides.likes"]
-    assert hides["comments_per_post"] == 2.0 and hides["n_posts"] == 3
-    posting = posting_behaviour(hides.to_dict(), 3)
-    assert posting["engagement_rate"] is None and posting["posts"] == 3
-
-
-def test_a_profile_without_posts_has_no_row_and_is_named_in_the_log(demo, params, table, caplog):
-    posts, profiles, text, _ = demo
-    post_features, _, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
-    hidden = pd.concat([profiles, profiles.iloc[[0]].assign(profile="hidden.one")])
-    with caplog.at_level("INFO"):
-        users = user_features(posts, hidden, post_features, text)
-    assert "hidden.one" not in set(users["profile"])
-    assert "no posts" in caplog.text and "hidden.one" in caplog.text
-
-
-def test_ablation_on_demo_themes(demo, params, table):
-    posts, _, text, themes = demo
-    post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
-    report, metrics = evaluate_theme_separation(post_features, blocks, themes, params)
-    ablation = report["ablation"]
-    assert ablation["ground_truth_posts"] == len(posts)
-    assert set(ablation["blocks"]) == {"own_text", "interests"}
-    best = ablation["blocks"][ablation["best_single_block"]]["knn_accuracy"]
-    assert ablation["fused"]["knn_accuracy"] >= best
-    assert ablation["fusion_at_least_as_good_as_best_block"]
-    assert ablation["fused"]["knn_accuracy"] > 3 * ablation["chance_knn_accuracy"]
-    assert metrics["fused.knn_accuracy"]["value"] == ablation["fused"]["knn_accuracy"]
-
-
-def test_no_ground_truth_skips_the_ablation(demo, params, table):
-    posts, _, text, _ = demo
-    post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
-    report, metrics = evaluate_theme_separation(post_features, blocks, {}, params)
-    assert report["ablation"]["ground_truth_posts"] == 0
-    assert metrics == {}
-    assert report["blocks"] == blocks["blocks"]
-
-
 def test_no_caption_and_no_image_still_gives_a_row_per_post(demo, params, table):
     posts, profiles, text, themes = demo
     silent = text.copy()
@@ -282,3 +204,13 @@ def test_evidence_and_interests_use_the_profile_category(demo, params, table):
     for profile in business.index:
         theme = themes["profiles"][profile]
         assert users.loc[profile, f"interest_{theme}"] > unmapped.loc[profile, f"interest_{theme}"]
+
+
+def test_theme_separation_takes_k_max_posts_and_seed_from_the_parameters(demo, params, table):
+    posts, _, text, themes = demo
+    post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
+    settings = {**params, "ablation": {"k": 3, "max_posts": 40}}
+    report, metrics = evaluate_theme_separation(post_features, blocks, themes, settings)
+    assert report["ablation"]["ground_truth_posts"] == 40
+    assert report["ablation"]["k"] == 3
+    assert metrics["fused.knn_accuracy"]["value"] == report["ablation"]["fused"]["knn_accuracy"]

@@ -4,7 +4,7 @@ import pandas as pd
 from PIL import Image
 
 from insta_kedro.pipelines.image_features import create_pipeline
-from insta_kedro.pipelines.image_features.nodes import NO_IMAGE
+from insta_kedro.vision import NO_IMAGE
 
 
 def test_pipeline_reads_posts_and_writes_features_and_labels():

@@ -1,11 +1,12 @@
-"""Nodes of the ingestion pipeline: the live source when there is nothing to download."""
+"""Nodes of the ingestion pipeline: the parameters reach the sources (the sources themselves
+are tested in tests/ingestion/test_sources.py)."""
 
 from pathlib import Path
 
 import pytest
 import requests
 
-from insta_kedro.pipelines.ingestion.nodes import acquire_download
+from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
 
 
 def _live(folder: Path, profiles: list[str]) -> dict:
@@ -48,20 +49,14 @@ def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_
     assert no_network == []
 
 
-def test_live_source_that_downloads_nothing_says_why_per_profile(tmp_path, no_network):
-    with pytest.raises(RuntimeError, match="no Instagram profile could be downloaded") as error:
-        acquire_download(_live(tmp_path / "instagram", ["kyliejenner", "therock"]), None)
+def test_demo_source_then_parse_keeps_the_newest_posts(tmp_path):
+    demo = {"seed": 1, "n_profiles": 2, "posts_per_profile": 4, "image_size": 32}
+    params = {"source": "demo", "demo_folder": str(tmp_path / "demo"), "demo": demo}
 
-    message = str(error.value)
-    assert "kyliejenner: error (ConnectionException" in message
-    assert "therock: error (ConnectionException" in message
-    assert no_network
+    raw, themes = acquire_download({**params, "max_posts_per_profile": 3}, None)
+    posts, _, _, report = parse_download(raw, {"max_posts_per_profile": 3})
 
-
-def test_live_source_keeps_an_earlier_download_when_the_network_fails(tmp_path, no_network):
-    (tmp_path / "instagram" / "therock").mkdir(parents=True)
-
-    raw, _ = acquire_download(_live(tmp_path / "instagram", ["therock"]), None)
-
-    assert raw["folder"] == str(tmp_path / "instagram")
-    assert raw["downloads"]["therock"]["status"] == "error"
+    assert raw == {"source": "demo", "folder": str(tmp_path / "demo"), "downloads": {}}
+    assert set(themes["profiles"]) == set(posts["profile"])
+    assert posts.groupby("profile").size().tolist() == [3, 3]
+    assert report["source"] == "demo" and "downloads" not in report

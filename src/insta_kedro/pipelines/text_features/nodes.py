@@ -5,32 +5,47 @@ The table itself is built by ``insta_kedro.text.post_features.build_post_text_fe
 (shared with ``insta_kedro.personas.assignment``, which describes new posts the same way).
 """
 
+from __future__ import annotations
+
 from typing import Any
 
 import pandas as pd
 
-from insta_kedro.text import (
-    CaptionTopicModel,
-    InterestClassifier,
-    InterestLexicon,
-    build_post_text_features,
-    fit_interest_classifier,
-    fit_topic_model,
-)
+from insta_kedro import text
 
 __all__ = ["build_post_text_features", "fit_caption_topics", "fit_post_interest_classifier"]
 
 
-def fit_caption_topics(posts: pd.DataFrame, params: dict[str, Any]) -> CaptionTopicModel:
+def fit_caption_topics(posts: pd.DataFrame, params: dict[str, Any]) -> text.CaptionTopicModel:
     """TF-IDF → TruncatedSVD fitted on the posts' own captions."""
-    return fit_topic_model(posts["caption"].fillna("").tolist(), **params["topics"])
+    return text.fit_topic_model(posts["caption"].fillna("").tolist(), **params["topics"])
 
 
 def fit_post_interest_classifier(
     posts: pd.DataFrame, interest_lexicon: dict[str, list[str]], params: dict[str, Any]
-) -> InterestClassifier:
+) -> text.InterestClassifier:
     """The interest classifier, trained on the own captions the lexicon labels with confidence."""
-    lexicon = InterestLexicon.from_config(interest_lexicon, **params["interests"])
+    lexicon = text.InterestLexicon.from_config(interest_lexicon, **params["interests"])
     scoring = ("weight", "min_probability")  # used when scoring, not fitting
     settings = {k: v for k, v in params["interest_classifier"].items() if k not in scoring}
-    return fit_interest_classifier(posts["caption"].fillna("").tolist(), lexicon, **settings)
+    return text.fit_interest_classifier(posts["caption"].fillna("").tolist(), lexicon, **settings)
+
+
+def build_post_text_features(
+    posts: pd.DataFrame,
+    generated_captions: pd.DataFrame,
+    caption_topic_model: text.CaptionTopicModel,
+    interest_lexicon: dict[str, list[str]],
+    params: dict[str, Any],
+    interest_classifier: text.InterestClassifier | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and
+    ``text_features_report`` (``text.build_post_text_features``)."""
+    return text.build_post_text_features(
+        posts,
+        generated_captions,
+        caption_topic_model,
+        interest_lexicon,
+        params,
+        interest_classifier,
+    )

@@ -1,0 +1,285 @@
+"""Training of the caption model: the compiled network, the network ``fit`` trains (padded or
+packed), the resumable training loop, and the gate that trains only on enough data.
+
+``params`` is the caption model's settings (the ``caption_model`` parameters) as a mapping:
+the training reads from it the network's sizes (``architecture``, ``embedding_dim``,
+``lstm_units``, ``hidden_units``, ``image_weight``, ``dropout``), ``learning_rate``,
+``epochs``, ``batch_size``, ``early_stopping_patience``, ``seed``, ``checkpoint_dir``,
+``min_training_captions`` and optionally ``packed_training``, ``fused_lstm``,
+``length_multiple`` and ``verbose``. All of it but ``checkpoint_dir`` keys the checkpoint.
+"""
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import keras
+import pandas as pd
+import tensorflow as tf
+
+from insta_kedro.captioning import tracking
+from insta_kedro.captioning.batches import batches_per_epoch, caption_batches
+from insta_kedro.captioning.checkpoint import TrainingCheckpoint
+from insta_kedro.captioning.examples import split_arrays
+from insta_kedro.captioning.network import (
+    MaskedSparseCategoricalCrossentropy,
+    build_caption_model,
+    build_packed_training_network,
+    uses_fused_lstm,
+)
+from insta_kedro.captioning.training_gate import (
+    NotTrained,
+    not_trained_history,
+    not_trained_reason,
+)
+from insta_kedro.captioning.vocabulary import CaptionVocabulary
+
+logger = logging.getLogger(__name__)
+
+# caption_data_report counts logged to MLflow as data.<name>, trained or not
+DATA_COUNTS = ("n_posts", "n_captioned", "n_with_image_feature", "n_captioned_with_image_feature")
+
+
+def _compiled(network: keras.Model, params: Mapping[str, Any]) -> keras.Model:
+    """``network`` compiled with Adam at ``learning_rate`` and the masked loss."""
+    network.compile(
+        optimizer=keras.optimizers.Adam(params["learning_rate"]),
+        loss=MaskedSparseCategoricalCrossentropy(),
+    )
+    return network
+
+
+def new_caption_model(
+    vocab: CaptionVocabulary, feature_dim: int, params: Mapping[str, Any]
+) -> keras.Model:
+    """The network of ``params`` (``architecture`` and sizes) for ``vocab`` and image features
+    of ``feature_dim``, compiled with Adam at ``learning_rate`` and the masked loss."""
+    model = build_caption_model(
+        params["architecture"],
+        vocab.size,
+        feature_dim,
+        embedding_dim=params["embedding_dim"],
+        lstm_units=params["lstm_units"],
+        hidden_units=params["hidden_units"],
+        image_weight=params["image_weight"],
+        dropout=params["dropout"],
+    )
+    return _compiled(model, params)
+
+
+def packs_captions(params: Mapping[str, Any]) -> bool:
+    """Whether training packs captions into rows: ``packed_training`` true, or ``auto`` (the
+    default) without a GPU. On a GPU the padded network's LSTM runs on cuDNN, which a packed
+    row's custom cell cannot."""
+    setting = params.get("packed_training", "auto")
+    if setting == "auto":
+        return not tf.config.list_physical_devices("GPU")
+    return bool(setting)
+
+
+def training_network(model: keras.Model, params: Mapping[str, Any]) -> keras.Model:
+    """The compiled network that ``fit`` trains: ``model`` itself, or its packed view
+    (``build_packed_training_network``, same weights) when :func:`packs_captions`, its LSTM
+    fused (``fused_lstm``: ``auto`` where the op builds, ``true``, ``false``)."""
+    if not packs_captions(params):
+        return model
+    fused = params.get("fused_lstm", "auto")
+    fused = None if fused == "auto" else bool(fused)
+    return _compiled(build_packed_training_network(model, fused=fused), params)
+
+
+class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
+    """Early stopping whose best value, patience count and best weights survive a resume
+    (from the ``TrainingCheckpoint``). Without that, a resumed run would restore the best
+    weights since the resume, not the best of the whole training."""
+
+    def __init__(self, checkpoint: TrainingCheckpoint, **kwargs):
+        super().__init__(restore_best_weights=True, **kwargs)
+        self.checkpoint = checkpoint
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        best = self.checkpoint.best_epoch()
+        if best is None or self.checkpoint.best_weights is None:
+            return
+        self.best = self.checkpoint.epochs[best].get(self.monitor, math.inf)
+        self.best_epoch = best
+        self.wait = len(self.checkpoint.epochs) - 1 - best
+        self.best_weights = self.checkpoint.best_weights
+
+
+def fit_caption_model(
+    caption_examples: pd.DataFrame,
+    vocab: CaptionVocabulary,
+    params: Mapping[str, Any],
+    extra_callbacks: tuple[keras.callbacks.Callback, ...] = (),
+) -> tuple[keras.Model, dict[str, Any]]:
+    """Train with tf.data, Adam and early stopping (best weights kept), resumable.
+
+    Takes the examples (``prepare_examples``; trains on ``train``, early-stops on ``val``
+    when there is one, on the training loss otherwise), the vocabulary, the settings
+    ``params`` and callbacks to add to ``fit``. Returns the trained network (best weights)
+    and a summary: per-epoch ``loss``, ``val_loss`` and ``val_bpc``, the epochs run, the
+    epoch it resumed at, the best epoch (1-based) and its ``val_bpc``, the training time
+    and characters per second, the batch size, whether it trained packed and on the fused
+    LSTM op, and the device. Epoch metrics go to the active MLflow run, if any.
+    ``ValueError`` when there is no training caption.
+
+    On a CPU the batches are packed (``packed_training``): the same captions per update and
+    the same loss, with no LSTM step spent on padding.
+
+    After each epoch the weights, Adam's state and the epoch logs go to ``checkpoint_dir``
+    (``TrainingCheckpoint``); a run interrupted there starts again after the last finished
+    epoch. The folder is keyed by a fingerprint of the data and settings and removed once
+    training ends.
+    """
+    keras.utils.set_random_seed(params["seed"])
+    train = split_arrays(caption_examples, vocab, "train")
+    val = split_arrays(caption_examples, vocab, "val")
+    if len(train[1]) == 0:
+        raise ValueError("caption_model: no training caption (see the split report)")
+    feature_dim = train[0].shape[1]
+    model = new_caption_model(vocab, feature_dim, params)
+    network = training_network(model, params)
+    packed = network is not model
+
+    checkpoint_dir = Path(params["checkpoint_dir"])
+    fingerprint = hashlib.sha256(
+        json.dumps(
+            [
+                {k: v for k, v in params.items() if k != "checkpoint_dir"},
+                packed,
+                vocab.to_dict(),
+                sorted(caption_examples.loc[caption_examples["split"] == "train", "post_id"]),
+            ],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
+    fingerprint_file = checkpoint_dir / "fingerprint.txt"
+    if checkpoint_dir.exists() and (
+        not fingerprint_file.exists() or fingerprint_file.read_text() != fingerprint
+    ):
+        logger.info(
+            "caption_model: checkpoint of other data/settings in %s, removed", checkpoint_dir
+        )
+        shutil.rmtree(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint_file.write_text(fingerprint)
+
+    has_val = len(val[1]) > 0
+    monitor = "val_loss" if has_val else "loss"
+    checkpoint = TrainingCheckpoint(checkpoint_dir / "training.npz", monitor)
+    initial_epoch = checkpoint.restore(network)
+    if initial_epoch:
+        logger.info("caption_model: resuming after epoch %d", initial_epoch)
+        # this run's metric history starts with the epochs the interrupted run trained
+        tracking.log_epoch_history(checkpoint.epochs)
+        tracking.set_tags({"caption_model.resumed_at_epoch": initial_epoch})
+    callbacks = [
+        tracking.EpochMetricsLogger(),  # first: it adds val_bpc to the logs
+        checkpoint,
+        _ResumableEarlyStopping(
+            checkpoint, monitor=monitor, patience=params["early_stopping_patience"]
+        ),
+        *extra_callbacks,
+    ]
+    batch_size = params["batch_size"]
+    batching = {"length_multiple": params.get("length_multiple", 8), "packed": packed}
+    train_batches = caption_batches(*train, batch_size, params["seed"], **batching, repeat=True)
+    steps_per_epoch = batches_per_epoch(len(train[1]), batch_size, shuffled=True)
+    if initial_epoch:  # the finished epochs' batches: later epochs see the same order as before
+        train_batches = train_batches.skip(initial_epoch * steps_per_epoch)
+    val_batches = None
+    if has_val:  # an empty dataset repeated without end would never yield
+        val_batches = caption_batches(*val, batch_size, None, **batching, repeat=True)
+    started = time.perf_counter()
+    network.fit(
+        train_batches,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_batches,
+        validation_steps=batches_per_epoch(len(val[1]), batch_size, shuffled=False) or None,
+        epochs=params["epochs"],
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        shuffle=False,  # the tf.data pipeline shuffles
+        verbose=params.get("verbose", 2),
+    )
+    seconds = time.perf_counter() - started
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+
+    epochs = checkpoint.epochs
+    best = checkpoint.best_epoch() if epochs else -1
+    trained_epochs = len(epochs) - initial_epoch
+    train_chars = int((train[2] != 0).sum())
+    summary = {
+        "epochs": {k: [e.get(k) for e in epochs] for k in ("loss", "val_loss", "val_bpc")},
+        "epochs_run": len(epochs),
+        "resumed_at_epoch": initial_epoch,
+        "best_epoch": best + 1,
+        "best_val_bpc": epochs[best].get("val_bpc") if epochs else None,
+        "train_seconds": seconds,
+        "train_chars_per_second": train_chars * trained_epochs / seconds if seconds else None,
+        "batch_size": batch_size,
+        "packed": packed,
+        "fused_lstm": uses_fused_lstm(network),
+        "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
+    }
+    return model, summary
+
+
+def train_if_enough_data(
+    caption_examples: pd.DataFrame,
+    vocab: CaptionVocabulary,
+    data_report: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> tuple[keras.Model | NotTrained, dict[str, Any]]:
+    """The trained network and its training history, or, on too little data, a
+    :class:`NotTrained` and the history of a run that did not train.
+
+    Takes the examples and the report of ``prepare_examples``, the vocabulary and the
+    settings ``params``. With fewer than ``min_training_captions`` captioned posts with a
+    usable image feature, or no training caption (``not_trained_reason``), it does not
+    train: the model is a :class:`NotTrained` with the reason and the history says
+    ``trained: false`` (``not_trained_history``). Otherwise it trains
+    (:func:`fit_caption_model`) and the history is that summary with ``trained: true``.
+    The active MLflow run, if any, gets the report's counts (``data.*``), the tags
+    ``caption_model.trained`` and ``caption_model.not_trained_reason`` or the device,
+    packing and fused-LSTM tags, and the training time (``train.*``).
+    """
+    tracking.log_metrics(
+        {k: data_report[k] for k in DATA_COUNTS if k in data_report},
+        prefix="data.",
+    )
+    reason = not_trained_reason(data_report, params["min_training_captions"])
+    if reason is not None:
+        logger.warning(
+            "caption_model: NOT TRAINED: %s. generated_captions is empty, so text_features, "
+            "fusion and clustering go on without generated captions; caption_metrics says why.",
+            reason,
+        )
+        tracking.set_tags(
+            {"caption_model.trained": False, "caption_model.not_trained_reason": reason}
+        )
+        return NotTrained(reason), not_trained_history(reason)
+    model, summary = fit_caption_model(caption_examples, vocab, params)
+    summary = {"trained": True, "not_trained_reason": None, **summary}
+    tracking.set_tags(
+        {
+            "caption_model.trained": True,
+            "caption_model.device": summary["device"],
+            "caption_model.packed": summary["packed"],
+            "caption_model.fused_lstm": summary["fused_lstm"],
+        }
+    )
+    tracking.log_metrics(
+        {k: summary[k] for k in ("train_seconds", "train_chars_per_second", "best_epoch")},
+        prefix="train.",
+    )
+    return model, summary

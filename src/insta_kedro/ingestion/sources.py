@@ -1,0 +1,142 @@
+"""The sources of posts, each ending as one instaloader download folder that one parser reads.
+
+- :func:`acquire_download`: the configured source (``demo``, ``folder`` or ``instaloader``)
+  made an instaloader folder on disk: the generated demo, an existing download, or a live
+  download of the listed profiles.
+- :func:`parse_download`: that folder read into posts, profiles and follows, with a report
+  that also gives each live download's outcome.
+"""
+
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from insta_kedro.ingestion.demo import ensure_demo_download
+from insta_kedro.ingestion.download import InstagramLogin, download_profiles
+from insta_kedro.ingestion.folder import is_profile_folder, parse_download_folder
+
+logger = logging.getLogger(__name__)
+
+SOURCES = ("demo", "folder", "instaloader")
+
+
+def acquire_download(
+    source: str,
+    *,
+    demo_folder: str | Path | None = None,
+    demo: Mapping[str, Any] | None = None,
+    folder: str | Path | None = None,
+    instagram_folder: str | Path | None = None,
+    profiles: Iterable[str] | None = None,
+    max_posts_per_profile: int | None = None,
+    download_follows: bool = False,
+    max_attempts: int = 3,
+    login: InstagramLogin | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Make sure the ``source`` is an instaloader folder on disk.
+
+    ``demo``: the demo download is generated into ``demo_folder`` with the settings ``demo``
+    (``ensure_demo_download``'s), unless it exists. ``folder``: ``folder`` (``~`` expanded) is
+    an existing download; ``ValueError`` when it is not set. ``instaloader``: ``profiles`` are
+    downloaded into ``instagram_folder`` (``download_profiles`` with
+    ``max_posts_per_profile``, ``login``, ``download_follows`` and ``max_attempts``);
+    ``ValueError`` when there are no profiles and no earlier download to parse,
+    ``RuntimeError`` naming each profile's outcome when the folder still holds no profile.
+    Any other ``source``: ``ValueError``.
+
+    Returns the raw download (``source``, ``folder`` and ``downloads``: for the live source,
+    the outcome of each profile's download, else empty) and the demo ground truth (empty
+    for real data).
+    """
+    if source == "demo":
+        target = Path(demo_folder)
+        ground_truth = ensure_demo_download(target, **(demo or {}))
+        return {"source": source, "folder": str(target), "downloads": {}}, ground_truth
+    if source == "folder":
+        if not folder:
+            raise ValueError(
+                "ingestion.source is 'folder' but ingestion.folder is not set: "
+                'pass --params="ingestion.folder=<path to an instaloader download>"'
+            )
+        target = Path(folder).expanduser()
+        return {"source": source, "folder": str(target), "downloads": {}}, {}
+    if source == "instaloader":
+        target = Path(instagram_folder)
+        names = list(profiles or [])
+        if not names and not has_profile_folders(target):
+            raise ValueError(
+                "ingestion.source is 'instaloader' but ingestion.profiles is empty and "
+                f"{target} holds no earlier download: list the accounts in "
+                "conf/local/parameters_ingestion.yml (ingestion: {profiles: [name, ...]})"
+            )
+        downloads = download_profiles(
+            names,
+            target,
+            max_posts_per_profile=max_posts_per_profile,
+            login=login,
+            download_follows=bool(download_follows),
+            max_attempts=int(max_attempts),
+        )
+        if not has_profile_folders(target):
+            outcomes = "; ".join(
+                f"{name}: {outcome['status']} ({outcome['message']})"
+                for name, outcome in downloads.items()
+            )
+            raise RuntimeError(
+                f"no Instagram profile could be downloaded into {target}, so there is "
+                f"nothing to parse: {outcomes}"
+            )
+        return {"source": source, "folder": str(target), "downloads": downloads}, {}
+    raise ValueError(f"ingestion.source must be one of {SOURCES}, got {source!r}")
+
+
+def has_profile_folders(folder: Path) -> bool:
+    """Whether the instaloader download ``folder`` holds any profile (False when it does not
+    exist)."""
+    return folder.is_dir() and any(is_profile_folder(path) for path in folder.iterdir())
+
+
+def empty_profile_report() -> dict[str, Any]:
+    """The report entry of a profile that has no folder (its download failed): all counts 0."""
+    return {
+        "files_seen": 0,
+        "files_parsed": 0,
+        "posts_parsed": 0,
+        "posts_with_caption": 0,
+        "skipped": {},
+        "ignored_files": {},
+    }
+
+
+def parse_download(
+    raw_download: Mapping[str, Any], max_posts_per_profile: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Parse the instaloader folder of ``raw_download`` (what :func:`acquire_download` returns).
+
+    Keeps the newest ``max_posts_per_profile`` posts per profile (None: all). Returns posts,
+    profiles, follows and the report: the parser's, with the ``source`` and, for a live
+    download, ``downloads`` and each profile's ``download`` outcome (a profile whose download
+    left no folder gets an entry with zero counts).
+    """
+    parsed = parse_download_folder(
+        raw_download["folder"], max_posts_per_profile=max_posts_per_profile
+    )
+    report = {"source": raw_download["source"], **parsed.report}
+    downloads = raw_download.get("downloads") or {}
+    if downloads:
+        report["downloads"] = downloads
+        for profile, outcome in downloads.items():
+            entry = report["profiles"].setdefault(profile, empty_profile_report())
+            entry["download"] = outcome
+    totals = report.get("totals", {})
+    logger.info(
+        "Ingested %s posts (%s with a caption) from %s profiles of %s",
+        totals.get("posts_parsed"),
+        totals.get("posts_with_caption"),
+        totals.get("profiles"),
+        raw_download["folder"],
+    )
+    return parsed.posts, parsed.profiles, parsed.follows, report
