@@ -5,10 +5,12 @@
 
 1. Training characters/s: the pipeline's tf.data + ``fit`` at the default batch size (one
    ``fit`` over all epochs, on packed rows without a GPU: as the pipeline trains) against a
-   loop faithful to the brief (``train_on_batch`` on numpy batches of 10, padded to
-   ``max_len``), same network, epochs interleaved. Packed rows run the LSTM as the fused op
+   plain loop (``train_on_batch`` on numpy batches of 10, padded to ``max_len``), same
+   network, epochs interleaved. Packed rows run the LSTM as the fused op
    (``insta_kedro.captioning.fused_lstm.op``) where it builds, as the pipeline does.
-2. Decoding characters/s for 150-character captions of 32 images: the step model (one LSTM
+2. The fused op against Keras's own LSTM on the same packed rows, one ``fit`` epoch of each
+   in turn (where the op builds): what the op adds at the default settings.
+3. Decoding characters/s for 150-character captions of 32 images: the step model (one LSTM
    step per character, batched) against re-running the whole prefix for every character;
    and beam search (width 3) against greedy. Medians of 3 interleaved repeats.
 On a GPU (when TensorFlow sees one) the same numbers are measured there: the device line
@@ -81,21 +83,21 @@ def train_throughput(params, vocab, images, inputs, targets, epochs: int):
     The pipeline's way is timed as the pipeline trains: one ``fit`` over all epochs on the
     repeated tf.data batches. The CPU is shared: timing one loop after the other lets a load
     change on the machine decide the ratio, so after each epoch of ``fit`` a callback runs
-    (and times) one epoch of the brief's loop, and the medians are compared.
+    (and times) one epoch of the plain loop, and the medians are compared.
     """
     chars = int((targets != 0).sum())
     batch_size = params["batch_size"]
 
-    brief_model = new_caption_model(vocab, images.shape[1], params)
+    plain_model = new_caption_model(vocab, images.shape[1], params)
     for _ in range(2):  # build and trace outside the timing
-        brief_model.train_on_batch({"image": images[:10], "tokens": inputs[:10]}, targets[:10])
+        plain_model.train_on_batch({"image": images[:10], "tokens": inputs[:10]}, targets[:10])
     rng = np.random.default_rng(0)
 
-    def brief_epoch():
+    def plain_epoch():
         order = rng.permutation(len(inputs))
         for i in range(0, len(order), 10):
             b = order[i : i + 10]
-            brief_model.train_on_batch({"image": images[b], "tokens": inputs[b]}, targets[b])
+            plain_model.train_on_batch({"image": images[b], "tokens": inputs[b]}, targets[b])
 
     model = new_caption_model(vocab, images.shape[1], params)
     network = training_network(model, params)
@@ -107,12 +109,44 @@ def train_throughput(params, vocab, images, inputs, targets, epochs: int):
     steps = batches_per_epoch(len(inputs), batch_size, shuffled=True)
     # shuffle=False: the tf.data pipeline shuffles (Keras warns that it ignores the flag)
     network.fit(data, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)  # build, trace
-    timer = _InterleavedEpochs(brief_epoch)
+    timer = _InterleavedEpochs(plain_epoch)
     network.fit(
         data, epochs=epochs, steps_per_epoch=steps, shuffle=False, verbose=0, callbacks=[timer]
     )
     pipeline = chars / float(np.median(timer.seconds))
     return pipeline, chars / float(np.median(timer.other_seconds)), rows
+
+
+def fused_vs_keras_lstm(params, vocab, images, inputs, targets, epochs: int):
+    """Median characters/s of packed training with the fused op and with Keras's LSTM, one
+    ``fit`` epoch of each in turn on the same batches; None when the op cannot run here."""
+    chars = int((targets != 0).sum())
+    batch_size = params["batch_size"]
+    steps = batches_per_epoch(len(inputs), batch_size, shuffled=True)
+    data = caption_batches(
+        images, inputs, targets, batch_size, shuffle_seed=0, repeat=True, packed=True
+    )
+    networks = {}
+    for fused in (True, False):
+        settings = {**params, "packed_training": True, "fused_lstm": fused}
+        try:
+            network = training_network(
+                new_caption_model(vocab, images.shape[1], settings), settings
+            )
+        except (RuntimeError, ValueError, OSError) as error:  # the op did not build
+            print(f"  fused LSTM unavailable: {error}")
+            return None
+        if uses_fused_lstm(network) != fused:
+            return None
+        network.fit(data, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)  # trace
+        networks[fused] = network
+    seconds = {True: [], False: []}
+    for _ in range(epochs):
+        for fused, network in networks.items():
+            started = time.perf_counter()
+            network.fit(data, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0)
+            seconds[fused].append(time.perf_counter() - started)
+    return chars / float(np.median(seconds[True])), chars / float(np.median(seconds[False]))
 
 
 def decode_speed(model, images: np.ndarray, length: int, repeats: int = 3):
@@ -188,12 +222,21 @@ def main() -> None:
     print(f"device: {device}; {len(texts)} captions, {int((targets != 0).sum())} characters/epoch")
     print(f"network: {params['architecture']}, LSTM {params['lstm_units']}, vocab {vocab.size}")
 
-    pipeline, brief, rows = train_throughput(params, vocab, images, inputs, targets, args.epochs)
+    pipeline, plain, rows = train_throughput(params, vocab, images, inputs, targets, args.epochs)
     print("\ntraining (characters/s)")
     pipeline_label = f"tf.data + fit, batch {params['batch_size']}, {rows}"
     print(f"  {pipeline_label:<38} {pipeline:10.0f}")
-    print(f"  brief's loop, train_on_batch, batch 10 {brief:10.0f}")
-    print(f"  speed-up                               {pipeline / brief:10.1f}x")
+    print(f"  plain loop, train_on_batch, batch 10   {plain:10.0f}")
+    print(f"  speed-up                               {pipeline / plain:10.1f}x")
+
+    if device == "CPU":
+        lstm = fused_vs_keras_lstm(params, vocab, images, inputs, targets, args.epochs)
+        if lstm is not None:
+            fused, keras_lstm = lstm
+            print("\npacked training, the LSTM (characters/s)")
+            print(f"  fused op                               {fused:10.0f}")
+            print(f"  Keras's LSTM                           {keras_lstm:10.0f}")
+            print(f"  speed-up                               {fused / keras_lstm:10.1f}x")
 
     model = new_caption_model(vocab, 4096, params)
     step, prefix, beam, same = decode_speed(model, images[: args.images], params["max_len"])

@@ -9,9 +9,8 @@ the re-run time after adding 2 new images to the cached ones against the full ru
 alternating pairs of a full run on an empty cache and its re-run, with random weights
 (bfloat16 and float32, and with each run in a new process, as each ``kedro run`` is); the
 same with a weights file (the ImageNet case: the file is fingerprinted on every run) and
-with every image cached; the first run's time without saving the prepared weights (its
-price); the peak resident memory of a fresh process for a small and a large run; and, with
-a GPU, fc2 images/s at batch 64 and 256 in bfloat16.
+with every image cached; the peak resident memory of a fresh process for a small and a large
+run; and, with a GPU, fc2 images/s at batch 64 and 256 in bfloat16.
 No ImageNet download here: the weights are seeded random ones, or a 528 MB file of random
 values in the ImageNet file's layout (Keras-2 HDF5 of ``keras.applications.VGG16``); speed
 and memory do not depend on the weights' values.
@@ -50,7 +49,6 @@ import pandas as pd
 from PIL import Image, ImageOps
 
 from insta_kedro.pipelines.image_features.nodes import encode_post_images, hash_post_images
-from insta_kedro.vision import WEIGHTS_HASH_MEMO
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RERUNS = 5  # re-runs (and full runs) of each kind; their medians are reported
@@ -82,7 +80,6 @@ def parameters(
     layer: str = "fc2",
     batch_size: int = 32,
     weights: str | None = None,
-    prepared_weights: bool = True,
 ) -> dict:
     return {
         "weights": weights,
@@ -91,7 +88,6 @@ def parameters(
         "batch_size": batch_size,
         "chunk_size": 256,
         "cache_dir": str(cache_dir),
-        "prepared_weights": prepared_weights,
     }
 
 
@@ -129,19 +125,13 @@ def full_runs_and_reruns(
 def weights_file_reruns(
     images: list[str], new_images: list[str], weights: Path, scratch: Path
 ) -> dict[str, float]:
-    """Seconds of runs with a weights file: the full run, re-runs with 2 new images, one
-    after forgetting the file's remembered hashes, and a run with every image cached with and
-    without the remembered hashes (there, fingerprinting the file is all the work)."""
+    """Seconds of runs with a weights file: the full run, the median of re-runs with 2 new
+    images, and a run with every image cached (there, fingerprinting the file is all the
+    work)."""
     params = parameters(scratch / "cache_file", "bfloat16", weights=str(weights))
-    memo = scratch / "cache_file" / WEIGHTS_HASH_MEMO
-    everything = images + new_images
     seconds = {"full": run_node(images, params)[0]}
     seconds["rerun"] = median_rerun(lambda paths: run_node(paths, params)[0], images, new_images)
-    memo.unlink()
-    seconds["rerun_rehashed"] = run_node(everything, params)[0]
-    seconds["cached"] = run_node(everything, params)[0]
-    memo.unlink()
-    seconds["cached_rehashed"] = run_node(everything, params)[0]
+    seconds["cached"] = run_node(images + new_images, params)[0]
     return seconds
 
 
@@ -323,10 +313,6 @@ def main() -> None:
         bf16_pairs, f32_pairs = pairs["bfloat16"], pairs["float32"]
         bf16, f32 = features["bfloat16"], features["float32"]
         bf16_time, f32_time = statistics.median(bf16_pairs[0]), statistics.median(f32_pairs[0])
-        # the price of saving the prepared weights: the same first run without them
-        unprepared_time, _ = run_node(
-            images, parameters(scratch / "cache_unprepared", "bfloat16", prepared_weights=False)
-        )
         fresh_pairs = full_runs_and_reruns(
             lambda p, cache: node_in_fresh_process(p, cache, "bfloat16"),
             images,
@@ -363,22 +349,13 @@ def main() -> None:
             ("  bf16", share_of_full_runs(*bf16_pairs)),
             ("  float32", share_of_full_runs(*f32_pairs)),
             ("  bf16, a new process per run (as kedro run)", share_of_full_runs(*fresh_pairs)),
-            (f"full run bf16 without prepared weights, {n} images", f"{unprepared_time:.2f} s"),
             ("weights file (ImageNet layout, random values), bf16:", ""),
             (f"  full run, {n} images", f"{file_runs['full']:.2f} s"),
             (
                 f"  re-run, {n} cached + 2 new, median of {RERUNS}",
                 share_of_full_run(file_runs["rerun"], file_runs["full"]),
             ),
-            (
-                "  same, the file's hashes not remembered",
-                share_of_full_run(file_runs["rerun_rehashed"], file_runs["full"]),
-            ),
-            (
-                f"  re-run, all {len(paths)} cached",
-                f"{file_runs['cached']:.2f} s; the hashes not remembered: "
-                f"{file_runs['cached_rehashed']:.2f} s",
-            ),
+            (f"  re-run, all {len(paths)} cached", f"{file_runs['cached']:.2f} s"),
             (f"peak RSS, {args.images} images ({args.precision})", f"{memory_small:.0f} MiB"),
             (
                 f"peak RSS, {args.memory_images} images ({args.precision})",

@@ -30,7 +30,7 @@ from insta_kedro.pipelines.text_features.nodes import (
     fit_caption_topics,
     fit_post_interest_classifier,
 )
-from insta_kedro.text import InterestLexicon, caption_features
+from insta_kedro.text import InterestLexicon, TextFeaturesParams, caption_features
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf" / "base"
@@ -93,7 +93,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    params = yaml.safe_load((CONF / "parameters_text_features.yml").read_text())["text_features"]
+    settings = yaml.safe_load((CONF / "parameters_text_features.yml").read_text())["text_features"]
+    params = TextFeaturesParams.model_validate(settings)  # as Kedro hands it to the nodes
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
     posts = synthetic_posts(args.captions, args.seed)
     no_generated = pd.DataFrame(
@@ -119,13 +120,13 @@ def main() -> None:
     sample = posts["caption"].head(2000)
     families = {}
     start = time.perf_counter()
-    caption_features(sample, **params["language"])
+    caption_features(sample, **settings["language"])
     families["counts+language+sentiment"] = time.perf_counter() - start
     start = time.perf_counter()
     model.transform(sample.tolist())
     families["topics (transform)"] = time.perf_counter() - start
     start = time.perf_counter()
-    InterestLexicon.from_config(lexicon, **params["interests"]).scores(sample.tolist())
+    InterestLexicon.from_config(lexicon, **settings["interests"]).scores(sample.tolist())
     families["interests (lexicon)"] = time.perf_counter() - start
     start = time.perf_counter()
     classifier.predict(sample.tolist())

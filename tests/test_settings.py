@@ -11,9 +11,9 @@ def test_local_parameters_override_single_keys_of_base(kedro_project):
     )
     bootstrap_project(kedro_project)
     with KedroSession.create(project_path=kedro_project) as session:
-        ingestion = session.load_context().params["ingestion"]
+        ingestion = session.load_context().params["ingestion"]  # an IngestionParams
 
-    assert ingestion["profiles"] == ["natgeo"]
-    assert ingestion["source"] == "demo"
-    assert ingestion["instagram_folder"] == "data/01_raw/instagram"
-    assert ingestion["demo"]["seed"] == 42
+    assert ingestion.profiles == ["natgeo"]
+    assert ingestion.source == "demo"
+    assert ingestion.instagram_folder == "data/01_raw/instagram"
+    assert ingestion.demo.seed == 42

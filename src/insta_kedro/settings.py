@@ -3,9 +3,19 @@
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
-from insta_kedro.kedro_ext import InstagramCredentialsHook, MissingInputsHook, MlflowRunClosingHook
+from insta_kedro.kedro_ext import (
+    InstagramCredentialsHook,
+    MissingInputsHook,
+    MlflowRunClosingHook,
+    TypedParamsMlflowHook,
+)
 
-HOOKS = (InstagramCredentialsHook(), MlflowRunClosingHook(), MissingInputsHook())
+HOOKS = (
+    InstagramCredentialsHook(),
+    MlflowRunClosingHook(),
+    MissingInputsHook(),
+    TypedParamsMlflowHook(),
+)
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

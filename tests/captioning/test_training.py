@@ -23,8 +23,15 @@ def _examples_and_vocab(posts, image_features, params):
 
 
 class _Interrupt(keras.callbacks.Callback):
+    """Stops the training with a ``KeyboardInterrupt`` at the end of epoch ``after``
+    (0-based), once that epoch's checkpoint is written."""
+
+    def __init__(self, after: int = 1):
+        super().__init__()
+        self.after = after
+
     def on_epoch_end(self, epoch, logs=None):
-        if epoch == 1:
+        if epoch == self.after:
             raise KeyboardInterrupt
 
 
@@ -78,6 +85,30 @@ def test_a_resumed_training_ends_where_an_uninterrupted_one_does(
     resumed, history = fit_caption_model(examples, vocab, params)
     assert history["resumed_at_epoch"] == 2
     assert history["epochs"]["loss"] == pytest.approx(whole_history["epochs"]["loss"], rel=1e-5)
+    for got, want in zip(resumed.get_weights(), whole.get_weights(), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def test_a_resumed_training_stops_early_where_an_uninterrupted_one_does(
+    posts, image_features, tiny_params
+):
+    # interrupted between the best epoch and the early stop: the resumed training must count
+    # the patience from before the interruption and end with that best epoch's weights
+    # (Keras's EarlyStopping alone starts afresh at a resume)
+    params = {**tiny_params, "epochs": 30, "early_stopping_patience": 2, "learning_rate": 0.05}
+    examples, vocab = _examples_and_vocab(posts, image_features, params)
+    whole, whole_history = fit_caption_model(examples, vocab, params)
+    best = whole_history["best_epoch"]  # 1-based: the 0-based index of the epoch after it
+    assert whole_history["epochs_run"] == best + 2 < params["epochs"]  # it stopped early
+    with pytest.raises(KeyboardInterrupt):
+        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(after=best),))
+    seen = _EpochsSeen()
+    resumed, history = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
+    assert history["resumed_at_epoch"] == best + 1 and seen.epochs == [best + 1]
+    assert (history["epochs_run"], history["best_epoch"]) == (best + 2, best)
+    assert history["epochs"]["val_loss"] == pytest.approx(
+        whole_history["epochs"]["val_loss"], rel=1e-5
+    )
     for got, want in zip(resumed.get_weights(), whole.get_weights(), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
 

@@ -7,11 +7,14 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.fusion import FusionParams
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.personas.assignment import assign_new_posts, new_post_frames
 from insta_kedro.personas.clustering import fit_persona_clusterer, stack_vectors
 from insta_kedro.pipelines.fusion.nodes import build_post_features_and_model
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+from insta_kedro.text import TextFeaturesParams
+from tests.pipelines.shipped_params import typed
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 
@@ -46,7 +49,7 @@ def fitted(tmp_path_factory):
             "error": None,
         }
     )
-    text_params = conf("parameters_text_features.yml")["text_features"]
+    text_params = typed(TextFeaturesParams)
     lexicon = conf("interests/lexicon.yml")
     topics = fit_caption_topics(posts, text_params)
     text, _ = build_post_text_features(posts, generated, topics, lexicon, text_params)
@@ -59,7 +62,7 @@ def fitted(tmp_path_factory):
         {},
         topics,
         lexicon,
-        conf("parameters_fusion.yml")["fusion"],
+        typed(FusionParams),
         text_params,
     )
     cluster_params = conf("parameters_clustering.yml")["clustering"]["posts"]

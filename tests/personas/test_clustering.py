@@ -129,13 +129,6 @@ def test_umap_without_the_package_says_what_to_install():
         fit_persona_clusterer(blobs()[0], settings)
 
 
-def test_unknown_reduction_method_is_an_error():
-    settings = params()
-    settings["reduction"] = {"method": "tsne", "n_components": 2}
-    with pytest.raises(ValueError, match="tsne"):
-        fit_persona_clusterer(blobs()[0], settings)
-
-
 def test_cluster_vectors_one_row_per_input_row_and_rows_without_a_vector_are_noise():
     features, _ = blobs()
     frame = pd.DataFrame({"post_id": range(len(features)), "feature": list(features)})

@@ -1,6 +1,6 @@
-"""Tests of the VGG16 encoder: a real forward pass, precision, prepared weights, weights files."""
+"""Tests of the VGG16 encoder: a real forward pass, precision, and each source of weights."""
 
-import logging
+import random
 
 import keras
 import numpy as np
@@ -8,9 +8,12 @@ import pytest
 
 from insta_kedro.vision import decoding as image_decoding
 from insta_kedro.vision import encoder as image_encoder
-from insta_kedro.vision import vgg16_network
 from insta_kedro.vision.encoder import DECODE_ERROR, encode_images, load_encoder
-from insta_kedro.vision.encoder_spec import resolve_encoder_spec
+from insta_kedro.vision.encoder_spec import (
+    VGG16_WEIGHTS_FILE,
+    VGG16_WEIGHTS_MD5,
+    resolve_encoder_spec,
+)
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +22,28 @@ def float32_features(image_paths: list[str]) -> np.ndarray:
     return encode_images(image_paths, load_encoder(spec), batch_size=2).features
 
 
+@pytest.fixture
+def keras2_weights_file(tmp_path):
+    """``keras.applications.VGG16`` (seeded random values, logits) saved as a Keras-2 HDF5
+    weights file, the layout of Keras's ImageNet file; returns (path, the saved model)."""
+    import h5py
+    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
+
+    keras.utils.set_random_seed(3)
+    reference = keras.applications.VGG16(weights=None, classifier_activation=None)
+    weights_file = tmp_path / "vgg16_weights.h5"
+    with h5py.File(weights_file, "w") as group:
+        save_weights_to_hdf5_group(group, reference)
+    return weights_file, reference
+
+
+def _offline(*args, **kwargs):
+    raise Exception("no network")  # noqa: TRY002 - Keras's get_file raises a bare Exception
+
+
 def test_random_vgg16_forward_pass_gives_reproducible_features(image_paths, float32_features):
+    random.seed(1)  # whatever the global generators hold, the seed decides the weights
+    np.random.seed(1)
     spec = resolve_encoder_spec(weights=None, layer="fc2", precision="float32")
     encoded = encode_images(image_paths, load_encoder(spec), batch_size=2)
 
@@ -34,13 +58,32 @@ def test_random_vgg16_forward_pass_gives_reproducible_features(image_paths, floa
     np.testing.assert_array_equal(good, float32_features[:3])  # same seed, same weights
 
 
+def test_random_weights_are_keras_vgg16_drawn_after_seeding_and_the_seed_matters():
+    spec = resolve_encoder_spec(weights=None, layer="pool", precision="float32", random_seed=5)
+    assert spec.weights_fingerprint == "keras-glorot-uniform-seed-5"
+    model = load_encoder(spec).model
+    assert "fc1" not in {layer.name for layer in model.layers}  # pool needs no classifier
+    keras.utils.set_random_seed(5)
+    reference = keras.applications.VGG16(weights=None, include_top=False)
+    for name in ("block1_conv1", "block5_conv3"):
+        np.testing.assert_array_equal(
+            np.asarray(model.get_layer(name).kernel), np.asarray(reference.get_layer(name).kernel)
+        )
+    other = load_encoder(resolve_encoder_spec(weights=None, layer="pool", precision="float32"))
+    assert not np.array_equal(
+        np.asarray(other.model.get_layer("block1_conv1").kernel),
+        np.asarray(model.get_layer("block1_conv1").kernel),
+    )
+
+
 def test_bfloat16_features_match_float32_and_the_policy_does_not_leak(
     image_paths, float32_features
 ):
     spec = resolve_encoder_spec(weights=None, layer="fc2", precision="bfloat16")
     encoder = load_encoder(spec)
     assert keras.config.dtype_policy().name == "float32"
-    assert {weight.dtype for weight in encoder.model.weights} == {"bfloat16"}
+    assert {weight.dtype for weight in encoder.model.weights} == {"float32"}
+    assert {layer.compute_dtype for layer in encoder.model.layers if layer.weights} == {"bfloat16"}
 
     features = encode_images(image_paths[:3], encoder, batch_size=3).features
     assert features.dtype == np.float32
@@ -51,40 +94,17 @@ def test_bfloat16_features_match_float32_and_the_policy_does_not_leak(
     assert cosine.min() > 0.99
 
 
-def test_prepared_weights_are_saved_once_then_mapped_and_give_the_same_features(
-    image_paths, tmp_path, monkeypatch
-):
-    spec = resolve_encoder_spec(weights=None, layer="fc2", precision="bfloat16")
-    built = load_encoder(spec, tmp_path)
-    expected = encode_images(image_paths[:3], built, batch_size=2).features
-    (prepared,) = tmp_path.iterdir()
-    assert prepared.name == image_encoder.prepared_weights_key(spec)
-    assert "predictions.0.npy" not in {p.name for p in prepared.iterdir()}  # no labels
-
-    def no_draw(*args, **kwargs):
-        raise AssertionError("prepared weights must not be drawn again")
-
-    monkeypatch.setattr(vgg16_network, "glorot_uniform_initializer", no_draw)
-    mapped = load_encoder(spec, tmp_path)
-    np.testing.assert_array_equal(
-        encode_images(image_paths[:3], mapped, batch_size=2).features, expected
-    )
-
-
-def test_unusable_prepared_weights_are_built_again(image_paths, tmp_path, caplog):
-    spec = resolve_encoder_spec(weights=None, layer="pool", precision="float32")
-    load_encoder(spec, tmp_path)
-    (prepared,) = tmp_path.iterdir()
-    kernel = prepared / "block5_conv3.0.npy"
-    kernel.write_bytes(kernel.read_bytes()[:1000])  # truncated, as by a full disk
-
-    with caplog.at_level(logging.WARNING):
-        encoder = load_encoder(spec, tmp_path)
-    assert "unusable" in caplog.text
-    features = encode_images(image_paths[:2], encoder, batch_size=2).features
-    reference = encode_images(image_paths[:2], load_encoder(spec), batch_size=2).features
-    np.testing.assert_array_equal(features, reference)
-    assert kernel.stat().st_size > 1000  # saved again, whole
+def test_a_float32_encoder_ignores_and_restores_another_global_policy():
+    keras.config.set_dtype_policy("bfloat16")
+    try:
+        encoder = load_encoder(
+            resolve_encoder_spec(weights=None, layer="pool", precision="float32")
+        )
+        assert keras.config.dtype_policy().name == "bfloat16"
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert {layer.compute_dtype for layer in encoder.model.layers if layer.weights} == {"float32"}
+    assert {weight.dtype for weight in encoder.model.weights} == {"float32"}
 
 
 def test_one_trace_serves_every_batch_size(image_paths):
@@ -105,23 +125,12 @@ def test_decoding_started_before_the_build_gives_the_same_features(image_paths):
 
 
 def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
-    image_paths, tmp_path, monkeypatch
+    image_paths, keras2_weights_file, monkeypatch
 ):
     """Keras's ImageNet file is a Keras-2 HDF5 weights file of ``keras.applications.VGG16``:
-    a file of that layout must load into the encoder's network and give the same outputs."""
-    import h5py
-    from keras.src.legacy.saving.legacy_h5_format import save_weights_to_hdf5_group
-
-    keras.utils.set_random_seed(3)
-    reference = keras.applications.VGG16(weights=None, classifier_activation=None)
-    weights_file = tmp_path / "vgg16_weights.h5"
-    with h5py.File(weights_file, "w") as group:
-        save_weights_to_hdf5_group(group, reference)
-
-    def offline(*args, **kwargs):
-        raise Exception("no network")  # noqa: TRY002 - Keras's get_file raises a bare Exception
-
-    monkeypatch.setattr(keras.utils, "get_file", offline)  # ImageNet class names: offline
+    a file of that layout loads into the encoder and gives the same outputs."""
+    weights_file, reference = keras2_weights_file
+    monkeypatch.setattr(keras.utils, "get_file", _offline)  # ImageNet class names: offline
     spec = resolve_encoder_spec(weights=str(weights_file), precision="float32", top_k=3)
     assert (spec.weights, spec.has_labels) == ("file", True)
     encoder = load_encoder(spec)
@@ -139,34 +148,54 @@ def test_a_weights_file_in_keras_vgg16_layout_loads_and_gives_labels(
     top = encoded.probabilities[:3]
     assert (np.diff(top, axis=1) <= 0).all() and (top.sum(axis=1) <= 1 + 1e-6).all()
 
-    # In bfloat16 the file's values are rounded once, when they are loaded, to the values
-    # mixed precision used to round them to in every call: cached features stay valid.
-    # Read block by block straight into the prepared files, then mapped from them.
+    # In bfloat16 the file's values stay float32 variables; the arithmetic is bfloat16.
     spec = resolve_encoder_spec(weights=str(weights_file), precision="bfloat16", top_k=3)
-    rounded = keras.ops.cast(reference.get_layer("fc1").kernel, "bfloat16")
-    for prepared_weights_dir in (None, tmp_path / "prepared", tmp_path / "prepared"):
-        narrow = load_encoder(spec, prepared_weights_dir).model.get_layer("fc1").kernel
-        assert narrow.dtype == "bfloat16"
+    model = load_encoder(spec).model
+    kernel = model.get_layer("fc1").kernel
+    assert (kernel.dtype, model.get_layer("fc1").compute_dtype) == ("float32", "bfloat16")
+    np.testing.assert_array_equal(np.asarray(kernel), np.asarray(reference.get_layer("fc1").kernel))
+
+
+def test_imagenet_weights_come_through_keras_applications_and_its_checked_download(
+    keras2_weights_file, monkeypatch, tmp_path
+):
+    """``weights: imagenet`` builds ``keras.applications.VGG16(weights="imagenet")``: Keras
+    fetches its file (here a stand-in in its layout) with the md5 it checks, and loads it."""
+    weights_file, reference = keras2_weights_file
+    fetched = []
+
+    def keras_get_file(fname, origin=None, **kwargs):
+        if fname != VGG16_WEIGHTS_FILE:
+            raise Exception("no network")  # noqa: TRY002 - the class index: offline
+        fetched.append(kwargs.get("file_hash"))
+        return str(weights_file)
+
+    monkeypatch.setattr(keras.utils, "get_file", keras_get_file)
+    monkeypatch.setattr("keras.src.utils.file_utils.get_file", keras_get_file)
+    spec = resolve_encoder_spec(weights="imagenet", layer="pool", precision="float32")
+    assert (spec.weights, spec.weights_path, spec.has_labels) == ("imagenet", None, True)
+    model = load_encoder(spec).model
+    assert fetched == [VGG16_WEIGHTS_MD5, VGG16_WEIGHTS_MD5]  # resolving, then building
+    assert [output.shape for output in model.outputs] == [(None, 512), (None, 1000)]
+    for name in ("block1_conv1", "predictions"):
         np.testing.assert_array_equal(
-            np.asarray(narrow).astype(np.float32), np.asarray(rounded).astype(np.float32)
+            np.asarray(model.get_layer(name).kernel), np.asarray(reference.get_layer(name).kernel)
         )
 
 
 def test_a_keras3_weights_file_loads_through_keras(tmp_path, monkeypatch):
-    """Files in other layouts than Keras-2 HDF5 are read by ``load_weights``."""
-    saved = vgg16_network.vgg16_network(include_top=True, seed=11, dtype="float32")
+    """A Keras 3 ``.weights.h5`` of ``keras.applications.VGG16`` loads as well."""
+    keras.utils.set_random_seed(11)
+    saved = keras.applications.VGG16(weights=None)
     weights_file = tmp_path / "vgg16.weights.h5"
     saved.save_weights(weights_file)
     monkeypatch.setattr(image_encoder, "imagenet_class_names", lambda: None)
     spec = resolve_encoder_spec(weights=str(weights_file), precision="float32")
-    # loaded, loaded and saved as prepared weights, mapped from those
-    for prepared_weights_dir in (None, tmp_path / "prepared", tmp_path / "prepared"):
-        model = load_encoder(spec, prepared_weights_dir).model
-        for name in ("block1_conv1", "fc2"):
-            np.testing.assert_array_equal(
-                np.asarray(model.get_layer(name).kernel), np.asarray(saved.get_layer(name).kernel)
-            )
-    assert (tmp_path / "prepared" / image_encoder.prepared_weights_key(spec)).is_dir()
+    model = load_encoder(spec).model
+    for name in ("block1_conv1", "fc2", "predictions"):
+        np.testing.assert_array_equal(
+            np.asarray(model.get_layer(name).kernel), np.asarray(saved.get_layer(name).kernel)
+        )
 
 
 def test_a_file_that_is_not_weights_is_named_with_its_parameter(tmp_path):

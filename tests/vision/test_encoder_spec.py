@@ -10,6 +10,7 @@ import pytest
 from insta_kedro.vision import encoder_spec
 from insta_kedro.vision.encoder_spec import (
     VGG16_WEIGHTS_FILE,
+    VGG16_WEIGHTS_MD5,
     WeightsUnavailableError,
     hardware_has_bfloat16,
     resolve_encoder_spec,
@@ -54,52 +55,55 @@ def test_unavailable_weights_fall_back_to_labelled_random_weights(monkeypatch, t
         resolve_encoder_spec(weights=str(missing), allow_random_weights=False)
 
 
-def test_imagenet_weights_checked_once_are_not_checked_again_until_the_file_changes(
-    monkeypatch, tmp_path
-):
-    """Keras's ``get_file`` reads the whole 528 MB file to check its md5 on every call; with
-    a hash memo an unchanged file is trusted, a touched one goes through Keras again."""
-    weights = tmp_path / "models" / VGG16_WEIGHTS_FILE
-    weights.parent.mkdir()
-    weights.write_bytes(b"stand-in for the ImageNet weights")
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(
-        encoder_spec, "VGG16_WEIGHTS_MD5", hashlib.md5(weights.read_bytes()).hexdigest()
-    )
-    keras_checks = []
+def test_imagenet_weights_are_fetched_and_checked_by_keras(monkeypatch, tmp_path):
+    """Keras's ``get_file`` downloads the ImageNet file once into its cache and checks its
+    md5; the spec then names Keras's weights, fingerprinted by that md5."""
+    keras_calls = []
 
     def keras_get_file(*args, **kwargs):
-        keras_checks.append(args)
-        return str(weights)
+        keras_calls.append((args, kwargs))
+        return str(tmp_path / "models" / VGG16_WEIGHTS_FILE)
 
     monkeypatch.setattr(keras.utils, "get_file", keras_get_file)
-    memo = tmp_path / "cache" / "weights_file_hashes.json"
-    specs = [resolve_encoder_spec(weights="imagenet", hash_memo=memo) for _ in range(3)]
-    assert len(keras_checks) == 1
-    assert {(s.weights, s.weights_path, s.cache_key) for s in specs} == {
-        ("imagenet", str(weights), specs[0].cache_key)
-    }
-
-    stat = weights.stat()
-    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    resolve_encoder_spec(weights="imagenet", hash_memo=memo)
-    assert len(keras_checks) == 2
+    spec = resolve_encoder_spec(weights="imagenet")
+    ((args, kwargs),) = keras_calls
+    assert args[0] == VGG16_WEIGHTS_FILE
+    assert kwargs == {"cache_subdir": "models", "file_hash": VGG16_WEIGHTS_MD5}
+    assert (spec.weights, spec.weights_path, spec.has_labels) == ("imagenet", None, True)
+    assert spec.weights_fingerprint == f"md5-{VGG16_WEIGHTS_MD5}"
 
 
 def test_a_local_weights_file_is_fingerprinted_by_its_bytes(tmp_path):
     weights = tmp_path / "my_vgg16.h5"
     weights.write_bytes(b"first weights")
-    memo = tmp_path / "weights_file_hashes.json"
-    first = resolve_encoder_spec(weights=str(weights), hash_memo=memo)
-    assert first.weights == "file"
+    first = resolve_encoder_spec(weights=str(weights))
+    assert (first.weights, first.weights_path) == ("file", str(weights))
     assert first.weights_fingerprint == f"sha256-{hashlib.sha256(b'first weights').hexdigest()}"
-    assert resolve_encoder_spec(weights=str(weights), hash_memo=memo) == first
+    assert resolve_encoder_spec(weights=str(weights)) == first
 
     stat = weights.stat()
     weights.write_bytes(b"other weights")
-    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
-    changed = resolve_encoder_spec(weights=str(weights), hash_memo=memo)
+    os.utime(weights, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size and times
+    changed = resolve_encoder_spec(weights=str(weights))
     assert changed.cache_key != first.cache_key  # new bytes never get the old features
+
+
+def test_a_local_copy_of_the_imagenet_file_is_recognised_by_its_md5(tmp_path, monkeypatch):
+    weights = tmp_path / "vgg16.h5"
+    weights.write_bytes(b"stand-in for the ImageNet weights")
+    monkeypatch.setattr(
+        encoder_spec, "VGG16_WEIGHTS_MD5", hashlib.md5(weights.read_bytes()).hexdigest()
+    )
+    spec = resolve_encoder_spec(weights=str(weights))
+    assert (spec.weights, spec.weights_path) == ("imagenet", str(weights))
+
+
+def test_random_weights_have_a_fingerprint_of_keras_draw():
+    """Features cached with the earlier hand-made draw (``glorot-uniform-bfloat16-pcg64-…``)
+    have another cache key, so they are never served for Keras's draw."""
+    spec = resolve_encoder_spec(weights=None, precision="float32", random_seed=42)
+    assert spec.weights_fingerprint == "keras-glorot-uniform-seed-42"
+    assert (spec.weights, spec.weights_path, spec.random_seed) == ("random", None, 42)
 
 
 def test_cache_key_follows_every_setting_that_changes_features():

@@ -1,10 +1,24 @@
-"""A resumable training's state, one file per epoch: weights, optimizer, dropout's random state,
-epoch logs, best weights.
+"""A resumable training's state, one file rewritten after each epoch: weights, optimizer,
+dropout's random state, every epoch's logs, best weights.
 
-Keras's ``BackupAndRestore`` writes the weights as HDF5 (60-130 ms a write for the caption
-model's 2.6 MB here) and leaves the optimizer behind. One ``.npz`` holds everything a
-resumed training needs, and it is written to a temporary name, then renamed: an interruption
-leaves either the previous epoch's file or this one, never a mixture.
+Why not ``keras.callbacks.BackupAndRestore`` (with ``EarlyStopping``): it restores the
+weights, the optimizer's variables and the epoch to go on from, so without dropout and
+without an early stop a resumed training ends as an uninterrupted one. It does not keep
+
+- the state of the seed generators (dropout's masks), which ``save_weights`` does not write:
+  with dropout the resumed epochs draw other masks and end with other weights;
+- ``EarlyStopping``'s best value, patience count and best weights, which its
+  ``on_train_begin`` resets: a resumed training waits ``patience`` epochs afresh and ends
+  with the best weights since the resume, not those of the whole training;
+- the logs of the epochs before the interruption, which the training's history and its
+  MLflow metric history hold.
+
+It also writes its HDF5 file in place, so a training killed while writing leaves a file
+that cannot be read (``double_checkpoint`` keeps a copy of the one before). Here one
+``.npz`` holds everything a resumed training needs, written to a temporary name, then
+renamed: an interruption leaves either the previous epoch's file or this one, never a
+mixture. ``insta_kedro.captioning.training`` restores early stopping's state from it
+(``_ResumableEarlyStopping``) and keys its folder by the data and settings.
 
 Usage::
 

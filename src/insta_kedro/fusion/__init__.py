@@ -1,6 +1,7 @@
 """Confidence-weighted fusion of the feature blocks into post vectors (``model``, ``posts``),
 people's interests, evidence and persona vectors (``people``), the ``user_features`` rows
-(``users``), and the theme-separation check and ablation (``theme_separation``).
+(``users``), the theme-separation check and ablation (``theme_separation``), and the typed
+``fusion`` parameters (``params``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -14,6 +15,13 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "model": [
             "FusionModel",
             "l2_normalize",
+        ],
+        "params": [
+            "AblationParams",
+            "BlockWeights",
+            "FusionParams",
+            "PersonParams",
+            "PersonaWeights",
         ],
         "people": [
             "add_person_interests",

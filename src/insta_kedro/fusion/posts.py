@@ -144,22 +144,6 @@ def build_post_features_and_model(
     return post_features, summary, model
 
 
-def check_block_weights(weights: dict[str, Any]) -> dict[str, float]:
-    """``fusion.block_weights`` as floats; ``ValueError`` for a negative or non-numeric weight,
-    or when every weight is 0 (every fused vector would be 0, and clusters meaningless)."""
-    checked = {}
-    for name, weight in weights.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise ValueError(f"fusion.block_weights.{name} must be a number >= 0, got {weight!r}")
-        checked[name] = float(weight)
-    if not any(checked.values()):
-        raise ValueError(
-            "fusion.block_weights are all 0: every fused vector would be 0. "
-            "Give at least one block a weight above 0."
-        )
-    return checked
-
-
 def fuse_posts(
     posts: pd.DataFrame,
     post_text_features: pd.DataFrame,
@@ -179,7 +163,7 @@ def fuse_posts(
     weights = (
         {name: block["weight"] for name, block in model.blocks.items()}
         if model
-        else check_block_weights(params["block_weights"])
+        else {name: float(weight) for name, weight in params["block_weights"].items()}
     )
     frame = posts[["post_id", "profile"]].merge(post_text_features, on="post_id", how="left")
     missing_text = int(frame["own_present"].isna().sum())

@@ -1,6 +1,7 @@
 """Getting posts: instaloader's download layout, read into tables (``folder``), the live
 download (``download``), the generated demo download (``demo``), and the configured source
-made one instaloader folder and parsed (``sources``).
+made one instaloader folder and parsed (``sources``), and the typed ``ingestion`` parameters
+(``params``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -22,6 +23,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "folder": [
             "is_profile_folder",
             "parse_download_folder",
+        ],
+        "params": [
+            "DemoParams",
+            "IngestionParams",
+            "Source",
         ],
         "sources": [
             "SOURCES",

@@ -10,21 +10,22 @@
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never, get_args
 
 import pandas as pd
 
 from insta_kedro.ingestion.demo import ensure_demo_download
 from insta_kedro.ingestion.download import InstagramLogin, download_profiles
 from insta_kedro.ingestion.folder import is_profile_folder, parse_download_folder
+from insta_kedro.ingestion.params import Source
 
 logger = logging.getLogger(__name__)
 
-SOURCES = ("demo", "folder", "instaloader")
+SOURCES: tuple[Source, ...] = get_args(Source)
 
 
 def acquire_download(
-    source: str,
+    source: Source,
     *,
     demo_folder: str | Path | None = None,
     demo: Mapping[str, Any] | None = None,
@@ -40,12 +41,12 @@ def acquire_download(
 
     ``demo``: the demo download is generated into ``demo_folder`` with the settings ``demo``
     (``ensure_demo_download``'s), unless it exists. ``folder``: ``folder`` (``~`` expanded) is
-    an existing download; ``ValueError`` when it is not set. ``instaloader``: ``profiles`` are
-    downloaded into ``instagram_folder`` (``download_profiles`` with
-    ``max_posts_per_profile``, ``login``, ``download_follows`` and ``max_attempts``);
-    ``ValueError`` when there are no profiles and no earlier download to parse,
-    ``RuntimeError`` naming each profile's outcome when the folder still holds no profile.
-    Any other ``source``: ``ValueError``.
+    an existing download. ``instaloader``: ``profiles`` are downloaded into
+    ``instagram_folder`` (``download_profiles`` with ``max_posts_per_profile``, ``login``,
+    ``download_follows`` and ``max_attempts``); ``ValueError`` when there are no profiles and
+    no earlier download to parse, ``RuntimeError`` naming each profile's outcome when the
+    folder still holds no profile. The settings are those of ``IngestionParams``, which
+    checks them (a known ``source``, a ``folder`` for the folder source).
 
     Returns the raw download (``source``, ``folder`` and ``downloads``: for the live source,
     the outcome of each profile's download, else empty) and the demo ground truth (empty
@@ -56,11 +57,6 @@ def acquire_download(
         ground_truth = ensure_demo_download(target, **(demo or {}))
         return {"source": source, "folder": str(target), "downloads": {}}, ground_truth
     if source == "folder":
-        if not folder:
-            raise ValueError(
-                "ingestion.source is 'folder' but ingestion.folder is not set: "
-                'pass --params="ingestion.folder=<path to an instaloader download>"'
-            )
         target = Path(folder).expanduser()
         return {"source": source, "folder": str(target), "downloads": {}}, {}
     if source == "instaloader":
@@ -90,7 +86,7 @@ def acquire_download(
                 f"nothing to parse: {outcomes}"
             )
         return {"source": source, "folder": str(target), "downloads": downloads}, {}
-    raise ValueError(f"ingestion.source must be one of {SOURCES}, got {source!r}")
+    assert_never(source)
 
 
 def has_profile_folders(folder: Path) -> bool:

@@ -1,4 +1,5 @@
-"""What the project adds to Kedro: hooks, the missing-input check and optional datasets.
+"""What the project adds to Kedro: hooks, the missing-input check, typed parameters logged to
+MLflow as their settings, and optional datasets.
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -18,6 +19,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "optional_parquet_dataset": [
             "OptionalParquetDataset",
+        ],
+        "typed_params": [
+            "TypedParamsMlflowHook",
+            "typed_params",
         ],
         "missing_inputs": [
             "MissingInputError",

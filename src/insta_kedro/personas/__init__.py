@@ -1,5 +1,6 @@
 """Persona clustering (HDBSCAN) of posts and people, its validation, descriptions, plots,
-the characterization of a person, and the assignment of new posts.
+the characterization of a person, the assignment of new posts, and the typed ``clustering``
+parameters (``params``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -23,7 +24,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "clustering": [
             "NOISE",
             "PersonaClusterer",
-            "check_level_params",
             "cluster_people",
             "cluster_vectors",
             "fit_persona_clusterer",
@@ -44,6 +44,20 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "interest_columns",
             "member_tokens",
             "top_interests",
+        ],
+        "params": [
+            "AutoOrMinClusterSize",
+            "CharacterizationParams",
+            "ClusteringParams",
+            "DescriptionParams",
+            "HdbscanParams",
+            "LevelParams",
+            "MinClusterSize",
+            "ReductionMethod",
+            "ReductionParams",
+            "UserHdbscanParams",
+            "UserLevelParams",
+            "ValidationParams",
         ],
         "plots": [
             "cluster_interest_figure",

@@ -20,7 +20,7 @@ clusterer unfitted and every point noise (cluster -1, probability 0) with the re
 
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 import hdbscan
 import numpy as np
@@ -28,6 +28,7 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from insta_kedro.fusion import l2_normalize
+from insta_kedro.personas.params import ReductionMethod
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +153,12 @@ def too_few_points(n_points: int, params: dict[str, Any]) -> bool:
 
 
 def fit_reducer(features: np.ndarray, reduction: dict[str, Any], seed: int) -> Any | None:
-    """PCA (or UMAP, when asked) fitted on ``features``; None when no reduction is needed."""
-    method = reduction.get("method", "pca")
+    """PCA (or UMAP, when asked) fitted on ``features``; None when no reduction is needed.
+
+    ``reduction``: ``method`` (a :data:`ReductionMethod`, ``pca`` when absent),
+    ``n_components`` and UMAP's ``n_neighbors``, ``min_dist`` and ``metric``.
+    """
+    method: ReductionMethod = reduction.get("method", "pca")
     n_components = int(reduction["n_components"])
     if method == "none":
         return None
@@ -173,10 +178,10 @@ def fit_reducer(features: np.ndarray, reduction: dict[str, Any], seed: int) -> A
             metric=reduction.get("metric", "euclidean"),
             random_state=seed,
         ).fit(features)
-    if method != "pca":
-        raise ValueError(f"unknown clustering reduction method {method!r} (pca, umap, none)")
-    n_components = min(n_components, features.shape[0], features.shape[1])
-    return PCA(n_components=n_components, random_state=seed).fit(features)
+    if method == "pca":
+        n_components = min(n_components, features.shape[0], features.shape[1])
+        return PCA(n_components=n_components, random_state=seed).fit(features)
+    assert_never(method)
 
 
 def fit_mapper(reduced: np.ndarray, seed: int) -> PCA | None:
@@ -185,32 +190,6 @@ def fit_mapper(reduced: np.ndarray, seed: int) -> PCA | None:
     if n_components < 1:
         return None
     return PCA(n_components=n_components, random_state=seed).fit(reduced)
-
-
-def check_level_params(params: dict[str, Any], prefix: str) -> None:
-    """``ValueError`` naming the first setting (``<prefix>.hdbscan.min_cluster_size``, …) that
-    HDBSCAN or the reduction would refuse with a message of their own."""
-
-    def integer(value: Any, minimum: int) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
-
-    hdbscan_params = params["hdbscan"]
-    if not integer(hdbscan_params["min_cluster_size"], 2):
-        raise ValueError(
-            f"{prefix}.hdbscan.min_cluster_size must be an integer >= 2, "
-            f"got {hdbscan_params['min_cluster_size']!r}"
-        )
-    min_samples = hdbscan_params.get("min_samples")
-    if min_samples is not None and not integer(min_samples, 1):
-        raise ValueError(
-            f"{prefix}.hdbscan.min_samples must be null or an integer >= 1, got {min_samples!r}"
-        )
-    reduction = params["reduction"]
-    if reduction.get("method", "pca") != "none" and not integer(reduction["n_components"], 1):
-        raise ValueError(
-            f"{prefix}.reduction.n_components must be an integer >= 1, "
-            f"got {reduction['n_components']!r}"
-        )
 
 
 def fit_persona_clusterer(

@@ -188,8 +188,7 @@ def validate_level(
     ``validation``: ``max_points``, ``stability_resamples``, ``stability_fraction``).
     Returns :func:`clustering_scores` plus ``rows_without_vector``, ``skipped`` (why the
     clusterer was not fitted, or None) and ``stability`` (:func:`bootstrap_stability` of
-    refits with ``level_params``; None when the clusterer was not fitted). Raises
-    ``ValueError`` when the stability fraction is not in (0, 1).
+    refits with ``level_params``; None when the clusterer was not fitted).
     """
     validation = params["validation"]
     vectors, reduced, labels, usable = reduced_vectors(frame, clusters, key, clusterer)
@@ -212,13 +211,13 @@ def validate_level(
             refitted, result = fit_persona_clusterer(sample, level_params, params["seed"])
             return None if refitted.skipped else result.labels
 
-        fraction = validation["stability_fraction"]
-        if not 0 < fraction < 1:
-            raise ValueError(
-                f"clustering.validation.stability_fraction must be in (0, 1), got {fraction!r}"
-            )
         scores["stability"] = bootstrap_stability(
-            vectors, labels, refit, validation["stability_resamples"], fraction, params["seed"]
+            vectors,
+            labels,
+            refit,
+            validation["stability_resamples"],
+            validation["stability_fraction"],
+            params["seed"],
         )
     return scores
 

@@ -1,5 +1,6 @@
 """Caption text: per-caption features (``captions``, ``tags``), topics (``topic_model``),
-interests (``interest_lexicon``, ``interest_classifier``) and the ``post_text_features`` table.
+interests (``interest_lexicon``, ``interest_classifier``), the ``post_text_features`` table,
+and the typed ``text_features`` parameters (``params``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -26,6 +27,14 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "image_label_interests",
             "imagenet_label_categories",
             "shares",
+        ],
+        "params": [
+            "DocumentFrequency",
+            "InterestClassifierParams",
+            "InterestParams",
+            "LanguageParams",
+            "TextFeaturesParams",
+            "TopicParams",
         ],
         "post_features": [
             "align_generated_captions",

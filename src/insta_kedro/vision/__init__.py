@@ -32,8 +32,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "features": [
             "FEATURE_COLUMNS",
             "LABEL_COLUMNS",
-            "PREPARED_WEIGHTS",
-            "WEIGHTS_HASH_MEMO",
             "encode_image_manifest",
             "split_features_and_labels",
         ],

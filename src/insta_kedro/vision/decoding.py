@@ -15,11 +15,10 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-from insta_kedro.vision.vgg16_network import IMAGE_SIZE
-
 if TYPE_CHECKING:  # TensorFlow itself is imported where it is used: importing it takes seconds
     import tensorflow as tf
 
+IMAGE_SIZE = 224  # VGG16's input: IMAGE_SIZE × IMAGE_SIZE × 3
 # VGG16's "caffe" preprocessing: BGR channel order, ImageNet channel means subtracted.
 IMAGENET_BGR_MEANS = (103.939, 116.779, 123.68)
 RESIZE_MODES = ("crop", "pad")

@@ -1,20 +1,18 @@
-"""The image encoder: a built VGG16 for an ``EncoderSpec`` and the unit of work (image paths →
-features).
+"""The image encoder: ``keras.applications.VGG16`` built for an ``EncoderSpec``, and the unit of
+work (image paths → features).
 
-1. ``load_encoder`` builds VGG16 (``insta_kedro.vision.vgg16_network``) for a spec
-   (``insta_kedro.vision.encoder_spec``), its weights and arithmetic in the spec's precision (no
-   global Keras dtype policy is touched, so no other pipeline is affected); given a folder, it
-   saves the weights there once and maps them from disk afterwards
-   (``insta_kedro.vision.prepared_weights``).
+1. ``load_encoder`` builds VGG16 for a spec (``insta_kedro.vision.encoder_spec``): with
+   ImageNet's weights (Keras downloads and checks them), a local weights file, or seeded random
+   weights from Keras's own initializers; in bfloat16 through Keras's ``mixed_bfloat16`` policy,
+   set only while the model is built.
 2. ``encode_images`` turns a list of image paths into float32 features (and top-k ImageNet
    labels when the weights have them): decoding (``insta_kedro.vision.decoding``) runs in
    parallel, the model sees one batch at a time, so memory is bounded by the batch size.
    An image that cannot be decoded gets an error instead of a feature; the others go on.
-   ``image_decoding.start_decoding`` begins that decoding early, e.g. before ``load_encoder``.
+   ``decoding.start_decoding`` begins that decoding early, e.g. before ``load_encoder``.
 """
 
 import contextlib
-import hashlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -23,11 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from insta_kedro.vision.decoding import start_decoding
+from insta_kedro.vision.decoding import IMAGE_SIZE, start_decoding
 from insta_kedro.vision.encoder_spec import EncoderSpec, keras_models_dir
-from insta_kedro.vision.encoder_weights import Keras2Hdf5Weights, is_keras2_hdf5
-from insta_kedro.vision.prepared_weights import PreparedWeights, PreparedWeightsWriter
-from insta_kedro.vision.vgg16_network import IMAGE_SIZE, vgg16_network
 
 logger = logging.getLogger(__name__)
 
@@ -93,47 +88,42 @@ class ImageEncoder:
         self.predict = predict
 
 
-def _network_dtype(spec: EncoderSpec) -> str:
-    # bfloat16 weights, not mixed precision's float32 weights cast to bfloat16 in every call:
-    # the same arithmetic on the same rounded values, in a third of the memory.
-    return "bfloat16" if spec.precision == "bfloat16" else "float32"
+@contextlib.contextmanager
+def _dtype_policy(precision: str) -> Iterator[None]:
+    """Within the block, Keras's global dtype policy is ``mixed_bfloat16`` (float32 variables,
+    bfloat16 arithmetic) for ``precision == "bfloat16"``, else ``float32``; the policy in force
+    before is restored afterwards, so no other model of the process is affected."""
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
-def _network_parts(spec: EncoderSpec) -> dict:
-    """The ``vgg16_network`` layers a spec needs: without labels no classifier (4M fewer
-    weights), and the pool layer needs no fc1/fc2 either (120M fewer)."""
-    return {
-        "include_top": spec.layer == "fc2" or spec.has_labels,
-        "include_classifier": spec.has_labels,
-    }
+def _vgg16(spec: EncoderSpec):
+    """Returns ``keras.applications.VGG16`` for ``spec`` with its weights: ImageNet's
+    (``weights_path`` None: Keras fetches and checks its file), a local file (``weights_path``)
+    loaded over the built network, or random ones drawn by Keras's initializers after
+    ``keras.utils.set_random_seed(spec.random_seed)`` (which seeds Python's, numpy's and
+    TensorFlow's global generators). fc1, fc2 and ``predictions`` are built when the spec has
+    labels (``predictions`` then gives logits) or its layer is ``fc2``. Raises ``ValueError``
+    naming ``image_features.weights`` when Keras cannot read the local file."""
+    import keras
 
-
-def prepared_weights_key(spec: EncoderSpec) -> str:
-    """Names a prepared set: the weights' fingerprint, the precision and the layers built."""
-    parts = _network_parts(spec)
-    layers = (
-        "classifier" if parts["include_classifier"] else "fc" if parts["include_top"] else "conv"
-    )
-    fingerprint = hashlib.sha256(spec.weights_fingerprint.encode()).hexdigest()[:16]
-    return f"vgg16-{layers}-{_network_dtype(spec)}-{fingerprint}"
-
-
-def _vgg16_from_source(spec: EncoderSpec, writer: PreparedWeightsWriter | None = None):
-    """VGG16 with the spec's own weights: drawn, read from its file, or loaded by Keras;
-    saved by ``writer`` (if any) on the way."""
-    dtype = _network_dtype(spec)
-    random_weights = spec.weights == "random"
-    # A Keras-2 HDF5 file (Keras's ImageNet layout) is read straight into the variables'
-    # memory; any other layout Keras reads goes through ``load_weights``.
-    if not random_weights and is_keras2_hdf5(spec.weights_path):
-        with Keras2Hdf5Weights(spec.weights_path, dtype) as weights:
-            return vgg16_network(
-                dtype=dtype, weights=weights, writer=writer, **_network_parts(spec)
-            )
-    if random_weights:
-        seed = spec.random_seed or 0
-        return vgg16_network(seed=seed, dtype=dtype, writer=writer, **_network_parts(spec))
-    vgg16 = vgg16_network(dtype=dtype, **_network_parts(spec))
+    shape = (IMAGE_SIZE, IMAGE_SIZE, 3)
+    if spec.weights == "random":
+        keras.utils.set_random_seed(spec.random_seed or 0)
+        return keras.applications.VGG16(
+            weights=None, include_top=spec.layer == "fc2", input_shape=shape
+        )
+    if spec.weights_path is None:
+        return keras.applications.VGG16(
+            weights="imagenet", input_shape=shape, classifier_activation=None
+        )
+    vgg16 = keras.applications.VGG16(weights=None, input_shape=shape, classifier_activation=None)
     try:
         vgg16.load_weights(spec.weights_path)
     except (ValueError, OSError) as error:
@@ -141,54 +131,35 @@ def _vgg16_from_source(spec: EncoderSpec, writer: PreparedWeightsWriter | None =
             f"image_features.weights: {spec.weights_path} is not VGG16 weights Keras can read "
             f"(a .weights.h5, .keras or Keras-2 .h5 file): {error}"
         ) from error
-    if writer is not None:
-        writer.copy_from(vgg16)
     return vgg16
 
 
-def _vgg16_from_prepared(spec: EncoderSpec, prepared: PreparedWeights | None):
-    """VGG16 over the prepared weights' mapped files, or None when there are none usable."""
-    mapped = prepared.load() if prepared is not None else None
-    if mapped is None:
-        return None
-    try:
-        return vgg16_network(dtype=_network_dtype(spec), weights=mapped, **_network_parts(spec))
-    except (OSError, ValueError) as error:
-        logger.warning("prepared weights %s unusable, built again (%s)", mapped.folder, error)
-        prepared.discard()
-        return None
-
-
-def _build_vgg16(spec: EncoderSpec, prepared: PreparedWeights | None = None):
+def _build_vgg16(spec: EncoderSpec):
+    """The encoder's Keras model for ``spec``: VGG16's ``fc2`` output, or the global average of
+    ``block5_pool`` for ``layer: pool``; with labels, the ``predictions`` logits as a second
+    output. Built under the spec's precision (``_dtype_policy``)."""
     import keras
 
-    vgg16 = _vgg16_from_prepared(spec, prepared)
-    if vgg16 is None:
-        with prepared.writer() if prepared is not None else contextlib.nullcontext() as writer:
-            vgg16 = _vgg16_from_source(spec, writer)
-    if spec.layer == "fc2":
-        features = vgg16.get_layer("fc2").output
-    else:
-        features = keras.layers.GlobalAveragePooling2D(dtype=_network_dtype(spec), name="pool")(
-            vgg16.get_layer("block5_pool").output
-        )
-    outputs = [features, vgg16.get_layer("predictions").output] if spec.has_labels else features
-    return keras.Model(vgg16.input, outputs, name=spec.name)
+    with _dtype_policy(spec.precision):
+        vgg16 = _vgg16(spec)
+        if spec.layer == "fc2":
+            features = vgg16.get_layer("fc2").output
+        else:
+            features = keras.layers.GlobalAveragePooling2D(name="pool")(
+                vgg16.get_layer("block5_pool").output
+            )
+        outputs = [features, vgg16.get_layer("predictions").output] if spec.has_labels else features
+        return keras.Model(vgg16.input, outputs, name=spec.name)
 
 
-def load_encoder(spec: EncoderSpec, prepared_weights_dir: str | Path | None = None) -> ImageEncoder:
-    """Build VGG16 for ``spec``: its weights and arithmetic in the spec's precision.
+def load_encoder(spec: EncoderSpec) -> ImageEncoder:
+    """Build the encoder of ``spec``: VGG16 with its weights in its precision, its ``predict``
+    traced, and the ImageNet class names when the weights have labels.
 
-    With ``prepared_weights_dir`` the first build saves the weights there as it makes them,
-    and later builds map them from disk (``PreparedWeights``) instead of drawing or reading
-    them again.
+    Raises ``ValueError`` (naming ``image_features.weights``) when a local weights file is not
+    VGG16 weights Keras can read.
     """
-    prepared = (
-        PreparedWeights(prepared_weights_dir, prepared_weights_key(spec))
-        if prepared_weights_dir is not None
-        else None
-    )
-    model = _build_vgg16(spec, prepared)
+    model = _build_vgg16(spec)
     class_names = imagenet_class_names() if spec.has_labels else None
     return ImageEncoder(spec, model, class_names)
 

@@ -1,9 +1,10 @@
 """What encoder a run uses: VGG16's layer, weights (ImageNet, a local file or seeded random
 ones) and precision, with the ``allow_random_weights`` policy.
 
-``resolve_encoder_spec`` downloads the ImageNet weights once into ``~/.keras/models``
-(Keras's own cache). The ``EncoderSpec`` it returns names everything a feature depends on:
-its ``cache_key`` keys the feature cache, its ``name`` goes into the ``encoder`` column.
+``resolve_encoder_spec`` has Keras download the ImageNet weights once into
+``~/.keras/models`` (Keras's own cache, the file checked by its md5). The ``EncoderSpec`` it
+returns names everything a feature depends on: its ``cache_key`` keys the feature cache, its
+``name`` goes into the ``encoder`` column.
 """
 
 import hashlib
@@ -13,9 +14,8 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from insta_kedro.vision.decoding import PREPROCESSING_VERSION, RESIZE_MODES
-from insta_kedro.vision.file_hashes import FileHashMemo
-from insta_kedro.vision.vgg16_network import IMAGE_SIZE
+from insta_kedro.vision.decoding import IMAGE_SIZE, PREPROCESSING_VERSION, RESIZE_MODES
+from insta_kedro.vision.file_hashes import hash_file
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class EncoderSpec:
 
     ``weights`` is ``imagenet``, ``file`` (a local weights file that is not Keras's ImageNet
     file) or ``random`` (seeded, so features are reproducible but carry no ImageNet meaning).
+    ``weights_path`` is the local weights file, None for random weights and for ImageNet's
+    weights from Keras's cache.
     """
 
     layer: str
@@ -172,17 +174,17 @@ def resolve_encoder_spec(
     random_seed: int = 42,
     resize: str = "crop",
     top_k: int = 5,
-    hash_memo: str | Path | None = None,
 ) -> EncoderSpec:
     """Decide the encoder of a run, fetching ImageNet weights if needed.
 
-    ``weights``: ``imagenet``, a path to a VGG16 weights file, or ``None`` for random weights.
-    When the weights cannot be had, continue with seeded random weights and one loud warning
-    if ``allow_random_weights``, else raise ``WeightsUnavailableError`` saying what to place where.
-    ``hash_memo``: a JSON file remembering the weights file's hashes (``FileHashMemo``), so
-    an unchanged 528 MB file is not read again on every run just to be fingerprinted.
+    ``weights``: ``imagenet`` (Keras downloads the file once into its cache and checks its
+    md5), a path to a VGG16 weights file (fingerprinted by its sha256), or ``None`` for seeded
+    random weights (``random_seed``). When the weights cannot be had, continue with those random
+    weights and one loud warning if ``allow_random_weights``, else raise
+    ``WeightsUnavailableError`` saying what to place where. ``layer``, ``precision``
+    (``resolve_precision``), ``resize`` and ``top_k`` are checked and passed on.
+    Returns the ``EncoderSpec``.
     """
-    memo = FileHashMemo(hash_memo)
     if layer not in LAYERS:
         raise ValueError(f"image_features.layer must be one of {LAYERS}, got {layer!r}")
     if resize not in RESIZE_MODES:
@@ -190,7 +192,7 @@ def resolve_encoder_spec(
     common = {"layer": layer, "precision": resolve_precision(precision), "resize": resize}
     random_spec = EncoderSpec(
         weights="random",
-        weights_fingerprint=f"glorot-uniform-bfloat16-pcg64-seed-{random_seed}-per-layer",
+        weights_fingerprint=f"keras-glorot-uniform-seed-{random_seed}",
         random_seed=random_seed,
         top_k=top_k,
         **common,
@@ -200,27 +202,22 @@ def resolve_encoder_spec(
         return random_spec
 
     if str(weights).lower() == "imagenet":
-        weights_path = keras_models_dir() / VGG16_WEIGHTS_FILE
-        remembered = memo.known(weights_path)
-        if remembered is None or remembered["md5"] != VGG16_WEIGHTS_MD5:
-            try:  # Keras downloads the file, or reads the one there to check its md5
-                weights_path = _fetch_imagenet_weights()
-            except Exception as error:  # Keras raises a bare Exception on a failed download
-                problem = f"the ImageNet weights could not be downloaded ({error})"
-                if not allow_random_weights:
-                    raise WeightsUnavailableError(
-                        f"VGG16: {problem}. Place {VGG16_WEIGHTS_FILE} (from "
-                        f"{VGG16_WEIGHTS_URL}) at {keras_models_dir() / VGG16_WEIGHTS_FILE}, "
-                        "or set image_features.weights to a local weights file, or set "
-                        "image_features.allow_random_weights: true."
-                    ) from error
-                _warn_random_weights(problem)
-                return random_spec
-            memo.hashes(weights_path)  # the next run skips Keras's md5 check
+        try:  # Keras downloads the file, or reads the one in its cache to check its md5
+            _fetch_imagenet_weights()
+        except Exception as error:  # Keras raises a bare Exception on a failed download
+            problem = f"the ImageNet weights could not be downloaded ({error})"
+            if not allow_random_weights:
+                raise WeightsUnavailableError(
+                    f"VGG16: {problem}. Place {VGG16_WEIGHTS_FILE} (from "
+                    f"{VGG16_WEIGHTS_URL}) at {keras_models_dir() / VGG16_WEIGHTS_FILE}, "
+                    "or set image_features.weights to a local weights file, or set "
+                    "image_features.allow_random_weights: true."
+                ) from error
+            _warn_random_weights(problem)
+            return random_spec
         return EncoderSpec(
             weights="imagenet",
             weights_fingerprint=f"md5-{VGG16_WEIGHTS_MD5}",
-            weights_path=str(weights_path),
             top_k=top_k,
             **common,
         )
@@ -236,7 +233,7 @@ def resolve_encoder_spec(
             )
         _warn_random_weights(problem)
         return random_spec
-    hashes = memo.hashes(weights_path)
+    hashes = hash_file(weights_path)
     return EncoderSpec(
         weights="imagenet" if hashes["md5"] == VGG16_WEIGHTS_MD5 else "file",
         weights_fingerprint=f"sha256-{hashes['sha256']}",

@@ -1,9 +1,7 @@
 """Image features of posts: the manifest's images encoded through the feature cache, and the
 ``image_features`` / ``image_labels`` contracts.
 
-Only the images the cache lacks are encoded (``insta_kedro.vision.feature_cache``); the
-cache root also holds the weights file's hashes (``WEIGHTS_HASH_MEMO``) and the encoder's
-prepared weights (``PREPARED_WEIGHTS``).
+Only the images the cache lacks are encoded (``insta_kedro.vision.feature_cache``).
 
 Example:
     >>> encodings = encode_image_manifest(
@@ -30,10 +28,6 @@ logger = logging.getLogger(__name__)
 FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
 LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
 CACHE_COLUMNS = ["image_sha256", "feature", "labels", "probabilities", "error"]
-# In the cache root: the weights file's hashes, so an unchanged file is not re-read each run.
-WEIGHTS_HASH_MEMO = "weights_file_hashes.json"
-# In the cache root: the encoder's weights as built, mapped from disk by later runs.
-PREPARED_WEIGHTS = "prepared_weights"
 
 
 def _value_or_none(value: Any) -> Any:
@@ -54,15 +48,13 @@ def _compute_missing(
     spec: EncoderSpec,
     batch_size: int,
     chunk_size: int,
-    prepared_weights_dir: Path | None,
 ) -> pd.DataFrame:
     """Encode the images the cache lacks, chunk by chunk, storing each chunk as it is done.
 
     ``paths_by_hash``: image sha256 → path of the images to encode (at least one);
     ``chunk_size`` images are encoded and put in ``cache`` at a time, ``batch_size`` per
-    forward pass; ``prepared_weights_dir``: where ``load_encoder`` keeps the prepared weights
-    (``None``: not kept). The first chunk starts decoding before the encoder is built, so the
-    two overlap. Images that cannot be decoded are cached with their error: the same bytes
+    forward pass. The first chunk starts decoding before the encoder is built, so the two
+    overlap. Images that cannot be decoded are cached with their error: the same bytes
     fail again.
     Returns the rows put in the cache (columns ``CACHE_COLUMNS``), in ``paths_by_hash`` order.
     """
@@ -70,7 +62,7 @@ def _compute_missing(
     chunks = [hashes[start : start + chunk_size] for start in range(0, len(hashes), chunk_size)]
     chunk_paths = [[paths_by_hash[h] for h in chunk] for chunk in chunks]
     first_batches = start_decoding(chunk_paths[0], spec.resize, batch_size)
-    encoder = load_encoder(spec, prepared_weights_dir)
+    encoder = load_encoder(spec)
     computed = [pd.DataFrame(columns=CACHE_COLUMNS)]
     for number, (chunk, paths) in enumerate(zip(chunks, chunk_paths, strict=True)):
         encoded = encode_images(paths, encoder, batch_size, first_batches if number == 0 else None)
@@ -98,16 +90,14 @@ def encode_image_manifest(
     encoder_options: dict,
     batch_size: int = 32,
     chunk_size: int = 256,
-    prepare_weights: bool = True,
 ) -> pd.DataFrame:
     """VGG16 features (and top-k labels) per post, computing only images not in the cache.
 
     ``image_manifest``: ``build_image_manifest``'s frame (``post_id``, ``image_path``,
-    ``image_sha256``, ``error``). ``cache_dir``: the feature cache root, which also holds
-    ``WEIGHTS_HASH_MEMO`` and, if ``prepare_weights``, the prepared weights under
-    ``PREPARED_WEIGHTS``. ``encoder_options``: ``resolve_encoder_spec``'s keyword arguments
-    other than ``hash_memo`` (see ``encoder_options``). ``batch_size``: images per forward
-    pass; ``chunk_size``: images encoded and cached at a time.
+    ``image_sha256``, ``error``). ``cache_dir``: the feature cache root.
+    ``encoder_options``: ``resolve_encoder_spec``'s keyword arguments (see
+    ``encoder_options``). ``batch_size``: images per forward pass; ``chunk_size``: images
+    encoded and cached at a time.
     Returns one row per manifest row, in its order: ``post_id``, ``image_sha256``,
     ``feature`` (float32 array), ``encoder`` (the spec's name), ``error``, ``labels`` (list of
     str) and ``probabilities`` (float32 array); a post whose image is missing or cannot be
@@ -115,7 +105,7 @@ def encode_image_manifest(
     counts and the reasons are logged. Raises ``WeightsUnavailableError`` as
     ``resolve_encoder_spec`` does.
     """
-    spec = resolve_encoder_spec(**encoder_options, hash_memo=Path(cache_dir) / WEIGHTS_HASH_MEMO)
+    spec = resolve_encoder_spec(**encoder_options)
     cache = FeatureCache(cache_dir, spec.cache_key, spec.describe())
     hashed = image_manifest[image_manifest["error"].isna()]
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
@@ -126,14 +116,7 @@ def encode_image_manifest(
     missing = {h: p for h, p in paths_by_hash.items() if h not in cached}
     computed = pd.DataFrame(columns=CACHE_COLUMNS)
     if missing:
-        computed = _compute_missing(
-            missing,
-            cache,
-            spec,
-            int(batch_size),
-            int(chunk_size),
-            Path(cache_dir) / PREPARED_WEIGHTS if prepare_weights else None,
-        )
+        computed = _compute_missing(missing, cache, spec, int(batch_size), int(chunk_size))
         cache.compact()
     elapsed = time.perf_counter() - started
 

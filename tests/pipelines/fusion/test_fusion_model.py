@@ -8,10 +8,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from insta_kedro.fusion import FusionModel, fuse_new_posts, fuse_posts
+from insta_kedro.fusion import FusionModel, FusionParams, fuse_new_posts, fuse_posts
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.fusion.nodes import build_post_features_and_model
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+from insta_kedro.text import TextFeaturesParams
+from tests.pipelines.shipped_params import shipped, typed
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])
@@ -27,7 +29,7 @@ def fitted(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo") / "download"
     write_demo_download(folder, n_profiles=6, posts_per_profile=8, image_size=32)
     posts = parse_download_folder(folder).posts
-    text_params = conf("parameters_text_features.yml")["text_features"]
+    text_params = typed(TextFeaturesParams)
     lexicon = conf("interests/lexicon.yml")
     topics = fit_caption_topics(posts, text_params)
     text, _ = build_post_text_features(posts, NO_GENERATED, topics, lexicon, text_params)
@@ -44,11 +46,11 @@ def fitted(tmp_path_factory):
         {"post_id": posts["post_id"][:5], "rank": 1, "label": "pizza", "probability": 0.6}
     )
     table = conf("interests/imagenet_categories.yml")
-    params = conf("parameters_fusion.yml")["fusion"]
+    params = typed(FusionParams)
     outputs = build_post_features_and_model(
         posts, text, images, labels, table, topics, lexicon, params, text_params
     )
-    return posts, text, images, labels, table, params, outputs
+    return posts, text, images, labels, table, params.model_dump(), outputs
 
 
 def test_model_output_does_not_change_post_features(fitted):
@@ -60,6 +62,8 @@ def test_model_output_does_not_change_post_features(fitted):
     assert list(model.blocks) == ["image", "own_text", "interests"]  # no generated captions
     assert model.dims == len(post_features["feature"].iloc[0])
     assert model.image_dims == 40 and model.image_labels_used
+    # the stored model holds the text settings as a plain dict, as the web app reads them
+    assert model.text_params == shipped("text_features")
 
 
 def test_training_posts_fused_again_give_the_same_vectors(fitted):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from insta_kedro.fusion import fuse_posts
+from insta_kedro.fusion import FusionParams, fuse_posts
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.fusion.nodes import (
     build_user_features,
@@ -20,6 +20,8 @@ from insta_kedro.pipelines.fusion.nodes import (
     evaluate_theme_separation,
 )
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
+from insta_kedro.text import TextFeaturesParams
+from tests.pipelines.shipped_params import typed
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 NO_GENERATED = pd.DataFrame(columns=["post_id", "generated_caption", "mean_log_prob", "decoder"])
@@ -33,6 +35,7 @@ def conf(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def params() -> dict:
+    """The shipped fusion settings as the dict ``fuse_posts`` takes."""
     return conf("parameters_fusion.yml")["fusion"]
 
 
@@ -43,7 +46,7 @@ def table() -> dict:
 
 def text_features(posts: pd.DataFrame) -> pd.DataFrame:
     """``post_text_features`` of ``posts`` (shipped parameters, no generated captions)."""
-    text_params = conf("parameters_text_features.yml")["text_features"]
+    text_params = typed(TextFeaturesParams)
     text, _ = build_post_text_features(
         posts,
         NO_GENERATED,
@@ -72,8 +75,8 @@ def user_features(posts, profiles, post_features, text, profile_categories=None)
         text,
         conf("interests/lexicon.yml"),
         profile_categories or {},
-        conf("parameters_fusion.yml")["fusion"],
-        conf("parameters_text_features.yml")["text_features"],
+        typed(FusionParams),
+        typed(TextFeaturesParams),
     )
 
 
@@ -155,27 +158,13 @@ def test_no_caption_and_no_image_still_gives_a_row_per_post(demo, params, table)
     assert len(post_features) == len(posts)
     assert blocks["feature_dims"] == 0
     assert not any(block["used"] for block in blocks["blocks"].values())
-    report, metrics = evaluate_theme_separation(post_features, blocks, themes, params)
+    report, metrics = evaluate_theme_separation(post_features, blocks, themes, typed(FusionParams))
     assert metrics == {} and report["ablation"]["ground_truth_posts"] == len(posts)
     # no caption, no image and a profile that says nothing: no evidence at all → "other"
     mute = profiles.assign(biography="", category=None)
     users = user_features(posts, mute, post_features, silent)
     assert (users["top_interest"] == "other").all()
     assert (users["interest_other"] == 1.0).all()
-
-
-@pytest.mark.parametrize(
-    ("weights", "message"),
-    [
-        ({"image": 0, "own_text": 0, "gen_text": 0, "interests": 0.0}, "are all 0"),
-        ({"image": 1.0, "own_text": -1.0}, r"fusion.block_weights.own_text must be a number >= 0"),
-        ({"image": "high"}, r"fusion.block_weights.image must be a number"),
-    ],
-)
-def test_block_weights_that_would_fuse_nothing_are_refused(demo, params, table, weights, message):
-    posts, _, text, _ = demo
-    with pytest.raises(ValueError, match=message):
-        fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, {**params, "block_weights": weights})
 
 
 def test_evidence_and_interests_use_the_profile_category(demo, params, table):
@@ -189,8 +178,8 @@ def test_evidence_and_interests_use_the_profile_category(demo, params, table):
         conf("interests/lexicon.yml"),
         table,
         mapping,
-        conf("parameters_fusion.yml")["fusion"],
-        conf("parameters_text_features.yml")["text_features"],
+        typed(FusionParams),
+        typed(TextFeaturesParams),
     )
     business = profiles[profiles["is_business"]].set_index("profile")
     assert len(business)  # the demo has business profiles, with Instagram's category enums
@@ -209,7 +198,7 @@ def test_evidence_and_interests_use_the_profile_category(demo, params, table):
 def test_theme_separation_takes_k_max_posts_and_seed_from_the_parameters(demo, params, table):
     posts, _, text, themes = demo
     post_features, blocks, _ = fuse_posts(posts, text, NO_IMAGES, NO_LABELS, table, params)
-    settings = {**params, "ablation": {"k": 3, "max_posts": 40}}
+    settings = typed(FusionParams, ablation__k=3, ablation__max_posts=40)
     report, metrics = evaluate_theme_separation(post_features, blocks, themes, settings)
     assert report["ablation"]["ground_truth_posts"] == 40
     assert report["ablation"]["k"] == 3

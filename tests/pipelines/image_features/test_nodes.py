@@ -12,7 +12,7 @@ from insta_kedro.pipelines.image_features.nodes import (
     hash_post_images,
     split_features_and_labels,
 )
-from insta_kedro.vision import NO_IMAGE, PREPARED_WEIGHTS, WeightsUnavailableError
+from insta_kedro.vision import NO_IMAGE, WeightsUnavailableError
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_hash_node_gives_the_manifest(posts):
 
 def test_encode_node_passes_the_encoder_settings_and_the_run_parameters(tmp_path, encode_calls):
     manifest = pd.DataFrame(columns=["post_id", "image_path", "image_sha256", "error"])
-    parameters = _parameters(tmp_path, allow_random_weights=False, prepared_weights=False)
+    parameters = _parameters(tmp_path, allow_random_weights=False)
     assert encode_post_images(manifest, parameters) == "encodings"
     ((args, kwargs),) = encode_calls
     assert args[0] is manifest
@@ -65,26 +65,22 @@ def test_encode_node_passes_the_encoder_settings_and_the_run_parameters(tmp_path
         parameters["cache_dir"],
         {"weights": None, "layer": "pool", "precision": "float32", "allow_random_weights": False},
     )
-    assert kwargs == {"batch_size": 2, "chunk_size": 2, "prepare_weights": False}
+    assert kwargs == {"batch_size": 2, "chunk_size": 2}
 
 
 def test_encode_node_defaults(tmp_path, encode_calls):
     encode_post_images(pd.DataFrame(), {"cache_dir": str(tmp_path)})
     ((args, kwargs),) = encode_calls
     assert args[1:] == (str(tmp_path), {})
-    assert kwargs == {"batch_size": 32, "chunk_size": 256, "prepare_weights": True}
+    assert kwargs == {"batch_size": 32, "chunk_size": 256}
 
 
-@pytest.mark.parametrize("prepared", [True, False])
-def test_the_weights_are_prepared_in_the_cache_unless_turned_off(posts, tmp_path, prepared):
+def test_the_node_encodes_into_the_cache_only(posts, tmp_path):
     manifest = hash_post_images(posts.iloc[:1])
-    encodings = encode_post_images(manifest, _parameters(tmp_path, prepared_weights=prepared))
+    encodings = encode_post_images(manifest, _parameters(tmp_path))
     assert encodings.loc[0, "feature"].shape == (512,)
-    prepared_sets = tmp_path / "cache" / PREPARED_WEIGHTS
-    assert prepared_sets.is_dir() == prepared
-    if prepared:  # saved whole before the node returned
-        (prepared_set,) = prepared_sets.iterdir()
-        assert (prepared_set / "manifest.json").is_file()
+    (configuration,) = (tmp_path / "cache").iterdir()  # no weights kept beside the features
+    assert configuration.name.startswith("vgg16-pool-random-")
 
 
 def test_unavailable_weights_stop_the_run_when_random_weights_are_not_allowed(posts, tmp_path):

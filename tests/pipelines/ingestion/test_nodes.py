@@ -6,18 +6,21 @@ from pathlib import Path
 import pytest
 import requests
 
+from insta_kedro.ingestion import IngestionParams
 from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
+from tests.pipelines.shipped_params import typed
 
 
-def _live(folder: Path, profiles: list[str]) -> dict:
-    return {
-        "source": "instaloader",
-        "instagram_folder": str(folder),
-        "profiles": profiles,
-        "max_posts_per_profile": None,
-        "download_follows": False,
-        "max_attempts": 1,
-    }
+def _live(folder: Path, profiles: list[str]) -> IngestionParams:
+    return typed(
+        IngestionParams,
+        source="instaloader",
+        instagram_folder=str(folder),
+        profiles=profiles,
+        max_posts_per_profile=None,
+        download_follows=False,
+        max_attempts=1,
+    )
 
 
 @pytest.fixture
@@ -51,10 +54,16 @@ def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_
 
 def test_demo_source_then_parse_keeps_the_newest_posts(tmp_path):
     demo = {"seed": 1, "n_profiles": 2, "posts_per_profile": 4, "image_size": 32}
-    params = {"source": "demo", "demo_folder": str(tmp_path / "demo"), "demo": demo}
+    params = typed(
+        IngestionParams,
+        source="demo",
+        demo_folder=str(tmp_path / "demo"),
+        demo=demo,
+        max_posts_per_profile=3,
+    )
 
-    raw, themes = acquire_download({**params, "max_posts_per_profile": 3}, None)
-    posts, _, _, report = parse_download(raw, {"max_posts_per_profile": 3})
+    raw, themes = acquire_download(params, None)
+    posts, _, _, report = parse_download(raw, params)
 
     assert raw == {"source": "demo", "folder": str(tmp_path / "demo"), "downloads": {}}
     assert set(themes["profiles"]) == set(posts["profile"])

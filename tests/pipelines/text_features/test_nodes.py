@@ -10,15 +10,16 @@ import yaml
 
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
-from insta_kedro.text import align_generated_captions
+from insta_kedro.text import TextFeaturesParams, align_generated_captions
+from tests.pipelines.shipped_params import typed
 
 CONF = Path(__file__).resolve().parents[3] / "conf" / "base"
 GENERATED_COLUMNS = ["post_id", "generated_caption", "mean_log_prob", "decoder"]
 
 
 @pytest.fixture(scope="module")
-def params() -> dict:
-    return yaml.safe_load((CONF / "parameters_text_features.yml").read_text())["text_features"]
+def params() -> TextFeaturesParams:
+    return typed(TextFeaturesParams)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_features_are_numeric_complete_and_prefixed(demo, params, lexicon):
     assert all(pd.api.types.is_float_dtype(t) for t in numeric.dtypes)
     assert np.isfinite(numeric.to_numpy()).all()
     assert {c.split("_")[0] for c in numeric.columns} == {"own", "gen"}
-    assert len([c for c in numeric if c.startswith("own_topic_")]) == params["topics"]["n_topics"]
+    assert len([c for c in numeric if c.startswith("own_topic_")]) == params.topics.n_topics
     assert report["own_captions"]["present"] == int(features["own_present"].sum())
     assert report["generated_captions"]["present"] == 0
     assert not numeric.filter(like="gen_").any().any()

@@ -1,44 +1,46 @@
 """Nodes of the clustering pipeline: persona clusters of posts and users, their validation,
 descriptions, plots, and the characterization of every person (docs/clustering.md).
 
-The work is done in ``insta_kedro.personas``; its heavy libraries (hdbscan, scikit-learn,
-plotly, matplotlib) are imported when a node first runs, not when the pipeline is built.
+Each node takes ``params:clustering`` as a ``personas.ClusteringParams``, which Kedro validates
+before any node runs, and calls ``insta_kedro.personas`` with plain values. Its heavy
+libraries (hdbscan, scikit-learn, plotly, matplotlib) are imported when a node first runs,
+not when the pipeline is built. A fitted clusterer (``personas.PersonaClusterer``), a plotly
+figure and a matplotlib figure are annotated ``Any``: Kedro resolves every node's type hints
+(``typing.get_type_hints``) to validate parameters, and a hint naming them would import
+hdbscan, plotly or matplotlib.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
 
 from insta_kedro import personas
 
-if TYPE_CHECKING:
-    import matplotlib.pyplot as plt
-    import pandas as pd
-    import plotly.graph_objects as go
-
-    from insta_kedro.personas.clustering import PersonaClusterer
-
 
 def cluster_posts(
-    post_features: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, PersonaClusterer]:
-    """``post_clusters`` (post_id, cluster, probability, x, y, outlier_score, membership)."""
-    personas.check_level_params(params["posts"], "clustering.posts")
-    return personas.cluster_vectors(post_features, "post_id", params["posts"], params["seed"])
+    post_features: pd.DataFrame, params: personas.ClusteringParams
+) -> tuple[pd.DataFrame, Any]:
+    """``post_clusters`` (post_id, cluster, probability, x, y, outlier_score, membership) and
+    the fitted ``post_clusterer``."""
+    return personas.cluster_vectors(
+        post_features, "post_id", params.posts.model_dump(), params.seed
+    )
 
 
 def cluster_users(
-    user_features: pd.DataFrame, params: dict[str, Any]
-) -> tuple[pd.DataFrame, PersonaClusterer]:
-    """``user_clusters`` (profile, cluster, probability, x, y, membership).
+    user_features: pd.DataFrame, params: personas.ClusteringParams
+) -> tuple[pd.DataFrame, Any]:
+    """``user_clusters`` (profile, cluster, probability, x, y, membership) and the fitted
+    ``user_clusterer``.
 
     People are clustered by ``persona_feature``, with ``min_cluster_size: auto`` resolved for
     their number. Only profiles with posts have features; people without posts are
     characterized with the persona label "no posts" (``characterize_users``), not clustered.
     """
-    level = personas.user_level_params(params, len(user_features))
-    personas.check_level_params(level, "clustering.users")
-    return personas.cluster_people(user_features, level, params["seed"])
+    level = personas.user_level_params(params.model_dump(), len(user_features))
+    return personas.cluster_people(user_features, level, params.seed)
 
 
 def validate_clustering(
@@ -46,10 +48,10 @@ def validate_clustering(
     user_features: pd.DataFrame,
     post_clusters: pd.DataFrame,
     user_clusters: pd.DataFrame,
-    post_clusterer: PersonaClusterer,
-    user_clusterer: PersonaClusterer,
+    post_clusterer: Any,
+    user_clusterer: Any,
     demo_themes: dict[str, Any],
-    params: dict[str, Any],
+    params: personas.ClusteringParams,
 ) -> tuple[dict[str, Any], dict[str, dict[str, float]]]:
     """``clustering_report`` and its MLflow metrics (``clustering.<level>.<score>``).
 
@@ -64,7 +66,7 @@ def validate_clustering(
         post_clusterer,
         user_clusterer,
         demo_themes,
-        params,
+        params.model_dump(),
     )
     return report, personas.flat_metrics(report)
 
@@ -75,9 +77,9 @@ def describe_clusters(
     user_features: pd.DataFrame,
     post_clusters: pd.DataFrame,
     user_clusters: pd.DataFrame,
-    post_clusterer: PersonaClusterer,
-    user_clusterer: PersonaClusterer,
-    params: dict[str, Any],
+    post_clusterer: Any,
+    user_clusterer: Any,
+    params: personas.ClusteringParams,
 ) -> dict[str, Any]:
     """``cluster_profiles``: ``{"posts": {id: C}, "users": {id: C}}`` (noise under "-1")."""
     return personas.cluster_profiles(
@@ -88,7 +90,7 @@ def describe_clusters(
         user_clusters,
         post_clusterer,
         user_clusterer,
-        params,
+        params.model_dump(),
     )
 
 
@@ -102,7 +104,7 @@ def characterize_users(
     cluster_profiles: dict[str, Any],
     generated_captions: pd.DataFrame,
     interest_evidence: dict[str, Any],
-    params: dict[str, Any],
+    params: personas.ClusteringParams,
 ) -> dict[str, Any]:
     """``user_characterizations``: ``{profile: U}`` for every profile, with or without posts.
 
@@ -119,24 +121,22 @@ def characterize_users(
         cluster_profiles,
         generated_captions,
         interest_evidence,
-        params,
+        params.model_dump(),
     )
 
 
 def plot_cluster_maps(
     post_clusters: pd.DataFrame, user_clusters: pd.DataFrame, cluster_profiles: dict[str, Any]
-) -> tuple[go.Figure, go.Figure]:
-    """Interactive 2-D maps of posts and of users, coloured by cluster."""
+) -> tuple[Any, Any]:
+    """Interactive 2-D maps of posts and of users, coloured by cluster (plotly figures)."""
     return personas.cluster_maps(post_clusters, user_clusters, cluster_profiles)
 
 
-def plot_condensed_trees(
-    post_clusterer: PersonaClusterer, user_clusterer: PersonaClusterer
-) -> tuple[plt.Figure, plt.Figure]:
-    """HDBSCAN condensed trees of the post and user clusterings."""
+def plot_condensed_trees(post_clusterer: Any, user_clusterer: Any) -> tuple[Any, Any]:
+    """HDBSCAN condensed trees of the post and user clusterings (matplotlib figures)."""
     return personas.condensed_trees(post_clusterer, user_clusterer)
 
 
-def plot_cluster_interests(cluster_profiles: dict[str, Any]) -> plt.Figure:
-    """Interest bars per cluster (posts and users)."""
+def plot_cluster_interests(cluster_profiles: dict[str, Any]) -> Any:
+    """Interest bars per cluster (posts and users), a matplotlib figure."""
     return personas.cluster_interest_figure(cluster_profiles)

@@ -1,10 +1,12 @@
 """Nodes of the fusion pipeline: post and user features, and the theme-separation ablation.
 
-Each node unpacks its parameters and calls ``insta_kedro.fusion``: the blocks, their
-confidences and the fusion in ``fusion.posts`` (shared with ``insta_kedro.personas.assignment``,
-which fuses new posts the same way), the people in ``fusion.users`` and ``fusion.people``, the
-ablation in ``fusion.theme_separation``. A block whose input is missing (no image features,
-no generated captions) is dropped with a logged notice and the reason in ``fusion_report``.
+Each node takes ``params:fusion`` as a ``fusion.FusionParams`` and ``params:text_features`` as
+a ``text.TextFeaturesParams`` (Kedro validates both before any node runs), unpacks them and
+calls ``insta_kedro.fusion`` with plain values: the blocks, their confidences and the fusion
+in ``fusion.posts`` (shared with ``insta_kedro.personas.assignment``, which fuses new posts
+the same way), the people in ``fusion.users`` and ``fusion.people``, the ablation in
+``fusion.theme_separation``. A block whose input is missing (no image features, no generated
+captions) is dropped with a logged notice and the reason in ``fusion_report``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ def build_post_features_and_model(
     imagenet_categories: dict[str, Any],
     caption_topic_model: text.CaptionTopicModel,
     interest_lexicon: dict[str, Any],
-    params: dict[str, Any],
-    text_params: dict[str, Any],
+    params: fusion.FusionParams,
+    text_params: text.TextFeaturesParams,
     interest_classifier: text.InterestClassifier | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any], fusion.FusionModel]:
     """``post_features``, the fusion summary, and ``fusion_model``: what fuses a new post the
@@ -36,10 +38,10 @@ def build_post_features_and_model(
         image_features,
         image_labels,
         imagenet_categories,
-        params,
+        params.model_dump(),
         caption_topic_model,
         interest_lexicon,
-        text_params,
+        text_params.model_dump(),
         interest_classifier,
     )
 
@@ -51,24 +53,24 @@ def build_user_features(
     post_text_features: pd.DataFrame,
     interest_lexicon: dict[str, Any],
     profile_categories: dict[str, str],
-    params: dict[str, Any],
-    text_params: dict[str, Any],
+    params: fusion.FusionParams,
+    text_params: text.TextFeaturesParams,
 ) -> pd.DataFrame:
     """``user_features``: per profile with posts, the mean fused vector, interest
     distribution, posting behaviour and ``persona_feature`` (``fusion.build_user_features``
     with ``fusion.person``'s weights)."""
-    settings = params["person"]
+    person = params.person
     return fusion.build_user_features(
         posts,
         profiles,
         post_features,
         post_text_features,
-        text.InterestLexicon.from_config(interest_lexicon, **text_params["interests"]),
+        text.InterestLexicon.from_config(interest_lexicon, **text_params.interests.model_dump()),
         profile_categories,
-        profile_category_weight=settings["profile_category_weight"],
-        biography_weight=settings["biography_weight"],
-        persona_weights=settings["persona_weights"],
-        interest_sharpening=settings["interest_sharpening"],
+        profile_category_weight=person.profile_category_weight,
+        biography_weight=person.biography_weight,
+        persona_weights=person.persona_weights.model_dump(),
+        interest_sharpening=person.interest_sharpening,
     )
 
 
@@ -79,8 +81,8 @@ def collect_interest_evidence(
     interest_lexicon: dict[str, Any],
     imagenet_categories: dict[str, Any],
     profile_categories: dict[str, str],
-    params: dict[str, Any],
-    text_params: dict[str, Any],
+    params: fusion.FusionParams,
+    text_params: text.TextFeaturesParams,
 ) -> dict[str, Any]:
     """``interest_evidence``: per profile and interest, the terms, hashtags, ImageNet labels
     and profile category behind it (``fusion.collect_interest_evidence``)."""
@@ -88,10 +90,10 @@ def collect_interest_evidence(
         posts,
         profiles,
         image_labels,
-        text.InterestLexicon.from_config(interest_lexicon, **text_params["interests"]),
+        text.InterestLexicon.from_config(interest_lexicon, **text_params.interests.model_dump()),
         imagenet_categories,
         profile_categories,
-        params["person"]["evidence_top_n"],
+        params.person.evidence_top_n,
     )
 
 
@@ -99,17 +101,16 @@ def evaluate_theme_separation(
     post_features: pd.DataFrame,
     fusion_blocks: dict[str, Any],
     demo_themes: dict[str, Any],
-    params: dict[str, Any],
+    params: fusion.FusionParams,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``fusion_report`` and the metrics for MLflow (``{name: {value, step}}``): each block
     alone vs the fused vector on the demo ground truth (``fusion.evaluate_theme_separation``).
     """
-    settings = params["ablation"]
     return fusion.evaluate_theme_separation(
         post_features,
         fusion_blocks,
         demo_themes,
-        k=settings["k"],
-        max_posts=settings["max_posts"],
-        seed=params["seed"],
+        k=params.ablation.k,
+        max_posts=params.ablation.max_posts,
+        seed=params.seed,
     )

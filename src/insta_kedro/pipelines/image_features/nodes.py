@@ -26,9 +26,9 @@ def encode_post_images(image_manifest: pd.DataFrame, parameters: dict) -> pd.Dat
     """VGG16 features (and top-k labels) per post, computing only images not in the cache.
 
     ``parameters``: ``params:image_features`` (``cache_dir``, the encoder's settings,
-    ``batch_size``, ``chunk_size``, ``prepared_weights``). Returns ``post_id``,
-    ``image_sha256``, ``feature``, ``encoder``, ``error``, ``labels``, ``probabilities``
-    (see ``insta_kedro.vision.encode_image_manifest``).
+    ``batch_size``, ``chunk_size``). Returns ``post_id``, ``image_sha256``, ``feature``,
+    ``encoder``, ``error``, ``labels``, ``probabilities`` (see
+    ``insta_kedro.vision.encode_image_manifest``).
     """
     return vision.encode_image_manifest(
         image_manifest,
@@ -36,7 +36,6 @@ def encode_post_images(image_manifest: pd.DataFrame, parameters: dict) -> pd.Dat
         vision.encoder_options(parameters),
         batch_size=parameters.get("batch_size", 32),
         chunk_size=parameters.get("chunk_size", 256),
-        prepare_weights=parameters.get("prepared_weights", True),
     )
 
 

@@ -1,7 +1,8 @@
 """Nodes of the ingestion pipeline.
 
 Every source ends as one instaloader download folder; one parser reads it
-(``insta_kedro.ingestion.sources``).
+(``insta_kedro.ingestion.sources``). Both nodes take ``params:ingestion`` as an
+``ingestion.IngestionParams``, which Kedro validates before any node runs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from insta_kedro import ingestion as ingestion_domain
 
 
 def acquire_download(
-    ingestion: dict[str, Any], instagram_login: ingestion_domain.InstagramLogin | None
+    ingestion: ingestion_domain.IngestionParams,
+    instagram_login: ingestion_domain.InstagramLogin | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Make sure the configured source is an instaloader folder on disk.
 
@@ -22,23 +24,23 @@ def acquire_download(
     of each profile's download) and the demo ground truth (empty for real data).
     """
     return ingestion_domain.acquire_download(
-        ingestion["source"],
-        demo_folder=ingestion.get("demo_folder"),
-        demo=ingestion.get("demo"),
-        folder=ingestion.get("folder"),
-        instagram_folder=ingestion.get("instagram_folder"),
-        profiles=ingestion.get("profiles"),
-        max_posts_per_profile=ingestion.get("max_posts_per_profile"),
-        download_follows=ingestion.get("download_follows"),
-        max_attempts=ingestion.get("max_attempts", 3),
+        ingestion.source,
+        demo_folder=ingestion.demo_folder,
+        demo=ingestion.demo.model_dump(),
+        folder=ingestion.folder,
+        instagram_folder=ingestion.instagram_folder,
+        profiles=ingestion.profiles,
+        max_posts_per_profile=ingestion.max_posts_per_profile,
+        download_follows=ingestion.download_follows,
+        max_attempts=ingestion.max_attempts,
         login=instagram_login,
     )
 
 
 def parse_download(
-    raw_download: dict[str, Any], ingestion: dict[str, Any]
+    raw_download: dict[str, Any], ingestion: ingestion_domain.IngestionParams
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Parse the instaloader folder into posts, profiles, follows and the report."""
     return ingestion_domain.parse_download(
-        raw_download, max_posts_per_profile=ingestion.get("max_posts_per_profile")
+        raw_download, max_posts_per_profile=ingestion.max_posts_per_profile
     )

@@ -1,8 +1,10 @@
 """Nodes of the text_features pipeline: the topic model and the interest classifier, then
 ``post_text_features``.
 
-The table itself is built by ``insta_kedro.text.post_features.build_post_text_features``
-(shared with ``insta_kedro.personas.assignment``, which describes new posts the same way).
+Each node takes ``params:text_features`` as a ``text.TextFeaturesParams``, which Kedro
+validates before any node runs, and calls ``insta_kedro.text`` with plain values. The table
+itself is built by ``insta_kedro.text.post_features.build_post_text_features`` (shared with
+``insta_kedro.personas.assignment``, which describes new posts the same way).
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ from insta_kedro import text
 __all__ = ["build_post_text_features", "fit_caption_topics", "fit_post_interest_classifier"]
 
 
-def fit_caption_topics(posts: pd.DataFrame, params: dict[str, Any]) -> text.CaptionTopicModel:
+def fit_caption_topics(
+    posts: pd.DataFrame, params: text.TextFeaturesParams
+) -> text.CaptionTopicModel:
     """TF-IDF → TruncatedSVD fitted on the posts' own captions."""
-    return text.fit_topic_model(posts["caption"].fillna("").tolist(), **params["topics"])
+    return text.fit_topic_model(posts["caption"].fillna("").tolist(), **params.topics.model_dump())
 
 
 def fit_post_interest_classifier(
-    posts: pd.DataFrame, interest_lexicon: dict[str, list[str]], params: dict[str, Any]
+    posts: pd.DataFrame, interest_lexicon: dict[str, list[str]], params: text.TextFeaturesParams
 ) -> text.InterestClassifier:
     """The interest classifier, trained on the own captions the lexicon labels with confidence."""
-    lexicon = text.InterestLexicon.from_config(interest_lexicon, **params["interests"])
-    scoring = ("weight", "min_probability")  # used when scoring, not fitting
-    settings = {k: v for k, v in params["interest_classifier"].items() if k not in scoring}
+    lexicon = text.InterestLexicon.from_config(interest_lexicon, **params.interests.model_dump())
+    scoring = {"weight", "min_probability"}  # used when scoring, not fitting
+    settings = params.interest_classifier.model_dump(exclude=scoring)
     return text.fit_interest_classifier(posts["caption"].fillna("").tolist(), lexicon, **settings)
 
 
@@ -36,7 +40,7 @@ def build_post_text_features(
     generated_captions: pd.DataFrame,
     caption_topic_model: text.CaptionTopicModel,
     interest_lexicon: dict[str, list[str]],
-    params: dict[str, Any],
+    params: text.TextFeaturesParams,
     interest_classifier: text.InterestClassifier | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and
@@ -46,6 +50,6 @@ def build_post_text_features(
         generated_captions,
         caption_topic_model,
         interest_lexicon,
-        params,
+        params.model_dump(),
         interest_classifier,
     )
