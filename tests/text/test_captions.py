@@ -1,5 +1,13 @@
 """Per-caption features: counts, emojis, language, sentiment, and bad input."""
 
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -102,3 +110,37 @@ def test_very_long_caption_is_read_up_to_max_chars_and_counted():
     assert features.iloc[0]["language"] == "en"
     assert features.iloc[0]["sentiment"] > 0
     assert stats.longer_than_max_chars == 1
+
+
+def _run(script: str, terminal: bool) -> str:
+    """Output (stdout and stderr) of ``script`` in a new Python, in a pseudo-terminal or a pipe."""
+    command = [sys.executable, "-c", script]
+    if not terminal:
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    controller, terminal_end = pty.openpty()
+    # A terminal 100 columns wide (a new pseudo-terminal has none, and a bar then fits none).
+    fcntl.ioctl(terminal_end, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    process = subprocess.Popen(command, stdout=terminal_end, stderr=terminal_end)
+    os.close(terminal_end)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        output += chunk
+    process.wait(timeout=60)
+    os.close(controller)
+    return output.decode(errors="replace")
+
+
+def test_a_progress_bar_shows_in_a_terminal_and_not_in_a_pipe():
+    script = (
+        "import pandas as pd\n"
+        "from insta_kedro.text.captions import caption_features\n"
+        "caption_features(pd.Series(['a caption about the sea'] * 40), progress='reading')\n"
+    )
+    assert "reading: 100%" in _run(script, terminal=True)
+    assert "reading" not in _run(script, terminal=False)

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from langdetect import DetectorFactory, detect_langs
 from langdetect.lang_detect_exception import LangDetectException
+from tqdm import tqdm
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from insta_kedro.text.tags import extract_hashtags, extract_mentions, strip_tags
@@ -158,14 +159,23 @@ def caption_features(
     min_probability: float = 0.8,
     max_chars: int = 2200,
     stats: TextStats | None = None,
+    progress: str | None = None,
 ) -> pd.DataFrame:
     """One row of numeric features per caption (index kept), plus a ``language`` column.
 
-    Missing captions (None/NaN) are read as ``""``.
+    Missing captions (None/NaN) are read as ``""``. ``progress``: the name of a progress bar
+    (done/total, rate, time left) shown while reading, in a terminal only; None: no bar.
     """
     stats = stats if stats is not None else TextStats()
     rows = []
-    for raw in captions.tolist():
+    texts = tqdm(
+        captions.tolist(),
+        desc=progress,
+        unit="caption",
+        disable=True if progress is None else None,  # None: off where output is no terminal
+        mininterval=0.5,
+    )
+    for raw in texts:
         text = raw if isinstance(raw, str) else ""
         stats.captions += 1
         if len(text) > max_chars:

@@ -6,6 +6,7 @@ or without a generated one, get zeros and ``own_present``/``gen_present`` = 0.
 """
 
 import logging
+import time
 from typing import Any
 
 import numpy as np
@@ -31,8 +32,11 @@ def caption_block(
     classifier: InterestClassifier | None,
     params: dict[str, Any],
     stats: TextStats,
+    progress: str | None = None,
 ) -> pd.DataFrame:
     """All features of one kind of caption, columns ``<prefix>_<feature>``; zeros where absent.
+
+    ``progress``: the name of the progress bar shown in a terminal while captions are read.
 
     Interests: the lexicon's matched weight per category plus the classifier's probabilities
     of at least ``interest_classifier.min_probability`` × ``interest_classifier.weight``, as
@@ -40,7 +44,8 @@ def caption_block(
     (``interest_weight``).
     """
     texts = captions.where(present, "").fillna("").astype(str)
-    basic = caption_features(texts, stats=stats, **params["language"]).drop(columns="language")
+    basic = caption_features(texts, stats=stats, progress=progress, **params["language"])
+    basic = basic.drop(columns="language")
     topics = topic_model.transform(texts.tolist())
     evidence = lexicon.weights(texts.tolist())
     if classifier is not None:
@@ -140,15 +145,34 @@ def build_post_text_features(
     gen_present = gen_text.str.strip() != ""
 
     own_stats, gen_stats = TextStats(), TextStats()
+    started = time.perf_counter()
     blocks = [
         caption_block(
-            text, present, prefix, caption_topic_model, lexicon, interest_classifier, params, stats
+            text,
+            present,
+            prefix,
+            caption_topic_model,
+            lexicon,
+            interest_classifier,
+            params,
+            stats,
+            progress=f"text features ({prefix} captions)",
         )
         for text, present, prefix, stats in (
             (own_text, own_present, OWN, own_stats),
             (gen_text, gen_present, GENERATED, gen_stats),
         )
     ]
+    seconds = time.perf_counter() - started
+    read = int(own_present.sum() + gen_present.sum())
+    logger.info(
+        "text_features: %d posts, %d own and %d generated captions read in %.1f s (%.0f/s)",
+        len(posts),
+        int(own_present.sum()),
+        int(gen_present.sum()),
+        seconds,
+        read / seconds if seconds else 0.0,
+    )
     own, gen = blocks
     gen.insert(1, "gen_confidence", gen_confidence.to_numpy())
     features = pd.concat([posts[["post_id"]], own, gen], axis=1)

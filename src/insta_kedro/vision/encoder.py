@@ -15,7 +15,7 @@ work (image paths → features).
 import contextlib
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -183,13 +183,15 @@ def encode_images(
     encoder: ImageEncoder,
     batch_size: int = 32,
     batches: Iterator | None = None,
+    on_batch: Callable[[int], object] | None = None,
 ) -> EncodedImages:
     """The unit of work: image paths → VGG16 features (and top-k labels).
 
     Decoding and preprocessing run in parallel in ``tf.data`` and overlap with the model; only
     ``batch_size`` images (plus a prefetched batch) are in memory at once. Images that fail to
     decode are reported as ``DECODE_ERROR``. ``batches``: the ``start_decoding`` of these
-    ``paths``, when it was started earlier.
+    ``paths``, when it was started earlier. ``on_batch``: called with the number of images of
+    each batch once it is encoded (e.g. a progress bar's ``update``).
     """
     spec = encoder.spec
     count = len(paths)
@@ -205,6 +207,8 @@ def encode_images(
             rows = indices.numpy()
             features[rows] = batch_features.numpy()
             decoded[rows] = True
+            if on_batch is not None:
+                on_batch(len(rows))
             if spec.has_labels:
                 top_indices[rows] = batch_top.numpy()
                 probabilities[rows] = batch_probabilities.numpy()

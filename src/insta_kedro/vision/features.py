@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
 from insta_kedro.vision.decoding import start_decoding
 from insta_kedro.vision.encoder import encode_images, load_encoder
@@ -64,8 +65,13 @@ def _compute_missing(
     first_batches = start_decoding(chunk_paths[0], spec.resize, batch_size)
     encoder = load_encoder(spec)
     computed = [pd.DataFrame(columns=CACHE_COLUMNS)]
+    # A live count in a terminal (None: off where output is no terminal); the stage's summary
+    # line is logged by the caller.
+    bar = tqdm(total=len(hashes), desc="image features", unit="image", disable=None)
     for number, (chunk, paths) in enumerate(zip(chunks, chunk_paths, strict=True)):
-        encoded = encode_images(paths, encoder, batch_size, first_batches if number == 0 else None)
+        encoded = encode_images(
+            paths, encoder, batch_size, first_batches if number == 0 else None, bar.update
+        )
         records = []
         for i, (sha256, error) in enumerate(zip(chunk, encoded.errors, strict=True)):
             labelled = error is None and encoded.labels is not None
@@ -81,6 +87,7 @@ def _compute_missing(
         rows = pd.DataFrame(records, columns=CACHE_COLUMNS)
         cache.put(rows)
         computed.append(rows)
+    bar.close()
     return pd.concat(computed, ignore_index=True)
 
 
