@@ -29,6 +29,7 @@ import yaml
 
 from insta_kedro.captioning import (
     STOP_ID,
+    CaptionModelParams,
     batches_per_epoch,
     beam_decode,
     build_step_model,
@@ -214,6 +215,8 @@ def main() -> None:
     for name, setting in (("packed_training", args.packed), ("fused_lstm", args.fused_lstm)):
         if setting:
             params[name] = {"true": True, "false": False}.get(setting, setting)
+    # checked as Kedro checks them, then the dict the domain functions take
+    params = CaptionModelParams.model_validate(params).model_dump()
     texts = captions()
     vocab = build_vocabulary(texts, params["min_char_count"], params["max_len"])
     inputs, targets = encode_captions(vocab, texts)

@@ -68,11 +68,6 @@ def test_batching_does_not_change_greedy_results(step_model, images):
     )
 
 
-def test_unknown_decoder_is_refused(step_model, images):
-    with pytest.raises(ValueError, match="decoder"):
-        decode_captions(step_model, images, MAX_LEN, "topk")
-
-
 def test_a_tiny_temperature_samples_the_most_probable_character(step_model, images):
     # p ** (1 / 1e-6) underflows to 0 for every character: sampling must not fall back to
     # padding then, but pick the most probable one, as greedy does.

@@ -1,6 +1,9 @@
 """Training of the caption model: resumable after an interruption, packed or padded to the
 same weights, early stopping counted across a resume."""
 
+import io
+import sys
+
 import keras
 import mlflow
 import numpy as np
@@ -8,7 +11,11 @@ import pytest
 
 from insta_kedro.captioning.checkpoint import TrainingCheckpoint
 from insta_kedro.captioning.examples import prepare_examples, training_vocabulary
-from insta_kedro.captioning.training import _ResumableEarlyStopping, fit_caption_model
+from insta_kedro.captioning.training import (
+    _ResumableEarlyStopping,
+    fit_caption_model,
+    fit_verbosity,
+)
 
 
 def _examples_and_vocab(posts, image_features, params):
@@ -158,3 +165,20 @@ def test_resumed_early_stopping_keeps_the_best_weights_of_the_whole_training(tmp
     assert model.stop_training  # patience 2 counted across the resume
     stopping.on_train_end()
     np.testing.assert_array_equal(model.get_weights()[0], best[0])
+
+
+class _Stream(io.StringIO):
+    def __init__(self, terminal: bool):
+        super().__init__()
+        self.terminal = terminal
+
+    def isatty(self) -> bool:
+        return self.terminal
+
+
+def test_auto_verbosity_is_a_bar_in_a_terminal_and_silence_in_a_log(monkeypatch):
+    monkeypatch.setattr(sys, "stdout", _Stream(terminal=True))
+    assert fit_verbosity("auto") == 1
+    monkeypatch.setattr(sys, "stdout", _Stream(terminal=False))
+    assert fit_verbosity("auto") == 0
+    assert fit_verbosity(2) == 2

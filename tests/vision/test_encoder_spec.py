@@ -3,12 +3,15 @@
 import hashlib
 import logging
 import os
+from typing import get_args
 
 import keras
 import pytest
 
 from insta_kedro.vision import encoder_spec
+from insta_kedro.vision.decoding import RESIZE_MODES
 from insta_kedro.vision.encoder_spec import (
+    FEATURE_SIZES,
     VGG16_WEIGHTS_FILE,
     VGG16_WEIGHTS_MD5,
     WeightsUnavailableError,
@@ -16,6 +19,7 @@ from insta_kedro.vision.encoder_spec import (
     resolve_encoder_spec,
     resolve_precision,
 )
+from insta_kedro.vision.params import Layer, ResizeMode
 
 
 def test_explicit_precisions_pass_and_auto_follows_the_hardware():
@@ -23,8 +27,13 @@ def test_explicit_precisions_pass_and_auto_follows_the_hardware():
     assert resolve_precision("bfloat16") == "bfloat16"
     expected = "bfloat16" if hardware_has_bfloat16() else "float32"
     assert resolve_precision("auto") == expected
-    with pytest.raises(ValueError, match="precision"):
-        resolve_precision("float16")
+
+
+def test_the_settings_types_name_what_the_encoder_knows():
+    """``image_features.layer`` and ``resize`` (``vision.params``) are the layers the encoder
+    has a feature size for and the resize modes decoding knows."""
+    assert set(get_args(Layer)) == set(FEATURE_SIZES)
+    assert get_args(ResizeMode) == RESIZE_MODES
 
 
 def test_unavailable_imagenet_weights_name_the_file_to_place(monkeypatch, tmp_path):

@@ -1,7 +1,7 @@
 """The character-level caption model: examples and their split, vocabulary, batches,
 network, training (resumable, gated on enough data), decoding and generation, evaluation
-and metrics, the loss curve, and MLflow tracking; the optional fused LSTM op in
-``fused_lstm``.
+and metrics, the loss curve, MLflow tracking, and the typed ``caption_model`` parameters
+(``params``); the optional fused LSTM op in ``fused_lstm``.
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -24,7 +24,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "decoding": [
             "beam_decode",
-            "check_decoding_settings",
             "decode_captions",
             "greedy_decode",
         ],
@@ -65,8 +64,16 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "build_step_model",
             "uses_fused_lstm",
         ],
-        "settings": [
-            "check_caption_params",
+        "params": [
+            "Architecture",
+            "AutoOrBool",
+            "CaptionModelParams",
+            "Decoder",
+            "DropoutRate",
+            "PositiveNumber",
+            "SplitParams",
+            "TopP",
+            "Verbosity",
         ],
         "training": [
             "fit_caption_model",

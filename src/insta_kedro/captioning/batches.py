@@ -103,7 +103,7 @@ def caption_batches(
     since short-caption batches get as many updates as long ones. See docs/caption_model.md.)
     ``repeat``: pass after pass without end (reshuffled each pass), for ``fit`` with
     ``steps_per_epoch=batches_per_epoch(...)``: one iterator serves every epoch, so no epoch
-    waits for a new one to start (about 10 ms, at times over 100 ms here, per epoch).
+    waits for a new one to start.
     ``packed``: the same batches of captions, each packed (:func:`pack_captions`) into rows
     as long as its trimmed length: ``({"image", "tokens", "starts", "owner"}, targets)``.
     """

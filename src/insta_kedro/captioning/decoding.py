@@ -7,15 +7,16 @@ natural log-probability, under the model at temperature 1, of the tokens emitted
 token included when reached).
 """
 
-import numbers
 from dataclasses import dataclass
+from typing import assert_never, get_args
 
 import numpy as np
 
 from insta_kedro.captioning.network import StepModel
+from insta_kedro.captioning.params import Decoder
 from insta_kedro.captioning.vocabulary import PAD_ID, START_ID, STOP_ID, UNK_ID
 
-DECODERS = ("greedy", "sample", "beam")
+DECODERS = get_args(Decoder)
 NEVER_EMITTED = (PAD_ID, START_ID, UNK_ID)
 _TINY = 1e-30
 
@@ -79,18 +80,6 @@ def greedy_decode(step_model: StepModel, images: np.ndarray, max_len: int) -> li
     return _decode_one_path(step_model, images, max_len, lambda p: p.argmax(axis=1))
 
 
-def check_decoding_settings(decoder: str, temperature: float, top_p: float, beam_width: int):
-    """``ValueError`` naming the first setting out of range (checked before any decoding)."""
-    if decoder not in DECODERS:
-        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature!r}")
-    if not 0 < top_p <= 1:
-        raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
-    if not (isinstance(beam_width, numbers.Integral) and beam_width >= 1):
-        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
-
-
 def sample_decode(
     step_model: StepModel,
     images: np.ndarray,
@@ -99,8 +88,11 @@ def sample_decode(
     top_p: float = 1.0,
     seed: int = 0,
 ) -> list[DecodedCaption]:
-    """Draw each character from the tempered distribution cut to its top-p nucleus."""
-    check_decoding_settings("sample", temperature, top_p, 1)
+    """Draw each character from the tempered distribution cut to its top-p nucleus.
+
+    ``temperature`` > 0 (below 1 sharpens the distribution, above 1 flattens it); ``top_p``
+    in (0, 1]: the most probable characters whose probabilities reach it are drawn from.
+    """
     rng = np.random.default_rng(seed)
 
     def choose(probs: np.ndarray) -> np.ndarray:
@@ -129,9 +121,8 @@ def beam_decode(
 
     Beams are ranked by their total log-probability while searching; among the final beams
     the one with the highest mean log-probability per token wins, so short captions are not
-    favoured. Width 1 is greedy decoding.
+    favoured. Width 1 is greedy decoding; ``width`` is an integer >= 1.
     """
-    check_decoding_settings("beam", 1.0, 1.0, width)
     n, vocab = len(images), step_model.vocab_size
     state = tuple(np.repeat(s, width, axis=0) for s in step_model.start(images))
     scores = np.full((n, width), -np.inf)
@@ -171,15 +162,17 @@ def decode_captions(
     step_model: StepModel,
     images: np.ndarray,
     max_len: int,
-    decoder: str = "greedy",
+    decoder: Decoder = "greedy",
     temperature: float = 1.0,
     top_p: float = 1.0,
     beam_width: int = 3,
     seed: int = 0,
     batch_size: int = 256,
 ) -> list[DecodedCaption]:
-    """Decode every image with the named decoder, ``batch_size`` images per batch."""
-    check_decoding_settings(decoder, temperature, top_p, beam_width)
+    """Decode every image with the named decoder (:data:`Decoder`), ``batch_size`` images per
+    batch; ``temperature`` and ``top_p`` are :func:`sample_decode`'s (the ``n``-th batch drawn
+    with ``seed + n``), ``beam_width`` :func:`beam_decode`'s ``width``. Returns one
+    :class:`DecodedCaption` per image, in order."""
     images = np.asarray(images, dtype=np.float32)
     results: list[DecodedCaption] = []
     for i, start in enumerate(range(0, len(images), batch_size)):
@@ -188,6 +181,8 @@ def decode_captions(
             results += greedy_decode(step_model, chunk, max_len)
         elif decoder == "sample":
             results += sample_decode(step_model, chunk, max_len, temperature, top_p, seed + i)
-        else:
+        elif decoder == "beam":
             results += beam_decode(step_model, chunk, max_len, beam_width)
+        else:
+            assert_never(decoder)
     return results

@@ -21,14 +21,16 @@ token and the LSTM state, sharing the trained layers (no weights copied).
 
 import warnings
 from dataclasses import dataclass
+from typing import assert_never, get_args
 
 import keras
 import numpy as np
 from keras import layers, ops
 
 from insta_kedro.captioning.fused_lstm.op import fused_lstm_fits, load_packed_lstm_op, packed_lstm
+from insta_kedro.captioning.params import Architecture
 
-ARCHITECTURES = ("merge", "inject")
+ARCHITECTURES = get_args(Architecture)
 _MASK_WARNING = ".*does not support masking.*"
 
 
@@ -58,7 +60,7 @@ class MaskedSparseCategoricalCrossentropy(keras.losses.Loss):
 
 
 def build_caption_model(
-    architecture: str,
+    architecture: Architecture,
     vocab_size: int,
     feature_dim: int,
     embedding_dim: int = 64,
@@ -67,9 +69,11 @@ def build_caption_model(
     image_weight: float = 1.0,
     dropout: float = 0.0,
 ) -> keras.Model:
-    """The brief's ``merge`` network, or ``inject`` (the image sets the LSTM's initial state)."""
-    if architecture not in ARCHITECTURES:
-        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+    """The brief's ``merge`` network, or ``inject`` (the image sets the LSTM's initial state)
+    (:data:`Architecture`), for ``vocab_size`` tokens and image features of ``feature_dim``:
+    ``embedding_dim``, ``lstm_units`` and ``hidden_units`` wide, the projected image scaled by
+    ``image_weight``, ``dropout`` (in [0, 1)) before the hidden layer. Returns the uncompiled
+    network."""
     image = keras.Input((feature_dim,), name="image")
     tokens = keras.Input((None,), dtype="int32", name="tokens")
 
@@ -84,10 +88,12 @@ def build_caption_model(
         sequence = layers.LSTM(lstm_units, return_sequences=True, name="char_lstm")(chars)
         image_per_step = layers.Reshape((1, lstm_units), name="image_time")(image_projection)
         merged = layers.Add(name="merge_add")([sequence, image_per_step])
-    else:
+    elif architecture == "inject":
         merged = layers.LSTM(lstm_units, return_sequences=True, name="char_lstm")(
             chars, initial_state=[image_projection, image_projection]
         )
+    else:
+        assert_never(architecture)
     merged = layers.Dropout(dropout, name="dropout")(merged)
     hidden = layers.Dense(hidden_units, activation="relu", name="hidden_dense")(merged)
     probs = layers.Dense(vocab_size, activation="softmax", name="char_probs")(hidden)
@@ -152,7 +158,7 @@ class FusedPackedLSTM(layers.Layer):
 
 
 def fused_lstm_available(cell: layers.LSTMCell) -> bool:
-    """Whether :class:`FusedPackedLSTM` can run ``cell`` here: a CPU (the op has no GPU
+    """Whether :class:`FusedPackedLSTM` can run ``cell`` in this process: a CPU (the op has no GPU
     kernel), settings the op computes, and the op built."""
     import tensorflow as tf
 
@@ -196,8 +202,8 @@ def build_packed_training_network(model: keras.Model, fused: bool | None = None)
         fused = fused_lstm_available(lstm.cell)
     elif fused and not fused_lstm_available(lstm.cell):
         raise RuntimeError(
-            "the fused LSTM cannot run this network here: it needs a CPU, Keras's default "
-            "LSTM settings with units a multiple of 16, and g++ to build it (see the log)"
+            "the fused LSTM cannot run this network in this process: it needs a CPU, Keras's "
+            "default LSTM settings with units a multiple of 16, and g++ to build it (see the log)"
         )
     if fused:
         sequence = FusedPackedLSTM(lstm.cell, embedding.output_dim, name="packed_lstm")(step_inputs)

@@ -6,7 +6,8 @@ the training reads from it the network's sizes (``architecture``, ``embedding_di
 ``lstm_units``, ``hidden_units``, ``image_weight``, ``dropout``), ``learning_rate``,
 ``epochs``, ``batch_size``, ``early_stopping_patience``, ``seed``, ``checkpoint_dir``,
 ``min_training_captions`` and optionally ``packed_training``, ``fused_lstm``,
-``length_multiple`` and ``verbose``. All of it but ``checkpoint_dir`` keys the checkpoint.
+``length_multiple`` and ``verbose``. All of it but ``checkpoint_dir`` and ``verbose`` keys
+the checkpoint.
 """
 
 import hashlib
@@ -14,6 +15,7 @@ import json
 import logging
 import math
 import shutil
+import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -153,7 +155,7 @@ def fit_caption_model(
     fingerprint = hashlib.sha256(
         json.dumps(
             [
-                {k: v for k, v in params.items() if k != "checkpoint_dir"},
+                {k: v for k, v in params.items() if k not in ("checkpoint_dir", "verbose")},
                 packed,
                 vocab.to_dict(),
                 sorted(caption_examples.loc[caption_examples["split"] == "train", "post_id"]),
@@ -209,7 +211,7 @@ def fit_caption_model(
         initial_epoch=initial_epoch,
         callbacks=callbacks,
         shuffle=False,  # the tf.data pipeline shuffles
-        verbose=params.get("verbose", 2),
+        verbose=fit_verbosity(params.get("verbose", "auto")),
     )
     seconds = time.perf_counter() - started
     shutil.rmtree(checkpoint_dir, ignore_errors=True)
@@ -231,7 +233,25 @@ def fit_caption_model(
         "fused_lstm": uses_fused_lstm(network),
         "device": "GPU" if tf.config.list_physical_devices("GPU") else "CPU",
     }
+    logger.info(
+        "caption_model: %d epochs in %.1f s (%.0f characters/s, %s LSTM on %s); best epoch %d",
+        trained_epochs,
+        seconds,
+        summary["train_chars_per_second"] or 0.0,
+        "fused" if summary["fused_lstm"] else "Keras's",
+        summary["device"],
+        summary["best_epoch"],
+    )
     return model, summary
+
+
+def fit_verbosity(verbose: str | int) -> int:
+    """Keras ``fit``'s ``verbose`` for the ``verbose`` setting: ``"auto"`` is a progress bar
+    (1) when standard output is a terminal and silence (0) otherwise, where the one summary
+    line logged after training says how it went; 0, 1 and 2 are Keras's own."""
+    if verbose == "auto":
+        return 1 if sys.stdout.isatty() else 0
+    return int(verbose)
 
 
 def train_if_enough_data(

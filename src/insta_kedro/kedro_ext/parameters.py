@@ -1,5 +1,6 @@
-"""What the typed parameter sections share (``personas.ClusteringParams``,
-``text.TextFeaturesParams``, ``fusion.FusionParams``, ``ingestion.IngestionParams``, ...).
+"""What the typed parameter sections share (``ingestion.IngestionParams``,
+``vision.ImageFeaturesParams``, ``captioning.CaptionModelParams``, ``text.TextFeaturesParams``,
+``fusion.FusionParams``, ``personas.ClusteringParams``).
 
 A node annotates its ``params:<section>`` input with the section's type, and Kedro converts
 the YAML dict into it before any node runs, failing the run when it does not validate

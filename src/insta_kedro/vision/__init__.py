@@ -1,6 +1,7 @@
 """Images to features: the posts' image hashes (``manifest``), decoding (``decoding``), the
 VGG16 encoder and its settings (``encoder``, ``encoder_spec``), the on-disk feature cache
-(``feature_cache``), and the posts' features and labels through that cache (``features``).
+(``feature_cache``), the posts' features and labels through that cache (``features``), and
+the typed ``image_features`` parameters (``params``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -44,6 +45,14 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "UNREADABLE_FILE",
             "build_image_manifest",
             "hash_image",
+        ],
+        "params": [
+            "IMAGENET_CLASSES",
+            "ImageFeaturesParams",
+            "Layer",
+            "Precision",
+            "ResizeMode",
+            "TopK",
         ],
         "tf_data": [
             "without_autotune_model",

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # TensorFlow itself is imported where it is used: importing it takes seconds
+if TYPE_CHECKING:  # TensorFlow itself is imported where it is used, on first use
     import tensorflow as tf
 
 IMAGE_SIZE = 224  # VGG16's input: IMAGE_SIZE × IMAGE_SIZE × 3
@@ -50,7 +50,7 @@ def _load_image(path, resize: str):
 @functools.cache
 def _indexed_image_loader(resize: str):
     """``(index, path) -> (index, image)`` as one ``tf.function`` per resize mode: every dataset
-    reuses its trace (tracing the map function anew cost about 0.1 s per call here)."""
+    reuses its trace instead of tracing the map function anew."""
     import tensorflow as tf
 
     return tf.function(lambda index, path: (index, _load_image(path, resize)), autograph=False)
@@ -89,11 +89,11 @@ def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterat
     skipped; their indices are missing from every batch.
 
     Started before ``load_encoder``, the first batches are decoded while the encoder builds.
-    Even making the iterator takes about 0.1 s here (TensorFlow instantiates and optimizes the
-    map function), so a thread makes it, and the caller goes on meanwhile. A few paths (at most
+    Making the iterator takes time (TensorFlow instantiates and optimizes the map function),
+    so a thread makes it, and the caller goes on meanwhile. A few paths (at most
     ``ONE_BY_ONE_MAX``, e.g. the new photos of a re-run) are decoded one by one in that thread
-    instead: in a new process, tracing the map function costs more (about 0.15 s) than decoding
-    a handful of images (about 25 ms each). Both ways run the same ops and give the same pixels.
+    instead: in a new process, tracing the map function costs more than decoding a handful of
+    images. Both ways run the same ops and give the same pixels.
     """
     # Imported here first: two threads importing TensorFlow at once (this one building the
     # encoder) leave a half-initialised module behind.

@@ -11,11 +11,14 @@ import hashlib
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, Literal
 
-from insta_kedro.vision.decoding import IMAGE_SIZE, PREPROCESSING_VERSION, RESIZE_MODES
+from insta_kedro.vision.decoding import IMAGE_SIZE, PREPROCESSING_VERSION
 from insta_kedro.vision.file_hashes import hash_file
+from insta_kedro.vision.params import Layer, Precision, ResizeMode
 
 logger = logging.getLogger(__name__)
 
@@ -24,9 +27,7 @@ VGG16_WEIGHTS_URL = (
     "https://storage.googleapis.com/tensorflow/keras-applications/vgg16/" + VGG16_WEIGHTS_FILE
 )
 VGG16_WEIGHTS_MD5 = "64373286793e3c8b2b4e3219cbf3544b"  # the hash Keras checks the download by
-FEATURE_SIZES = {"fc2": 4096, "pool": 512}
-LAYERS = tuple(FEATURE_SIZES)
-PRECISIONS = ("auto", "float32", "bfloat16")
+FEATURE_SIZES: dict[Layer, int] = {"fc2": 4096, "pool": 512}
 
 
 class WeightsUnavailableError(RuntimeError):
@@ -49,11 +50,11 @@ class EncoderSpec:
     weights from Keras's cache.
     """
 
-    layer: str
+    layer: Layer
     weights: str
     weights_fingerprint: str
-    precision: str
-    resize: str = "crop"
+    precision: Literal["float32", "bfloat16"]
+    resize: ResizeMode = "crop"
     top_k: int = 5
     weights_path: str | None = None
     random_seed: int | None = None
@@ -110,10 +111,9 @@ def hardware_has_bfloat16() -> bool:
     return bool(flags & {"avx512_bf16", "amx_bf16"})
 
 
-def resolve_precision(precision: str) -> str:
-    """``auto`` → ``bfloat16`` where the hardware computes it natively, else ``float32``."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"image_features.precision must be one of {PRECISIONS}, got {precision!r}")
+def resolve_precision(precision: Precision) -> Literal["float32", "bfloat16"]:
+    """The arithmetic of ``precision``: ``float32`` or ``bfloat16`` as given, ``auto`` →
+    ``bfloat16`` where the hardware computes it natively, else ``float32``."""
     if precision != "auto":
         return precision
     return "bfloat16" if hardware_has_bfloat16() else "float32"
@@ -160,19 +160,20 @@ ENCODER_PARAMETERS = (
 """The ``image_features`` parameters that decide the encoder (the others tune the run)."""
 
 
-def encoder_options(image_features_params: dict) -> dict:
-    """The ``resolve_encoder_spec`` keyword arguments found in the ``image_features`` params."""
+def encoder_options(image_features_params: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``resolve_encoder_spec`` keyword arguments found in the ``image_features`` settings
+    ``image_features_params`` (a dict, as ``ImageFeaturesParams.model_dump()`` gives)."""
     return {k: image_features_params[k] for k in ENCODER_PARAMETERS if k in image_features_params}
 
 
 def resolve_encoder_spec(
     *,
     weights: str | None = "imagenet",
-    layer: str = "fc2",
-    precision: str = "auto",
+    layer: Layer = "fc2",
+    precision: Precision = "auto",
     allow_random_weights: bool = True,
     random_seed: int = 42,
-    resize: str = "crop",
+    resize: ResizeMode = "crop",
     top_k: int = 5,
 ) -> EncoderSpec:
     """Decide the encoder of a run, fetching ImageNet weights if needed.
@@ -181,14 +182,12 @@ def resolve_encoder_spec(
     md5), a path to a VGG16 weights file (fingerprinted by its sha256), or ``None`` for seeded
     random weights (``random_seed``). When the weights cannot be had, continue with those random
     weights and one loud warning if ``allow_random_weights``, else raise
-    ``WeightsUnavailableError`` saying what to place where. ``layer``, ``precision``
-    (``resolve_precision``), ``resize`` and ``top_k`` are checked and passed on.
+    ``WeightsUnavailableError`` saying what to place where. ``layer`` (:data:`Layer`),
+    ``precision`` (:data:`Precision`, resolved by :func:`resolve_precision`), ``resize``
+    (:data:`ResizeMode`) and ``top_k`` (labels kept, in [1, 1000]) are passed on as they are:
+    ``ImageFeaturesParams`` checks them.
     Returns the ``EncoderSpec``.
     """
-    if layer not in LAYERS:
-        raise ValueError(f"image_features.layer must be one of {LAYERS}, got {layer!r}")
-    if resize not in RESIZE_MODES:
-        raise ValueError(f"image_features.resize must be one of {RESIZE_MODES}, got {resize!r}")
     common = {"layer": layer, "precision": resolve_precision(precision), "resize": resize}
     random_spec = EncoderSpec(
         weights="random",

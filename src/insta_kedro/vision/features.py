@@ -104,7 +104,7 @@ def encode_image_manifest(
     ``image_sha256``, ``error``). ``cache_dir``: the feature cache root.
     ``encoder_options``: ``resolve_encoder_spec``'s keyword arguments (see
     ``encoder_options``). ``batch_size``: images per forward pass; ``chunk_size``: images
-    encoded and cached at a time.
+    encoded and cached at a time (integers >= 1).
     Returns one row per manifest row, in its order: ``post_id``, ``image_sha256``,
     ``feature`` (float32 array), ``encoder`` (the spec's name), ``error``, ``labels`` (list of
     str) and ``probabilities`` (float32 array); a post whose image is missing or cannot be
@@ -123,7 +123,7 @@ def encode_image_manifest(
     missing = {h: p for h, p in paths_by_hash.items() if h not in cached}
     computed = pd.DataFrame(columns=CACHE_COLUMNS)
     if missing:
-        computed = _compute_missing(missing, cache, spec, int(batch_size), int(chunk_size))
+        computed = _compute_missing(missing, cache, spec, batch_size, chunk_size)
         cache.compact()
     elapsed = time.perf_counter() - started
 

@@ -7,13 +7,8 @@ calls at once as there are cores (at most 16).
 
 Why: with the model on, each iterator runs an optimization thread that sleeps until its next
 optimization, and the periods double (the source caps them at 60 s). Destroying a finished
-iterator waits for that sleep to end. Here, TensorFlow 2.21 on 2 cores:
-
-- a pass over 64 photos, about 3 s of decoding and VGG16, ended after 5.2 s in 8 of 16
-  passes: its last step waited 1.9-2.3 s for the iterator to go, using no CPU;
-- ``fit`` of the caption model (10 epochs) returned 0.7-1.0 s after its last epoch had
-  ended, in 6 of 8 runs, each then taking 2.56 s in all; with the model off, 1.48-1.58 s.
-With the model off: no wait in 16 passes and 8 runs.
+iterator waits for that sleep to end, so a finished pass or ``fit`` can idle for seconds
+before it returns (measurements: docs/benchmarks.md).
 """
 
 import tensorflow as tf

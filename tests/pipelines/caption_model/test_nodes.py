@@ -1,6 +1,6 @@
-"""The caption_model nodes, one after another as the pipeline runs them: a bad setting stops
-the run first, too little data trains nothing and says why, enough data trains, generates
-and evaluates."""
+"""The caption_model nodes, one after another as the pipeline runs them, with typed settings
+(a bad one stops a run before any node: test_params.py): too little data trains nothing and
+says why, enough data trains, generates and evaluates."""
 
 import json
 
@@ -8,7 +8,8 @@ import mlflow
 import numpy as np
 import pytest
 
-from insta_kedro.captioning import NotTrained
+from insta_kedro import captioning
+from insta_kedro.captioning import CaptionModelParams, NotTrained
 from insta_kedro.pipelines.caption_model.nodes import (
     build_caption_vocab,
     evaluate_caption_model,
@@ -18,34 +19,15 @@ from insta_kedro.pipelines.caption_model.nodes import (
     train_caption_model,
 )
 
-IMAGE_FEATURES_PARAMS = {"weights": None, "layer": "fc2"}
+
+def _with(params: CaptionModelParams, **changes) -> CaptionModelParams:
+    """``params`` with ``changes``, validated again."""
+    return CaptionModelParams.model_validate({**params.model_dump(), **changes})
 
 
-@pytest.mark.parametrize(
-    ("setting", "value", "message"),
-    [
-        ("decoder", "foo", "caption_model.decoder must be one of"),
-        ("temperature", 0, "caption_model.temperature must be > 0"),
-        ("top_p", 1.5, "caption_model.top_p must be in"),
-        ("beam_width", 0, "caption_model.beam_width must be an integer >= 1"),
-        ("batch_size", 0, "caption_model.batch_size must be an integer >= 1"),
-        ("architecture", "lstm", "caption_model.architecture must be one of"),
-        ("packed_training", "yes", "caption_model.packed_training must be one of"),
-        ("fused_lstm", "yes", "caption_model.fused_lstm must be one of"),
-    ],
-)
-def test_a_bad_setting_stops_before_training(
-    posts, image_features, tiny_params, setting, value, message
-):
-    with pytest.raises(ValueError, match=message):
-        prepare_caption_examples(
-            posts, image_features, {**tiny_params, setting: value}, IMAGE_FEATURES_PARAMS
-        )
-
-
-def _not_trained_run(posts, features, params):
+def _not_trained_run(posts, features, params, image_features_params):
     """Every node of the pipeline, in order, on data too poor to train on."""
-    examples, report = prepare_caption_examples(posts, features, params, IMAGE_FEATURES_PARAMS)
+    examples, report = prepare_caption_examples(posts, features, params, image_features_params)
     vocab = build_caption_vocab(examples, params)
     model, history = train_caption_model(examples, vocab, report, params)
     generated = generate_captions(model, examples, vocab, params)
@@ -55,10 +37,12 @@ def _not_trained_run(posts, features, params):
     return report, model, history, generated, metrics, samples
 
 
-def test_without_a_usable_image_it_does_not_train_and_says_why(posts, image_features, tiny_params):
+def test_without_a_usable_image_it_does_not_train_and_says_why(
+    posts, image_features, tiny_params, image_features_params
+):
     features = image_features.assign(feature=None, error="cannot decode image")
     report, model, history, generated, metrics, samples = _not_trained_run(
-        posts, features, tiny_params
+        posts, features, tiny_params, image_features_params
     )
     captioned = int(posts["has_caption"].sum())
     assert report["n_posts"] == len(posts) and report["n_captioned"] == captioned
@@ -85,10 +69,14 @@ def test_without_a_usable_image_it_does_not_train_and_says_why(posts, image_feat
     assert "not trained" in figure.axes[0].texts[0].get_text()
 
 
-def test_too_few_captioned_photos_do_not_train(posts, image_features, tiny_params):
+def test_too_few_captioned_photos_do_not_train(
+    posts, image_features, tiny_params, image_features_params
+):
     # 39 captioned posts with an image: one short of a threshold of 40
-    params = {**tiny_params, "min_training_captions": 40}
-    report, model, _, generated, metrics, _ = _not_trained_run(posts, image_features, params)
+    params = _with(tiny_params, min_training_captions=40)
+    report, model, _, generated, metrics, _ = _not_trained_run(
+        posts, image_features, params, image_features_params
+    )
     assert report["n_captioned_with_image_feature"] == 39
     assert isinstance(model, NotTrained) and generated.empty
     assert metrics["not_trained_reason"].startswith(
@@ -98,12 +86,13 @@ def test_too_few_captioned_photos_do_not_train(posts, image_features, tiny_param
 
 
 def test_the_not_trained_run_is_recorded_in_mlflow(
-    posts, image_features, tiny_params, tmp_path, monkeypatch
+    posts, image_features, tiny_params, image_features_params, tmp_path, monkeypatch
 ):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    params = _with(tiny_params, min_training_captions=40)
     with mlflow.start_run() as run:
-        _not_trained_run(posts, image_features, {**tiny_params, "min_training_captions": 40})
+        _not_trained_run(posts, image_features, params, image_features_params)
     recorded = mlflow.MlflowClient().get_run(run.info.run_id)
     assert recorded.data.tags["caption_model.trained"] == "False"
     assert recorded.data.tags["caption_model.not_trained_reason"].startswith("39 captioned")
@@ -112,20 +101,22 @@ def test_the_not_trained_run_is_recorded_in_mlflow(
     assert "test.bpc" not in recorded.data.metrics
 
 
-def test_min_training_captions_must_be_a_positive_integer(posts, image_features, tiny_params):
-    with pytest.raises(ValueError, match="caption_model.min_training_captions must be an integer"):
-        prepare_caption_examples(
-            posts,
-            image_features,
-            {**tiny_params, "min_training_captions": 0},
-            IMAGE_FEATURES_PARAMS,
-        )
+def test_training_gets_the_settings_dict_that_keys_its_checkpoint(tiny_params, monkeypatch):
+    calls = []
+    monkeypatch.setattr(
+        captioning, "train_if_enough_data", lambda *args: calls.append(args) or ("m", {})
+    )
+    vocab = captioning.build_vocabulary(["ab"], 1, 8).to_dict()
+    assert train_caption_model("examples", vocab, {"n_posts": 1}, tiny_params) == ("m", {})
+    ((examples, _, report, settings),) = calls
+    assert (examples, report) == ("examples", {"n_posts": 1})
+    assert type(settings) is dict and settings == tiny_params.model_dump()
 
 
 @pytest.fixture
-def trained(posts, image_features, tiny_params):
+def trained(posts, image_features, tiny_params, image_features_params):
     examples, report = prepare_caption_examples(
-        posts, image_features, tiny_params, IMAGE_FEATURES_PARAMS
+        posts, image_features, tiny_params, image_features_params
     )
     vocab = build_caption_vocab(examples, tiny_params)
     model, history = train_caption_model(examples, vocab, report, tiny_params)
@@ -138,12 +129,12 @@ def test_training_generation_and_evaluation(trained, tiny_params):
     assert history["epochs"]["val_bpc"][0] == pytest.approx(
         history["epochs"]["val_loss"][0] / np.log(2)
     )
-    plot_loss_curve(history).savefig(tiny_params["checkpoint_dir"] + ".png")
+    plot_loss_curve(history).savefig(tiny_params.checkpoint_dir + ".png")
 
     generated = generate_captions(model, examples, vocab, tiny_params)
     assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
     assert generated["post_id"].tolist() == examples["post_id"].tolist()
-    assert generated["generated_caption"].str.len().max() <= tiny_params["max_len"]
+    assert generated["generated_caption"].str.len().max() <= tiny_params.max_len
     assert not generated["generated_caption"].str.contains("\ufffd").any()  # no UNK
 
     metrics, samples = evaluate_caption_model(

@@ -67,10 +67,6 @@ def test_kedro_run_is_one_mlflow_run_with_params_history_tags_and_artifacts(
         (kedro_project / "data" / folder).mkdir(parents=True)
     posts.to_parquet(kedro_project / "data/02_intermediate/posts.parquet")
     image_features.to_parquet(kedro_project / "data/04_feature/image_features.parquet")
-    if not (kedro_project / "conf/base/parameters_image_features.yml").exists():
-        (kedro_project / "conf/base/parameters_image_features.yml").write_text(
-            "image_features:\n  weights: null\n  layer: fc2\n"
-        )
 
     run_kedro(["caption_model"], {"caption_model": {**TINY_PARAMS, "checkpoint_dir": "ckpt"}})
 

@@ -12,7 +12,8 @@ from insta_kedro.pipelines.image_features.nodes import (
     hash_post_images,
     split_features_and_labels,
 )
-from insta_kedro.vision import NO_IMAGE, WeightsUnavailableError
+from insta_kedro.vision import NO_IMAGE, ImageFeaturesParams, WeightsUnavailableError
+from tests.pipelines.shipped_params import typed
 
 
 @pytest.fixture
@@ -24,8 +25,9 @@ def posts(tmp_path) -> pd.DataFrame:
     return pd.DataFrame({"post_id": ["p1", "p2"], "image_path": [str(tmp_path / "sun.jpg"), None]})
 
 
-def _parameters(tmp_path, **overrides) -> dict:
-    return {
+def _parameters(tmp_path, **overrides) -> ImageFeaturesParams:
+    """The shipped settings for a small random-weights encoder, with ``overrides``."""
+    settings = {
         "weights": None,
         "layer": "pool",
         "precision": "float32",
@@ -34,6 +36,7 @@ def _parameters(tmp_path, **overrides) -> dict:
         "cache_dir": str(tmp_path / "cache"),
         **overrides,
     }
+    return typed(ImageFeaturesParams, **settings)
 
 
 @pytest.fixture
@@ -57,22 +60,23 @@ def test_hash_node_gives_the_manifest(posts):
 
 def test_encode_node_passes_the_encoder_settings_and_the_run_parameters(tmp_path, encode_calls):
     manifest = pd.DataFrame(columns=["post_id", "image_path", "image_sha256", "error"])
-    parameters = _parameters(tmp_path, allow_random_weights=False)
+    parameters = _parameters(tmp_path, allow_random_weights=False, top_k=3)
     assert encode_post_images(manifest, parameters) == "encodings"
     ((args, kwargs),) = encode_calls
     assert args[0] is manifest
     assert args[1:] == (
-        parameters["cache_dir"],
-        {"weights": None, "layer": "pool", "precision": "float32", "allow_random_weights": False},
+        parameters.cache_dir,
+        {
+            "weights": None,
+            "layer": "pool",
+            "precision": "float32",
+            "allow_random_weights": False,
+            "random_seed": parameters.random_seed,
+            "resize": parameters.resize,
+            "top_k": 3,
+        },
     )
     assert kwargs == {"batch_size": 2, "chunk_size": 2}
-
-
-def test_encode_node_defaults(tmp_path, encode_calls):
-    encode_post_images(pd.DataFrame(), {"cache_dir": str(tmp_path)})
-    ((args, kwargs),) = encode_calls
-    assert args[1:] == (str(tmp_path), {})
-    assert kwargs == {"batch_size": 32, "chunk_size": 256}
 
 
 def test_the_node_encodes_into_the_cache_only(posts, tmp_path):

@@ -1,17 +1,17 @@
 """Nodes of the image_features pipeline: posts → image hashes → VGG16 features and labels.
 
 The work is in ``insta_kedro.vision.manifest`` (hashing) and ``insta_kedro.vision.features``
-(encoding through the feature cache, the two contracts).
+(encoding through the feature cache, the two contracts). ``params:image_features`` comes as
+a ``vision.ImageFeaturesParams``, which Kedro validates before any node runs; the domain gets
+plain values. Kedro resolves every node's type hints (``typing.get_type_hints``), so the names
+they use are imported at run time.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import pandas as pd
 
 from insta_kedro import vision
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def hash_post_images(posts: pd.DataFrame) -> pd.DataFrame:
@@ -22,20 +22,22 @@ def hash_post_images(posts: pd.DataFrame) -> pd.DataFrame:
     return vision.build_image_manifest(posts)
 
 
-def encode_post_images(image_manifest: pd.DataFrame, parameters: dict) -> pd.DataFrame:
+def encode_post_images(
+    image_manifest: pd.DataFrame, params: vision.ImageFeaturesParams
+) -> pd.DataFrame:
     """VGG16 features (and top-k labels) per post, computing only images not in the cache.
 
-    ``parameters``: ``params:image_features`` (``cache_dir``, the encoder's settings,
+    ``params``: ``params:image_features`` (``cache_dir``, the encoder's settings,
     ``batch_size``, ``chunk_size``). Returns ``post_id``, ``image_sha256``, ``feature``,
     ``encoder``, ``error``, ``labels``, ``probabilities`` (see
     ``insta_kedro.vision.encode_image_manifest``).
     """
     return vision.encode_image_manifest(
         image_manifest,
-        parameters["cache_dir"],
-        vision.encoder_options(parameters),
-        batch_size=parameters.get("batch_size", 32),
-        chunk_size=parameters.get("chunk_size", 256),
+        params.cache_dir,
+        vision.encoder_options(params.model_dump()),
+        batch_size=params.batch_size,
+        chunk_size=params.chunk_size,
     )
 
 

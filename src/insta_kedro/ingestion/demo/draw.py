@@ -1,103 +1,43 @@
-"""A deterministic, synthetic instaloader download for the demo run.
+"""Drawing the demo's content from seeded generators: each profile's audience counts, ids and
+posts (timestamps, media ids and shortcodes, off-theme posts, carousels and videos, captions
+in an Instagram voice, likes, comments, alt text), and the pictures as pixels (a scene per
+theme drawn with PIL, an avatar).
 
-``write_demo_download`` writes one sub-folder per profile in instaloader's exact layout
-(``{target}`` / ``{date_utc}_UTC``): post metadata as xz-compressed JSON in both schemas
-instaloader produces (the anonymous GraphQL node for half of the profiles, the logged-in
-"iphone struct" node for the other half), captions as ``.txt``, images drawn with PIL so
-that the six interest themes differ visibly, carousels (``_1.jpg`` …), video posts, profile
-JSON, ``id``, profile picture and a resume iterator file. The follow graph is written as
-insta_kedro's own ``followers.json`` / ``followees.json`` lists: the part of each circle
-among the demo accounts and the owner, while the profile JSON counts the whole audience
-(thousands of followers, likes at a few per cent of them, as on real accounts).
-
-No video encoder is available offline, so every ``.mp4`` is a minimal valid MP4 container
-(an ``ftyp`` box and a ``moov`` box whose ``mvhd`` carries the duration, no tracks); the
-video's ``.jpg`` thumbnail is a real drawn image.
-
-The ground truth (the theme of every profile and post) is returned, never written into the
-download folder: the pipeline saves it as the ``demo_themes`` dataset, for validation only.
-
-Same settings give byte-identical files: every random choice comes from ``random.Random``
-seeded with the seed and a stable key, xz/JSON/JPEG output has no time stamps, and file
-modification times are set to the post dates (as instaloader does), never to the clock.
+Every draw comes from a ``random.Random`` seeded with the seed and a stable key
+(``{seed}/profile/{username}`` for a profile and its posts; ``write`` seeds each picture
+with its shortcode), so the same settings draw the same content. Nothing here touches the
+disk.
 """
 
-import base64
-import hashlib
-import json
-import logging
-import lzma
 import math
-import os
 import random
-import shutil
-import struct
-import tempfile
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from PIL import Image, ImageDraw
 
-logger = logging.getLogger(__name__)
+from insta_kedro.ingestion.demo.plan import (
+    CAROUSEL_SHARE,
+    CAROUSEL_VIDEO_ITEM_SHARE,
+    MAIN_THEME_SHARE,
+    NO_CAPTION_SHARE,
+    THEMES,
+    TIME_SPAN,
+    TIME_START,
+    VIDEO_SHARE,
+    _Account,
+    _ground_truth,
+    _Media,
+    _mentionable,
+    _plan_accounts,
+    _Post,
+    _Profile,
+    _validate,
+)
 
-THEMES = ("food", "fitness", "travel", "pets", "fashion", "music")
-OWNER_USERNAME = "insta_kedro_owner"
-INSTALOADER_VERSION = "4.16"
-JPEG_QUALITY = 85
-
-# (username, full name, biography) per theme; profile i gets theme i % 6 and name i // 6.
-ACCOUNTS: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "food": (
-        ("maya.eats", "Maya Fernández", "home cook 👩‍🍳 brunch enthusiast | recipes below ⬇️"),
-        ("chef.tomasz", "Tomasz Nowak", "chef @ a tiny bistro 🇵🇱 | pierogi evangelist"),
-        ("noodle.nora", "Nora Kim", "slurping my way around town 🍜"),
-        ("brunchwithben", "Ben Carter", "eggs, coffee, repeat ☕"),
-    ),
-    "fitness": (
-        ("liftwithleo", "Leo Martins", "strength coach 💪 | DM for programs"),
-        ("fit.priya", "Priya Shah", "5am club 🏃‍♀️ | marathoner x3"),
-        ("kettlebell.kim", "Kim Larsen", "kettlebells & mobility 🏋️‍♀️"),
-        ("run.with.sam", "Sam Okafor", "running the city one mile at a time"),
-    ),
-    "travel": (
-        ("wander.jules", "Jules Moreau", "🌍 42 countries and counting | ✈️ slow travel"),
-        ("passport.pia", "Pia Schneider", "weekend escapes from Berlin 🇩🇪"),
-        ("nomad.niko", "Niko Papadopoulos", "islands, mountains, repeat 🏝️"),
-        ("lostin.lisbon", "Inês Costa", "Lisbon local 🇵🇹 | hidden beaches"),
-    ),
-    "pets": (
-        ("biscuit.the.corgi", "Biscuit 🐶", "short legs, big dreams | managed by @biscuits.human"),
-        ("whiskers.and.wren", "Whiskers & Wren", "two cats, one sunbeam 🐱🐱"),
-        ("mochi_meows", "Mochi", "professional napper 😻"),
-        ("dogdad.dev", "Dev Patel", "dog dad 🐕‍🦺 | adopt don't shop"),
-    ),
-    "fashion": (
-        ("stylebyzara", "Zara Ahmed", "stylist ✨ | pastel everything"),
-        ("thrift.theo", "Theo Brooks", "thrifted fits only 🛍️"),
-        ("lena.layers", "Lena Vogel", "layering is a lifestyle 🧥"),
-        ("ootd.omar", "Omar Haddad", "daily fits 🕶️ | Paris"),
-    ),
-    "music": (
-        ("bassline.ben", "Ben Ortiz", "bass player 🎸 | on tour this summer"),
-        ("sofia.sings", "Sofía Romero", "singer-songwriter 🎤 new single out now"),
-        ("drumsbydiego", "Diego Alves", "drummer 🥁 | session & live"),
-        ("vinyl.violet", "Violet Hayes", "crate digger 🎶 vinyl sundays"),
-    ),
-}
-
-# (business_category_name, category_enum) shown by business accounts.
-BUSINESS_CATEGORIES = {
-    "food": ("Restaurants", "CHEF"),
-    "fitness": ("Personal Goods & General Merchandise Stores", "FITNESS_TRAINER"),
-    "travel": ("Creators & Celebrities", "TRAVEL_COMPANY"),
-    "pets": ("Creators & Celebrities", "PET"),
-    "fashion": ("Personal Goods & General Merchandise Stores", "CLOTHING_STORE"),
-    "music": ("Creators & Celebrities", "MUSICIAN"),
-}
+INSTAGRAM_EPOCH_MS = 1_314_220_021_721
+SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 CAPTION_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "food": {
@@ -295,84 +235,6 @@ ACCESSIBILITY_OBJECTS = {
     "music": ("one or more people and stage", "concert", "guitar", "night and indoor"),
 }
 
-# Posts are spread over one year; profile pictures date from the year before.
-TIME_START = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp())
-TIME_SPAN = 365 * 86_400
-INSTAGRAM_EPOCH_MS = 1_314_220_021_721
-SHORTCODE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-MEDIA_URL = "https://demo.insta-kedro.invalid/media/{}.{}"
-
-MAIN_THEME_SHARE = 0.85
-NO_CAPTION_SHARE = 0.08
-CAROUSEL_SHARE = 0.20
-VIDEO_SHARE = 0.04
-CAROUSEL_VIDEO_ITEM_SHARE = 0.10
-FOLLOW_WITHIN_THEME = 0.7
-FOLLOW_ACROSS_THEMES = 0.12
-FOLLOWS_OWNER = 0.4
-
-
-@dataclass(frozen=True)
-class _Media:
-    media_id: int
-    shortcode: str
-    is_video: bool
-
-
-@dataclass(frozen=True)
-class _Post:
-    media: _Media
-    typename: str  # GraphImage, GraphVideo or GraphSidecar
-    timestamp: int
-    theme: str
-    caption: str | None
-    likes: int
-    comments: int
-    accessibility_caption: str | None
-    children: tuple[_Media, ...]  # carousel items, empty otherwise
-
-    @property
-    def stem(self) -> str:
-        """instaloader's default file name: ``{date_utc}_UTC``."""
-        return datetime.fromtimestamp(self.timestamp, UTC).strftime("%Y-%m-%d_%H-%M-%S_UTC")
-
-
-@dataclass(frozen=True)
-class _Profile:
-    username: str
-    full_name: str
-    biography: str
-    user_id: int
-    theme: str
-    schema: str  # "graphql" (anonymous) or "iphone" (logged-in)
-    is_business: bool
-    profile_pic_timestamp: int
-    posts: tuple[_Post, ...]
-    followers: tuple[str, ...]  # those among the demo accounts and the owner
-    followees: tuple[str, ...]
-    follower_count: int  # the whole audience, of which `followers` is the known part
-    followee_count: int
-
-
-def _validate(n_profiles: int, posts_per_profile: int, image_size: int) -> None:
-    if n_profiles < 1:
-        raise ValueError(f"n_profiles must be at least 1, got {n_profiles}")
-    if posts_per_profile < 1:
-        raise ValueError(f"posts_per_profile must be at least 1, got {posts_per_profile}")
-    if image_size < 32:
-        raise ValueError(f"image_size must be at least 32 pixels, got {image_size}")
-
-
-def _account(index: int) -> tuple[str, str, str, str]:
-    """Username, full name, biography and theme of the index-th demo profile."""
-    theme = THEMES[index % len(THEMES)]
-    accounts = ACCOUNTS[theme]
-    rank = index // len(THEMES)
-    username, full_name, biography = accounts[rank % len(accounts)]
-    if rank >= len(accounts):
-        username = f"{username}_{rank // len(accounts) + 1}"
-    return username, full_name, biography, theme
-
 
 def mediaid_to_shortcode(media_id: int) -> str:
     """Instagram's shortcode of a media id (instaloader's ``Post.mediaid_to_shortcode``)."""
@@ -422,20 +284,25 @@ def _accessibility_caption(rng: random.Random, full_name: str, timestamp: int, t
     return f"Photo by {full_name} on {day}. May be an image of {objects}."
 
 
-def _plan_posts(
+def _draw_posts(
     rng: random.Random,
+    account: _Account,
     *,
-    username: str,
-    full_name: str,
-    theme: str,
-    schema: str,
     n_posts: int,
-    force_examples: bool,
     mentionable: dict[str, list[str]],
     taken_times: set[int],
     taken_ids: set[int],
     follower_count: int,
 ) -> tuple[_Post, ...]:
+    """The ``n_posts`` posts of ``account``, oldest first, drawn from ``rng``.
+
+    Timestamps fall in the demo year, none twice across the download (``taken_times``, which
+    grows), and media ids are never reused (``taken_ids``, which grows); about 15 % of the
+    posts are of another theme; likes are a few per cent of ``follower_count``. Captions
+    @mention names from ``mentionable`` (per theme, and ``"*"``: everyone).
+    """
+    username, full_name, theme = account.username, account.full_name, account.theme
+    schema, force_examples = account.schema, account.carries_examples
     timestamps: list[int] = []
     while len(timestamps) < n_posts:
         timestamp = TIME_START + rng.randrange(TIME_SPAN)
@@ -503,46 +370,22 @@ def _plan_posts(
     return tuple(posts)
 
 
-def _plan(seed: int, n_profiles: int, posts_per_profile: int) -> tuple[_Profile, ...]:
-    """Every decision of the generator except the pixels, from the seed alone."""
-    accounts = [_account(index) for index in range(n_profiles)]
-    graph_rng = random.Random(f"{seed}/follow-graph")
-    follows: set[tuple[str, str]] = set()
-    for follower, _, _, follower_theme in accounts:
-        for followee, _, _, followee_theme in accounts:
-            share = (
-                FOLLOW_WITHIN_THEME if follower_theme == followee_theme else FOLLOW_ACROSS_THEMES
-            )
-            if follower != followee and graph_rng.random() < share:
-                follows.add((follower, followee))
-        follows.add((OWNER_USERNAME, follower))
-        if follower == accounts[0][0] or graph_rng.random() < FOLLOWS_OWNER:
-            follows.add((follower, OWNER_USERNAME))
-
-    mentionable: dict[str, list[str]] = {theme: [] for theme in THEMES}
-    for username, *_, theme in accounts:
-        mentionable[theme].append(username)
-    mentionable["*"] = [username for username, *_ in accounts]
-
-    n_graphql = (n_profiles + 1) // 2
+def _draw_profiles(seed: int, n_profiles: int, posts_per_profile: int) -> tuple[_Profile, ...]:
+    """Every decision of the generator except the pixels, from the seed alone: the planned
+    accounts (``plan``) with their drawn counts, user ids and ``posts_per_profile`` posts."""
+    accounts = _plan_accounts(seed, n_profiles)
+    mentionable = _mentionable(accounts)
     taken_times: set[int] = set()
     taken_ids: set[int] = set()
     profiles = []
-    for index, (username, full_name, biography, theme) in enumerate(accounts):
-        rng = random.Random(f"{seed}/profile/{username}")
-        schema = "graphql" if index < n_graphql else "iphone"
-        followers = tuple(sorted(a for a, b in follows if b == username))
-        followees = tuple(sorted(b for a, b in follows if a == username))
-        follower_count = len(followers) + rng.randrange(800, 30_000)
-        followee_count = len(followees) + rng.randrange(50, 900)
-        posts = _plan_posts(
+    for account in accounts:
+        rng = random.Random(f"{seed}/profile/{account.username}")
+        follower_count = len(account.followers) + rng.randrange(800, 30_000)
+        followee_count = len(account.followees) + rng.randrange(50, 900)
+        posts = _draw_posts(
             rng,
-            username=username,
-            full_name=full_name,
-            theme=theme,
-            schema=schema,
+            account,
             n_posts=posts_per_profile,
-            force_examples=index in (0, n_graphql),
             mentionable=mentionable,
             taken_times=taken_times,
             taken_ids=taken_ids,
@@ -550,31 +393,22 @@ def _plan(seed: int, n_profiles: int, posts_per_profile: int) -> tuple[_Profile,
         )
         profiles.append(
             _Profile(
-                username=username,
-                full_name=full_name,
-                biography=biography,
+                username=account.username,
+                full_name=account.full_name,
+                biography=account.biography,
                 user_id=rng.randrange(10**9, 6 * 10**10),
-                theme=theme,
-                schema=schema,
+                theme=account.theme,
+                schema=account.schema,
                 is_business=rng.random() < 0.4,
                 profile_pic_timestamp=TIME_START - rng.randrange(30 * 86_400, TIME_SPAN),
                 posts=posts,
-                followers=followers,
-                followees=followees,
+                followers=account.followers,
+                followees=account.followees,
                 follower_count=follower_count,
                 followee_count=followee_count,
             )
         )
     return tuple(profiles)
-
-
-def _ground_truth(seed: int, profiles: Sequence[_Profile]) -> dict[str, Any]:
-    return {
-        "seed": seed,
-        "profiles": {profile.username: profile.theme for profile in profiles},
-        "posts": {post.media.shortcode: post.theme for p in profiles for post in p.posts},
-        "themes": list(THEMES),
-    }
 
 
 def demo_ground_truth(
@@ -586,24 +420,27 @@ def demo_ground_truth(
     "themes": [...]}``: validation data only, never a feature.
     """
     _validate(n_profiles, posts_per_profile, image_size)
-    return _ground_truth(seed, _plan(seed, n_profiles, posts_per_profile))
+    return _ground_truth(seed, _draw_profiles(seed, n_profiles, posts_per_profile))
 
 
-# ----------------------------------------------------------------------------- drawing
+# ----------------------------------------------------------------------------- pictures
 Color = tuple[int, int, int]
 
 
 def _jitter(color: Color, rng: random.Random, amount: int = 18) -> Color:
+    """``color`` with each channel moved by up to ``amount`` (drawn from ``rng``), kept in 0-255."""
     return tuple(min(255, max(0, c + rng.randint(-amount, amount))) for c in color)  # type: ignore[return-value]
 
 
 def _mix(a: Color, b: Color, t: float) -> Color:
+    """The colour a fraction ``t`` of the way from ``a`` to ``b``, rounded."""
     return tuple(round(x + (y - x) * t) for x, y in zip(a, b, strict=True))  # type: ignore[return-value]
 
 
 def _vertical_gradient(
     draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], top: Color, bottom: Color
 ) -> None:
+    """Fill ``box`` (x0, y0, x1, y1) line by line from ``top`` to ``bottom``."""
     x0, y0, x1, y1 = box
     for y in range(y0, y1):
         draw.line([(x0, y), (x1, y)], fill=_mix(top, bottom, (y - y0) / max(1, y1 - y0 - 1)))
@@ -612,6 +449,7 @@ def _vertical_gradient(
 def _rotated(
     points: Sequence[tuple[float, float]], angle: float, center: tuple[float, float]
 ) -> list[tuple[float, float]]:
+    """``points`` rotated by ``angle`` (radians) about the origin, then moved to ``center``."""
     cos, sin = math.cos(angle), math.sin(angle)
     cx, cy = center
     return [(cx + x * cos - y * sin, cy + x * sin + y * cos) for x, y in points]
@@ -1074,416 +912,3 @@ def _draw_profile_pic(rng: random.Random, size: int) -> Image.Image:
     hair = _jitter(rng.choice([(40, 25, 15), (120, 70, 30), (220, 190, 120), (20, 20, 20)]), rng, 8)
     draw.chord([size * 0.31, size * 0.16, size * 0.69, size * 0.5], 180, 360, fill=hair)
     return image
-
-
-# ----------------------------------------------------------------------------- writing
-def _save_jpeg(image: Image.Image, path: Path, timestamp: int) -> None:
-    image.save(path, "JPEG", quality=JPEG_QUALITY)
-    os.utime(path, (timestamp, timestamp))
-
-
-def _write_xz_json(structure: dict[str, Any], path: Path, timestamp: int) -> None:
-    """As instaloader's ``save_structure_to_file``: compact ASCII JSON, xz without check."""
-    text = json.dumps(structure, separators=(",", ":"))
-    path.write_bytes(
-        lzma.compress(text.encode("ascii"), format=lzma.FORMAT_XZ, check=lzma.CHECK_NONE)
-    )
-    os.utime(path, (timestamp, timestamp))
-
-
-def _write_text(text: str, path: Path, timestamp: int) -> None:
-    path.write_bytes(text.encode("utf-8"))
-    os.utime(path, (timestamp, timestamp))
-
-
-def minimal_mp4(duration_ms: int) -> bytes:
-    """A minimal valid MP4 container: an ``ftyp`` box and a ``moov`` box with only ``mvhd``."""
-    ftyp = b"isom" + struct.pack(">I", 0x200) + b"isomiso2mp41"
-    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    mvhd = (
-        struct.pack(">B3xIIII", 0, 0, 0, 1000, duration_ms)
-        + struct.pack(">IH10x", 0x10000, 0x100)
-        + matrix
-        + bytes(24)
-        + struct.pack(">I", 1)
-    )
-
-    def box(kind: bytes, payload: bytes) -> bytes:
-        return struct.pack(">I", 8 + len(payload)) + kind + payload
-
-    return box(b"ftyp", ftyp) + box(b"moov", box(b"mvhd", mvhd))
-
-
-def _url(media: _Media, extension: str = "jpg") -> str:
-    return MEDIA_URL.format(media.shortcode, extension)
-
-
-def _profile_pic_url(profile: _Profile) -> str:
-    return f"https://demo.insta-kedro.invalid/profile_pic/{profile.user_id}.jpg"
-
-
-def _graphql_node(post: _Post, profile: _Profile, size: int, rng: random.Random) -> dict[str, Any]:
-    """The post as the anonymous GraphQL API returns it (``taken_at_timestamp``, caption edges)."""
-    edges = [{"node": {"text": post.caption}}] if post.caption is not None else []
-    node: dict[str, Any] = {
-        "id": str(post.media.media_id),
-        "__typename": post.typename,
-        "edge_media_to_caption": {"edges": edges},
-        "shortcode": post.media.shortcode,
-        "edge_media_to_comment": {"count": post.comments},
-        "comments_disabled": False,
-        "taken_at_timestamp": post.timestamp,
-        "dimensions": {"height": size, "width": size},
-        "display_url": _url(post.media),
-        "edge_media_preview_like": {"count": post.likes},
-        "owner": {"id": str(profile.user_id), "username": profile.username},
-        "thumbnail_src": _url(post.media),
-        "is_video": post.media.is_video,
-    }
-    if post.accessibility_caption is not None:
-        node["accessibility_caption"] = post.accessibility_caption
-    if post.typename == "GraphVideo":
-        node["video_url"] = _url(post.media, "mp4")
-        node["video_view_count"] = post.likes * rng.randint(3, 9)
-        node["video_duration"] = round(rng.uniform(5, 60), 3)
-    if post.children:
-        children = []
-        for child in post.children:
-            child_node: dict[str, Any] = {
-                "__typename": "GraphVideo" if child.is_video else "GraphImage",
-                "id": str(child.media_id),
-                "shortcode": child.shortcode,
-                "dimensions": {"height": size, "width": size},
-                "display_url": _url(child),
-                "is_video": child.is_video,
-            }
-            if child.is_video:
-                child_node["video_url"] = _url(child, "mp4")
-                child_node["video_view_count"] = post.likes * rng.randint(3, 9)
-            children.append({"node": child_node})
-        node["edge_sidecar_to_children"] = {"edges": children}
-    return node
-
-
-def _image_versions(media: _Media, size: int) -> dict[str, Any]:
-    return {"candidates": [{"width": size, "height": size, "url": _url(media)}]}
-
-
-def _iphone_node(post: _Post, profile: _Profile, size: int, rng: random.Random) -> dict[str, Any]:
-    """The post as instaloader stores it when logged in (``Post.from_iphone_struct``)."""
-    media_type = {"GraphImage": 1, "GraphVideo": 2, "GraphSidecar": 8}[post.typename]
-    user = {
-        "pk": profile.user_id,
-        "username": profile.username,
-        "full_name": profile.full_name,
-        "is_private": False,
-        "profile_pic_url": _profile_pic_url(profile),
-        "is_verified": False,
-    }
-    struct_: dict[str, Any] = {
-        "taken_at": post.timestamp,
-        "pk": post.media.media_id,
-        "id": f"{post.media.media_id}_{profile.user_id}",
-        "code": post.media.shortcode,
-        "media_type": media_type,
-        "caption": (
-            None
-            if post.caption is None
-            else {"text": post.caption, "created_at": post.timestamp, "user_id": profile.user_id}
-        ),
-        "like_count": post.likes,
-        "comment_count": post.comments,
-        "has_liked": False,
-        "accessibility_caption": post.accessibility_caption,
-        "original_width": size,
-        "original_height": size,
-        "image_versions2": _image_versions(post.media, size),
-        "user": user,
-    }
-    video: dict[str, Any] = {}
-    if post.typename == "GraphVideo":
-        video = {
-            "video_url": _url(post.media, "mp4"),
-            "video_duration": round(rng.uniform(5, 60), 3),
-            "video_view_count": post.likes * rng.randint(3, 9),
-        }
-        struct_["video_versions"] = [
-            {"type": 101, "width": size, "height": size, "url": video["video_url"]}
-        ]
-        struct_["video_duration"] = video["video_duration"]
-        struct_["view_count"] = video["video_view_count"]
-    if post.children:
-        struct_["carousel_media_count"] = len(post.children)
-        struct_["carousel_media"] = [
-            {
-                "pk": child.media_id,
-                "id": f"{child.media_id}_{profile.user_id}",
-                "media_type": 2 if child.is_video else 1,
-                "image_versions2": _image_versions(child, size),
-                "video_versions": (
-                    [{"type": 101, "width": size, "height": size, "url": _url(child, "mp4")}]
-                    if child.is_video
-                    else None
-                ),
-            }
-            for child in post.children
-        ]
-    node: dict[str, Any] = {
-        "shortcode": post.media.shortcode,
-        "id": post.media.media_id,
-        "__typename": post.typename,
-        "is_video": post.media.is_video,
-        "date": post.timestamp,
-        "caption": post.caption,
-        "title": None,
-        "viewer_has_liked": False,
-        "edge_media_preview_like": {"count": post.likes},
-        "accessibility_caption": post.accessibility_caption,
-        "comments": post.comments,
-        "iphone_struct": struct_,
-        "display_url": _url(post.media),
-        **video,
-    }
-    if post.children:
-        node["edge_sidecar_to_children"] = {
-            "edges": [
-                {
-                    "node": {
-                        "display_url": _url(child),
-                        "is_video": child.is_video,
-                        **({"video_url": _url(child, "mp4")} if child.is_video else {}),
-                    }
-                }
-                for child in post.children
-            ]
-        }
-    node["owner"] = {
-        "id": profile.user_id,
-        "username": profile.username,
-        "is_private": False,
-        "full_name": profile.full_name,
-        "profile_pic_url_hd": _profile_pic_url(profile),
-        "iphone_struct": user,
-    }
-    return node
-
-
-def _profile_node(profile: _Profile) -> dict[str, Any]:
-    category_name, category_enum = BUSINESS_CATEGORIES[profile.theme]
-    node: dict[str, Any] = {
-        "biography": profile.biography,
-        "external_url": None,
-        "edge_followed_by": {"count": profile.follower_count},
-        "edge_follow": {"count": profile.followee_count},
-        "full_name": profile.full_name,
-        "highlight_reel_count": 0,
-        "id": str(profile.user_id),
-        "is_business_account": profile.is_business,
-        "business_category_name": category_name if profile.is_business else None,
-        "overall_category_name": None,
-        "category_enum": category_enum if profile.is_business else None,
-        "is_private": False,
-        "is_verified": False,
-        "profile_pic_url": _profile_pic_url(profile),
-        "profile_pic_url_hd": _profile_pic_url(profile),
-        "username": profile.username,
-    }
-    if profile.schema == "iphone":
-        node["iphone_struct"] = {
-            "pk": profile.user_id,
-            "username": profile.username,
-            "full_name": profile.full_name,
-            "is_private": False,
-            "profile_pic_url": _profile_pic_url(profile),
-            "is_verified": False,
-            "media_count": len(profile.posts),
-            "follower_count": profile.follower_count,
-            "following_count": profile.followee_count,
-            "biography": profile.biography,
-            "category": category_name if profile.is_business else None,
-        }
-    return node
-
-
-def _iterator_structure(profile: _Profile, rng: random.Random) -> tuple[str, dict[str, Any]]:
-    """instaloader's resume state (``FrozenNodeIterator``) and its file name's magic."""
-    query_hash = "003056d32c2554def87228bc3fd9668a"
-    variables = {"id": profile.user_id}
-    referer = f"https://www.instagram.com/{profile.username}/"
-    context_username = OWNER_USERNAME if profile.schema == "iphone" else None
-    magic = hashlib.blake2b(digest_size=6)
-    magic.update(json.dumps([query_hash, variables, referer, context_username]).encode())
-    cursor = base64.urlsafe_b64encode(rng.randbytes(24)).decode()
-    node = {
-        "query_hash": query_hash,
-        "query_variables": variables,
-        "query_referer": referer,
-        "context_username": context_username,
-        "total_index": len(profile.posts),
-        "best_before": float(profile.posts[-1].timestamp + 86_400),
-        "remaining_data": {
-            "count": len(profile.posts) + rng.randint(20, 400),
-            "page_info": {"has_next_page": True, "end_cursor": cursor},
-            "edges": [],
-        },
-        "first_node": None,
-        "doc_id": None,
-    }
-    return base64.urlsafe_b64encode(magic.digest()).decode(), node
-
-
-def _write_post(post: _Post, profile: _Profile, folder: Path, seed: int, size: int) -> None:
-    rng = random.Random(f"{seed}/post/{post.media.shortcode}")
-    node = (_graphql_node if profile.schema == "graphql" else _iphone_node)(
-        post, profile, size, rng
-    )
-    structure = {"node": node, "instaloader": {"version": INSTALOADER_VERSION, "node_type": "Post"}}
-    _write_xz_json(structure, folder / f"{post.stem}.json.xz", post.timestamp)
-    if post.caption is not None:
-        _write_text(post.caption + "\n", folder / f"{post.stem}.txt", post.timestamp)
-    media = post.children or (post.media,)
-    for number, item in enumerate(media, start=1):
-        suffix = f"_{number}" if post.children else ""
-        image_rng = random.Random(f"{seed}/image/{item.shortcode}")
-        image = draw_theme_image(post.theme, image_rng, size)
-        _save_jpeg(image, folder / f"{post.stem}{suffix}.jpg", post.timestamp)
-        if item.is_video:
-            path = folder / f"{post.stem}{suffix}.mp4"
-            path.write_bytes(minimal_mp4(image_rng.randint(5_000, 60_000)))
-            os.utime(path, (post.timestamp, post.timestamp))
-
-
-def _write_profile(profile: _Profile, folder: Path, seed: int, size: int) -> None:
-    folder.mkdir()
-    rng = random.Random(f"{seed}/profile-files/{profile.username}")
-    stamp = profile.profile_pic_timestamp
-    _write_xz_json(
-        {
-            "node": _profile_node(profile),
-            "instaloader": {"version": INSTALOADER_VERSION, "node_type": "Profile"},
-        },
-        folder / f"{profile.username}_{profile.user_id}.json.xz",
-        stamp,
-    )
-    _write_text(f"{profile.user_id}\n", folder / "id", stamp)
-    pic_name = datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d_%H-%M-%S_UTC_profile_pic.jpg")
-    _save_jpeg(_draw_profile_pic(rng, size), folder / pic_name, stamp)
-    magic, iterator = _iterator_structure(profile, rng)
-    _write_xz_json(
-        {
-            "node": iterator,
-            "instaloader": {"version": INSTALOADER_VERSION, "node_type": "FrozenNodeIterator"},
-        },
-        folder / f"iterator_{magic}.json.xz",
-        stamp,
-    )
-    last = profile.posts[-1].timestamp
-    _write_text(
-        json.dumps(list(profile.followers), ensure_ascii=False), folder / "followers.json", last
-    )
-    _write_text(
-        json.dumps(list(profile.followees), ensure_ascii=False), folder / "followees.json", last
-    )
-    for post in profile.posts:
-        _write_post(post, profile, folder, seed, size)
-
-
-def write_demo_download(
-    folder: Path,
-    *,
-    seed: int = 42,
-    n_profiles: int = 12,
-    posts_per_profile: int = 32,
-    image_size: int = 256,
-) -> dict[str, Any]:
-    """Write a synthetic instaloader download into ``folder`` (missing or empty).
-
-    Returns the ground truth, as ``demo_ground_truth``. Same arguments, same bytes.
-    """
-    _validate(n_profiles, posts_per_profile, image_size)
-    folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
-        raise FileExistsError(
-            f"{folder} is not empty: the demo download is written only into a new folder"
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    profiles = _plan(seed, n_profiles, posts_per_profile)
-    for profile in profiles:
-        _write_profile(profile, folder / profile.username, seed, image_size)
-    return _ground_truth(seed, profiles)
-
-
-def _missing_post_files(folder: Path, profiles: Sequence[_Profile]) -> int:
-    """How many post JSON files the plan expects that ``folder`` lacks."""
-    missing = 0
-    for profile in profiles:
-        present = {path.name for path in (folder / profile.username).glob("*_UTC.json.xz")}
-        missing += sum(f"{post.stem}.json.xz" not in present for post in profile.posts)
-    return missing
-
-
-def _holds_files(folder: Path) -> bool:
-    """True when ``folder`` has a file anywhere below it (empty sub-folders do not count)."""
-    return folder.is_dir() and any(path.is_file() for path in folder.rglob("*"))
-
-
-def ensure_demo_download(
-    folder: Path,
-    *,
-    seed: int = 42,
-    n_profiles: int = 12,
-    posts_per_profile: int = 32,
-    image_size: int = 256,
-) -> dict[str, Any]:
-    """Generate the demo download into ``folder`` unless it already exists; return the ground truth.
-
-    The files are written into a temporary sibling folder that is renamed into place at the
-    end, so an interrupted generation never leaves a half folder that looks complete.
-    The settings are ``write_demo_download``'s. A folder holding files is never touched; a
-    warning says so when it does not hold the posts these settings would generate. A folder
-    of empty sub-folders only (what deleting the files leaves) is generated again.
-    """
-    folder = Path(folder)
-    settings = {
-        "seed": seed,
-        "n_profiles": n_profiles,
-        "posts_per_profile": posts_per_profile,
-        "image_size": image_size,
-    }
-    _validate(n_profiles, posts_per_profile, image_size)
-    if _holds_files(folder):
-        profiles = _plan(seed, n_profiles, posts_per_profile)
-        truth = _ground_truth(seed, profiles)
-        missing = _missing_post_files(folder, profiles)
-        if missing:
-            logger.warning(
-                "%s was not generated with these demo settings (%d of %d expected posts missing):"
-                " delete the folder to generate it again",
-                folder,
-                missing,
-                len(truth["posts"]),
-            )
-        else:
-            logger.info("Demo download %s already exists: generation skipped", folder)
-        return truth
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    for stale in folder.parent.glob(f".{folder.name}.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
-    started = time.perf_counter()
-    try:
-        truth = write_demo_download(partial, **settings)
-        if folder.exists():
-            shutil.rmtree(folder)  # empty folders only (``_holds_files`` said so)
-        partial.rename(folder)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
-    logger.info(
-        "Wrote the demo download (%d profiles, %d posts) to %s in %.1f s",
-        len(truth["profiles"]),
-        len(truth["posts"]),
-        folder,
-        time.perf_counter() - started,
-    )
-    return truth
