@@ -2,9 +2,11 @@
 
     .venv/bin/python benchmarks/image_features.py [--images 64] [--memory-images 512]
 
-Measures, in one run: images/s of the brief's way (one image read and predicted at a time,
-float32) against the node (``encode_post_images``: hashing, cache, model build, tf.data
-batches) in float32 and bfloat16; median cosine similarity of bfloat16 vs float32 features;
+Measures, in one run: images/s of a baseline (one image read and predicted at a time,
+float32) against the pipeline's encoding (``vision.encode_image_manifest`` on
+``vision.build_image_manifest``, what the ``encode_post_images`` node runs: hashing, cache,
+model build, tf.data batches) in float32 and bfloat16; median cosine similarity of bfloat16
+vs float32 features;
 the re-run time after adding 2 new images to the cached ones against the full run's, as
 alternating pairs of a full run on an empty cache and its re-run, with random weights
 (bfloat16 and float32, and with each run in a new process, as each ``kedro run`` is); the
@@ -20,11 +22,11 @@ freed only by Python's cycle collector, and an earlier section's VGG16 still in 
 make the next one's allocations touch new memory, which is slow on a virtual machine. A new
 ``kedro run`` starts without it.
 
-The end-to-end ratio to the brief's way compares like with like: the brief's way is the first
+The end-to-end ratio to the baseline compares like with like: the baseline is the first
 model of this process, so it pays TensorFlow's first-time work (first trace, first kernels,
 first touch of memory); the node's runs in this process come after it and are warmed up. The
 ratio held to the target is therefore the node in a new process (TensorFlow and Keras
-imported before the timing, as for the brief's way); the in-process ratio is printed after it.
+imported before the timing, as for the baseline); the in-process ratio is printed after it.
 
 Photos come from ../shared/data/instagram-dl (read in place). When more images are asked for
 than the folder has, the extra ones are mirrored copies written to a temporary folder (new
@@ -49,8 +51,12 @@ import pandas as pd
 import yaml
 from PIL import Image, ImageOps
 
-from insta_kedro.pipelines.image_features.nodes import encode_post_images, hash_post_images
-from insta_kedro.vision import ImageFeaturesParams
+from insta_kedro.vision import (
+    ImageFeaturesParams,
+    build_image_manifest,
+    encode_image_manifest,
+    encoder_options,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 RERUNS = 5  # re-runs (and full runs) of each kind; their medians are reported
@@ -144,7 +150,13 @@ def weights_file_reruns(
 def run_node(paths: list[str], params: ImageFeaturesParams) -> tuple[float, pd.DataFrame]:
     gc.collect()  # outside the timing: see the module's docstring
     started = time.perf_counter()
-    encodings = encode_post_images(hash_post_images(posts_frame(paths)), params)
+    encodings = encode_image_manifest(
+        build_image_manifest(posts_frame(paths)),
+        params.cache_dir,
+        encoder_options(params.model_dump()),
+        batch_size=params.batch_size,
+        chunk_size=params.chunk_size,
+    )
     return time.perf_counter() - started, encodings
 
 
@@ -188,7 +200,7 @@ def share_of_full_runs(full_runs: list[float], reruns: list[float]) -> str:
     )
 
 
-def briefs_way(paths: list[str]) -> tuple[float, float]:
+def baseline_way(paths: list[str]) -> tuple[float, float]:
     """The original loop: VGG16 from keras.applications, then load_img → img_to_array →
     preprocess → predict, one image at a time.
 
@@ -301,7 +313,7 @@ def main() -> None:
         paths = photo_paths(args.data, args.images + 2 * RERUNS + 2, scratch)
         images, new_images = paths[: args.images], paths[args.images :]
         n = len(images)
-        brief, brief_loop = briefs_way(images)
+        baseline, baseline_loop = baseline_way(images)
         bf16_unit = unit_of_work(images, "bfloat16")
         pairs, features = {}, {}
         # float32 as on a CPU without bfloat16 (precision: auto there)
@@ -333,19 +345,19 @@ def main() -> None:
         memory_large = peak_memory_mib(args.memory_images, args.data, args.precision)
         rows = [
             (f"end to end (model build included; node: median of {RERUNS} runs):", ""),
-            (f"  brief's way, float32, {n} images", f"{n / brief:.2f} images/s"),
+            (f"  baseline, float32, {n} images", f"{n / baseline:.2f} images/s"),
             (f"  node float32, {n} images", f"{n / f32_time:.2f} images/s"),
             (f"  node bfloat16, {n} images", f"{n / bf16_time:.2f} images/s"),
             (f"  node bf16, a new process per run, {n} images", f"{n / fresh_time:.2f} images/s"),
             (
-                "  node bf16 in a new process / brief's way (target ≥ 3x)",
-                f"{brief / fresh_time:.2f}x",
+                "  node bf16 in a new process / baseline (target ≥ 3x)",
+                f"{baseline / fresh_time:.2f}x",
             ),
-            ("  node bf16 warmed up in this process / brief's way", f"{brief / bf16_time:.2f}x"),
+            ("  node bf16 warmed up in this process / baseline", f"{baseline / bf16_time:.2f}x"),
             ("steady state (model built and warmed up):", ""),
-            (f"  brief's loop, float32, {n} images", f"{n / brief_loop:.2f} images/s"),
+            (f"  baseline loop, float32, {n} images", f"{n / baseline_loop:.2f} images/s"),
             (f"  encode_images bf16, {n} images", f"{n / bf16_unit:.2f} images/s"),
-            ("  encode_images bf16 / brief's loop", f"{brief_loop / bf16_unit:.2f}x"),
+            ("  encode_images bf16 / baseline loop", f"{baseline_loop / bf16_unit:.2f}x"),
             ("node bf16 / node float32", f"{f32_time / bf16_time:.2f}x"),
             (
                 "median cosine bf16 vs float32",

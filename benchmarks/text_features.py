@@ -25,12 +25,14 @@ import pandas as pd
 import yaml
 
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
-from insta_kedro.pipelines.text_features.nodes import (
+from insta_kedro.text import (
+    InterestLexicon,
+    TextFeaturesParams,
     build_post_text_features,
-    fit_caption_topics,
-    fit_post_interest_classifier,
+    caption_features,
+    fit_interest_classifier,
+    fit_topic_model,
 )
-from insta_kedro.text import InterestLexicon, TextFeaturesParams, caption_features
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf" / "base"
@@ -105,15 +107,20 @@ def main() -> None:
         f"peak RSS before: {peak_rss_mb():.0f} MB"
     )
 
+    captions = posts["caption"].fillna("").tolist()
     start = time.perf_counter()
-    model = fit_caption_topics(posts, params)
+    model = fit_topic_model(captions, **params.topics.model_dump())
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
-    classifier = fit_post_interest_classifier(posts, lexicon, params)
+    interests = InterestLexicon.from_config(lexicon, **params.interests.model_dump())
+    scoring = {"weight", "min_probability"}  # used when scoring, not fitting
+    classifier = fit_interest_classifier(
+        captions, interests, **params.interest_classifier.model_dump(exclude=scoring)
+    )
     classifier_s = time.perf_counter() - start
     start = time.perf_counter()
     features, report = build_post_text_features(
-        posts, no_generated, model, lexicon, params, classifier
+        posts, no_generated, model, lexicon, params.model_dump(), classifier
     )
     build_s = time.perf_counter() - start
 
