@@ -7,7 +7,11 @@ from PIL import Image
 
 from insta_kedro.vision import features
 from insta_kedro.vision.encoder import DECODE_ERROR
-from insta_kedro.vision.features import encode_image_manifest, split_features_and_labels
+from insta_kedro.vision.features import (
+    WEIGHT_SETS,
+    encode_image_manifest,
+    split_features_and_labels,
+)
 from insta_kedro.vision.manifest import FILE_NOT_FOUND, NO_IMAGE, build_image_manifest
 
 
@@ -89,8 +93,9 @@ def test_only_new_images_are_computed_and_a_new_configuration_recomputes(
     assert sorted(encoded_paths) == sorted(posts["image_path"][:2])
     assert fc2.loc[0, "feature"].shape == (4096,)
     assert set(fc2["encoder"]) == {"vgg16-fc2-random"}
-    configurations = [p.name for p in (tmp_path / "cache").iterdir()]
-    assert len(configurations) == 2  # one folder per configuration, nothing else
+    folders = {p.name for p in (tmp_path / "cache").iterdir()}
+    assert WEIGHT_SETS in folders  # the encoder of each configuration, saved once
+    assert len(folders - {WEIGHT_SETS}) == 2  # one folder per configuration
 
 
 def test_split_gives_the_contract_columns_and_one_label_row_per_rank():

@@ -103,14 +103,29 @@ def _dtype_policy(precision: str) -> Iterator[None]:
         keras.config.set_dtype_policy(previous)
 
 
-def _vgg16(spec: EncoderSpec):
+def _vgg16(spec: EncoderSpec, weight_sets: Path | None = None):
     """Returns ``keras.applications.VGG16`` for ``spec`` with its weights: ImageNet's
     (``weights_path`` None: Keras fetches and checks its file), a local file (``weights_path``)
     loaded over the built network, or random ones drawn by Keras's initializers after
     ``keras.utils.set_random_seed(spec.random_seed)`` (which seeds Python's, numpy's and
     TensorFlow's global generators). fc1, fc2 and ``predictions`` are built when the spec has
     labels (``predictions`` then gives logits) or its layer is ``fc2``. Raises ``ValueError``
-    naming ``image_features.weights`` when Keras cannot read the local file."""
+    naming ``image_features.weights`` when Keras cannot read the local file.
+
+    ``weight_sets``: a folder where the first build is saved and later builds are read from
+    (``insta_kedro.vision.weight_sets``), instead of drawing or reading the weights again.
+    """
+    if weight_sets is None:
+        return _new_vgg16(spec)
+    from insta_kedro.vision.weight_sets import built_once, weight_set_name
+
+    top = "top" if spec.has_labels or spec.layer == "fc2" else "conv"
+    name = weight_set_name(spec.weights_fingerprint, f"{top}-{spec.precision}")
+    return built_once(Path(weight_sets) / name, lambda: _new_vgg16(spec))
+
+
+def _new_vgg16(spec: EncoderSpec):
+    """``keras.applications.VGG16`` for ``spec``, built and its weights drawn or loaded."""
     import keras
 
     shape = (IMAGE_SIZE, IMAGE_SIZE, 3)
@@ -134,14 +149,15 @@ def _vgg16(spec: EncoderSpec):
     return vgg16
 
 
-def _build_vgg16(spec: EncoderSpec):
+def _build_vgg16(spec: EncoderSpec, weight_sets: Path | None = None):
     """The encoder's Keras model for ``spec``: VGG16's ``fc2`` output, or the global average of
     ``block5_pool`` for ``layer: pool``; with labels, the ``predictions`` logits as a second
-    output. Built under the spec's precision (``_dtype_policy``)."""
+    output. Built under the spec's precision (``_dtype_policy``); ``weight_sets`` as in
+    ``_vgg16``."""
     import keras
 
     with _dtype_policy(spec.precision):
-        vgg16 = _vgg16(spec)
+        vgg16 = _vgg16(spec, weight_sets)
         if spec.layer == "fc2":
             features = vgg16.get_layer("fc2").output
         else:
@@ -152,14 +168,18 @@ def _build_vgg16(spec: EncoderSpec):
         return keras.Model(vgg16.input, outputs, name=spec.name)
 
 
-def load_encoder(spec: EncoderSpec) -> ImageEncoder:
+def load_encoder(spec: EncoderSpec, weight_sets: str | Path | None = None) -> ImageEncoder:
     """Build the encoder of ``spec``: VGG16 with its weights in its precision, its ``predict``
     traced, and the ImageNet class names when the weights have labels.
+
+    ``weight_sets``: a folder where the first build saves its network and later builds read it
+    back (``insta_kedro.vision.weight_sets``): a run that encodes a few new photos then draws
+    or reads no weights. None: built from scratch every time.
 
     Raises ``ValueError`` (naming ``image_features.weights``) when a local weights file is not
     VGG16 weights Keras can read.
     """
-    model = _build_vgg16(spec)
+    model = _build_vgg16(spec, None if weight_sets is None else Path(weight_sets))
     class_names = imagenet_class_names() if spec.has_labels else None
     return ImageEncoder(spec, model, class_names)
 

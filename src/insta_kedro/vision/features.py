@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
 LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
 CACHE_COLUMNS = ["image_sha256", "feature", "labels", "probabilities", "error"]
+# Beside the cached features: the encoder built once (insta_kedro.vision.weight_sets).
+WEIGHT_SETS = "weight_sets"
 
 
 def _value_or_none(value: Any) -> Any:
@@ -49,6 +51,7 @@ def _compute_missing(
     spec: EncoderSpec,
     batch_size: int,
     chunk_size: int,
+    weight_sets: Path | None = None,
 ) -> pd.DataFrame:
     """Encode the images the cache lacks, chunk by chunk, storing each chunk as it is done.
 
@@ -56,14 +59,15 @@ def _compute_missing(
     ``chunk_size`` images are encoded and put in ``cache`` at a time, ``batch_size`` per
     forward pass. The first chunk starts decoding before the encoder is built, so the two
     overlap. Images that cannot be decoded are cached with their error: the same bytes
-    fail again.
+    fail again. ``weight_sets``: where the encoder is saved once and read back by later runs
+    (``load_encoder``).
     Returns the rows put in the cache (columns ``CACHE_COLUMNS``), in ``paths_by_hash`` order.
     """
     hashes = list(paths_by_hash)
     chunks = [hashes[start : start + chunk_size] for start in range(0, len(hashes), chunk_size)]
     chunk_paths = [[paths_by_hash[h] for h in chunk] for chunk in chunks]
     first_batches = start_decoding(chunk_paths[0], spec.resize, batch_size)
-    encoder = load_encoder(spec)
+    encoder = load_encoder(spec, weight_sets)
     computed = [pd.DataFrame(columns=CACHE_COLUMNS)]
     # A live count in a terminal (None: off where output is no terminal); the stage's summary
     # line is logged by the caller.
@@ -123,7 +127,9 @@ def encode_image_manifest(
     missing = {h: p for h, p in paths_by_hash.items() if h not in cached}
     computed = pd.DataFrame(columns=CACHE_COLUMNS)
     if missing:
-        computed = _compute_missing(missing, cache, spec, batch_size, chunk_size)
+        computed = _compute_missing(
+            missing, cache, spec, batch_size, chunk_size, Path(cache_dir) / WEIGHT_SETS
+        )
         cache.compact()
     elapsed = time.perf_counter() - started
 

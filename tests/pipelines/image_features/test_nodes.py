@@ -83,8 +83,9 @@ def test_the_node_encodes_into_the_cache_only(posts, tmp_path):
     manifest = hash_post_images(posts.iloc[:1])
     encodings = encode_post_images(manifest, _parameters(tmp_path))
     assert encodings.loc[0, "feature"].shape == (512,)
-    (configuration,) = (tmp_path / "cache").iterdir()  # no weights kept beside the features
-    assert configuration.name.startswith("vgg16-pool-random-")
+    folders = sorted(p.name for p in (tmp_path / "cache").iterdir())
+    assert folders[0].startswith("vgg16-pool-random-")  # the features
+    assert folders[1:] == ["weight_sets"]  # the encoder, built once
 
 
 def test_unavailable_weights_stop_the_run_when_random_weights_are_not_allowed(posts, tmp_path):

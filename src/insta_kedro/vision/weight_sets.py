@@ -1,0 +1,120 @@
+"""A built VGG16 saved once as a weight set, and rebuilt from it without drawing its weights.
+
+``keras.applications.VGG16`` runs its initializers on every build, drawing 138M weights that
+a weights file, if any, then replaces. A run that encodes a few new photos would spend most
+of its time there. So the first build of an encoder saves the network: its Keras config
+(``config.json``) and each variable as ``<layer>.<index>.npy``, written in a sibling folder
+and renamed into place whole. Later builds deserialize the same config with initializers
+that return the saved arrays (:class:`SavedArray`), so the network is the same, with the
+same weights, and nothing is drawn or read twice.
+
+The folder is named by everything the weights depend on (:func:`weight_set_name`). A folder
+that cannot be read back is removed, with a warning, and the network is built anew.
+"""
+
+import hashlib
+import json
+import logging
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+CONFIG_FILE = "config.json"
+# The layers of VGG16 that hold variables, and their initializers in variable order.
+INITIALIZERS = {
+    "Conv2D": ("kernel_initializer", "bias_initializer"),
+    "Dense": ("kernel_initializer", "bias_initializer"),
+}
+
+
+class SavedArray(keras.initializers.Initializer):
+    """An initializer that returns the array saved at ``path`` (checked against the shape)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __call__(self, shape, dtype=None):
+        value = np.load(self.path, mmap_mode="r")
+        if tuple(value.shape) != tuple(shape):
+            raise ValueError(f"{self.path}: saved shape {value.shape}, the layer needs {shape}")
+        return keras.ops.convert_to_tensor(np.asarray(value), dtype=dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"path": self.path}
+
+
+def weight_set_name(fingerprint: str, variant: str) -> str:
+    """The folder name of a weight set: a hash of the weights' ``fingerprint`` (the spec's
+    ``weights_fingerprint``), the ``variant`` built (layers and precision) and Keras's
+    version."""
+    text = json.dumps([fingerprint, variant, keras.__version__])
+    return f"vgg16-{variant}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
+def save_weight_set(model: keras.Model, folder: Path) -> None:
+    """Save ``model``'s config and variables as the weight set ``folder``; a set already
+    there (another run saved it first) is kept."""
+    folder = Path(folder)
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    config = keras.saving.serialize_keras_object(model)
+    (partial / CONFIG_FILE).write_text(json.dumps(config))
+    for layer in model.layers:
+        for index, value in enumerate(layer.get_weights()):
+            np.save(partial / f"{layer.name}.{index}.npy", value)
+    try:
+        partial.rename(folder)
+    except OSError:  # saved meanwhile by another run
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def load_weight_set(folder: Path) -> keras.Model:
+    """The network saved in ``folder``, its variables set from the saved arrays.
+
+    Raises ``OSError``, ``ValueError`` or ``KeyError`` when the set cannot be read back.
+    """
+    folder = Path(folder)
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    for layer in config["config"]["layers"]:
+        keys = INITIALIZERS.get(layer["class_name"])
+        if keys is None:
+            continue
+        name = layer["config"]["name"]
+        for index, key in enumerate(keys):
+            path = folder / f"{name}.{index}.npy"
+            if not path.is_file():
+                raise OSError(f"{path} is missing")
+            layer["config"][key] = {
+                "module": None,
+                "class_name": "SavedArray",
+                "config": {"path": str(path)},
+                "registered_name": "SavedArray",
+            }
+    return keras.saving.deserialize_keras_object(config, custom_objects={"SavedArray": SavedArray})
+
+
+def built_once(folder: Path | None, build: Callable[[], keras.Model]) -> keras.Model:
+    """``build()``'s network, saved as the weight set ``folder`` the first time and rebuilt
+    from it afterwards; without ``folder``, ``build()`` every time."""
+    if folder is None:
+        return build()
+    folder = Path(folder)
+    if folder.is_dir():
+        try:
+            return load_weight_set(folder)
+        except (OSError, ValueError, KeyError) as error:
+            logger.warning("weight set %s unusable, built anew (%s)", folder, error)
+            shutil.rmtree(folder, ignore_errors=True)
+    model = build()
+    try:
+        save_weight_set(model, folder)
+    except OSError as error:
+        logger.warning("weight set %s not saved (%s): the next build draws again", folder, error)
+    return model

@@ -1,0 +1,66 @@
+"""The encoder saved once as a weight set and rebuilt from it without drawing its weights."""
+
+import keras
+import numpy as np
+import pytest
+
+from insta_kedro.vision import encoder as image_encoder
+from insta_kedro.vision.encoder import encode_images, load_encoder
+from insta_kedro.vision.encoder_spec import resolve_encoder_spec
+from insta_kedro.vision.weight_sets import built_once, load_weight_set, save_weight_set
+
+
+def _small_network(seed: int = 0) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, name="conv")(inputs)
+    x = keras.layers.Flatten(name="flat")(x)
+    return keras.Model(inputs, keras.layers.Dense(5, name="dense")(x))
+
+
+def test_a_saved_network_comes_back_with_the_same_weights(tmp_path):
+    network = _small_network()
+    save_weight_set(network, tmp_path / "set")
+    back = load_weight_set(tmp_path / "set")
+    for layer in network.layers:
+        for saved, loaded in zip(
+            layer.get_weights(), back.get_layer(layer.name).get_weights(), strict=True
+        ):
+            np.testing.assert_array_equal(saved, loaded)
+    assert not (tmp_path / "set.partial").exists()
+
+
+def test_built_once_builds_then_reads_back_and_rebuilds_a_broken_set(tmp_path, caplog):
+    builds = []
+
+    def build():
+        builds.append(1)
+        return _small_network(seed=len(builds))
+
+    first = built_once(tmp_path / "set", build)
+    second = built_once(tmp_path / "set", build)
+    assert len(builds) == 1
+    np.testing.assert_array_equal(
+        first.get_layer("dense").get_weights()[0], second.get_layer("dense").get_weights()[0]
+    )
+
+    (tmp_path / "set" / "dense.0.npy").unlink()
+    built_once(tmp_path / "set", build)
+    assert len(builds) == 2
+    assert "unusable, built anew" in caplog.text
+    assert (tmp_path / "set" / "dense.0.npy").is_file()  # saved again
+
+    built_once(None, build)
+    assert len(builds) == 3
+
+
+def test_the_encoder_is_read_back_and_gives_the_same_features(tmp_path, image_paths, monkeypatch):
+    spec = resolve_encoder_spec(weights=None, layer="pool", precision="float32")
+    first = encode_images(image_paths[:2], load_encoder(spec, tmp_path), batch_size=2).features
+
+    def no_draw(*args, **kwargs):
+        pytest.fail("the saved encoder is drawn again")
+
+    monkeypatch.setattr(image_encoder, "_new_vgg16", no_draw)
+    again = encode_images(image_paths[:2], load_encoder(spec, tmp_path), batch_size=2).features
+    np.testing.assert_array_equal(first, again)
