@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import requests
 from PIL import Image
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
@@ -105,3 +106,16 @@ def image_paths(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     whole = (folder / "portrait.jpg").read_bytes()
     (folder / "truncated.jpg").write_bytes(whole[: len(whole) // 3])
     return [*paths, str(folder / "garbage.jpg"), str(folder / "truncated.jpg")]
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Instagram cannot be reached: every HTTP request fails to connect (and is recorded)."""
+    requested: list[str] = []
+
+    def refuse(_adapter, request, **_kwargs):
+        requested.append(request.url)
+        raise requests.ConnectionError(f"Failed to resolve '{request.url}'")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    return requested

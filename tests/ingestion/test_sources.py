@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-import requests
 
 from insta_kedro.ingestion.sources import (
     SOURCES,
@@ -25,19 +24,6 @@ def _live(folder: Path, profiles: list[str]) -> tuple[dict, dict]:
         max_attempts=1,
     )
     return raw, themes
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Instagram cannot be reached: every HTTP request fails to connect (and is recorded)."""
-    requested: list[str] = []
-
-    def refuse(_adapter, request, **_kwargs):
-        requested.append(request.url)
-        raise requests.ConnectionError(f"Failed to resolve '{request.url}'")
-
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
-    return requested
 
 
 def test_live_source_without_profiles_names_the_parameter(tmp_path, no_network):

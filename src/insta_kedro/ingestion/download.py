@@ -23,7 +23,7 @@ import os
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -372,18 +372,36 @@ def _download_posts(
         with tqdm(
             total=total, initial=start_index, desc=username, unit="post", disable=None
         ) as bar:
-            _walk_posts(
-                loader,
-                posts,
-                profile_dir,
-                progress,
-                bar,
-                number,
-                max_posts=max_posts,
-                fast_update=fast_update,
-                is_resuming=is_resuming,
-                username=username,
-            )
+            for post in posts:
+                number += 1
+                bar.update()
+                metadata_file = profile_dir / (
+                    loader.format_filename(post, target=username) + ".json.xz"
+                )
+                already_downloaded = (
+                    metadata_file.is_file()
+                )  # written last, so the post is complete
+                try:
+                    loader.download_post(post, target=username)
+                except Exception as err:
+                    if not _is_post_failure(err):
+                        raise  # the iterator file is saved; the next attempt resumes here
+                    progress.failed_posts[type(err).__name__] += 1
+                    logger.warning("Instagram post %s of %s failed: %s", post, username, err)
+                else:
+                    if already_downloaded:
+                        progress.existing_posts += 1
+                    else:
+                        progress.new_posts += 1
+                    if (
+                        fast_update
+                        and already_downloaded
+                        and not is_resuming
+                        and number > POSSIBLY_PINNED_POSTS
+                    ):
+                        return
+                if max_posts is not None and number >= max_posts:
+                    return
 
 
 def _post_count(profile: instaloader.Profile) -> int | None:
@@ -392,49 +410,6 @@ def _post_count(profile: instaloader.Profile) -> int | None:
         return int(profile.mediacount)
     except (KeyError, TypeError, ValueError, instaloader.exceptions.InstaloaderException):
         return None
-
-
-def _walk_posts(
-    loader: instaloader.Instaloader,
-    posts: Iterable[instaloader.Post],
-    profile_dir: Path,
-    progress: _Progress,
-    bar: tqdm,
-    number: int,
-    *,
-    max_posts: int | None,
-    fast_update: bool,
-    is_resuming: bool,
-    username: str,
-) -> None:
-    """Download ``posts`` (numbered on from ``number``) until the end, ``max_posts`` or, with
-    ``fast_update``, the first post already on disk past the possibly pinned ones."""
-    for post in posts:
-        number += 1
-        bar.update()
-        metadata_file = profile_dir / (loader.format_filename(post, target=username) + ".json.xz")
-        already_downloaded = metadata_file.is_file()  # written last, so the post is complete
-        try:
-            loader.download_post(post, target=username)
-        except Exception as err:
-            if not _is_post_failure(err):
-                raise  # the iterator file is saved; the next attempt resumes here
-            progress.failed_posts[type(err).__name__] += 1
-            logger.warning("Instagram post %s of %s failed: %s", post, username, err)
-        else:
-            if already_downloaded:
-                progress.existing_posts += 1
-            else:
-                progress.new_posts += 1
-            if (
-                fast_update
-                and already_downloaded
-                and not is_resuming
-                and number > POSSIBLY_PINNED_POSTS
-            ):
-                return
-        if max_posts is not None and number >= max_posts:
-            return
 
 
 def _exception_chain(err: BaseException) -> list[BaseException]:

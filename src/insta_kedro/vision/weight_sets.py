@@ -27,10 +27,8 @@ logger = logging.getLogger(__name__)
 
 CONFIG_FILE = "config.json"
 # The layers of VGG16 that hold variables, and their initializers in variable order.
-INITIALIZERS = {
-    "Conv2D": ("kernel_initializer", "bias_initializer"),
-    "Dense": ("kernel_initializer", "bias_initializer"),
-}
+LAYERS_WITH_WEIGHTS = ("Conv2D", "Dense")
+INITIALIZERS = ("kernel_initializer", "bias_initializer")
 
 
 class SavedArray(keras.initializers.Initializer):
@@ -83,11 +81,10 @@ def load_weight_set(folder: Path) -> keras.Model:
     folder = Path(folder)
     config = json.loads((folder / CONFIG_FILE).read_text())
     for layer in config["config"]["layers"]:
-        keys = INITIALIZERS.get(layer["class_name"])
-        if keys is None:
+        if layer["class_name"] not in LAYERS_WITH_WEIGHTS:
             continue
         name = layer["config"]["name"]
-        for index, key in enumerate(keys):
+        for index, key in enumerate(INITIALIZERS):
             path = folder / f"{name}.{index}.npy"
             if not path.is_file():
                 raise OSError(f"{path} is missing")

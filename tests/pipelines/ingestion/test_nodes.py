@@ -4,7 +4,6 @@ are tested in tests/ingestion/test_sources.py)."""
 from pathlib import Path
 
 import pytest
-import requests
 
 from insta_kedro.ingestion import IngestionParams
 from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
@@ -21,19 +20,6 @@ def _live(folder: Path, profiles: list[str]) -> IngestionParams:
         download_follows=False,
         max_attempts=1,
     )
-
-
-@pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Instagram cannot be reached: every HTTP request fails to connect (and is recorded)."""
-    requested: list[str] = []
-
-    def refuse(_adapter, request, **_kwargs):
-        requested.append(request.url)
-        raise requests.ConnectionError(f"Failed to resolve '{request.url}'")
-
-    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
-    return requested
 
 
 def test_live_source_without_profiles_names_the_parameter(tmp_path, no_network):
