@@ -170,6 +170,7 @@ def test_imagenet_weights_come_through_keras_applications_and_its_checked_downlo
         fetched.append(kwargs.get("file_hash"))
         return str(weights_file)
 
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # Keras's cache: empty
     monkeypatch.setattr(keras.utils, "get_file", keras_get_file)
     monkeypatch.setattr("keras.src.utils.file_utils.get_file", keras_get_file)
     spec = resolve_encoder_spec(weights="imagenet", layer="pool", precision="float32")

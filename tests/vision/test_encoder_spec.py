@@ -73,11 +73,28 @@ def test_imagenet_weights_are_fetched_and_checked_by_keras(monkeypatch, tmp_path
         keras_calls.append((args, kwargs))
         return str(tmp_path / "models" / VGG16_WEIGHTS_FILE)
 
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # Keras's cache: empty
     monkeypatch.setattr(keras.utils, "get_file", keras_get_file)
     spec = resolve_encoder_spec(weights="imagenet")
     ((args, kwargs),) = keras_calls
     assert args[0] == VGG16_WEIGHTS_FILE
     assert kwargs == {"cache_subdir": "models", "file_hash": VGG16_WEIGHTS_MD5}
+    assert (spec.weights, spec.weights_path, spec.has_labels) == ("imagenet", None, True)
+    assert spec.weights_fingerprint == f"md5-{VGG16_WEIGHTS_MD5}"
+
+
+def test_the_imagenet_file_in_keras_cache_is_not_read_to_resolve_the_spec(monkeypatch, tmp_path):
+    """Keras checks the cached file's md5 when it builds VGG16 from it; resolving the spec of
+    every run does not read its 528 MB again."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / VGG16_WEIGHTS_FILE).write_bytes(b"stand-in")
+
+    def keras_get_file(*args, **kwargs):
+        pytest.fail("the cached ImageNet file is fetched or checked again")
+
+    monkeypatch.setattr(keras.utils, "get_file", keras_get_file)
+    spec = resolve_encoder_spec(weights="imagenet")
     assert (spec.weights, spec.weights_path, spec.has_labels) == ("imagenet", None, True)
     assert spec.weights_fingerprint == f"md5-{VGG16_WEIGHTS_MD5}"
 

@@ -7,7 +7,12 @@ import pytest
 from insta_kedro.vision import encoder as image_encoder
 from insta_kedro.vision.encoder import encode_images, load_encoder
 from insta_kedro.vision.encoder_spec import resolve_encoder_spec
-from insta_kedro.vision.weight_sets import built_once, load_weight_set, save_weight_set
+from insta_kedro.vision.weight_sets import (
+    SavedArray,
+    built_once,
+    load_weight_set,
+    save_weight_set,
+)
 
 
 def _small_network(seed: int = 0) -> keras.Model:
@@ -64,3 +69,33 @@ def test_the_encoder_is_read_back_and_gives_the_same_features(tmp_path, image_pa
     monkeypatch.setattr(image_encoder, "_new_vgg16", no_draw)
     again = encode_images(image_paths[:2], load_encoder(spec, tmp_path), batch_size=2).features
     np.testing.assert_array_equal(first, again)
+
+
+def test_a_variable_from_a_saved_array_never_writes_the_file(tmp_path):
+    values = np.arange(4096, dtype=np.float32).reshape(64, 64)
+    np.save(tmp_path / "w.npy", values)
+    variable = keras.Variable(SavedArray(str(tmp_path / "w.npy")), shape=(64, 64))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), values)
+
+    variable.assign_add(np.ones((64, 64), np.float32))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(variable), values + 1)
+    np.testing.assert_array_equal(np.load(tmp_path / "w.npy"), values)
+
+
+def test_a_saved_array_off_tensorflows_alignment_is_copied(tmp_path, monkeypatch):
+    values = np.arange(12, dtype=np.float32).reshape(3, 4)
+    np.save(tmp_path / "w.npy", values)
+    real_load = np.load
+
+    def misaligned_load(path, mmap_mode=None):
+        loaded = real_load(path, mmap_mode=mmap_mode)
+        shifted = np.empty(loaded.nbytes + 4, np.uint8)[4:].view(np.float32).reshape(3, 4)
+        shifted[...] = loaded
+        return shifted
+
+    monkeypatch.setattr(np, "load", misaligned_load)
+    tensor = SavedArray(str(tmp_path / "w.npy"))((3, 4), dtype="float32")
+    assert float(keras.ops.sum(tensor)) == float(values.sum())
+
+    with pytest.raises(ValueError, match="saved shape"):
+        SavedArray(str(tmp_path / "w.npy"))((4, 3), dtype="float32")

@@ -2,7 +2,8 @@
 ones) and precision, with the ``allow_random_weights`` policy.
 
 ``resolve_encoder_spec`` has Keras download the ImageNet weights once into
-``~/.keras/models`` (Keras's own cache, the file checked by its md5). The ``EncoderSpec`` it
+``~/.keras/models`` (Keras's own cache, the file checked by its md5 on download and whenever
+``keras.applications.VGG16`` is built from it). The ``EncoderSpec`` it
 returns names everything a feature depends on: its ``cache_key`` keys the feature cache, its
 ``name`` goes into the ``encoder`` column.
 """
@@ -179,8 +180,9 @@ def resolve_encoder_spec(
     """Decide the encoder of a run, fetching ImageNet weights if needed.
 
     ``weights``: ``imagenet`` (Keras downloads the file once into its cache and checks its
-    md5), a path to a VGG16 weights file (fingerprinted by its sha256), or ``None`` for seeded
-    random weights (``random_seed``). When the weights cannot be had, continue with those random
+    md5; a file already in its cache is checked when VGG16 is built from it, not here), a
+    path to a VGG16 weights file (fingerprinted by its sha256), or ``None`` for seeded random
+    weights (``random_seed``). When the weights cannot be had, continue with those random
     weights and one loud warning if ``allow_random_weights``, else raise
     ``WeightsUnavailableError`` saying what to place where. ``layer`` (:data:`Layer`),
     ``precision`` (:data:`Precision`, resolved by :func:`resolve_precision`), ``resize``
@@ -201,8 +203,9 @@ def resolve_encoder_spec(
         return random_spec
 
     if str(weights).lower() == "imagenet":
-        try:  # Keras downloads the file, or reads the one in its cache to check its md5
-            _fetch_imagenet_weights()
+        try:  # Keras downloads the file and checks its md5
+            if not (keras_models_dir() / VGG16_WEIGHTS_FILE).is_file():
+                _fetch_imagenet_weights()
         except Exception as error:  # Keras raises a bare Exception on a failed download
             problem = f"the ImageNet weights could not be downloaded ({error})"
             if not allow_random_weights:

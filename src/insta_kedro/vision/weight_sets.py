@@ -29,19 +29,32 @@ CONFIG_FILE = "config.json"
 # The layers of VGG16 that hold variables, and their initializers in variable order.
 LAYERS_WITH_WEIGHTS = ("Conv2D", "Dense")
 INITIALIZERS = ("kernel_initializer", "bias_initializer")
+# TensorFlow's CPU kernels require tensor data aligned to 64 bytes (Eigen's largest alignment).
+TENSOR_ALIGNMENT = 64
 
 
 class SavedArray(keras.initializers.Initializer):
-    """An initializer that returns the array saved at ``path`` (checked against the shape)."""
+    """An initializer that returns the array saved at ``path`` (checked against the shape).
+
+    The file is mapped copy-on-write and handed to TensorFlow through DLPack, so the variable
+    shares the file's pages in the page cache instead of copying them into new memory; a
+    write to the variable copies only the page it touches, and never reaches the file. Data
+    that does not start on TensorFlow's alignment (``.npy`` files align it) is copied.
+    """
 
     def __init__(self, path: str):
         self.path = path
 
     def __call__(self, shape, dtype=None):
-        value = np.load(self.path, mmap_mode="r")
+        import tensorflow as tf
+
+        value = np.load(self.path, mmap_mode="c")
         if tuple(value.shape) != tuple(shape):
             raise ValueError(f"{self.path}: saved shape {value.shape}, the layer needs {shape}")
-        return keras.ops.convert_to_tensor(np.asarray(value), dtype=dtype)
+        if value.ctypes.data % TENSOR_ALIGNMENT:
+            return keras.ops.convert_to_tensor(np.array(value), dtype=dtype)
+        tensor = tf.experimental.dlpack.from_dlpack(value.__dlpack__())
+        return keras.ops.convert_to_tensor(tensor, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
         return {"path": self.path}
