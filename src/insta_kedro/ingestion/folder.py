@@ -23,6 +23,7 @@ import re
 import time
 import unicodedata
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,9 +218,13 @@ def parse_download_folder(
     seen_post_ids: set[str] = set()
     previous_flag = ImageFile.LOAD_TRUNCATED_IMAGES
     ImageFile.LOAD_TRUNCATED_IMAGES = False  # truncated images must raise, whatever others set
+    # PIL decodes without the GIL: images are checked on every core.
+    image_checks = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
     try:
         for profile_dir in profile_dirs:
-            parsed = _ProfileParser(profile_dir, max_posts_per_profile, seen_post_ids).parse()
+            parsed = _ProfileParser(
+                profile_dir, max_posts_per_profile, seen_post_ids, image_checks
+            ).parse()
             posts.extend(parsed.posts)
             profiles.append(parsed.profile)
             follows.update(parsed.follows)
@@ -228,6 +233,7 @@ def parse_download_folder(
             )
             _log_profile(profile_dir.name, profile_reports[profile_dir.name])
     finally:
+        image_checks.shutdown(cancel_futures=True)
         ImageFile.LOAD_TRUNCATED_IMAGES = previous_flag
     if root_tally.status:
         profile_reports[ROOT_KEY] = root_tally.report(0, 0)
@@ -323,12 +329,20 @@ class _ParsedProfile:
 class _ProfileParser:
     """Parses one profile sub-folder."""
 
-    def __init__(self, folder: Path, max_posts: int | None, seen_post_ids: set[str]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        max_posts: int | None,
+        seen_post_ids: set[str],
+        image_checks: ThreadPoolExecutor,
+    ) -> None:
         self.folder = folder
         self.name = folder.name
         self.max_posts = max_posts
         self.seen_post_ids = seen_post_ids
         self.tally = _Tally()
+        self.image_checks = image_checks
+        self.image_problems: dict[str, Future[str | None]] = {}
 
     def parse(self) -> _ParsedProfile:
         groups: dict[str, _PostFiles] = {}
@@ -422,6 +436,11 @@ class _ProfileParser:
             candidates.append(group)
 
         candidates.sort(key=lambda group: (group.taken_at, group.stem), reverse=True)
+        for group in candidates[: self.max_posts]:  # the images of the posts likely kept
+            for _, name in group.images:
+                self.image_problems[name] = self.image_checks.submit(
+                    _image_problem, self.folder / name
+                )
         posts: list[dict[str, Any]] = []
         for group in candidates:
             if self.max_posts is not None and len(posts) >= self.max_posts:
@@ -475,7 +494,8 @@ class _ProfileParser:
 
         image_path = None
         for _, name in group.images:
-            problem = _image_problem(self.folder / name)
+            checked = self.image_problems.get(name)
+            problem = _image_problem(self.folder / name) if checked is None else checked.result()
             if problem is None:
                 self.tally.mark(name, "parsed")
                 image_path = image_path or str(self.folder / name)
