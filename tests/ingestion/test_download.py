@@ -13,6 +13,7 @@ import io
 import json
 import logging
 import pickle
+import random
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -28,7 +29,9 @@ from requests.cookies import cookiejar_from_dict
 from requests.structures import CaseInsensitiveDict
 
 from insta_kedro.ingestion.download import (
+    LATEST_STAMPS_FILE,
     POSSIBLY_PINNED_POSTS,
+    Backoff,
     InstagramLogin,
     download_profiles,
     make_loader,
@@ -271,17 +274,41 @@ class FakeInstagram:
 
     def answer_429(self, matches: Callable[[str], bool], times: int | None = None) -> None:
         """Answer requests whose URL+body ``matches`` with 429, ``times`` times (None: always)."""
+        self.answer(429, b'{"message": "Please wait a few minutes"}', matches, times)
+
+    def answer(
+        self, status: int, body: bytes, matches: Callable[[str], bool], times: int | None = None
+    ) -> None:
+        """Answer requests whose URL+body ``matches`` with ``status`` and ``body``, ``times``
+        times (None: always)."""
         remaining = [times]
 
         def rule(request):
-            body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
-            if not matches(f"{request.url} {body}") or remaining[0] == 0:
+            text = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+            if not matches(f"{request.url} {text}") or remaining[0] == 0:
                 return None
             if remaining[0] is not None:
                 remaining[0] -= 1
-            return self.respond(request, 429, b'{"message": "Please wait a few minutes"}')
+            return self.respond(request, status, body)
 
         self.rules.append(rule)
+
+    def add_post(self, username: str, code: str, taken_at: int) -> None:
+        """Publish a new post ``code`` on top of ``username``'s timeline (a copy of their
+        newest one with its own code, ids, time and image)."""
+        account = self.accounts[username]
+        post = json.loads(json.dumps(account["media"][0]))
+        newest = account["media"][0]
+        post.update(code=code, taken_at=taken_at, pk=f"{newest['pk']}{len(account['media'])}")
+        post["id"] = f"{post['pk']}_{account['user']['pk']}"
+        url = newest["image_versions2"]["candidates"][0]["url"]
+        post["image_versions2"]["candidates"][0]["url"] = url.replace(newest["code"], code)
+        account["media"].insert(0, post)
+
+    def pin(self, username: str, code: str) -> None:
+        """Move post ``code`` to the top of ``username``'s timeline, as a pinned post is."""
+        media = self.accounts[username]["media"]
+        media.insert(0, media.pop(next(i for i, m in enumerate(media) if m["code"] == code)))
 
     def media_urls(self, username: str) -> set[str]:
         names = set()
@@ -308,9 +335,16 @@ def sleeps() -> list[float]:
     return []
 
 
+WAIT_401 = (
+    b'{"message": "Please wait a few minutes before you try again.", "require_login": true,'
+    b' "status": "fail"}'
+)
+
+
 def _download(target: Path, profiles: list[str], sleeps: list[float], **kwargs) -> dict:
     loader = make_loader(target, sleep=sleeps.append, pause_between_requests=False)
     kwargs.setdefault("max_posts_per_profile", None)
+    kwargs.setdefault("rng", random.Random(0))
     return download_profiles(profiles, target, loader=loader, sleep=sleeps.append, **kwargs)
 
 
@@ -434,29 +468,81 @@ def test_rate_limit_then_success(tmp_path, fake_instagram, sleeps):
     fake_instagram.answer_429(lambda request: "instagram.com/anna.cooks/" in request, times=1)
     fake_instagram.answer_429(lambda request: "DemoAnnaA03" in request, times=1)
 
-    report = _download(tmp_path, ["anna.cooks"], sleeps, backoff_s=30.0)
+    report = _download(tmp_path, ["anna.cooks"], sleeps, backoff=Backoff(first_wait_s=30.0))
 
     assert report["anna.cooks"]["status"] == "ok"
     assert report["anna.cooks"]["new_posts"] == 5
-    assert sleeps[0] == 30.0  # this module's backoff after the 429 on the profile page
+    assert 15.0 <= sleeps[0] <= 30.0  # this module's back-off (with jitter) after the 429
     # then instaloader's rate controller: 11 minutes before repeating the refused query (the
     # injected sleep does not advance its clock, so it waits again before each later query)
     assert len(sleeps) > 1 and all(600 < s < 700 for s in sleeps[1:])
     assert fake_instagram.metadata_served["DemoAnnaA03"] == 1
 
 
-def test_persistent_rate_limit_is_recorded_and_the_next_profile_goes_on(
+def test_a_401_please_wait_is_backed_off_then_the_download_goes_on(
+    tmp_path, fake_instagram, sleeps, caplog
+):
+    """instaloader#2426, #2501, #2568, #2614: 401 "Please wait a few minutes" is a plain
+    ConnectionException, retried by instaloader 3 times without waiting; the download backs
+    off (exponentially, with jitter) and then goes on."""
+    on_profile_page = lambda request: "instagram.com/anna.cooks/" in request  # noqa: E731
+    fake_instagram.answer(401, WAIT_401, on_profile_page, times=3)  # instaloader's own 3 tries
+    fake_instagram.answer(401, WAIT_401, on_profile_page, times=3)
+    backoff = Backoff(first_wait_s=60.0, factor=2.0, max_wait_s=900.0, budget_s=3600.0)
+
+    with caplog.at_level(logging.WARNING, logger="insta_kedro.ingestion.download"):
+        report = _download(tmp_path, ["anna.cooks"], sleeps, backoff=backoff)
+
+    assert report["anna.cooks"]["status"] == "ok"
+    assert report["anna.cooks"]["new_posts"] == 5
+    assert 30.0 <= sleeps[0] <= 60.0 and 60.0 <= sleeps[1] <= 120.0
+    assert "Please wait a few minutes" in caplog.text and "retry 2" in caplog.text
+
+
+def test_a_persisting_401_spends_the_budget_then_a_later_run_resumes(
     tmp_path, fake_instagram, sleeps
 ):
-    fake_instagram.answer_429(lambda request: "instagram.com/anna.cooks/" in request)
+    """A 401 that does not go away: the waits grow up to ``max_wait_s`` until the budget is
+    spent; the profile is rate_limited, the next ones are not attempted, and a later run
+    downloads everything."""
+    fake_instagram.answer(401, WAIT_401, lambda request: "DemoAnnaA03" in request)
+    backoff = Backoff(first_wait_s=100.0, factor=3.0, max_wait_s=500.0, budget_s=1000.0)
 
-    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps, max_attempts=3)
+    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps, backoff=backoff)
 
     assert report["anna.cooks"]["status"] == "rate_limited"
-    assert "after 3 attempts" in report["anna.cooks"]["message"]
-    assert sleeps == [60.0, 120.0]
-    assert report["ben_hikes"]["status"] == "ok"
-    assert report["ben_hikes"]["new_posts"] == 3
+    assert "still asks to wait" in report["anna.cooks"]["message"]
+    assert report["anna.cooks"]["new_posts"] == 2  # A01 and A02 before the refusals
+    assert report["ben_hikes"]["status"] == "not_attempted"
+    assert "ingestion.backoff.budget_s" in report["ben_hikes"]["message"]
+    waits = [s for s in sleeps if s < 600]  # leave out instaloader's own short waits
+    assert 50.0 <= waits[0] <= 100.0 and 150.0 <= waits[1] <= 300.0
+    assert all(250.0 <= w <= 500.0 for w in waits[2:])
+    assert sum(waits) <= 1000.0
+    assert not (tmp_path / "ben_hikes").exists()
+
+    fake_instagram.rules.clear()  # Instagram lets the account through again
+    fake_instagram.metadata_served.clear()
+    again = _download(tmp_path, ["anna.cooks", "ben_hikes"], [], backoff=backoff)
+
+    assert again["anna.cooks"]["status"] == "ok"
+    assert again["anna.cooks"]["new_posts"] == 3
+    assert again["ben_hikes"]["status"] == "ok"
+    assert fake_instagram.metadata_served["DemoAnnaA04"] == 1
+
+
+def test_a_403_on_graphql_is_a_wait_answer_not_a_missing_profile(tmp_path, fake_instagram, sleeps):
+    """instaloader#2678, #2690, #2711: 403 on graphql/query (4.15.1 reported it as "Profile X
+    does not exist"); it is backed off like the other "wait" answers, and a profile that
+    still gets it is rate_limited, not not_found."""
+    forbidden = b'{"message": "", "status": "fail"}'
+    fake_instagram.answer(403, forbidden, lambda request: "graphql" in request)
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps, backoff=Backoff(budget_s=200.0))
+
+    assert report["anna.cooks"]["status"] == "rate_limited"
+    assert "403 Forbidden" in report["anna.cooks"]["message"]
+    assert sum(s for s in sleeps if s < 600) <= 200.0
 
 
 def test_private_profile_is_recorded_and_the_next_profile_goes_on(tmp_path, fake_instagram, sleeps):
@@ -484,23 +570,44 @@ def test_missing_and_invalid_profiles_are_recorded(tmp_path, fake_instagram, sle
 def test_checkpoint_aborts_the_run_and_records_the_remaining_profiles(
     tmp_path, fake_instagram, sleeps
 ):
-    def checkpoint(request):
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
-        if "DemoAnnaA02" in body:
-            return fake_instagram.respond(request, 400, b'{"message": "checkpoint_required"}')
-        return None
-
-    fake_instagram.rules.append(checkpoint)
+    """instaloader raises AbortDownloadException (not an InstaloaderException) on
+    checkpoint_required: the whole download stops, says what Instagram asks of the account,
+    keeps the resume state, and a later run goes on from there."""
+    checkpoint = b'{"message": "checkpoint_required", "status": "fail"}'
+    fake_instagram.answer(400, checkpoint, lambda request: "DemoAnnaA02" in request)
 
     report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps)
 
-    assert report["anna.cooks"]["status"] == "error"
+    assert report["anna.cooks"]["status"] == "aborted"
+    assert report["anna.cooks"]["action"] == "checkpoint_required"
+    assert "complete the security check" in report["anna.cooks"]["message"]
     assert report["anna.cooks"]["new_posts"] == 1
-    assert "AbortDownloadException" in report["anna.cooks"]["message"]
-    assert report["ben_hikes"]["status"] == "error"
-    assert report["ben_hikes"]["message"].startswith("not attempted: download aborted")
+    assert report["ben_hikes"]["status"] == "not_attempted"
+    assert "stopped at anna.cooks (checkpoint_required)" in report["ben_hikes"]["message"]
     assert not (tmp_path / "ben_hikes").exists()
     assert list((tmp_path / "anna.cooks").glob("iterator_*.json.xz"))  # resumable later
+    assert sleeps == []  # no back-off: waiting does not clear a checkpoint
+
+    fake_instagram.rules.clear()
+    fake_instagram.metadata_served.clear()
+    again = _download(tmp_path, ["anna.cooks", "ben_hikes"], [])
+
+    assert (again["anna.cooks"]["status"], again["ben_hikes"]["status"]) == ("ok", "ok")
+    assert again["anna.cooks"]["new_posts"] == 4
+    assert "resumed after" in again["anna.cooks"]["message"]
+    assert fake_instagram.metadata_served["DemoAnnaA05"] == 1
+
+
+def test_feedback_required_names_its_account_action(tmp_path, fake_instagram, sleeps):
+    feedback = b'{"message": "feedback_required", "status": "fail"}'
+    fake_instagram.answer(400, feedback, lambda request: "DemoBenB01" in request)
+
+    report = _download(tmp_path, ["ben_hikes", "anna.cooks"], sleeps)
+
+    assert report["ben_hikes"]["status"] == "aborted"
+    assert report["ben_hikes"]["action"] == "feedback_required"
+    assert "pause downloads for a day" in report["ben_hikes"]["message"]
+    assert report["anna.cooks"]["status"] == "not_attempted"
 
 
 def test_forbidden_media_counts_a_failed_post(tmp_path, fake_instagram, sleeps):
@@ -620,3 +727,112 @@ def test_failed_login_goes_on_anonymously_without_leaking_the_password(
     assert "login failed" in report["ben_hikes"]["message"]
     assert "BadCredentialsException" in caplog.text
     assert PASSWORD not in caplog.text + json.dumps(report)
+
+
+def _session_login(tmp_path: Path) -> InstagramLogin:
+    session_file = tmp_path / "session-demo.user"
+    session_file.write_bytes(
+        pickle.dumps(
+            {"csrftoken": "fake-csrf", "sessionid": SESSION_ID, "ds_user_id": "5100000099"}
+        )
+    )
+    return InstagramLogin(username="demo.user", session_file=str(session_file))
+
+
+def test_an_empty_follower_list_of_a_profile_with_followers_is_unavailable_not_zero(
+    tmp_path, fake_instagram, sleeps
+):
+    """instaloader#2741: get_followers() uses a retired query hash and comes back empty,
+    while the profile reports 1234 followers: recorded as follows_unavailable, no
+    followers.json (which would read as "no followers"); the followees still come."""
+    fake_instagram.accounts["anna.cooks"]["followers"] = []
+    target = tmp_path / "dl"
+
+    report = _download(
+        target, ["anna.cooks"], sleeps, login=_session_login(tmp_path), download_follows=True
+    )
+
+    assert report["anna.cooks"]["status"] == "ok"
+    assert report["anna.cooks"]["follows"] == {"followers": "unavailable", "followees": "known"}
+    assert "follows_unavailable" in report["anna.cooks"]["message"]
+    assert "reports 1234" in report["anna.cooks"]["message"]
+    assert not (target / "anna.cooks" / "followers.json").exists()
+    assert json.loads((target / "anna.cooks" / "followees.json").read_text()) == [
+        "ben_hikes",
+        "demo.bakery",
+    ]
+
+
+def test_a_refused_follower_list_is_unavailable_and_spends_no_back_off(
+    tmp_path, fake_instagram, sleeps
+):
+    """instaloader#2614: the follower query answers 401; the posts are kept, the list is
+    follows_unavailable, and no back-off budget is spent on a query that cannot work."""
+    fake_instagram.answer(401, WAIT_401, lambda request: QUERY_FOLLOWERS in request)
+    target = tmp_path / "dl"
+
+    report = _download(
+        target, ["anna.cooks"], sleeps, login=_session_login(tmp_path), download_follows=True
+    )
+
+    assert report["anna.cooks"]["status"] == "ok"
+    assert report["anna.cooks"]["new_posts"] == 5
+    assert report["anna.cooks"]["follows"]["followers"] == "unavailable"
+    assert all(s >= 600 or s < 10 for s in sleeps)  # no module back-off
+    assert not (target / "anna.cooks" / "followers.json").exists()
+
+
+def test_an_update_fetches_only_the_new_posts_with_a_pinned_old_post_on_top(
+    tmp_path, fake_instagram, sleeps
+):
+    """``update="new_posts"`` (instaloader#1586, #2147: the first posts may be pinned, older
+    than the rest): two new posts and an old pinned one on top; only the new ones are
+    fetched, and the stamp moves to the newest."""
+    _download(tmp_path, ["anna.cooks"], sleeps)
+    assert (tmp_path / LATEST_STAMPS_FILE).is_file()
+    fake_instagram.add_post("anna.cooks", "DemoAnnaA06", 1700100000)
+    fake_instagram.add_post("anna.cooks", "DemoAnnaA07", 1700200000)
+    fake_instagram.pin("anna.cooks", "DemoAnnaA04")
+    fake_instagram.metadata_served.clear()
+    fake_instagram.media_served.clear()
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")
+
+    assert report["anna.cooks"]["status"] == "ok"
+    assert (report["anna.cooks"]["new_posts"], report["anna.cooks"]["existing_posts"]) == (2, 0)
+    assert set(fake_instagram.media_served) == {"DemoAnnaA06-1.jpg", "DemoAnnaA07-1.jpg"}
+    # dates read: the pinned post, the two new ones and the first older one, where it stops
+    assert set(fake_instagram.metadata_served) == {
+        "DemoAnnaA04",
+        "DemoAnnaA07",
+        "DemoAnnaA06",
+        "DemoAnnaA01",
+    }
+    assert len(_post_files(tmp_path / "anna.cooks")) == 7
+
+    fake_instagram.metadata_served.clear()
+    fake_instagram.media_served.clear()
+    nothing_new = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")
+    assert nothing_new["anna.cooks"]["new_posts"] == 0
+    assert not fake_instagram.media_served
+    assert sum(fake_instagram.metadata_served.values()) == POSSIBLY_PINNED_POSTS + 1
+
+
+def test_an_update_of_a_download_without_stamps_starts_from_the_newest_post_on_disk(
+    tmp_path, fake_instagram, sleeps
+):
+    """A download made by an earlier version or by the ``instaloader`` command has no stamps
+    file, and instaloader's resume files do not survive its upgrades (instaloader#1231): the
+    newest complete post on disk says where the update starts."""
+    _download(tmp_path, ["anna.cooks"], sleeps)
+    (tmp_path / LATEST_STAMPS_FILE).unlink()
+    fake_instagram.add_post("anna.cooks", "DemoAnnaA06", 1700100000)
+    fake_instagram.metadata_served.clear()
+    fake_instagram.media_served.clear()
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")
+
+    assert report["anna.cooks"]["new_posts"] == 1
+    assert set(fake_instagram.media_served) == {"DemoAnnaA06-1.jpg"}
+    # the older posts' dates are read up to the possibly pinned ones, and no further
+    assert "DemoAnnaA04" not in fake_instagram.metadata_served

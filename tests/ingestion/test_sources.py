@@ -21,7 +21,6 @@ def _live(folder: Path, profiles: list[str]) -> tuple[dict, dict]:
         profiles=profiles,
         max_posts_per_profile=None,
         download_follows=False,
-        max_attempts=1,
     )
     return raw, themes
 

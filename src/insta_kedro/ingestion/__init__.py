@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "write_demo_download",
         ],
         "download": [
+            "Backoff",
             "InstagramLogin",
             "download_profiles",
         ],
@@ -25,9 +26,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "parse_download_folder",
         ],
         "params": [
+            "BackoffParams",
             "DemoParams",
             "IngestionParams",
             "Source",
+            "Update",
         ],
         "sources": [
             "SOURCES",

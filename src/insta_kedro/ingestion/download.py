@@ -10,6 +10,27 @@ next run continues from it; posts already on disk are never fetched again (insta
 ``download_post`` skips existing media files). Per-profile failures are recorded in the
 returned report and the other profiles go on.
 
+When Instagram pushes back, the download behaves as follows (instaloader 4.16 surfaces each
+case as shown):
+
+- **"Wait" answers** (HTTP 429, or 401/403 such as "Please wait a few minutes before you
+  try again", which instaloader raises as a plain ``ConnectionException`` after its own
+  short retries): the profile is tried again after an exponential back-off with jitter
+  (:class:`Backoff`). Once the back-off budget of the download is spent, the profile is
+  ``rate_limited`` and the profiles after it are ``not_attempted``; the next run resumes.
+- **An account action** (``feedback_required``, ``checkpoint_required``,
+  ``challenge_required``, a redirect to the login page: instaloader's
+  ``AbortDownloadException``): the whole download stops at once, the profile is
+  ``aborted`` with the action Instagram asks for, the iterator file is kept for resuming,
+  and the other profiles are ``not_attempted``.
+- **Follow lists that come back empty** (or refused) while the profile reports followers:
+  ``follows_unavailable``, never zero followers; no list file is written.
+- **Updates** (``update="new_posts"``) fetch only posts newer than the newest one already
+  downloaded, read from instaloader's ``LatestStamps`` file beside the download and from
+  the post files on disk, so they survive an instaloader upgrade (which invalidates
+  instaloader's resume files); the first :data:`POSSIBLY_PINNED_POSTS` older posts are
+  passed over, since pinned posts come first.
+
 Example::
 
     report = download_profiles(["natgeo"], Path("data/01_raw/instagram"),
@@ -20,11 +41,13 @@ Example::
 import json
 import logging
 import os
+import random
 import re
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -43,15 +66,80 @@ from instaloader import (
 )
 from tqdm import tqdm
 
+from insta_kedro.ingestion.params import Update
+
 logger = logging.getLogger(__name__)
 
-STATUSES = ("ok", "private", "not_found", "login_required", "rate_limited", "error")
+STATUSES = (
+    "ok",
+    "private",
+    "not_found",
+    "login_required",
+    "rate_limited",
+    "aborted",
+    "not_attempted",
+    "error",
+)
 POSSIBLY_PINNED_POSTS = 3
 MAX_MESSAGE_CHARS = 400
+LATEST_STAMPS_FILE = "latest-stamps.ini"
+EPOCH = datetime.fromtimestamp(0, UTC)
 _USERNAME = re.compile(r"^[a-z0-9._]{1,30}$")
-_HTTP_429 = re.compile(r"^429\b")
+_PUSH_BACK = re.compile(r"^(401|403|429)\b")
+_POST_STEM = re.compile(r"^(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)_UTC\.json\.xz$")
+# What Instagram asks of the account when instaloader aborts, by the answer's wording.
+ACCOUNT_ACTIONS = {
+    "checkpoint_required": "log in to Instagram in a browser or the app with this account and "
+    "complete the security check it shows",
+    "challenge_required": "log in to Instagram in a browser or the app with this account and "
+    "answer the challenge it shows",
+    "feedback_required": "Instagram has restricted this account's actions: pause downloads "
+    "for a day or more",
+    "login_page": "the session was logged out: create a new session file "
+    "(instaloader --login YOUR_NAME)",
+}
 
 Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long to wait when Instagram answers "wait": ``first_wait_s`` before the second
+    attempt, times ``factor`` before each later one, at most ``max_wait_s``; each wait is
+    drawn between half and all of that ("equal jitter"), so that many clients do not retry
+    in step. ``budget_s`` bounds all waits of one download together."""
+
+    first_wait_s: float = 60.0
+    factor: float = 2.0
+    max_wait_s: float = 900.0
+    budget_s: float = 3600.0
+
+    def wait_s(self, retry: int, rng: random.Random) -> float:
+        """The wait before retry number ``retry`` (1 for the first retry)."""
+        ceiling = min(self.max_wait_s, self.first_wait_s * self.factor ** (retry - 1))
+        return ceiling / 2 + rng.uniform(0.0, ceiling / 2)
+
+
+@dataclass
+class _Waits:
+    """The back-off of one download: its settings and the seconds waited so far."""
+
+    backoff: Backoff
+    rng: random.Random
+    sleep: Sleep
+    waited_s: float = 0.0
+    spent: bool = False
+
+    def wait(self, retry: int) -> float | None:
+        """Wait before retry ``retry`` and return the seconds; None (no wait) when the wait
+        would go past the budget, which is then spent."""
+        seconds = self.backoff.wait_s(retry, self.rng)
+        if self.waited_s + seconds > self.backoff.budget_s:
+            self.spent = True
+            return None
+        self.sleep(seconds)
+        self.waited_s += seconds
+        return seconds
 
 
 @dataclass(frozen=True)
@@ -121,8 +209,9 @@ class _Progress:
     new_posts: int = 0
     existing_posts: int = 0
     failed_posts: Counter = field(default_factory=Counter)
-    follows: dict[str, int] = field(default_factory=dict)
+    follows: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    action: str | None = None
 
 
 def download_profiles(
@@ -132,23 +221,33 @@ def download_profiles(
     max_posts_per_profile: int | None,
     login: InstagramLogin | None = None,
     download_follows: bool = False,
-    max_attempts: int = 3,
     loader: instaloader.Instaloader | None = None,
     fast_update: bool = False,
+    update: Update = "all",
     max_follows: int | None = None,
+    backoff: Backoff | None = None,
     sleep: Sleep = time.sleep,
-    backoff_s: float = 60.0,
+    rng: random.Random | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Download the newest posts of each profile into ``target/<username>/``.
 
     Returns ``{username: {"status", "new_posts", "existing_posts", "failed_posts",
-    "message"}}`` with status one of :data:`STATUSES`. A profile answered with HTTP 429 is
-    retried ``max_attempts`` times in all, waiting ``backoff_s * 2**(attempt - 1)`` seconds
-    with ``sleep`` in between; any other failure is recorded at once. ``fast_update`` stops
-    a profile at its first already-downloaded post (after the possibly pinned ones), as
-    ``instaloader --fast-update`` does; otherwise the walk goes on to
-    ``max_posts_per_profile``, skipping what is on disk. ``download_follows`` (needs a
-    login) writes ``followers.json`` and ``followees.json`` (at most ``max_follows`` each).
+    "message"}}`` with status one of :data:`STATUSES`; an ``aborted`` profile also has
+    ``action`` (the account action Instagram asks for, e.g. ``checkpoint_required``), and
+    with ``download_follows`` each profile has ``follows``: ``{"followers": state,
+    "followees": state}``, the state ``known`` or ``unavailable``.
+
+    A "wait" answer from Instagram (429, or 401/403) is retried after ``backoff``'s waits,
+    slept with ``sleep`` and jittered with ``rng``; once its budget is spent the profile is
+    ``rate_limited`` and the later ones ``not_attempted``. An account action (instaloader's
+    ``AbortDownloadException``) stops the download: that profile is ``aborted``, the later
+    ones ``not_attempted``. Any other failure is recorded at once and the next profile goes
+    on. ``update="new_posts"`` fetches only posts newer than the newest one on disk (see the
+    module's docstring); ``fast_update`` stops a profile at its first already-downloaded
+    post (after the possibly pinned ones), as ``instaloader --fast-update`` does; otherwise
+    the walk goes on to ``max_posts_per_profile``, skipping what is on disk.
+    ``download_follows`` (needs a login) writes ``followers.json`` and ``followees.json``
+    (at most ``max_follows`` each).
     """
     if not profiles:
         return {}
@@ -159,22 +258,22 @@ def download_profiles(
     elif loader.dirname_pattern != str(target / "{target}"):
         raise ValueError(f"loader must write into {target / '{target}'}: use make_loader(target)")
     target.mkdir(parents=True, exist_ok=True)
+    waits = _Waits(backoff or Backoff(), rng or random.Random(), sleep)
+    stamps = instaloader.LatestStamps(str(target / LATEST_STAMPS_FILE))
 
     login_note = _log_in(loader, login) if login is not None else None
     if download_follows and not loader.context.is_logged_in:
         logger.warning("Instagram follow lists need a login: skipping followers/followees")
 
     report: dict[str, dict[str, Any]] = {}
-    aborted: str | None = None
+    stopped: str | None = None  # why the profiles still to come are not attempted
     try:
         for requested in profiles:
             username = str(requested).strip().lstrip("@").lower()
             if username in report:
                 continue
-            if aborted is not None:
-                report[username] = _outcome(
-                    "error", _Progress(username), f"not attempted: {aborted}"
-                )
+            if stopped is not None:
+                report[username] = _outcome("not_attempted", _Progress(username), stopped)
                 continue
             if not _USERNAME.match(username):
                 report[username] = _outcome(
@@ -188,18 +287,31 @@ def download_profiles(
                 status, detail = _download_with_retries(
                     loader,
                     progress,
+                    waits,
+                    stamps,
                     max_posts=max_posts_per_profile,
                     fast_update=fast_update,
+                    update=update,
                     download_follows=download_follows,
                     max_follows=max_follows,
-                    max_attempts=max_attempts,
-                    sleep=sleep,
-                    backoff_s=backoff_s,
                 )
             except AbortDownloadException as err:
-                aborted = f"download aborted at {username}: {_describe(err, login)}"
-                status, detail = "error", aborted
+                progress.action = _account_action(err)
+                status = "aborted"
+                detail = (
+                    f"Instagram stopped the download ({progress.action}): "
+                    f"{ACCOUNT_ACTIONS.get(progress.action, 'see the message')}, then run again "
+                    f"to resume. {_describe(err, login)}"
+                )
+                stopped = f"the download stopped at {username} ({progress.action})"
+            if status == "rate_limited" and waits.spent:
+                stopped = (
+                    f"Instagram still asked to wait after {waits.waited_s:.0f} s of back-off "
+                    "(ingestion.backoff.budget_s): run again later to resume"
+                )
             outcome = _outcome(status, progress, _redact(detail, login))
+            if download_follows and loader.context.is_logged_in:
+                outcome["follows"] = dict(progress.follows)
             report[username] = outcome
             logger.log(
                 logging.INFO if status == "ok" else logging.WARNING,
@@ -237,24 +349,27 @@ def _log_in(loader: instaloader.Instaloader, login: InstagramLogin) -> str | Non
 def _download_with_retries(
     loader: instaloader.Instaloader,
     progress: _Progress,
+    waits: _Waits,
+    stamps: instaloader.LatestStamps,
     *,
     max_posts: int | None,
     fast_update: bool,
+    update: Update,
     download_follows: bool,
     max_follows: int | None,
-    max_attempts: int,
-    sleep: Sleep,
-    backoff_s: float,
 ) -> tuple[str, str]:
-    """Download one profile, retrying after 429s; return its status and a message."""
-    attempts = max(1, max_attempts)
-    for attempt in range(1, attempts + 1):
+    """Download one profile, retrying after "wait" answers while the back-off budget lasts;
+    return its status and a message. ``AbortDownloadException`` is raised on."""
+    retry = 0
+    while True:
         try:
             _download_profile(
                 loader,
                 progress,
+                stamps,
                 max_posts=max_posts,
                 fast_update=fast_update,
+                update=update,
                 download_follows=download_follows,
                 max_follows=max_follows,
             )
@@ -263,30 +378,32 @@ def _download_with_retries(
             raise
         except Exception as err:  # recorded per profile; the other profiles go on
             status = _failure_status(err)
-            if status == "rate_limited" and attempt < attempts:
-                wait_s = backoff_s * 2 ** (attempt - 1)
-                logger.warning(
-                    "Instagram rate limit on %s (attempt %d/%d): retrying in %.0f s",
-                    progress.username,
-                    attempt,
-                    attempts,
-                    wait_s,
+            if status != "rate_limited":
+                return status, _describe(err)
+            retry += 1
+            waited = waits.wait(retry)
+            if waited is None:
+                return "rate_limited", (
+                    f"Instagram still asks to wait after {retry} attempts and "
+                    f"{waits.waited_s:.0f} s of back-off: {_describe(err)}"
                 )
-                sleep(wait_s)
-                continue
-            detail = _describe(err)
-            if status == "rate_limited":
-                detail = f"still rate limited after {attempts} attempts: {detail}"
-            return status, detail
-    raise AssertionError("unreachable: the retry loop always returns")
+            logger.warning(
+                "Instagram asks to wait on %s (%s): retry %d in %.0f s",
+                progress.username,
+                _push_back_answer(err),
+                retry,
+                waited,
+            )
 
 
 def _download_profile(
     loader: instaloader.Instaloader,
     progress: _Progress,
+    stamps: instaloader.LatestStamps,
     *,
     max_posts: int | None,
     fast_update: bool,
+    update: Update,
     download_follows: bool,
     max_follows: int | None,
 ) -> None:
@@ -318,7 +435,14 @@ def _download_profile(
 
     if not progress.posts_done:
         _download_posts(
-            loader, profile, profile_dir, progress, max_posts=max_posts, fast_update=fast_update
+            loader,
+            profile,
+            profile_dir,
+            progress,
+            stamps,
+            max_posts=max_posts,
+            fast_update=fast_update,
+            update=update,
         )
         progress.posts_done = True
 
@@ -327,14 +451,47 @@ def _download_profile(
             if "follows skipped: not logged in" not in progress.notes:
                 progress.notes.append("follows skipped: not logged in")
             return
-        for name, get_profiles in (
-            ("followers", profile.get_followers),
-            ("followees", profile.get_followees),
+        for name, get_profiles, reported in (
+            ("followers", profile.get_followers, lambda: profile.followers),
+            ("followees", profile.get_followees, lambda: profile.followees),
         ):
             if name not in progress.follows:
-                usernames = [p.username for p in islice(get_profiles(), max_follows)]
-                _write_json_atomically(profile_dir / f"{name}.json", usernames)
-                progress.follows[name] = len(usernames)
+                progress.follows[name] = _download_follow_list(
+                    profile_dir, progress, name, get_profiles, reported, max_follows
+                )
+
+
+def _download_follow_list(
+    profile_dir: Path,
+    progress: _Progress,
+    name: str,
+    get_profiles: Callable[[], Any],
+    reported: Callable[[], int],
+    max_follows: int | None,
+) -> str:
+    """Write ``<name>.json`` (``followers`` or ``followees``) and return ``known``; return
+    ``unavailable`` (writing nothing, with a note) when Instagram refuses the list or returns
+    none while the profile reports some."""
+    try:
+        usernames = [p.username for p in islice(get_profiles(), max_follows)]
+    except (InstaloaderException, OSError) as err:
+        if isinstance(err, LoginRequiredException):
+            raise
+        progress.notes.append(f"{name} unavailable (follows_unavailable): {_describe(err)}")
+        return "unavailable"
+    try:
+        count = int(reported())
+    except (InstaloaderException, KeyError, TypeError, ValueError):
+        count = 0
+    if not usernames and count > 0:
+        progress.notes.append(
+            f"{name} unavailable (follows_unavailable): the profile reports {count} "
+            "but Instagram returned none"
+        )
+        return "unavailable"
+    _write_json_atomically(profile_dir / f"{name}.json", usernames)
+    progress.notes.append(f"{name}: {len(usernames)}")
+    return "known"
 
 
 def _download_posts(
@@ -342,12 +499,22 @@ def _download_posts(
     profile: instaloader.Profile,
     profile_dir: Path,
     progress: _Progress,
+    stamps: instaloader.LatestStamps,
     *,
     max_posts: int | None,
     fast_update: bool,
+    update: Update,
 ) -> None:
-    """Walk the profile's posts newest first, resuming from instaloader's iterator file."""
+    """Walk the profile's posts newest first, resuming from instaloader's iterator file.
+
+    With ``update="new_posts"`` the walk ends at the first post not newer than the newest one
+    already downloaded (:func:`_newest_downloaded`), the first ``POSSIBLY_PINNED_POSTS`` such
+    posts excepted. A walk that ends without an error records the newest post it saw in
+    ``stamps``.
+    """
     username = profile.username
+    since = _newest_downloaded(profile_dir, stamps, username) if update == "new_posts" else None
+    newest_seen: datetime | None = None
     posts = profile.get_posts()
     with instaloader.resumable_iteration(
         context=loader.context,
@@ -375,6 +542,12 @@ def _download_posts(
             for post in posts:
                 number += 1
                 bar.update()
+                taken = post.date_utc.replace(tzinfo=UTC)
+                if since is not None and taken <= since:
+                    if number <= POSSIBLY_PINNED_POSTS:
+                        continue  # perhaps pinned: newer posts may follow
+                    break
+                newest_seen = max(newest_seen or taken, taken)
                 metadata_file = profile_dir / (
                     loader.format_filename(post, target=username) + ".json.xz"
                 )
@@ -399,9 +572,31 @@ def _download_posts(
                         and not is_resuming
                         and number > POSSIBLY_PINNED_POSTS
                     ):
-                        return
+                        break
                 if max_posts is not None and number >= max_posts:
-                    return
+                    break
+    if newest_seen is not None:
+        recorded = stamps.get_last_post_timestamp(username).astimezone(UTC)
+        stamps.set_last_post_timestamp(username, max(recorded, newest_seen))
+
+
+def _newest_downloaded(
+    profile_dir: Path, stamps: instaloader.LatestStamps, username: str
+) -> datetime:
+    """When the newest post already downloaded for ``username`` was taken (UTC): the
+    ``LatestStamps`` entry, which only a finished walk writes; without one (a download made
+    before, or by the ``instaloader`` command), the newest complete post on disk (its
+    metadata file is written last); the epoch when there is neither."""
+    newest = stamps.get_last_post_timestamp(username).astimezone(UTC)
+    if newest > EPOCH:
+        return newest
+    if profile_dir.is_dir():
+        for entry in os.scandir(profile_dir):
+            match = _POST_STEM.match(entry.name)
+            if match:
+                taken = datetime.strptime(match.group(1), "%Y-%m-%d_%H-%M-%S").replace(tzinfo=UTC)
+                newest = max(newest, taken)
+    return newest
 
 
 def _post_count(profile: instaloader.Profile) -> int | None:
@@ -423,11 +618,32 @@ def _exception_chain(err: BaseException) -> list[BaseException]:
 
 
 def _is_rate_limited(err: BaseException) -> bool:
-    return any(
-        isinstance(e, TooManyRequestsException)
-        or (isinstance(e, ConnectionException) and _HTTP_429.match(str(e)))
-        for e in _exception_chain(err)
-    )
+    """Whether Instagram answered "wait": 429, or 401/403 on a query (instaloader raises a
+    plain ``ConnectionException`` whose message starts with the status code)."""
+    return _push_back_answer(err) is not None
+
+
+def _push_back_answer(err: BaseException) -> str | None:
+    """The "wait" answer in ``err``'s chain (e.g. ``401 Unauthorized - "fail" status,
+    message "Please wait a few minutes..."``), or None when there is none."""
+    for e in _exception_chain(err):
+        if isinstance(e, TooManyRequestsException):
+            return str(e) or "429 Too Many Requests"
+        if type(e) is ConnectionException and _PUSH_BACK.match(str(e)):
+            return str(e).split(" when accessing ")[0]
+    return None
+
+
+def _account_action(err: AbortDownloadException) -> str:
+    """The account action an abort asks for (a key of :data:`ACCOUNT_ACTIONS`), by the
+    answer's wording; ``unknown`` when it names none."""
+    text = str(err)
+    for action in ("checkpoint_required", "challenge_required", "feedback_required"):
+        if action in text:
+            return action
+    if "login page" in text:
+        return "login_page"
+    return "unknown"
 
 
 def _failure_status(err: BaseException) -> str:
@@ -446,7 +662,7 @@ def _failure_status(err: BaseException) -> str:
 def _is_post_failure(err: BaseException) -> bool:
     """Whether ``err`` concerns only this post (gone, forbidden media, odd JSON).
 
-    Rate limits, login demands and network failures are the profile's: they stop it so
+    "Wait" answers, login demands and network failures are the profile's: they stop it so
     that the next attempt resumes at this very post.
     """
     if _is_rate_limited(err) or isinstance(err, LoginRequiredException | AbortDownloadException):
@@ -477,14 +693,16 @@ def _outcome(status: str, progress: _Progress, detail: str) -> dict[str, Any]:
     if progress.failed_posts:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(progress.failed_posts.items()))
         parts.append(f"{progress.failed_posts.total()} posts failed ({reasons})")
-    parts += [f"{name}: {n}" for name, n in progress.follows.items()]
-    return {
+    outcome = {
         "status": status,
         "new_posts": progress.new_posts,
         "existing_posts": progress.existing_posts,
         "failed_posts": progress.failed_posts.total(),
         "message": "; ".join(parts),
     }
+    if progress.action is not None:
+        outcome["action"] = progress.action
+    return outcome
 
 
 def _write_json_atomically(path: Path, usernames: list[str]) -> None:

@@ -15,6 +15,7 @@ from insta_kedro.kedro_ext.parameters import (
     Count,
     Integer,
     NonNegativeCount,
+    Number,
     Section,
     Seed,
     Settings,
@@ -35,11 +36,30 @@ class DemoParams(Settings):
     image_size: Annotated[Integer, Field(ge=32)]
 
 
+Seconds = Annotated[Number, Field(gt=0.0)]
+Update = Literal["all", "new_posts"]
+"""``all``: walk each profile's posts up to the cap, skipping those on disk; ``new_posts``:
+only the posts newer than the newest one already downloaded."""
+
+
+class BackoffParams(Settings):
+    """How long a live download waits when Instagram answers "wait" (429, or 401/403):
+    ``first_wait_s`` before the first retry, times ``factor`` (>= 1) before each later one, at
+    most ``max_wait_s``, each drawn between half and all of that; ``budget_s``: all waits of
+    one download together, after which the rest is left for the next run. Seconds > 0."""
+
+    first_wait_s: Seconds
+    factor: Annotated[Number, Field(ge=1.0)]
+    max_wait_s: Seconds
+    budget_s: Seconds
+
+
 class IngestionParams(Section):
     """``params:ingestion``: the ``source`` (:data:`Source`); the ``folder`` of an existing
     download (``source=folder``, where it must be set); the ``profiles`` to download
-    (``source=instaloader``), ``download_follows`` and ``max_attempts`` (>= 1);
-    ``max_posts_per_profile`` (>= 0, or null: all); the ``demo_folder`` and
+    (``source=instaloader``), ``download_follows``, the ``update`` mode (:data:`Update`) and
+    the ``backoff`` (:class:`BackoffParams`); ``max_posts_per_profile`` (>= 0, or null: all);
+    the ``demo_folder`` and
     ``instagram_folder`` the demo and live sources write; the ``demo`` settings
     (:class:`DemoParams`). Numbers given as a folder or a profile name are read as text."""
 
@@ -51,7 +71,8 @@ class IngestionParams(Section):
     profiles: list[str] | None
     max_posts_per_profile: NonNegativeCount | None
     download_follows: bool
-    max_attempts: Count
+    update: Update
+    backoff: BackoffParams
     demo_folder: str
     instagram_folder: str
     demo: DemoParams

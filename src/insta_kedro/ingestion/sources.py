@@ -15,9 +15,9 @@ from typing import Any, assert_never, get_args
 import pandas as pd
 
 from insta_kedro.ingestion.demo import ensure_demo_download
-from insta_kedro.ingestion.download import InstagramLogin, download_profiles
+from insta_kedro.ingestion.download import Backoff, InstagramLogin, download_profiles
 from insta_kedro.ingestion.folder import is_profile_folder, parse_download_folder
-from insta_kedro.ingestion.params import Source
+from insta_kedro.ingestion.params import Source, Update
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +34,8 @@ def acquire_download(
     profiles: Iterable[str] | None = None,
     max_posts_per_profile: int | None = None,
     download_follows: bool = False,
-    max_attempts: int = 3,
+    update: Update = "all",
+    backoff: Mapping[str, float] | None = None,
     login: InstagramLogin | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Make sure the ``source`` is an instaloader folder on disk.
@@ -43,7 +44,8 @@ def acquire_download(
     (``ensure_demo_download``'s), unless it exists. ``folder``: ``folder`` (``~`` expanded) is
     an existing download. ``instaloader``: ``profiles`` are downloaded into
     ``instagram_folder`` (``download_profiles`` with ``max_posts_per_profile``, ``login``,
-    ``download_follows`` and ``max_attempts``); ``ValueError`` when there are no profiles and
+    ``download_follows``, ``update`` and the ``backoff`` settings, :class:`Backoff`'s
+    fields); ``ValueError`` when there are no profiles and
     no earlier download to parse, ``RuntimeError`` naming each profile's outcome when the
     folder still holds no profile. The settings are those of ``IngestionParams``, which
     checks them (a known ``source``, a ``folder`` for the folder source).
@@ -74,7 +76,8 @@ def acquire_download(
             max_posts_per_profile=max_posts_per_profile,
             login=login,
             download_follows=bool(download_follows),
-            max_attempts=int(max_attempts),
+            update=update,
+            backoff=Backoff(**backoff) if backoff else None,
         )
         if not has_profile_folders(target):
             outcomes = "; ".join(

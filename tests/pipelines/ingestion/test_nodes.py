@@ -18,7 +18,6 @@ def _live(folder: Path, profiles: list[str]) -> IngestionParams:
         profiles=profiles,
         max_posts_per_profile=None,
         download_follows=False,
-        max_attempts=1,
     )
 
 

@@ -46,8 +46,18 @@ def test_profile_names_and_folders_given_as_numbers_are_text():
             "Input should be greater than or equal to 0",
         ),
         (
-            {"max_attempts": 0},
-            "ingestion.max_attempts",
+            {"update": "everything"},
+            "ingestion.update",
+            "Input should be 'all' or 'new_posts'",
+        ),
+        (
+            {"backoff__budget_s": 0.0},
+            "ingestion.backoff.budget_s",
+            "Input should be greater than 0",
+        ),
+        (
+            {"backoff__factor": 0.5},
+            "ingestion.backoff.factor",
             "Input should be greater than or equal to 1",
         ),
         (

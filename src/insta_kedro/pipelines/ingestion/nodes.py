@@ -32,7 +32,8 @@ def acquire_download(
         profiles=ingestion.profiles,
         max_posts_per_profile=ingestion.max_posts_per_profile,
         download_follows=ingestion.download_follows,
-        max_attempts=ingestion.max_attempts,
+        update=ingestion.update,
+        backoff=ingestion.backoff.model_dump(),
         login=instagram_login,
     )
 
