@@ -1,6 +1,9 @@
 """A temporary project with small crafted outputs of every pipeline, in the contracted shapes."""
 
+import io
 import json
+import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +41,16 @@ CLUSTERING_CATALOG = {
         "filepath": "data/08_reporting/user_characterizations.json",
     },
 }
+
+
+def bomb_png(width: int, height: int) -> bytes:
+    """A PNG of a few bytes whose header declares ``width`` × ``height`` pixels (its pixel data
+    is that of a 1 × 1 image: decoding it would fail, so a refusal shows it was not decoded)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buffer, format="PNG")
+    data = buffer.getvalue()  # signature, then IHDR: length, type, 13 bytes of data, CRC
+    chunk = b"IHDR" + struct.pack(">II", width, height) + data[24:29]
+    return data[:12] + chunk + struct.pack(">I", zlib.crc32(chunk)) + data[33:]
 
 
 def _base_catalog_names(project: Path) -> set[str]:

@@ -8,6 +8,7 @@ import pytest
 from insta_kedro.app.catalog_reader import (
     CatalogReader,
     OutputMissingError,
+    UnsafePathError,
     find_project_path,
 )
 
@@ -61,6 +62,38 @@ def test_images_are_served_only_from_the_data_or_ingested_folder(
     assert reader.safe_image_path("data/../../outside.jpg") is None
     assert reader.safe_image_path(str(project_with_outputs / "pyproject.toml")) is None
     assert reader.safe_image_path(None) is None
+
+
+def test_an_image_path_that_leaves_the_data_folders_is_refused_with_the_reason(
+    project_with_outputs: Path, tmp_path: Path
+):
+    reader = CatalogReader(project_with_outputs)
+    image = reader.load("posts")["image_path"].iloc[0]
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes((project_with_outputs / image).read_bytes())
+    inside_link = project_with_outputs / "data/link.jpg"
+    inside_link.symlink_to(outside)
+    (project_with_outputs / "data/loop.jpg").symlink_to(project_with_outputs / "data/loop.jpg")
+    reasons = {
+        "data/../../outside.jpg": "outside the project's data/ folder",
+        str(outside): "outside the project's data/ folder",
+        "data/link.jpg": "outside the project's data/ folder",  # a link out is not followed
+        "data/a\x00.jpg": "contains a NUL byte",
+        "data/" + "x" * 2000 + ".jpg": "is 2,009 characters long, over 1,024",
+        "data/" + "x" * 300 + ".jpg": "cannot be resolved",
+        "data/loop.jpg": "cannot be resolved",
+        "data/missing.jpg": "not there",
+        "/etc/passwd": "does not end in an image type",
+        "": "no image path",
+        float("nan"): "no image path",  # a missing value in a parquet column
+    }
+    for value, reason in reasons.items():
+        with pytest.raises(UnsafePathError, match=reason):
+            reader.resolve_image_path(value)
+        assert reader.safe_image_path(value) is None
+    # a link that stays inside the folder is followed
+    (project_with_outputs / "data/inside.jpg").symlink_to(project_with_outputs / image)
+    assert reader.resolve_image_path("data/inside.jpg") == (project_with_outputs / image).resolve()
 
 
 def test_project_path_from_environment_or_working_directory(

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from tests.app.conftest import texts
+from tests.app.conftest import page_app, texts
 
 
 def test_circle_page_without_outputs(app_project: Path, run_page):
@@ -21,3 +21,13 @@ def test_circle_page_compares_the_circle(project_with_outputs: Path, run_page):
     app.selectbox[0].select("ben_hikes")
     run_page("circle", app)
     assert "No followers or followees of `ben_hikes` were downloaded" in texts(app)
+
+
+def test_circle_page_follows_the_address(project_with_outputs: Path, run_page):
+    app = page_app("circle")
+    app.query_params["profile"] = "ben_hikes"
+    run_page("circle", app)
+    assert "No followers or followees of `ben_hikes` were downloaded" in texts(app)
+    app.query_params["profile"] = "../ben_hikes"
+    run_page("circle", app)
+    assert "No such profile: `../ben_hikes`" in texts(app)

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from insta_kedro.app.components import random_encoders
+from insta_kedro.app.components import random_encoders, shown
 
 
 def test_random_weights_are_reported_only_when_an_image_was_encoded():
@@ -15,3 +15,9 @@ def test_random_weights_are_reported_only_when_an_image_was_encoded():
     # a download without photos: every row an error, no image seen by random weights
     assert random_encoders(encoded.assign(error="no usable image")) == []
     assert random_encoders(None) == [] and random_encoders(encoded.iloc[:0]) == []
+
+
+def test_shown_makes_an_outside_value_safe_for_a_message():
+    assert shown("anna.cooks") == "anna.cooks"
+    assert shown("a\x00b\n`c`") == "a\\x00b\\n'c'"
+    assert shown("x" * 500) == "x" * 80 + "… (500 characters)"

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.app.conftest import page_app, texts
+from tests.app.conftest import bomb_png, page_app, texts
 
 CATEGORIES = "conf/base/interests/categories.yml"
 
@@ -125,3 +125,86 @@ def test_person_page_shows_the_evidence_behind_each_interest(project_with_output
     assert "posts with a lexicon term: 3" in shown
     descriptions = yaml.safe_load((project_with_outputs / CATEGORIES).read_text())
     assert descriptions[top] in shown  # conf/base/interests/categories.yml
+
+
+BAD_PROFILES = {  # the value in the address → what the message says
+    "../../etc/passwd": "`../../etc/passwd` in the address (`?profile=`) is a path, not a",
+    "/etc/passwd": "is a path, not a profile name",
+    "anna\x00.cooks": "`anna\\x00.cooks` in the address (`?profile=`) contains a control char",
+    "x" * 5000: "(5,000 characters)` in the address (`?profile=`) is 5,000 characters long",
+    "nobody.here": "`nobody.here` in the address (`?profile=`) is no profile of this run",
+}
+
+
+def test_the_address_selects_the_person(project_with_outputs: Path, run_page):
+    app = page_app("person")
+    app.query_params["profile"] = "ben_hikes"
+    run_page("person", app)
+    assert [h.value for h in app.header] == ["ben_hikes (Ben Hikes)"]
+    assert not app.warning[1:]  # the random-weights warning only
+    app.selectbox[0].select("carla.sings")
+    run_page("person", app)
+    assert [h.value for h in app.header] == ["carla.sings"]
+    assert app.query_params["profile"] == "carla.sings"  # the address follows: a link to share
+
+
+def test_a_bad_profile_in_the_address_says_no_such_profile(project_with_outputs: Path, run_page):
+    app = page_app("person")
+    for value, why in BAD_PROFILES.items():
+        app.query_params["profile"] = value
+        run_page("person", app)
+        warnings = [w.value for w in app.warning if "No such profile" in w.value]
+        assert len(warnings) == 1 and why in warnings[0], (value[:20], warnings)
+        assert len(warnings[0]) < 400  # a long value is cut
+        # the page still renders, on the first profile
+        assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]
+        assert len(app.image) == 3
+    app.selectbox[0].select("ben_hikes")  # picking a profile replaces the bad address
+    run_page("person", app)
+    assert [h.value for h in app.header] == ["ben_hikes (Ben Hikes)"]
+    assert "No such profile" not in texts(app)
+
+
+def test_person_page_says_why_each_image_is_not_shown(
+    project_with_outputs: Path, run_page, tmp_path: Path
+):
+    project = project_with_outputs
+    folder = project / "data/01_raw/demo/anna.cooks"
+    good = "data/01_raw/demo/anna.cooks/2024-01-01_12-00-00_UTC.jpg"
+    outside = tmp_path / "outside.jpg"
+    outside.write_bytes((project / good).read_bytes())
+    (folder / "link.jpg").symlink_to(outside)
+    (folder / "notes.jpg").write_text("not an image")
+    (folder / "bomb.png").write_bytes(bomb_png(40_000, 40_000))
+    reasons = {
+        "data/../../outside.jpg": "outside the project's data/ folder",
+        str(outside): "outside the project's data/ folder",
+        "data/01_raw/demo/anna.cooks/link.jpg": "outside the project's data/ folder",
+        "data/a\x00.jpg": "contains a NUL byte",
+        "data/" + "x" * 5000 + ".jpg": "5,009 characters long, over 1,024",
+        "data/" + "x" * 300 + ".jpg": "cannot be resolved (File name too long)",
+        "/etc/passwd": "does not end in an image type",
+        "data/01_raw/demo/anna.cooks/notes.jpg": "not a known image format",
+        "data/01_raw/demo/anna.cooks/bomb.png": "too large to decode safely",
+        None: "gives no image path",
+    }
+
+    def bad_paths(people):
+        posts = [{"post_id": f"P{i}", "image_path": p} for i, p in enumerate(reasons)]
+        people["anna.cooks"]["representative_posts"] = [
+            *posts,
+            {"post_id": "GOOD", "image_path": good},
+        ]
+
+    _rewrite_people(project, bad_paths)
+    app = run_page("person", page_app("person"))
+    captions = [c.value for c in app.caption if c.value.startswith("(no image to show)")]
+    for i, reason in enumerate(reasons.values()):
+        assert any(c.startswith(f"(no image to show) P{i}: ") and reason in c for c in captions), (
+            reason,
+            captions,
+        )
+    assert len(app.image) == 1  # the one inside data/ that is an image
+    app.selectbox[0].select("ben_hikes")  # the page is still up
+    run_page("person", app)
+    assert len(app.image) == 3

@@ -6,11 +6,22 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from PIL import Image
+import yaml
+from PIL import Image, ImageFile
 
-from insta_kedro.app.try_photo import read_image
+from insta_kedro.app.images import NotAnImageError, TooManyPixelsError
+from insta_kedro.app.try_photo import (
+    DEFAULT_MAX_UPLOAD_MB,
+    MB,
+    read_image,
+    server_cap_note,
+    upload_limit_mb,
+)
 from insta_kedro.captioning import CaptionVocabulary, build_caption_model
-from tests.app.conftest import FEATURE_DIM, page_app, texts
+from tests.app.conftest import FEATURE_DIM, bomb_png, page_app, texts
+
+PROJECT = Path(__file__).resolve().parents[2]
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
 def write_caption_model(project: Path) -> CaptionVocabulary:
@@ -89,3 +100,102 @@ def test_try_photo_after_a_run_that_did_not_train(project_with_outputs: Path, ru
     app = run_page("try_photo")
     assert "The caption model was not trained: no photo." in texts(app)
     assert not app.file_uploader
+
+
+def tiff_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="TIFF")
+    return buffer.getvalue()
+
+
+def test_read_image_goes_by_content_not_by_name():
+    assert read_image(png_bytes()).size == (64, 40)  # whatever the upload is called
+    for data in (PDF, b"just some text", tiff_bytes()):  # TIFF: Pillow reads it, the page not
+        with pytest.raises(NotAnImageError, match="not a known image format"):
+            read_image(data)
+
+
+def test_read_image_never_decodes_a_decompression_bomb(monkeypatch):
+    def decode(_image):
+        raise AssertionError("the bomb was decoded")
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", decode)
+    # over MAX_IMAGE_PIXELS (Pillow only warns) and over twice it (Pillow refuses)
+    for width, height in ((10_000, 10_000), (40_000, 40_000)):
+        with pytest.raises(TooManyPixelsError, match="MAX_IMAGE_PIXELS.*not decoded"):
+            read_image(bomb_png(width, height))
+
+
+def test_the_upload_limit_is_a_parameter_with_20_mb_by_default():
+    shipped = yaml.safe_load((PROJECT / "conf/base/parameters_app.yml").read_text())
+    assert shipped == {"app": {"max_upload_mb": 20}}
+    assert upload_limit_mb(shipped) == (20.0, None)
+    assert upload_limit_mb({}) == (DEFAULT_MAX_UPLOAD_MB, None) == (20.0, None)
+    assert upload_limit_mb({"app": {}}) == (20.0, None)
+    assert upload_limit_mb({"app": {"max_upload_mb": 0.5}}) == (0.5, None)
+    for bad in ("lots", -1, 0, True, None, float("nan")):
+        limit, problem = upload_limit_mb({"app": {"max_upload_mb": bad}})
+        assert limit == 20.0 and "`app.max_upload_mb`" in problem
+    for bad in ("lots", -1, True, [20]):  # `app:` itself no mapping
+        limit, problem = upload_limit_mb({"app": bad})
+        assert limit == 20.0 and "`app.max_upload_mb`" in problem
+        assert "conf/local/parameters_app.yml" in problem
+    # Streamlit's own cap (server.maxUploadSize, 200 MB by default) is named when it is lower
+    assert server_cap_note(20) is None
+    assert "server.maxUploadSize" in server_cap_note(500)
+
+
+def test_try_photo_refuses_bad_uploads_and_still_captions_a_good_one(
+    project_with_outputs: Path, run_page
+):
+    write_caption_model(project_with_outputs)
+    app = run_page("try_photo")
+    assert app.file_uploader[0].proto.max_upload_size_mb == 20  # Streamlit's check, too
+    bad_uploads = {
+        # over app.max_upload_mb, though an image: the size is checked before the content
+        ("big.png", png_bytes() + bytes(20 * MB), "image/png"): (
+            f"`big.png` is 20.0 MB ({20 * MB + len(png_bytes()):,} bytes), over the 20 MB this",
+            "raise `app.max_upload_mb` in `conf/local/parameters_app.yml`",
+        ),
+        ("bomb.png", bomb_png(40_000, 40_000), "image/png"): (
+            "`bomb.png` is too large to decode safely: it declares 1,600,000,000 pixels",
+            "`PIL.Image.MAX_IMAGE_PIXELS`",
+        ),
+        ("scan.jpg", PDF, "image/jpeg"): (
+            "`scan.jpg` cannot be read as an image: not a known image format",
+        ),
+        ("a\x00`b" + "x" * 300 + ".jpg", b"text", "image/jpeg"): (
+            "`a\\x00'bxxx",
+            "(308 characters)` cannot be read as an image",
+        ),
+    }
+    for upload, messages in bad_uploads.items():
+        app.file_uploader[0].set_value(upload)
+        run_page("try_photo", app)
+        errors = "\n".join(e.value for e in app.error)
+        for message in messages:
+            assert message in errors, (upload[0][:20], errors)
+        assert not app.dataframe and not app.image
+
+    app.file_uploader[0].set_value(("photo.jpg", png_bytes(), "image/jpeg"))  # a PNG named .jpg
+    run_page("try_photo", app)
+    assert not app.error
+    assert app.dataframe[0].value["decoder"].tolist() == ["greedy", "beam search", "sampled"]
+
+
+def test_try_photo_limit_follows_the_project_parameters(project_with_outputs: Path, run_page):
+    write_caption_model(project_with_outputs)
+    (project_with_outputs / "conf/local/parameters_app.yml").write_text(
+        "app:\n  max_upload_mb: 1\n"
+    )
+    app = run_page("try_photo")
+    assert app.file_uploader[0].proto.max_upload_size_mb == 1
+    app.file_uploader[0].set_value(("big.png", png_bytes() + bytes(MB), "image/png"))
+    run_page("try_photo", app)
+    assert "`big.png` is 1.0 MB (" in texts(app)
+    assert "bytes), over the 1 MB this page accepts" in texts(app)
+    # the page is still up: a small file gets past the size check to the content check
+    app.file_uploader[0].set_value(("notes.png", b"just some text", "image/png"))
+    run_page("try_photo", app)
+    assert "`notes.png` cannot be read as an image" in texts(app)
+    assert "MB, over the" not in texts(app)

@@ -12,6 +12,7 @@ loads what the last ``kedro run`` wrote. A missing (or unreadable) output raises
     posts = reader.load("posts")
     reader.modified("posts")                    # when the file was written
     reader.safe_image_path(posts.image_path[0]) # None unless under data/ or the ingested folder
+    reader.resolve_image_path("../x.jpg")       # UnsafePathError, whose message says why
 """
 
 import functools
@@ -31,6 +32,7 @@ from kedro.io.core import DatasetError
 PROJECT_PATH_ENV = "INSTA_KEDRO_PROJECT_PATH"
 EXPERIMENT_NAME = "insta_kedro"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
+MAX_PATH_LENGTH = 1024  # characters of an image path an output may give
 
 # Which pipeline writes which output: used only to word the "run this" message. The
 # registry (insta_kedro.kedro_ext.missing_inputs.project_pipelines) is asked first; this
@@ -61,6 +63,10 @@ class OutputMissingError(LookupError):
         command = f"kedro run --pipelines={pipeline}" if pipeline else "kedro run"
         self.command = command
         super().__init__(f"`{dataset}` {reason}: run `{command}` in the project folder.")
+
+
+class UnsafePathError(ValueError):
+    """A path the app will not open: its message says why."""
 
 
 def find_project_path(start: Path | None = None) -> Path:
@@ -195,17 +201,50 @@ class CatalogReader:
                 roots.append(path if path.is_absolute() else self.project_path / path)
         return [root.resolve() for root in roots]
 
-    def safe_image_path(self, image_path: str | None) -> Path | None:
-        """``image_path`` resolved, when it is an image file under one of ``image_roots``."""
-        if not image_path:
-            return None
+    def resolve_image_path(self, image_path: Any) -> Path:
+        """``image_path`` (relative to the project, or absolute) checked and resolved.
+
+        Takes the path an output gives for an image. Returns the resolved file, with every
+        link followed. Raises :class:`UnsafePathError`, whose message says why, when the value
+        is no path, has a NUL byte, is over :data:`MAX_PATH_LENGTH` characters, names no image
+        type (:data:`IMAGE_SUFFIXES`), resolves (through ``..`` or a link) outside
+        :meth:`image_roots`, or is no file.
+        """
+        if not isinstance(image_path, str) or not image_path:
+            raise UnsafePathError("the output gives no image path")
+        if "\0" in image_path:
+            raise UnsafePathError("the image path contains a NUL byte")
+        if len(image_path) > MAX_PATH_LENGTH:
+            raise UnsafePathError(
+                f"the image path is {len(image_path):,} characters long, over {MAX_PATH_LENGTH:,}"
+            )
         path = Path(image_path)
-        path = (path if path.is_absolute() else self.project_path / path).resolve()
-        if path.suffix.lower() not in IMAGE_SUFFIXES or not path.is_file():
-            return None
-        if not any(path.is_relative_to(root) for root in self.image_roots()):
-            return None
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            raise UnsafePathError(
+                f"the file's name does not end in an image type ({', '.join(IMAGE_SUFFIXES)})"
+            )
+        try:
+            path = (path if path.is_absolute() else self.project_path / path).resolve()
+            inside = any(path.is_relative_to(root) for root in self.image_roots())
+            if inside and not path.is_file():
+                raise UnsafePathError("the image file is not there (any more)")
+        except (OSError, RuntimeError) as error:  # a name too long, a loop of links
+            reason = getattr(error, "strerror", None) or str(error)
+            raise UnsafePathError(f"the image path cannot be resolved ({reason})") from error
+        if not inside:
+            raise UnsafePathError(
+                "the image lies outside the project's data/ folder and the ingested folder "
+                "(through `..`, an absolute path or a link); images are served from those only"
+            )
         return path
+
+    def safe_image_path(self, image_path: Any) -> Path | None:
+        """``image_path`` resolved when it is an image file under one of ``image_roots``, else
+        None (:meth:`resolve_image_path` says why)."""
+        try:
+            return self.resolve_image_path(image_path)
+        except UnsafePathError:
+            return None
 
     # ------------------------------------------------------------------- MLflow
     def mlflow_tracking_uri(self) -> str:

@@ -6,7 +6,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from insta_kedro.app.catalog_reader import CatalogReader, OutputMissingError, find_project_path
+from insta_kedro.app.catalog_reader import (
+    CatalogReader,
+    OutputMissingError,
+    UnsafePathError,
+    find_project_path,
+)
+from insta_kedro.app.images import open_header
 
 RANDOM_WEIGHTS_WARNING = (
     "These results were made with **random VGG16 weights** (encoder `{encoder}`): image "
@@ -67,13 +73,52 @@ def warn_if_random_weights() -> bool:
     return bool(encoders)
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``value`` made safe to put between backticks in a message.
+
+    Takes any value (a file name, a URL parameter) and the most characters to keep. Returns it
+    as text with control characters (a NUL byte, a line break) escaped as ``\\x00``, backticks
+    replaced by ``'`` and anything over ``limit`` characters cut, with ``…`` and the length.
+    """
+    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(value))
+    text = text.replace("`", "'")
+    if len(text) > limit:
+        text = f"{text[:limit]}… ({len(str(value)):,} characters)"
+    return text
+
+
+def image_bytes(image_path: object) -> bytes:
+    """The bytes of the image ``image_path`` names, checked.
+
+    Takes the path an output gives. Returns the file's bytes once
+    :meth:`CatalogReader.resolve_image_path` accepted the path and
+    :func:`insta_kedro.app.images.open_header` the content. Raises ``ValueError``
+    (:class:`UnsafePathError`, :class:`NotAnImageError`, :class:`TooManyPixelsError`) with
+    the reason otherwise.
+    """
+    path = reader().resolve_image_path(image_path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UnsafePathError(f"the image cannot be read ({error.strerror})") from error
+    open_header(data)
+    return data
+
+
 def show_image(image_path: str | None, caption: str | None = None, width: int | str = "stretch"):
-    """The post's image when it lies under the project's data or ingested folder."""
-    path = reader().safe_image_path(image_path)
-    if path is None:
-        st.caption(f"(no image to show) {caption}" if caption else "(no image to show)")
+    """The post's image when it lies under the project's data or ingested folder and is one.
+
+    Takes the path the output gives, a caption and the width for ``st.image``. Shows the image,
+    or a caption saying why not (outside the folders, no image, too many pixels). Returns
+    whether the image is shown.
+    """
+    try:
+        data = image_bytes(image_path)
+        st.image(data, caption=caption, width=width)
+    except (ValueError, OSError, SyntaxError) as error:  # decoding in st.image: a damaged file
+        label = f"(no image to show) {caption}" if caption else "(no image to show)"
+        st.caption(f"{label}: {str(error)[:300]}")
         return False
-    st.image(path.read_bytes(), caption=caption, width=width)
     return True
 
 

@@ -6,6 +6,7 @@ import streamlit as st
 from insta_kedro.app.components import (
     load_output,
     show_image,
+    shown,
     warn_if_random_weights,
     weights_table,
 )
@@ -22,6 +23,8 @@ POSTING_LABELS = {
     "caption_share": "with caption",
 }
 SHARES = ("carousel_share", "video_share", "caption_share")
+PROFILE_PARAM = "profile"  # ?profile=anna.cooks selects the person
+MAX_PROFILE_PARAM = 100  # characters; Instagram names have at most 30
 
 
 def posting_value(key: str, value: float | int | None) -> str:
@@ -55,14 +58,62 @@ def profile_label(profile: str, characterization: dict) -> str:
     return f"{profile} ({full_name})" if full_name and full_name != profile else profile
 
 
+def url_profile_problem(value: str, profiles: list[str]) -> str | None:
+    """Why the address's ``?profile=`` selects no profile, or None when it names one.
+
+    Takes the parameter's value and the run's profiles. Returns the message: a control
+    character (a NUL byte), over :data:`MAX_PROFILE_PARAM` characters, a path (``/``, ``..``),
+    or a name the run does not have. The value never opens a file.
+    """
+    if value in profiles:
+        return None
+    if not value.isprintable():
+        why = "contains a control character (such as a NUL byte)"
+    elif len(value) > MAX_PROFILE_PARAM:
+        why = f"is {len(value):,} characters long, over {MAX_PROFILE_PARAM}"
+    elif "/" in value or "\\" in value or value in (".", ".."):
+        why = "is a path, not a profile name"
+    else:
+        why = "is no profile of this run (`user_characterizations`)"
+    return (
+        f"No such profile: `{shown(value)}` in the address (`?{PROFILE_PARAM}=`) {why}. "
+        "Pick a profile below; the address follows it."
+    )
+
+
+def profile_from_url(profiles: list[str]) -> str | None:
+    """The profile the address names (``?profile=anna.cooks``), for a shareable link.
+
+    Takes the run's profiles. Returns the named profile, or None when the address names none,
+    after a warning when it names no known profile (:func:`url_profile_problem`).
+    """
+    value = st.query_params.get(PROFILE_PARAM)
+    if value is None:
+        return None
+    problem = url_profile_problem(value, profiles)
+    if problem is not None:
+        st.warning(problem, icon="⚠️")
+        return None
+    return value
+
+
 def choose_profile(characterizations: dict, key: str) -> str:
-    """A profile picker shared by the Person and Circle pages (the choice carries over)."""
+    """A profile picker shared by the Person and Circle pages (the choice carries over).
+
+    Takes the run's characterizations and the picker's session key. The address
+    (``?profile=``) selects the profile it names, else the other page's choice is kept; a
+    choice is written back to the address. Returns the chosen profile.
+    """
     profiles = sorted(characterizations)
-    if key not in st.session_state and st.session_state.get("profile") in profiles:
+    wanted = profile_from_url(profiles)
+    if wanted is not None:
+        st.session_state[key] = wanted
+    elif key not in st.session_state and st.session_state.get("profile") in profiles:
         st.session_state[key] = st.session_state["profile"]  # carried over from the other page
 
     def remember() -> None:
         st.session_state["profile"] = st.session_state[key]
+        st.query_params[PROFILE_PARAM] = st.session_state[key]
 
     chosen = st.selectbox(
         "Profile",

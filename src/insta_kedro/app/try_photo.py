@@ -6,7 +6,7 @@ configuration (``image_features`` parameters, ``insta_kedro.vision.encoder_spec`
 (``insta_kedro.personas.assignment``). Nothing is trained and nothing is saved.
 """
 
-import io
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -14,9 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import streamlit as st
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from insta_kedro.app.components import RANDOM_WEIGHTS_WARNING, load_output, reader
+from insta_kedro.app.components import RANDOM_WEIGHTS_WARNING, load_output, reader, shown
+from insta_kedro.app.images import FORMAT_NAMES, TooManyPixelsError, read_image
 from insta_kedro.captioning import CaptionVocabulary, build_step_model, decode_captions
 from insta_kedro.personas import NOT_CLUSTERED_LABEL, assign_new_posts
 from insta_kedro.vision import (
@@ -29,23 +30,99 @@ from insta_kedro.vision import (
 )
 
 DECODERS = {"greedy": "greedy", "beam": "beam search", "sample": "sampled"}
-NOT_AN_IMAGE = "`{name}` cannot be read as an image: {error}. Upload a JPEG, PNG, WebP, GIF or BMP."
+NOT_AN_IMAGE = "`{name}` cannot be read as an image: {error}. Upload a " + FORMAT_NAMES + "."
+TOO_MANY_PIXELS = "`{name}` is {error}. Upload a photo of fewer pixels."
+MB = 1024 * 1024  # Streamlit's megabyte (server.maxUploadSize)
+DEFAULT_MAX_UPLOAD_MB = 20
+LIMIT_SETTING = (
+    "`app.max_upload_mb` in `conf/local/parameters_app.yml` (the default is in "
+    "`conf/base/parameters_app.yml`)"
+)
+TOO_LARGE = (
+    "`{name}` is {size_mb:.1f} MB ({size:,} bytes), over the {limit:g} MB this page accepts. "
+    "Upload a smaller photo, or raise " + LIMIT_SETTING + " and restart the app."
+)
 
 
-def read_image(data: bytes) -> Image.Image:
-    """The uploaded bytes as an RGB image; ``ValueError`` when they are not an image."""
+def upload_limit_mb(params: dict[str, Any]) -> tuple[float, str | None]:
+    """The largest photo the page accepts, in MB.
+
+    Takes the project's parameters. Returns ``app.max_upload_mb`` and None; or
+    :data:`DEFAULT_MAX_UPLOAD_MB` and None when the key is absent, and with a message when it
+    is no positive number.
+    """
+    app = params.get("app")
+    if app is None:
+        return float(DEFAULT_MAX_UPLOAD_MB), None
+    value = app.get("max_upload_mb", DEFAULT_MAX_UPLOAD_MB) if isinstance(app, dict) else None
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and math.isfinite(value) and value > 0:
+        return float(value), None
+    return float(DEFAULT_MAX_UPLOAD_MB), (
+        f"`app.max_upload_mb` is `{shown(value)}`, not a positive number of MB: the page "
+        f"accepts photos of up to {DEFAULT_MAX_UPLOAD_MB} MB. Set " + LIMIT_SETTING + "."
+    )
+
+
+def server_cap_note(limit_mb: float) -> str | None:
+    """A note when Streamlit's ``server.maxUploadSize`` refuses uploads under ``limit_mb``.
+
+    Takes the page's limit in MB. Returns the note, or None when the server's cap is higher.
+    """
+    cap = st.get_option("server.maxUploadSize")
+    if not cap or cap >= limit_mb:
+        return None
+    return (
+        f"Streamlit's `server.maxUploadSize` ({cap} MB) refuses larger files before this page "
+        "sees them: raise it too (`--server.maxUploadSize` or `.streamlit/config.toml`)."
+    )
+
+
+def upload_problem(name: str, size: int, limit_mb: float) -> str | None:
+    """Why an upload of ``size`` bytes is refused, or None when it is within ``limit_mb`` MB.
+
+    Takes the file's shown name, its size in bytes and the limit in MB. Returns the message.
+    """
+    if size <= limit_mb * MB:
+        return None
+    return TOO_LARGE.format(name=name, size_mb=size / MB, size=size, limit=limit_mb)
+
+
+def checked_upload(upload, limit_mb: float) -> Image.Image | None:
+    """The uploaded photo decoded as RGB, or None after an error saying why not.
+
+    Takes Streamlit's uploaded file and the limit in MB. The size is checked first, then the
+    content (not the name): no image, a damaged one, or one that declares more pixels than
+    Pillow decodes safely (never decoded). Returns the image or None.
+    """
+    name = shown(upload.name)
+    problem = upload_problem(name, upload.size, limit_mb)
+    if problem is not None:
+        st.error(problem)
+        return None
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            probe.verify()
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except Image.DecompressionBombError as error:
-        raise ValueError(f"too large to decode safely ({error})") from error
-    except UnidentifiedImageError as error:
-        raise ValueError("not a known image format") from error
-    except (OSError, SyntaxError, ValueError) as error:
-        raise ValueError(str(error) or type(error).__name__) from error
-    return image.convert("RGB")
+        return read_image(upload.getvalue())
+    except TooManyPixelsError as error:
+        st.error(TOO_MANY_PIXELS.format(name=name, error=error))
+    except ValueError as error:
+        st.error(NOT_AN_IMAGE.format(name=name, error=error))
+    return None
+
+
+def photo_uploader(limit_mb: float):
+    """The file uploader, limited to ``limit_mb`` MB (Streamlit's own check in the browser).
+
+    Takes the limit in MB. Returns Streamlit's uploaded file or None. No ``type``: the content
+    decides, and Streamlit's name check would fail the page on a file it refuses.
+    """
+    note = server_cap_note(limit_mb)
+    if note:
+        st.caption(note)
+    return st.file_uploader(
+        "A photo (JPEG, PNG, WebP…)",
+        max_upload_size=max(1, math.ceil(limit_mb)),
+        help=f"At most {limit_mb:g} MB: " + LIMIT_SETTING + ".",
+    )
 
 
 def run_encoder_spec(image_features_params: dict[str, Any]) -> EncoderSpec:
@@ -158,18 +235,19 @@ def render() -> None:
     if not spec.has_labels:
         st.warning(RANDOM_WEIGHTS_WARNING.format(encoder=spec.name), icon="⚠️")
 
-    upload = st.file_uploader("A photo (JPEG, PNG, WebP…)")
+    limit_mb, problem = upload_limit_mb(catalog.params)
+    if problem:
+        st.warning(problem, icon="⚠️")
+    upload = photo_uploader(limit_mb)
     caption = st.text_input("Your caption for it (optional; used for the persona)")
     if upload is None:
         return
-    try:
-        image = read_image(upload.getvalue())
-    except ValueError as error:
-        st.error(NOT_AN_IMAGE.format(name=upload.name, error=error))
+    image = checked_upload(upload, limit_mb)
+    if image is None:
         return
 
     left, right = st.columns([1, 2])
-    left.image(image, caption=upload.name, width="stretch")
+    left.image(image, caption=shown(upload.name), width="stretch")
     with right, st.spinner("Encoding and captioning…"):
         feature, labels = encode_photo(image, cached_encoder(spec))
         step_model = cached_step_model(catalog.path("caption_model").stat().st_mtime_ns, model)
