@@ -119,3 +119,18 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
     return requested
+
+
+# ---------------------------------------------------------------------- hypothesis profiles
+# `default` (plain pytest, `make test`): 150 cases per property, the same ones on every run,
+# no example database. `HYPOTHESIS_PROFILE=nightly`: 2,500 fresh random cases per property; a
+# failure prints its @reproduce_failure blob. No deadline: the properties write real files.
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile(
+    "default", max_examples=150, deadline=None, database=None, derandomize=True
+)
+settings.register_profile(  # derandomize=False: the re-registered default would pass on True
+    "nightly", max_examples=2500, deadline=None, database=None, derandomize=False, print_blob=True
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

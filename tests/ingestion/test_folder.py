@@ -656,3 +656,78 @@ def test_tables_round_trip_through_parquet(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- hashtags, mentions
+
+
+# ---------------------------------------------------------------------- found by fuzzing
+# Regression tests for the crashes and accounting errors tests/ingestion/test_folder_fuzz.py
+# found.
+def test_post_without_a_valid_time_is_skipped_as_invalid_date(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    (folder / "2021-02-30_10-00-00_UTC.txt").write_text("no such day", encoding="utf-8")
+    write_jpeg(folder / "2021-02-30_10-00-00_UTC.jpg")
+    write_jpeg(folder / "0001-01-01_00-00-00_UTC.jpg")  # a real date, but not for pandas
+    write_json_xz(folder / "0001-01-01_00-00-00_UTC.json.xz", graphql_node("Ancient", 10**15))
+    # a valid time in the JSON is enough
+    write_json_xz(folder / "2021-13-01_00-00-00_UTC.json.xz", graphql_node("Kept"))
+
+    result = parse_download_folder(tmp_path)
+
+    assert result.posts["post_id"].tolist() == ["Kept"]
+    assert post_of(result, "Kept")["taken_at"] == pd.Timestamp(STEM_TS, unit="s", tz="UTC")
+    assert result.report["profiles"]["anna.cooks"]["skipped"] == {"invalid_date": 4}
+    assert_every_file_counted(result, tmp_path)
+
+
+def test_json_python_refuses_to_read_is_invalid(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    huge = b'{"node": {"shortcode": "Huge", "id": 1' + b"0" * 5000 + b"}}"
+    (folder / f"{STEM}.json.xz").write_bytes(lzma.compress(huge))
+    (folder / f"{STEM}.txt").write_text("from the txt\n", encoding="utf-8")
+    deep = "2021-03-05_10-00-00_UTC"
+    (folder / f"{deep}.json").write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    (folder / f"{deep}.txt").write_text("deep\n", encoding="utf-8")
+
+    result = parse_download_folder(tmp_path)
+
+    assert post_of(result, f"anna.cooks/{STEM}")["caption"] == "from the txt"
+    assert post_of(result, f"anna.cooks/{deep}")["caption"] == "deep"
+    assert result.report["profiles"]["anna.cooks"]["skipped"] == {"invalid_json": 2}
+
+
+def test_counts_and_times_out_of_range_are_unknown(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    node = graphql_node("Big", timestamp=2**63)  # past pandas' year 2262: the name's date
+    node["edge_media_preview_like"] = {"count": 2**63}  # over Int64
+    node["edge_media_to_comment"] = {"count": float("inf")}  # json writes Infinity
+    write_json_xz(folder / f"{STEM}.json.xz", node)
+
+    post = post_of(parse_download_folder(tmp_path), "Big")
+
+    assert post["taken_at"] == pd.Timestamp(STEM_TS, unit="s", tz="UTC")
+    assert pd.isna(post["likes"]) and pd.isna(post["comments"])
+
+
+def test_links_that_point_to_themselves_are_counted(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    os.symlink(f"{STEM}.json.xz", folder / f"{STEM}.json.xz")
+    write_jpeg(folder / f"{STEM}.jpg")
+    os.symlink("loop", tmp_path / "loop")
+
+    result = parse_download_folder(tmp_path)
+
+    assert result.posts["post_id"].tolist() == [f"anna.cooks/{STEM}"]
+    counts = result.report["profiles"]["anna.cooks"]
+    assert (counts["files_seen"], counts["files_parsed"]) == (2, 1)
+    assert counts["skipped"] == {"unreadable_file": 1}
+    assert result.report["profiles"][ROOT_KEY]["ignored_files"] == {"top_level_file": 1}
+
+
+def test_unreadable_caption_alone_makes_no_post(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    os.symlink("missing.txt", folder / f"{STEM}.txt")
+
+    result = parse_download_folder(tmp_path)
+
+    assert result.posts.empty
+    counts = result.report["profiles"]["anna.cooks"]
+    assert (counts["posts_parsed"], counts["skipped"]) == (0, {"unreadable_file": 1})

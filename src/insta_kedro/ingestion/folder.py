@@ -94,6 +94,7 @@ PROFILE_DTYPES = {
 }
 FOLLOW_COLUMNS = ["follower", "followee"]
 
+INT64_MAX = 2**63 - 1
 LOGGED_FILES = 10  # skipped files named in the log per reason; the report names them all
 ROOT_KEY = "<root>"
 """Report key of the files lying at the top level of the download folder."""
@@ -152,7 +153,9 @@ def parse_download_folder(
           (e.g. `anna.cooks/2021-03-04_18-22-10_UTC`). A shortcode already seen (the same
           post in two folders) is skipped as `duplicate_post`.
         - `taken_at` comes from the JSON (`taken_at_timestamp` or `date`), else from the
-          file name. The caption is the JSON's, else the `.txt`'s.
+          file name. A post with no valid time (none in its JSON, or one outside pandas'
+          years 1677-2262, and no real date in its file name, e.g. `2021-02-30_…`) has its
+          files skipped as `invalid_date`. The caption is the JSON's, else the `.txt`'s.
         - `image_path` is the absolute path of the first decodable image of the post
           (`_1.jpg` for a carousel, the thumbnail of a video); None when the post has no
           decodable image. Every image is decoded once (reduced-size JPEG decode) so that
@@ -203,7 +206,7 @@ def parse_download_folder(
             profile_dirs.append(Path(entry.path))
         else:
             root_tally.mark(
-                entry.name, "ignored", "hidden_folder" if entry.is_dir() else "top_level_file"
+                entry.name, "ignored", "hidden_folder" if _is_dir(entry) else "top_level_file"
             )
     if not profile_dirs:
         raise ValueError(
@@ -349,7 +352,7 @@ class _ProfileParser:
         profile_files: list[str] = []
         follow_files: list[str] = []
         for entry in sorted(os.scandir(self.folder), key=lambda item: item.name):
-            if entry.is_dir():
+            if _is_dir(entry):
                 self.tally.mark(entry.name, "ignored", "subfolder")
             else:
                 self._classify(entry.name, groups, profile_files, follow_files)
@@ -433,6 +436,10 @@ class _ProfileParser:
                         self.tally.mark(name, "skipped", "orphan_media")
                 continue
             group.taken_at = _taken_at(group)
+            if group.taken_at is None:
+                for name in group.names():
+                    self.tally.mark(name, "skipped", "invalid_date")
+                continue
             candidates.append(group)
 
         candidates.sort(key=lambda group: (group.taken_at, group.stem), reverse=True)
@@ -508,7 +515,11 @@ class _ProfileParser:
                 usable_videos += 1
             else:
                 self.tally.mark(name, "skipped", "corrupt_video")
-        if group.node is None and group.caption_file is None and not (image_path or usable_videos):
+        # an unreadable caption file (e.g. a dangling link) makes no post by itself
+        caption_read = (
+            group.caption_file is not None and self.tally.status[group.caption_file][0] == "parsed"
+        )
+        if group.node is None and not caption_read and not (image_path or usable_videos):
             return None
 
         typename = _typename(node.get("__typename"), group)
@@ -587,8 +598,20 @@ class _ProfileParser:
 
 
 # ---------------------------------------------------------------------- helpers
+def _is_dir(entry: os.DirEntry) -> bool:
+    """Whether `entry` is a folder (or a link to one); False for a link that cannot be
+    followed, e.g. one that points to itself (where `entry.is_dir()` raises)."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def _read_json(path: Path) -> tuple[Any, str | None]:
-    """The decoded JSON of `path` (xz-compressed when named .xz), or None and a reason."""
+    """The decoded JSON of `path` (xz-compressed when named .xz), or None and a reason.
+
+    JSON that Python refuses to read (an integer over its 4300-digit limit, nesting deeper
+    than the recursion limit) is ``invalid_json`` too."""
     try:
         raw = path.read_bytes()
     except OSError:
@@ -604,11 +627,11 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
     try:
         text = raw.decode("utf-8")
         return json.loads(text), None
-    except UnicodeDecodeError:
-        return None, "invalid_json"
     except json.JSONDecodeError as error:
         ends_early = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated")
         return None, "truncated_json" if ends_early else "invalid_json"
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None, "invalid_json"
 
 
 def _image_problem(path: Path) -> str | None:
@@ -651,10 +674,11 @@ def _str_or_none(value: Any) -> str | None:
 
 
 def _count(value: Any) -> int | None:
-    """A non-negative count, or None when absent or not a count."""
+    """A non-negative whole count that fits the Int64 columns, or None when absent or not
+    such a count (negative, fractional, infinite, NaN, 2**63 or more)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if value < 0 or value != int(value):
+    if not 0 <= value <= INT64_MAX or value != int(value):
         return None
     return int(value)
 
@@ -683,13 +707,23 @@ def _comment_count(node: dict[str, Any]) -> int | None:
     return None
 
 
-def _taken_at(group: _PostFiles) -> pd.Timestamp:
+def _taken_at(group: _PostFiles) -> pd.Timestamp | None:
+    """When the post was taken: the JSON's `taken_at_timestamp` or `date` (seconds), else the
+    date of the file name; a time pandas cannot hold (outside the years 1677-2262) is passed
+    over. None when there is no valid time (e.g. a file named `2021-02-30_…_UTC`)."""
     node = group.node or {}
     for key in ("taken_at_timestamp", "date"):
         seconds = _count(node.get(key))
         if seconds is not None:
-            return pd.Timestamp(seconds, unit="s", tz="UTC")
-    return pd.Timestamp(datetime.strptime(group.date, "%Y-%m-%d_%H-%M-%S").replace(tzinfo=UTC))
+            try:
+                return pd.Timestamp(seconds, unit="s", tz="UTC").as_unit("ns")
+            except (ValueError, OverflowError):
+                continue
+    try:
+        taken = datetime.strptime(group.date, "%Y-%m-%d_%H-%M-%S").replace(tzinfo=UTC)
+        return pd.Timestamp(taken).as_unit("ns")
+    except (ValueError, OverflowError):
+        return None
 
 
 def _typename(value: Any, group: _PostFiles) -> str:
