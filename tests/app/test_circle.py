@@ -1,5 +1,6 @@
 """Circle page: followers and followees compared with the person."""
 
+import json
 from pathlib import Path
 
 from tests.app.conftest import page_app, texts
@@ -31,3 +32,18 @@ def test_circle_page_follows_the_address(project_with_outputs: Path, run_page):
     app.query_params["profile"] = "../ben_hikes"
     run_page("circle", app)
     assert "No such profile: `../ben_hikes`" in texts(app)
+
+
+def test_circle_page_says_when_a_list_could_not_be_downloaded(project_with_outputs: Path, run_page):
+    path = project_with_outputs / "data" / "08_reporting" / "user_characterizations.json"
+    people = json.loads(path.read_text(encoding="utf-8"))
+    people["anna.cooks"]["circle"]["followers"]["list_known"] = False
+    people["anna.cooks"]["circle"]["followees"]["list_known"] = True
+    path.write_text(json.dumps(people), encoding="utf-8")
+
+    app = run_page("circle")
+
+    warning = " ".join(w.value for w in app.warning)
+    assert "The followers list of `anna.cooks` could not be downloaded" in warning
+    assert "follows_unavailable" in warning
+    assert not app.exception

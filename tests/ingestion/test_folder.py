@@ -195,6 +195,8 @@ def test_graphql_post_and_profile(tmp_path: Path) -> None:
         "is_business": True,
         "category": "Creators & Celebrities",
         "is_private": False,
+        "followers_known": False,  # no followers.json: not known, not zero
+        "followees_known": False,
     }
     counts = result.report["profiles"]["anna.cooks"]
     assert (counts["files_seen"], counts["files_parsed"], counts["posts_parsed"]) == (4, 4, 1)

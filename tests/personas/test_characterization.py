@@ -73,10 +73,25 @@ def test_circle_among_downloaded_accounts():
     assert circle["similarity_to_followers"] == round(0.25 / np.sqrt(0.625), 4)
 
 
+def test_a_side_says_whether_the_persons_own_list_is_known():
+    """Ann's follower list was unavailable: her followers side holds only the edges that
+    other people's lists name, and says so."""
+    lists_known = {"followers": False, "followees": True}
+    circle = circle_summary("ann", FOLLOWS, INTERESTS, CLUSTERS, lists_known=lists_known)
+    assert circle["followers"]["list_known"] is False
+    assert circle["followees"]["list_known"] is True
+    assert circle["followers"]["n_downloaded"] == 2
+
+
 def test_circle_edge_cases():
     assert circle_summary("ann", FOLLOWS.iloc[:0], INTERESTS, CLUSTERS) is None
     lonely = circle_summary("dan", FOLLOWS, INTERESTS, CLUSTERS)
-    assert lonely["followers"] == {"n_downloaded": 0, "interests": {}, "clusters": {}}
+    assert lonely["followers"] == {
+        "n_downloaded": 0,
+        "interests": {},
+        "clusters": {},
+        "list_known": None,
+    }
     assert lonely["similarity_to_followers"] is None
     no_interests = circle_summary(
         "bob", pd.DataFrame({"follower": ["dan"], "followee": ["bob"]}), INTERESTS, CLUSTERS

@@ -63,6 +63,15 @@ def render() -> None:
             f"similarity to {side}", "—" if similarity is None else f"{similarity:.2f}"
         )
 
+    unknown = [side for side in SIDES if (circle.get(side) or {}).get("list_known") is False]
+    if unknown:
+        st.warning(
+            f"The {' and '.join(unknown)} list of `{profile}` could not be downloaded "
+            "(Instagram returned none, or refused it): the counts above hold only the accounts "
+            "whose own lists name them, not all of them. The ingestion report says why "
+            "(`follows_unavailable`)."
+        )
+
     comparison = interests_comparison(person, circle)
     if comparison.empty:
         st.caption("No interests to compare.")

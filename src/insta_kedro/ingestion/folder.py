@@ -79,6 +79,8 @@ PROFILE_COLUMNS = [
     "is_business",
     "category",
     "is_private",
+    "followers_known",
+    "followees_known",
 ]
 PROFILE_DTYPES = {
     "profile": "object",
@@ -91,6 +93,8 @@ PROFILE_DTYPES = {
     "is_business": "bool",
     "category": "object",
     "is_private": "boolean",
+    "followers_known": "bool",
+    "followees_known": "bool",
 }
 FOLLOW_COLUMNS = ["follower", "followee"]
 
@@ -163,7 +167,10 @@ def parse_download_folder(
         - `accessibility_caption` is the post's, else its first carousel item's, else null.
         - `likes`/`comments` are null when unknown (absent or negative).
     Profiles: one row per sub-folder; without a readable `<name>_<id>.json.xz` the row
-    has null values, and `is_verified`/`is_business` are False.
+    has null values, and `is_verified`/`is_business` are False. `followers_known` /
+    `followees_known` say whether the profile's own `followers.json` / `followees.json`
+    was read: without it the profile's list is unknown (not downloaded, or unavailable
+    from Instagram), which is not the same as empty.
 
     Args:
         folder: the download folder.
@@ -356,10 +363,14 @@ class _ProfileParser:
                 self.tally.mark(entry.name, "ignored", "subfolder")
             else:
                 self._classify(entry.name, groups, profile_files, follow_files)
+        follows, lists_known = self._parse_follows(follow_files)
+        profile = self._parse_profile(profile_files)
+        for side in FOLLOW_FILES.values():
+            profile[f"{side}_known"] = side in lists_known
         return _ParsedProfile(
             posts=self._parse_posts(groups),
-            profile=self._parse_profile(profile_files),
-            follows=self._parse_follows(follow_files),
+            profile=profile,
+            follows=follows,
             tally=self.tally,
         )
 
@@ -576,8 +587,12 @@ class _ProfileParser:
         return _profile_row(self.name, (own or nodes or [{}])[0])
 
     # ------------------------------------------------------------------ follows
-    def _parse_follows(self, names: list[str]) -> set[tuple[str, str]]:
+    def _parse_follows(self, names: list[str]) -> tuple[set[tuple[str, str]], set[str]]:
+        """The edges of the profile's follow lists, and which lists (``followers``,
+        ``followees``) were read: a list that is missing or unreadable is not known, which is
+        not the same as empty."""
         follows: set[tuple[str, str]] = set()
+        known: set[str] = set()
         for name in names:
             data, reason = _read_json(self.folder / name)
             if reason is None and not isinstance(data, list):
@@ -586,6 +601,7 @@ class _ProfileParser:
                 self.tally.mark(name, "skipped", reason)
                 continue
             self.tally.mark(name, "parsed")
+            known.add(FOLLOW_FILES[name])
             for username in data:
                 if not isinstance(username, str) or not username.strip():
                     self.tally.warnings["invalid_follow_entry"] += 1
@@ -594,7 +610,7 @@ class _ProfileParser:
                     follows.add((username.strip(), self.name))
                 else:
                     follows.add((self.name, username.strip()))
-        return follows
+        return follows, known
 
 
 # ---------------------------------------------------------------------- helpers

@@ -139,8 +139,14 @@ def circle_summary(
     interests: pd.DataFrame,
     clusters: Mapping[str, int],
     top_n: int = 5,
+    lists_known: Mapping[str, bool] | None = None,
 ) -> dict[str, Any] | None:
-    """The ``circle`` block; None when ``follows`` has no data at all."""
+    """The ``circle`` block; None when ``follows`` has no data at all.
+
+    ``lists_known`` (``{"followers": bool, "followees": bool}``, from the profile's
+    ``followers_known`` / ``followees_known``) says whether the person's own lists were
+    downloaded; each side repeats it as ``list_known`` (None when not given). A side whose
+    list is not known holds only the edges that other people's lists name."""
     if follows.empty:
         return None
     person = interests.loc[profile].to_numpy(float) if profile in interests.index else None
@@ -152,6 +158,8 @@ def circle_summary(
         name: circle_side(accounts.tolist(), interests, clusters, person, top_n)
         for name, accounts in (("followers", followers), ("followees", followees))
     }
+    for name, side in sides.items():
+        side["list_known"] = (lists_known or {}).get(name)
     return {
         "followers": {k: v for k, v in sides["followers"].items() if k != "similarity"},
         "followees": {k: v for k, v in sides["followees"].items() if k != "similarity"},
@@ -201,6 +209,14 @@ def user_characterizations(
     profile_rows = profiles.drop_duplicates("profile").set_index("profile")
     full_names = profile_rows["full_name"]
     private = profile_rows.get("is_private", pd.Series(dtype="boolean"))
+    lists_known = {
+        profile: {
+            side: bool(row[f"{side}_known"])
+            for side in ("followers", "followees")
+            if pd.notna(row.get(f"{side}_known"))
+        }
+        for profile, row in profile_rows.iterrows()
+    }
     everyone = sorted(set(profiles["profile"].astype(str)) | set(posts["profile"].astype(str)))
     characterizations = {}
     for profile in everyone:
@@ -242,7 +258,12 @@ def user_characterizations(
                 mine, vectors, person_vector, settings["representative_posts"]
             ),
             "circle": circle_summary(
-                profile, follows, interests, cluster_of, settings["top_interests"]
+                profile,
+                follows,
+                interests,
+                cluster_of,
+                settings["top_interests"],
+                lists_known.get(profile),
             ),
         }
     without_posts = sum(c["posting"]["posts"] == 0 for c in characterizations.values())

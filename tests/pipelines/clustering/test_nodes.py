@@ -262,7 +262,12 @@ def test_characterizations_of_everyone_including_a_person_without_posts(themed):
     assert generated.get("food0_1", "pasta!") == "pasta!"
     circle = food0["circle"]
     assert circle["followers"]["n_downloaded"] == 2  # food1, travel0; "silent" has no features
-    assert circle["followees"] == {"n_downloaded": 0, "interests": {}, "clusters": {}}
+    assert circle["followees"] == {
+        "n_downloaded": 0,
+        "interests": {},
+        "clusters": {},
+        "list_known": None,
+    }
     assert circle["similarity_to_followers"] == pytest.approx(0.7071, abs=1e-4)
     silent = people["silent"]
     assert silent["persona"] == {"cluster": -1, "probability": 0.0, "label": NO_POSTS_LABEL}
