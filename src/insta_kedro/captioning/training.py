@@ -172,8 +172,11 @@ def fit_caption_model(
             "caption_model: checkpoint of other data/settings in %s, removed", checkpoint_dir
         )
         shutil.rmtree(checkpoint_dir)
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    fingerprint_file.write_text(fingerprint)
+    if not checkpoint_dir.exists():
+        # Written only into a new folder: rewriting it in place, a run killed within the
+        # write would leave it empty, and the next run would discard the finished epochs.
+        checkpoint_dir.mkdir(parents=True)
+        fingerprint_file.write_text(fingerprint)
 
     has_val = len(val[1]) > 0
     monitor = "val_loss" if has_val else "loss"

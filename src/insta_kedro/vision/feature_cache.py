@@ -86,6 +86,8 @@ class FeatureCache:
     def _read_part(self, part: Path, hashes: pa.Array | None) -> pa.Table | None:
         try:
             table = pq.read_table(part, schema=CACHE_SCHEMA)
+        except FileNotFoundError:  # merged meanwhile by another run's compact
+            return None
         except (OSError, pa.ArrowException) as error:
             self.unreadable_parts += 1
             logger.warning("feature cache: ignoring unreadable part %s (%s)", part, error)
@@ -119,15 +121,21 @@ class FeatureCache:
         return self.folder / name
 
     def compact(self, max_parts: int = 32) -> None:
-        """Merge all parts into one when there are more than ``max_parts``."""
+        """Merge all parts into one when there are more than ``max_parts``.
+
+        Another run may merge the same parts at the same time: a part it has already removed
+        is passed over (its rows are in that run's merged part, written before the removal).
+        """
         parts = self.parts()
         if len(parts) <= max_parts:
             return
         tables = [t for part in parts if (t := self._read_part(part, None)) is not None]
+        if not tables:  # all merged meanwhile by another run
+            return
         merged = pa.concat_tables(tables).to_pandas().drop_duplicates("image_sha256", keep="last")
         self.put(merged)
         for part in parts:
-            part.unlink()
+            part.unlink(missing_ok=True)
         logger.info("feature cache: merged %d parts in %s", len(parts), self.folder)
 
     def __len__(self) -> int:

@@ -9,14 +9,19 @@ that return the saved arrays (:class:`SavedArray`), so the network is the same, 
 same weights, and nothing is drawn or read twice.
 
 The folder is named by everything the weights depend on (:func:`weight_set_name`). A folder
-that cannot be read back is removed, with a warning, and the network is built anew.
+that cannot be read back is removed, with a warning, and the network is built anew. Runs
+that need the same set at the same time take turns on a lock file beside it
+(``<name>.lock``): one builds and saves it, the others then read it back. Without the turns,
+each would clear the other's ``.partial`` folder and rename a part of the arrays into place.
 """
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -110,21 +115,36 @@ def load_weight_set(folder: Path) -> keras.Model:
     return keras.saving.deserialize_keras_object(config, custom_objects={"SavedArray": SavedArray})
 
 
+@contextlib.contextmanager
+def _turn(folder: Path) -> Iterator[None]:
+    """Within the block, this process alone reads, builds, saves or removes the weight set
+    ``folder``: it holds an exclusive lock on ``<folder>.lock``, waiting while another run
+    holds it. The lock ends with the process, a killed one too."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def built_once(folder: Path | None, build: Callable[[], keras.Model]) -> keras.Model:
     """``build()``'s network, saved as the weight set ``folder`` the first time and rebuilt
-    from it afterwards; without ``folder``, ``build()`` every time."""
+    from it afterwards; without ``folder``, ``build()`` every time. Runs that need the same
+    ``folder`` at once take turns (:func:`_turn`), so it is built and saved once."""
     if folder is None:
         return build()
     folder = Path(folder)
-    if folder.is_dir():
+    with _turn(folder):
+        if folder.is_dir():
+            try:
+                return load_weight_set(folder)
+            except (OSError, ValueError, KeyError) as error:
+                logger.warning("weight set %s unusable, built anew (%s)", folder, error)
+                shutil.rmtree(folder, ignore_errors=True)
+        model = build()
         try:
-            return load_weight_set(folder)
-        except (OSError, ValueError, KeyError) as error:
-            logger.warning("weight set %s unusable, built anew (%s)", folder, error)
-            shutil.rmtree(folder, ignore_errors=True)
-    model = build()
-    try:
-        save_weight_set(model, folder)
-    except OSError as error:
-        logger.warning("weight set %s not saved (%s): the next build draws again", folder, error)
+            save_weight_set(model, folder)
+        except OSError as error:
+            logger.warning(
+                "weight set %s not saved (%s): the next build draws again", folder, error
+            )
     return model
