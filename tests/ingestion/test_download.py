@@ -818,21 +818,55 @@ def test_an_update_fetches_only_the_new_posts_with_a_pinned_old_post_on_top(
     assert sum(fake_instagram.metadata_served.values()) == POSSIBLY_PINNED_POSTS + 1
 
 
-def test_an_update_of_a_download_without_stamps_starts_from_the_newest_post_on_disk(
+def test_an_update_without_a_stamp_walks_the_profile_once_and_loses_nothing(
     tmp_path, fake_instagram, sleeps
 ):
-    """A download made by an earlier version or by the ``instaloader`` command has no stamps
-    file, and instaloader's resume files do not survive its upgrades (instaloader#1231): the
-    newest complete post on disk says where the update starts."""
-    _download(tmp_path, ["anna.cooks"], sleeps)
-    (tmp_path / LATEST_STAMPS_FILE).unlink()
-    fake_instagram.add_post("anna.cooks", "DemoAnnaA06", 1700100000)
-    fake_instagram.metadata_served.clear()
+    """A first download that stopped half-way wrote no stamp (only a finished walk does), nor
+    did a download made by an earlier version or by the ``instaloader`` command: the update
+    walks the whole profile once, so the posts the stopped run never reached are fetched,
+    and the posts on disk are not downloaded again. The stamp does not depend on
+    instaloader's version, unlike its resume files (instaloader#1231)."""
+    fake_instagram.fail_media_after(2, requests.ConnectionError("connection reset"))
+    first = _download(tmp_path, ["anna.cooks"], sleeps)
+    done = first["anna.cooks"]["new_posts"]
+    assert first["anna.cooks"]["status"] == "error" and 0 < done < 5
+    assert not (tmp_path / LATEST_STAMPS_FILE).is_file()
+    for resume_file in (tmp_path / "anna.cooks").glob("iterator_*.json.xz"):
+        resume_file.unlink()  # as after an instaloader upgrade, which ignores them
+    fake_instagram.rules.clear()
+    served_before = set(fake_instagram.media_served)
     fake_instagram.media_served.clear()
 
     report = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")
 
-    assert report["anna.cooks"]["new_posts"] == 1
-    assert set(fake_instagram.media_served) == {"DemoAnnaA06-1.jpg"}
-    # the older posts' dates are read up to the possibly pinned ones, and no further
-    assert "DemoAnnaA04" not in fake_instagram.metadata_served
+    assert report["anna.cooks"]["status"] == "ok"
+    assert report["anna.cooks"]["new_posts"] == 5 - done
+    assert report["anna.cooks"]["existing_posts"] == done
+    # every media file once in all: none fetched twice, none missing
+    served_now = set(fake_instagram.media_served)
+    assert not served_before & served_now
+    assert served_before | served_now == fake_instagram.media_urls("anna.cooks")
+    assert len(_post_files(tmp_path / "anna.cooks")) == 5
+    assert (tmp_path / LATEST_STAMPS_FILE).is_file()
+
+
+def test_the_resume_state_is_kept_after_every_post(tmp_path, fake_instagram, sleeps):
+    """instaloader writes its resume file only when an exception ends the walk; a killed run
+    raises none, so the download saves it after every post, and removes it once the walk is
+    complete."""
+    seen = []
+    real_download_post = instaloader.Instaloader.download_post
+
+    def download_post(loader, post, target):
+        seen.append(sorted(p.name for p in (tmp_path / "anna.cooks").glob("iterator_*")))
+        return real_download_post(loader, post, target)
+
+    instaloader.Instaloader.download_post = download_post
+    try:
+        _download(tmp_path, ["anna.cooks"], sleeps)
+    finally:
+        instaloader.Instaloader.download_post = real_download_post
+
+    assert seen[0] == []  # nothing to resume before the first post
+    assert all(len(names) == 1 and names[0].endswith(".json.xz") for names in seen[1:])
+    assert not list((tmp_path / "anna.cooks").glob("iterator_*"))

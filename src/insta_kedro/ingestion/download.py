@@ -5,8 +5,9 @@ it (``{date_utc}_UTC`` file names, compressed metadata JSON, captions, images, v
 profile JSON, ``id`` and ``iterator_*.json.xz`` resume files), so the project's one parser
 reads live downloads, demo downloads and existing folders alike.
 
-A run is resumable: an interrupted profile leaves instaloader's iterator file behind and the
-next run continues from it; posts already on disk are never fetched again (instaloader's
+A run is resumable: instaloader's iterator file is written after every post (instaloader
+itself writes it only when an exception ends the walk, so a killed run would leave none), and
+the next run continues from it; posts already on disk are never fetched again (instaloader's
 ``download_post`` skips existing media files). Per-profile failures are recorded in the
 returned report and the other profiles go on.
 
@@ -26,10 +27,12 @@ case as shown):
 - **Follow lists that come back empty** (or refused) while the profile reports followers:
   ``follows_unavailable``, never zero followers; no list file is written.
 - **Updates** (``update="new_posts"``) fetch only posts newer than the newest one already
-  downloaded, read from instaloader's ``LatestStamps`` file beside the download and from
-  the post files on disk, so they survive an instaloader upgrade (which invalidates
-  instaloader's resume files); the first :data:`POSSIBLY_PINNED_POSTS` older posts are
-  passed over, since pinned posts come first.
+  downloaded, read from instaloader's ``LatestStamps`` file beside the download, which only
+  a finished walk writes; it does not depend on instaloader's version (unlike its resume
+  files, which an upgrade invalidates). A profile without a stamp (a first download that
+  was stopped, or one made by the ``instaloader`` command) is walked in full once. The first
+  :data:`POSSIBLY_PINNED_POSTS` older posts are passed over, since pinned posts come
+  first.
 
 Example::
 
@@ -86,7 +89,6 @@ LATEST_STAMPS_FILE = "latest-stamps.ini"
 EPOCH = datetime.fromtimestamp(0, UTC)
 _USERNAME = re.compile(r"^[a-z0-9._]{1,30}$")
 _PUSH_BACK = re.compile(r"^(401|403|429)\b")
-_POST_STEM = re.compile(r"^(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d)_UTC\.json\.xz$")
 # What Instagram asks of the account when instaloader aborts, by the answer's wording.
 ACCOUNT_ACTIONS = {
     "checkpoint_required": "log in to Instagram in a browser or the app with this account and "
@@ -508,22 +510,27 @@ def _download_posts(
     """Walk the profile's posts newest first, resuming from instaloader's iterator file.
 
     With ``update="new_posts"`` the walk ends at the first post not newer than the newest one
-    already downloaded (:func:`_newest_downloaded`), the first ``POSSIBLY_PINNED_POSTS`` such
-    posts excepted. A walk that ends without an error records the newest post it saw in
-    ``stamps``.
+    already downloaded (the ``stamps`` entry; without one, the whole profile is walked), the
+    first ``POSSIBLY_PINNED_POSTS`` such posts excepted. A walk that ends without an error
+    records the newest post it saw in ``stamps``. The iterator's state is saved after every
+    post, so a run killed at any point resumes there.
     """
     username = profile.username
-    since = _newest_downloaded(profile_dir, stamps, username) if update == "new_posts" else None
+    since = _stamp(stamps, username) if update == "new_posts" else None
     newest_seen: datetime | None = None
     posts = profile.get_posts()
+
+    def resume_path(magic: str) -> str:
+        return loader.format_filename_within_target_path(
+            username, profile, loader.resume_prefix or "iterator", magic, "json.xz"
+        )
+
     with instaloader.resumable_iteration(
         context=loader.context,
         iterator=posts,
         load=instaloader.load_structure_from_file,
         save=instaloader.save_structure_to_file,
-        format_path=lambda magic: loader.format_filename_within_target_path(
-            username, profile, loader.resume_prefix or "iterator", magic, "json.xz"
-        ),
+        format_path=resume_path,
         check_bbd=loader.check_resume_bbd,
     ) as (is_resuming, start_index):
         if is_resuming:
@@ -573,30 +580,31 @@ def _download_posts(
                         and number > POSSIBLY_PINNED_POSTS
                     ):
                         break
+                _save_iterator(posts, Path(resume_path(posts.magic)))
                 if max_posts is not None and number >= max_posts:
                     break
+    if isinstance(posts, instaloader.NodeIterator):
+        Path(resume_path(posts.magic)).unlink(missing_ok=True)  # the walk is complete
     if newest_seen is not None:
         recorded = stamps.get_last_post_timestamp(username).astimezone(UTC)
         stamps.set_last_post_timestamp(username, max(recorded, newest_seen))
 
 
-def _newest_downloaded(
-    profile_dir: Path, stamps: instaloader.LatestStamps, username: str
-) -> datetime:
-    """When the newest post already downloaded for ``username`` was taken (UTC): the
-    ``LatestStamps`` entry, which only a finished walk writes; without one (a download made
-    before, or by the ``instaloader`` command), the newest complete post on disk (its
-    metadata file is written last); the epoch when there is neither."""
-    newest = stamps.get_last_post_timestamp(username).astimezone(UTC)
-    if newest > EPOCH:
-        return newest
-    if profile_dir.is_dir():
-        for entry in os.scandir(profile_dir):
-            match = _POST_STEM.match(entry.name)
-            if match:
-                taken = datetime.strptime(match.group(1), "%Y-%m-%d_%H-%M-%S").replace(tzinfo=UTC)
-                newest = max(newest, taken)
-    return newest
+def _stamp(stamps: instaloader.LatestStamps, username: str) -> datetime | None:
+    """When the newest post of ``username``'s last finished walk was taken (UTC), or None
+    when no walk of the profile has finished."""
+    stamp = stamps.get_last_post_timestamp(username).astimezone(UTC)
+    return stamp if stamp > EPOCH else None
+
+
+def _save_iterator(posts: instaloader.NodeIterator, path: Path) -> None:
+    """Save the state of ``posts`` at ``path`` in instaloader's resume format, written to a
+    temporary file and renamed, so a kill leaves the previous state or the new one whole."""
+    if not isinstance(posts, instaloader.NodeIterator):
+        return  # not resumable (instaloader's resumable_iteration passes it over too)
+    temporary = path.with_name(path.name.removesuffix(".json.xz") + ".temp.json.xz")
+    instaloader.save_structure_to_file(posts.freeze(), str(temporary))
+    os.replace(temporary, path)
 
 
 def _post_count(profile: instaloader.Profile) -> int | None:
