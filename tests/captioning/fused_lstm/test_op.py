@@ -242,3 +242,21 @@ def test_without_a_compiler_the_build_says_so(tmp_path, monkeypatch):
     monkeypatch.setenv("CXX", str(tmp_path / "no-such-compiler"))
     with pytest.raises(CompilerNotFound, match="no C\\+\\+ compiler"):
         build_packed_lstm_library(tmp_path / "cache")
+
+
+@needs_op
+def test_loading_the_op_leaves_the_process_floating_point_alone():
+    """The op library must not switch on flush-to-zero for the process that loads it (GCC
+    before 13 links crtfastmath.o into a library built with -ffast-math): in a fresh process,
+    a subnormal float survives loading it."""
+    script = (
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "from insta_kedro.captioning.fused_lstm import op\n"
+        "tf.load_op_library(str(op.build_packed_lstm_library()))\n"
+        "print(float(np.float32(1e-40) * np.float32(1.0)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=300
+    )
+    assert float(result.stdout.strip().splitlines()[-1]) > 0.0

@@ -34,7 +34,19 @@ logger = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).with_name("kernel.cc")
 UNITS_MULTIPLE = 16  # the kernel's vector width, in floats
-_CXX_FLAGS = ["-O3", "-ffast-math", "-fPIC", "-w"]
+# -ffast-math's code generation, spelled out: given as -ffast-math, GCC before 13 also links
+# crtfastmath.o into the library, whose constructor sets flush-to-zero for the whole process
+# that loads it (every later float computation, TensorFlow's and numpy's too).
+_FAST_MATH = [
+    "-fno-math-errno",
+    "-fno-trapping-math",
+    "-fno-signed-zeros",
+    "-fassociative-math",
+    "-freciprocal-math",
+    "-ffinite-math-only",
+    "-fcx-limited-range",
+]
+_CXX_FLAGS = ["-O3", *_FAST_MATH, "-fPIC", "-w"]
 
 # x86-64 micro-architecture levels (psABI), lowest first, each with the /proc/cpuinfo flags it
 # adds to the one before. v4 (AVX-512 F/BW/CD/DQ/VL) is all the kernel's 16-float vectors
