@@ -168,11 +168,12 @@ def test_killed_trainings_resume_after_the_last_finished_epoch(tmp_path):
     assert finished >= 2  # nothing finished is lost
     assert epoch_log(tmp_path, "second", "begin")[:1] in ([], [2])
 
-    # 3. the rerun trains only the epochs no checkpoint holds, and leaves no checkpoint file
+    # 3. the rerun trains only the epochs no checkpoint holds, and marks the training finished
     third = start_worker(tmp_path, "third", "never")
     assert third.wait(timeout=300) == 0, (tmp_path / "third.log").read_text()[-3000:]
     history = json.loads((tmp_path / "third.log").read_text().strip().splitlines()[-1])
     assert epoch_log(tmp_path, "third", "begin") == list(range(finished, EPOCHS))
     assert history["resumed_at_epoch"] == finished and history["epochs_run"] == EPOCHS
     assert all(np.isfinite(history["epochs"]["loss"]))
-    assert not checkpoint.exists()  # removed once the training ended, partial file and all
+    assert (checkpoint / "finished").exists()  # kept, marked finished, until other data come
+    assert not list(checkpoint.glob("*.partial*"))  # no partial file left behind

@@ -71,22 +71,26 @@ def test_training_resumes_from_the_last_epoch(
     steps = [m.step for m in client.get_metric_history(run.info.run_id, "val_bpc")]
     assert sorted(steps) == [1, 2, 3, 4]
     assert client.get_run(run.info.run_id).data.tags["caption_model.resumed_at_epoch"] == "2"
+    # the finished training is kept: the same data and settings train nothing again
+    seen = _EpochsSeen()
+    _, again = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
+    assert seen.epochs == [] and again["epochs"] == history["epochs"]
+    assert again["train_chars_per_second"] is None
     # another configuration never resumes from that checkpoint
-    with pytest.raises(KeyboardInterrupt):
-        fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
     seen = _EpochsSeen()
     fit_caption_model(examples, vocab, {**params, "learning_rate": 0.02}, (seen,))
     assert seen.epochs == [0, 1, 2, 3]
 
 
 def test_a_resumed_training_ends_where_an_uninterrupted_one_does(
-    posts, image_features, tiny_params
+    posts, image_features, tiny_params, tmp_path
 ):
     # dropout and several shuffled batches per epoch: the resumed epochs must draw the same
     # batches and the same dropout masks as the uninterrupted ones
     params = {**tiny_params, "epochs": 4, "early_stopping_patience": 10, "dropout": 0.3}
     examples, vocab = _examples_and_vocab(posts, image_features, params)
-    whole, whole_history = fit_caption_model(examples, vocab, params)
+    elsewhere = {**params, "checkpoint_dir": str(tmp_path / "uninterrupted")}
+    whole, whole_history = fit_caption_model(examples, vocab, elsewhere)
     with pytest.raises(KeyboardInterrupt):
         fit_caption_model(examples, vocab, params, extra_callbacks=(_Interrupt(),))
     resumed, history = fit_caption_model(examples, vocab, params)
@@ -97,14 +101,15 @@ def test_a_resumed_training_ends_where_an_uninterrupted_one_does(
 
 
 def test_a_resumed_training_stops_early_where_an_uninterrupted_one_does(
-    posts, image_features, tiny_params
+    posts, image_features, tiny_params, tmp_path
 ):
     # interrupted between the best epoch and the early stop: the resumed training must count
     # the patience from before the interruption and end with that best epoch's weights
     # (Keras's EarlyStopping alone starts afresh at a resume)
     params = {**tiny_params, "epochs": 30, "early_stopping_patience": 2, "learning_rate": 0.05}
     examples, vocab = _examples_and_vocab(posts, image_features, params)
-    whole, whole_history = fit_caption_model(examples, vocab, params)
+    elsewhere = {**params, "checkpoint_dir": str(tmp_path / "uninterrupted")}
+    whole, whole_history = fit_caption_model(examples, vocab, elsewhere)
     best = whole_history["best_epoch"]  # 1-based: the 0-based index of the epoch after it
     assert whole_history["epochs_run"] == best + 2 < params["epochs"]  # it stopped early
     with pytest.raises(KeyboardInterrupt):
@@ -182,3 +187,17 @@ def test_auto_verbosity_is_a_bar_in_a_terminal_and_silence_in_a_log(monkeypatch)
     monkeypatch.setattr(sys, "stdout", _Stream(terminal=False))
     assert fit_verbosity("auto") == 0
     assert fit_verbosity(2) == 2
+
+
+def test_a_finished_training_is_reused_until_its_model_is_saved(posts, image_features, tiny_params):
+    """A run killed after its training but before Kedro saved the model loses no epoch: the
+    next run with the same data and settings takes the finished training's best weights."""
+    params = {**tiny_params, "epochs": 3, "early_stopping_patience": 10}
+    examples, vocab = _examples_and_vocab(posts, image_features, params)
+    trained, history = fit_caption_model(examples, vocab, params)
+    seen = _EpochsSeen()
+    reused, again = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
+    assert seen.epochs == []
+    assert (again["epochs_run"], again["best_epoch"]) == (3, history["best_epoch"])
+    for got, want in zip(reused.get_weights(), trained.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)

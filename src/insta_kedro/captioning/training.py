@@ -138,8 +138,10 @@ def fit_caption_model(
 
     After each epoch the weights, Adam's state and the epoch logs go to ``checkpoint_dir``
     (``TrainingCheckpoint``); a run interrupted there starts again after the last finished
-    epoch. The folder is keyed by a fingerprint of the data and settings and removed once
-    training ends.
+    epoch. The folder is keyed by a fingerprint of the data and settings (a folder of other
+    data or settings is removed). It stays when training ends, marked ``finished``: a later
+    run with the same data and settings takes its best weights and trains nothing, so a run
+    killed after training but before its model was saved loses no epoch.
     """
     keras.utils.set_random_seed(params["seed"])
     train = split_arrays(caption_examples, vocab, "train")
@@ -182,8 +184,18 @@ def fit_caption_model(
     monitor = "val_loss" if has_val else "loss"
     checkpoint = TrainingCheckpoint(checkpoint_dir / "training.npz", monitor)
     initial_epoch = checkpoint.restore(network)
+    finished_file = checkpoint_dir / "finished"
+    finished = finished_file.exists() and checkpoint.best_weights is not None
+    if finished:
+        logger.info(
+            "caption_model: training of these data and settings finished in %s: its best "
+            "weights are used, nothing is trained again",
+            checkpoint_dir,
+        )
+        tracking.set_tags({"caption_model.reused_finished_training": True})
     if initial_epoch:
-        logger.info("caption_model: resuming after epoch %d", initial_epoch)
+        if not finished:
+            logger.info("caption_model: resuming after epoch %d", initial_epoch)
         # this run's metric history starts with the epochs the interrupted run trained
         tracking.log_epoch_history(checkpoint.epochs)
         tracking.set_tags({"caption_model.resumed_at_epoch": initial_epoch})
@@ -205,19 +217,22 @@ def fit_caption_model(
     if has_val:  # an empty dataset repeated without end would never yield
         val_batches = caption_batches(*val, batch_size, None, **batching, repeat=True)
     started = time.perf_counter()
-    network.fit(
-        train_batches,
-        steps_per_epoch=steps_per_epoch,
-        validation_data=val_batches,
-        validation_steps=batches_per_epoch(len(val[1]), batch_size, shuffled=False) or None,
-        epochs=params["epochs"],
-        initial_epoch=initial_epoch,
-        callbacks=callbacks,
-        shuffle=False,  # the tf.data pipeline shuffles
-        verbose=fit_verbosity(params.get("verbose", "auto")),
-    )
+    if finished:
+        network.set_weights(checkpoint.best_weights)  # as early stopping ends a training
+    else:
+        network.fit(
+            train_batches,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=val_batches,
+            validation_steps=batches_per_epoch(len(val[1]), batch_size, shuffled=False) or None,
+            epochs=params["epochs"],
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            shuffle=False,  # the tf.data pipeline shuffles
+            verbose=fit_verbosity(params.get("verbose", "auto")),
+        )
+        finished_file.touch()
     seconds = time.perf_counter() - started
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
 
     epochs = checkpoint.epochs
     best = checkpoint.best_epoch() if epochs else -1
@@ -230,7 +245,9 @@ def fit_caption_model(
         "best_epoch": best + 1,
         "best_val_bpc": epochs[best].get("val_bpc") if epochs else None,
         "train_seconds": seconds,
-        "train_chars_per_second": train_chars * trained_epochs / seconds if seconds else None,
+        "train_chars_per_second": (
+            train_chars * trained_epochs / seconds if seconds and trained_epochs else None
+        ),
         "batch_size": batch_size,
         "packed": packed,
         "fused_lstm": uses_fused_lstm(network),
