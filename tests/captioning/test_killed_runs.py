@@ -8,15 +8,13 @@ epochs it begins and ends (after the checkpoint of that epoch is written) to one
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from tests.killing import kill, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 EPOCHS = 5
@@ -25,6 +23,8 @@ EPOCHS = 5
 # "never"), the run's name. The stop points hold the process, by a sleep, within the write of
 # the third epoch's checkpoint (half of it written) or within a rewrite of the checkpoint's
 # fingerprint file (emptied). The last line of the output is the training's summary.
+
+
 WORKER = """
 import json, os, pathlib, sys, time
 
@@ -106,21 +106,6 @@ def start_worker(tmp_path: Path, name: str, stop: str) -> subprocess.Popen:
         stdout=(tmp_path / f"{name}.log").open("w"),
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_until(condition: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:
-    """Poll ``condition`` until it holds; fail when ``process`` ends first or after 180 s."""
-    deadline = time.monotonic() + 180
-    while not condition():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the worker never got there; its log:\n{log.read_text()[-3000:]}")
-        time.sleep(0.02)
-
-
-def kill(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGKILL)
-    assert process.wait(timeout=30) == -signal.SIGKILL
 
 
 def epoch_log(tmp_path: Path, run: str, event: str) -> list[int]:

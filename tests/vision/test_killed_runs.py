@@ -8,11 +8,8 @@ later run reads back as a part or a weight set while it is incomplete.
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +19,7 @@ from PIL import Image
 
 from insta_kedro.vision.feature_cache import CACHE_SCHEMA, FeatureCache
 from insta_kedro.vision.file_hashes import hash_file
+from tests.killing import kill, wait_until
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 12
@@ -32,6 +30,8 @@ ENCODER = {"weights": None, "layer": "pool", "precision": "float32"}
 # encoder options (JSON), chunk size. The stop points hold the process, by a sleep, where a
 # kill hurts most: within the weight set's writing (3 arrays saved) or within the third
 # chunk's part file (written halfway).
+
+
 WORKER = """
 import json, os, sys, time
 from pathlib import Path
@@ -89,21 +89,6 @@ def start_worker(tmp_path: Path, name: str, images: Path, stop: str) -> subproce
         stdout=(tmp_path / f"{name}.log").open("w"),
         stderr=subprocess.STDOUT,
     )
-
-
-def wait_until(condition: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:
-    """Poll ``condition`` until it holds; fail when ``process`` ends first or after 180 s."""
-    deadline = time.monotonic() + 180
-    while not condition():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"the worker never got there; its log:\n{log.read_text()[-3000:]}")
-        time.sleep(0.02)
-
-
-def kill(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGKILL)
-    assert process.wait(timeout=30) == -signal.SIGKILL
 
 
 def part_hashes(parts: list[Path]) -> list[str]:
