@@ -4,6 +4,7 @@ the real shared download (read by path)."""
 import json
 import lzma
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -733,3 +734,25 @@ def test_unreadable_caption_alone_makes_no_post(tmp_path: Path) -> None:
     assert result.posts.empty
     counts = result.report["profiles"]["anna.cooks"]
     assert (counts["posts_parsed"], counts["skipped"]) == (0, {"unreadable_file": 1})
+
+
+def test_named_pipes_are_ignored_never_read(tmp_path: Path) -> None:
+    """A named pipe (or a link to one) named like a post's files would block a read forever:
+    it is counted as ignored `special_file` and the parse ends."""
+    folder = make_profile(tmp_path)
+    os.mkfifo(folder / f"{STEM}.json.xz")
+    os.mkfifo(tmp_path / "pipe")
+    os.symlink(tmp_path / "pipe", folder / f"{STEM}.txt")
+    write_jpeg(folder / f"{STEM}.jpg")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(parse_download_folder(tmp_path)))
+    worker.daemon = True  # a blocked parse must not keep the test process alive
+
+    worker.start()
+    worker.join(timeout=30)
+
+    assert not worker.is_alive(), "the parser blocked on a named pipe"
+    counts = results[0].report["profiles"]["anna.cooks"]
+    assert counts["ignored_files"] == {"special_file": 2}
+    assert counts["skipped"] == {"orphan_media": 1}  # the photo, with neither JSON nor caption
+    assert counts["files_seen"] == 3

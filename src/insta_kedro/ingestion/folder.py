@@ -20,6 +20,7 @@ import logging
 import lzma
 import os
 import re
+import stat
 import time
 import unicodedata
 from collections import Counter
@@ -361,6 +362,8 @@ class _ProfileParser:
         for entry in sorted(os.scandir(self.folder), key=lambda item: item.name):
             if _is_dir(entry):
                 self.tally.mark(entry.name, "ignored", "subfolder")
+            elif _is_special(entry):
+                self.tally.mark(entry.name, "ignored", "special_file")
             else:
                 self._classify(entry.name, groups, profile_files, follow_files)
         follows, lists_known = self._parse_follows(follow_files)
@@ -614,6 +617,17 @@ class _ProfileParser:
 
 
 # ---------------------------------------------------------------------- helpers
+def _is_special(entry: os.DirEntry) -> bool:
+    """Whether `entry` (or what it links to) is neither a file nor a folder: a named pipe,
+    a socket or a device, which reading could block on forever. False when it cannot be
+    followed (a broken link is read, and counted, as an unreadable file)."""
+    try:
+        mode = entry.stat().st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def _is_dir(entry: os.DirEntry) -> bool:
     """Whether `entry` is a folder (or a link to one); False for a link that cannot be
     followed, e.g. one that points to itself (where `entry.is_dir()` raises)."""
