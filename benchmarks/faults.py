@@ -271,6 +271,7 @@ def inspect_image_features(state: Path, units: set[str]) -> Inspection:
     import pyarrow.parquet as pq
 
     from insta_kedro.vision.feature_cache import CACHE_SCHEMA
+    from tests.killing import weight_set_is_whole
 
     results = set(json.loads((state / RESULT).read_text())) if (state / RESULT).exists() else set()
     found = Inspection(results, results == units)
@@ -292,22 +293,6 @@ def inspect_image_features(state: Path, units: set[str]) -> Inspection:
         elif weight_set.is_dir() and not weight_set_is_whole(weight_set):
             found.corrupt.append(str(weight_set))
     return found
-
-
-def weight_set_is_whole(folder: Path) -> bool:
-    """Whether ``folder`` holds its config and every array it names, each loading whole."""
-    try:
-        config = json.loads((folder / "config.json").read_text())
-        layers = [
-            layer["config"]["name"]
-            for layer in config["config"]["layers"]
-            if layer["class_name"] in ("Conv2D", "Dense")
-        ]
-        arrays = sorted(folder.glob("*.npy"))
-        expected = sorted(folder / f"{name}.{i}.npy" for name in layers for i in (0, 1))
-        return arrays == expected and all(np.load(path).size for path in arrays)
-    except (OSError, ValueError, KeyError):
-        return False
 
 
 def inspect_caption_training(state: Path, units: set[str]) -> Inspection:

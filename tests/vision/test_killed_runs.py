@@ -19,7 +19,7 @@ from PIL import Image
 
 from insta_kedro.vision.feature_cache import CACHE_SCHEMA, FeatureCache
 from insta_kedro.vision.file_hashes import hash_file
-from tests.killing import kill, wait_until
+from tests.killing import kill, wait_until, weight_set_is_whole
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IMAGES = 12
@@ -98,19 +98,6 @@ def part_hashes(parts: list[Path]) -> list[str]:
         for part in parts
         for h in pq.read_table(part, schema=CACHE_SCHEMA)["image_sha256"].to_pylist()
     ]
-
-
-def weight_set_is_whole(folder: Path) -> bool:
-    """Whether ``folder`` holds the config and every array it names, each loading whole."""
-    config = json.loads((folder / "config.json").read_text())
-    layers = [
-        layer["config"]["name"]
-        for layer in config["config"]["layers"]
-        if layer["class_name"] in ("Conv2D", "Dense")
-    ]
-    arrays = sorted(folder.glob("*.npy"))
-    expected = sorted(folder / f"{name}.{i}.npy" for name in layers for i in (0, 1))
-    return arrays == expected and all(np.load(path).size for path in arrays)
 
 
 @pytest.fixture

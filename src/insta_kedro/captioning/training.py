@@ -193,9 +193,9 @@ def fit_caption_model(
             checkpoint_dir,
         )
         tracking.set_tags({"caption_model.reused_finished_training": True})
+    elif initial_epoch:
+        logger.info("caption_model: resuming after epoch %d", initial_epoch)
     if initial_epoch:
-        if not finished:
-            logger.info("caption_model: resuming after epoch %d", initial_epoch)
         # this run's metric history starts with the epochs the interrupted run trained
         tracking.log_epoch_history(checkpoint.epochs)
         tracking.set_tags({"caption_model.resumed_at_epoch": initial_epoch})
