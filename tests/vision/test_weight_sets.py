@@ -99,3 +99,35 @@ def test_a_saved_array_off_tensorflows_alignment_is_copied(tmp_path, monkeypatch
 
     with pytest.raises(ValueError, match="saved shape"):
         SavedArray(str(tmp_path / "w.npy"))((4, 3), dtype="float32")
+
+
+def test_a_mixed_precision_network_comes_back_computing_the_same_in_bfloat16(tmp_path):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        network = _small_network()
+    finally:
+        keras.config.set_dtype_policy("float32")
+    save_weight_set(network, tmp_path / "set")
+    back = load_weight_set(tmp_path / "set")
+
+    dense = back.get_layer("dense")
+    assert dense.dtype_policy.name == "bfloat16"
+    assert dense.kernel.dtype == "bfloat16"  # cast once when saved, not on every call
+    assert np.load(tmp_path / "set" / "dense.0.npy").dtype == np.uint16  # the raw bits
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(dense.kernel),
+        keras.ops.convert_to_numpy(keras.ops.cast(network.get_layer("dense").kernel, "bfloat16")),
+    )
+    images = np.random.default_rng(0).uniform(size=(4, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(back(images)), keras.ops.convert_to_numpy(network(images))
+    )
+
+
+def test_a_bfloat16_encoder_gives_the_same_features_built_or_read_back(tmp_path, image_paths):
+    spec = resolve_encoder_spec(weights=None, layer="pool", precision="bfloat16")
+    built = encode_images(image_paths[:2], load_encoder(spec), batch_size=2).features
+    saved = encode_images(image_paths[:2], load_encoder(spec, tmp_path), batch_size=2).features
+    again = encode_images(image_paths[:2], load_encoder(spec, tmp_path), batch_size=2).features
+    np.testing.assert_array_equal(saved, built)
+    np.testing.assert_array_equal(again, built)

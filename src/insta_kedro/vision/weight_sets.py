@@ -8,6 +8,12 @@ and renamed into place whole. Later builds deserialize the same config with init
 that return the saved arrays (:class:`SavedArray`), so the network is the same, with the
 same weights, and nothing is drawn or read twice.
 
+A layer under a mixed-precision policy (``mixed_bfloat16``: float32 variables, bfloat16
+arithmetic) is saved under the plain policy of its arithmetic (``bfloat16``), its variables
+cast once: the network computes the same numbers, without casting every weight on every
+call, from half the memory. bfloat16 arrays are stored as their raw 16 bits (``uint16``),
+since ``.npy`` has no bfloat16.
+
 The folder is named by everything the weights depend on (:func:`weight_set_name`). A folder
 that cannot be read back is removed, with a warning, and the network is built anew. Runs
 that need the same set at the same time take turns on a lock file beside it
@@ -26,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import ml_dtypes
 import numpy as np
 
 logger = logging.getLogger(__name__)
@@ -36,10 +43,13 @@ LAYERS_WITH_WEIGHTS = ("Conv2D", "Dense")
 INITIALIZERS = ("kernel_initializer", "bias_initializer")
 # TensorFlow's CPU kernels require tensor data aligned to 64 bytes (Eigen's largest alignment).
 TENSOR_ALIGNMENT = 64
+# Bumped when the layout of a saved set changes, so that older sets are not read back.
+FORMAT_VERSION = 2
 
 
 class SavedArray(keras.initializers.Initializer):
-    """An initializer that returns the array saved at ``path`` (checked against the shape).
+    """An initializer that returns the array saved at ``path`` (checked against the shape);
+    for a bfloat16 variable, a ``uint16`` file holds the raw bits of its values.
 
     The file is mapped copy-on-write and handed to TensorFlow through DLPack, so the variable
     shares the file's pages in the page cache instead of copying them into new memory; a
@@ -56,9 +66,15 @@ class SavedArray(keras.initializers.Initializer):
         value = np.load(self.path, mmap_mode="c")
         if tuple(value.shape) != tuple(shape):
             raise ValueError(f"{self.path}: saved shape {value.shape}, the layer needs {shape}")
+        bfloat16_bits = value.dtype == np.uint16 and keras.backend.standardize_dtype(dtype) == (
+            "bfloat16"
+        )
         if value.ctypes.data % TENSOR_ALIGNMENT:
-            return keras.ops.convert_to_tensor(np.array(value), dtype=dtype)
-        tensor = tf.experimental.dlpack.from_dlpack(value.__dlpack__())
+            tensor = tf.constant(value)  # a copy in TensorFlow's own (aligned) memory
+        else:
+            tensor = tf.experimental.dlpack.from_dlpack(value.__dlpack__())
+        if bfloat16_bits:
+            tensor = tf.bitcast(tensor, tf.bfloat16)  # a view of the same bytes
         return keras.ops.convert_to_tensor(tensor, dtype=dtype)
 
     def get_config(self) -> dict[str, Any]:
@@ -67,24 +83,45 @@ class SavedArray(keras.initializers.Initializer):
 
 def weight_set_name(fingerprint: str, variant: str) -> str:
     """The folder name of a weight set: a hash of the weights' ``fingerprint`` (the spec's
-    ``weights_fingerprint``), the ``variant`` built (layers and precision) and Keras's
-    version."""
-    text = json.dumps([fingerprint, variant, keras.__version__])
+    ``weights_fingerprint``), the ``variant`` built (layers and precision), Keras's version
+    and the sets' ``FORMAT_VERSION``."""
+    text = json.dumps([fingerprint, variant, keras.__version__, FORMAT_VERSION])
     return f"vgg16-{variant}-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
+def _unmixed(config: Any) -> Any:
+    """``config`` (a serialized Keras object) with each mixed dtype policy replaced by the
+    plain policy of its arithmetic (``mixed_bfloat16`` → ``bfloat16``)."""
+    if isinstance(config, list):
+        return [_unmixed(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    if config.get("class_name") == "DTypePolicy":
+        name = config["config"]["name"]
+        return {**config, "config": {**config["config"], "name": name.removeprefix("mixed_")}}
+    return {key: _unmixed(value) for key, value in config.items()}
+
+
+def _stored(value: np.ndarray, dtype: str) -> np.ndarray:
+    """A variable's ``value`` as saved for a layer computing in ``dtype``."""
+    if dtype == "bfloat16":
+        return value.astype(ml_dtypes.bfloat16).view(np.uint16)
+    return value.astype(dtype, copy=False)
+
+
 def save_weight_set(model: keras.Model, folder: Path) -> None:
-    """Save ``model``'s config and variables as the weight set ``folder``; a set already
-    there (another run saved it first) is kept."""
+    """Save ``model``'s config and variables as the weight set ``folder``, each layer under
+    the dtype of its arithmetic; a set already there (another run saved it first) is kept."""
     folder = Path(folder)
     partial = folder.with_name(folder.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     partial.mkdir(parents=True)
-    config = keras.saving.serialize_keras_object(model)
+    config = _unmixed(keras.saving.serialize_keras_object(model))
     (partial / CONFIG_FILE).write_text(json.dumps(config))
     for layer in model.layers:
         for index, value in enumerate(layer.get_weights()):
-            np.save(partial / f"{layer.name}.{index}.npy", value)
+            stored = _stored(value, layer.dtype_policy.compute_dtype)
+            np.save(partial / f"{layer.name}.{index}.npy", stored)
     try:
         partial.rename(folder)
     except OSError:  # saved meanwhile by another run
@@ -127,9 +164,10 @@ def _turn(folder: Path) -> Iterator[None]:
 
 
 def built_once(folder: Path | None, build: Callable[[], keras.Model]) -> keras.Model:
-    """``build()``'s network, saved as the weight set ``folder`` the first time and rebuilt
-    from it afterwards; without ``folder``, ``build()`` every time. Runs that need the same
-    ``folder`` at once take turns (:func:`_turn`), so it is built and saved once."""
+    """``build()``'s network, saved as the weight set ``folder`` the first time and read back
+    from it then and afterwards (so every run computes with the same saved variables);
+    without ``folder``, ``build()`` every time. Runs that need the same ``folder`` at once
+    take turns (:func:`_turn`), so it is built and saved once."""
     if folder is None:
         return build()
     folder = Path(folder)
@@ -147,4 +185,5 @@ def built_once(folder: Path | None, build: Callable[[], keras.Model]) -> keras.M
             logger.warning(
                 "weight set %s not saved (%s): the next build draws again", folder, error
             )
-    return model
+            return model
+        return load_weight_set(folder)
