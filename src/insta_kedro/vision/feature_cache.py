@@ -52,7 +52,8 @@ class FeatureCache:
     """
 
     def __init__(self, root: str | Path, key: str, config: dict):
-        self.folder = Path(root) / key
+        self.root = Path(root)
+        self.folder = self.root / key
         self.folder.mkdir(parents=True, exist_ok=True)
         self.unreadable_parts = 0
         config_file = self.folder / "config.json"

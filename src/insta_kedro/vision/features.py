@@ -1,7 +1,10 @@
 """Image features of posts: the manifest's images encoded through the feature cache, and the
 ``image_features`` / ``image_labels`` contracts.
 
-Only the images the cache lacks are encoded (``insta_kedro.vision.feature_cache``).
+Only the images the cache lacks are encoded (``insta_kedro.vision.feature_cache``), in this
+process or, with a Dask engine (``insta_kedro.engine``), chunk by chunk on the cluster's
+workers: each worker builds the encoder once (:func:`encode_into_cache`), writes each finished
+chunk into the cache, and this process reads the table back from the cache.
 
 Example:
     >>> encodings = encode_image_manifest(
@@ -10,8 +13,10 @@ Example:
     >>> features, labels = split_features_and_labels(encodings)
 """
 
+import functools
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +24,9 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
 from insta_kedro.vision.decoding import start_decoding
-from insta_kedro.vision.encoder import encode_images, load_encoder
+from insta_kedro.vision.encoder import EncodedImages, ImageEncoder, encode_images, load_encoder
 from insta_kedro.vision.encoder_spec import EncoderSpec, resolve_encoder_spec
 from insta_kedro.vision.feature_cache import FeatureCache
 
@@ -45,6 +51,24 @@ def _float32_or_none(values: Any) -> np.ndarray | None:
     return None if values is None else np.asarray(values, dtype=np.float32)
 
 
+def _cache_rows(hashes: Sequence[str], encoded: EncodedImages) -> pd.DataFrame:
+    """The cache's rows (columns ``CACHE_COLUMNS``) of images ``hashes`` encoded as
+    ``encoded``; an image that could not be decoded keeps its error."""
+    records = []
+    for i, (sha256, error) in enumerate(zip(hashes, encoded.errors, strict=True)):
+        labelled = error is None and encoded.labels is not None
+        records.append(
+            {
+                "image_sha256": sha256,
+                "feature": encoded.features[i] if error is None else None,
+                "labels": encoded.labels[i] if labelled else None,
+                "probabilities": encoded.probabilities[i] if labelled else None,
+                "error": error,
+            }
+        )
+    return pd.DataFrame(records, columns=CACHE_COLUMNS)
+
+
 def _compute_missing(
     paths_by_hash: dict[str, str],
     cache: FeatureCache,
@@ -64,7 +88,7 @@ def _compute_missing(
     Returns the rows put in the cache (columns ``CACHE_COLUMNS``), in ``paths_by_hash`` order.
     """
     hashes = list(paths_by_hash)
-    chunks = [hashes[start : start + chunk_size] for start in range(0, len(hashes), chunk_size)]
+    chunks = chunked(hashes, chunk_size)
     chunk_paths = [[paths_by_hash[h] for h in chunk] for chunk in chunks]
     first_batches = start_decoding(chunk_paths[0], spec.resize, batch_size)
     encoder = load_encoder(spec, weight_sets)
@@ -76,23 +100,64 @@ def _compute_missing(
         encoded = encode_images(
             paths, encoder, batch_size, first_batches if number == 0 else None, bar.update
         )
-        records = []
-        for i, (sha256, error) in enumerate(zip(chunk, encoded.errors, strict=True)):
-            labelled = error is None and encoded.labels is not None
-            records.append(
-                {
-                    "image_sha256": sha256,
-                    "feature": encoded.features[i] if error is None else None,
-                    "labels": encoded.labels[i] if labelled else None,
-                    "probabilities": encoded.probabilities[i] if labelled else None,
-                    "error": error,
-                }
-            )
-        rows = pd.DataFrame(records, columns=CACHE_COLUMNS)
+        rows = _cache_rows(chunk, encoded)
         cache.put(rows)
         computed.append(rows)
     bar.close()
     return pd.concat(computed, ignore_index=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _process_encoder(spec: EncoderSpec, weight_sets: str | None) -> ImageEncoder:
+    """The encoder of ``spec``, built once per process (a Dask worker keeps it for the
+    chunks that follow)."""
+    return load_encoder(spec, weight_sets)
+
+
+def encode_into_cache(
+    chunk: Sequence[tuple[str, str]],
+    cache_root: str,
+    spec: EncoderSpec,
+    batch_size: int,
+    weight_sets: str | None,
+) -> int:
+    """The unit of work of a Dask worker: encode ``chunk`` (pairs of image sha256 and
+    absolute path) with the process's encoder of ``spec`` and put the rows in the feature
+    cache at ``cache_root`` (shared by the cluster), as one part written atomically.
+    Returns the number of images encoded (undecodable ones included, with their error)."""
+    hashes, paths = zip(*chunk, strict=True)
+    encoded = encode_images(list(paths), _process_encoder(spec, weight_sets), batch_size)
+    FeatureCache(cache_root, spec.cache_key, spec.describe()).put(_cache_rows(hashes, encoded))
+    return len(hashes)
+
+
+def _compute_missing_on_cluster(
+    paths_by_hash: dict[str, str],
+    cache: FeatureCache,
+    spec: EncoderSpec,
+    batch_size: int,
+    weight_sets: Path,
+    engine: Engine,
+) -> pd.DataFrame:
+    """:func:`_compute_missing` on ``engine``'s Dask cluster: chunks of ``engine.chunk_size``
+    images go to the workers (:func:`encode_into_cache`), which write them into the cache;
+    the rows are then read back from it (columns ``CACHE_COLUMNS``). Paths are made absolute
+    first. A chunk lost with
+    its worker is done again by another (Dask's own retries); chunks already cached stay."""
+    pairs = [(h, str(Path(p).resolve())) for h, p in paths_by_hash.items()]
+    bar = tqdm(total=len(pairs), desc="image features (dask)", unit="image", disable=None)
+    map_chunks(
+        encode_into_cache,
+        chunked(pairs, engine.chunk_size),
+        engine,
+        on_result=bar.update,
+        cache_root=str(cache.root.resolve()),
+        spec=spec,
+        batch_size=batch_size,
+        weight_sets=str(weight_sets.resolve()),
+    )
+    bar.close()
+    return cache.get(paths_by_hash)
 
 
 def encode_image_manifest(
@@ -101,6 +166,7 @@ def encode_image_manifest(
     encoder_options: dict,
     batch_size: int = 32,
     chunk_size: int = 256,
+    engine: Engine = LOCAL,
 ) -> pd.DataFrame:
     """VGG16 features (and top-k labels) per post, computing only images not in the cache.
 
@@ -108,7 +174,9 @@ def encode_image_manifest(
     ``image_sha256``, ``error``). ``cache_dir``: the feature cache root.
     ``encoder_options``: ``resolve_encoder_spec``'s keyword arguments (see
     ``encoder_options``). ``batch_size``: images per forward pass; ``chunk_size``: images
-    encoded and cached at a time (integers >= 1).
+    encoded and cached at a time (integers >= 1). ``engine``: where the missing images are
+    encoded (``insta_kedro.engine``; on Dask, ``engine.chunk_size`` images per task, and the
+    cache and the images must be on storage every worker reads at the same path).
     Returns one row per manifest row, in its order: ``post_id``, ``image_sha256``,
     ``feature`` (float32 array), ``encoder`` (the spec's name), ``error``, ``labels`` (list of
     str) and ``probabilities`` (float32 array); a post whose image is missing or cannot be
@@ -126,7 +194,12 @@ def encode_image_manifest(
     cached = set(known["image_sha256"])
     missing = {h: p for h, p in paths_by_hash.items() if h not in cached}
     computed = pd.DataFrame(columns=CACHE_COLUMNS)
-    if missing:
+    if missing and engine.distributed:
+        computed = _compute_missing_on_cluster(
+            missing, cache, spec, batch_size, Path(cache_dir) / WEIGHT_SETS, engine
+        )
+        cache.compact()
+    elif missing:
         computed = _compute_missing(
             missing, cache, spec, batch_size, chunk_size, Path(cache_dir) / WEIGHT_SETS
         )

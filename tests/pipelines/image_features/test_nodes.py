@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from insta_kedro import vision
+from insta_kedro import engine, vision
 from insta_kedro.pipelines.image_features.nodes import (
     encode_post_images,
     hash_post_images,
@@ -39,6 +39,11 @@ def _parameters(tmp_path, **overrides) -> ImageFeaturesParams:
     return typed(ImageFeaturesParams, **settings)
 
 
+def _local() -> engine.EngineParams:
+    """The shipped engine settings: local."""
+    return typed(engine.EngineParams)
+
+
 @pytest.fixture
 def encode_calls(monkeypatch) -> list[tuple]:
     """The calls of ``vision.encode_image_manifest`` (replaced: nothing is encoded)."""
@@ -61,7 +66,8 @@ def test_hash_node_gives_the_manifest(posts):
 def test_encode_node_passes_the_encoder_settings_and_the_run_parameters(tmp_path, encode_calls):
     manifest = pd.DataFrame(columns=["post_id", "image_path", "image_sha256", "error"])
     parameters = _parameters(tmp_path, allow_random_weights=False, top_k=3)
-    assert encode_post_images(manifest, parameters) == "encodings"
+    dask = typed(engine.EngineParams, name="dask", dask__chunk_size=8)
+    assert encode_post_images(manifest, parameters, dask) == "encodings"
     ((args, kwargs),) = encode_calls
     assert args[0] is manifest
     assert args[1:] == (
@@ -76,12 +82,16 @@ def test_encode_node_passes_the_encoder_settings_and_the_run_parameters(tmp_path
             "top_k": 3,
         },
     )
-    assert kwargs == {"batch_size": 2, "chunk_size": 2}
+    assert kwargs == {
+        "batch_size": 2,
+        "chunk_size": 2,
+        "engine": engine.Engine(name="dask", chunk_size=8, retries=2),
+    }
 
 
 def test_the_node_encodes_into_the_cache_only(posts, tmp_path):
     manifest = hash_post_images(posts.iloc[:1])
-    encodings = encode_post_images(manifest, _parameters(tmp_path))
+    encodings = encode_post_images(manifest, _parameters(tmp_path), _local())
     assert encodings.loc[0, "feature"].shape == (512,)
     folders = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert folders[0].startswith("vgg16-pool-random-")  # the features
@@ -93,7 +103,7 @@ def test_unavailable_weights_stop_the_run_when_random_weights_are_not_allowed(po
         tmp_path, weights=str(tmp_path / "vgg16.h5"), allow_random_weights=False
     )
     with pytest.raises(WeightsUnavailableError, match="vgg16.h5"):
-        encode_post_images(hash_post_images(posts), parameters)
+        encode_post_images(hash_post_images(posts), parameters, _local())
 
 
 def test_split_node_gives_the_two_contracts(monkeypatch):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from insta_kedro import vision
+from insta_kedro import engine, vision
 
 
 def hash_post_images(posts: pd.DataFrame) -> pd.DataFrame:
@@ -23,12 +23,15 @@ def hash_post_images(posts: pd.DataFrame) -> pd.DataFrame:
 
 
 def encode_post_images(
-    image_manifest: pd.DataFrame, params: vision.ImageFeaturesParams
+    image_manifest: pd.DataFrame,
+    params: vision.ImageFeaturesParams,
+    engine_params: engine.EngineParams,
 ) -> pd.DataFrame:
     """VGG16 features (and top-k labels) per post, computing only images not in the cache.
 
     ``params``: ``params:image_features`` (``cache_dir``, the encoder's settings,
-    ``batch_size``, ``chunk_size``). Returns ``post_id``, ``image_sha256``, ``feature``,
+    ``batch_size``, ``chunk_size``); ``engine_params``: ``params:engine`` (where the missing
+    images are encoded). Returns ``post_id``, ``image_sha256``, ``feature``,
     ``encoder``, ``error``, ``labels``, ``probabilities`` (see
     ``insta_kedro.vision.encode_image_manifest``).
     """
@@ -38,6 +41,7 @@ def encode_post_images(
         vision.encoder_options(params.model_dump()),
         batch_size=params.batch_size,
         chunk_size=params.chunk_size,
+        engine=engine_params.engine(),
     )
 
 

@@ -20,7 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=encode_post_images,
-                inputs=["image_manifest", "params:image_features"],
+                inputs=["image_manifest", "params:image_features", "params:engine"],
                 outputs="image_encodings",
                 name="encode_post_images",
             ),

@@ -1,0 +1,29 @@
+"""Where the heavy work runs (``engine``): in the ``kedro run`` process, or as chunks of work
+on a Dask cluster (``map_chunks``); and the typed ``engine`` parameters (``params``).
+
+The names below are the public API; each is imported on first use (``lazy_loader``),
+so importing the package stays cheap (Dask is imported only when a run uses it).
+"""
+
+import lazy_loader
+
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "engine": [
+            "ADDRESS_VARIABLE",
+            "LOCAL",
+            "Engine",
+            "chunked",
+            "close_clients",
+            "dask_client",
+            "map_chunks",
+            "workers_with",
+        ],
+        "params": [
+            "DaskParams",
+            "EngineName",
+            "EngineParams",
+        ],
+    },
+)

@@ -1,0 +1,157 @@
+"""Where the heavy work runs: in this process, or as tasks on a Dask cluster.
+
+A stage that can spread its work cuts it into chunks and calls :func:`map_chunks`: with the
+``local`` engine each chunk is done here, in order, exactly as a plain loop; with ``dask``
+each chunk is a task of ``dask.distributed``, which schedules it on a worker, retries it
+``retries`` times when it fails (a worker that dies has its tasks moved to the others by
+the scheduler itself) and brings the results back. Nothing is scheduled by hand.
+
+The cluster is the one at ``address``, else at ``DASK_SCHEDULER_ADDRESS``, else a
+``LocalCluster`` started for the process (one single-threaded worker process per core) and
+kept for its later stages; :func:`close_clients` ends what this process started.
+
+Example (``square`` must be importable on the workers, as the project's functions are):
+    >>> engine = Engine(name="dask", address="tcp://10.0.0.5:8786", chunk_size=256)
+    >>> map_chunks(square, [[1, 2], [3]], engine)
+    [[1, 4], [9]]
+"""
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+logger = logging.getLogger(__name__)
+
+ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
+# Worker processes of a LocalCluster: one thread each, and so TensorFlow's and the BLAS
+# libraries' own thread pools (dask's nanny sets OMP/MKL/OpenBLAS alone).
+SINGLE_THREADED = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
+
+Chunk = TypeVar("Chunk")
+Result = TypeVar("Result")
+
+_clients: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Engine:
+    """Where a stage's chunks of work run: ``name`` ``local`` or ``dask``; for Dask, the
+    scheduler's ``address`` (None: see the module), the items per task (``chunk_size``) and
+    the ``retries`` of a failed task."""
+
+    name: Literal["local", "dask"] = "local"
+    address: str | None = None
+    chunk_size: int = 256
+    retries: int = 2
+
+    @property
+    def distributed(self) -> bool:
+        return self.name == "dask"
+
+
+LOCAL = Engine()
+
+
+def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
+    """``items`` cut into consecutive chunks of ``size`` (the last may be shorter)."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def dask_client(address: str | None = None):
+    """A ``dask.distributed.Client`` of the cluster at ``address``, else at
+    ``DASK_SCHEDULER_ADDRESS``, else of a ``LocalCluster`` started now with one
+    single-threaded worker process per core. One client per cluster and process."""
+    address = address or os.environ.get(ADDRESS_VARIABLE) or None
+    key = address or "local"
+    client = _clients.get(key)
+    if client is not None and client.status == "running":
+        return client
+    from distributed import Client, LocalCluster
+
+    if address is None:
+        cores = os.cpu_count() or 1
+        cluster = LocalCluster(
+            n_workers=cores,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env=SINGLE_THREADED,
+        )
+        client = Client(cluster)
+        logger.info("Dask: started a LocalCluster of %d single-threaded workers", cores)
+    else:
+        client = Client(address)
+        logger.info(
+            "Dask: connected to %s (%d workers)",
+            address,
+            len(client.scheduler_info()["workers"]),
+        )
+    _clients[key] = client
+    return client
+
+
+def close_clients() -> None:
+    """Close the clients this process opened, and the LocalCluster it started, if any."""
+    while _clients:
+        _, client = _clients.popitem()
+        cluster = client.cluster
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def workers_with(client, resource: str) -> int:
+    """How many of the cluster's workers declare ``resource`` (e.g. ``GPU``)."""
+    workers = client.scheduler_info()["workers"].values()
+    return sum(1 for worker in workers if worker.get("resources", {}).get(resource, 0) > 0)
+
+
+def _apply(chunk: Chunk, function: Callable[..., Result], shared: dict[str, Any]) -> Result:
+    """A task on a worker: ``function(chunk, **shared)``."""
+    return function(chunk, **shared)
+
+
+def map_chunks(
+    function: Callable[..., Result],
+    chunks: Sequence[Chunk],
+    engine: Engine = LOCAL,
+    on_result: Callable[[Result], object] | None = None,
+    **shared: Any,
+) -> list[Result]:
+    """``function(chunk, **shared)`` for each chunk, on ``engine``; the results in chunk order.
+
+    ``shared``: arguments every chunk gets the same (sent to the cluster once). ``on_result``:
+    called with each result as it arrives (e.g. to count progress). On Dask, a task whose
+    function raises is tried again ``engine.retries`` times; when it still fails, its error
+    is raised here. When the cluster has workers with a ``GPU`` resource, each task asks for
+    one (``resources={"GPU": 1}``).
+    """
+    if not engine.distributed or not chunks:
+        results = []
+        for chunk in chunks:
+            results.append(function(chunk, **shared))
+            if on_result is not None:
+                on_result(results[-1])
+        return results
+    from distributed import as_completed
+
+    client = dask_client(engine.address)
+    # One copy of the shared arguments on every worker; passed as one argument, so that no
+    # name of theirs meets one of ``Client.map``'s own (``batch_size``, ``key``, ...).
+    [shared_on_workers] = client.scatter([shared], broadcast=True, hash=False)
+    resources = {"GPU": 1} if workers_with(client, "GPU") else None
+    futures = client.map(
+        _apply,
+        list(chunks),
+        function=function,
+        shared=shared_on_workers,
+        retries=engine.retries,
+        pure=False,
+        resources=resources,
+    )
+    for future in as_completed(futures):
+        if on_result is not None and future.status == "finished":
+            on_result(future.result())
+    return client.gather(futures)

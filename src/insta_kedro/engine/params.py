@@ -1,0 +1,46 @@
+"""The ``engine`` parameters (conf/base/parameters_engine.yml) as types.
+
+:class:`EngineParams` is what a node that can hand work to a cluster takes for
+``params:engine``; Kedro validates the YAML against it before any node runs, and an error
+names the bad setting (``engine.dask.chunk_size``). ``EngineParams.engine()`` gives the
+domains the same settings as a plain :class:`insta_kedro.engine.Engine`.
+"""
+
+from typing import Literal
+
+from insta_kedro.kedro_ext.parameters import Count, NonNegativeCount, Section, Settings
+
+EngineName = Literal["local", "dask"]
+"""Where the heavy work runs: ``local`` (in the ``kedro run`` process) or ``dask`` (on a Dask
+cluster)."""
+
+
+class DaskParams(Settings):
+    """The Dask cluster: its scheduler's ``address`` (null: the ``DASK_SCHEDULER_ADDRESS``
+    environment variable, else a ``LocalCluster`` with one single-threaded worker per core),
+    the ``chunk_size`` (items per task, >= 1) and the ``retries`` of a failed task (>= 0)."""
+
+    address: str | None
+    chunk_size: Count
+    retries: NonNegativeCount
+
+
+class EngineParams(Section):
+    """``params:engine``: the engine's ``name`` (:data:`EngineName`) and its ``dask``
+    settings (:class:`DaskParams`)."""
+
+    SECTION = "engine"
+
+    name: EngineName
+    dask: DaskParams
+
+    def engine(self):
+        """These settings as the domains take them (an :class:`insta_kedro.engine.Engine`)."""
+        from insta_kedro.engine.engine import Engine
+
+        return Engine(
+            name=self.name,
+            address=self.dask.address,
+            chunk_size=self.dask.chunk_size,
+            retries=self.dask.retries,
+        )

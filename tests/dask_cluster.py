@@ -1,0 +1,111 @@
+"""A real Dask cluster for tests: a ``dask scheduler`` and ``dask worker`` processes on
+127.0.0.1, each a process of its own, started with the project's Python and stopped at the
+end."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DASK = Path(sys.executable).with_name("dask")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Cluster:
+    """The scheduler's ``address`` and the worker processes (``dask worker --no-nanny``:
+    killing one is final, as a machine that dies)."""
+
+    address: str
+    scheduler: subprocess.Popen
+    workers: list[subprocess.Popen] = field(default_factory=list)
+
+
+def _wait_for_workers(address: str, count: int, timeout: float = 120.0) -> None:
+    from distributed import Client
+
+    with Client(address, timeout=timeout) as client:
+        client.wait_for_workers(count, timeout=timeout)
+
+
+@contextmanager
+def dask_cluster(folder: Path, workers: int = 2, env: dict | None = None) -> Iterator[Cluster]:
+    """A scheduler and ``workers`` single-threaded workers, run in ``folder`` (their logs are
+    ``scheduler.log`` and ``worker-<i>.log`` there)."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    # The tests' own task functions are importable (``tests.…``) on the workers too.
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT_ROOT),
+        "TF_NUM_INTRAOP_THREADS": "1",
+        **(env or {}),
+    }
+    environment.pop("DASK_SCHEDULER_ADDRESS", None)
+
+    def start(arguments: list[str], log: str) -> subprocess.Popen:
+        with open(folder / log, "wb") as output:
+            return subprocess.Popen(
+                [str(DASK), *arguments],
+                cwd=folder,
+                env=environment,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+
+    scheduler = start(
+        [
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--dashboard-address",
+            ":0",
+            "--no-show",
+        ],
+        "scheduler.log",
+    )
+    cluster = Cluster(address, scheduler)
+    try:
+        for i in range(workers):
+            cluster.workers.append(
+                start(
+                    [
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--no-nanny",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                        "--name",
+                        f"worker-{i}",
+                    ],
+                    f"worker-{i}.log",
+                )
+            )
+        _wait_for_workers(address, workers)
+        yield cluster
+    finally:
+        for process in [*cluster.workers, scheduler]:
+            process.terminate()
+        deadline = time.monotonic() + 20
+        for process in [*cluster.workers, scheduler]:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,84 @@
+"""The engine: chunks of work done here, or as tasks on a real Dask cluster."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from insta_kedro.engine import Engine, chunked, close_clients, dask_client, map_chunks
+from tests.dask_cluster import dask_cluster
+
+
+def squares(chunk: list[int], offset: int = 0) -> list[int]:
+    return [n * n + offset for n in chunk]
+
+
+def fails_once(chunk: list[int], marker: str) -> list[int]:
+    """Fails the first time it is called for a chunk (a file marks the first call)."""
+    first_call = Path(f"{marker}-{chunk[0]}")
+    if not first_call.exists():
+        first_call.touch()
+        raise RuntimeError("a worker lost its chunk")
+    return chunk
+
+
+def always_fails(chunk: list[int]) -> list[int]:
+    raise ValueError(f"chunk {chunk} is bad")
+
+
+def test_chunks_are_consecutive_and_the_last_may_be_shorter():
+    assert chunked(list(range(7)), 3) == [[0, 1, 2], [3, 4, 5], [6]]
+    assert chunked([], 3) == []
+
+
+def test_the_local_engine_is_a_plain_loop_in_order():
+    seen = []
+    results = map_chunks(squares, [[1, 2], [3]], Engine(), on_result=seen.append, offset=1)
+    assert results == [[2, 5], [10]]
+    assert seen == results
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    with dask_cluster(tmp_path_factory.mktemp("dask")) as running:
+        yield running
+    close_clients()
+
+
+def test_chunks_on_a_cluster_come_back_in_order(cluster):
+    engine = Engine(name="dask", address=cluster.address)
+    chunks = chunked(list(range(40)), 3)
+    seen = []
+    results = map_chunks(squares, chunks, engine, on_result=seen.append, offset=1)
+    assert results == [squares(c, 1) for c in chunks]
+    assert sorted(map(tuple, seen)) == sorted(map(tuple, results))
+
+
+def test_a_failed_chunk_is_tried_again_then_its_error_is_raised(cluster, tmp_path):
+    engine = Engine(name="dask", address=cluster.address, retries=1)
+    marker = str(tmp_path / "first")
+    assert map_chunks(fails_once, [[1], [2]], engine, marker=marker) == [[1], [2]]
+    with pytest.raises(ValueError, match="is bad"):
+        map_chunks(always_fails, [[1]], engine)
+
+
+def test_the_address_comes_from_dask_scheduler_address(cluster, monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", cluster.address)
+    client = dask_client(None)
+    assert client.scheduler.address == cluster.address
+    assert map_chunks(squares, [[3]], Engine(name="dask")) == [[9]]
+
+
+def test_without_an_address_a_local_cluster_of_single_threaded_workers_starts(monkeypatch):
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    try:
+        client = dask_client(None)
+        workers = client.scheduler_info()["workers"].values()
+        assert len(workers) == (os.cpu_count() or 1)
+        assert {w["nthreads"] for w in workers} == {1}
+        assert client.run(lambda: os.environ["TF_NUM_INTRAOP_THREADS"]) == {
+            w: "1" for w in client.scheduler_info()["workers"]
+        }
+        assert map_chunks(squares, [[2], [4]], Engine(name="dask")) == [[4], [16]]
+    finally:
+        close_clients()
