@@ -9,7 +9,7 @@ from insta_kedro.vision import NO_IMAGE
 
 def test_pipeline_reads_posts_and_writes_features_and_labels():
     pipeline = create_pipeline()
-    assert pipeline.inputs() == {"posts", "params:image_features"}
+    assert pipeline.inputs() == {"posts", "params:image_features", "params:engine"}
     assert pipeline.outputs() == {"image_features", "image_labels"}
 
 
