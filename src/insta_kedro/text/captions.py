@@ -78,6 +78,15 @@ class TextStats:
     languages: dict[str, int] = field(default_factory=Counter)
     sentiment_not_english: int = 0
 
+    def add(self, other: "TextStats") -> None:
+        """Count ``other``'s captions in these counts too (e.g. a chunk read elsewhere)."""
+        self.captions += other.captions
+        self.empty += other.empty
+        self.longer_than_max_chars += other.longer_than_max_chars
+        self.language_undetermined.update(other.language_undetermined)
+        self.languages.update(other.languages)
+        self.sentiment_not_english += other.sentiment_not_english
+
     def as_dict(self) -> dict:
         return {
             "captions": self.captions,

@@ -3,6 +3,10 @@
 Each post gets the same features twice: from its own caption (columns ``own_…``) and from
 the caption the caption model generated for its image (``gen_…``). Posts without a caption,
 or without a generated one, get zeros and ``own_present``/``gen_present`` = 0.
+
+Every feature of a post depends on that post alone (and on the fitted topic model, lexicon
+and classifier), so with a Dask engine (``insta_kedro.engine``) chunks of posts are read on
+the cluster's workers and the table is the same as a local run's, value for value.
 """
 
 import logging
@@ -11,7 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
+from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
 from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, caption_features
 from insta_kedro.text.interest_classifier import InterestClassifier
 from insta_kedro.text.interest_lexicon import InterestLexicon, shares
@@ -75,6 +81,60 @@ def caption_block(
     return block.add_prefix(f"{prefix}_")
 
 
+def caption_blocks(
+    captions: pd.DataFrame,
+    topic_model: CaptionTopicModel,
+    lexicon: InterestLexicon,
+    classifier: InterestClassifier | None,
+    params: dict[str, Any],
+    progress: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]:
+    """The ``own_…`` and ``gen_…`` blocks (:func:`caption_block`) of ``captions`` (columns
+    ``own_text``, ``own_present``, ``gen_text``, ``gen_present``; one row per post) and their
+    reading counts. ``progress``: show a progress bar per kind of caption in a terminal."""
+    blocks, counts = [], []
+    for prefix in (OWN, GENERATED):
+        stats = TextStats()
+        blocks.append(
+            caption_block(
+                captions[f"{prefix}_text"],
+                captions[f"{prefix}_present"],
+                prefix,
+                topic_model,
+                lexicon,
+                classifier,
+                params,
+                stats,
+                progress=f"text features ({prefix} captions)" if progress else None,
+            )
+        )
+        counts.append(stats)
+    return blocks[0], blocks[1], counts[0], counts[1]
+
+
+def _caption_blocks_on(
+    engine: Engine, captions: pd.DataFrame, **fitted: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]:
+    """:func:`caption_blocks` in chunks of ``engine.chunk_size`` posts on ``engine``'s
+    cluster, put back together in the posts' order."""
+    bar = tqdm(total=len(captions), desc="text features (dask)", unit="post", disable=None)
+    parts = map_chunks(
+        caption_blocks,
+        chunked(captions, engine.chunk_size),
+        engine,
+        on_result=lambda part: bar.update(len(part[0])),
+        **fitted,
+    )
+    bar.close()
+    own_stats, gen_stats = TextStats(), TextStats()
+    for _, _, own, gen in parts:
+        own_stats.add(own)
+        gen_stats.add(gen)
+    own = pd.concat([part[0] for part in parts])
+    gen = pd.concat([part[1] for part in parts])
+    return own, gen, own_stats, gen_stats
+
+
 def align_generated_captions(
     posts: pd.DataFrame, generated_captions: pd.DataFrame
 ) -> tuple[pd.Series, pd.Series, dict[str, int]]:
@@ -118,11 +178,13 @@ def build_post_text_features(
     interest_lexicon: dict[str, list[str]],
     params: dict[str, Any],
     interest_classifier: InterestClassifier | None = None,
+    engine: Engine = LOCAL,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and a report.
 
     ``interest_classifier`` (fitted on the lexicon's confident posts) adds interests past the
-    lexicon's terms; without it the lexicon alone scores them.
+    lexicon's terms; without it the lexicon alone scores them. ``engine``: where the
+    captions are read (``insta_kedro.engine``; on Dask, ``engine.chunk_size`` posts a task).
     """
     posts = posts.reset_index(drop=True)
     lexicon = InterestLexicon.from_config(interest_lexicon, **params["interests"])
@@ -144,25 +206,25 @@ def build_post_text_features(
         )
     gen_present = gen_text.str.strip() != ""
 
-    own_stats, gen_stats = TextStats(), TextStats()
+    captions = pd.DataFrame(
+        {
+            "own_text": own_text,
+            "own_present": own_present,
+            "gen_text": gen_text,
+            "gen_present": gen_present,
+        }
+    )
+    fitted = {
+        "topic_model": caption_topic_model,
+        "lexicon": lexicon,
+        "classifier": interest_classifier,
+        "params": params,
+    }
     started = time.perf_counter()
-    blocks = [
-        caption_block(
-            text,
-            present,
-            prefix,
-            caption_topic_model,
-            lexicon,
-            interest_classifier,
-            params,
-            stats,
-            progress=f"text features ({prefix} captions)",
-        )
-        for text, present, prefix, stats in (
-            (own_text, own_present, OWN, own_stats),
-            (gen_text, gen_present, GENERATED, gen_stats),
-        )
-    ]
+    if engine.distributed:
+        own, gen, own_stats, gen_stats = _caption_blocks_on(engine, captions, **fitted)
+    else:
+        own, gen, own_stats, gen_stats = caption_blocks(captions, **fitted, progress=True)
     seconds = time.perf_counter() - started
     read = int(own_present.sum() + gen_present.sum())
     logger.info(
@@ -173,7 +235,6 @@ def build_post_text_features(
         seconds,
         read / seconds if seconds else 0.0,
     )
-    own, gen = blocks
     gen.insert(1, "gen_confidence", gen_confidence.to_numpy())
     features = pd.concat([posts[["post_id"]], own, gen], axis=1)
 

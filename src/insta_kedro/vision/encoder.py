@@ -168,6 +168,19 @@ def _build_vgg16(spec: EncoderSpec, weight_sets: Path | None = None):
         return keras.Model(vgg16.input, outputs, name=spec.name)
 
 
+def save_weight_set_once(spec: EncoderSpec, weight_sets: str | Path) -> None:
+    """Build the network of ``spec`` and save it in the folder ``weight_sets``, unless it is
+    there already (``insta_kedro.vision.weight_sets``).
+
+    Before a Dask cluster encodes, the driver calls this, so the workers only read the set
+    back: Keras draws each random initial weight's seed from Python's ``random``, which other
+    threads of a worker process also draw from, so a draw on a worker would not give the
+    seed's weights.
+    """
+    with _dtype_policy(spec.precision):
+        _vgg16(spec, Path(weight_sets))
+
+
 def load_encoder(spec: EncoderSpec, weight_sets: str | Path | None = None) -> ImageEncoder:
     """Build the encoder of ``spec``: VGG16 with its weights in its precision, its ``predict``
     traced, and the ImageNet class names when the weights have labels.

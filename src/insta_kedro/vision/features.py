@@ -26,7 +26,13 @@ from tqdm import tqdm
 
 from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
 from insta_kedro.vision.decoding import start_decoding
-from insta_kedro.vision.encoder import EncodedImages, ImageEncoder, encode_images, load_encoder
+from insta_kedro.vision.encoder import (
+    EncodedImages,
+    ImageEncoder,
+    encode_images,
+    load_encoder,
+    save_weight_set_once,
+)
 from insta_kedro.vision.encoder_spec import EncoderSpec, resolve_encoder_spec
 from insta_kedro.vision.feature_cache import FeatureCache
 
@@ -142,9 +148,11 @@ def _compute_missing_on_cluster(
     """:func:`_compute_missing` on ``engine``'s Dask cluster: chunks of ``engine.chunk_size``
     images go to the workers (:func:`encode_into_cache`), which write them into the cache;
     the rows are then read back from it (columns ``CACHE_COLUMNS``). Paths are made absolute
-    first. A chunk lost with
-    its worker is done again by another (Dask's own retries); chunks already cached stay."""
+    first, and the encoder's weight set is saved here first (``save_weight_set_once``). A
+    chunk lost with its worker is done again by another (Dask's own retries); chunks already
+    cached stay."""
     pairs = [(h, str(Path(p).resolve())) for h, p in paths_by_hash.items()]
+    save_weight_set_once(spec, weight_sets)  # drawn or read here once; the workers map it
     bar = tqdm(total=len(pairs), desc="image features (dask)", unit="image", disable=None)
     map_chunks(
         encode_into_cache,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from insta_kedro import text
+from insta_kedro import engine, text
 
 __all__ = ["build_post_text_features", "fit_caption_topics", "fit_post_interest_classifier"]
 
@@ -42,9 +42,11 @@ def build_post_text_features(
     interest_lexicon: dict[str, list[str]],
     params: text.TextFeaturesParams,
     interest_classifier: text.InterestClassifier | None = None,
+    engine_params: engine.EngineParams | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and
-    ``text_features_report`` (``text.build_post_text_features``)."""
+    ``text_features_report`` (``text.build_post_text_features``); ``engine_params``:
+    ``params:engine``, where the captions are read (None: here)."""
     return text.build_post_text_features(
         posts,
         generated_captions,
@@ -52,4 +54,5 @@ def build_post_text_features(
         interest_lexicon,
         params.model_dump(),
         interest_classifier,
+        engine.LOCAL if engine_params is None else engine_params.engine(),
     )

@@ -33,6 +33,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "interest_lexicon",
                     "params:text_features",
                     "interest_classifier",
+                    "params:engine",
                 ],
                 outputs=["post_text_features", "text_features_report"],
                 name="build_post_text_features",
