@@ -117,11 +117,17 @@ def _vgg16(spec: EncoderSpec, weight_sets: Path | None = None):
     """
     if weight_sets is None:
         return _new_vgg16(spec)
-    from insta_kedro.vision.weight_sets import built_once, weight_set_name
+    from insta_kedro.vision.weight_sets import built_once
+
+    return built_once(_weight_set_folder(spec, weight_sets), lambda: _new_vgg16(spec))
+
+
+def _weight_set_folder(spec: EncoderSpec, weight_sets: Path) -> Path:
+    """The folder of ``spec``'s weight set in ``weight_sets``."""
+    from insta_kedro.vision.weight_sets import weight_set_name
 
     top = "top" if spec.has_labels or spec.layer == "fc2" else "conv"
-    name = weight_set_name(spec.weights_fingerprint, f"{top}-{spec.precision}")
-    return built_once(Path(weight_sets) / name, lambda: _new_vgg16(spec))
+    return Path(weight_sets) / weight_set_name(spec.weights_fingerprint, f"{top}-{spec.precision}")
 
 
 def _new_vgg16(spec: EncoderSpec):
@@ -177,6 +183,8 @@ def save_weight_set_once(spec: EncoderSpec, weight_sets: str | Path) -> None:
     threads of a worker process also draw from, so a draw on a worker would not give the
     seed's weights.
     """
+    if _weight_set_folder(spec, Path(weight_sets)).is_dir():
+        return
     with _dtype_policy(spec.precision):
         _vgg16(spec, Path(weight_sets))
 
