@@ -4,6 +4,7 @@ from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from insta_kedro.kedro_ext import (
+    DaskClientClosingHook,
     InstagramCredentialsHook,
     MissingInputsHook,
     MlflowRunClosingHook,
@@ -15,6 +16,7 @@ HOOKS = (
     MlflowRunClosingHook(),
     MissingInputsHook(),
     TypedParamsMlflowHook(),
+    DaskClientClosingHook(),
 )
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader

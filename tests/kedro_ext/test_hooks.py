@@ -62,3 +62,17 @@ def test_a_run_still_open_at_exit_was_interrupted_and_ends_killed(tmp_path, monk
     assert mlflow.active_run() is None
     assert mlflow.MlflowClient().get_run(run.info.run_id).info.status == "KILLED"
     hook.after_pipeline_run()  # nothing left to end; the exit handler is unregistered
+
+
+def test_the_dask_clients_of_a_run_are_closed_when_it_ends(monkeypatch):
+    from insta_kedro.engine import dask_client
+    from insta_kedro.engine import engine as engine_module
+    from insta_kedro.kedro_ext import DaskClientClosingHook
+
+    monkeypatch.delenv("DASK_SCHEDULER_ADDRESS", raising=False)
+    client = dask_client(None)  # a LocalCluster, as a run with engine.name=dask starts
+    cluster = client.cluster
+    DaskClientClosingHook().on_pipeline_error()
+    assert client.status == "closed" and cluster.status.name == "closed"
+    assert not engine_module._clients
+    DaskClientClosingHook().after_pipeline_run()  # nothing left to close

@@ -1,4 +1,5 @@
-"""Kedro hooks: the Instagram login for ingestion, and MLflow run bookkeeping.
+"""Kedro hooks: the Instagram login for ingestion, MLflow run bookkeeping, and the Dask
+clients a run opened.
 
 The login comes from ``conf/local/credentials.yml`` (key ``instagram``) and
 reaches the pipeline as the in-memory dataset ``instagram_login``. It is never
@@ -84,3 +85,22 @@ class MlflowRunClosingHook:
             atexit.unregister(self.end_interrupted_run)
         while (active := mlflow.active_run()) and active.info.run_id != self._run_active_before:
             mlflow.end_run(status)
+
+
+class DaskClientClosingHook:
+    """Closes the Dask clients a run opened (``insta_kedro.engine``), and the LocalCluster it
+    started, when the pipeline ends, fails or not; a run that used no cluster has none."""
+
+    @hook_impl(trylast=True)
+    def after_pipeline_run(self) -> None:
+        self._close()
+
+    @hook_impl(trylast=True)
+    def on_pipeline_error(self) -> None:
+        self._close()
+
+    @staticmethod
+    def _close() -> None:
+        from insta_kedro.engine import close_clients
+
+        close_clients()
