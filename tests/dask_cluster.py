@@ -40,9 +40,12 @@ def _wait_for_workers(address: str, count: int, timeout: float = 120.0) -> None:
 
 
 @contextmanager
-def dask_cluster(folder: Path, workers: int = 2, env: dict | None = None) -> Iterator[Cluster]:
-    """A scheduler and ``workers`` single-threaded workers, run in ``folder`` (their logs are
-    ``scheduler.log`` and ``worker-<i>.log`` there)."""
+def dask_cluster(
+    folder: Path, workers: int = 2, env: dict | None = None, resources: dict[int, str] | None = None
+) -> Iterator[Cluster]:
+    """A scheduler and ``workers`` single-threaded workers named ``worker-<i>``, run in
+    ``folder`` (their logs are ``scheduler.log`` and ``worker-<i>.log`` there); ``resources``:
+    worker index → what it declares (``"GPU=1"``)."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     # The tests' own task functions are importable (``tests.…``) on the workers too.
@@ -93,6 +96,7 @@ def dask_cluster(folder: Path, workers: int = 2, env: dict | None = None) -> Ite
                         "127.0.0.1",
                         "--name",
                         f"worker-{i}",
+                        *(["--resources", resources[i]] if i in (resources or {}) else []),
                     ],
                     f"worker-{i}.log",
                 )

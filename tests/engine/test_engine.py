@@ -1,9 +1,11 @@
 """The engine: chunks of work done here, or as tasks on a real Dask cluster."""
 
 import os
+import time
 from pathlib import Path
 
 import pytest
+from dask.system import CPU_COUNT
 
 from insta_kedro.engine import Engine, chunked, close_clients, dask_client, map_chunks
 from tests.dask_cluster import dask_cluster
@@ -74,7 +76,7 @@ def test_without_an_address_a_local_cluster_of_single_threaded_workers_starts(mo
     try:
         client = dask_client(None)
         workers = client.scheduler_info()["workers"].values()
-        assert len(workers) == (os.cpu_count() or 1)
+        assert len(workers) == CPU_COUNT
         assert {w["nthreads"] for w in workers} == {1}
         assert client.run(lambda: os.environ["TF_NUM_INTRAOP_THREADS"]) == {
             w: "1" for w in client.scheduler_info()["workers"]
@@ -82,3 +84,22 @@ def test_without_an_address_a_local_cluster_of_single_threaded_workers_starts(mo
         assert map_chunks(squares, [[2], [4]], Engine(name="dask")) == [[4], [16]]
     finally:
         close_clients()
+
+
+def worker_name(chunk: list[int]) -> str:
+    """The name of the worker that runs the chunk."""
+    from distributed import get_worker
+
+    time.sleep(0.05)  # long enough for the scheduler to spread the chunks
+    return get_worker().name
+
+
+def test_gpu_work_goes_to_the_workers_that_declare_a_gpu(tmp_path):
+    with dask_cluster(tmp_path, resources={0: "GPU=1"}) as cluster:
+        engine = Engine(name="dask", address=cluster.address)
+        chunks = [[i] for i in range(12)]
+        try:
+            assert set(map_chunks(worker_name, chunks, engine, gpu=True)) == {"worker-0"}
+            assert set(map_chunks(worker_name, chunks, engine)) == {"worker-0", "worker-1"}
+        finally:
+            close_clients()

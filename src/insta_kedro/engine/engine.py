@@ -71,7 +71,8 @@ def dask_client(address: str | None = None):
     from distributed import Client, LocalCluster
 
     if address is None:
-        cores = os.cpu_count() or 1
+        from dask.system import CPU_COUNT as cores  # the cores this process may use
+
         cluster = LocalCluster(
             n_workers=cores,
             threads_per_worker=1,
@@ -118,6 +119,7 @@ def map_chunks(
     chunks: Sequence[Chunk],
     engine: Engine = LOCAL,
     on_result: Callable[[Result], object] | None = None,
+    gpu: bool = False,
     **shared: Any,
 ) -> list[Result]:
     """``function(chunk, **shared)`` for each chunk, on ``engine``; the results in chunk order.
@@ -125,8 +127,9 @@ def map_chunks(
     ``shared``: arguments every chunk gets the same (sent to the cluster once). ``on_result``:
     called with each result as it arrives (e.g. to count progress). On Dask, a task whose
     function raises is tried again ``engine.retries`` times; when it still fails, its error
-    is raised here. When the cluster has workers with a ``GPU`` resource, each task asks for
-    one (``resources={"GPU": 1}``).
+    is raised here. ``gpu``: the work runs faster on a GPU; when the cluster has workers with a
+    ``GPU`` resource, each task then asks for one (``resources={"GPU": 1}``), so only those
+    workers take it.
     """
     if not engine.distributed or not chunks:
         results = []
@@ -141,7 +144,7 @@ def map_chunks(
     # One copy of the shared arguments on every worker; passed as one argument, so that no
     # name of theirs meets one of ``Client.map``'s own (``batch_size``, ``key``, ...).
     [shared_on_workers] = client.scatter([shared], broadcast=True, hash=False)
-    resources = {"GPU": 1} if workers_with(client, "GPU") else None
+    resources = {"GPU": 1} if gpu and workers_with(client, "GPU") else None
     futures = client.map(
         _apply,
         list(chunks),

@@ -159,6 +159,7 @@ def _compute_missing_on_cluster(
         chunked(pairs, engine.chunk_size),
         engine,
         on_result=bar.update,
+        gpu=True,
         cache_root=str(cache.root.resolve()),
         spec=spec,
         batch_size=batch_size,
