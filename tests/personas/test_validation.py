@@ -6,6 +6,7 @@ import pytest
 from insta_kedro.personas.validation import (
     agreement,
     bootstrap_stability,
+    bounded_rows,
     clustering_scores,
     dbcv,
     flat_metrics,
@@ -67,6 +68,42 @@ def test_stability_of_refits_that_could_not_fit_is_unknown_not_perfect():
     assert skipped["mean_ari"] is None and skipped["skipped_resamples"] == 4
     with pytest.raises(ValueError, match=r"in \(0, 1\)"):
         bootstrap_stability(POINTS, LABELS, lambda sample: None, fraction=1.0)
+
+
+def test_stability_above_max_points_refits_subsamples_of_a_bounded_sample_and_says_so():
+    centres = np.eye(3, 4) * 10
+    refitted = []
+
+    def nearest_centre(sample: np.ndarray) -> np.ndarray:
+        refitted.append(sample)
+        return np.linalg.norm(sample[:, None] - centres, axis=2).argmin(axis=1)
+
+    bounded = bootstrap_stability(POINTS, LABELS, nearest_centre, 3, 0.8, seed=5, max_points=20)
+    assert bounded["sampled"] is True and bounded["sample_size"] == 20
+    assert bounded["mean_ari"] == 1.0 and [len(s) for s in refitted] == [16] * 3
+    drawn_from = {tuple(row) for row in POINTS[bounded_rows(45, 20, seed=5)]}
+    assert all({tuple(row) for row in sample} <= drawn_from for sample in refitted)
+    refitted.clear()
+    unbounded = bootstrap_stability(POINTS, LABELS, nearest_centre, 3, 0.8, seed=5, max_points=45)
+    assert unbounded["sampled"] is False and unbounded["sample_size"] == 45
+    assert [len(s) for s in refitted] == [36] * 3
+    assert unbounded == bootstrap_stability(POINTS, LABELS, nearest_centre, 3, 0.8, seed=5)
+
+
+def test_dbcv_and_silhouette_above_max_points_score_one_bounded_sample_and_say_so():
+    sampled = clustering_scores(POINTS, LABELS, max_points=30, seed=3)
+    rows = bounded_rows(45, 30, seed=3)
+    assert len(rows) == 30 and np.array_equal(rows, np.unique(rows))
+    assert sampled["dbcv"] == dbcv(POINTS[rows], LABELS[rows])
+    assert sampled["silhouette"] == silhouette_without_noise(POINTS[rows], LABELS[rows])
+    assert sampled["points"] == 45 and sampled["noise_share"] == 0.0
+    assert sampled["sampling"] == dict.fromkeys(
+        ("dbcv", "silhouette"), {"sampled": True, "sample_size": 30}
+    )
+    whole = clustering_scores(POINTS, LABELS, max_points=45)
+    assert whole["silhouette"] == silhouette_without_noise(POINTS, LABELS)
+    assert whole["dbcv"] == dbcv(POINTS, LABELS) != sampled["dbcv"]
+    assert whole["sampling"]["dbcv"] == {"sampled": False, "sample_size": 45}
 
 
 def test_flat_metrics_of_the_defined_scores_only():

@@ -10,6 +10,14 @@ Steps: features (rows × dims) → optional L2 normalization → PCA (default) o
 ``cluster_selection_method``, ...) with ``prediction_data=True``. The 2-D map is a PCA of the
 reduced space (for PCA reduction: its first two components).
 
+At scale (``max_fit`` in the parameters, posts only): above ``max_fit`` points the reduction,
+the map and HDBSCAN are fitted on a seeded random sample of ``max_fit`` points
+(:func:`fit_sample`), and the other points are placed in that clustering by HDBSCAN's
+prediction (:func:`predict_points`), in chunks on an :class:`insta_kedro.engine.Engine`
+(each chunk a task on Dask). At or below ``max_fit`` nothing is sampled. The result and the
+clusterer record how many points the model was fitted on (``fitted_on``) and how many were
+assigned by prediction (``assigned``).
+
 Edge cases (documented in docs/clustering.md): fewer points than HDBSCAN needs to find a
 cluster (``min_points``: 2 × ``min_cluster_size``, or ``min_cluster_size`` with
 ``allow_single_cluster``, and ``min_samples`` + 1), or no feature dimensions, leave the
@@ -27,6 +35,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
+from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
 from insta_kedro.fusion import l2_normalize
 from insta_kedro.personas.params import ReductionMethod
 
@@ -45,7 +54,11 @@ HDBSCAN_OPTIONS = (
 
 @dataclass
 class ClusteringResult:
-    """Per point: cluster (-1 noise), probability, GLOSH outlier score, membership, 2-D map."""
+    """Per point: cluster (-1 noise), probability, GLOSH outlier score, membership, 2-D map.
+
+    ``fitted_on``: how many of the points HDBSCAN was fitted on (0 when it was not fitted);
+    ``assigned``: how many were placed by its prediction instead (0 unless ``max_fit`` was
+    exceeded)."""
 
     labels: np.ndarray
     probabilities: np.ndarray
@@ -53,6 +66,8 @@ class ClusteringResult:
     membership: np.ndarray
     coordinates: np.ndarray
     reduced: np.ndarray
+    fitted_on: int = 0
+    assigned: int = 0
 
     @property
     def n_clusters(self) -> int:
@@ -61,7 +76,11 @@ class ClusteringResult:
 
 @dataclass
 class PersonaClusterer:
-    """Fitted reduction + HDBSCAN (``None`` when it could not be fitted; see ``skipped``)."""
+    """Fitted reduction + HDBSCAN (``None`` when it could not be fitted; see ``skipped``).
+
+    ``fitted_on``: the points of the fitting data HDBSCAN was fitted on (0 when not fitted);
+    ``assigned``: the other points of the fitting data, placed by prediction
+    (:func:`predict_points`; 0 unless there were more than ``max_fit``)."""
 
     dims: int
     normalize: bool
@@ -71,12 +90,17 @@ class PersonaClusterer:
     reduction: str = "pca"
     skipped: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    assigned: int = 0
 
     @property
     def n_clusters(self) -> int:
         if self.clusterer is None:
             return 0
         return int(self.clusterer.labels_.max() + 1)
+
+    @property
+    def fitted_on(self) -> int:
+        return 0 if self.clusterer is None else len(self.clusterer.labels_)
 
     def reduce(self, features: np.ndarray) -> np.ndarray:
         """Features → the space HDBSCAN clusters in (rows of a wrong width are zeros)."""
@@ -192,13 +216,95 @@ def fit_mapper(reduced: np.ndarray, seed: int) -> PCA | None:
     return PCA(n_components=n_components, random_state=seed).fit(reduced)
 
 
+def fit_sample(n_points: int, params: dict[str, Any], seed: int) -> np.ndarray | None:
+    """The rows to fit on when there are more than ``params["max_fit"]`` of ``n_points``: a
+    random sample (seeded by ``seed``, sorted) of ``max_fit`` rows, or of :func:`min_points`
+    of ``params["hdbscan"]`` when that is more. None (fit on every row) at or below that
+    size, or when ``params`` has no ``max_fit`` (or it is None)."""
+    max_fit = params.get("max_fit")
+    if max_fit is None:
+        return None
+    size = max(int(max_fit), min_points(params["hdbscan"]))
+    if n_points <= size:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_points, size, replace=False))
+
+
+def predict_points(
+    reduced: np.ndarray, model: hdbscan.HDBSCAN
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Points of the reduced space placed in the clustering of the fitted ``model``, without
+    refitting.
+
+    Returns their cluster (-1 noise) and strength (``hdbscan.approximate_predict``), their
+    GLOSH outlier score in the fitted tree (``hdbscan.approximate_predict_scores``, clipped to
+    [0, 1]: a point nearer to a fitted point than any fitted pair of its cluster gets a
+    negative raw score, and is no outlier) and their
+    membership vector over the clusters (``hdbscan.membership_vector``; all ones with a
+    single cluster and no columns without any, as :func:`fit_persona_clusterer` gives the
+    fitted points). When the model's tree holds no cluster (nothing but its root), hdbscan
+    cannot place a point: every point is noise with strength 0 and outlier score 1.
+    """
+    points = np.asarray(reduced, dtype=np.float64)
+    n_points = len(points)
+    n_clusters = int(model.labels_.max() + 1)
+    membership = np.full((n_points, n_clusters), 1.0 if n_clusters == 1 else 0.0)
+    if n_points == 0 or model.prediction_data_.cluster_tree.shape[0] == 0:
+        return (
+            np.full(n_points, NOISE, dtype=int),
+            np.zeros(n_points),
+            np.ones(n_points),
+            membership,
+        )
+    if n_clusters == 0:
+        labels, strengths = np.full(n_points, NOISE, dtype=int), np.zeros(n_points)
+    else:
+        labels, strengths = hdbscan.approximate_predict(model, points)
+    outlier_scores = hdbscan.approximate_predict_scores(model, points)
+    if n_clusters >= 2:
+        membership = np.asarray(hdbscan.membership_vector(model, points), dtype=float)
+        membership = np.nan_to_num(membership.reshape(n_points, n_clusters))
+    return (
+        np.asarray(labels, dtype=int),
+        np.nan_to_num(np.asarray(strengths, dtype=float)),
+        np.clip(np.nan_to_num(np.asarray(outlier_scores, dtype=float)), 0.0, 1.0),
+        membership,
+    )
+
+
+def fitted_points(model: hdbscan.HDBSCAN) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cluster (-1 noise), probability, GLOSH outlier score and membership vector (all
+    ones with a single cluster, no columns without any) of the points ``model`` was fitted
+    on."""
+    labels = np.asarray(model.labels_, dtype=int)
+    n_points = len(labels)
+    n_clusters = int(labels.max() + 1)
+    if n_clusters == 0:
+        logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", n_points)
+        membership = np.zeros((n_points, 0))
+    elif n_clusters == 1:
+        # hdbscan's membership vectors sum to 1 over the clusters (and its implementation
+        # fails when the only cluster is the root): with one cluster every point is in it.
+        membership = np.ones((n_points, 1))
+    else:
+        membership = np.asarray(hdbscan.all_points_membership_vectors(model), dtype=float)
+        membership = membership.reshape(n_points, n_clusters)
+    probabilities = np.nan_to_num(np.asarray(model.probabilities_, dtype=float))
+    outlier_scores = np.nan_to_num(np.asarray(model.outlier_scores_, dtype=float))
+    return labels, probabilities, outlier_scores, membership
+
+
 def fit_persona_clusterer(
-    features: np.ndarray, params: dict[str, Any], seed: int = 42
+    features: np.ndarray, params: dict[str, Any], seed: int = 42, engine: Engine = LOCAL
 ) -> tuple[PersonaClusterer, ClusteringResult]:
     """Reduce, fit HDBSCAN, and return the fitted clusterer with the result per point.
 
-    ``params``: ``normalize`` (bool), ``reduction`` (method, n_components, UMAP options) and
-    ``hdbscan`` (HDBSCAN options).
+    ``params``: ``normalize`` (bool), ``reduction`` (method, n_components, UMAP options),
+    ``hdbscan`` (HDBSCAN options) and, optionally, ``max_fit``: with more points than that,
+    the reduction, the map and HDBSCAN are fitted on the sample of :func:`fit_sample` (seeded
+    by ``seed``) and the other points are placed by :func:`predict_points`, in chunks of
+    ``engine.chunk_size`` points on ``engine`` (each a task on Dask). ``seed`` also seeds the
+    reduction and the map.
     """
     features = np.nan_to_num(np.asarray(features, dtype=np.float64))
     n_points, dims = features.shape
@@ -233,33 +339,60 @@ def fit_persona_clusterer(
         return clusterer, all_noise(n_points, clusterer, reduced)
 
     scaled = l2_normalize(features) if clusterer.normalize else features
-    clusterer.reducer = fit_reducer(scaled, params["reduction"], seed)
-    reduced = clusterer.reduce(features)
-    clusterer.mapper = fit_mapper(reduced, seed)
-    model = hdbscan.HDBSCAN(**hdbscan_options(cluster_params)).fit(reduced.astype(np.float64))
-    clusterer.clusterer = model
-    labels = np.asarray(model.labels_, dtype=int)
-    n_clusters = int(labels.max() + 1)
-    if n_clusters == 0:
-        logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", n_points)
-        membership = np.zeros((n_points, 0))
-    elif n_clusters == 1:
-        # hdbscan's membership vectors sum to 1 over the clusters (and its implementation
-        # fails when the only cluster is the root): with one cluster every point is in it.
-        membership = np.ones((n_points, 1))
+    sample = fit_sample(n_points, params, seed)
+    if sample is None:
+        clusterer.reducer = fit_reducer(scaled, params["reduction"], seed)
+        reduced = clusterer.reduce(features)
+        fit_on = reduced
     else:
-        membership = np.asarray(hdbscan.all_points_membership_vectors(model), dtype=float)
-        membership = membership.reshape(n_points, n_clusters)
-    outlier_scores = np.nan_to_num(np.asarray(model.outlier_scores_, dtype=float))
+        clusterer.reducer = fit_reducer(scaled[sample], params["reduction"], seed)
+        reduced = clusterer.reduce(features)
+        fit_on = reduced[sample]
+    clusterer.mapper = fit_mapper(fit_on, seed)
+    model = hdbscan.HDBSCAN(**hdbscan_options(cluster_params)).fit(fit_on.astype(np.float64))
+    clusterer.clusterer = model
+    labels, probabilities, outlier_scores, membership = fitted_points(model)
+    if sample is not None:
+        labels, probabilities, outlier_scores, membership = _with_predicted(
+            reduced, sample, (labels, probabilities, outlier_scores, membership), model, engine
+        )
+        clusterer.assigned = n_points - len(sample)
     result = ClusteringResult(
         labels=labels,
-        probabilities=np.nan_to_num(np.asarray(model.probabilities_, dtype=float)),
+        probabilities=probabilities,
         outlier_scores=outlier_scores,
         membership=membership,
         coordinates=clusterer.map_coordinates(reduced),
         reduced=reduced,
+        fitted_on=clusterer.fitted_on,
+        assigned=clusterer.assigned,
     )
     return clusterer, result
+
+
+def _with_predicted(
+    reduced: np.ndarray,
+    sample: np.ndarray,
+    fitted: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    model: hdbscan.HDBSCAN,
+    engine: Engine,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, probabilities, outlier scores and membership of every row of ``reduced``:
+    ``fitted`` (of :func:`fitted_points`) at the ``sample`` rows, :func:`predict_points` of
+    chunks of ``engine.chunk_size`` other rows, done on ``engine``, at the others."""
+    rest = np.ones(len(reduced), dtype=bool)
+    rest[sample] = False
+    parts = map_chunks(
+        predict_points, chunked(reduced[rest], engine.chunk_size), engine, model=model
+    )
+    merged = []
+    for index, values in enumerate(fitted):
+        whole = np.empty((len(reduced), *values.shape[1:]), dtype=values.dtype)
+        whole[sample] = values
+        whole[rest] = np.concatenate([part[index] for part in parts]).astype(values.dtype)
+        merged.append(whole)
+    labels, probabilities, outlier_scores, membership = merged
+    return labels, probabilities, outlier_scores, membership
 
 
 def all_noise(n_points: int, clusterer: PersonaClusterer, reduced: np.ndarray) -> ClusteringResult:
@@ -275,10 +408,12 @@ def all_noise(n_points: int, clusterer: PersonaClusterer, reduced: np.ndarray) -
 
 
 def cluster_vectors(
-    frame: pd.DataFrame, key: str, params: dict[str, Any], seed: int
+    frame: pd.DataFrame, key: str, params: dict[str, Any], seed: int, engine: Engine = LOCAL
 ) -> tuple[pd.DataFrame, PersonaClusterer]:
     """Cluster the ``feature`` vectors of ``frame`` with the level ``params`` (``normalize``,
-    ``reduction``, ``hdbscan``; see :func:`fit_persona_clusterer`).
+    ``reduction``, ``hdbscan``, optionally ``max_fit``; see :func:`fit_persona_clusterer`,
+    which places the points beyond ``max_fit`` on ``engine``), and log how many points
+    HDBSCAN was fitted on and how many were assigned by prediction.
 
     Returns one row per input row, in ``frame`` order (``key``, ``cluster``, ``probability``,
     ``x``, ``y``, ``outlier_score``, ``membership``), and the fitted clusterer. Rows without a
@@ -288,7 +423,14 @@ def cluster_vectors(
     vectors, usable = stack_vectors(frame["feature"])
     if (~usable).any():
         logger.warning("%d %s rows have no usable feature vector: noise.", (~usable).sum(), key)
-    clusterer, result = fit_persona_clusterer(vectors[usable], params, seed)
+    clusterer, result = fit_persona_clusterer(vectors[usable], params, seed, engine)
+    logger.info(
+        "clustering by %s: HDBSCAN fitted on %d points, %d assigned by prediction (max_fit %s)",
+        key,
+        result.fitted_on,
+        result.assigned,
+        params.get("max_fit"),
+    )
     n_rows = len(frame)
     labels = np.full(n_rows, NOISE, dtype=int)
     probabilities = np.zeros(n_rows)

@@ -88,6 +88,19 @@ class LevelParams(Settings):
     hdbscan: HdbscanParams
 
 
+MaxFit = Annotated[Integer, Field(ge=2)]
+"""The most posts the reduction and HDBSCAN are fitted on: an integer >= 2."""
+
+
+class PostLevelParams(LevelParams):
+    """:class:`LevelParams` of the posts, with ``max_fit`` (:data:`MaxFit`): above that many
+    posts the reduction and HDBSCAN are fitted on a seeded random sample of ``max_fit`` posts
+    (seed ``clustering.seed``) and the other posts are assigned by HDBSCAN's prediction
+    (``personas.fit_persona_clusterer``)."""
+
+    max_fit: MaxFit
+
+
 class UserLevelParams(LevelParams):
     """:class:`LevelParams` of the people (``hdbscan``: :class:`UserHdbscanParams`)."""
 
@@ -97,7 +110,8 @@ class UserLevelParams(LevelParams):
 class ValidationParams(Settings):
     """The clustering report's settings: ``stability_resamples`` (subsamples refitted for the
     stability score, >= 0), ``stability_fraction`` (the share of the points each draws, in
-    (0, 1)) and ``max_points`` (the most points DBCV and the silhouette score, >= 1)."""
+    (0, 1)) and ``max_points`` (the most points DBCV and the silhouette score, and the most
+    points the stability subsamples are drawn from; above it, a seeded random sample, >= 1)."""
 
     stability_resamples: NonNegativeCount
     stability_fraction: Annotated[Number, Field(gt=0.0, lt=1.0)]
@@ -123,13 +137,13 @@ class CharacterizationParams(Settings):
 
 class ClusteringParams(Section):
     """``params:clustering``: the ``seed`` (>= 0), the clustering of ``posts``
-    (:class:`LevelParams`) and of ``users`` (:class:`UserLevelParams`), the report's
+    (:class:`PostLevelParams`) and of ``users`` (:class:`UserLevelParams`), the report's
     ``validation``, the clusters' ``description`` and the people's ``characterization``."""
 
     SECTION = "clustering"
 
     seed: Seed
-    posts: LevelParams
+    posts: PostLevelParams
     users: UserLevelParams
     validation: ValidationParams
     description: DescriptionParams

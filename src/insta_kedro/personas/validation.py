@@ -2,6 +2,10 @@
 
 Every score is ``None`` (with the reason in ``notes``) when it is undefined: DBCV and the
 silhouette need two clusters or more, agreement needs ground-truth labels.
+The quadratic measures run on bounded samples: DBCV and the silhouette score at most
+``max_points`` points, and the stability subsamples are drawn from at most ``max_points``
+(:func:`bounded_rows`); the report says under ``sampling`` whether each measure was sampled
+and on how many points.
 ``clustering_report`` scores the post and the user level of the pipeline's clustering, and
 ``flat_metrics`` turns that report into MLflow metrics.
 """
@@ -36,6 +40,22 @@ def cluster_count(labels: np.ndarray) -> int:
     return len(set(labels.tolist()) - {NOISE})
 
 
+def bounded_rows(n_points: int, max_points: int | None, seed: int = 42) -> np.ndarray:
+    """Every row index of ``n_points``, or, above ``max_points`` (None: no bound), a random
+    sample (seeded by ``seed``, sorted) of ``max_points`` of them."""
+    rows = np.arange(n_points)
+    if max_points is not None and n_points > max_points:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
+    return rows
+
+
+def sampling(n_points: int, max_points: int | None) -> dict[str, Any]:
+    """How a measure bounded by ``max_points`` saw ``n_points`` points: ``sampled`` (whether
+    it ran on a random sample of them) and ``sample_size`` (the points it ran on)."""
+    sampled = max_points is not None and n_points > max_points
+    return {"sampled": sampled, "sample_size": max_points if sampled else n_points}
+
+
 def dbcv(
     reduced: np.ndarray,
     labels: np.ndarray,
@@ -50,11 +70,9 @@ def dbcv(
     """
     if cluster_count(labels) < 2 or reduced.shape[1] == 0:
         return None
-    rows = np.arange(len(labels))
-    if len(rows) > max_points:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
-        if cluster_count(labels[rows]) < 2:
-            return None
+    rows = bounded_rows(len(labels), max_points, seed)
+    if len(rows) < len(labels) and cluster_count(labels[rows]) < 2:
+        return None
     try:
         score = validity_index(
             reduced[rows].astype(np.float64), labels[rows].astype(np.intp), metric=metric
@@ -66,9 +84,20 @@ def dbcv(
 
 
 def silhouette_without_noise(
-    reduced: np.ndarray, labels: np.ndarray, metric: str = "euclidean"
+    reduced: np.ndarray,
+    labels: np.ndarray,
+    metric: str = "euclidean",
+    max_points: int | None = None,
+    seed: int = 42,
 ) -> float | None:
-    """Silhouette of the non-noise points; None with fewer than 2 clusters or too few points."""
+    """Silhouette of the non-noise points; None with fewer than 2 clusters or too few points.
+
+    Above ``max_points`` points (None: no bound), of the non-noise points among the random
+    sample of :func:`bounded_rows` (the rows DBCV scores).
+    """
+    rows = bounded_rows(len(labels), max_points, seed)
+    if len(rows) < len(labels):
+        reduced, labels = reduced[rows], labels[rows]
     clustered = labels != NOISE
     n_clusters = cluster_count(labels)
     if n_clusters < 2 or clustered.sum() <= n_clusters or reduced.shape[1] == 0:
@@ -103,17 +132,26 @@ def bootstrap_stability(
     n_resamples: int = 10,
     fraction: float = 0.8,
     seed: int = 42,
+    max_points: int | None = None,
 ) -> dict[str, Any] | None:
     """Mean ARI between the full fit's labels and refits on random subsamples.
 
     Each resample draws ``fraction`` (in (0, 1)) of the points without replacement
     (duplicates would create artificial density for HDBSCAN), refits with
-    ``refit(features) -> labels`` and compares the labels of the drawn points. A refit that
-    returns None (too few points to fit) is counted in ``skipped_resamples``, not scored;
-    ``mean_ari`` is None when none was scored. None with fewer than 3 points.
+    ``refit(features) -> labels`` and compares the labels of the drawn points. Above
+    ``max_points`` points (None: no bound) the resamples are drawn from the random sample of
+    ``max_points`` points of :func:`bounded_rows` instead of from all, so no refit sees more
+    than ``fraction`` × ``max_points``. A refit that returns None (too few points to fit) is
+    counted in ``skipped_resamples``, not scored; ``mean_ari`` is None when none was scored.
+    Returns also ``sampled`` and ``sample_size`` (the points the resamples were drawn from).
+    None with fewer than 3 points.
     """
     if not 0 < fraction < 1:
         raise ValueError(f"the stability fraction must be in (0, 1), got {fraction!r}")
+    drawn_from = sampling(len(labels), max_points)
+    if drawn_from["sampled"]:
+        bounded = bounded_rows(len(labels), max_points, seed)
+        features, labels = features[bounded], labels[bounded]
     n_points = len(labels)
     size = int(round(fraction * n_points))
     if n_resamples < 1 or size < 3:
@@ -131,6 +169,7 @@ def bootstrap_stability(
         "resamples": n_resamples,
         "skipped_resamples": n_resamples - len(scores),
         "fraction": fraction,
+        **drawn_from,
     }
 
 
@@ -142,15 +181,22 @@ def clustering_scores(
     max_points: int = 5000,
     seed: int = 42,
 ) -> dict[str, Any]:
-    """Points, clusters, noise share, DBCV, silhouette and (with truth) ARI/NMI."""
+    """Points, clusters, noise share, DBCV, silhouette and (with truth) ARI/NMI.
+
+    DBCV and the silhouette score the same random sample of ``max_points`` points when there
+    are more (:func:`bounded_rows`, seeded by ``seed``); ``sampling`` says so for each
+    (``{"dbcv": {"sampled", "sample_size"}, "silhouette": {...}}``, :func:`sampling`).
+    """
     scores: dict[str, Any] = {
         "points": len(labels),
         "clusters": cluster_count(labels),
         "noise_share": noise_share(labels),
         "dbcv": dbcv(reduced, labels, metric, max_points, seed),
-        "silhouette": silhouette_without_noise(reduced, labels, metric),
+        "silhouette": silhouette_without_noise(reduced, labels, metric, max_points, seed),
     }
     scores["ground_truth"] = agreement(labels, truth) if truth is not None else None
+    bounded = sampling(len(labels), max_points)
+    scores["sampling"] = {"dbcv": dict(bounded), "silhouette": dict(bounded)}
     return scores
 
 
@@ -187,8 +233,11 @@ def validate_level(
     level's clustering parameters, ``params`` the clustering parameters (``seed`` and
     ``validation``: ``max_points``, ``stability_resamples``, ``stability_fraction``).
     Returns :func:`clustering_scores` plus ``rows_without_vector``, ``skipped`` (why the
-    clusterer was not fitted, or None) and ``stability`` (:func:`bootstrap_stability` of
-    refits with ``level_params``; None when the clusterer was not fitted).
+    clusterer was not fitted, or None), ``fitted_on`` and ``assigned`` (the points HDBSCAN
+    was fitted on, and those placed by its prediction above ``max_fit``: the clusterer's
+    record) and ``stability`` (:func:`bootstrap_stability` of refits with ``level_params``,
+    drawn from at most ``validation.max_points`` points; None when the clusterer was not
+    fitted), whose sampling is added to ``sampling["stability"]``.
     """
     validation = params["validation"]
     vectors, reduced, labels, usable = reduced_vectors(frame, clusters, key, clusterer)
@@ -204,6 +253,9 @@ def validate_level(
     )
     scores["rows_without_vector"] = int(len(frame) - len(labels))
     scores["skipped"] = clusterer.skipped
+    scores["fitted_on"] = int(clusterer.fitted_on)
+    scores["assigned"] = int(clusterer.assigned)
+    scores["sampling"]["stability"] = sampling(len(labels), validation["max_points"])
     scores["stability"] = None
     if clusterer.clusterer is not None:
 
@@ -218,6 +270,7 @@ def validate_level(
             validation["stability_resamples"],
             validation["stability_fraction"],
             params["seed"],
+            validation["max_points"],
         )
     return scores
 

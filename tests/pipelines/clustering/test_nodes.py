@@ -10,6 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
+from insta_kedro import engine
 from insta_kedro.personas import NO_POSTS_LABEL, NOT_CLUSTERED_LABEL, ClusteringParams
 from insta_kedro.pipelines.clustering.nodes import (
     characterize_users,
@@ -21,7 +22,7 @@ from insta_kedro.pipelines.clustering.nodes import (
     plot_condensed_trees,
     validate_clustering,
 )
-from tests.pipelines.shipped_params import changed, shipped
+from tests.pipelines.shipped_params import changed, shipped, typed
 
 THEMES = {"food": ("pasta", "foodie"), "travel": ("beach", "wanderlust"), "pets": ("puppy", "dog")}
 CATEGORIES = ["food", "travel", "pets", "music"]
@@ -40,6 +41,7 @@ PARAMS_YAML = changed(
     },
 )
 PARAMS = ClusteringParams.model_validate(PARAMS_YAML)
+LOCAL = typed(engine.EngineParams)  # the shipped engine settings: local
 
 
 def crafted(profiles_per_theme: int = 2, posts_per_profile: int = 8, seed: int = 0) -> dict:
@@ -127,7 +129,7 @@ def crafted(profiles_per_theme: int = 2, posts_per_profile: int = 8, seed: int =
 
 def run_all(data: dict, params: ClusteringParams = PARAMS) -> dict:
     """Every node in pipeline order, as Kedro would run them."""
-    post_clusters, post_clusterer = cluster_posts(data["post_features"], params)
+    post_clusters, post_clusterer = cluster_posts(data["post_features"], params, LOCAL)
     user_clusters, user_clusterer = cluster_users(data["user_features"], params)
     report, metrics = validate_clustering(
         data["post_features"],
@@ -213,6 +215,12 @@ def test_validation_report_and_mlflow_metrics(themed):
     _, out = themed
     report, metrics = out["report"], out["metrics"]
     assert report["posts"]["clusters"] == 3 and report["posts"]["noise_share"] == 0.0
+    assert report["posts"]["fitted_on"] == 48 and report["posts"]["assigned"] == 0
+    unsampled = {"sampled": False, "sample_size": 48}
+    assert report["posts"]["sampling"] == dict.fromkeys(
+        ("dbcv", "silhouette", "stability"), unsampled
+    )
+    assert report["posts"]["stability"]["sampled"] is False
     assert report["posts"]["dbcv"] > 0 and report["posts"]["silhouette"] > 0.5
     assert metrics["posts.truth_ari"] == {"value": 1.0, "step": 0}
     assert metrics["users.clusters"]["value"] == 3.0
@@ -289,6 +297,22 @@ def test_plots_are_figures(themed, tmp_path):
         assert isinstance(figure, plt.Figure)
         figure.savefig(tmp_path / f"{index}.png")  # draws every artist
         plt.close(figure)
+
+
+def test_posts_above_max_fit_are_assigned_and_the_report_says_so():
+    data = crafted()  # 48 posts of 3 themes
+    yaml = changed(PARAMS_YAML, {"posts.max_fit": 20, "validation.max_points": 30})
+    out = run_all(data, ClusteringParams.model_validate(yaml))
+    report = out["report"]["posts"]
+    assert report["fitted_on"] == out["post_clusterer"].fitted_on == 20
+    assert report["assigned"] == out["post_clusterer"].assigned == 28
+    assert out["post_clusters"]["cluster"].ne(-1).all()
+    assert out["post_clusters"]["membership"].map(len).eq(3).all()
+    assert report["ground_truth"]["ari"] == 1.0
+    sampled = {"sampled": True, "sample_size": 30}
+    assert report["sampling"] == dict.fromkeys(("dbcv", "silhouette", "stability"), sampled)
+    assert report["stability"]["sampled"] is True and report["stability"]["sample_size"] == 30
+    assert out["report"]["users"]["fitted_on"] == 6 and out["report"]["users"]["assigned"] == 0
 
 
 def test_fewer_people_than_min_cluster_size():

@@ -4,16 +4,21 @@ run before any node, with a message that names it."""
 import pytest
 from kedro.validation import ParameterValidationError
 
+from insta_kedro.engine import EngineParams
 from insta_kedro.personas import ClusteringParams
 from insta_kedro.pipelines.clustering import create_pipeline
 from tests.pipelines.shipped_params import raw, shipped, validated_by_kedro
 
 
 def test_the_nodes_get_every_shipped_setting_typed():
-    params = validated_by_kedro(create_pipeline(), {"clustering": shipped("clustering")})
+    params = validated_by_kedro(
+        create_pipeline(), {"clustering": shipped("clustering"), "engine": shipped("engine")}
+    )
     assert isinstance(params["clustering"], ClusteringParams)
     assert params["clustering"].model_dump() == shipped("clustering")
     assert params["clustering"].users.hdbscan.min_cluster_size == "auto"
+    assert params["clustering"].posts.max_fit == 200_000
+    assert isinstance(params["engine"], EngineParams)
 
 
 @pytest.mark.parametrize(
@@ -58,6 +63,21 @@ def test_the_nodes_get_every_shipped_setting_typed():
             {"description__top_terms": -1},
             "clustering.description.top_terms",
             "Input should be greater than or equal to 0",
+        ),
+        (
+            {"posts__max_fit": 1},
+            "clustering.posts.max_fit",
+            "Input should be greater than or equal to 2",
+        ),
+        (
+            {"posts__max_fit": 1000.0},
+            "clustering.posts.max_fit",
+            "Input should be a valid integer",
+        ),
+        (
+            {"users__max_fit": 1000},
+            "clustering.users.max_fit",
+            "Extra inputs are not permitted",
         ),
         (
             {"users__hdbscan__min_cluster_sise": 4},

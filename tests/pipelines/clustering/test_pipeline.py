@@ -5,7 +5,15 @@ import json
 import mlflow
 import pandas as pd
 
+from insta_kedro.pipelines.clustering import create_pipeline
+
 DEMO = {"ingestion.demo.posts_per_profile": 12, "ingestion.demo.image_size": 64}
+
+
+def test_the_post_clustering_reads_where_to_assign_posts_from_params_engine():
+    [node] = [node for node in create_pipeline().nodes if node.name == "cluster_posts"]
+    assert node.inputs == ["post_features", "params:clustering", "params:engine"]
+    assert "params:engine" in create_pipeline().inputs()
 
 
 def test_default_pipeline_order_and_outputs(run_kedro, kedro_project):

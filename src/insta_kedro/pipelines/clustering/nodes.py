@@ -1,10 +1,11 @@
 """Nodes of the clustering pipeline: persona clusters of posts and users, their validation,
 descriptions, plots, and the characterization of every person (docs/clustering.md).
 
-Each node takes ``params:clustering`` as a ``personas.ClusteringParams``, which Kedro validates
-before any node runs, and calls ``insta_kedro.personas`` with plain values. Its heavy
-libraries (hdbscan, scikit-learn, plotly, matplotlib) are imported when a node first runs,
-not when the pipeline is built. A fitted clusterer (``personas.PersonaClusterer``), a plotly
+Each node takes ``params:clustering`` as a ``personas.ClusteringParams`` (and ``cluster_posts``
+``params:engine`` as an ``engine.EngineParams``), which Kedro validates before any node runs,
+and calls ``insta_kedro.personas`` with plain values. Its heavy libraries (hdbscan,
+scikit-learn, plotly, matplotlib) are imported when a node first runs, not when the pipeline
+is built. A fitted clusterer (``personas.PersonaClusterer``), a plotly
 figure and a matplotlib figure are annotated ``Any``: Kedro resolves every node's type hints
 (``typing.get_type_hints``) to validate parameters, and a hint naming them would import
 hdbscan, plotly or matplotlib.
@@ -16,16 +17,22 @@ from typing import Any
 
 import pandas as pd
 
-from insta_kedro import personas
+from insta_kedro import engine, personas
 
 
 def cluster_posts(
-    post_features: pd.DataFrame, params: personas.ClusteringParams
+    post_features: pd.DataFrame,
+    params: personas.ClusteringParams,
+    engine_params: engine.EngineParams,
 ) -> tuple[pd.DataFrame, Any]:
     """``post_clusters`` (post_id, cluster, probability, x, y, outlier_score, membership) and
-    the fitted ``post_clusterer``."""
+    the fitted ``post_clusterer``.
+
+    Above ``clustering.posts.max_fit`` posts, HDBSCAN is fitted on a sample of them and the
+    others are assigned by prediction in chunks on the engine of ``params:engine``.
+    """
     return personas.cluster_vectors(
-        post_features, "post_id", params.posts.model_dump(), params.seed
+        post_features, "post_id", params.posts.model_dump(), params.seed, engine_params.engine()
     )
 
 

@@ -19,7 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 func=cluster_posts,
-                inputs=["post_features", "params:clustering"],
+                inputs=["post_features", "params:clustering", "params:engine"],
                 outputs=["post_clusters", "post_clusterer"],
                 name="cluster_posts",
             ),
