@@ -1,0 +1,248 @@
+"""Benchmark of text_features → fusion → clustering as posts grow; prints a table.
+
+    .venv/bin/python benchmarks/scale.py [--sizes 100000 300000 1000000]
+        [--engines local dask] [--themes 8] [--seed 0]
+
+No photos and no VGG16: each of N synthetic posts has a caption and a 512-d image feature
+(``layer: pool``'s size) drawn from a seeded mix of ``--themes`` themes, so the right answer
+is known. A theme is an interest category of conf/base/interests/lexicon.yml: its captions
+take words of that category and of everyday English, and its image features scatter around
+a theme centre. Each person posts 500 posts of one theme.
+
+Every (size, engine) runs in a new process, so its peak memory is its own. The stages are
+the domain functions the nodes call (``text.build_post_text_features``,
+``fusion.build_post_features_and_model``, ``personas.cluster_vectors``), with conf/base's
+parameters; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core.
+
+Printed per run: seconds of each stage and in all, the peak resident memory of the driver
+and of the largest worker, and the ARI of the post clusters against the themes (noise as a
+label). Then, per engine, the growth exponent of the total time (the slope of log time over
+log N between the smallest and the largest size; 1.0 is linear).
+"""
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+CONF = PROJECT_ROOT / "conf" / "base"
+THEMES = ("food", "travel", "fitness", "music", "pets", "fashion", "art", "sports", "beauty")
+EVERYDAY = [
+    "today",
+    "with",
+    "my",
+    "friends",
+    "what",
+    "a",
+    "day",
+    "so",
+    "happy",
+    "the",
+    "best",
+    "time",
+    "again",
+    "here",
+    "we",
+    "go",
+    "weekend",
+    "vibes",
+    "love",
+    "this",
+    "new",
+    "morning",
+    "night",
+    "good",
+    "feeling",
+    "thank",
+    "you",
+    "all",
+]
+FEATURE_SIZE = 512
+POSTS_PER_PERSON = 500
+
+
+def synthetic(count: int, themes: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """``posts`` (post_id, profile, caption, has_caption), ``image_features`` (the contract's
+    columns, 512-d) and each post's theme."""
+    rng = np.random.default_rng(seed)
+    lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
+    vocabularies = [
+        [term for term in lexicon[name] if term.isascii() and term.isalpha()]
+        for name in THEMES[:themes]
+    ]
+    people = max(1, count // POSTS_PER_PERSON)
+    person_theme = rng.integers(0, themes, people)
+    person = np.minimum(np.arange(count) // POSTS_PER_PERSON, people - 1)
+    theme = person_theme[person]
+    captions = []
+    for t in theme:
+        words = list(rng.choice(vocabularies[t], rng.integers(2, 6)))
+        words += list(rng.choice(EVERYDAY, rng.integers(3, 9)))
+        rng.shuffle(words)
+        captions.append(
+            " ".join(words) + f" #{vocabularies[t][rng.integers(len(vocabularies[t]))]}"
+        )
+    centres = rng.gamma(1.0, 1.0, (themes, FEATURE_SIZE)).astype(np.float32)
+    features = centres[theme] + rng.gamma(1.0, 0.6, (count, FEATURE_SIZE)).astype(np.float32)
+    post_ids = [f"S{i:08d}" for i in range(count)]
+    posts = pd.DataFrame(
+        {
+            "post_id": post_ids,
+            "profile": [f"person{p:05d}" for p in person],
+            "caption": captions,
+            "has_caption": True,
+        }
+    )
+    image_features = pd.DataFrame(
+        {
+            "post_id": post_ids,
+            "image_sha256": [f"{i:064x}" for i in range(count)],
+            "feature": list(features),
+            "encoder": "vgg16-pool-synthetic",
+            "error": None,
+        }
+    )
+    return posts, image_features, theme
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
+    """The three stages on ``count`` posts with ``engine_name``: seconds, memory, ARI."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from insta_kedro import fusion, personas, text
+    from insta_kedro.engine import Engine, close_clients, dask_client
+
+    parameters = {}
+    for name in ("text_features", "fusion", "clustering", "engine"):
+        parameters |= yaml.safe_load((CONF / f"parameters_{name}.yml").read_text())
+    text_params = text.TextFeaturesParams.model_validate(parameters["text_features"])
+    fusion_params = fusion.FusionParams.model_validate(parameters["fusion"])
+    clustering = personas.ClusteringParams.model_validate(parameters["clustering"])
+    engine = Engine(name=engine_name)
+    lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
+    imagenet = yaml.safe_load((CONF / "interests" / "imagenet_categories.yml").read_text())
+    posts, image_features, theme = synthetic(count, themes, seed)
+    no_generated = pd.DataFrame(
+        columns=["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    )
+    no_labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
+    seconds = {}
+    worker_peak = 0.0
+    try:
+        if engine.distributed:
+            dask_client(None)
+        started = time.perf_counter()
+        captions = posts["caption"].tolist()
+        topic_model = text.fit_topic_model(captions, **text_params.topics.model_dump())
+        interests = text.InterestLexicon.from_config(lexicon, **text_params.interests.model_dump())
+        scoring = {"weight", "min_probability"}  # used when scoring, not fitting
+        classifier = text.fit_interest_classifier(
+            captions, interests, **text_params.interest_classifier.model_dump(exclude=scoring)
+        )
+        post_text_features, _ = text.build_post_text_features(
+            posts, no_generated, topic_model, lexicon, text_params.model_dump(), classifier, engine
+        )
+        seconds["text_features"] = time.perf_counter() - started
+        started = time.perf_counter()
+        post_features, _, _ = fusion.build_post_features_and_model(
+            posts,
+            post_text_features,
+            image_features,
+            no_labels,
+            imagenet,
+            fusion_params.model_dump(),
+            topic_model,
+            lexicon,
+            text_params.model_dump(),
+            classifier,
+        )
+        seconds["fusion"] = time.perf_counter() - started
+        del post_text_features, image_features
+        started = time.perf_counter()
+        clusters, _ = personas.cluster_vectors(
+            post_features, "post_id", clustering.posts.model_dump(), clustering.seed, engine
+        )
+        seconds["clustering"] = time.perf_counter() - started
+        if engine.distributed:
+            peaks = dask_client(None).run(peak_rss_mib)
+            worker_peak = max(peaks.values())
+    finally:
+        close_clients()
+    return {
+        "posts": count,
+        "engine": engine_name,
+        "seconds": seconds,
+        "total_s": sum(seconds.values()),
+        "driver_peak_mib": peak_rss_mib(),
+        "worker_peak_mib": worker_peak,
+        "ari": float(adjusted_rand_score(theme, clusters["cluster"].to_numpy())),
+        "noise": float((clusters["cluster"] == -1).mean()),
+    }
+
+
+def run_in_new_process(count: int, engine: str, themes: int, seed: int) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--one", str(count), engine, str(themes), str(seed)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
+    parser.add_argument("--engines", nargs="+", default=["local", "dask"])
+    parser.add_argument("--themes", type=int, default=8)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        count, engine, themes, seed = args.one
+        print(json.dumps(one_run(int(count), engine, int(themes), int(seed))))
+        return
+
+    runs = []
+    for count in sorted(args.sizes):
+        for engine in args.engines:
+            runs.append(run_in_new_process(count, engine, args.themes, args.seed))
+            print(json.dumps(runs[-1]), flush=True)
+    header = (
+        "posts      engine  text_s  fusion_s  clustering_s  total_s  driver MiB  worker MiB  "
+        "ARI    noise"
+    )
+    print(f"\n{header}\n{'-' * len(header)}")
+    for run in runs:
+        s = run["seconds"]
+        print(
+            f"{run['posts']:<10,} {run['engine']:<7} {s['text_features']:>6.1f}  "
+            f"{s['fusion']:>8.1f}  {s['clustering']:>12.1f}  {run['total_s']:>7.1f}  "
+            f"{run['driver_peak_mib']:>10.0f}  {run['worker_peak_mib']:>10.0f}  "
+            f"{run['ari']:.3f}  {100 * run['noise']:.1f} %"
+        )
+    for engine in args.engines:
+        mine = [r for r in runs if r["engine"] == engine]
+        if len(mine) >= 2:
+            small, large = mine[0], mine[-1]
+            exponent = math.log(large["total_s"] / small["total_s"]) / math.log(
+                large["posts"] / small["posts"]
+            )
+            print(f"growth exponent of the total time, {engine}: {exponent:.2f}")
+
+
+if __name__ == "__main__":
+    main()
