@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := true
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint viz mlflow-ui bench clean-data app browser screenshots
+.PHONY: install run test lint viz mlflow-ui bench bench-scale clean-data app browser screenshots
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,11 @@ viz: install  ## browse the pipelines in kedro-viz
 mlflow-ui: install  ## compare the tracked runs (kedro-mlflow starts the `mlflow` program of .venv)
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/kedro mlflow ui
 
-bench: install  ## print the benchmark tables
-	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+bench: install  ## print the benchmark tables (all but scale.py, which takes hours)
+	for b in benchmarks/*.py; do [ $$b = benchmarks/scale.py ] || $(BIN)/python $$b || exit 1; done
+
+bench-scale: install  ## text_features → fusion → clustering at 100k, 300k and 1M synthetic posts
+	$(BIN)/python benchmarks/scale.py
 
 clean-data:  ## remove every generated output (keeps the .gitkeep files)
 	find data -type f ! -name .gitkeep -delete
