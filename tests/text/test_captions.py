@@ -3,11 +3,13 @@
 import fcntl
 import os
 import pty
+import random
 import struct
 import subprocess
 import sys
 import termios
 
+import emoji
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,13 +17,19 @@ import pytest
 from insta_kedro.text.captions import (
     LANGUAGES,
     NUMERIC_FEATURES,
+    WORD,
     TextStats,
     _language_identifier,
     caption_features,
+    caption_parts,
     detect_language,
     emojis_in,
+    plain_text,
+    read_captions,
+    scan_emojis,
     sentiment,
 )
+from insta_kedro.text.tags import extract_hashtags, extract_mentions
 
 BAD_CAPTIONS = {
     "empty": "",
@@ -201,3 +209,54 @@ def test_a_progress_bar_shows_in_a_terminal_and_not_in_a_pipe():
     )
     assert "reading: 100%" in _run(script, terminal=True)
     assert "reading" not in _run(script, terminal=False)
+
+
+def _tricky_texts(count: int, seed: int = 0) -> list[str]:
+    """Random strings of emojis (whole and cut), their parts (ZWJ, selectors, skin tones,
+    keycaps, tags), letters, digits, '#', '@', spaces and punctuation."""
+    rng = random.Random(seed)
+    emojis = list(emoji.EMOJI_DATA)
+    parts = ["\u200d", "\ufe0f", "\ufe0e", "\u20e3", "#", "*", "1", "a", "B", " ", "é", "\u0301"]
+    parts += ["🏻", "🏽", "♀", "♂", "\U000e0067", "\U000e007f", "🇺", "🇸", "©", "@x", "!", ":)"]
+    texts = []
+    for _ in range(count):
+        pieces = []
+        for _ in range(rng.randint(0, 8)):
+            if rng.random() < 0.3:
+                whole = rng.choice(emojis)
+                cut = rng.randint(0, len(whole))
+                pieces.append(rng.choice([whole, whole[:cut], whole[cut:]]))
+            else:
+                pieces.append(rng.choice(parts))
+        texts.append("".join(pieces))
+    return texts
+
+
+def test_scan_emojis_equals_the_emoji_package():
+    texts = _tricky_texts(20_000) + [*BAD_CAPTIONS.values(), "#1️⃣ 🏋️‍♀️👍🏽 a🏻\u200d👩 x"]
+    for text in texts:
+        replaced, found = scan_emojis(text)
+        assert replaced == emoji.replace_emoji(text, replace=" "), repr(text)
+        assert found == [m["emoji"] for m in emoji.emoji_list(text)], repr(text)
+        assert len(found) == emoji.emoji_count(text)
+
+
+def test_caption_parts_are_what_the_functions_read():
+    for text in [*BAD_CAPTIONS.values(), *_tricky_texts(2000, seed=3), "#a #b #a @c 🔥 http://x.y"]:
+        parts = caption_parts(text)
+        assert parts.plain == plain_text(text)
+        assert list(parts.words) == WORD.findall(plain_text(text))
+        assert list(parts.hashtags) == extract_hashtags(text, unique=False)
+        assert parts.unique_hashtags() == extract_hashtags(text)
+        assert list(parts.emojis) == emojis_in(text)
+        assert caption_parts.__wrapped__(text) == parts  # the cache gives the uncached answer
+
+
+def test_read_captions_gives_the_features_and_each_captions_parts():
+    captions = pd.Series([*BAD_CAPTIONS.values(), None], index=range(10, 21))
+    frame, parts = read_captions(captions)
+    pd.testing.assert_frame_equal(frame, caption_features(captions), check_exact=True)
+    assert parts == [caption_parts(c if isinstance(c, str) else "") for c in captions]
+    for text, row in zip(captions.fillna(""), frame.itertuples(), strict=True):
+        assert row.language == detect_language(text)
+        assert row.mention_count == len(extract_mentions(text, unique=False))

@@ -2,10 +2,12 @@
 
 import numpy as np
 
+from insta_kedro.text.captions import caption_parts
 from insta_kedro.text.interest_classifier import (
     caption_tokens,
     fit_interest_classifier,
     seed_labels,
+    tokens_of,
 )
 from insta_kedro.text.interest_lexicon import REQUIRED_CATEGORIES, InterestLexicon
 
@@ -44,3 +46,13 @@ def test_too_few_seeds_fit_no_model():
 
 def test_tokens_hold_words_hashtag_words_and_emojis():
     assert caption_tokens("Lol #StreetArt 😂") == ["lol", "street", "art", "😂"]
+
+
+def test_tokens_of_read_parts_and_predict_tokens_equal_the_text_functions():
+    texts = ["", "Lol #StreetArt 😂 #streetart", "a dog!! 🐶 @x", "lol meme", "puppy dog #DogLife"]
+    texts += ["meme lol haha", "dog puppy walk"] * 5
+    assert [tokens_of(caption_parts(t)) for t in texts] == [caption_tokens(t) for t in texts]
+    classifier = fit_interest_classifier(texts, LEXICON, min_seeds=2, min_df=1)
+    assert classifier.model is not None
+    tokens = [caption_tokens(t) for t in texts]
+    assert np.array_equal(classifier.predict_tokens(tokens), classifier.predict(texts))

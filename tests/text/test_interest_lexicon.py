@@ -1,5 +1,6 @@
 """Interest scores from the lexicon in conf/ and from ImageNet labels."""
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -7,13 +8,17 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.text.captions import caption_parts
 from insta_kedro.text.interest_lexicon import (
+    _EMOJI_MODIFIERS,
     OTHER,
+    PHOTO_CREDIT,
     REQUIRED_CATEGORIES,
     InterestLexicon,
     image_label_interests,
     normalize_term,
     split_hashtag,
+    without_photo_credits,
 )
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base" / "interests"
@@ -158,3 +163,31 @@ def test_a_photo_credit_is_no_evidence_of_photography(lexicon, text):
 
 def test_photography_words_still_count(lexicon):
     assert share(lexicon, "Shot on film with my old Leica #streetphotography", "photography") == 1
+
+
+CAPTIONS = [
+    "",
+    "Sunday run 🏃‍♀️ #marathontraining #Marathontraining @coach",
+    "📸: @photog golden hour at the beach #travelgram",
+    "photo by @anna.b — new outfit #ootd 👗👍🏽",
+    "puppies and kittens!!! #dogsofinstagram 🐶🐶",
+    "Heute waren wir in den Bergen wandern #wandern",
+    "#1 #fitfam #legday 💪🏽 https://example.com/x",
+]
+
+
+def test_weights_of_read_parts_equal_weights_of_the_texts(lexicon):
+    parts = [caption_parts(text) for text in CAPTIONS]
+    expected = lexicon.weights(CAPTIONS)
+    assert np.array_equal(lexicon.weights_of(parts), expected)
+    assert expected[2:4].sum() > 0  # photo credits are left out, the rest still counts
+    credited = without_photo_credits(parts[2])
+    assert credited.text == PHOTO_CREDIT.sub(" ", CAPTIONS[2])
+    assert without_photo_credits(parts[4]) is parts[4]
+
+
+def test_normalize_term_cache_gives_the_uncached_answer():
+    for term in ["#Dogs", " Café ", "🏋️‍♀️", "👍🏽", 42, "STREET"]:
+        normalized = unicodedata.normalize("NFC", str(term)).strip().lower().lstrip("#")
+        assert normalize_term(term) == _EMOJI_MODIFIERS.sub("", normalized)
+        assert normalize_term(term) == normalize_term(term)

@@ -1,8 +1,12 @@
 """Hashtags and mentions: one definition for the parser and the text features."""
 
+import random
+import sys
+import unicodedata
+
 import pytest
 
-from insta_kedro.text.tags import extract_hashtags, extract_mentions, strip_tags
+from insta_kedro.text.tags import TAG, _tag_spans, extract_hashtags, extract_mentions, strip_tags
 
 
 @pytest.mark.parametrize(
@@ -57,3 +61,36 @@ def test_every_use_counts_when_not_unique():
     caption = "#music #Music @ben @ben #1"
     assert extract_hashtags(caption, unique=False) == ["music", "music"]
     assert extract_mentions(caption, unique=False) == ["ben", "ben"]
+
+
+def _tag_spans_by_characters(text: str) -> list[tuple[int, int]]:
+    """The character-by-character reading the TAG regex replaced (its reference)."""
+    spans, position = [], text.find("#")
+    while position != -1:
+        end = position + 1
+        if end < len(text) and (text[end] == "_" or text[end].isalnum()):
+            while end < len(text) and (
+                text[end] == "_"
+                or text[end].isalnum()
+                or text[end] in "\u200c\u200d"
+                or unicodedata.category(text[end]).startswith("M")
+            ):
+                end += 1
+            spans.append((position, end))
+        position = text.find("#", end)
+    return spans
+
+
+def test_tag_regex_reads_the_same_spans_as_a_character_loop():
+    rng = random.Random(0)
+    alphabet = ["#", "#", "_", "a", "Z", "7", "é", "e\u0301", "\u0301", "\u200c", "\u200d", " "]
+    alphabet += ["日", "ह", "ि", "्", "ส", "ั", "🔥", "٣", "²", ".", "@", "\ufe0f", "\U000e0100"]
+    for _ in range(20_000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        assert _tag_spans(text) == _tag_spans_by_characters(text), repr(text)
+
+
+def test_no_combining_mark_lies_outside_the_scanned_ranges():
+    marks = [c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] == "M"]
+    assert all(0x300 <= c < 0x20000 or 0xE0100 <= c < 0xE01F0 for c in marks)
+    assert all(TAG.fullmatch(f"#a{chr(c)}") for c in marks)

@@ -17,19 +17,23 @@ captions, non-English text and very long captions: counts are 0, the language is
 """
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
-import emoji
 import numpy as np
 import pandas as pd
+from emoji.tokenizer import EmojiMatch, get_search_tree, tokenize
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from tqdm import tqdm
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from insta_kedro.text.tags import extract_hashtags, extract_mentions, strip_tags
+from insta_kedro.text.tags import (
+    COMBINING_MARKS,
+    extract_hashtags,
+    extract_mentions,
+    strip_tags,
+)
 
 UNDETERMINED = "und"
 
@@ -43,24 +47,8 @@ LANGUAGES = (
     "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh",
 )  # fmt: skip
 
-
-def _combining_marks() -> str:
-    """Every combining mark (Unicode categories Mn, Mc, Me) as ranges of a regex class."""
-    marks = {
-        code
-        for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))
-        if unicodedata.category(chr(code)).startswith("M")
-    }
-    starts = sorted(code for code in marks if code - 1 not in marks)
-    ends = sorted(code for code in marks if code + 1 not in marks)
-    return "".join(
-        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
-    )
-
-
-# Combining marks (Devanagari and Thai vowel signs, a decomposed accent) are not in ``\w``, yet
-# belong to the word they follow: दिवस is one word, not द + वस.
-COMBINING_MARKS = _combining_marks()
+# Combining marks (tags.COMBINING_MARKS) are not in ``\w``, yet belong to the word they
+# follow: दिवस is one word, not द + वस.
 _LETTERS = rf"[^\W\d_](?:[^\W\d_]+|[{COMBINING_MARKS}]+)*"
 WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})?")
 LETTER = re.compile(r"[^\W\d_]")
@@ -108,16 +96,110 @@ class TextStats:
         }
 
 
+def _emoji_run_pattern() -> str:
+    """A regex for runs of characters that can belong to an emoji: every character of
+    ``emoji``'s search tree, the variation selectors and the ZWJ; except that a character
+    that only starts emojis and is none by itself (``#``, ``*`` and digits start keycaps) is
+    in a run only when followed by a character that continues one of them."""
+    tree = get_search_tree()
+    inner = {"\ufe0e", "\ufe0f", "\u200d"}
+    nodes = list(tree.values())
+    while nodes:
+        node = nodes.pop()
+        for key, child in node.items():
+            if key != "data":
+                inner.add(key)
+                nodes.append(child)
+    leads = {key for key, child in tree.items() if "data" not in child and key not in inner}
+    others = (set(tree) - leads) | inner
+    continued = {key for lead in leads for key in tree[lead] if key != "data"}
+    return f"(?:[{_character_class(leads)}](?=[{_character_class(continued)}])|{_one_of(others)})+"
+
+
+def _one_of(characters: set[str]) -> str:
+    """A regex matching one of ``characters``, quickly: ``re`` looks a character up in a
+    table when a class holds no astral character but tries the ranges one by one otherwise,
+    so astral ones are a separate class, and a first test skips the characters below them
+    all at once."""
+    bmp = {character for character in characters if ord(character) < 0x10000}
+    lowest = re.escape(min(characters))
+    astral = characters - bmp
+    return (
+        f"(?=[{lowest}-\U0010ffff])(?:[{_character_class(bmp)}]"
+        f"|(?=[\U00010000-\U0010ffff])[{_character_class(astral)}])"
+        if astral
+        else f"[{_character_class(bmp)}]"
+    )
+
+
+def _character_class(characters: set[str]) -> str:
+    """Single ``characters`` as ranges of a regex class (``re`` tests a range at once, a long
+    list of astral characters one by one)."""
+    codes = {ord(character) for character in characters}
+    starts = sorted(code for code in codes if code - 1 not in codes)
+    ends = sorted(code for code in codes if code + 1 not in codes)
+    return "".join(
+        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
+    )
+
+
+# Runs of characters that can belong to an emoji. ``emoji``'s tokenizer passes every other
+# character through unchanged and never reads an emoji across one, so each run is tokenized
+# on its own (the same tokens as over the whole text, checked in tests/text/test_captions.py)
+# and the rest of the text, usually all of it, is not walked character by character.
+_EMOJI_RUN = re.compile(_emoji_run_pattern())
+# An ASCII text holds no run: every character a run can have is past ASCII, or (#, *, a digit)
+# needs one that is after it.
+_ASCII_HAS_NO_RUN = not any(
+    _EMOJI_RUN.search(chr(a) + chr(b)) for a in range(128) for b in range(128)
+)
+
+
+@lru_cache(maxsize=1 << 14)
+def _emoji_run(run: str) -> tuple[str, tuple[str, ...]]:
+    """(``run`` with each emoji replaced by a space, its emojis) as ``emoji.replace_emoji``
+    and ``emoji.emoji_list`` read them (both tokenize with ``keep_zwj=False``)."""
+    pieces, found = [], []
+    for token in tokenize(run, keep_zwj=False):
+        if isinstance(token.value, EmojiMatch):
+            pieces.append(" ")
+            found.append(token.value.emoji)
+        else:
+            pieces.append(token.value)
+    return "".join(pieces), tuple(found)
+
+
+def scan_emojis(text: str) -> tuple[str, list[str]]:
+    """(``emoji.replace_emoji(text, replace=" ")``, the emojis of ``emoji.emoji_list(text)``),
+    the same values, in one pass that skips the characters no emoji contains."""
+    if _ASCII_HAS_NO_RUN and text.isascii():
+        return text, []
+    pieces, found, last = [], [], 0
+    for run in _EMOJI_RUN.finditer(text):
+        start, end = run.span()
+        replaced, emojis = _emoji_run(run.group())
+        pieces += [text[last:start], replaced]
+        found += emojis
+        last = end
+    if not last:
+        return text, found
+    pieces.append(text[last:])
+    return "".join(pieces), found
+
+
 def emojis_in(text: str) -> list[str]:
     """Emojis of ``text`` in order; a ZWJ sequence or skin-toned emoji is one emoji."""
-    return [match["emoji"] for match in emoji.emoji_list(text)]
+    return scan_emojis(text)[1]
+
+
+_URL = re.compile(r"https?://\S+")
 
 
 def plain_text(text: str) -> str:
     """``text`` without hashtags, mentions, emojis and URLs: what a language detector reads."""
-    text = re.sub(r"https?://\S+", " ", text)
+    text = _URL.sub(" ", text)
     text = strip_tags(text)
-    return emoji.replace_emoji(text, replace=" ")
+    return scan_emojis(text)[0]
 
 
 @cache
@@ -156,7 +238,13 @@ def detect_language(
     if not text.strip():
         _count_undetermined(stats, "empty")
         return UNDETERMINED
-    plain = plain_text(text)
+    return _detect_plain(plain_text(text), min_letters, min_probability, max_chars, stats)
+
+
+def _detect_plain(
+    plain: str, min_letters: int, min_probability: float, max_chars: int, stats: TextStats | None
+) -> str:
+    """:func:`detect_language` of a non-blank text, given its :func:`plain_text`."""
     if len(LETTER.findall(plain)) < min_letters:
         _count_undetermined(stats, "too_few_letters")
         return UNDETERMINED
@@ -187,6 +275,40 @@ def sentiment(text: str, language: str, max_chars: int = 2200) -> float:
     return float(_sentiment_analyzer().polarity_scores(text[:max_chars])["compound"])
 
 
+@dataclass(frozen=True, slots=True)
+class CaptionParts:
+    """What the text features read of one caption, worked out once and shared by the counts,
+    the lexicon and the classifier: ``plain`` (:func:`plain_text`), its ``words``
+    (:data:`WORD`), every hashtag in order (``extract_hashtags(text, unique=False)``) and the
+    emojis (:func:`emojis_in`), as tuples."""
+
+    text: str
+    plain: str
+    words: tuple[str, ...]
+    hashtags: tuple[str, ...]
+    emojis: tuple[str, ...]
+
+    def unique_hashtags(self) -> list[str]:
+        """``extract_hashtags(text)``: each hashtag once, in order of first use."""
+        return list(dict.fromkeys(self.hashtags))
+
+
+@lru_cache(maxsize=1 << 15)
+def caption_parts(text: str) -> CaptionParts:
+    """The :class:`CaptionParts` of ``text`` (a string). Cached: the interest classifier's
+    fit and ``post_text_features`` read the same captions one after the other."""
+    if not text:
+        return CaptionParts(text, "", (), (), ())
+    plain = plain_text(text)
+    return CaptionParts(
+        text,
+        plain,
+        tuple(WORD.findall(plain)),
+        tuple(extract_hashtags(text, unique=False)),
+        tuple(emojis_in(text)),
+    )
+
+
 def caption_features(
     captions: pd.Series,
     min_letters: int = 12,
@@ -200,8 +322,21 @@ def caption_features(
     Missing captions (None/NaN) are read as ``""``. ``progress``: the name of a progress bar
     (done/total, rate, time left) shown while reading, in a terminal only; None: no bar.
     """
+    return read_captions(captions, min_letters, min_probability, max_chars, stats, progress)[0]
+
+
+def read_captions(
+    captions: pd.Series,
+    min_letters: int = 12,
+    min_probability: float = 0.3,
+    max_chars: int = 2200,
+    stats: TextStats | None = None,
+    progress: str | None = None,
+) -> tuple[pd.DataFrame, list[CaptionParts]]:
+    """:func:`caption_features` and the :class:`CaptionParts` of each caption (for the
+    lexicon and the classifier, which then need not read the captions again)."""
     stats = stats if stats is not None else TextStats()
-    rows = []
+    rows, parts = [], []
     texts = tqdm(
         captions.tolist(),
         desc=progress,
@@ -214,19 +349,24 @@ def caption_features(
         stats.captions += 1
         if len(text) > max_chars:
             stats.longer_than_max_chars += 1
+        read = caption_parts(text)
+        parts.append(read)
         if not text.strip():
             stats.empty += 1
-        language = detect_language(text, min_letters, min_probability, max_chars, stats)
+            _count_undetermined(stats, "empty")
+            language = UNDETERMINED
+        else:
+            language = _detect_plain(read.plain, min_letters, min_probability, max_chars, stats)
         stats.languages[language] += 1
         if language not in ("en", UNDETERMINED):
             stats.sentiment_not_english += 1
         rows.append(
             (
                 len(text),
-                len(WORD.findall(plain_text(text))),
-                len(extract_hashtags(text, unique=False)),
-                len(extract_mentions(text, unique=False)),
-                emoji.emoji_count(text),
+                len(read.words),
+                len(read.hashtags),
+                len(extract_mentions(text, unique=False)) if "@" in text else 0,
+                len(read.emojis),
                 float(language == "en"),
                 float(language != UNDETERMINED),
                 sentiment(text, language, max_chars),
@@ -236,4 +376,4 @@ def caption_features(
     frame = pd.DataFrame(rows, columns=[*NUMERIC_FEATURES, "language"], index=captions.index)
     if frame.empty:
         frame = frame.astype({name: np.float64 for name in NUMERIC_FEATURES})
-    return frame
+    return frame, parts

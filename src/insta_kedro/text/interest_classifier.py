@@ -18,9 +18,8 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from insta_kedro.text.captions import WORD, emojis_in, plain_text
+from insta_kedro.text.captions import CaptionParts, caption_parts
 from insta_kedro.text.interest_lexicon import InterestLexicon, normalize_term, split_hashtag
-from insta_kedro.text.tags import extract_hashtags
 
 logger = logging.getLogger(__name__)
 
@@ -29,10 +28,15 @@ def caption_tokens(text: str) -> list[str]:
     """Lower-case words, the words of each hashtag (split) and emojis of a caption."""
     if not isinstance(text, str) or not text:
         return []
-    tokens = [normalize_term(w) for w in WORD.findall(plain_text(text))]
-    for tag in extract_hashtags(text):
-        tokens += list(split_hashtag(tag))
-    return tokens + [normalize_term(e) for e in emojis_in(text)]
+    return tokens_of(caption_parts(text))
+
+
+def tokens_of(parts: CaptionParts) -> list[str]:
+    """:func:`caption_tokens` of the caption read as ``parts`` (:func:`caption_parts`)."""
+    tokens = [normalize_term(w) for w in parts.words]
+    for tag in parts.unique_hashtags():
+        tokens += split_hashtag(tag)
+    return tokens + [normalize_term(e) for e in parts.emojis]
 
 
 def _given_tokens(tokens: list[str]) -> list[str]:
@@ -53,10 +57,15 @@ class InterestClassifier:
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities ``(len(texts), categories)``; rows of 0 for empty texts, columns of 0
         for categories the model was not trained on, all 0 without a model."""
-        scores = np.zeros((len(texts), len(self.categories)), dtype=np.float64)
         if self.model is None or self.vectorizer is None or not len(texts):
+            return np.zeros((len(texts), len(self.categories)), dtype=np.float64)
+        return self.predict_tokens([caption_tokens(t) for t in texts])
+
+    def predict_tokens(self, tokens: Sequence[list[str]]) -> np.ndarray:
+        """:meth:`predict` of captions given as their :func:`caption_tokens`."""
+        scores = np.zeros((len(tokens), len(self.categories)), dtype=np.float64)
+        if self.model is None or self.vectorizer is None or not len(tokens):
             return scores
-        tokens = [caption_tokens(t) for t in texts]
         has_tokens = np.array([bool(t) for t in tokens])
         if not has_tokens.any():
             return scores
@@ -94,8 +103,8 @@ def fit_interest_classifier(
     Returns an :class:`InterestClassifier`, without a model when fewer than two categories
     have ``min_seeds`` seeds.
     """
-    texts = list(texts)
-    labels = seed_labels(lexicon.weights(texts), min_seed_weight, min_seed_share)
+    parts = [caption_parts(t if isinstance(t, str) else "") for t in texts]
+    labels = seed_labels(lexicon.weights_of(parts), min_seed_weight, min_seed_share)
     counts = {
         lexicon.categories[i]: int(n)
         for i, n in zip(*np.unique(labels[labels >= 0], return_counts=True), strict=True)
@@ -115,7 +124,7 @@ def fit_interest_classifier(
     vectorizer = TfidfVectorizer(
         analyzer=_given_tokens, min_df=min(min_df, len(rows)), sublinear_tf=True
     )
-    matrix = vectorizer.fit_transform([caption_tokens(texts[i]) for i in rows])
+    matrix = vectorizer.fit_transform([tokens_of(parts[i]) for i in rows])
     model = LogisticRegression(
         C=regularization, class_weight="balanced", max_iter=1000, random_state=seed
     )

@@ -23,13 +23,12 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
 
-from insta_kedro.text.captions import WORD, emojis_in, plain_text
-from insta_kedro.text.tags import extract_hashtags
+from insta_kedro.text.captions import CaptionParts, caption_parts
 
 REQUIRED_CATEGORIES = (
     "fashion",
@@ -72,7 +71,13 @@ PHOTO_CREDIT = re.compile(
 
 def normalize_term(term: str) -> str:
     """Lower-case, NFC, without ``#``, emoji presentation/skin-tone modifiers and gender signs."""
-    term = unicodedata.normalize("NFC", str(term)).strip().lower().lstrip("#")
+    return _normalize(str(term))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize(term: str) -> str:
+    """:func:`normalize_term` of a string (cached: captions repeat their words)."""
+    term = unicodedata.normalize("NFC", term).strip().lower().lstrip("#")
     return _EMOJI_MODIFIERS.sub("", term)
 
 
@@ -184,26 +189,58 @@ class InterestLexicon:
         weight above 0; photo credits (:data:`PHOTO_CREDIT`) are left out."""
         if not isinstance(text, str) or not text:
             return []
-        text = PHOTO_CREDIT.sub(" ", text)
+        return self._matches_of(caption_parts(PHOTO_CREDIT.sub(" ", text)))
+
+    def _matches_of(self, parts: CaptionParts) -> list[TermMatch]:
+        """:meth:`matches` of the caption read as ``parts`` (photo credits already out)."""
         found = []
-        for word in WORD.findall(plain_text(text)):
+        for word in parts.words:
             found += self._match(self._lookup(normalize_term(word)), "word")
-        for emoji in emojis_in(text):
+        for emoji in parts.emojis:
             found += self._match(self._lookup(normalize_term(emoji)), "emoji")
-        for tag in map(normalize_term, extract_hashtags(text)):
-            whole = self._lookup(tag)
-            if whole is not None:
-                found += self._match(whole, "hashtag", tag)
-                continue
-            for word in split_hashtag(tag):
-                if len(word) >= self.min_segment_length:
-                    found += self._match(self._lookup(word), "hashtag", tag)
+        for tag in parts.unique_hashtags():
+            found += self._tag_matches(tag)
+        return found
+
+    def _tag_matches(self, hashtag: str) -> list[TermMatch]:
+        """The matches of one hashtag (as ``extract_hashtags`` reads it): whole, or split."""
+        tag = normalize_term(hashtag)
+        whole = self._lookup(tag)
+        if whole is not None:
+            return self._match(whole, "hashtag", tag)
+        found = []
+        for word in split_hashtag(tag):
+            if len(word) >= self.min_segment_length:
+                found += self._match(self._lookup(word), "hashtag", tag)
+        return found
+
+    @cached_property
+    def _evidence_cache(self) -> dict[tuple[str, str], tuple[tuple[tuple[int, ...], float], ...]]:
+        return {}
+
+    def _evidence(self, source: str, token: str) -> tuple[tuple[tuple[int, ...], float], ...]:
+        """(categories, weight) of each match of one word, emoji or hashtag, in the order of
+        :meth:`_matches_of`; remembered (a word's matches depend on the word alone)."""
+        cache = self._evidence_cache
+        found = cache.get((source, token))
+        if found is None:
+            if source == "hashtag":
+                matches = self._tag_matches(token)
+            else:
+                matches = self._match(self._lookup(normalize_term(token)), source)
+            found = tuple((match.categories, match.weight) for match in matches)
+            if len(cache) >= 1 << 18:  # bounded: a corpus' words, not every string ever read
+                cache.clear()
+            cache[source, token] = found
         return found
 
     def match_counts(self, text: str) -> np.ndarray:
         """Matched weight per category in ``text`` (words, hashtags, emojis)."""
+        return self._counts(self.matches(text))
+
+    def _counts(self, matches: list[TermMatch]) -> np.ndarray:
         counts = np.zeros(len(self.categories), dtype=np.float64)
-        for match in self.matches(text):
+        for match in matches:
             for index in match.categories:
                 counts[index] += match.weight
         return counts
@@ -213,11 +250,38 @@ class InterestLexicon:
         counts = np.array([self.match_counts(t) for t in texts], dtype=np.float64)
         return counts.reshape(len(texts), len(self.categories))
 
+    def weights_of(self, parts: Sequence[CaptionParts]) -> np.ndarray:
+        """:meth:`weights` of the captions read as ``parts`` (:func:`caption_parts`, e.g.
+        from ``read_captions``): the same values without reading the captions again."""
+        counts = np.zeros((len(parts), len(self.categories)), dtype=np.float64)
+        evidence = self._evidence
+        for row, read in enumerate(map(without_photo_credits, parts)):
+            # Python floats add as float64 do, in the order of _counts: the same sums.
+            sums = [0.0] * len(self.categories)
+            for source, tokens in (
+                ("word", read.words),
+                ("emoji", read.emojis),
+                ("hashtag", read.unique_hashtags()),
+            ):
+                for token in tokens:
+                    for categories, weight in evidence(source, token):
+                        for index in categories:
+                            sums[index] += weight
+            counts[row] = sums
+        return counts
+
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(shares per category, total matched weight) for each text; shares are 0 without
         match."""
         counts = self.weights(texts)
         return shares(counts), counts.sum(axis=1)
+
+
+def without_photo_credits(parts: CaptionParts) -> CaptionParts:
+    """``parts`` of the caption with its photo credits (:data:`PHOTO_CREDIT`) replaced by a
+    space, as :meth:`InterestLexicon.matches` reads it; ``parts`` itself when it has none."""
+    text = PHOTO_CREDIT.sub(" ", parts.text)
+    return parts if text == parts.text else caption_parts(text)
 
 
 def shares(weights: np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
-from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, caption_features
-from insta_kedro.text.interest_classifier import InterestClassifier
+from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, read_captions
+from insta_kedro.text.interest_classifier import InterestClassifier, tokens_of
 from insta_kedro.text.interest_lexicon import InterestLexicon, shares
 from insta_kedro.text.topic_model import CaptionTopicModel
 
@@ -50,13 +50,14 @@ def caption_block(
     (``interest_weight``).
     """
     texts = captions.where(present, "").fillna("").astype(str)
-    basic = caption_features(texts, stats=stats, progress=progress, **params["language"])
+    # Each caption is read once (words, hashtags, emojis) for the counts, lexicon and classifier.
+    basic, parts = read_captions(texts, stats=stats, progress=progress, **params["language"])
     basic = basic.drop(columns="language")
     topics = topic_model.transform(texts.tolist())
-    evidence = lexicon.weights(texts.tolist())
+    evidence = lexicon.weights_of(parts)
     if classifier is not None:
         settings = params["interest_classifier"]
-        probabilities = classifier.predict(texts.tolist())
+        probabilities = classifier.predict_tokens([tokens_of(p) for p in parts])
         confident = probabilities >= settings["min_probability"]
         evidence += settings["weight"] * np.where(confident, probabilities, 0.0)
     interest_shares, weight = shares(evidence), evidence.sum(axis=1)

@@ -13,6 +13,28 @@ import unicodedata
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
 
 
+def _combining_marks() -> str:
+    """Every combining mark (Unicode categories Mn, Mc, Me) as ranges of a regex class."""
+    marks = {
+        code
+        for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))
+        if unicodedata.category(chr(code)).startswith("M")
+    }
+    starts = sorted(code for code in marks if code - 1 not in marks)
+    ends = sorted(code for code in marks if code + 1 not in marks)
+    return "".join(
+        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
+    )
+
+
+# Combining marks (Devanagari and Thai vowel signs, a decomposed accent) are not in ``\w``, yet
+# belong to the word they follow. No character outside the ranges scanned is a mark.
+COMBINING_MARKS = _combining_marks()
+# '#', a character that starts a tag (``\w``: '_' or ``str.isalnum``), then those that continue
+# it (also ZWNJ, ZWJ and combining marks): the spans :func:`_tag_spans` reads.
+TAG = re.compile(rf"#\w[\w\u200c\u200d{COMBINING_MARKS}]*")
+
+
 def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
     """Hashtags of `text`, lower-case, without '#', in order of appearance; de-duplicated
     unless ``unique`` is false (then every use counts, as in a hashtag count).
@@ -32,29 +54,9 @@ def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
 
 def _tag_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every '#' followed by a tag, digit-only tags included."""
-    spans = []
-    position = text.find("#")
-    while position != -1:
-        end = position + 1
-        if end < len(text) and _starts_tag(text[end]):
-            while end < len(text) and _continues_tag(text[end]):
-                end += 1
-            spans.append((position, end))
-        position = text.find("#", end)
-    return spans
-
-
-def _starts_tag(char: str) -> bool:
-    return char == "_" or char.isalnum()
-
-
-def _continues_tag(char: str) -> bool:
-    return (
-        char == "_"
-        or char.isalnum()
-        or char in "\u200c\u200d"
-        or unicodedata.category(char).startswith("M")
-    )
+    if "#" not in text:
+        return []
+    return [match.span() for match in TAG.finditer(text)]
 
 
 def extract_mentions(text: str, *, unique: bool = True) -> list[str]:
