@@ -71,7 +71,17 @@ def test_resolving_the_hints_of_the_nodes_imports_no_heavy_library():
     """Kedro resolves the type hints of every node it validates parameters for (and of every
     node of every pipeline when ``context.params`` is read alone): that imports no heavy
     library, and every pipeline's section is typed."""
-    heavy = ("tensorflow", "keras", "mlflow", "hdbscan", "plotly", "streamlit", "matplotlib")
+    heavy = (
+        "tensorflow",
+        "keras",
+        "mlflow",
+        "hdbscan",
+        "plotly",
+        "streamlit",
+        "matplotlib",
+        "dask",
+        "distributed",
+    )
     script = (
         "import sys\n"
         "from kedro.validation import TypeExtractor\n"
@@ -88,7 +98,8 @@ def test_resolving_the_hints_of_the_nodes_imports_no_heavy_library():
     )
     sections, imported = result.stdout.strip().splitlines()[-2:]
     assert sections == (
-        "['caption_model', 'clustering', 'fusion', 'image_features', 'ingestion', 'text_features']"
+        "['caption_model', 'clustering', 'engine', 'fusion', 'image_features', 'ingestion', "
+        "'text_features']"
     )
     assert imported == "[]", result.stdout
     assert "Could not extract type hints" not in result.stdout + result.stderr

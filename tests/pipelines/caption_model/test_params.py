@@ -182,6 +182,9 @@ def test_resolving_the_hints_of_the_nodes_imports_no_heavy_library():
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     sections, imported = result.stdout.strip().splitlines()[-2:]
-    assert sections == "['caption_model:CaptionModelParams', 'image_features:ImageFeaturesParams']"
+    assert sections == (
+        "['caption_model:CaptionModelParams', 'engine:EngineParams', "
+        "'image_features:ImageFeaturesParams']"
+    )
     assert imported == "[]", result.stdout
     assert "Could not extract type hints" not in result.stdout + result.stderr
