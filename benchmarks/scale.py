@@ -12,7 +12,8 @@ a theme centre. Each person posts 500 posts of one theme.
 Every (size, engine) runs in a new process, so its peak memory is its own. The stages are
 the domain functions the nodes call (``text.build_post_text_features``,
 ``fusion.build_post_features_and_model``, ``personas.cluster_vectors``), with conf/base's
-parameters; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core.
+parameters and the one docs/scaling.md changes at scale, ``clustering.posts.membership:
+false``; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core.
 
 Printed per run: seconds of each stage and in all, the peak resident memory of the driver
 and of the largest worker, and the ARI of the post clusters against the themes (noise as a
@@ -130,6 +131,7 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
         parameters |= yaml.safe_load((CONF / f"parameters_{name}.yml").read_text())
     text_params = text.TextFeaturesParams.model_validate(parameters["text_features"])
     fusion_params = fusion.FusionParams.model_validate(parameters["fusion"])
+    parameters["clustering"]["posts"]["membership"] = False  # docs/scaling.md, at scale
     clustering = personas.ClusteringParams.model_validate(parameters["clustering"])
     engine = Engine(name=engine_name)
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())

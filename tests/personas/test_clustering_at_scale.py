@@ -153,3 +153,14 @@ def test_predict_points_of_a_model_without_clusters_are_noise():
     labels, strengths, outlier_scores, membership = predict_points(chain[:3] + 0.1, model)
     assert labels.tolist() == [NOISE] * 3 and strengths.tolist() == [0.0] * 3
     assert membership.shape == (3, 0) and np.isfinite(outlier_scores).all()
+
+
+@pytest.mark.parametrize("max_fit", [MAX_FIT, None], ids=["sampled", "exact"])
+def test_without_membership_the_clusters_are_the_same_and_the_vectors_empty(data, max_fit):
+    with_vectors = fit_persona_clusterer(data[0], params(max_fit), seed=3)[1]
+    without = fit_persona_clusterer(data[0], {**params(max_fit), "membership": False}, seed=3)[1]
+    assert with_vectors.membership.shape == (N_POINTS, 4)
+    assert without.membership.shape == (N_POINTS, 0)
+    np.testing.assert_array_equal(without.labels, with_vectors.labels)
+    np.testing.assert_array_equal(without.probabilities, with_vectors.probabilities)
+    np.testing.assert_array_equal(without.outlier_scores, with_vectors.outlier_scores)

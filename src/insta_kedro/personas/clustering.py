@@ -231,7 +231,7 @@ def fit_sample(n_points: int, params: dict[str, Any], seed: int) -> np.ndarray |
 
 
 def predict_points(
-    reduced: np.ndarray, model: hdbscan.HDBSCAN
+    reduced: np.ndarray, model: hdbscan.HDBSCAN, membership: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Points of the reduced space placed in the clustering of the fitted ``model``, without
     refitting.
@@ -242,45 +242,49 @@ def predict_points(
     negative raw score, and is no outlier) and their
     membership vector over the clusters (``hdbscan.membership_vector``; all ones with a
     single cluster and no columns without any, as :func:`fit_persona_clusterer` gives the
-    fitted points). When the model's tree holds no cluster (nothing but its root), hdbscan
-    cannot place a point: every point is noise with strength 0 and outlier score 1.
+    fitted points; no columns when ``membership`` is False). When the model's tree holds no
+    cluster (nothing but its root), hdbscan cannot place a point: every point is noise with
+    strength 0 and outlier score 1.
     """
     points = np.asarray(reduced, dtype=np.float64)
     n_points = len(points)
-    n_clusters = int(model.labels_.max() + 1)
-    membership = np.full((n_points, n_clusters), 1.0 if n_clusters == 1 else 0.0)
+    n_clusters = int(model.labels_.max() + 1) if membership else 0
+    memberships = np.full((n_points, n_clusters), 1.0 if n_clusters == 1 else 0.0)
     if n_points == 0 or model.prediction_data_.cluster_tree.shape[0] == 0:
         return (
             np.full(n_points, NOISE, dtype=int),
             np.zeros(n_points),
             np.ones(n_points),
-            membership,
+            memberships,
         )
-    if n_clusters == 0:
+    if model.labels_.max() < 0:
         labels, strengths = np.full(n_points, NOISE, dtype=int), np.zeros(n_points)
     else:
         labels, strengths = hdbscan.approximate_predict(model, points)
     outlier_scores = hdbscan.approximate_predict_scores(model, points)
     if n_clusters >= 2:
-        membership = np.asarray(hdbscan.membership_vector(model, points), dtype=float)
-        membership = np.nan_to_num(membership.reshape(n_points, n_clusters))
+        memberships = np.asarray(hdbscan.membership_vector(model, points), dtype=float)
+        memberships = np.nan_to_num(memberships.reshape(n_points, n_clusters))
     return (
         np.asarray(labels, dtype=int),
         np.nan_to_num(np.asarray(strengths, dtype=float)),
         np.clip(np.nan_to_num(np.asarray(outlier_scores, dtype=float)), 0.0, 1.0),
-        membership,
+        memberships,
     )
 
 
-def fitted_points(model: hdbscan.HDBSCAN) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def fitted_points(
+    model: hdbscan.HDBSCAN, membership: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The cluster (-1 noise), probability, GLOSH outlier score and membership vector (all
-    ones with a single cluster, no columns without any) of the points ``model`` was fitted
-    on."""
+    ones with a single cluster, no columns without any, nor when ``membership`` is False) of
+    the points ``model`` was fitted on."""
     labels = np.asarray(model.labels_, dtype=int)
     n_points = len(labels)
     n_clusters = int(labels.max() + 1)
     if n_clusters == 0:
         logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", n_points)
+    if n_clusters == 0 or not membership:
         membership = np.zeros((n_points, 0))
     elif n_clusters == 1:
         # hdbscan's membership vectors sum to 1 over the clusters (and its implementation
@@ -351,10 +355,16 @@ def fit_persona_clusterer(
     clusterer.mapper = fit_mapper(fit_on, seed)
     model = hdbscan.HDBSCAN(**hdbscan_options(cluster_params)).fit(fit_on.astype(np.float64))
     clusterer.clusterer = model
-    labels, probabilities, outlier_scores, membership = fitted_points(model)
+    with_membership = bool(params.get("membership", True))
+    labels, probabilities, outlier_scores, membership = fitted_points(model, with_membership)
     if sample is not None:
         labels, probabilities, outlier_scores, membership = _with_predicted(
-            reduced, sample, (labels, probabilities, outlier_scores, membership), model, engine
+            reduced,
+            sample,
+            (labels, probabilities, outlier_scores, membership),
+            model,
+            engine,
+            with_membership,
         )
         clusterer.assigned = n_points - len(sample)
     result = ClusteringResult(
@@ -376,6 +386,7 @@ def _with_predicted(
     fitted: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     model: hdbscan.HDBSCAN,
     engine: Engine,
+    membership: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Labels, probabilities, outlier scores and membership of every row of ``reduced``:
     ``fitted`` (of :func:`fitted_points`) at the ``sample`` rows, :func:`predict_points` of
@@ -383,7 +394,11 @@ def _with_predicted(
     rest = np.ones(len(reduced), dtype=bool)
     rest[sample] = False
     parts = map_chunks(
-        predict_points, chunked(reduced[rest], engine.chunk_size), engine, model=model
+        predict_points,
+        chunked(reduced[rest], engine.chunk_size),
+        engine,
+        model=model,
+        membership=membership,
     )
     merged = []
     for index, values in enumerate(fitted):

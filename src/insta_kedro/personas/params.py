@@ -96,9 +96,12 @@ class PostLevelParams(LevelParams):
     """:class:`LevelParams` of the posts, with ``max_fit`` (:data:`MaxFit`): above that many
     posts the reduction and HDBSCAN are fitted on a seeded random sample of ``max_fit`` posts
     (seed ``clustering.seed``) and the other posts are assigned by HDBSCAN's prediction
-    (``personas.fit_persona_clusterer``)."""
+    (``personas.fit_persona_clusterer``); and ``membership``: whether each post gets its soft
+    membership vector over the clusters (false: an empty vector, for runs too large to pay
+    for it)."""
 
     max_fit: MaxFit
+    membership: bool
 
 
 class UserLevelParams(LevelParams):
