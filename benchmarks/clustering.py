@@ -4,8 +4,9 @@
 
 Each size draws ``--clusters`` Gaussian blobs in ``--dims`` dimensions (random centres, unit
 noise, 5 % uniform background points) and runs ``fit_persona_clusterer`` end to end with
-the post parameters of conf/base/parameters_clustering.yml (L2 normalization, PCA, HDBSCAN
-with prediction data, membership vectors, 2-D map), then assigns 1,000 new points with
+the post parameters of conf/base/parameters_clustering.yml, ``auto`` resolved for the size
+(L2 normalization, PCA, HDBSCAN with prediction data, membership vectors, 2-D map; above
+``max_fit`` the fit on a sample), then assigns 1,000 new points with
 ``approximate_predict``. Reported per size: seconds (fit, assign), clusters found, noise
 share, ARI against the blobs; then the growth exponent of the fit time between the smallest
 and the largest size (time ∝ n^k) and the peak memory (max RSS) of this process.
@@ -21,7 +22,7 @@ import numpy as np
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from insta_kedro.personas import fit_persona_clusterer
+from insta_kedro.personas import fit_persona_clusterer, post_level_params
 
 CONF = Path(__file__).resolve().parents[1] / "conf" / "base"
 
@@ -55,7 +56,8 @@ def main() -> None:
     for size in args.sizes:
         features, truth = blobs(size, args.dims, args.clusters, args.seed)
         start = time.perf_counter()
-        clusterer, result = fit_persona_clusterer(features, params["posts"], params["seed"])
+        level = post_level_params(params, size)
+        clusterer, result = fit_persona_clusterer(features, level, params["seed"])
         fit_seconds = time.perf_counter() - start
         new_points, _ = blobs(1000, args.dims, args.clusters, args.seed)
         start = time.perf_counter()

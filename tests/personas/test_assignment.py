@@ -10,7 +10,11 @@ import yaml
 from insta_kedro.fusion import FusionParams
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.personas.assignment import assign_new_posts, new_post_frames
-from insta_kedro.personas.clustering import fit_persona_clusterer, stack_vectors
+from insta_kedro.personas.clustering import (
+    fit_persona_clusterer,
+    post_level_params,
+    stack_vectors,
+)
 from insta_kedro.pipelines.fusion.nodes import build_post_features_and_model
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
 from insta_kedro.text import TextFeaturesParams
@@ -65,8 +69,9 @@ def fitted(tmp_path_factory):
         typed(FusionParams),
         text_params,
     )
-    cluster_params = conf("parameters_clustering.yml")["clustering"]["posts"]
-    cluster_params["hdbscan"]["min_cluster_size"] = 5
+    cluster_params = conf("parameters_clustering.yml")["clustering"]
+    cluster_params["posts"]["hdbscan"]["min_cluster_size"] = 5
+    cluster_params = post_level_params(cluster_params, len(post_features))
     clusterer, result = fit_persona_clusterer(
         stack_vectors(post_features["feature"])[0], cluster_params
     )

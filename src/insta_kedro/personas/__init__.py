@@ -29,6 +29,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "fit_persona_clusterer",
             "fit_sample",
             "persona_frame",
+            "post_level_params",
             "predict_points",
             "stack_vectors",
             "user_level_params",
@@ -49,6 +50,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "params": [
             "AutoOrMinClusterSize",
+            "AutoOrMinSamples",
             "CharacterizationParams",
             "ClusteringParams",
             "DescriptionParams",
@@ -56,6 +58,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "LevelParams",
             "MaxFit",
             "MinClusterSize",
+            "PostHdbscanParams",
             "PostLevelParams",
             "ReductionMethod",
             "ReductionParams",

@@ -494,6 +494,37 @@ def user_level_params(params: dict[str, Any], n_people: int) -> dict[str, Any]:
     return {**users, "hdbscan": {**users["hdbscan"], "min_cluster_size": size}}
 
 
+POST_MIN_CLUSTER_SIZE = 15
+"""The smallest ``min_cluster_size: auto`` of the posts."""
+POST_MIN_CLUSTER_SHARE = 0.005
+"""``min_cluster_size: auto`` of the posts: this share of the posts HDBSCAN is fitted on."""
+
+
+def post_level_params(params: dict[str, Any], n_posts: int) -> dict[str, Any]:
+    """The post level of the clustering parameters (``params["posts"]``) with ``auto``
+    resolved for the posts HDBSCAN is fitted on (``n_posts``, or ``max_fit`` when there are
+    more):
+
+    - ``min_cluster_size: auto``: ``max(15, round(0.005 × fitted posts))``, so a post persona
+      is at least half a percent of the posts however many there are (15 up to 3,000 posts,
+      250 for 50,000);
+    - ``min_samples: auto``: ``max(1, min_cluster_size // 10)``, so the density HDBSCAN
+      estimates is smoothed over more neighbours as clusters grow (1 up to a
+      ``min_cluster_size`` of 19).
+
+    Any other value is returned as it is."""
+    posts = params["posts"]
+    options = dict(posts["hdbscan"])
+    max_fit = posts.get("max_fit")
+    fitted = n_posts if max_fit is None else min(n_posts, int(max_fit))
+    if options["min_cluster_size"] == "auto":
+        share = round(POST_MIN_CLUSTER_SHARE * fitted)
+        options["min_cluster_size"] = max(POST_MIN_CLUSTER_SIZE, share)
+    if options.get("min_samples") == "auto":
+        options["min_samples"] = max(1, options["min_cluster_size"] // 10)
+    return {**posts, "hdbscan": options}
+
+
 def cluster_people(
     user_features: pd.DataFrame, params: dict[str, Any], seed: int
 ) -> tuple[pd.DataFrame, PersonaClusterer]:

@@ -34,8 +34,15 @@ AutoOrMinClusterSize = Annotated[
     Literal["auto"] | MinClusterSize,
     one_error("auto_or_min_cluster_size", "Input should be 'auto' or an integer >= 2"),
 ]
-"""``"auto"`` (resolved for the number of people, ``personas.user_level_params``) or a
-:data:`MinClusterSize`."""
+"""``"auto"`` (resolved for the number of people, ``personas.user_level_params``, or of
+posts, ``personas.post_level_params``) or a :data:`MinClusterSize`."""
+
+AutoOrMinSamples = Annotated[
+    Literal["auto"] | Count | None,
+    one_error("auto_or_min_samples", "Input should be 'auto', null or an integer >= 1"),
+]
+"""``"auto"`` (resolved from ``min_cluster_size``, ``personas.post_level_params``), null
+(HDBSCAN's default) or an integer >= 1."""
 
 
 class ReductionParams(Settings):
@@ -79,8 +86,16 @@ class UserHdbscanParams(HdbscanParams):
     min_cluster_size: AutoOrMinClusterSize
 
 
+class PostHdbscanParams(HdbscanParams):
+    """:class:`HdbscanParams` of the posts, whose ``min_cluster_size`` and ``min_samples``
+    may also be ``auto``."""
+
+    min_cluster_size: AutoOrMinClusterSize
+    min_samples: AutoOrMinSamples
+
+
 class LevelParams(Settings):
-    """The clustering of one level (posts): ``normalize`` (L2-normalize the vectors first),
+    """The clustering of one level: ``normalize`` (L2-normalize the vectors first),
     ``reduction`` (:class:`ReductionParams`) and ``hdbscan`` (:class:`HdbscanParams`)."""
 
     normalize: bool
@@ -98,10 +113,11 @@ class PostLevelParams(LevelParams):
     (seed ``clustering.seed``) and the other posts are assigned by HDBSCAN's prediction
     (``personas.fit_persona_clusterer``); and ``membership``: whether each post gets its soft
     membership vector over the clusters (false: an empty vector, for runs too large to pay
-    for it)."""
+    for it). ``hdbscan`` is a :class:`PostHdbscanParams`."""
 
     max_fit: MaxFit
     membership: bool
+    hdbscan: PostHdbscanParams
 
 
 class UserLevelParams(LevelParams):

@@ -24,6 +24,7 @@ from insta_kedro.personas.clustering import (
     PersonaClusterer,
     fit_persona_clusterer,
     persona_frame,
+    post_level_params,
     stack_vectors,
     user_level_params,
 )
@@ -316,11 +317,12 @@ def clustering_report(
 ) -> dict[str, Any]:
     """Scores of the post and the user clustering (:func:`validate_level`), logged.
 
-    People are scored by their ``persona_feature`` (:func:`persona_frame`) with the user level
-    parameters resolved for their number (:func:`user_level_params`). ``demo_themes``
-    (``{"posts": {post_id: theme}, "profiles": {profile: theme}}``, or empty) is the ground
-    truth; ``params`` are the clustering parameters. Returns ``{"posts": scores, "users":
-    scores, "ground_truth": "demo themes" or None}``.
+    Posts are scored with the post level parameters resolved for their number
+    (:func:`post_level_params`), people by their ``persona_feature`` (:func:`persona_frame`)
+    with the user level parameters resolved for their number (:func:`user_level_params`).
+    ``demo_themes`` (``{"posts": {post_id: theme}, "profiles": {profile: theme}}``, or empty)
+    is the ground truth; ``params`` are the clustering parameters. Returns ``{"posts":
+    scores, "users": scores, "ground_truth": "demo themes" or None}``.
     """
     themes = demo_themes or {}
     report = {
@@ -330,7 +332,7 @@ def clustering_report(
             "post_id",
             post_clusterer,
             themes.get("posts") or {},
-            params["posts"],
+            post_level_params(params, len(post_features)),
             params,
         ),
         "users": validate_level(

@@ -17,7 +17,9 @@ def test_the_nodes_get_every_shipped_setting_typed():
     assert isinstance(params["clustering"], ClusteringParams)
     assert params["clustering"].model_dump() == shipped("clustering")
     assert params["clustering"].users.hdbscan.min_cluster_size == "auto"
-    assert params["clustering"].posts.max_fit == 200_000
+    assert params["clustering"].posts.max_fit == 50_000
+    assert params["clustering"].posts.hdbscan.min_cluster_size == "auto"
+    assert params["clustering"].posts.hdbscan.min_samples == "auto"
     assert isinstance(params["engine"], EngineParams)
 
 
@@ -30,14 +32,19 @@ def test_the_nodes_get_every_shipped_setting_typed():
             "Input should be 'auto' or an integer >= 2",
         ),
         (
-            {"posts__hdbscan__min_cluster_size": "auto"},
+            {"posts__hdbscan__min_cluster_size": "some"},
             "clustering.posts.hdbscan.min_cluster_size",
-            "Input should be a valid integer",
+            "Input should be 'auto' or an integer >= 2",
         ),
         (
             {"posts__hdbscan__min_samples": 0},
             "clustering.posts.hdbscan.min_samples",
-            "Input should be greater than or equal to 1",
+            "Input should be 'auto', null or an integer >= 1",
+        ),
+        (
+            {"users__hdbscan__min_samples": "auto"},
+            "clustering.users.hdbscan.min_samples",
+            "Input should be a valid integer",
         ),
         (
             {"posts__reduction__n_components": 0},

@@ -28,11 +28,13 @@ def cluster_posts(
     """``post_clusters`` (post_id, cluster, probability, x, y, outlier_score, membership) and
     the fitted ``post_clusterer``.
 
-    Above ``clustering.posts.max_fit`` posts, HDBSCAN is fitted on a sample of them and the
-    others are assigned by prediction in chunks on the engine of ``params:engine``.
+    ``auto`` HDBSCAN settings are resolved for the number of posts fitted on. Above
+    ``clustering.posts.max_fit`` posts, HDBSCAN is fitted on a sample of them and the others
+    are assigned by prediction in chunks on the engine of ``params:engine``.
     """
+    level = personas.post_level_params(params.model_dump(), len(post_features))
     return personas.cluster_vectors(
-        post_features, "post_id", params.posts.model_dump(), params.seed, engine_params.engine()
+        post_features, "post_id", level, params.seed, engine_params.engine()
     )
 
 
