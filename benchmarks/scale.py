@@ -18,7 +18,9 @@ false``; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core.
 Printed per run: seconds of each stage and in all, the peak resident memory of the driver
 and of the largest worker, and the ARI of the post clusters against the themes (noise as a
 label). Then, per engine, the growth exponent of the total time (the slope of log time over
-log N between the smallest and the largest size; 1.0 is linear).
+log N between the smallest and the largest size; 1.0 is linear). Last, where the driver's
+memory goes: its peak after the synthetic inputs and after each stage, and the size of each
+table (strings and vectors included).
 """
 
 import argparse
@@ -69,6 +71,7 @@ EVERYDAY = [
 ]
 FEATURE_SIZE = 512
 POSTS_PER_PERSON = 500
+DRAW_BLOCK = 50_000
 
 
 def synthetic(count: int, themes: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
@@ -93,7 +96,13 @@ def synthetic(count: int, themes: int, seed: int) -> tuple[pd.DataFrame, pd.Data
             " ".join(words) + f" #{vocabularies[t][rng.integers(len(vocabularies[t]))]}"
         )
     centres = rng.gamma(1.0, 1.0, (themes, FEATURE_SIZE)).astype(np.float32)
-    features = centres[theme] + rng.gamma(1.0, 0.6, (count, FEATURE_SIZE)).astype(np.float32)
+    # Drawn in blocks, so the float64 draws do not add to the driver's peak memory (the same
+    # numbers as one draw of the whole matrix).
+    features = np.empty((count, FEATURE_SIZE), dtype=np.float32)
+    for start in range(0, count, DRAW_BLOCK):
+        stop = min(start + DRAW_BLOCK, count)
+        noise = rng.gamma(1.0, 0.6, (stop - start, FEATURE_SIZE)).astype(np.float32)
+        features[start:stop] = centres[theme[start:stop]] + noise
     post_ids = [f"S{i:08d}" for i in range(count)]
     posts = pd.DataFrame(
         {
@@ -119,6 +128,16 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def table_mib(frame: pd.DataFrame) -> float:
+    """Memory of ``frame`` with its strings and the arrays of its vector columns."""
+    size = frame.memory_usage(index=True, deep=True).sum()
+    for column in frame.columns:
+        first = frame[column].iloc[0] if len(frame) else None
+        if isinstance(first, np.ndarray):
+            size += sum(vector.nbytes for vector in frame[column])
+    return size / 2**20
+
+
 def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
     """The three stages on ``count`` posts with ``engine_name``: seconds, memory, ARI."""
     from sklearn.metrics import adjusted_rand_score
@@ -142,6 +161,8 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
     )
     no_labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
     seconds = {}
+    peak_after = {"inputs": peak_rss_mib()}
+    tables = {"posts": table_mib(posts), "image_features": table_mib(image_features)}
     worker_peak = 0.0
     try:
         if engine.distributed:
@@ -158,6 +179,8 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
             posts, no_generated, topic_model, lexicon, text_params.model_dump(), classifier, engine
         )
         seconds["text_features"] = time.perf_counter() - started
+        peak_after["text_features"] = peak_rss_mib()
+        tables["post_text_features"] = table_mib(post_text_features)
         started = time.perf_counter()
         post_features, _, _ = fusion.build_post_features_and_model(
             posts,
@@ -172,12 +195,17 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
             classifier,
         )
         seconds["fusion"] = time.perf_counter() - started
+        peak_after["fusion"] = peak_rss_mib()
+        tables["post_features"] = table_mib(post_features)
         del post_text_features, image_features
         started = time.perf_counter()
+        level = personas.post_level_params(clustering.model_dump(), len(post_features))
         clusters, _ = personas.cluster_vectors(
-            post_features, "post_id", clustering.posts.model_dump(), clustering.seed, engine
+            post_features, "post_id", level, clustering.seed, engine
         )
         seconds["clustering"] = time.perf_counter() - started
+        peak_after["clustering"] = peak_rss_mib()
+        tables["post_clusters"] = table_mib(clusters)
         if engine.distributed:
             peaks = dask_client(None).run(peak_rss_mib)
             worker_peak = max(peaks.values())
@@ -189,6 +217,8 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
         "seconds": seconds,
         "total_s": sum(seconds.values()),
         "driver_peak_mib": peak_rss_mib(),
+        "driver_peak_after_mib": peak_after,
+        "table_mib": tables,
         "worker_peak_mib": worker_peak,
         "ari": float(adjusted_rand_score(theme, clusters["cluster"].to_numpy())),
         "noise": float((clusters["cluster"] == -1).mean()),
@@ -236,6 +266,11 @@ def main() -> None:
             f"{run['driver_peak_mib']:>10.0f}  {run['worker_peak_mib']:>10.0f}  "
             f"{run['ari']:.3f}  {100 * run['noise']:.1f} %"
         )
+    print("\ndriver peak MiB after: inputs / text_features / fusion / clustering; tables MiB")
+    for run in runs:
+        after = " / ".join(f"{mib:,.0f}" for mib in run["driver_peak_after_mib"].values())
+        tables = ", ".join(f"{name} {mib:,.0f}" for name, mib in run["table_mib"].items())
+        print(f"{run['posts']:<10,} {run['engine']:<7} {after}; {tables}")
     for engine in args.engines:
         mine = [r for r in runs if r["engine"] == engine]
         if len(mine) >= 2:

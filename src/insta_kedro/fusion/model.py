@@ -123,7 +123,8 @@ def fit_pca(features: np.ndarray, n_components: int, seed: int = 42) -> PCA | No
     n_components = min(n_components, features.shape[0], features.shape[1])
     if n_components < 1:
         return None
-    return PCA(n_components=n_components, random_state=seed).fit(features.astype(np.float32))
+    features = features.astype(np.float32, copy=False)
+    return PCA(n_components=n_components, random_state=seed).fit(features)
 
 
 @dataclass

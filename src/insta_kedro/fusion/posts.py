@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 BLOCKS = ("image", "own_text", "gen_text", "interests")
 TEXT_NOT_IN_BLOCK = ("present", "confidence", "interest_")
+STACK_BLOCK = 65_536
+"""Image feature vectors stacked into the matrix at a time."""
 
 
 def interest_categories(post_text_features: pd.DataFrame) -> list[str]:
@@ -90,8 +92,12 @@ def image_feature_matrix(
     rows = rows[known].set_index("post_id")
     matrix = np.zeros((len(post_ids), size), dtype=np.float32)
     mask = post_ids.isin(rows.index).to_numpy()
-    if mask.any():
-        matrix[mask] = np.stack(rows.loc[post_ids[mask], "feature"].map(np.asarray).tolist())
+    vectors = rows["feature"].reindex(post_ids[mask]).tolist()
+    positions = np.flatnonzero(mask)
+    # In blocks, so no second matrix of every vector is held at once.
+    for start in range(0, len(positions), STACK_BLOCK):
+        block = slice(start, start + STACK_BLOCK)
+        matrix[positions[block]] = np.stack(vectors[block])
     counts["used"] = int(mask.sum())
     return matrix, mask, counts
 
@@ -216,6 +222,7 @@ def fuse_posts(
 
     # image: PCA of the VGG16 features, × top-1 ImageNet probability
     raw_image, has_image, image_counts = image_feature_matrix(frame["post_id"], image_features)
+    image_dims = int(raw_image.shape[1])
     if image_counts["unknown_post"]:
         logger.warning(
             "fusion: %d of %d image feature rows are for posts not in `posts` (an earlier "
@@ -267,16 +274,20 @@ def fuse_posts(
             image_confidence = has_image * without_labels
         else:
             image_confidence = has_image * top1
+        # Every post with an image (the usual case): the matrix itself, not a copy of it.
+        with_image = raw_image if has_image.all() else raw_image[has_image]
         image_pca = (
             model.image_pca
             if model
-            else fit_pca(raw_image[has_image], params["image_pca_components"], params["seed"])
+            else fit_pca(with_image, params["image_pca_components"], params["seed"])
         )
         width = 0 if image_pca is None else int(image_pca.n_components_)
         reduced = np.zeros((len(frame), width), dtype=np.float32)
         if image_pca is not None:
-            reduced[has_image] = image_pca.transform(raw_image[has_image].astype(np.float32))
+            reduced[has_image] = image_pca.transform(with_image)
+        del with_image
         add("image", reduced, image_confidence, has_image)
+    del raw_image  # the image block holds the reduced features
 
     # own and generated captions
     add(
@@ -357,7 +368,7 @@ def fuse_posts(
             for block in blocks
         },
         image_pca=image_pca if summary["blocks"]["image"]["used"] else None,
-        image_dims=int(raw_image.shape[1]),
+        image_dims=image_dims,
         image_labels_used=not label_interests.empty,
         image_confidence_without_labels=without_labels,
         interest_full_weight=params.get("interest_full_weight", 1.0),
