@@ -3,6 +3,8 @@
 import pickle
 
 import numpy as np
+from sklearn.decomposition import TruncatedSVD
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from insta_kedro.text.topic_model import CaptionTopicModel, fit_topic_model
 
@@ -57,3 +59,19 @@ def test_model_pickles_and_gives_the_same_topics(tmp_path):
     restored: CaptionTopicModel = pickle.loads(path.read_bytes())
     np.testing.assert_array_equal(restored.transform(CAPTIONS), model.transform(CAPTIONS))
     assert len(model.top_terms(3)) == 4
+
+
+def test_svd_fits_on_one_blas_thread(monkeypatch):
+    # BLAS threads split sums differently: one thread gives the same topics on any machine
+    threads = []
+    fit = TruncatedSVD.fit
+
+    def recording_fit(self, *args, **kwargs):
+        blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
+        threads.extend(info["num_threads"] for info in blas)
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(TruncatedSVD, "fit", recording_fit)
+    with threadpool_limits(limits=2, user_api="blas"):
+        fit_topic_model(CAPTIONS, n_topics=4, min_df=1)
+    assert threads and set(threads) == {1}

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from insta_kedro.text.captions import CaptionParts, caption_parts
 from insta_kedro.text.interest_lexicon import InterestLexicon, normalize_term, split_hashtag
@@ -128,7 +129,10 @@ def fit_interest_classifier(
     model = LogisticRegression(
         C=regularization, class_weight="balanced", max_iter=1000, random_state=seed
     )
-    model.fit(matrix, [lexicon.categories[labels[i]] for i in rows])
+    # One BLAS thread: L-BFGS works on vectors too short to gain from more (they wait on each
+    # other, all the more on a busy machine), and the fit no longer depends on the core count.
+    with threadpool_limits(limits=1, user_api="blas"):
+        model.fit(matrix, [lexicon.categories[labels[i]] for i in rows])
     classifier.vectorizer, classifier.model = vectorizer, model
     logger.info(
         "Interest classifier fitted on %d seed posts of %d categories.", len(rows), len(kept)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 from insta_kedro.text.captions import COMBINING_MARKS
 
@@ -96,5 +97,8 @@ def fit_topic_model(
         logger.info(
             "Caption topics: %d of %d components fitted (small data).", n_components, n_topics
         )
-    svd = TruncatedSVD(n_components=n_components, random_state=seed).fit(matrix)
+    # One BLAS thread: the same components whatever the machine's core count (BLAS threads
+    # split its sums differently), and no threads waiting on each other for small products.
+    with threadpool_limits(limits=1, user_api="blas"):
+        svd = TruncatedSVD(n_components=n_components, random_state=seed).fit(matrix)
     return CaptionTopicModel(n_topics, vectorizer, svd)
