@@ -177,24 +177,24 @@ def test_post_auto_settings_grow_with_the_posts_fitted_on():
         for n in (0, 384, 3_000, 20_000, 50_000, 1_000_000)
     }
     sizes = {n: (h["min_cluster_size"], h["min_samples"]) for n, h in resolved.items()}
-    # Up to 3,000 posts (the demo has 384) the sizes of a fixed 15 / 1; above, 0.5 % of the
-    # posts fitted on, which max_fit caps.
+    # Up to 1,500 posts (the demo has 384) the fixed 15 / 1 of earlier versions; above, 1 %
+    # of the posts fitted on, which max_fit caps, and a fortieth of that.
     assert sizes == {
         0: (15, 1),
         384: (15, 1),
-        3_000: (15, 1),
-        20_000: (100, 10),
-        50_000: (250, 25),
-        1_000_000: (250, 25),
+        3_000: (30, 1),
+        20_000: (200, 5),
+        50_000: (500, 12),
+        1_000_000: (500, 12),
     }
     assert posts["hdbscan"]["min_cluster_size"] == "auto"  # the settings are not changed
     unbounded = {**posts, "max_fit": None}
-    assert post_level_params({"posts": unbounded}, 100_000)["hdbscan"]["min_cluster_size"] == 500
+    assert post_level_params({"posts": unbounded}, 100_000)["hdbscan"]["min_cluster_size"] == 1000
 
 
 def test_post_settings_that_are_not_auto_are_kept():
-    fixed = {**params(min_cluster_size=40, min_samples="auto"), "max_fit": 50_000}
-    assert post_level_params({"posts": fixed}, 100_000)["hdbscan"]["min_samples"] == 4
+    fixed = {**params(min_cluster_size=400, min_samples="auto"), "max_fit": 50_000}
+    assert post_level_params({"posts": fixed}, 100_000)["hdbscan"]["min_samples"] == 10
     explicit = {**params(min_cluster_size=40, min_samples=None), "max_fit": 50_000}
     hdbscan = post_level_params({"posts": explicit}, 100_000)["hdbscan"]
     assert hdbscan["min_cluster_size"] == 40 and hdbscan["min_samples"] is None

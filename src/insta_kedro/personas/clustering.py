@@ -496,8 +496,10 @@ def user_level_params(params: dict[str, Any], n_people: int) -> dict[str, Any]:
 
 POST_MIN_CLUSTER_SIZE = 15
 """The smallest ``min_cluster_size: auto`` of the posts."""
-POST_MIN_CLUSTER_SHARE = 0.005
+POST_MIN_CLUSTER_SHARE = 0.01
 """``min_cluster_size: auto`` of the posts: this share of the posts HDBSCAN is fitted on."""
+POST_MIN_SAMPLES_RATIO = 40
+"""``min_samples: auto`` of the posts: ``min_cluster_size`` divided by this."""
 
 
 def post_level_params(params: dict[str, Any], n_posts: int) -> dict[str, Any]:
@@ -505,12 +507,13 @@ def post_level_params(params: dict[str, Any], n_posts: int) -> dict[str, Any]:
     resolved for the posts HDBSCAN is fitted on (``n_posts``, or ``max_fit`` when there are
     more):
 
-    - ``min_cluster_size: auto``: ``max(15, round(0.005 × fitted posts))``, so a post persona
-      is at least half a percent of the posts however many there are (15 up to 3,000 posts,
-      250 for 50,000);
-    - ``min_samples: auto``: ``max(1, min_cluster_size // 10)``, so the density HDBSCAN
-      estimates is smoothed over more neighbours as clusters grow (1 up to a
-      ``min_cluster_size`` of 19).
+    - ``min_cluster_size: auto``: ``max(15, round(0.01 × fitted posts))``, so a post persona
+      is at least one percent of the posts however many there are (15 up to 1,500 posts,
+      500 for 50,000);
+    - ``min_samples: auto``: ``max(1, min_cluster_size // 40)``: the density HDBSCAN
+      estimates is smoothed over a few more neighbours as clusters grow (1 up to a
+      ``min_cluster_size`` of 79, 12 for 500), but far fewer than ``min_cluster_size``, which
+      would join neighbouring personas.
 
     Any other value is returned as it is."""
     posts = params["posts"]
@@ -521,7 +524,7 @@ def post_level_params(params: dict[str, Any], n_posts: int) -> dict[str, Any]:
         share = round(POST_MIN_CLUSTER_SHARE * fitted)
         options["min_cluster_size"] = max(POST_MIN_CLUSTER_SIZE, share)
     if options.get("min_samples") == "auto":
-        options["min_samples"] = max(1, options["min_cluster_size"] // 10)
+        options["min_samples"] = max(1, options["min_cluster_size"] // POST_MIN_SAMPLES_RATIO)
     return {**posts, "hdbscan": options}
 
 
