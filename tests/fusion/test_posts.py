@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from insta_kedro.fusion import posts as fusion_posts
+from tests.fusion.conftest import NO_LABELS
 
 
 @pytest.mark.parametrize("block", [2, 3, 65_536])
@@ -32,3 +33,29 @@ def test_the_matrix_is_in_posts_order_whatever_the_stacking_block(monkeypatch, b
         expected = vectors[post] if mask[row] else np.zeros(4, np.float32)
         np.testing.assert_array_equal(matrix[row], expected)
     assert matrix.dtype == np.float32
+
+
+def test_the_image_block_is_the_same_whatever_the_block(monkeypatch, fused_demo, fusion_params):
+    posts, text_features = fused_demo.posts, fused_demo.text_features
+    rng = np.random.default_rng(1)
+    with_image = posts["post_id"].iloc[::3].tolist() + posts["post_id"].iloc[1::3].tolist()
+    image_features = pd.DataFrame(
+        {
+            "post_id": with_image,
+            "image_sha256": [f"{i:064x}" for i in range(len(with_image))],
+            "feature": list(rng.gamma(1.0, 1.0, (len(with_image), 64)).astype(np.float32)),
+            "encoder": "vgg16-pool-random",
+            "error": None,
+        }
+    )
+
+    def fused(block: int) -> np.ndarray:
+        monkeypatch.setattr(fusion_posts, "STACK_BLOCK", block)
+        post_features, summary, _ = fusion_posts.fuse_posts(
+            posts, text_features, image_features, NO_LABELS, {}, fusion_params
+        )
+        assert summary["image_features"]["used"] == len(with_image)
+        return np.stack(post_features["feature"].to_numpy())
+
+    # BLAS may pick another kernel for a block of a few rows: float32 rounding, no more.
+    np.testing.assert_allclose(fused(5), fused(65_536), rtol=1e-5, atol=1e-6)

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 BLOCKS = ("image", "own_text", "gen_text", "interests")
 TEXT_NOT_IN_BLOCK = ("present", "confidence", "interest_")
 STACK_BLOCK = 65_536
-"""Image feature vectors stacked into the matrix at a time."""
+"""Image feature vectors stacked into the matrix, or reduced by the image PCA, at a time."""
 
 
 def interest_categories(post_text_features: pd.DataFrame) -> list[str]:
@@ -284,7 +284,12 @@ def fuse_posts(
         width = 0 if image_pca is None else int(image_pca.n_components_)
         reduced = np.zeros((len(frame), width), dtype=np.float32)
         if image_pca is not None:
-            reduced[has_image] = image_pca.transform(with_image)
+            # In blocks: PCA centres a copy of what it transforms. The values are those of one
+            # call up to float32 rounding (BLAS may choose another kernel for a small block).
+            positions = np.flatnonzero(has_image)
+            for start in range(0, len(positions), STACK_BLOCK):
+                block = slice(start, start + STACK_BLOCK)
+                reduced[positions[block]] = image_pca.transform(with_image[block])
         del with_image
         add("image", reduced, image_confidence, has_image)
     del raw_image  # the image block holds the reduced features
