@@ -1,4 +1,5 @@
-"""``post_text_features`` read on a Dask LocalCluster equal a local run's, value for value."""
+"""``post_text_features`` read on a Dask LocalCluster, or locally in blocks, equal a local run's
+in one go, value for value."""
 
 from pathlib import Path
 
@@ -67,3 +68,21 @@ def test_text_features_on_a_local_cluster_equal_the_local_run(inputs, monkeypatc
     pd.testing.assert_frame_equal(ours, local, check_exact=True)
     assert report == local_report
     assert np.isfinite(ours.drop(columns="post_id").to_numpy()).all()
+
+
+def test_a_local_run_of_more_posts_than_a_block_reads_them_in_blocks(inputs, monkeypatch):
+    from insta_kedro.text import post_features
+
+    whole, whole_report = build_post_text_features(**inputs)
+    blocks = []
+    read = post_features.caption_blocks
+    monkeypatch.setattr(
+        post_features,
+        "caption_blocks",
+        lambda part, **kw: blocks.append(len(part)) or read(part, **kw),
+    )
+    monkeypatch.setattr(post_features, "LOCAL_BLOCK", 50)
+    ours, report = build_post_text_features(**inputs)
+    assert blocks == [50] * (len(inputs["posts"]) // 50) + [len(inputs["posts"]) % 50]
+    pd.testing.assert_frame_equal(ours, whole, check_exact=True)
+    assert report == whole_report

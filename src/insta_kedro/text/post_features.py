@@ -11,6 +11,7 @@ the cluster's workers and the table is the same as a local run's, value for valu
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,9 @@ logger = logging.getLogger(__name__)
 
 OWN = "own"
 GENERATED = "gen"
+LOCAL_BLOCK = 50_000
+"""Posts read at a time by a local run with more posts than this: what is held while
+reading captions stays bounded, and the features are the same as in one go."""
 
 
 def caption_block(
@@ -116,9 +120,10 @@ def caption_blocks(
 def _caption_blocks_on(
     engine: Engine, captions: pd.DataFrame, **fitted: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]:
-    """:func:`caption_blocks` in chunks of ``engine.chunk_size`` posts on ``engine``'s
-    cluster, put back together in the posts' order."""
-    bar = tqdm(total=len(captions), desc="text features (dask)", unit="post", disable=None)
+    """:func:`caption_blocks` in chunks of ``engine.chunk_size`` posts on ``engine`` (its
+    cluster, or one chunk after the other here), put back together in the posts' order."""
+    where = "dask" if engine.distributed else "local"
+    bar = tqdm(total=len(captions), desc=f"text features ({where})", unit="post", disable=None)
     parts = map_chunks(
         caption_blocks,
         chunked(captions, engine.chunk_size),
@@ -185,7 +190,8 @@ def build_post_text_features(
 
     ``interest_classifier`` (fitted on the lexicon's confident posts) adds interests past the
     lexicon's terms; without it the lexicon alone scores them. ``engine``: where the
-    captions are read (``insta_kedro.engine``; on Dask, ``engine.chunk_size`` posts a task).
+    captions are read (``insta_kedro.engine``; on Dask, ``engine.chunk_size`` posts a task;
+    locally, :data:`LOCAL_BLOCK` posts at a time).
     """
     posts = posts.reset_index(drop=True)
     lexicon = InterestLexicon.from_config(interest_lexicon, **params["interests"])
@@ -224,6 +230,9 @@ def build_post_text_features(
     started = time.perf_counter()
     if engine.distributed:
         own, gen, own_stats, gen_stats = _caption_blocks_on(engine, captions, **fitted)
+    elif len(captions) > LOCAL_BLOCK:
+        in_blocks = replace(engine, chunk_size=LOCAL_BLOCK)
+        own, gen, own_stats, gen_stats = _caption_blocks_on(in_blocks, captions, **fitted)
     else:
         own, gen, own_stats, gen_stats = caption_blocks(captions, **fitted, progress=True)
     seconds = time.perf_counter() - started
