@@ -86,3 +86,19 @@ def test_a_local_run_of_more_posts_than_a_block_reads_them_in_blocks(inputs, mon
     assert blocks == [50] * (len(inputs["posts"]) // 50) + [len(inputs["posts"]) % 50]
     pd.testing.assert_frame_equal(ours, whole, check_exact=True)
     assert report == whole_report
+
+
+def test_a_non_finite_feature_is_replaced_by_zero_and_counted(inputs, monkeypatch):
+    from insta_kedro.text import post_features
+
+    read = post_features.caption_blocks
+
+    def with_bad_values(part, **kw):
+        own, gen, own_stats, gen_stats = read(part, **kw)
+        own.iloc[0, 1], gen.iloc[2, 3] = np.inf, np.nan
+        return own, gen, own_stats, gen_stats
+
+    monkeypatch.setattr(post_features, "caption_blocks", with_bad_values)
+    features, report = build_post_text_features(**inputs)
+    assert report["non_finite_values_replaced"] == 2
+    assert np.isfinite(features.drop(columns="post_id").to_numpy()).all()

@@ -246,13 +246,18 @@ def build_post_text_features(
         read / seconds if seconds else 0.0,
     )
     gen.insert(1, "gen_confidence", gen_confidence.to_numpy())
-    features = pd.concat([posts[["post_id"]], own, gen], axis=1)
-
-    numeric = features.drop(columns="post_id")
-    not_finite = int((~np.isfinite(numeric.to_numpy())).sum())
-    if not_finite:  # every feature above is finite by construction; never pass NaN on
+    # Every feature is finite by construction; never pass NaN on. Checked block by block, so
+    # no copy of the whole table is made for it.
+    not_finite = 0
+    for block in (own, gen):
+        bad = int((~np.isfinite(block.to_numpy())).sum())
+        if bad:
+            block[block.columns] = block.replace([np.inf, -np.inf], np.nan).fillna(0.0)
+        not_finite += bad
+    if not_finite:
         logger.warning("%d non-finite text feature values replaced by 0.", not_finite)
-        features[numeric.columns] = numeric.replace([np.inf, -np.inf], np.nan).fillna(0.0)
+    features = pd.concat([posts[["post_id"]], own, gen], axis=1)
+    del own, gen
     report = {
         "posts": len(posts),
         "own_captions": {"present": int(own_present.sum()), **own_stats.as_dict()},
