@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from insta_kedro.fusion import posts as fusion_posts
-from tests.fusion.conftest import NO_LABELS
+from tests.fusion.conftest import NO_IMAGES, NO_LABELS
 
 
 @pytest.mark.parametrize("block", [2, 3, 65_536])
@@ -59,3 +59,17 @@ def test_the_image_block_is_the_same_whatever_the_block(monkeypatch, fused_demo,
 
     # BLAS may pick another kernel for a block of a few rows: float32 rounding, no more.
     np.testing.assert_allclose(fused(5), fused(65_536), rtol=1e-5, atol=1e-6)
+
+
+def test_posts_without_text_features_get_zero_text_blocks(fused_demo, fusion_params):
+    posts, text_features = fused_demo.posts, fused_demo.text_features
+    missing = set(posts["post_id"].iloc[:5])
+    fewer = text_features[~text_features["post_id"].isin(missing)]
+    post_features, summary, _ = fusion_posts.fuse_posts(
+        posts, fewer, NO_IMAGES, NO_LABELS, {}, fusion_params
+    )
+    assert summary["posts_without_text_features"] == 5
+    without = post_features[post_features["post_id"].isin(missing)]
+    assert (without["confidence_own_text"] == 0).all()
+    vectors = np.stack(post_features["feature"].to_numpy())
+    assert np.isfinite(vectors).all()

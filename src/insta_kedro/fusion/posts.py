@@ -175,7 +175,9 @@ def fuse_posts(
     missing_text = int(frame["own_present"].isna().sum())
     if missing_text:
         logger.warning("%d posts have no text features: their text blocks are 0.", missing_text)
-    frame = frame.fillna({c: 0.0 for c in post_text_features.columns if c != "post_id"})
+    text_columns = [c for c in post_text_features.columns if c != "post_id"]
+    if any(frame[c].hasnans for c in text_columns):  # else no copy of the table is needed
+        frame = frame.fillna(dict.fromkeys(text_columns, 0.0))
     categories = model.categories if model else interest_categories(post_text_features)
     summary: dict[str, Any] = {
         "posts": len(frame),
