@@ -121,7 +121,8 @@ def _caption_blocks_on(
     engine: Engine, captions: pd.DataFrame, **fitted: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]:
     """:func:`caption_blocks` in chunks of ``engine.chunk_size`` posts on ``engine`` (its
-    cluster, or one chunk after the other here), put back together in the posts' order."""
+    cluster, or one chunk after the other in this process), put back together in the posts'
+    order."""
     where = "dask" if engine.distributed else "local"
     bar = tqdm(total=len(captions), desc=f"text features ({where})", unit="post", disable=None)
     parts = map_chunks(
