@@ -2,7 +2,7 @@
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from insta_kedro.text.captions import caption_parts
 from insta_kedro.text.interest_classifier import (
@@ -40,17 +40,9 @@ def test_a_crafted_corpus_reaches_past_the_lexicon():
     assert scores[2].sum() == 0  # an empty caption gets nothing
 
 
-def test_the_model_fits_on_one_blas_thread(monkeypatch):
+def test_the_model_fits_on_one_blas_thread(blas_threads_in_fit):
     # BLAS threads split sums differently: one thread gives the same model on any machine
-    threads = []
-    fit = LogisticRegression.fit
-
-    def recording_fit(self, *args, **kwargs):
-        blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
-        threads.extend(info["num_threads"] for info in blas)
-        return fit(self, *args, **kwargs)
-
-    monkeypatch.setattr(LogisticRegression, "fit", recording_fit)
+    threads = blas_threads_in_fit(LogisticRegression)
     captions = ["lol this meme", "a meme lol", "my puppy dog", "dog and puppy"] * 3
     with threadpool_limits(limits=2, user_api="blas"):
         fit_interest_classifier(captions, LEXICON, min_seed_weight=1.0, min_seeds=2, min_df=1)

@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 from sklearn.decomposition import TruncatedSVD
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
 
 from insta_kedro.text.topic_model import CaptionTopicModel, fit_topic_model
 
@@ -61,17 +61,9 @@ def test_model_pickles_and_gives_the_same_topics(tmp_path):
     assert len(model.top_terms(3)) == 4
 
 
-def test_svd_fits_on_one_blas_thread(monkeypatch):
+def test_svd_fits_on_one_blas_thread(blas_threads_in_fit):
     # BLAS threads split sums differently: one thread gives the same topics on any machine
-    threads = []
-    fit = TruncatedSVD.fit
-
-    def recording_fit(self, *args, **kwargs):
-        blas = [info for info in threadpool_info() if info["user_api"] == "blas"]
-        threads.extend(info["num_threads"] for info in blas)
-        return fit(self, *args, **kwargs)
-
-    monkeypatch.setattr(TruncatedSVD, "fit", recording_fit)
+    threads = blas_threads_in_fit(TruncatedSVD)
     with threadpool_limits(limits=2, user_api="blas"):
         fit_topic_model(CAPTIONS, n_topics=4, min_df=1)
     assert threads and set(threads) == {1}

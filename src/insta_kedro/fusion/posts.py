@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from insta_kedro.engine import chunked
 from insta_kedro.fusion.model import (
     FeatureBlock,
     FusionModel,
@@ -93,11 +94,11 @@ def image_feature_matrix(
     matrix = np.zeros((len(post_ids), size), dtype=np.float32)
     mask = post_ids.isin(rows.index).to_numpy()
     vectors = rows["feature"].reindex(post_ids[mask]).tolist()
-    positions = np.flatnonzero(mask)
     # In blocks, so no second matrix of every vector is held at once.
-    for start in range(0, len(positions), STACK_BLOCK):
-        block = slice(start, start + STACK_BLOCK)
-        matrix[positions[block]] = np.stack(vectors[block])
+    for at, block in zip(
+        chunked(np.flatnonzero(mask), STACK_BLOCK), chunked(vectors, STACK_BLOCK), strict=True
+    ):
+        matrix[at] = np.stack(block)
     counts["used"] = int(mask.sum())
     return matrix, mask, counts
 
@@ -288,10 +289,12 @@ def fuse_posts(
         if image_pca is not None:
             # In blocks: PCA centres a copy of what it transforms. The values are those of one
             # call up to float32 rounding (BLAS may choose another kernel for a small block).
-            positions = np.flatnonzero(has_image)
-            for start in range(0, len(positions), STACK_BLOCK):
-                block = slice(start, start + STACK_BLOCK)
-                reduced[positions[block]] = image_pca.transform(with_image[block])
+            for at, block in zip(
+                chunked(np.flatnonzero(has_image), STACK_BLOCK),
+                chunked(with_image, STACK_BLOCK),
+                strict=True,
+            ):
+                reduced[at] = image_pca.transform(block)
         del with_image
         add("image", reduced, image_confidence, has_image)
     del raw_image  # the image block holds the reduced features

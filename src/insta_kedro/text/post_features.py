@@ -229,11 +229,9 @@ def build_post_text_features(
         "params": params,
     }
     started = time.perf_counter()
-    if engine.distributed:
-        own, gen, own_stats, gen_stats = _caption_blocks_on(engine, captions, **fitted)
-    elif len(captions) > LOCAL_BLOCK:
-        in_blocks = replace(engine, chunk_size=LOCAL_BLOCK)
-        own, gen, own_stats, gen_stats = _caption_blocks_on(in_blocks, captions, **fitted)
+    if engine.distributed or len(captions) > LOCAL_BLOCK:
+        in_chunks = engine if engine.distributed else replace(engine, chunk_size=LOCAL_BLOCK)
+        own, gen, own_stats, gen_stats = _caption_blocks_on(in_chunks, captions, **fitted)
     else:
         own, gen, own_stats, gen_stats = caption_blocks(captions, **fitted, progress=True)
     seconds = time.perf_counter() - started
