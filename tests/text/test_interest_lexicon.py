@@ -136,6 +136,12 @@ def test_a_generic_word_cannot_make_a_category_win(lexicon):
     assert lexicon.term_weights["skateboard"] > 5 * lexicon.term_weights.get("music", 0)
 
 
+@pytest.mark.parametrize("text", ["🔥🔥🔥", "New drop tonight 🔥", "🎂🎉 another year"])
+def test_hype_and_birthday_emojis_are_no_evidence(lexicon, text):
+    # 🔥 is praise on any post, 🎂 a birthday: neither says what a post is about
+    assert not {m.term for m in lexicon.matches(text)} & {"🔥", "🎂"}
+
+
 def test_compound_hashtags_are_split_into_words():
     assert split_hashtag("dogsofinstagram")[:2] == ("dogs", "of")
     assert split_hashtag("#StreetArt") == ("street", "art")
