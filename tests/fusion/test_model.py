@@ -71,3 +71,19 @@ def test_pca_keeps_at_most_what_the_data_allows():
     assert fit_pca(RNG.normal(size=(5, 50)), 32).n_components_ == 5
     assert fit_pca(RNG.normal(size=(100, 50)), 32).n_components_ == 32
     assert fit_pca(RNG.normal(size=(0, 50)), 32) is None
+
+
+@pytest.mark.parametrize("rows_at_a_time", [1, 3, 65_536])
+def test_fusing_in_blocks_of_rows_gives_the_values_of_one_go(monkeypatch, rows_at_a_time):
+    from insta_kedro.fusion import model
+
+    blocks = [
+        FeatureBlock("a", RNG.normal(size=(10, 4)) * 50, RNG.uniform(size=10), 2.0),
+        FeatureBlock("b", RNG.normal(size=(10, 3)), np.ones(10), 0.5),
+    ]
+    whole = np.concatenate([weighted_block(block) for block in blocks], axis=1)
+    monkeypatch.setattr(model, "FUSE_BLOCK", rows_at_a_time)
+    fused, slices = fuse_blocks(blocks)
+    assert fused.dtype == np.float32
+    assert slices == {"a": slice(0, 4), "b": slice(4, 7)}
+    np.testing.assert_array_equal(fused, whole)

@@ -1,53 +1,53 @@
-"""The image feature matrix of fusion: posts order, the rows it cannot use, and the blocks it
-is stacked in."""
+"""The image block of fusion: posts order, the rows it cannot use, the blocks it is reduced in
+and the sample its PCA is fitted on."""
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from insta_kedro.fusion import posts as fusion_posts
 from tests.fusion.conftest import NO_IMAGES, NO_LABELS
 
 
-@pytest.mark.parametrize("block", [2, 3, 65_536])
-def test_the_matrix_is_in_posts_order_whatever_the_stacking_block(monkeypatch, block):
-    monkeypatch.setattr(fusion_posts, "STACK_BLOCK", block)
+def test_the_rows_are_in_posts_order_and_bad_ones_are_counted():
     rng = np.random.default_rng(0)
     vectors = {f"p{i}": rng.normal(size=4).astype(np.float32) for i in range(7)}
+    order = ["p6", "p0", "p3", "p2", "p5", "p1", "p9", "p4"]
     image_features = pd.DataFrame(
         {
-            "post_id": ["p6", "p0", "p3", "p2", "p5", "p1", "p9", "p4"],
-            "feature": [
-                vectors.get(p, np.ones(4, np.float32))
-                for p in ["p6", "p0", "p3", "p2", "p5", "p1", "p9", "p4"]
-            ],
+            "post_id": order,
+            "feature": [vectors.get(p, np.ones(4, np.float32)) for p in order],
             "error": [None, None, "corrupt image", None, None, None, None, None],
         }
     )
     post_ids = pd.Series(["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"])
-    matrix, mask, counts = fusion_posts.image_feature_matrix(post_ids, image_features)
+    rows, mask, width, counts = fusion_posts.image_feature_rows(post_ids, image_features)
     # p3's row has an error, p7 has no row, p9 is no post.
     assert mask.tolist() == [True, True, True, False, True, True, True, False]
     assert counts["with_error"] == 1 and counts["unknown_post"] == 1 and counts["used"] == 6
-    for row, post in enumerate(post_ids):
-        expected = vectors[post] if mask[row] else np.zeros(4, np.float32)
-        np.testing.assert_array_equal(matrix[row], expected)
+    assert width == 4
+    matrix = fusion_posts.stack_rows(rows)
     assert matrix.dtype == np.float32
+    for row, post in zip(matrix, post_ids[mask], strict=True):
+        np.testing.assert_array_equal(row, vectors[post])
 
 
-def test_the_image_block_is_the_same_whatever_the_block(monkeypatch, fused_demo, fusion_params):
-    posts, text_features = fused_demo.posts, fused_demo.text_features
-    rng = np.random.default_rng(1)
-    with_image = posts["post_id"].iloc[::3].tolist() + posts["post_id"].iloc[1::3].tolist()
-    image_features = pd.DataFrame(
+def _random_image_features(post_ids: list[str], width: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
         {
-            "post_id": with_image,
-            "image_sha256": [f"{i:064x}" for i in range(len(with_image))],
-            "feature": list(rng.gamma(1.0, 1.0, (len(with_image), 64)).astype(np.float32)),
+            "post_id": post_ids,
+            "image_sha256": [f"{i:064x}" for i in range(len(post_ids))],
+            "feature": list(rng.gamma(1.0, 1.0, (len(post_ids), width)).astype(np.float32)),
             "encoder": "vgg16-pool-random",
             "error": None,
         }
     )
+
+
+def test_the_image_block_is_the_same_whatever_the_block(monkeypatch, fused_demo, fusion_params):
+    posts, text_features = fused_demo.posts, fused_demo.text_features
+    with_image = posts["post_id"].iloc[::3].tolist() + posts["post_id"].iloc[1::3].tolist()
+    image_features = _random_image_features(with_image, 64, seed=1)
 
     def fused(block: int) -> np.ndarray:
         monkeypatch.setattr(fusion_posts, "STACK_BLOCK", block)
@@ -59,6 +59,39 @@ def test_the_image_block_is_the_same_whatever_the_block(monkeypatch, fused_demo,
 
     # BLAS may pick another kernel for a block of a few rows: float32 rounding, no more.
     np.testing.assert_allclose(fused(5), fused(65_536), rtol=1e-5, atol=1e-6)
+
+
+def test_the_image_pca_is_fitted_on_a_seeded_sample_above_max_fit(fused_demo, fusion_params):
+    posts, text_features = fused_demo.posts, fused_demo.text_features
+    image_features = _random_image_features(posts["post_id"].tolist(), 64, seed=2)
+
+    def fuse(max_fit: int):
+        params = {**fusion_params, "image_pca_max_fit": max_fit}
+        return fusion_posts.fuse_posts(posts, text_features, image_features, NO_LABELS, {}, params)
+
+    exact, exact_summary, exact_model = fuse(len(posts))
+    assert exact_summary["image_pca"] == {"fitted_on": len(posts), "sampled": False}
+    assert exact_model.image_pca.n_samples_ == len(posts)
+    sampled, summary, model = fuse(100)
+    assert summary["image_pca"] == {"fitted_on": 100, "sampled": True}
+    assert model.image_pca.n_samples_ == 100
+    # every post is still reduced and fused, by the PCA of the sample
+    assert summary["image_features"]["used"] == len(posts)
+    assert (sampled["confidence_image"] > 0).all()
+    again, _, _ = fuse(100)  # the sample is seeded
+    np.testing.assert_array_equal(
+        np.stack(again["feature"].to_numpy()), np.stack(sampled["feature"].to_numpy())
+    )
+    assert not np.allclose(
+        np.stack(sampled["feature"].to_numpy()), np.stack(exact["feature"].to_numpy())
+    )
+
+
+def test_pca_fit_rows():
+    assert fusion_posts.pca_fit_rows(10, 10, seed=0) is None
+    rows = fusion_posts.pca_fit_rows(10, 4, seed=0)
+    assert len(rows) == 4 and len(set(rows)) == 4 and list(rows) == sorted(rows)
+    np.testing.assert_array_equal(rows, fusion_posts.pca_fit_rows(10, 4, seed=0))
 
 
 def test_posts_without_text_features_get_zero_text_blocks(fused_demo, fusion_params):

@@ -124,20 +124,43 @@ def map_chunks(
 ) -> list[Result]:
     """``function(chunk, **shared)`` for each chunk, on ``engine``; the results in chunk order.
 
-    ``shared``: arguments every chunk gets the same (sent to the cluster once). ``on_result``:
-    called with each result as it arrives (e.g. to count progress). On Dask, a task whose
-    function raises is tried again ``engine.retries`` times; when it still fails, its error
-    is raised here. ``gpu``: the work runs faster on a GPU; when the cluster has workers with a
-    ``GPU`` resource, each task then asks for one (``resources={"GPU": 1}``), so only those
-    workers take it.
+    ``on_result``: called with each result as it arrives (e.g. to count progress). The rest
+    is :func:`for_each_result`'s.
+    """
+    results: list[Any] = [None] * len(chunks)
+
+    def keep(index: int, result: Result) -> None:
+        results[index] = result
+        if on_result is not None:
+            on_result(result)
+
+    for_each_result(function, chunks, keep, engine, gpu, **shared)
+    return results
+
+
+def for_each_result(
+    function: Callable[..., Result],
+    chunks: Sequence[Chunk],
+    consume: Callable[[int, Result], object],
+    engine: Engine = LOCAL,
+    gpu: bool = False,
+    **shared: Any,
+) -> None:
+    """``consume(index, function(chunk, **shared))`` for each chunk, as its result arrives
+    (on Dask, in the order the tasks finish); nothing is kept here, so a caller that puts each
+    result in its place holds one result at a time, not all of them.
+
+    ``shared``: arguments every chunk gets the same (sent to the cluster once). On Dask, each
+    result is brought back once and then released on its worker; a task whose function raises
+    is tried again ``engine.retries`` times, and when it still fails its error is raised
+    here. ``gpu``: the work runs faster on a GPU; when the cluster has workers with a ``GPU``
+    resource, each task then asks for one (``resources={"GPU": 1}``), so only those workers
+    take it.
     """
     if not engine.distributed or not chunks:
-        results = []
-        for chunk in chunks:
-            results.append(function(chunk, **shared))
-            if on_result is not None:
-                on_result(results[-1])
-        return results
+        for index, chunk in enumerate(chunks):
+            consume(index, function(chunk, **shared))
+        return
     from distributed import as_completed
 
     client = dask_client(engine.address)
@@ -154,7 +177,8 @@ def map_chunks(
         pure=False,
         resources=resources,
     )
-    for future in as_completed(futures):
-        if on_result is not None and future.status == "finished":
-            on_result(future.result())
-    return client.gather(futures)
+    position = {future.key: index for index, future in enumerate(futures)}
+    finished = as_completed(futures, with_results=True)
+    del futures  # a future no longer referenced has its result released on the cluster
+    for future, result in finished:
+        consume(position[future.key], result)

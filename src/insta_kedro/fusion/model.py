@@ -17,6 +17,11 @@ from typing import Any
 import numpy as np
 from sklearn.decomposition import PCA
 
+from insta_kedro.engine import chunked
+
+FUSE_BLOCK = 65_536
+"""Rows standardized, normalized and weighted at a time by :func:`fuse_blocks`."""
+
 
 @dataclass
 class FeatureBlock:
@@ -81,14 +86,17 @@ def l2_normalize(features: np.ndarray) -> np.ndarray:
     return np.divide(features, norms, out=np.zeros_like(features), where=norms > 1e-12)
 
 
-def weighted_block(block: FeatureBlock, scaler: BlockScaler | None = None) -> np.ndarray:
-    """standardize → L2 → × weight × confidence (float32).
+def weighted_block(
+    block: FeatureBlock, scaler: BlockScaler | None = None, rows: slice = slice(None)
+) -> np.ndarray:
+    """standardize → L2 → × weight × confidence (float32), of the block's ``rows`` (all by
+    default; each row's values depend on that row and the scaler alone).
 
     ``scaler``: statistics fitted before (new posts); by default fitted on ``block.available``.
     """
     scaler = scaler or BlockScaler.fit(block.features, block.available)
-    unit = l2_normalize(scaler.transform(block.features))
-    return (unit * block.weight * block.confidence[:, None]).astype(np.float32)
+    unit = l2_normalize(scaler.transform(block.features[rows]))
+    return (unit * block.weight * block.confidence[rows, None]).astype(np.float32)
 
 
 def fit_block_scalers(blocks: list[FeatureBlock]) -> dict[str, BlockScaler]:
@@ -109,13 +117,19 @@ def fuse_blocks(
     n_rows = {len(block.confidence) for block in blocks}
     if len(n_rows) != 1:
         raise ValueError(f"blocks have different numbers of posts: {sorted(n_rows)}")
-    parts, slices, start = [], {}, 0
-    for block in blocks:
-        part = weighted_block(block, (scalers or {}).get(block.name))
-        slices[block.name] = slice(start, start + part.shape[1])
-        start += part.shape[1]
-        parts.append(part)
-    return np.concatenate(parts, axis=1), slices
+    widths = [block.features.shape[1] for block in blocks]
+    fused = np.empty((n_rows.pop(), sum(widths)), dtype=np.float32)
+    slices, start = {}, 0
+    for block, width in zip(blocks, widths, strict=True):
+        columns = slice(start, start + width)
+        scaler = (scalers or {}).get(block.name) or BlockScaler.fit(block.features, block.available)
+        # In blocks of rows: the intermediate copies are those of FUSE_BLOCK rows at a time.
+        for rows in chunked(range(len(fused)), FUSE_BLOCK):
+            part = slice(rows.start, rows.stop)
+            fused[part, columns] = weighted_block(block, scaler, part)
+        slices[block.name] = columns
+        start += width
+    return fused, slices
 
 
 def fit_pca(features: np.ndarray, n_components: int, seed: int = 42) -> PCA | None:

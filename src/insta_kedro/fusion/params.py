@@ -79,7 +79,8 @@ class AblationParams(Settings):
 
 class FusionParams(Section):
     """``params:fusion``: ``block_weights`` (:class:`BlockWeights`), ``image_pca_components``
-    (>= 1), ``image_confidence_without_labels`` (in [0, 1]), ``interest_full_weight`` (the
+    (>= 1), ``image_pca_max_fit`` (the most posts the image PCA is fitted on, >= 1),
+    ``image_confidence_without_labels`` (in [0, 1]), ``interest_full_weight`` (the
     matched weight from which a caption's interests count fully, > 0), ``seed`` (>= 0),
     ``person`` (:class:`PersonParams`) and ``ablation`` (:class:`AblationParams`)."""
 
@@ -87,6 +88,7 @@ class FusionParams(Section):
 
     block_weights: BlockWeights
     image_pca_components: Count
+    image_pca_max_fit: Count
     image_confidence_without_labels: Share
     interest_full_weight: Positive
     seed: Seed

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 BLOCKS = ("image", "own_text", "gen_text", "interests")
 TEXT_NOT_IN_BLOCK = ("present", "confidence", "interest_")
 STACK_BLOCK = 65_536
-"""Image feature vectors stacked into the matrix, or reduced by the image PCA, at a time."""
+"""Image feature vectors stacked and reduced by the image PCA at a time."""
 
 
 def interest_categories(post_text_features: pd.DataFrame) -> list[str]:
@@ -62,10 +62,26 @@ def text_block_columns(post_text_features: pd.DataFrame, prefix: str) -> list[st
     ]
 
 
-def image_feature_matrix(
+def text_rows(post_ids: pd.Series, post_text_features: pd.DataFrame) -> pd.DataFrame:
+    """``post_text_features``' rows in the order of ``post_ids`` (NaN for a post without any;
+    the first row of a repeated post): the table itself, not a copy, when it is in that order
+    already, as text_features writes it. Read it by position (``to_numpy``)."""
+    ids = post_text_features["post_id"].to_numpy()
+    if len(ids) == len(post_ids) and (ids == post_ids.to_numpy()).all():
+        return post_text_features
+    table = post_text_features[~post_text_features["post_id"].duplicated()]
+    return table.set_index("post_id").reindex(post_ids.to_numpy()).reset_index()
+
+
+def image_feature_rows(
     post_ids: pd.Series, image_features: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """(features in posts order, has-feature mask, counts); rows failing checks are counted."""
+) -> tuple[list[np.ndarray], np.ndarray, int, dict[str, Any]]:
+    """The usable image feature vectors in posts order (one per post of ``mask``), the
+    has-feature ``mask``, the vectors' width and counts; rows failing checks are counted.
+
+    No matrix of every vector is made: the vectors stay the arrays ``image_features`` holds
+    (:func:`stack_rows` stacks a block of them when it is needed).
+    """
     counts = {
         "rows": len(image_features),
         "with_error": 0,
@@ -75,7 +91,7 @@ def image_feature_matrix(
         "used": 0,
     }
     if image_features.empty:
-        return np.zeros((len(post_ids), 0)), np.zeros(len(post_ids), bool), counts
+        return [], np.zeros(len(post_ids), bool), 0, counts
     rows = image_features
     errors = rows["error"].notna() if "error" in rows else pd.Series(False, index=rows.index)
     counts["with_error"] = int(errors.sum())
@@ -91,16 +107,24 @@ def image_feature_matrix(
     known = rows["post_id"].isin(post_ids)
     counts["unknown_post"] = int((~known).sum())
     rows = rows[known].set_index("post_id")
-    matrix = np.zeros((len(post_ids), size), dtype=np.float32)
     mask = post_ids.isin(rows.index).to_numpy()
     vectors = rows["feature"].reindex(post_ids[mask]).tolist()
-    # In blocks, so no second matrix of every vector is held at once.
-    for at, block in zip(
-        chunked(np.flatnonzero(mask), STACK_BLOCK), chunked(vectors, STACK_BLOCK), strict=True
-    ):
-        matrix[at] = np.stack(block)
     counts["used"] = int(mask.sum())
-    return matrix, mask, counts
+    return vectors, mask, size, counts
+
+
+def stack_rows(vectors: list[np.ndarray], rows: np.ndarray | None = None) -> np.ndarray:
+    """``vectors`` (or those at ``rows``) as one float32 matrix."""
+    chosen = vectors if rows is None else [vectors[row] for row in rows]
+    return np.stack(chosen).astype(np.float32, copy=False)
+
+
+def pca_fit_rows(n_rows: int, max_fit: int | None, seed: int) -> np.ndarray | None:
+    """The rows the image PCA is fitted on: None (all of them) up to ``max_fit`` rows, else
+    ``max_fit`` rows drawn without replacement with ``seed``, in order."""
+    if max_fit is None or n_rows <= max_fit:
+        return None
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=max_fit, replace=False))
 
 
 def fuse_new_posts(
@@ -172,13 +196,14 @@ def fuse_posts(
         if model
         else {name: float(weight) for name, weight in params["block_weights"].items()}
     )
-    frame = posts[["post_id", "profile"]].merge(post_text_features, on="post_id", how="left")
-    missing_text = int(frame["own_present"].isna().sum())
+    frame = posts[["post_id", "profile"]].reset_index(drop=True)
+    text = text_rows(frame["post_id"], post_text_features)
+    missing_text = int(text["own_present"].isna().sum())
     if missing_text:
         logger.warning("%d posts have no text features: their text blocks are 0.", missing_text)
     text_columns = [c for c in post_text_features.columns if c != "post_id"]
-    if any(frame[c].hasnans for c in text_columns):  # else no copy of the table is needed
-        frame = frame.fillna(dict.fromkeys(text_columns, 0.0))
+    if any(text[c].hasnans for c in text_columns):  # else no copy of the table is needed
+        text = text.fillna(dict.fromkeys(text_columns, 0.0))
     categories = model.categories if model else interest_categories(post_text_features)
     summary: dict[str, Any] = {
         "posts": len(frame),
@@ -224,8 +249,9 @@ def fuse_posts(
         }
 
     # image: PCA of the VGG16 features, × top-1 ImageNet probability
-    raw_image, has_image, image_counts = image_feature_matrix(frame["post_id"], image_features)
-    image_dims = int(raw_image.shape[1])
+    vectors, has_image, image_dims, image_counts = image_feature_rows(
+        frame["post_id"], image_features
+    )
     if image_counts["unknown_post"]:
         logger.warning(
             "fusion: %d of %d image feature rows are for posts not in `posts` (an earlier "
@@ -234,15 +260,16 @@ def fuse_posts(
             image_counts["unknown_post"],
             image_counts["rows"],
         )
-    if model is not None and has_image.any() and raw_image.shape[1] != model.image_dims:
+    if model is not None and has_image.any() and image_dims != model.image_dims:
         logger.warning(
             "fusion: image features of width %d, the model expects %d: image block is 0.",
-            raw_image.shape[1],
+            image_dims,
             model.image_dims,
         )
         image_counts["empty_or_wrong_size"] += int(has_image.sum())
         image_counts["used"] = 0
         has_image = np.zeros(len(frame), dtype=bool)
+        vectors = []
     without_labels = float(
         model.image_confidence_without_labels
         if model
@@ -277,36 +304,41 @@ def fuse_posts(
             image_confidence = has_image * without_labels
         else:
             image_confidence = has_image * top1
-        # Every post with an image (the usual case): the matrix itself, not a copy of it.
-        with_image = raw_image if has_image.all() else raw_image[has_image]
-        image_pca = (
-            model.image_pca
-            if model
-            else fit_pca(with_image, params["image_pca_components"], params["seed"])
-        )
+        if model:
+            image_pca = model.image_pca
+        else:
+            fit_rows = pca_fit_rows(len(vectors), params["image_pca_max_fit"], params["seed"])
+            image_pca = fit_pca(
+                stack_rows(vectors, fit_rows), params["image_pca_components"], params["seed"]
+            )
+            summary["image_pca"] = {
+                "fitted_on": len(vectors) if fit_rows is None else len(fit_rows),
+                "sampled": fit_rows is not None,
+            }
         width = 0 if image_pca is None else int(image_pca.n_components_)
         reduced = np.zeros((len(frame), width), dtype=np.float32)
         if image_pca is not None:
-            # In blocks: PCA centres a copy of what it transforms. The values are those of one
-            # call up to float32 rounding (BLAS may choose another kernel for a small block).
+            # In blocks, stacked as they go: no matrix of every image feature is held, and
+            # PCA centres a copy of one block only. The values are those of one call up to
+            # float32 rounding (BLAS may choose another kernel for a small block).
             for at, block in zip(
                 chunked(np.flatnonzero(has_image), STACK_BLOCK),
-                chunked(with_image, STACK_BLOCK),
+                chunked(vectors, STACK_BLOCK),
                 strict=True,
             ):
-                reduced[at] = image_pca.transform(block)
-        del with_image
+                reduced[at] = image_pca.transform(stack_rows(block))
         add("image", reduced, image_confidence, has_image)
-    del raw_image  # the image block holds the reduced features
+        del reduced  # the image block holds its own copy
+    del vectors
 
     # own and generated captions
     add(
         "own_text",
-        frame[text_block_columns(post_text_features, "own")].to_numpy(),
-        frame["own_present"].to_numpy(),
-        frame["own_present"].to_numpy() > 0,
+        text[text_block_columns(post_text_features, "own")].to_numpy(),
+        text["own_present"].to_numpy(),
+        text["own_present"].to_numpy() > 0,
     )
-    if frame["gen_present"].sum() == 0 and model is None:
+    if text["gen_present"].sum() == 0 and model is None:
         add(
             "gen_text",
             None,
@@ -317,9 +349,9 @@ def fuse_posts(
     else:
         add(
             "gen_text",
-            frame[text_block_columns(post_text_features, "gen")].to_numpy(),
-            frame["gen_confidence"].to_numpy(),
-            frame["gen_present"].to_numpy() > 0,
+            text[text_block_columns(post_text_features, "gen")].to_numpy(),
+            text["gen_confidence"].to_numpy(),
+            text["gen_present"].to_numpy() > 0,
         )
 
     # interests: every source weighted by its confidence; a caption's by the strength of its
@@ -329,16 +361,17 @@ def fuse_posts(
         if model
         else params.get("interest_full_weight", 1.0)
     )
-    own_strength = np.clip(frame["own_interest_weight"].to_numpy() / full, 0, 1)
-    gen_strength = np.clip(frame["gen_interest_weight"].to_numpy() / full, 0, 1)
-    own_weight = frame["own_present"].to_numpy() * own_strength
-    gen_weight = frame["gen_confidence"].to_numpy() * gen_strength
-    own = frame[[f"own_interest_{c}" for c in categories]].to_numpy()
-    gen = frame[[f"gen_interest_{c}" for c in categories]].to_numpy()
+    own_strength = np.clip(text["own_interest_weight"].to_numpy() / full, 0, 1)
+    gen_strength = np.clip(text["gen_interest_weight"].to_numpy() / full, 0, 1)
+    own_weight = text["own_present"].to_numpy() * own_strength
+    gen_weight = text["gen_confidence"].to_numpy() * gen_strength
+    own = text[[f"own_interest_{c}" for c in categories]].to_numpy()
+    gen = text[[f"gen_interest_{c}" for c in categories]].to_numpy()
     image = label_interests.reindex(frame["post_id"])[categories].fillna(0.0).to_numpy(float)
     image_weight = top1 * (image.sum(axis=1) > 0)
     evidence = own * own_weight[:, None] + gen * gen_weight[:, None] + image * image_weight[:, None]
     interests = shares(evidence)
+    del text, own, gen, image, evidence
     add("interests", interests, np.clip(own_weight + gen_weight + image_weight, 0, 1))
 
     scalers = model.scalers() if model else fit_block_scalers(blocks)
@@ -347,6 +380,11 @@ def fuse_posts(
     else:
         logger.warning("fusion: no block available for any post; fused vectors are empty.")
         fused, slices = np.zeros((len(frame), 0), dtype=np.float32), {}
+    block_layout = {
+        block.name: {"weight": block.weight, "dims": int(block.features.shape[1])}
+        for block in blocks
+    }
+    blocks.clear()  # their features are in the fused vectors now
     for name, columns in slices.items():
         summary["blocks"][name]["columns"] = [columns.start, columns.stop]
     summary["feature_dims"] = int(fused.shape[1])
@@ -369,14 +407,7 @@ def fuse_posts(
     )
     post_features["top_interest"] = top
     fitted = model or FusionModel(
-        blocks={
-            block.name: {
-                "weight": block.weight,
-                "dims": int(block.features.shape[1]),
-                "scaler": scalers[block.name],
-            }
-            for block in blocks
-        },
+        blocks={name: {**layout, "scaler": scalers[name]} for name, layout in block_layout.items()},
         image_pca=image_pca if summary["blocks"]["image"]["used"] else None,
         image_dims=image_dims,
         image_labels_used=not label_interests.empty,

@@ -11,14 +11,13 @@ the cluster's workers and the table is the same as a local run's, value for valu
 
 import logging
 import time
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
+from insta_kedro.engine import LOCAL, Engine, chunked, for_each_result
 from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, read_captions
 from insta_kedro.text.interest_classifier import InterestClassifier, tokens_of
 from insta_kedro.text.interest_lexicon import InterestLexicon, shares
@@ -95,7 +94,8 @@ def caption_blocks(
     progress: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]:
     """The ``own_…`` and ``gen_…`` blocks (:func:`caption_block`) of ``captions`` (columns
-    ``own_text``, ``own_present``, ``gen_text``, ``gen_present``; one row per post) and their
+    ``own_text``, ``own_present``, ``gen_text``, ``gen_present``, ``gen_confidence``; one row
+    per post; ``gen_confidence`` goes into the ``gen_`` block after ``gen_present``) and their
     reading counts. ``progress``: show a progress bar per kind of caption in a terminal."""
     blocks, counts = [], []
     for prefix in (OWN, GENERATED):
@@ -114,32 +114,51 @@ def caption_blocks(
             )
         )
         counts.append(stats)
+    blocks[1].insert(1, "gen_confidence", captions["gen_confidence"].to_numpy(np.float64))
     return blocks[0], blocks[1], counts[0], counts[1]
 
 
-def _caption_blocks_on(
-    engine: Engine, captions: pd.DataFrame, **fitted: Any
-) -> tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]:
-    """:func:`caption_blocks` in chunks of ``engine.chunk_size`` posts on ``engine`` (its
-    cluster, or one chunk after the other in this process), put back together in the posts'
-    order."""
+def caption_table(
+    captions: pd.DataFrame, engine: Engine, **fitted: Any
+) -> tuple[pd.DataFrame, TextStats, TextStats]:
+    """The ``own_…`` and ``gen_…`` columns (:func:`caption_blocks`) of every post of
+    ``captions``, in its order, as one float64 table, and the reading counts of each kind.
+
+    On a Dask ``engine`` the captions are read in chunks of ``engine.chunk_size`` posts on its
+    cluster; locally in one go, or in blocks of :data:`LOCAL_BLOCK` posts when there are more.
+    Each chunk's columns are copied into the table as they arrive and then let go, so what is
+    held is the table and the chunks in flight.
+    """
+    size = engine.chunk_size if engine.distributed else LOCAL_BLOCK
+    chunks = chunked(captions, size) or [captions]
+    starts = np.cumsum([0, *(len(chunk) for chunk in chunks[:-1])])
+    one_go = len(chunks) == 1 and not engine.distributed
     where = "dask" if engine.distributed else "local"
-    bar = tqdm(total=len(captions), desc=f"text features ({where})", unit="post", disable=None)
-    parts = map_chunks(
-        caption_blocks,
-        chunked(captions, engine.chunk_size),
-        engine,
-        on_result=lambda part: bar.update(len(part[0])),
-        **fitted,
+    bar = tqdm(
+        total=len(captions),
+        desc=f"text features ({where})",
+        unit="post",
+        disable=True if one_go else None,  # one go: caption_blocks shows its own bars
     )
-    bar.close()
+    table: dict[str, Any] = {}
     own_stats, gen_stats = TextStats(), TextStats()
-    for _, _, own, gen in parts:
-        own_stats.add(own)
-        gen_stats.add(gen)
-    own = pd.concat([part[0] for part in parts])
-    gen = pd.concat([part[1] for part in parts])
-    return own, gen, own_stats, gen_stats
+
+    def fill(index: int, part: tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]) -> None:
+        own, gen, own_read, gen_read = part
+        if not table:
+            table["columns"] = [*own.columns, *gen.columns]
+            table["values"] = np.empty((len(captions), len(table["columns"])), np.float64)
+        rows = slice(starts[index], starts[index] + len(own))
+        table["values"][rows, : own.shape[1]] = own.to_numpy(np.float64)
+        table["values"][rows, own.shape[1] :] = gen.to_numpy(np.float64)
+        own_stats.add(own_read)
+        gen_stats.add(gen_read)
+        bar.update(len(own))
+
+    for_each_result(caption_blocks, chunks, fill, engine, progress=one_go, **fitted)
+    bar.close()
+    frame = pd.DataFrame(table["values"], columns=table["columns"], index=captions.index)
+    return frame, own_stats, gen_stats
 
 
 def align_generated_captions(
@@ -220,6 +239,7 @@ def build_post_text_features(
             "own_present": own_present,
             "gen_text": gen_text,
             "gen_present": gen_present,
+            "gen_confidence": gen_confidence,
         }
     )
     fitted = {
@@ -229,11 +249,8 @@ def build_post_text_features(
         "params": params,
     }
     started = time.perf_counter()
-    if engine.distributed or len(captions) > LOCAL_BLOCK:
-        in_chunks = engine if engine.distributed else replace(engine, chunk_size=LOCAL_BLOCK)
-        own, gen, own_stats, gen_stats = _caption_blocks_on(in_chunks, captions, **fitted)
-    else:
-        own, gen, own_stats, gen_stats = caption_blocks(captions, **fitted, progress=True)
+    features, own_stats, gen_stats = caption_table(captions, engine, **fitted)
+    del captions
     seconds = time.perf_counter() - started
     read = int(own_present.sum() + gen_present.sum())
     logger.info(
@@ -244,19 +261,19 @@ def build_post_text_features(
         seconds,
         read / seconds if seconds else 0.0,
     )
-    gen.insert(1, "gen_confidence", gen_confidence.to_numpy())
-    # Every feature is finite by construction; never pass NaN on. Checked block by block, so
-    # no copy of the whole table is made for it.
+    # Every feature is finite by construction; never pass NaN on. Checked and mended in
+    # place, in blocks of rows, so no copy of the whole table is made for it.
+    values = features.to_numpy()
     not_finite = 0
-    for block in (own, gen):
-        bad = int((~np.isfinite(block.to_numpy())).sum())
-        if bad:
-            block[block.columns] = block.replace([np.inf, -np.inf], np.nan).fillna(0.0)
-        not_finite += bad
+    for rows in chunked(range(len(values)), LOCAL_BLOCK):
+        block = values[rows.start : rows.stop]
+        bad = ~np.isfinite(block)
+        if bad.any():
+            not_finite += int(bad.sum())
+            block[bad] = 0.0
     if not_finite:
         logger.warning("%d non-finite text feature values replaced by 0.", not_finite)
-    features = pd.concat([posts[["post_id"]], own, gen], axis=1)
-    del own, gen
+    features.insert(0, "post_id", posts["post_id"])
     report = {
         "posts": len(posts),
         "own_captions": {"present": int(own_present.sum()), **own_stats.as_dict()},
