@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 from dask.system import CPU_COUNT
 
-from insta_kedro.engine import Engine, chunked, close_clients, dask_client, map_chunks
+from insta_kedro.engine import (
+    Engine,
+    chunked,
+    close_clients,
+    dask_client,
+    for_each_result,
+    map_chunks,
+)
 from tests.dask_cluster import dask_cluster
 
 
@@ -54,6 +61,21 @@ def test_chunks_on_a_cluster_come_back_in_order(cluster):
     results = map_chunks(squares, chunks, engine, on_result=seen.append, offset=1)
     assert results == [squares(c, 1) for c in chunks]
     assert sorted(map(tuple, seen)) == sorted(map(tuple, results))
+
+
+def test_each_result_is_handed_over_once_with_its_chunk_index_and_released(cluster):
+    engine = Engine(name="dask", address=cluster.address)
+    chunks = chunked(list(range(40)), 3)
+    got = {}
+    for_each_result(
+        squares, chunks, lambda index, result: got.setdefault(index, []).append(result), engine
+    )
+    assert got == {index: [squares(chunk)] for index, chunk in enumerate(chunks)}
+    client = dask_client(cluster.address)
+    deadline = time.monotonic() + 10
+    while client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks)):
+        assert time.monotonic() < deadline, "the results are still held on the cluster"
+        time.sleep(0.1)
 
 
 def test_a_failed_chunk_is_tried_again_then_its_error_is_raised(cluster, tmp_path):
