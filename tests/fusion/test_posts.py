@@ -87,13 +87,6 @@ def test_the_image_pca_is_fitted_on_a_seeded_sample_above_max_fit(fused_demo, fu
     )
 
 
-def test_pca_fit_rows():
-    assert fusion_posts.pca_fit_rows(10, 10, seed=0) is None
-    rows = fusion_posts.pca_fit_rows(10, 4, seed=0)
-    assert len(rows) == 4 and len(set(rows)) == 4 and list(rows) == sorted(rows)
-    np.testing.assert_array_equal(rows, fusion_posts.pca_fit_rows(10, 4, seed=0))
-
-
 def test_posts_without_text_features_get_zero_text_blocks(fused_demo, fusion_params):
     posts, text_features = fused_demo.posts, fused_demo.text_features
     missing = set(posts["post_id"].iloc[:5])

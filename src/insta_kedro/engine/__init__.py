@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "ADDRESS_VARIABLE",
             "LOCAL",
             "Engine",
+            "bounded_rows",
             "chunked",
             "close_clients",
             "dask_client",

@@ -22,6 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+import numpy as np
+
 logger = logging.getLogger(__name__)
 
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
@@ -57,6 +59,16 @@ LOCAL = Engine()
 def chunked(items: Sequence[Chunk], size: int) -> list[Sequence[Chunk]]:
     """``items`` cut into consecutive chunks of ``size`` (the last may be shorter)."""
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def bounded_rows(n_points: int, max_points: int | None, seed: int = 42) -> np.ndarray:
+    """Every row index of ``n_points``, or, above ``max_points`` (None: no bound), a random
+    sample (seeded by ``seed``, sorted) of ``max_points`` of them: the rows a fit or a
+    measure whose cost grows faster than the rows is given at scale."""
+    rows = np.arange(n_points)
+    if max_points is not None and n_points > max_points:
+        rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
+    return rows
 
 
 def dask_client(address: str | None = None):

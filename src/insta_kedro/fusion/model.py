@@ -17,8 +17,6 @@ from typing import Any
 import numpy as np
 from sklearn.decomposition import PCA
 
-from insta_kedro.engine import chunked
-
 FUSE_BLOCK = 65_536
 """Rows standardized, normalized and weighted at a time by :func:`fuse_blocks`."""
 
@@ -124,9 +122,9 @@ def fuse_blocks(
         columns = slice(start, start + width)
         scaler = (scalers or {}).get(block.name) or BlockScaler.fit(block.features, block.available)
         # In blocks of rows: the intermediate copies are those of FUSE_BLOCK rows at a time.
-        for rows in chunked(range(len(fused)), FUSE_BLOCK):
-            part = slice(rows.start, rows.stop)
-            fused[part, columns] = weighted_block(block, scaler, part)
+        for row in range(0, len(fused), FUSE_BLOCK):
+            rows = slice(row, row + FUSE_BLOCK)
+            fused[rows, columns] = weighted_block(block, scaler, rows)
         slices[block.name] = columns
         start += width
     return fused, slices

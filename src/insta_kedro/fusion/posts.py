@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from insta_kedro.engine import chunked
+from insta_kedro.engine import bounded_rows, chunked
 from insta_kedro.fusion.model import (
     FeatureBlock,
     FusionModel,
@@ -117,14 +117,6 @@ def stack_rows(vectors: list[np.ndarray], rows: np.ndarray | None = None) -> np.
     """``vectors`` (or those at ``rows``) as one float32 matrix."""
     chosen = vectors if rows is None else [vectors[row] for row in rows]
     return np.stack(chosen).astype(np.float32, copy=False)
-
-
-def pca_fit_rows(n_rows: int, max_fit: int | None, seed: int) -> np.ndarray | None:
-    """The rows the image PCA is fitted on: None (all of them) up to ``max_fit`` rows, else
-    ``max_fit`` rows drawn without replacement with ``seed``, in order."""
-    if max_fit is None or n_rows <= max_fit:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n_rows, size=max_fit, replace=False))
 
 
 def fuse_new_posts(
@@ -307,13 +299,13 @@ def fuse_posts(
         if model:
             image_pca = model.image_pca
         else:
-            fit_rows = pca_fit_rows(len(vectors), params["image_pca_max_fit"], params["seed"])
+            fit_rows = bounded_rows(len(vectors), params["image_pca_max_fit"], params["seed"])
             image_pca = fit_pca(
                 stack_rows(vectors, fit_rows), params["image_pca_components"], params["seed"]
             )
             summary["image_pca"] = {
-                "fitted_on": len(vectors) if fit_rows is None else len(fit_rows),
-                "sampled": fit_rows is not None,
+                "fitted_on": len(fit_rows),
+                "sampled": len(fit_rows) < len(vectors),
             }
         width = 0 if image_pca is None else int(image_pca.n_components_)
         reduced = np.zeros((len(frame), width), dtype=np.float32)

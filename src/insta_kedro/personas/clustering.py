@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
-from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
+from insta_kedro.engine import LOCAL, Engine, bounded_rows, chunked, map_chunks
 from insta_kedro.fusion import l2_normalize
 from insta_kedro.personas.params import ReductionMethod
 
@@ -225,9 +225,7 @@ def fit_sample(n_points: int, params: dict[str, Any], seed: int) -> np.ndarray |
     if max_fit is None:
         return None
     size = max(int(max_fit), min_points(params["hdbscan"]))
-    if n_points <= size:
-        return None
-    return np.sort(np.random.default_rng(seed).choice(n_points, size, replace=False))
+    return None if n_points <= size else bounded_rows(n_points, size, seed)
 
 
 def predict_points(

@@ -19,6 +19,7 @@ import pandas as pd
 from hdbscan.validity import validity_index
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score, silhouette_score
 
+from insta_kedro.engine import bounded_rows
 from insta_kedro.personas.clustering import (
     NOISE,
     PersonaClusterer,
@@ -39,15 +40,6 @@ def noise_share(labels: np.ndarray) -> float | None:
 
 def cluster_count(labels: np.ndarray) -> int:
     return len(set(labels.tolist()) - {NOISE})
-
-
-def bounded_rows(n_points: int, max_points: int | None, seed: int = 42) -> np.ndarray:
-    """Every row index of ``n_points``, or, above ``max_points`` (None: no bound), a random
-    sample (seeded by ``seed``, sorted) of ``max_points`` of them."""
-    rows = np.arange(n_points)
-    if max_points is not None and n_points > max_points:
-        rows = np.sort(np.random.default_rng(seed).choice(rows, max_points, replace=False))
-    return rows
 
 
 def sampling(n_points: int, max_points: int | None) -> dict[str, Any]:

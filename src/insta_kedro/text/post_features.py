@@ -140,25 +140,26 @@ def caption_table(
         unit="post",
         disable=True if one_go else None,  # one go: caption_blocks shows its own bars
     )
-    table: dict[str, Any] = {}
+    columns: list[str] = []
+    values = np.empty((0, 0))  # made when the first chunk tells the columns
     own_stats, gen_stats = TextStats(), TextStats()
 
     def fill(index: int, part: tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]) -> None:
+        nonlocal columns, values
         own, gen, own_read, gen_read = part
-        if not table:
-            table["columns"] = [*own.columns, *gen.columns]
-            table["values"] = np.empty((len(captions), len(table["columns"])), np.float64)
+        if not columns:
+            columns = [*own.columns, *gen.columns]
+            values = np.empty((len(captions), len(columns)), np.float64)
         rows = slice(starts[index], starts[index] + len(own))
-        table["values"][rows, : own.shape[1]] = own.to_numpy(np.float64)
-        table["values"][rows, own.shape[1] :] = gen.to_numpy(np.float64)
+        values[rows, : own.shape[1]] = own.to_numpy(np.float64)
+        values[rows, own.shape[1] :] = gen.to_numpy(np.float64)
         own_stats.add(own_read)
         gen_stats.add(gen_read)
         bar.update(len(own))
 
     for_each_result(caption_blocks, chunks, fill, engine, progress=one_go, **fitted)
     bar.close()
-    frame = pd.DataFrame(table["values"], columns=table["columns"], index=captions.index)
-    return frame, own_stats, gen_stats
+    return pd.DataFrame(values, columns=columns, index=captions.index), own_stats, gen_stats
 
 
 def align_generated_captions(
@@ -265,8 +266,8 @@ def build_post_text_features(
     # place, in blocks of rows, so no copy of the whole table is made for it.
     values = features.to_numpy()
     not_finite = 0
-    for rows in chunked(range(len(values)), LOCAL_BLOCK):
-        block = values[rows.start : rows.stop]
+    for start in range(0, len(values), LOCAL_BLOCK):
+        block = values[start : start + LOCAL_BLOCK]
         bad = ~np.isfinite(block)
         if bad.any():
             not_finite += int(bad.sum())
