@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.fusion import posts as fusion_posts
+from insta_kedro.kedro_ext import LazyParquetDataset
 from tests.fusion.conftest import NO_IMAGES, NO_LABELS
 
 
@@ -20,15 +21,36 @@ def test_the_rows_are_in_posts_order_and_bad_ones_are_counted():
         }
     )
     post_ids = pd.Series(["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"])
-    rows, mask, width, counts = fusion_posts.image_feature_rows(post_ids, image_features)
+    rows, counts = fusion_posts.image_feature_rows(post_ids, image_features)
     # p3's row has an error, p7 has no row, p9 is no post.
-    assert mask.tolist() == [True, True, True, False, True, True, True, False]
+    assert rows.mask.tolist() == [True, True, True, False, True, True, True, False]
     assert counts["with_error"] == 1 and counts["unknown_post"] == 1 and counts["used"] == 6
-    assert width == 4
-    matrix = fusion_posts.stack_rows(rows)
+    assert rows.width == 4
+    [(at, matrix)] = list(rows.read())
     assert matrix.dtype == np.float32
-    for row, post in zip(matrix, post_ids[mask], strict=True):
-        np.testing.assert_array_equal(row, vectors[post])
+    assert sorted(at.tolist()) == list(range(6))
+    for position, row in zip(at, matrix, strict=True):
+        np.testing.assert_array_equal(row, vectors[post_ids[rows.mask].iloc[position]])
+
+
+def test_a_sample_of_the_rows_is_read_in_blocks_from_a_lazy_table(monkeypatch, tmp_path):
+    n = 50
+    vectors = np.arange(n * 3, dtype=np.float32).reshape(n, 3)
+    frame = pd.DataFrame(
+        {"post_id": [f"p{i}" for i in range(n)], "feature": list(vectors), "error": None}
+    )
+    dataset = LazyParquetDataset(filepath=tmp_path / "f.parquet", save_args={"row_group_size": 7})
+    dataset.save(frame.iloc[::-1])  # the table's order is not the posts'
+    monkeypatch.setattr(fusion_posts, "STACK_BLOCK", 8)
+    rows, counts = fusion_posts.image_feature_rows(frame["post_id"], dataset.load())
+    assert counts["used"] == n and rows.width == 3
+    sample = np.array([1, 4, 9, 30, 49])
+    read = list(rows.read(sample))
+    assert len(read) > 1  # several blocks of at most 8 rows
+    positions = np.concatenate([at for at, _ in read])
+    assert sorted(positions.tolist()) == sample.tolist()
+    for at, matrix in read:
+        np.testing.assert_array_equal(matrix, vectors[at])
 
 
 def _random_image_features(post_ids: list[str], width: int, seed: int) -> pd.DataFrame:
@@ -59,6 +81,28 @@ def test_the_image_block_is_the_same_whatever_the_block(monkeypatch, fused_demo,
 
     # BLAS may pick another kernel for a block of a few rows: float32 rounding, no more.
     np.testing.assert_allclose(fused(5), fused(65_536), rtol=1e-5, atol=1e-6)
+
+
+def test_a_lazy_parquet_table_fuses_as_the_frame_it_was_saved_from(
+    tmp_path, fused_demo, fusion_params
+):
+    posts, text_features = fused_demo.posts, fused_demo.text_features
+    image_features = _random_image_features(posts["post_id"].iloc[::2].tolist(), 64, seed=3)
+    image_features.loc[3, "error"] = "corrupt image"
+    dataset = LazyParquetDataset(filepath=tmp_path / "f.parquet", save_args={"row_group_size": 10})
+    dataset.save(image_features)
+
+    def fused(table) -> tuple[np.ndarray, dict]:
+        post_features, summary, _ = fusion_posts.fuse_posts(
+            posts, text_features, table, NO_LABELS, {}, fusion_params
+        )
+        return np.stack(post_features["feature"].to_numpy()), summary
+
+    from_frame, frame_summary = fused(image_features)
+    from_table, table_summary = fused(dataset.load())
+    assert table_summary == frame_summary
+    assert frame_summary["image_features"]["with_error"] == 1
+    np.testing.assert_allclose(from_table, from_frame, rtol=1e-5, atol=1e-6)
 
 
 def test_the_image_pca_is_fitted_on_a_seeded_sample_above_max_fit(fused_demo, fusion_params):

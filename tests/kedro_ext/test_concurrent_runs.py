@@ -94,7 +94,9 @@ def test_two_runs_log_to_one_sqlite_store_at_once(tmp_path):
     reason="mlflow.set_experiment: of two processes that create the experiment at once, the "
     "one whose creation fails returns without making it active, so its run goes to the "
     "Default experiment (kedro-mlflow creates it with create_experiment: that one fails)",
-    strict=True,
+    # Not strict: on a loaded machine the two processes can miss each other, and then both
+    # runs are stored (seen with the suite on 2 cores under pytest -n 2).
+    strict=False,
 )
 def test_two_runs_create_one_experiment_at_once(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"

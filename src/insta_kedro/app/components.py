@@ -13,6 +13,7 @@ from insta_kedro.app.catalog_reader import (
     find_project_path,
 )
 from insta_kedro.app.images import open_header
+from insta_kedro.engine.tables import Table, column_names, read_columns
 
 RANDOM_WEIGHTS_WARNING = (
     "These results were made with **random VGG16 weights** (encoder `{encoder}`): image "
@@ -53,11 +54,12 @@ def load_output(dataset: str, show_missing: bool = True) -> Any | None:
         return None
 
 
-def random_encoders(image_features: pd.DataFrame | None) -> list[str]:
+def random_encoders(image_features: Table | None) -> list[str]:
     """Encoder names of the run that used random weights (``...-random``) on at least one
     image (rows with an ``error`` encoded nothing: a download without photos has none)."""
-    if image_features is None or image_features.empty or "encoder" not in image_features:
+    if image_features is None or "encoder" not in column_names(image_features):
         return []
+    image_features = read_columns(image_features, ["encoder", "error"])
     if "error" in image_features:
         image_features = image_features[image_features["error"].isna()]
     encoders = image_features["encoder"].dropna().astype(str).unique()

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
+from insta_kedro.engine.tables import column_names, read_columns
 
 # The outputs the app shows, in data-flow order.
 OUTPUTS = (
@@ -112,8 +113,8 @@ def render() -> None:
         columns[1].metric("posts", len(posts))
         columns[2].metric("with caption", int(posts["has_caption"].sum()))
         ok_features = 0
-        if image_features is not None and not image_features.empty:
-            ok_features = int(image_features["error"].isna().sum())
+        if image_features is not None and "error" in column_names(image_features):
+            ok_features = int(read_columns(image_features, ["error"])["error"].isna().sum())
         columns[3].metric("image features", ok_features)
         columns[4].metric("generated captions", "not made" if generated is None else len(generated))
         if user_clusters is not None:
@@ -123,7 +124,8 @@ def render() -> None:
     st.subheader("Image weights")
     image_features = load_output("image_features")
     if image_features is not None:
-        st.dataframe(image_weights_table(image_features), hide_index=True)
+        columns = read_columns(image_features, ["encoder", "error"])
+        st.dataframe(image_weights_table(columns), hide_index=True)
 
     st.subheader("Ingestion report")
     report = load_output("ingestion_report")

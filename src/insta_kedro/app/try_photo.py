@@ -19,6 +19,7 @@ from PIL import Image
 from insta_kedro.app.components import RANDOM_WEIGHTS_WARNING, load_output, reader, shown
 from insta_kedro.app.images import FORMAT_NAMES, TooManyPixelsError, read_image
 from insta_kedro.captioning import CaptionVocabulary, build_step_model, decode_captions
+from insta_kedro.engine.tables import read_columns
 from insta_kedro.personas import NOT_CLUSTERED_LABEL, assign_new_posts
 from insta_kedro.vision import (
     EncoderSpec,
@@ -224,7 +225,8 @@ def render() -> None:
     model, vocab_dict, image_features = loaded
     catalog = reader()
     spec = run_encoder_spec(catalog.params.get("image_features") or {})
-    run_encoders = sorted(image_features["encoder"].dropna().unique().tolist())
+    encoders = read_columns(image_features, ["encoder"])["encoder"]
+    run_encoders = sorted(encoders.dropna().unique().tolist())
     if run_encoders and spec.name not in run_encoders:
         st.error(
             f"The run's image features were made with `{', '.join(run_encoders)}`, but the "

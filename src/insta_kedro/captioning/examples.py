@@ -16,6 +16,7 @@ import pandas as pd
 
 from insta_kedro.captioning import tracking
 from insta_kedro.captioning.vocabulary import CaptionVocabulary, build_vocabulary, encode_captions
+from insta_kedro.engine.tables import Table, read_columns, row_count
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def has_caption(frame: pd.DataFrame) -> pd.Series:
 
 def prepare_examples(
     posts: pd.DataFrame,
-    image_features: pd.DataFrame,
+    image_features: Table,
     *,
     val_fraction: float,
     test_fraction: float,
@@ -71,8 +72,9 @@ def prepare_examples(
     """Join each post to its image feature and give captioned posts a train/val/test split.
 
     Takes ``posts`` (post_id, profile, caption, has_caption), ``image_features`` (post_id,
-    feature, encoder, error), the split fractions and seed (:func:`assign_splits`), and the
-    image features' ``weights`` setting (recorded in the report as given).
+    feature, encoder, error; a frame, or a lazy table, read whole here), the split fractions
+    and seed (:func:`assign_splits`), and the image features' ``weights`` setting (recorded
+    in the report as given).
 
     Returns ``examples`` (post_id, profile, caption, split, feature) for every post with a
     usable feature (split ``uncaptioned`` when it has no caption: generation only), and a
@@ -84,13 +86,13 @@ def prepare_examples(
     Too few captioned photos is no error here (see ``not_trained_reason``).
     ``ValueError`` when ``image_features`` is empty (not made yet) and ``posts`` is not.
     """
-    if image_features.empty and not posts.empty:
+    if row_count(image_features) == 0 and not posts.empty:
         raise ValueError(
             "caption_model needs image features and 'image_features' is empty or missing: "
             "run `kedro run --pipelines=image_features` first."
         )
     skipped: Counter[str] = Counter()
-    features = image_features.copy()
+    features = read_columns(image_features).copy()
     duplicated = features["post_id"].duplicated(keep="first")
     skipped["duplicate_feature_row"] += int(duplicated.sum())
     features = features[~duplicated]

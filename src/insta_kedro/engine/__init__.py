@@ -1,6 +1,6 @@
 """Where the heavy work runs (``engine``): in the ``kedro run`` process, or as chunks of work
-on a Dask cluster (``map_chunks``, ``for_each_result``); and the typed ``engine`` parameters
-(``params``).
+on a Dask cluster (``map_chunks``, ``for_each_result``); post tables read part by part
+(``tables``); and the typed ``engine`` parameters (``params``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap (Dask is imported only when a run uses it).
@@ -22,6 +22,15 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "for_each_result",
             "map_chunks",
             "workers_with",
+        ],
+        "tables": [
+            "Table",
+            "column_names",
+            "list_lengths",
+            "list_rows",
+            "read_columns",
+            "row_batches",
+            "row_count",
         ],
         "params": [
             "DaskParams",

@@ -17,12 +17,23 @@ fuses, so a new post (``insta_kedro.personas.assignment``) gets the training lay
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from insta_kedro.engine import bounded_rows, chunked
+from insta_kedro.engine import bounded_rows
+from insta_kedro.engine.tables import (
+    Table,
+    column_names,
+    list_lengths,
+    list_rows,
+    read_columns,
+    row_batches,
+    row_count,
+)
 from insta_kedro.fusion.model import (
     FeatureBlock,
     FusionModel,
@@ -40,7 +51,7 @@ logger = logging.getLogger(__name__)
 BLOCKS = ("image", "own_text", "gen_text", "interests")
 TEXT_NOT_IN_BLOCK = ("present", "confidence", "interest_")
 STACK_BLOCK = 65_536
-"""Image feature vectors stacked and reduced by the image PCA at a time."""
+"""Rows of the image features read, and vectors reduced by the image PCA, at a time."""
 
 
 def interest_categories(post_text_features: pd.DataFrame) -> list[str]:
@@ -73,30 +84,68 @@ def text_rows(post_ids: pd.Series, post_text_features: pd.DataFrame) -> pd.DataF
     return table.set_index("post_id").reindex(post_ids.to_numpy()).reset_index()
 
 
-def image_feature_rows(
-    post_ids: pd.Series, image_features: pd.DataFrame
-) -> tuple[list[np.ndarray], np.ndarray, int, dict[str, Any]]:
-    """The usable image feature vectors in posts order (one per post of ``mask``), the
-    has-feature ``mask``, the vectors' width and counts; rows failing checks are counted.
+@dataclass
+class ImageRows:
+    """Where the usable image feature vectors are: ``source``, the row of ``table`` of each
+    post of ``mask`` (the posts that have one), in posts order; ``width`` numbers each."""
 
-    No matrix of every vector is made: the vectors stay the arrays ``image_features`` holds
-    (:func:`stack_rows` stacks a block of them when it is needed).
+    table: Table
+    source: np.ndarray
+    mask: np.ndarray
+    width: int
+
+    def read(self, which: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(positions, vectors)`` of the posts with a vector (``which``: their positions
+        among them, e.g. a sample; None: all), block by block, as one pass over ``table``:
+        each block's vectors are a float32 matrix, one row per position."""
+        which = np.arange(len(self.source)) if which is None else np.asarray(which)
+        wanted = self.source[which]
+        order = np.argsort(wanted, kind="stable")
+        wanted = wanted[order]
+        for start, batch in row_batches(self.table, ["feature"], STACK_BLOCK):
+            first, last = np.searchsorted(wanted, [start, start + batch.num_rows])
+            if first == last:
+                continue
+            local = wanted[first:last] - start
+            yield which[order[first:last]], list_rows(batch.column("feature"), local, self.width)
+
+
+def image_feature_rows(
+    post_ids: pd.Series, image_features: Table
+) -> tuple[ImageRows, dict[str, Any]]:
+    """Which row of ``image_features`` gives each post its vector (:class:`ImageRows`), and
+    counts; rows failing checks (an error, an empty or odd-sized vector, a repeated or
+    unknown post: the first row of a post counts) are counted.
+
+    Only the post ids, errors and vector lengths are read here, batch by batch: the vectors
+    stay in the table until :meth:`ImageRows.read` reads them.
     """
     counts = {
-        "rows": len(image_features),
+        "rows": row_count(image_features),
         "with_error": 0,
         "empty_or_wrong_size": 0,
         "duplicate_post": 0,
         "unknown_post": 0,
         "used": 0,
     }
-    if image_features.empty:
-        return [], np.zeros(len(post_ids), bool), 0, counts
-    rows = image_features
-    errors = rows["error"].notna() if "error" in rows else pd.Series(False, index=rows.index)
+    nothing = ImageRows(image_features, np.zeros(0, np.int64), np.zeros(len(post_ids), bool), 0)
+    if counts["rows"] == 0:
+        return nothing, counts
+    ids, failed, lengths = [], [], []
+    for _, batch in row_batches(image_features, ["post_id", "error", "feature"], STACK_BLOCK):
+        ids.append(batch.column("post_id").to_numpy(zero_copy_only=False))
+        has_error = "error" in batch.schema.names
+        failed.append(
+            batch.column("error").is_valid().to_numpy(zero_copy_only=False)
+            if has_error
+            else np.zeros(batch.num_rows, bool)
+        )
+        lengths.append(list_lengths(batch.column("feature")))
+    rows = pd.DataFrame({"post_id": np.concatenate(ids), "size": np.concatenate(lengths)})
+    errors = np.concatenate(failed)
     counts["with_error"] = int(errors.sum())
     rows = rows[~errors]
-    sizes = rows["feature"].map(lambda v: 0 if v is None else len(v))
+    sizes = rows["size"]
     size = int(sizes[sizes > 0].mode().iloc[0]) if (sizes > 0).any() else 0
     good = sizes == size
     counts["empty_or_wrong_size"] = int((~good).sum())
@@ -106,23 +155,17 @@ def image_feature_rows(
     rows = rows[~duplicated]
     known = rows["post_id"].isin(post_ids)
     counts["unknown_post"] = int((~known).sum())
-    rows = rows[known].set_index("post_id")
-    mask = post_ids.isin(rows.index).to_numpy()
-    vectors = rows["feature"].reindex(post_ids[mask]).tolist()
+    row_of = pd.Series(rows.index[known], index=rows["post_id"][known].to_numpy())
+    mask = post_ids.isin(row_of.index).to_numpy()
+    source = row_of.reindex(post_ids[mask].to_numpy()).to_numpy(np.int64)
     counts["used"] = int(mask.sum())
-    return vectors, mask, size, counts
-
-
-def stack_rows(vectors: list[np.ndarray], rows: np.ndarray | None = None) -> np.ndarray:
-    """``vectors`` (or those at ``rows``) as one float32 matrix."""
-    chosen = vectors if rows is None else [vectors[row] for row in rows]
-    return np.stack(chosen).astype(np.float32, copy=False)
+    return ImageRows(image_features, source, mask, size), counts
 
 
 def fuse_new_posts(
     posts: pd.DataFrame,
     post_text_features: pd.DataFrame,
-    image_features: pd.DataFrame,
+    image_features: Table,
     image_labels: pd.DataFrame,
     fusion_model: FusionModel,
 ) -> pd.DataFrame:
@@ -142,7 +185,7 @@ def fuse_new_posts(
 def build_post_features_and_model(
     posts: pd.DataFrame,
     post_text_features: pd.DataFrame,
-    image_features: pd.DataFrame,
+    image_features: Table,
     image_labels: pd.DataFrame,
     imagenet_categories: dict[str, Any],
     params: dict[str, Any],
@@ -170,7 +213,7 @@ def build_post_features_and_model(
 def fuse_posts(
     posts: pd.DataFrame,
     post_text_features: pd.DataFrame,
-    image_features: pd.DataFrame,
+    image_features: Table,
     image_labels: pd.DataFrame,
     imagenet_categories: dict[str, Any],
     params: dict[str, Any],
@@ -241,9 +284,8 @@ def fuse_posts(
         }
 
     # image: PCA of the VGG16 features, × top-1 ImageNet probability
-    vectors, has_image, image_dims, image_counts = image_feature_rows(
-        frame["post_id"], image_features
-    )
+    image_rows, image_counts = image_feature_rows(frame["post_id"], image_features)
+    has_image, image_dims = image_rows.mask, image_rows.width
     if image_counts["unknown_post"]:
         logger.warning(
             "fusion: %d of %d image feature rows are for posts not in `posts` (an earlier "
@@ -261,7 +303,6 @@ def fuse_posts(
         image_counts["empty_or_wrong_size"] += int(has_image.sum())
         image_counts["used"] = 0
         has_image = np.zeros(len(frame), dtype=bool)
-        vectors = []
     without_labels = float(
         model.image_confidence_without_labels
         if model
@@ -270,8 +311,8 @@ def fuse_posts(
     image_pca = None
     summary["image_features"] = image_counts
     summary["image_encoder"] = (
-        sorted(image_features["encoder"].dropna().unique().tolist())
-        if "encoder" in image_features
+        sorted(read_columns(image_features, ["encoder"])["encoder"].dropna().unique().tolist())
+        if "encoder" in column_names(image_features)
         else []
     )
     label_interests = image_label_interests(image_labels, imagenet_categories or {}, categories)
@@ -299,29 +340,28 @@ def fuse_posts(
         if model:
             image_pca = model.image_pca
         else:
-            fit_rows = bounded_rows(len(vectors), params["image_pca_max_fit"], params["seed"])
-            image_pca = fit_pca(
-                stack_rows(vectors, fit_rows), params["image_pca_components"], params["seed"]
-            )
+            n_vectors = len(image_rows.source)
+            fit_rows = bounded_rows(n_vectors, params["image_pca_max_fit"], params["seed"])
+            sample = np.empty((len(fit_rows), image_dims), np.float32)
+            for at, vectors in image_rows.read(fit_rows):
+                sample[np.searchsorted(fit_rows, at)] = vectors
+            image_pca = fit_pca(sample, params["image_pca_components"], params["seed"])
+            del sample
             summary["image_pca"] = {
                 "fitted_on": len(fit_rows),
-                "sampled": len(fit_rows) < len(vectors),
+                "sampled": len(fit_rows) < n_vectors,
             }
         width = 0 if image_pca is None else int(image_pca.n_components_)
         reduced = np.zeros((len(frame), width), dtype=np.float32)
         if image_pca is not None:
-            # In blocks, stacked as they go: no matrix of every image feature is held, and
-            # PCA centres a copy of one block only. The values are those of one call up to
-            # float32 rounding (BLAS may choose another kernel for a small block).
-            for at, block in zip(
-                chunked(np.flatnonzero(has_image), STACK_BLOCK),
-                chunked(vectors, STACK_BLOCK),
-                strict=True,
-            ):
-                reduced[at] = image_pca.transform(stack_rows(block))
+            # Block by block as the table is read: no matrix of every image feature is held,
+            # and PCA centres a copy of one block only. The values are those of one call up
+            # to float32 rounding (BLAS may choose another kernel for a small block).
+            posts_with_image = np.flatnonzero(has_image)
+            for at, vectors in image_rows.read():
+                reduced[posts_with_image[at]] = image_pca.transform(vectors)
         add("image", reduced, image_confidence, has_image)
         del reduced  # the image block holds its own copy
-    del vectors
 
     # own and generated captions
     add(

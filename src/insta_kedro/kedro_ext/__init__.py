@@ -18,6 +18,9 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "optional_model_dataset": [
             "OptionalKerasModelDataset",
         ],
+        "lazy_parquet_dataset": [
+            "LazyParquetDataset",
+        ],
         "optional_parquet_dataset": [
             "OptionalParquetDataset",
         ],

@@ -17,12 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from insta_kedro import captioning, vision
+from insta_kedro import captioning, engine, vision
 
 
 def prepare_caption_examples(
     posts: pd.DataFrame,
-    image_features: pd.DataFrame,
+    image_features: engine.Table,
     params: captioning.CaptionModelParams,
     image_features_params: vision.ImageFeaturesParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:

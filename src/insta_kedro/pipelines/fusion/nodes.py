@@ -15,13 +15,13 @@ from typing import Any
 
 import pandas as pd
 
-from insta_kedro import fusion, text
+from insta_kedro import engine, fusion, text
 
 
 def build_post_features_and_model(
     posts: pd.DataFrame,
     post_text_features: pd.DataFrame,
-    image_features: pd.DataFrame,
+    image_features: engine.Table,
     image_labels: pd.DataFrame,
     imagenet_categories: dict[str, Any],
     caption_topic_model: text.CaptionTopicModel,
