@@ -1,7 +1,7 @@
 """Benchmark of text_features → fusion → clustering as posts grow; prints a table.
 
     .venv/bin/python benchmarks/scale.py [--sizes 100000 300000 1000000]
-        [--engines local dask] [--themes 8] [--seed 0]
+        [--engines local dask] [--image-tables lazy frame] [--themes 8] [--seed 0]
 
 No photos and no VGG16: each of N synthetic posts has a caption and a 512-d image feature
 (``layer: pool``'s size) drawn from a seeded mix of ``--themes`` themes, so the right answer
@@ -15,12 +15,16 @@ the domain functions the nodes call (``text.build_post_text_features``,
 parameters and the one docs/scaling.md changes at scale, ``clustering.posts.membership:
 false``; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core.
 
+The image features are written to a Parquet file in a scratch folder as the image_features
+pipeline writes them, and fusion reads them as the catalog loads them (``lazy``: a pyarrow
+dataset read in batches) or, as the baseline, read whole into a pandas frame (``frame``).
+
 Printed per run: seconds of each stage and in all, the peak resident memory of the driver
 and of the largest worker, and the ARI of the post clusters against the themes (noise as a
-label). Then, per engine, the growth exponent of the total time (the slope of log time over
+label). Then, per engine and image table, the growth exponent of the total time (the slope of log time over
 log N between the smallest and the largest size; 1.0 is linear). Last, where the driver's
 memory goes: its peak after the synthetic inputs and after each stage, and the size of each
-table (strings and vectors included).
+table (strings and vectors included), and the ratios of ``lazy`` to ``frame`` where both ran.
 """
 
 import argparse
@@ -29,12 +33,17 @@ import math
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import yaml
+
+from insta_kedro.kedro_ext.lazy_parquet_dataset import ROW_GROUP_SIZE, LazyParquetDataset
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf" / "base"
@@ -74,9 +83,12 @@ POSTS_PER_PERSON = 500
 DRAW_BLOCK = 50_000
 
 
-def synthetic(count: int, themes: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """``posts`` (post_id, profile, caption, has_caption), ``image_features`` (the contract's
-    columns, 512-d) and each post's theme."""
+def synthetic(
+    count: int, themes: int, seed: int, image_path: Path
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """``posts`` (post_id, profile, caption, has_caption) and each post's theme; the
+    ``image_features`` (the contract's columns, 512-d) are written to ``image_path`` as the
+    image_features pipeline writes them (Parquet in row groups of the catalog's size)."""
     rng = np.random.default_rng(seed)
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
     vocabularies = [
@@ -96,14 +108,27 @@ def synthetic(count: int, themes: int, seed: int) -> tuple[pd.DataFrame, pd.Data
             " ".join(words) + f" #{vocabularies[t][rng.integers(len(vocabularies[t]))]}"
         )
     centres = rng.gamma(1.0, 1.0, (themes, FEATURE_SIZE)).astype(np.float32)
-    # Drawn in blocks, so the float64 draws do not add to the driver's peak memory (the same
-    # numbers as one draw of the whole matrix).
-    features = np.empty((count, FEATURE_SIZE), dtype=np.float32)
+    post_ids = [f"S{i:08d}" for i in range(count)]
+    # Drawn and written in blocks, so no matrix of every feature is held (the same numbers
+    # as one draw of the whole matrix).
+    writer = None
     for start in range(0, count, DRAW_BLOCK):
         stop = min(start + DRAW_BLOCK, count)
         noise = rng.gamma(1.0, 0.6, (stop - start, FEATURE_SIZE)).astype(np.float32)
-        features[start:stop] = centres[theme[start:stop]] + noise
-    post_ids = [f"S{i:08d}" for i in range(count)]
+        block = pd.DataFrame(
+            {
+                "post_id": post_ids[start:stop],
+                "image_sha256": [f"{i:064x}" for i in range(start, stop)],
+                "feature": list(centres[theme[start:stop]] + noise),
+                "encoder": "vgg16-pool-synthetic",
+                "error": pd.Series([None] * (stop - start), dtype=object),
+            }
+        )
+        table = pa.Table.from_pandas(block, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(image_path, table.schema)
+        writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
+    writer.close()
     posts = pd.DataFrame(
         {
             "post_id": post_ids,
@@ -112,16 +137,7 @@ def synthetic(count: int, themes: int, seed: int) -> tuple[pd.DataFrame, pd.Data
             "has_caption": True,
         }
     )
-    image_features = pd.DataFrame(
-        {
-            "post_id": post_ids,
-            "image_sha256": [f"{i:064x}" for i in range(count)],
-            "feature": list(features),
-            "encoder": "vgg16-pool-synthetic",
-            "error": None,
-        }
-    )
-    return posts, image_features, theme
+    return posts, theme
 
 
 def peak_rss_mib() -> float:
@@ -146,8 +162,10 @@ def table_mib(frame: pd.DataFrame) -> float:
     return size / 2**20
 
 
-def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
-    """The three stages on ``count`` posts with ``engine_name``: seconds, memory, ARI."""
+def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: str) -> dict:
+    """The three stages on ``count`` posts with ``engine_name``: seconds, memory, ARI.
+    ``image_table``: ``lazy``, the image features as the catalog loads them (a pyarrow
+    dataset, read in batches), or ``frame``, the whole table read into a pandas frame."""
     from sklearn.metrics import adjusted_rand_score
 
     from insta_kedro import fusion, personas, text
@@ -163,14 +181,22 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
     engine = Engine(name=engine_name)
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
     imagenet = yaml.safe_load((CONF / "interests" / "imagenet_categories.yml").read_text())
-    posts, image_features, theme = synthetic(count, themes, seed)
+    scratch = tempfile.TemporaryDirectory(prefix="scale_")
+    image_path = Path(scratch.name) / "image_features.parquet"
+    posts, theme = synthetic(count, themes, seed, image_path)
+    if image_table == "lazy":
+        image_features = LazyParquetDataset(filepath=str(image_path)).load()
+        image_mib = 0.0  # nothing read yet
+    else:
+        image_features = pd.read_parquet(image_path)
+        image_mib = table_mib(image_features)
     no_generated = pd.DataFrame(
         columns=["post_id", "generated_caption", "mean_log_prob", "decoder"]
     )
     no_labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
     seconds = {}
     peak_after = {"inputs": peak_rss_mib()}
-    tables = {"posts": table_mib(posts), "image_features": table_mib(image_features)}
+    tables = {"posts": table_mib(posts), "image_features": image_mib}
     worker_peak = 0.0
     try:
         if engine.distributed:
@@ -219,9 +245,11 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
             worker_peak = max(peaks.values())
     finally:
         close_clients()
+        scratch.cleanup()
     return {
         "posts": count,
         "engine": engine_name,
+        "image_table": image_table,
         "seconds": seconds,
         "total_s": sum(seconds.values()),
         "driver_peak_mib": peak_rss_mib(),
@@ -233,9 +261,18 @@ def one_run(count: int, engine_name: str, themes: int, seed: int) -> dict:
     }
 
 
-def run_in_new_process(count: int, engine: str, themes: int, seed: int) -> dict:
+def run_in_new_process(count: int, engine: str, themes: int, seed: int, image_table: str) -> dict:
     output = subprocess.run(
-        [sys.executable, __file__, "--one", str(count), engine, str(themes), str(seed)],
+        [
+            sys.executable,
+            __file__,
+            "--one",
+            str(count),
+            engine,
+            str(themes),
+            str(seed),
+            image_table,
+        ],
         check=True,
         capture_output=True,
         text=True,
@@ -249,27 +286,37 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["local", "dask"])
     parser.add_argument("--themes", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--one", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--image-tables",
+        nargs="+",
+        choices=["lazy", "frame"],
+        default=["lazy"],
+        help="how fusion gets the image features: lazy (as the catalog loads them) and/or "
+        "frame (the whole table in memory, the baseline)",
+    )
+    parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        count, engine, themes, seed = args.one
-        print(json.dumps(one_run(int(count), engine, int(themes), int(seed))))
+        count, engine, themes, seed, image_table = args.one
+        print(json.dumps(one_run(int(count), engine, int(themes), int(seed), image_table)))
         return
 
     runs = []
     for count in sorted(args.sizes):
         for engine in args.engines:
-            runs.append(run_in_new_process(count, engine, args.themes, args.seed))
-            print(json.dumps(runs[-1]), flush=True)
+            for image_table in args.image_tables:
+                runs.append(run_in_new_process(count, engine, args.themes, args.seed, image_table))
+                print(json.dumps(runs[-1]), flush=True)
     header = (
-        "posts      engine  text_s  fusion_s  clustering_s  total_s  driver MiB  worker MiB  "
-        "ARI    noise"
+        "posts      engine  images  text_s  fusion_s  clustering_s  total_s  driver MiB  "
+        "worker MiB  ARI    noise"
     )
     print(f"\n{header}\n{'-' * len(header)}")
     for run in runs:
         s = run["seconds"]
         print(
-            f"{run['posts']:<10,} {run['engine']:<7} {s['text_features']:>6.1f}  "
+            f"{run['posts']:<10,} {run['engine']:<7} {run['image_table']:<6}  "
+            f"{s['text_features']:>6.1f}  "
             f"{s['fusion']:>8.1f}  {s['clustering']:>12.1f}  {run['total_s']:>7.1f}  "
             f"{run['driver_peak_mib']:>10.0f}  {run['worker_peak_mib']:>10.0f}  "
             f"{run['ari']:.3f}  {100 * run['noise']:.1f} %"
@@ -278,15 +325,26 @@ def main() -> None:
     for run in runs:
         after = " / ".join(f"{mib:,.0f}" for mib in run["driver_peak_after_mib"].values())
         tables = ", ".join(f"{name} {mib:,.0f}" for name, mib in run["table_mib"].items())
-        print(f"{run['posts']:<10,} {run['engine']:<7} {after}; {tables}")
+        print(f"{run['posts']:<10,} {run['engine']:<7} {run['image_table']:<6} {after}; {tables}")
     for engine in args.engines:
-        mine = [r for r in runs if r["engine"] == engine]
-        if len(mine) >= 2:
-            small, large = mine[0], mine[-1]
-            exponent = math.log(large["total_s"] / small["total_s"]) / math.log(
-                large["posts"] / small["posts"]
+        for image_table in args.image_tables:
+            mine = [r for r in runs if (r["engine"], r["image_table"]) == (engine, image_table)]
+            if len(mine) >= 2:
+                small, large = mine[0], mine[-1]
+                exponent = math.log(large["total_s"] / small["total_s"]) / math.log(
+                    large["posts"] / small["posts"]
+                )
+                print(f"growth exponent of the total time, {engine}, {image_table}: {exponent:.2f}")
+    lazy = {(r["posts"], r["engine"]): r for r in runs if r["image_table"] == "lazy"}
+    for run in runs:
+        if run["image_table"] == "frame" and (run["posts"], run["engine"]) in lazy:
+            other = lazy[(run["posts"], run["engine"])]
+            print(
+                f"lazy / frame, {run['posts']:,} posts, {run['engine']}: driver peak "
+                f"{other['driver_peak_mib'] / run['driver_peak_mib']:.2f}x, fusion time "
+                f"{other['seconds']['fusion'] / run['seconds']['fusion']:.2f}x, total time "
+                f"{other['total_s'] / run['total_s']:.2f}x"
             )
-            print(f"growth exponent of the total time, {engine}: {exponent:.2f}")
 
 
 if __name__ == "__main__":
