@@ -128,6 +128,8 @@ def synthetic(
         if writer is None:
             writer = pq.ParquetWriter(image_path, table.schema)
         writer.write_table(table, row_group_size=ROW_GROUP_SIZE)
+        del block, table
+        pa.default_memory_pool().release_unused()
     writer.close()
     posts = pd.DataFrame(
         {

@@ -3,13 +3,14 @@
 A table is a ``pandas.DataFrame`` in memory, or a ``pyarrow.dataset.Dataset`` over Parquet (one
 file or a folder of them) that has read nothing yet: what
 ``insta_kedro.kedro_ext.LazyParquetDataset`` loads. The functions below read either the same
-way: some columns whole (:func:`read_columns`), or every column asked for in batches of rows,
+way: some columns whole (:func:`read_columns`), or the columns asked for in batches of rows,
 in the table's order (:func:`row_batches`). A Parquet file is read one row group at a time, so
-a file written in row groups of a bounded size (the dataset's ``row_group_size``) is never
-held whole.
+one written in row groups of a bounded size (the dataset's ``row_group_size``) is never held
+whole: what is held is one row group of the columns asked for.
 
 Example:
     >>> import pyarrow.dataset as ds
+import pyarrow.parquet as pq
     >>> table = ds.dataset("data/04_feature/image_features.parquet")  # nothing read yet
     >>> read_columns(table, ["post_id", "encoder"])  # two columns, every row
     >>> for start, batch in row_batches(table, ["post_id", "feature"], 16384):
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 Table = pd.DataFrame | ds.Dataset
 
@@ -60,11 +62,31 @@ def row_batches(
             part = table.iloc[begin : begin + batch_size][wanted]
             yield begin, pa.RecordBatch.from_pandas(part, preserve_index=False)
         return
-    # A scanner yields a dataset's batches in its order (files, then row groups, then rows).
-    for batch in table.to_batches(columns=wanted, batch_size=batch_size):
-        if batch.num_rows:
-            yield start, batch
-            start += batch.num_rows
+    for batch in _batches(table, wanted):
+        for begin in range(0, batch.num_rows, batch_size):
+            part = batch.slice(begin, batch_size)
+            yield start, part
+            start += part.num_rows
+
+
+def _batches(table: ds.Dataset, columns: list[str]) -> Iterator[pa.RecordBatch]:
+    """The record batches of ``table``, in its order. Parquet files are read one row group at
+    a time, file after file, and the memory pyarrow freed after each is given back: a
+    dataset scanner would read ahead many row groups at once."""
+    if not isinstance(table, ds.FileSystemDataset) or not isinstance(
+        table.format, ds.ParquetFileFormat
+    ):
+        yield from table.to_table(columns=columns).to_batches()
+        return
+    pool = pa.default_memory_pool()
+    for path in table.files:
+        with table.filesystem.open_input_file(path) as source:
+            parquet = pq.ParquetFile(source)
+            for group in range(parquet.num_row_groups):
+                rows = parquet.read_row_group(group, columns=columns)
+                yield from rows.to_batches()
+                del rows
+                pool.release_unused()
 
 
 def list_lengths(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
