@@ -137,6 +137,10 @@ class PersonaClusterer:
         return features
 
 
+STACK_BLOCK = 65_536
+"""Vectors stacked into the matrix at a time."""
+
+
 def stack_vectors(vectors: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(matrix, usable mask) from a column of vectors; missing or odd-sized rows are unusable.
 
@@ -146,8 +150,10 @@ def stack_vectors(vectors: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     width = int(pd.Series(sizes[sizes > 0]).mode().iloc[0]) if (sizes > 0).any() else 0
     usable = (sizes == width) & (width > 0)
     matrix = np.zeros((len(vectors), width), dtype=np.float64)
-    if usable.any():
-        matrix[usable] = np.stack([np.asarray(v, np.float64) for v in vectors[usable]])
+    rows = np.flatnonzero(usable)
+    for start in range(0, len(rows), STACK_BLOCK):  # stacked a block at a time: no 2nd copy
+        block = rows[start : start + STACK_BLOCK]
+        matrix[block] = np.stack(vectors.iloc[block].to_numpy())
     finite = np.isfinite(matrix).all(axis=1)
     matrix[~finite] = 0.0
     return matrix, usable & finite
@@ -308,7 +314,9 @@ def fit_persona_clusterer(
     ``engine.chunk_size`` points on ``engine`` (each a task on Dask). ``seed`` also seeds the
     reduction and the map.
     """
-    features = np.nan_to_num(np.asarray(features, dtype=np.float64))
+    features = np.asarray(features, dtype=np.float64)
+    if not np.isfinite(features).all():  # else no copy of the matrix is needed
+        features = np.nan_to_num(features)
     n_points, dims = features.shape
     cluster_params = params["hdbscan"]
     clusterer = PersonaClusterer(
@@ -340,16 +348,13 @@ def fit_persona_clusterer(
             clusterer.mapper = fit_mapper(reduced, seed)
         return clusterer, all_noise(n_points, clusterer, reduced)
 
-    scaled = l2_normalize(features) if clusterer.normalize else features
     sample = fit_sample(n_points, params, seed)
-    if sample is None:
-        clusterer.reducer = fit_reducer(scaled, params["reduction"], seed)
-        reduced = clusterer.reduce(features)
-        fit_on = reduced
-    else:
-        clusterer.reducer = fit_reducer(scaled[sample], params["reduction"], seed)
-        reduced = clusterer.reduce(features)
-        fit_on = reduced[sample]
+    fitted = features if sample is None else features[sample]
+    scaled = l2_normalize(fitted) if clusterer.normalize else fitted
+    clusterer.reducer = fit_reducer(scaled, params["reduction"], seed)
+    del fitted, scaled
+    reduced = clusterer.reduce(features)
+    fit_on = reduced if sample is None else reduced[sample]
     clusterer.mapper = fit_mapper(fit_on, seed)
     model = hdbscan.HDBSCAN(**hdbscan_options(cluster_params)).fit(fit_on.astype(np.float64))
     clusterer.clusterer = model
@@ -436,7 +441,9 @@ def cluster_vectors(
     vectors, usable = stack_vectors(frame["feature"])
     if (~usable).any():
         logger.warning("%d %s rows have no usable feature vector: noise.", (~usable).sum(), key)
-    clusterer, result = fit_persona_clusterer(vectors[usable], params, seed, engine)
+    if not usable.all():
+        vectors = vectors[usable]
+    clusterer, result = fit_persona_clusterer(vectors, params, seed, engine)
     logger.info(
         "clustering by %s: HDBSCAN fitted on %d points, %d assigned by prediction (max_fit %s)",
         key,
