@@ -62,3 +62,10 @@ def test_lists_are_measured_and_taken_as_a_matrix(table):
     assert matrix.dtype == np.float32
     first = start + rows
     np.testing.assert_array_equal(matrix, [np.arange(i, i + 4) for i in first])
+
+
+def test_a_column_without_any_list_has_lengths_zero(tmp_path):
+    # every photo failed: Parquet stores the all-missing feature column with the null type
+    pd.DataFrame({"post_id": ["a", "b"], "feature": [None, None]}).to_parquet(tmp_path / "t.pq")
+    [(_, batch)] = row_batches(ds.dataset(tmp_path / "t.pq"), ["feature"], 10)
+    assert list_lengths(batch.column("feature")).tolist() == [0, 0]
