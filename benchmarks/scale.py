@@ -21,10 +21,11 @@ dataset read in batches) or, as the baseline, read whole into a pandas frame (``
 
 Printed per run: seconds of each stage and in all, the peak resident memory of the driver
 and of the largest worker, and the ARI of the post clusters against the themes (noise as a
-label). Then, per engine and image table, the growth exponent of the total time (the slope of log time over
-log N between the smallest and the largest size; 1.0 is linear). Last, where the driver's
-memory goes: its peak after the synthetic inputs and after each stage, and the size of each
-table (strings and vectors included), and the ratios of ``lazy`` to ``frame`` where both ran.
+label). Then, per engine and image table, the growth exponent of the total time (the
+slope of log time over log N between the smallest and the largest size; 1.0 is linear).
+Last, where the driver's memory goes: its peak after the synthetic inputs and after each
+stage, and the size of each table (strings and vectors included), and the ratios of
+``lazy`` to ``frame`` where both ran.
 """
 
 import argparse
