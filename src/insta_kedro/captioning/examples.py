@@ -92,7 +92,7 @@ def prepare_examples(
             "run `kedro run --pipelines=image_features` first."
         )
     skipped: Counter[str] = Counter()
-    features = read_columns(image_features).copy()
+    features = read_columns(image_features, ["post_id", "feature", "encoder", "error"])
     duplicated = features["post_id"].duplicated(keep="first")
     skipped["duplicate_feature_row"] += int(duplicated.sum())
     features = features[~duplicated]

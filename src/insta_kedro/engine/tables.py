@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
@@ -92,8 +93,6 @@ def _batches(table: ds.Dataset, columns: list[str]) -> Iterator[pa.RecordBatch]:
 def list_lengths(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """The length of each list of a list column (0 for a missing list; all 0 for a column of
     nothing but missing values, which Parquet stores with the null type)."""
-    import pyarrow.compute as pc
-
     if pa.types.is_null(column.type):
         return np.zeros(len(column), np.int64)
     return pc.fill_null(pc.list_value_length(column), 0).to_numpy(zero_copy_only=False)

@@ -132,9 +132,9 @@ def image_feature_rows(
     if counts["rows"] == 0:
         return nothing, counts
     ids, failed, lengths = [], [], []
+    has_error = "error" in column_names(image_features)
     for _, batch in row_batches(image_features, ["post_id", "error", "feature"], STACK_BLOCK):
         ids.append(batch.column("post_id").to_numpy(zero_copy_only=False))
-        has_error = "error" in batch.schema.names
         failed.append(
             batch.column("error").is_valid().to_numpy(zero_copy_only=False)
             if has_error

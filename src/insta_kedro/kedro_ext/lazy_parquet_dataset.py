@@ -11,15 +11,12 @@ file. An absent file loads as an empty table with ``columns_when_missing``, like
 ``OptionalParquetDataset``.
 """
 
-import logging
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
 
 from insta_kedro.kedro_ext.optional_parquet_dataset import OptionalParquetDataset
-
-logger = logging.getLogger(__name__)
 
 ROW_GROUP_SIZE = 16_384
 """Rows per row group unless ``save_args.row_group_size`` says otherwise."""
@@ -59,12 +56,7 @@ class LazyParquetDataset(OptionalParquetDataset):
         self._save_args.setdefault("row_group_size", ROW_GROUP_SIZE)
 
     def load(self) -> ds.Dataset:
-        if not self._exists():
-            logger.info(
-                "%s does not exist (its pipeline has not run): loading an empty table.",
-                self._filepath,
-            )
-            empty = pa.table({c: pa.array([], pa.null()) for c in self._columns_when_missing})
-            return ds.dataset(empty)
+        if not self._exists():  # the empty frame of OptionalParquetDataset, as a table
+            return ds.dataset(pa.Table.from_pandas(super().load(), preserve_index=False))
         # The path without its protocol, on the dataset's own fsspec filesystem.
         return ds.dataset(str(self._get_load_path()), format="parquet", filesystem=self._fs)
