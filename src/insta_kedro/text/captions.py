@@ -11,9 +11,10 @@ captions, non-English text and very long captions: counts are 0, the language is
   here). It is deterministic: the same caption always gets the same answer. Short captions
   are too ambiguous ("me again" reads as Indonesian), so below ``min_letters`` letters, or
   below ``min_probability`` on py3langid's normalized probability, the language is ``"und"``.
-- Sentiment: VADER's compound score in [-1, 1]. VADER's lexicon is English only: captions
-  detected as another language get 0.0 (counted as ``sentiment_not_english``); emojis are
-  part of VADER's lexicon, so emoji-only captions do get a score.
+- Sentiment: VADER's compound score in [-1, 1], read by ``text.vader``'s analyzer (VADER's
+  own rules and scores, in time linear in the caption's length). VADER's lexicon is English
+  only: captions detected as another language get 0.0 (counted as ``sentiment_not_english``);
+  emojis are part of VADER's lexicon, so emoji-only captions do get a score.
 """
 
 import re
@@ -26,16 +27,19 @@ import pandas as pd
 from emoji.tokenizer import EmojiMatch, get_search_tree, tokenize
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from tqdm import tqdm
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from insta_kedro.text.charclass import character_class, one_of
 from insta_kedro.text.tags import (
     COMBINING_MARKS,
     extract_hashtags,
     extract_mentions,
     strip_tags,
 )
+from insta_kedro.text.vader import WindowedSentimentAnalyzer
 
 UNDETERMINED = "und"
+READ_BLOCK = 1024
+"""Captions :func:`read_captions` takes through each step at a time."""
 
 # The languages langdetect knew, which the detector is limited to: with all of its 140 labels
 # py3langid reads short English captions as Nigerian Pidgin (pcm), Luxembourgish and the like.
@@ -113,34 +117,7 @@ def _emoji_run_pattern() -> str:
     leads = {key for key, child in tree.items() if "data" not in child and key not in inner}
     others = (set(tree) - leads) | inner
     continued = {key for lead in leads for key in tree[lead] if key != "data"}
-    return f"(?:[{_character_class(leads)}](?=[{_character_class(continued)}])|{_one_of(others)})+"
-
-
-def _one_of(characters: set[str]) -> str:
-    """A regex matching one of ``characters``, quickly: ``re`` looks a character up in a
-    table when a class holds no astral character but tries the ranges one by one otherwise,
-    so astral ones are a separate class, and a first test skips the characters below them
-    all at once."""
-    bmp = {character for character in characters if ord(character) < 0x10000}
-    lowest = re.escape(min(characters))
-    astral = characters - bmp
-    return (
-        f"(?=[{lowest}-\U0010ffff])(?:[{_character_class(bmp)}]"
-        f"|(?=[\U00010000-\U0010ffff])[{_character_class(astral)}])"
-        if astral
-        else f"[{_character_class(bmp)}]"
-    )
-
-
-def _character_class(characters: set[str]) -> str:
-    """Single ``characters`` as ranges of a regex class (``re`` tests a range at once, a long
-    list of astral characters one by one)."""
-    codes = {ord(character) for character in characters}
-    starts = sorted(code for code in codes if code - 1 not in codes)
-    ends = sorted(code for code in codes if code + 1 not in codes)
-    return "".join(
-        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
-    )
+    return f"(?:[{character_class(leads)}](?=[{character_class(continued)}])|{one_of(others)})+"
 
 
 # Runs of characters that can belong to an emoji. ``emoji``'s tokenizer passes every other
@@ -203,8 +180,8 @@ def plain_text(text: str) -> str:
 
 
 @cache
-def _sentiment_analyzer() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
+def _sentiment_analyzer() -> WindowedSentimentAnalyzer:
+    return WindowedSentimentAnalyzer()
 
 
 @cache
@@ -268,7 +245,7 @@ def _count_undetermined(stats: TextStats | None, reason: str) -> None:
 def sentiment(text: str, language: str, max_chars: int = 2200) -> float:
     """VADER compound score in [-1, 1]; 0.0 for text in a language other than English.
 
-    Text beyond ``max_chars`` is not read: VADER's time grows faster than the length.
+    Text beyond ``max_chars`` (Instagram's own caption limit is 2,200 characters) is not read.
     """
     if not text.strip() or language not in ("en", UNDETERMINED):
         return 0.0
@@ -334,45 +311,60 @@ def read_captions(
     progress: str | None = None,
 ) -> tuple[pd.DataFrame, list[CaptionParts]]:
     """:func:`caption_features` and the :class:`CaptionParts` of each caption (for the
-    lexicon and the classifier, which then need not read the captions again)."""
+    lexicon and the classifier, which then need not read the captions again).
+
+    The captions are read :data:`READ_BLOCK` at a time, one step after the other (their parts,
+    then their languages, then their sentiments): the language model's and VADER's tables each
+    stay in the CPU's caches for a whole block instead of taking turns for every caption."""
     stats = stats if stats is not None else TextStats()
+    texts = [raw if isinstance(raw, str) else "" for raw in captions.tolist()]
     rows, parts = [], []
-    texts = tqdm(
-        captions.tolist(),
+    bar = tqdm(
+        total=len(texts),
         desc=progress,
         unit="caption",
         disable=True if progress is None else None,  # None: off where output is no terminal
         mininterval=0.5,
     )
-    for raw in texts:
-        text = raw if isinstance(raw, str) else ""
-        stats.captions += 1
-        if len(text) > max_chars:
-            stats.longer_than_max_chars += 1
-        read = caption_parts(text)
-        parts.append(read)
-        if not text.strip():
-            stats.empty += 1
-            _count_undetermined(stats, "empty")
-            language = UNDETERMINED
-        else:
-            language = _detect_plain(read.plain, min_letters, min_probability, max_chars, stats)
-        stats.languages[language] += 1
-        if language not in ("en", UNDETERMINED):
-            stats.sentiment_not_english += 1
-        rows.append(
-            (
-                len(text),
-                len(read.words),
-                len(read.hashtags),
-                len(extract_mentions(text, unique=False)) if "@" in text else 0,
-                len(read.emojis),
-                float(language == "en"),
-                float(language != UNDETERMINED),
-                sentiment(text, language, max_chars),
-                language,
+    for start in range(0, len(texts), READ_BLOCK):
+        block = texts[start : start + READ_BLOCK]
+        read = [caption_parts(text) for text in block]
+        languages = [
+            _detect_plain(r.plain, min_letters, min_probability, max_chars, stats)
+            if text.strip()
+            else UNDETERMINED
+            for text, r in zip(block, read, strict=True)
+        ]
+        sentiments = [
+            sentiment(text, language, max_chars)
+            for text, language in zip(block, languages, strict=True)
+        ]
+        for text, r, language, score in zip(block, read, languages, sentiments, strict=True):
+            stats.captions += 1
+            if len(text) > max_chars:
+                stats.longer_than_max_chars += 1
+            if not text.strip():
+                stats.empty += 1
+                _count_undetermined(stats, "empty")
+            stats.languages[language] += 1
+            if language not in ("en", UNDETERMINED):
+                stats.sentiment_not_english += 1
+            rows.append(
+                (
+                    len(text),
+                    len(r.words),
+                    len(r.hashtags),
+                    len(extract_mentions(text, unique=False)) if "@" in text else 0,
+                    len(r.emojis),
+                    float(language == "en"),
+                    float(language != UNDETERMINED),
+                    score,
+                    language,
+                )
             )
-        )
+        parts += read
+        bar.update(len(block))
+    bar.close()
     frame = pd.DataFrame(rows, columns=[*NUMERIC_FEATURES, "language"], index=captions.index)
     if frame.empty:
         frame = frame.astype({name: np.float64 for name in NUMERIC_FEATURES})

@@ -280,6 +280,8 @@ class InterestLexicon:
 def without_photo_credits(parts: CaptionParts) -> CaptionParts:
     """``parts`` of the caption with its photo credits (:data:`PHOTO_CREDIT`) replaced by a
     space, as :meth:`InterestLexicon.matches` reads it; ``parts`` itself when it has none."""
+    if "@" not in parts.text:  # every credit names an @account
+        return parts
     text = PHOTO_CREDIT.sub(" ", parts.text)
     return parts if text == parts.text else caption_parts(text)
 

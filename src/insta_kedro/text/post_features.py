@@ -18,7 +18,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from insta_kedro.engine import LOCAL, Engine, chunked, for_each_result
-from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, read_captions
+from insta_kedro.text.captions import NUMERIC_FEATURES, UNDETERMINED, TextStats, read_captions
 from insta_kedro.text.interest_classifier import InterestClassifier, tokens_of
 from insta_kedro.text.interest_lexicon import InterestLexicon, shares
 from insta_kedro.text.topic_model import CaptionTopicModel
@@ -52,10 +52,11 @@ def caption_block(
     shares (``interest_<category>``) and their total
     (``interest_weight``).
     """
-    texts = captions.where(present, "").fillna("").astype(str)
-    # Each caption is read once (words, hashtags, emojis) for the counts, lexicon and classifier.
+    present = present.fillna(False).astype(bool)
+    # Only the captions present are read; an absent one is a row of zeros, as "" would read.
+    texts = captions[present].fillna("").astype(str)
     basic, parts = read_captions(texts, stats=stats, progress=progress, **params["language"])
-    basic = basic.drop(columns="language")
+    count_absent(stats, int((~present).sum()))
     topics = topic_model.transform(texts.tolist())
     evidence = lexicon.weights_of(parts)
     if classifier is not None:
@@ -63,26 +64,35 @@ def caption_block(
         probabilities = classifier.predict_tokens([tokens_of(p) for p in parts])
         confident = probabilities >= settings["min_probability"]
         evidence += settings["weight"] * np.where(confident, probabilities, 0.0)
-    interest_shares, weight = shares(evidence), evidence.sum(axis=1)
-    block = pd.concat(
+    columns = [
+        "present",
+        *NUMERIC_FEATURES,
+        *(f"topic_{i:02d}" for i in range(topics.shape[1])),
+        *(f"interest_{c}" for c in lexicon.categories),
+        "interest_weight",
+    ]
+    values = np.zeros((len(captions), len(columns)), dtype=np.float64)
+    values[present.to_numpy(), :] = np.hstack(
         [
-            pd.DataFrame({"present": present.astype(np.float64).to_numpy()}, index=texts.index),
-            basic.astype(np.float64),
-            pd.DataFrame(
-                topics,
-                index=texts.index,
-                columns=[f"topic_{i:02d}" for i in range(topics.shape[1])],
-            ).astype(np.float64),
-            pd.DataFrame(
-                interest_shares,
-                index=texts.index,
-                columns=[f"interest_{c}" for c in lexicon.categories],
-            ),
-            pd.DataFrame({"interest_weight": weight}, index=texts.index),
-        ],
-        axis=1,
+            np.ones((len(texts), 1)),
+            basic[list(NUMERIC_FEATURES)].to_numpy(np.float64),
+            topics.astype(np.float64),
+            shares(evidence),
+            evidence.sum(axis=1, keepdims=True),
+        ]
     )
+    block = pd.DataFrame(values, index=captions.index, columns=columns)
     return block.add_prefix(f"{prefix}_")
+
+
+def count_absent(stats: TextStats, absent: int) -> None:
+    """Count ``absent`` captions in ``stats`` as ``read_captions`` counts an empty one."""
+    if not absent:
+        return
+    stats.captions += absent
+    stats.empty += absent
+    stats.language_undetermined["empty"] += absent
+    stats.languages[UNDETERMINED] += absent
 
 
 def caption_blocks(

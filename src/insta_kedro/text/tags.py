@@ -10,20 +10,19 @@ e-mail addresses are not mentions).
 import re
 import unicodedata
 
+from insta_kedro.text.charclass import character_class
+
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
 
 
 def _combining_marks() -> str:
     """Every combining mark (Unicode categories Mn, Mc, Me) as ranges of a regex class."""
-    marks = {
-        code
-        for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))
-        if unicodedata.category(chr(code)).startswith("M")
-    }
-    starts = sorted(code for code in marks if code - 1 not in marks)
-    ends = sorted(code for code in marks if code + 1 not in marks)
-    return "".join(
-        f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in zip(starts, ends, strict=True)
+    return character_class(
+        {
+            chr(code)
+            for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))
+            if unicodedata.category(chr(code)).startswith("M")
+        }
     )
 
 
