@@ -1,6 +1,9 @@
 # Two commands on a fresh clone: `make run` and `make test`. Both create .venv first.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 APP_ARGS ?=
+# pytest-xdist: a test process per core, at most 4 (each may load TensorFlow). `make test
+# PYTEST_WORKERS=` runs the tests in this process, one after the other.
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
@@ -22,7 +25,7 @@ run: install  ## set up and run every pipeline on the demo data
 
 test: install browser  ## set up and run the whole test suite
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_WORKERS)
 
 app: install  ## the web app on http://127.0.0.1:8501 (after `make run`)
 	$(BIN)/streamlit run src/insta_kedro/app/main.py --server.address 127.0.0.1 \
