@@ -67,3 +67,25 @@ def test_tokens_of_read_parts_and_predict_tokens_equal_the_text_functions():
     assert classifier.model is not None
     tokens = [caption_tokens(t) for t in texts]
     assert np.array_equal(classifier.predict_tokens(tokens), classifier.predict(texts))
+
+
+def test_above_max_fit_the_seeds_come_from_a_seeded_sample_of_that_size():
+    comedy = [f"lol this meme about office mondays {i}" for i in range(40)]
+    pets = [f"my puppy dog on the morning walk in the park {i}" for i in range(40)]
+    captions = comedy + pets
+    settings = {"min_seed_weight": 1.0, "min_seeds": 5, "min_df": 2, "seed": 3}
+
+    sampled = fit_interest_classifier(captions, LEXICON, max_fit=30, **settings)
+    assert sum(sampled.seeds.values()) == 30  # every caption is a seed: 30 were read
+    again = fit_interest_classifier(captions, LEXICON, max_fit=30, **settings)
+    assert again.seeds == sampled.seeds
+    np.testing.assert_array_equal(again.model.coef_, sampled.model.coef_)
+    assert sampled.predict(["office on a monday again"]).argmax() == LEXICON.categories.index(
+        "comedy"
+    )
+
+    # at or below max_fit, every caption is read: the same model as without a limit
+    whole = fit_interest_classifier(captions, LEXICON, **settings)
+    at_limit = fit_interest_classifier(captions, LEXICON, max_fit=len(captions), **settings)
+    assert whole.seeds == at_limit.seeds == {"comedy": 40, "pets": 40}
+    np.testing.assert_array_equal(at_limit.model.coef_, whole.model.coef_)

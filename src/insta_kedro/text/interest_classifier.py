@@ -97,13 +97,25 @@ def fit_interest_classifier(
     regularization: float = 1.0,
     min_df: int = 2,
     seed: int = 42,
+    max_fit: int | None = None,
 ) -> InterestClassifier:
     """Fit the classifier on the texts the lexicon labels with confidence.
 
     ``texts``: the posts' own captions. ``regularization``: logistic regression's ``C``.
-    Returns an :class:`InterestClassifier`, without a model when fewer than two categories
-    have ``min_seeds`` seeds.
+    ``max_fit``: with more texts than this, the seeds are looked for in a random sample of
+    ``max_fit`` of them (drawn with ``seed``), so the fit's cost stops growing with the posts;
+    None: in every text. Returns an :class:`InterestClassifier`, without a model when fewer
+    than two categories have ``min_seeds`` seeds.
     """
+    if max_fit is not None and len(texts) > max_fit:
+        logger.info(
+            "Interest classifier: seed posts looked for in a random sample of %d of the %d "
+            "captions (interest_classifier.max_fit).",
+            max_fit,
+            len(texts),
+        )
+        sample = np.sort(np.random.default_rng(seed).choice(len(texts), max_fit, replace=False))
+        texts = [texts[i] for i in sample]
     parts = [caption_parts(t if isinstance(t, str) else "") for t in texts]
     labels = seed_labels(lexicon.weights_of(parts), min_seed_weight, min_seed_share)
     counts = {

@@ -75,8 +75,9 @@ class InterestParams(Settings):
 class InterestClassifierParams(Settings):
     """The interest classifier: its seed posts (``min_seed_weight`` >= 0, ``min_seed_share``
     in [0, 1], ``min_seeds`` >= 1), logistic regression's ``regularization`` (C, > 0),
-    ``min_df`` (>= 1) and ``seed`` (>= 0); and its scoring: probabilities of at least
-    ``min_probability`` (in [0, 1]) add × ``weight`` (>= 0)."""
+    ``min_df`` (>= 1), ``seed`` (>= 0) and ``max_fit`` (the most captions seeds are looked for
+    in, a seeded sample above it: >= 1, or null: every caption); and its scoring:
+    probabilities of at least ``min_probability`` (in [0, 1]) add × ``weight`` (>= 0)."""
 
     min_seed_weight: Weight
     min_seed_share: Share
@@ -86,6 +87,7 @@ class InterestClassifierParams(Settings):
     min_probability: Share
     weight: Weight
     seed: Seed
+    max_fit: Count | None
 
 
 class TextFeaturesParams(Section):
