@@ -1,9 +1,10 @@
 # Two commands on a fresh clone: `make run` and `make test`. Both create .venv first.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 APP_ARGS ?=
-# pytest-xdist: a test process per core, at most 4 (each may load TensorFlow). `make test
-# PYTEST_WORKERS=` runs the tests in this process, one after the other.
-PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4
+# pytest-xdist: a test process per core, at most 2 (each may load TensorFlow, and the Dask
+# tests start worker processes of their own). `make test PYTEST_WORKERS=` runs the tests in
+# this process, one after the other.
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=2
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
