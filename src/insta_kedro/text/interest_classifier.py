@@ -19,6 +19,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from insta_kedro.engine import bounded_rows
 from insta_kedro.text.captions import CaptionParts, caption_parts
 from insta_kedro.text.interest_lexicon import InterestLexicon, normalize_term, split_hashtag
 
@@ -114,8 +115,7 @@ def fit_interest_classifier(
             max_fit,
             len(texts),
         )
-        sample = np.sort(np.random.default_rng(seed).choice(len(texts), max_fit, replace=False))
-        texts = [texts[i] for i in sample]
+        texts = [texts[i] for i in bounded_rows(len(texts), max_fit, seed)]
     parts = [caption_parts(t if isinstance(t, str) else "") for t in texts]
     labels = seed_labels(lexicon.weights_of(parts), min_seed_weight, min_seed_share)
     counts = {
