@@ -80,6 +80,15 @@ class TextStats:
     languages: dict[str, int] = field(default_factory=Counter)
     sentiment_not_english: int = 0
 
+    def add_empty(self, count: int = 1) -> None:
+        """Count ``count`` empty (or blank) captions: their language is ``"und"``."""
+        if not count:
+            return
+        self.captions += count
+        self.empty += count
+        self.language_undetermined["empty"] += count
+        self.languages[UNDETERMINED] += count
+
     def add(self, other: "TextStats") -> None:
         """Count ``other``'s captions in these counts too (e.g. a chunk read elsewhere)."""
         self.captions += other.captions
@@ -340,15 +349,15 @@ def read_captions(
             for text, language in zip(block, languages, strict=True)
         ]
         for text, r, language, score in zip(block, read, languages, sentiments, strict=True):
-            stats.captions += 1
             if len(text) > max_chars:
                 stats.longer_than_max_chars += 1
             if not text.strip():
-                stats.empty += 1
-                _count_undetermined(stats, "empty")
-            stats.languages[language] += 1
-            if language not in ("en", UNDETERMINED):
-                stats.sentiment_not_english += 1
+                stats.add_empty()
+            else:
+                stats.captions += 1
+                stats.languages[language] += 1
+                if language not in ("en", UNDETERMINED):
+                    stats.sentiment_not_english += 1
             rows.append(
                 (
                     len(text),

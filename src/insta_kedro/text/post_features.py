@@ -18,7 +18,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from insta_kedro.engine import LOCAL, Engine, chunked, for_each_result
-from insta_kedro.text.captions import NUMERIC_FEATURES, UNDETERMINED, TextStats, read_captions
+from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, read_captions
 from insta_kedro.text.interest_classifier import InterestClassifier, tokens_of
 from insta_kedro.text.interest_lexicon import InterestLexicon, shares
 from insta_kedro.text.topic_model import CaptionTopicModel
@@ -56,7 +56,7 @@ def caption_block(
     # Only the captions present are read; an absent one is a row of zeros, as "" would read.
     texts = captions[present].fillna("").astype(str)
     basic, parts = read_captions(texts, stats=stats, progress=progress, **params["language"])
-    count_absent(stats, int((~present).sum()))
+    stats.add_empty(int((~present).sum()))
     topics = topic_model.transform(texts.tolist())
     evidence = lexicon.weights_of(parts)
     if classifier is not None:
@@ -83,16 +83,6 @@ def caption_block(
     )
     block = pd.DataFrame(values, index=captions.index, columns=columns)
     return block.add_prefix(f"{prefix}_")
-
-
-def count_absent(stats: TextStats, absent: int) -> None:
-    """Count ``absent`` captions in ``stats`` as ``read_captions`` counts an empty one."""
-    if not absent:
-        return
-    stats.captions += absent
-    stats.empty += absent
-    stats.language_undetermined["empty"] += absent
-    stats.languages[UNDETERMINED] += absent
 
 
 def caption_blocks(
