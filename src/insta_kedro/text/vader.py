@@ -49,7 +49,7 @@ class WindowedSentimentAnalyzer(SentimentIntensityAnalyzer):
     def describe_emojis(self, text: str) -> str:
         """``text`` with each emoji of the lexicon replaced by its description, with a space
         before it unless it starts the text or follows one, as ``polarity_scores`` does."""
-        if self._emoji is None or self.emojis.keys().isdisjoint(text):
+        if self._emoji is None:
             return text
 
         def description(match: re.Match) -> str:
