@@ -11,6 +11,7 @@ captions, non-English text and very long captions: counts are 0, the language is
   here). It is deterministic: the same caption always gets the same answer. Short captions
   are too ambiguous ("me again" reads as Indonesian), so below ``min_letters`` letters, or
   below ``min_probability`` on py3langid's normalized probability, the language is ``"und"``.
+  Its model reads a block of captions at once (``text.language``), with py3langid's answers.
 - Sentiment: VADER's compound score in [-1, 1], read by ``text.vader``'s analyzer (VADER's
   own rules and scores, in time linear in the caption's length). VADER's lexicon is English
   only: captions detected as another language get 0.0 (counted as ``sentiment_not_english``);
@@ -21,6 +22,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
+from itertools import islice
 
 import numpy as np
 import pandas as pd
@@ -29,6 +31,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from tqdm import tqdm
 
 from insta_kedro.text.charclass import character_class, one_of
+from insta_kedro.text.language import BatchLanguageIdentifier
 from insta_kedro.text.tags import (
     COMBINING_MARKS,
     extract_hashtags,
@@ -38,8 +41,9 @@ from insta_kedro.text.tags import (
 from insta_kedro.text.vader import WindowedSentimentAnalyzer
 
 UNDETERMINED = "und"
-READ_BLOCK = 1024
-"""Captions :func:`read_captions` takes through each step at a time."""
+READ_BLOCK = 16384
+"""Captions :func:`read_captions` takes through each step at a time: the language detector
+reads them all at once, in as many steps as the longest has bytes."""
 
 # The languages langdetect knew, which the detector is limited to: with all of its 140 labels
 # py3langid reads short English captions as Nigerian Pidgin (pcm), Luxembourgish and the like.
@@ -201,6 +205,12 @@ def _language_identifier() -> LanguageIdentifier:
     return identifier
 
 
+@cache
+def _batch_identifier() -> BatchLanguageIdentifier:
+    """:func:`_language_identifier`'s model, reading many texts at once."""
+    return BatchLanguageIdentifier(_language_identifier())
+
+
 def detect_language(
     text: str,
     min_letters: int = 12,
@@ -224,26 +234,39 @@ def detect_language(
     if not text.strip():
         _count_undetermined(stats, "empty")
         return UNDETERMINED
-    return _detect_plain(plain_text(text), min_letters, min_probability, max_chars, stats)
+    return detect_languages([plain_text(text)], min_letters, min_probability, max_chars, stats)[0]
 
 
-def _detect_plain(
-    plain: str, min_letters: int, min_probability: float, max_chars: int, stats: TextStats | None
-) -> str:
-    """:func:`detect_language` of a non-blank text, given its :func:`plain_text`."""
-    if len(LETTER.findall(plain)) < min_letters:
-        _count_undetermined(stats, "too_few_letters")
-        return UNDETERMINED
-    identifier = _language_identifier()
-    language, probability = identifier.classify(plain[:max_chars])
-    # Without features py3langid's probabilities are uniform, 1/54 each: no answer at all.
-    if probability * len(LANGUAGES) < 1.0 + 1e-4:
-        _count_undetermined(stats, "no_features")
-        return UNDETERMINED
-    if probability < min_probability:
-        _count_undetermined(stats, "low_probability")
-        return UNDETERMINED
-    return language
+def detect_languages(
+    plains: list[str],
+    min_letters: int = 12,
+    min_probability: float = 0.3,
+    max_chars: int = 2200,
+    stats: TextStats | None = None,
+) -> list[str]:
+    """:func:`detect_language` of non-blank texts, given their :func:`plain_text`; read by the
+    detector all at once (``text.language.BatchLanguageIdentifier``)."""
+    languages = [UNDETERMINED] * len(plains)
+    readable = []
+    for i, plain in enumerate(plains):
+        # Letters are counted up to min_letters: a long caption is not walked to its end.
+        if (
+            min_letters
+            and next(islice(LETTER.finditer(plain), min_letters - 1, None), None) is None
+        ):
+            _count_undetermined(stats, "too_few_letters")
+        else:
+            readable.append(i)
+    found, probabilities = _batch_identifier().classify([plains[i][:max_chars] for i in readable])
+    for i, language, probability in zip(readable, found, probabilities.tolist(), strict=True):
+        # Without features py3langid's probabilities are uniform, 1/54 each: no answer at all.
+        if probability * len(LANGUAGES) < 1.0 + 1e-4:
+            _count_undetermined(stats, "no_features")
+        elif probability < min_probability:
+            _count_undetermined(stats, "low_probability")
+        else:
+            languages[i] = language
+    return languages
 
 
 def _count_undetermined(stats: TextStats | None, reason: str) -> None:
@@ -322,9 +345,9 @@ def read_captions(
     """:func:`caption_features` and the :class:`CaptionParts` of each caption (for the
     lexicon and the classifier, which then need not read the captions again).
 
-    The captions are read :data:`READ_BLOCK` at a time, one step after the other (their parts,
-    then their languages, then their sentiments): the language model's and VADER's tables each
-    stay in the CPU's caches for a whole block instead of taking turns for every caption."""
+    The captions are read :data:`READ_BLOCK` at a time, one step after the other: their parts,
+    then the languages of the whole block at once (:func:`detect_languages`), then their
+    sentiments, so VADER's tables stay in the CPU's caches for a whole block."""
     stats = stats if stats is not None else TextStats()
     texts = [raw if isinstance(raw, str) else "" for raw in captions.tolist()]
     rows, parts = [], []
@@ -338,12 +361,17 @@ def read_captions(
     for start in range(0, len(texts), READ_BLOCK):
         block = texts[start : start + READ_BLOCK]
         read = [caption_parts(text) for text in block]
-        languages = [
-            _detect_plain(r.plain, min_letters, min_probability, max_chars, stats)
-            if text.strip()
-            else UNDETERMINED
-            for text, r in zip(block, read, strict=True)
-        ]
+        blank = [not text.strip() for text in block]
+        detected = iter(
+            detect_languages(
+                [r.plain for r, empty in zip(read, blank, strict=True) if not empty],
+                min_letters,
+                min_probability,
+                max_chars,
+                stats,
+            )
+        )
+        languages = [UNDETERMINED if empty else next(detected) for empty in blank]
         sentiments = [
             sentiment(text, language, max_chars)
             for text, language in zip(block, languages, strict=True)

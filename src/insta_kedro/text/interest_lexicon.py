@@ -254,7 +254,7 @@ class InterestLexicon:
         """:meth:`weights` of the captions read as ``parts`` (:func:`caption_parts`, e.g.
         from ``read_captions``): the same values without reading the captions again."""
         counts = np.zeros((len(parts), len(self.categories)), dtype=np.float64)
-        evidence = self._evidence
+        evidence, remembered = self._evidence, self._evidence_cache
         for row, read in enumerate(map(without_photo_credits, parts)):
             # Python floats add as float64 do, in the order of _counts: the same sums.
             sums = [0.0] * len(self.categories)
@@ -264,7 +264,10 @@ class InterestLexicon:
                 ("hashtag", read.unique_hashtags()),
             ):
                 for token in tokens:
-                    for categories, weight in evidence(source, token):
+                    found = remembered.get((source, token))
+                    if found is None:
+                        found = evidence(source, token)
+                    for categories, weight in found:
                         for index in categories:
                             sums[index] += weight
             counts[row] = sums

@@ -77,4 +77,5 @@ def strip_tags(text: str) -> str:
     for start, end in _tag_spans(text):
         parts += [text[last:start], " "]
         last = end
-    return MENTION.sub(" ", "".join([*parts, text[last:]]))
+    text = "".join([*parts, text[last:]]) if last else text
+    return MENTION.sub(" ", text) if "@" in text else text
