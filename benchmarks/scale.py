@@ -172,7 +172,7 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
     from sklearn.metrics import adjusted_rand_score
 
     from insta_kedro import fusion, personas, text
-    from insta_kedro.engine import Engine, close_clients, dask_client
+    from insta_kedro.engine import EngineParams, close_clients, dask_client
 
     parameters = {}
     for name in ("text_features", "fusion", "clustering", "engine"):
@@ -181,7 +181,8 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
     fusion_params = fusion.FusionParams.model_validate(parameters["fusion"])
     parameters["clustering"]["posts"]["membership"] = False  # docs/scaling.md, at scale
     clustering = personas.ClusteringParams.model_validate(parameters["clustering"])
-    engine = Engine(name=engine_name)
+    engine_params = EngineParams.model_validate({**parameters["engine"], "name": engine_name})
+    engine = engine_params.engine("text_features")
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
     imagenet = yaml.safe_load((CONF / "interests" / "imagenet_categories.yml").read_text())
     scratch = tempfile.TemporaryDirectory(prefix="scale_")
@@ -238,7 +239,7 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
         started = time.perf_counter()
         level = personas.post_level_params(clustering.model_dump(), len(post_features))
         clusters, _ = personas.cluster_vectors(
-            post_features, "post_id", level, clustering.seed, engine
+            post_features, "post_id", level, clustering.seed, engine_params.engine("clustering")
         )
         seconds["clustering"] = time.perf_counter() - started
         peak_after["clustering"] = peak_rss_mib()

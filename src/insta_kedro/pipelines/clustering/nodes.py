@@ -34,7 +34,7 @@ def cluster_posts(
     """
     level = personas.post_level_params(params.model_dump(), len(post_features))
     return personas.cluster_vectors(
-        post_features, "post_id", level, params.seed, engine_params.engine()
+        post_features, "post_id", level, params.seed, engine_params.engine("clustering")
     )
 
 

@@ -41,7 +41,7 @@ def encode_post_images(
         vision.encoder_options(params.model_dump()),
         batch_size=params.batch_size,
         chunk_size=params.chunk_size,
-        engine=engine_params.engine(),
+        engine=engine_params.engine("image_features"),
     )
 
 

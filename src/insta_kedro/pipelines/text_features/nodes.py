@@ -54,5 +54,5 @@ def build_post_text_features(
         interest_lexicon,
         params.model_dump(),
         interest_classifier,
-        engine.LOCAL if engine_params is None else engine_params.engine(),
+        engine.LOCAL if engine_params is None else engine_params.engine("text_features"),
     )
