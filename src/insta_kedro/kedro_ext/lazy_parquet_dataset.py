@@ -41,7 +41,7 @@ class LazyParquetDataset(OptionalParquetDataset):
 
     .. code-block:: pycon
 
-        >>>         >>> from insta_kedro.kedro_ext.lazy_parquet_dataset import LazyParquetDataset
+        >>> from insta_kedro.kedro_ext.lazy_parquet_dataset import LazyParquetDataset
         >>> dataset = LazyParquetDataset(filepath=tmp_path / "features.parquet")
         >>> dataset.save(pd.DataFrame({"post_id": ["a", "b"], "feature": [[1.0], [2.0]]}))
         >>> table = dataset.load()  # a pyarrow.dataset.Dataset: nothing read yet
