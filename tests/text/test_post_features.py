@@ -1,14 +1,16 @@
-"""The caption blocks of ``post_text_features``: what an absent caption gives."""
+"""The caption blocks of ``post_text_features``: what an absent caption, or a kind of caption
+no post has, gives."""
 
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
+from insta_kedro.engine import LOCAL
 from insta_kedro.text import InterestLexicon, fit_topic_model
 from insta_kedro.text.captions import TextStats, read_captions
 from insta_kedro.text.params import TextFeaturesParams
-from insta_kedro.text.post_features import caption_block
+from insta_kedro.text.post_features import caption_block, caption_blocks, caption_table
 from tests.pipelines.shipped_params import typed
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
@@ -25,12 +27,29 @@ CAPTIONS = pd.Series(
 PRESENT = pd.Series([True, False, False, True, False], index=CAPTIONS.index)
 
 
-def _block(captions: pd.Series, present: pd.Series, stats: TextStats) -> pd.DataFrame:
+def _fitted() -> dict:
     params = typed(TextFeaturesParams).model_dump()
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
-    topics = fit_topic_model([c for c in CAPTIONS if c] * 5, n_topics=2, min_df=1)
-    interests = InterestLexicon.from_config(lexicon, **params["interests"])
-    return caption_block(captions, present, "own", topics, interests, None, params, stats)
+    return {
+        "topic_model": fit_topic_model([c for c in CAPTIONS if c] * 5, n_topics=2, min_df=1),
+        "lexicon": InterestLexicon.from_config(lexicon, **params["interests"]),
+        "classifier": None,
+        "params": params,
+    }
+
+
+def _block(captions: pd.Series, present: pd.Series, stats: TextStats) -> pd.DataFrame:
+    fitted = _fitted()
+    return caption_block(
+        captions,
+        present,
+        "own",
+        fitted["topic_model"],
+        fitted["lexicon"],
+        None,
+        fitted["params"],
+        stats,
+    )
 
 
 def test_an_absent_caption_is_a_row_of_zeros_counted_as_an_empty_one():
@@ -49,3 +68,39 @@ def test_an_absent_caption_is_a_row_of_zeros_counted_as_an_empty_one():
     read_captions(CAPTIONS.where(PRESENT, ""), stats=expected)
     assert stats.as_dict() == expected.as_dict()
     assert stats.as_dict()["empty"] == 3
+
+
+def _captions(generated: pd.Series, confidence: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "own_text": CAPTIONS.fillna(""),
+            "own_present": PRESENT,
+            "gen_text": generated,
+            "gen_present": generated.str.strip() != "",
+            "gen_confidence": confidence,
+        }
+    )
+
+
+def test_a_kind_of_caption_no_post_has_comes_back_as_none_and_reads_as_zeros():
+    fitted = _fitted()
+    none_generated = _captions(pd.Series("", index=CAPTIONS.index), 0.0)
+    own, gen, own_stats, gen_stats = caption_blocks(none_generated, **fitted)
+    assert gen is None and own is not None
+    # counted as a block of absent captions is counted
+    expected = TextStats()
+    _block(none_generated["gen_text"], none_generated["gen_present"], expected)
+    assert gen_stats.as_dict() == expected.as_dict()
+    assert gen_stats.as_dict()["empty"] == len(CAPTIONS)
+
+    table, _, _ = caption_table(none_generated, LOCAL, **fitted)
+    gen_columns = [c for c in table.columns if c.startswith("gen_")]
+    assert gen_columns[:2] == ["gen_present", "gen_confidence"]
+    assert (table[gen_columns] == 0.0).all().all()
+    assert table["own_present"].tolist() == PRESENT.astype(float).tolist()
+    # the same table as when each block is written out, zeros and all
+    some_generated = _captions(CAPTIONS.fillna("").where(~PRESENT, ""), 0.5)
+    assert caption_blocks(some_generated, **fitted)[1] is not None
+    with_both, _, _ = caption_table(some_generated, LOCAL, **fitted)
+    assert list(with_both.columns) == list(table.columns)
+    assert with_both["gen_present"].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]

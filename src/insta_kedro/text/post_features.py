@@ -32,6 +32,22 @@ LOCAL_BLOCK = 50_000
 reading captions stays bounded, and the features are the same as in one go."""
 
 
+def block_columns(
+    prefix: str, topic_model: CaptionTopicModel, lexicon: InterestLexicon
+) -> list[str]:
+    """The columns of :func:`caption_block` for ``prefix``, in order."""
+    return [
+        f"{prefix}_{name}"
+        for name in (
+            "present",
+            *NUMERIC_FEATURES,
+            *(f"topic_{i:02d}" for i in range(topic_model.n_topics)),
+            *(f"interest_{c}" for c in lexicon.categories),
+            "interest_weight",
+        )
+    ]
+
+
 def caption_block(
     captions: pd.Series,
     present: pd.Series,
@@ -64,13 +80,7 @@ def caption_block(
         probabilities = classifier.predict_tokens([tokens_of(p) for p in parts])
         confident = probabilities >= settings["min_probability"]
         evidence += settings["weight"] * np.where(confident, probabilities, 0.0)
-    columns = [
-        "present",
-        *NUMERIC_FEATURES,
-        *(f"topic_{i:02d}" for i in range(topics.shape[1])),
-        *(f"interest_{c}" for c in lexicon.categories),
-        "interest_weight",
-    ]
+    columns = block_columns(prefix, topic_model, lexicon)
     values = np.zeros((len(captions), len(columns)), dtype=np.float64)
     values[present.to_numpy(), :] = np.hstack(
         [
@@ -81,8 +91,7 @@ def caption_block(
             evidence.sum(axis=1, keepdims=True),
         ]
     )
-    block = pd.DataFrame(values, index=captions.index, columns=columns)
-    return block.add_prefix(f"{prefix}_")
+    return pd.DataFrame(values, index=captions.index, columns=columns)
 
 
 def caption_blocks(
@@ -92,18 +101,30 @@ def caption_blocks(
     classifier: InterestClassifier | None,
     params: dict[str, Any],
     progress: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]:
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None, TextStats, TextStats]:
     """The ``own_…`` and ``gen_…`` blocks (:func:`caption_block`) of ``captions`` (columns
     ``own_text``, ``own_present``, ``gen_text``, ``gen_present``, ``gen_confidence``; one row
     per post; ``gen_confidence`` goes into the ``gen_`` block after ``gen_present``) and their
-    reading counts. ``progress``: show a progress bar per kind of caption in a terminal."""
-    blocks, counts = [], []
+    reading counts. ``progress``: show a progress bar per kind of caption in a terminal.
+
+    A kind of caption that no post of ``captions`` has (every generated one, when the caption
+    model did not train) comes back as None instead of a block of zeros: on Dask that block
+    would be sent back for nothing; the caller writes its zeros.
+    """
+    blocks: list[pd.DataFrame | None] = []
+    counts = []
     for prefix in (OWN, GENERATED):
         stats = TextStats()
+        present = captions[f"{prefix}_present"].fillna(False).astype(bool)
+        nothing = not present.any() and (prefix == OWN or not captions["gen_confidence"].any())
+        if nothing:
+            stats.add_empty(len(captions))  # as caption_block counts absent captions
         blocks.append(
-            caption_block(
+            None
+            if nothing
+            else caption_block(
                 captions[f"{prefix}_text"],
-                captions[f"{prefix}_present"],
+                present,
                 prefix,
                 topic_model,
                 lexicon,
@@ -114,7 +135,8 @@ def caption_blocks(
             )
         )
         counts.append(stats)
-    blocks[1].insert(1, "gen_confidence", captions["gen_confidence"].to_numpy(np.float64))
+    if blocks[1] is not None:
+        blocks[1].insert(1, "gen_confidence", captions["gen_confidence"].to_numpy(np.float64))
     return blocks[0], blocks[1], counts[0], counts[1]
 
 
@@ -131,7 +153,7 @@ def caption_table(
     """
     size = engine.chunk_size if engine.distributed else LOCAL_BLOCK
     chunks = chunked(captions, size) or [captions]
-    starts = np.cumsum([0, *(len(chunk) for chunk in chunks[:-1])])
+    bounds = np.cumsum([0, *(len(chunk) for chunk in chunks)])
     one_go = len(chunks) == 1 and not engine.distributed
     where = "dask" if engine.distributed else "local"
     bar = tqdm(
@@ -140,25 +162,25 @@ def caption_table(
         unit="post",
         disable=True if one_go else None,  # one go: caption_blocks shows its own bars
     )
-    columns: list[str] = []
-    values = np.empty((0, 0))  # made when the first chunk tells the columns
+    own_columns = block_columns(OWN, fitted["topic_model"], fitted["lexicon"])
+    gen_columns = block_columns(GENERATED, fitted["topic_model"], fitted["lexicon"])
+    gen_columns.insert(1, "gen_confidence")
+    values = np.empty((len(captions), len(own_columns) + len(gen_columns)), np.float64)
     own_stats, gen_stats = TextStats(), TextStats()
 
-    def fill(index: int, part: tuple[pd.DataFrame, pd.DataFrame, TextStats, TextStats]) -> None:
-        nonlocal columns, values
-        own, gen, own_read, gen_read = part
-        if not columns:
-            columns = [*own.columns, *gen.columns]
-            values = np.empty((len(captions), len(columns)), np.float64)
-        rows = slice(starts[index], starts[index] + len(own))
-        values[rows, : own.shape[1]] = own.to_numpy(np.float64)
-        values[rows, own.shape[1] :] = gen.to_numpy(np.float64)
-        own_stats.add(own_read)
-        gen_stats.add(gen_read)
-        bar.update(len(own))
+    def fill(index: int, part: tuple[Any, Any, TextStats, TextStats]) -> None:
+        rows = slice(bounds[index], bounds[index + 1])
+        for block, columns in zip(
+            part[:2], (slice(0, len(own_columns)), slice(len(own_columns), None)), strict=True
+        ):
+            values[rows, columns] = 0.0 if block is None else block.to_numpy(np.float64)
+        own_stats.add(part[2])
+        gen_stats.add(part[3])
+        bar.update(rows.stop - rows.start)
 
     for_each_result(caption_blocks, chunks, fill, engine, progress=one_go, **fitted)
     bar.close()
+    columns = [*own_columns, *gen_columns]
     return pd.DataFrame(values, columns=columns, index=captions.index), own_stats, gen_stats
 
 
