@@ -376,10 +376,12 @@ def read_captions(
             sentiment(text, language, max_chars)
             for text, language in zip(block, languages, strict=True)
         ]
-        for text, r, language, score in zip(block, read, languages, sentiments, strict=True):
+        for text, r, empty, language, score in zip(
+            block, read, blank, languages, sentiments, strict=True
+        ):
             if len(text) > max_chars:
                 stats.longer_than_max_chars += 1
-            if not text.strip():
+            if empty:
                 stats.add_empty()
             else:
                 stats.captions += 1

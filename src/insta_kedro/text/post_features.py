@@ -103,8 +103,7 @@ def caption_blocks(
     progress: bool = False,
 ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, TextStats, TextStats]:
     """The ``own_…`` and ``gen_…`` blocks (:func:`caption_block`) of ``captions`` (columns
-    ``own_text``, ``own_present``, ``gen_text``, ``gen_present``, ``gen_confidence``; one row
-    per post; ``gen_confidence`` goes into the ``gen_`` block after ``gen_present``) and their
+    ``own_text``, ``own_present``, ``gen_text``, ``gen_present``; one row per post) and their
     reading counts. ``progress``: show a progress bar per kind of caption in a terminal.
 
     A kind of caption that no post of ``captions`` has (every generated one, when the caption
@@ -116,12 +115,11 @@ def caption_blocks(
     for prefix in (OWN, GENERATED):
         stats = TextStats()
         present = captions[f"{prefix}_present"].fillna(False).astype(bool)
-        nothing = not present.any() and (prefix == OWN or not captions["gen_confidence"].any())
-        if nothing:
+        if not present.any():
             stats.add_empty(len(captions))  # as caption_block counts absent captions
         blocks.append(
             None
-            if nothing
+            if not present.any()
             else caption_block(
                 captions[f"{prefix}_text"],
                 present,
@@ -135,8 +133,6 @@ def caption_blocks(
             )
         )
         counts.append(stats)
-    if blocks[1] is not None:
-        blocks[1].insert(1, "gen_confidence", captions["gen_confidence"].to_numpy(np.float64))
     return blocks[0], blocks[1], counts[0], counts[1]
 
 
@@ -144,7 +140,8 @@ def caption_table(
     captions: pd.DataFrame, engine: Engine, **fitted: Any
 ) -> tuple[pd.DataFrame, TextStats, TextStats]:
     """The ``own_…`` and ``gen_…`` columns (:func:`caption_blocks`) of every post of
-    ``captions``, in its order, as one float64 table, and the reading counts of each kind.
+    ``captions``, in its order, as one float64 table, and the reading counts of each kind;
+    ``captions``' ``gen_confidence`` goes into the ``gen_`` columns after ``gen_present``.
 
     On a Dask ``engine`` the captions are read in chunks of ``engine.chunk_size`` posts on its
     cluster; locally in one go, or in blocks of :data:`LOCAL_BLOCK` posts when there are more.
@@ -152,7 +149,9 @@ def caption_table(
     held is the table and the chunks in flight.
     """
     size = engine.chunk_size if engine.distributed else LOCAL_BLOCK
-    chunks = chunked(captions, size) or [captions]
+    confidence = captions["gen_confidence"].to_numpy(np.float64)
+    texts = captions.drop(columns="gen_confidence")  # what the chunks read
+    chunks = chunked(texts, size) or [texts]
     bounds = np.cumsum([0, *(len(chunk) for chunk in chunks)])
     one_go = len(chunks) == 1 and not engine.distributed
     where = "dask" if engine.distributed else "local"
@@ -162,25 +161,25 @@ def caption_table(
         unit="post",
         disable=True if one_go else None,  # one go: caption_blocks shows its own bars
     )
-    own_columns = block_columns(OWN, fitted["topic_model"], fitted["lexicon"])
-    gen_columns = block_columns(GENERATED, fitted["topic_model"], fitted["lexicon"])
-    gen_columns.insert(1, "gen_confidence")
-    values = np.empty((len(captions), len(own_columns) + len(gen_columns)), np.float64)
+    own = block_columns(OWN, fitted["topic_model"], fitted["lexicon"])
+    gen = block_columns(GENERATED, fitted["topic_model"], fitted["lexicon"])
+    columns = [*own, gen[0], "gen_confidence", *gen[1:]]
+    # Where each block's columns go: gen_confidence sits between gen_present and the rest.
+    places = (np.arange(len(own)), np.array([len(own), *range(len(own) + 2, len(columns))]))
+    values = np.empty((len(captions), len(columns)), np.float64)
+    values[:, len(own) + 1] = confidence
     own_stats, gen_stats = TextStats(), TextStats()
 
     def fill(index: int, part: tuple[Any, Any, TextStats, TextStats]) -> None:
         rows = slice(bounds[index], bounds[index + 1])
-        for block, columns in zip(
-            part[:2], (slice(0, len(own_columns)), slice(len(own_columns), None)), strict=True
-        ):
-            values[rows, columns] = 0.0 if block is None else block.to_numpy(np.float64)
+        for block, place in zip(part[:2], places, strict=True):
+            values[rows, place] = 0.0 if block is None else block.to_numpy(np.float64)
         own_stats.add(part[2])
         gen_stats.add(part[3])
         bar.update(rows.stop - rows.start)
 
     for_each_result(caption_blocks, chunks, fill, engine, progress=one_go, **fitted)
     bar.close()
-    columns = [*own_columns, *gen_columns]
     return pd.DataFrame(values, columns=columns, index=captions.index), own_stats, gen_stats
 
 
