@@ -1,6 +1,6 @@
 """Benchmark of the Dask engine against the local one; prints a table.
 
-    .venv/bin/python benchmarks/engine.py [--images 128] [--captions 6000] [--pairs 3]
+    .venv/bin/python benchmarks/engine.py [--images 128] [--captions 65536] [--pairs 3]
 
 Measures, in one run, on one machine:
 
@@ -12,9 +12,10 @@ Measures, in one run, on one machine:
   built their encoder in a warm-up run before. The ratio is the engine's overhead on the same
   cores (target ≥ 0.85x); the speed-up comes with more machines.
 - **text_features on Dask, 2 workers vs 1**: posts/s of ``text.build_post_text_features`` on
-  ``--captions`` posts (16 chunks), on the same ``LocalCluster`` scaled to 1 worker and back
-  to 2, each warmed up by a few chunks first (target ≥ 1.6x: scaling, not overhead); and the
-  local run's posts/s for reference.
+  ``--captions`` posts, in tasks of the shipped ``engine.dask.chunk_sizes.text_features``
+  (conf/base/parameters_engine.yml: 4,096 posts, so 16 tasks by default), on the same
+  ``LocalCluster`` scaled to 1 worker and back to 2, each warmed up by a few chunks first
+  (target ≥ 1.6x: scaling, not overhead); and the local run's posts/s for reference.
 
 Photos come from ../shared/data/instagram-dl (mirrored copies when more are asked for, as in
 benchmarks/image_features.py); captions are those of benchmarks/text_features.py's synthetic
@@ -34,7 +35,7 @@ import yaml
 from image_features import DEFAULT_DATA, photo_paths, posts_frame
 from text_features import synthetic_posts
 
-from insta_kedro.engine import Engine, close_clients, dask_client
+from insta_kedro.engine import Engine, EngineParams, close_clients, dask_client
 from insta_kedro.text import (
     InterestLexicon,
     TextFeaturesParams,
@@ -83,6 +84,12 @@ def image_rows(paths: list[str], scratch: Path, engine: Engine, pairs: int) -> l
             f"{dask_rate / local_rate:.2f}x (pairs {min(ratios):.2f}-{max(ratios):.2f})",
         ),
     ]
+
+
+def shipped_engine(stage: str) -> Engine:
+    """The Dask engine of ``stage`` as conf/base/parameters_engine.yml ships it."""
+    settings = yaml.safe_load((CONF / "parameters_engine.yml").read_text())["engine"]
+    return EngineParams.model_validate({**settings, "name": "dask"}).engine(stage)
 
 
 def text_inputs(count: int) -> dict:
@@ -150,7 +157,7 @@ def text_rows(count: int, cluster, client, engine: Engine, pairs: int) -> list[t
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=128)
-    parser.add_argument("--captions", type=int, default=6000)
+    parser.add_argument("--captions", type=int, default=65536)
     parser.add_argument("--pairs", type=int, default=3)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     args = parser.parse_args()
@@ -162,7 +169,7 @@ def main() -> None:
         engine = Engine(name="dask", chunk_size=IMAGE_CHUNK)
         paths = photo_paths(args.data, args.images, scratch)
         rows = image_rows(paths, scratch, engine, args.pairs)
-        text_engine = Engine(name="dask", chunk_size=max(1, args.captions // 16))
+        text_engine = shipped_engine("text_features")
         rows += text_rows(args.captions, client.cluster, client, text_engine, args.pairs)
     finally:
         close_clients()
