@@ -3,6 +3,7 @@ nothing; an absent file is an empty table; a folder of parts is one table."""
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
@@ -34,6 +35,35 @@ def test_a_saved_frame_is_written_in_row_groups_and_loads_lazily(tmp_path):
     np.testing.assert_array_equal(frame["feature"].iloc[7], np.full(3, 7.0))
     # the file is plain Parquet: pandas reads it as before
     assert pd.read_parquet(path)["post_id"].tolist() == frame["post_id"].tolist()
+
+
+def test_a_reader_is_written_batch_by_batch_as_it_is_read(tmp_path):
+    path = tmp_path / "image_features.parquet"
+    dataset = LazyParquetDataset(filepath=str(path), save_args={"row_group_size": 4})
+    schema = pa.Schema.from_pandas(features(1), preserve_index=False)
+    read = []
+
+    def batches():
+        for start in (0, 6):
+            read.append(start)
+            yield pa.RecordBatch.from_pandas(features(6, start), schema, preserve_index=False)
+
+    reader = pa.RecordBatchReader.from_batches(schema, batches())
+    assert read == []  # nothing read before the save
+    dataset.save(reader)
+    assert read == [0, 6]
+    assert [pq.ParquetFile(path).metadata.row_group(g).num_rows for g in range(4)] == [4, 2, 4, 2]
+    frame = read_columns(dataset.load(), ["post_id", "feature"])
+    assert frame["post_id"].tolist() == [f"p{i}" for i in range(12)]
+    np.testing.assert_array_equal(frame["feature"].iloc[11], np.full(3, 11.0))
+
+
+def test_an_empty_reader_writes_the_columns(tmp_path):
+    dataset = LazyParquetDataset(filepath=str(tmp_path / "f.parquet"))
+    schema = pa.schema([("post_id", pa.string()), ("feature", pa.list_(pa.float32()))])
+    dataset.save(pa.RecordBatchReader.from_batches(schema, iter([])))
+    table = dataset.load()
+    assert row_count(table) == 0 and table.schema == schema
 
 
 def test_the_row_groups_are_bounded_unless_said_otherwise(tmp_path):

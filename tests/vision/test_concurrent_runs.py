@@ -62,7 +62,7 @@ FeatureCache.compact = compact_with_the_other
 posts = pd.DataFrame({"post_id": [Path(p).stem for p in paths], "image_path": paths})
 encodings = encode_image_manifest(
     build_image_manifest(posts), folder / "cache", json.loads(sys.argv[5]), 2, 2
-)
+).features()
 print(json.dumps({"rows": len(encodings), "with_feature": int(encodings["error"].isna().sum())}))
 """
 

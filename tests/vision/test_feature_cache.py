@@ -2,8 +2,10 @@
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
+from insta_kedro.vision import feature_cache
 from insta_kedro.vision.feature_cache import FeatureCache
 
 CONFIG = {"model": "vgg16", "layer": "pool", "precision": "float32"}
@@ -87,3 +89,38 @@ def test_an_unreadable_configuration_file_is_written_again_and_the_parts_kept(tm
     assert list(reopened.get(["a"])["image_sha256"]) == ["a"]
     with pytest.raises(ValueError, match="another configuration"):
         FeatureCache(tmp_path, "key1", {**CONFIG, "layer": "fc2"})
+
+
+def test_compact_copies_row_group_by_row_group_and_keeps_the_newest_copy(tmp_path, monkeypatch):
+    monkeypatch.setattr(feature_cache, "ROW_GROUP_ROWS", 3)
+    cache = FeatureCache(tmp_path, "key1", CONFIG)
+    first = _rows(list("abcde"))
+    cache.put(first)
+    newer = _rows(["b"], size=4).assign(feature=[np.full(4, 9, np.float32)])
+    cache.put(newer)
+    cache.put(_rows(list("fg")))
+    cache.compact(max_parts=2)
+    (part,) = cache.parts()
+    metadata = pq.ParquetFile(part).metadata
+    assert [metadata.row_group(g).num_rows for g in range(metadata.num_row_groups)] == [3, 3, 1]
+    found = cache.get("gfedcba").set_index("image_sha256")
+    assert sorted(found.index) == list("abcdefg")  # each hash once
+    np.testing.assert_array_equal(found.loc["b", "feature"], np.full(4, 9))
+    np.testing.assert_array_equal(found.loc["e", "feature"], first.loc[4, "feature"])
+
+
+def test_features_are_given_in_the_order_asked_across_parts_and_row_groups(tmp_path, monkeypatch):
+    monkeypatch.setattr(feature_cache, "ROW_GROUP_ROWS", 2)
+    cache = FeatureCache(tmp_path, "key1", CONFIG)
+    rows = _rows(list("abcde"))
+    cache.put(rows.iloc[:3])
+    cache.put(rows.iloc[3:])
+    located = cache.locate("abcde")
+    asked = ["e", None, "a", "zz", "c", "a"]
+    values = located.features(asked).to_pylist()
+    by_hash = dict(zip(rows["image_sha256"], rows["feature"], strict=True))
+    for hash_, value in zip(asked, values, strict=True):
+        if hash_ in by_hash:
+            np.testing.assert_allclose(value, by_hash[hash_])
+        else:
+            assert value is None

@@ -7,10 +7,13 @@ from PIL import Image
 
 from insta_kedro.vision import features
 from insta_kedro.vision.encoder import DECODE_ERROR
+from insta_kedro.vision.encoder_spec import resolve_encoder_spec
+from insta_kedro.vision.feature_cache import FeatureCache
 from insta_kedro.vision.features import (
+    NOT_IN_CACHE,
     WEIGHT_SETS,
+    ImageEncodings,
     encode_image_manifest,
-    split_features_and_labels,
 )
 from insta_kedro.vision.manifest import FILE_NOT_FOUND, NO_IMAGE, build_image_manifest
 
@@ -33,26 +36,25 @@ def posts(tmp_path) -> pd.DataFrame:
     )
 
 
-def _encode(manifest: pd.DataFrame, tmp_path, **encoder_options) -> pd.DataFrame:
-    options = {"weights": None, "layer": "pool", "precision": "float32", **encoder_options}
+OPTIONS = {"weights": None, "layer": "pool", "precision": "float32"}
+
+
+def _encodings(manifest: pd.DataFrame, tmp_path, **encoder_options) -> ImageEncodings:
+    options = {**OPTIONS, **encoder_options}
     return encode_image_manifest(
         manifest, str(tmp_path / "cache"), options, batch_size=2, chunk_size=2
     )
+
+
+def _encode(manifest: pd.DataFrame, tmp_path, **encoder_options) -> pd.DataFrame:
+    return _encodings(manifest, tmp_path, **encoder_options).features()
 
 
 def test_encode_computes_once_then_serves_from_the_cache(posts, tmp_path, monkeypatch):
     manifest = build_image_manifest(posts)
     first = _encode(manifest, tmp_path)
 
-    assert list(first.columns) == [
-        "post_id",
-        "image_sha256",
-        "feature",
-        "encoder",
-        "error",
-        "labels",
-        "probabilities",
-    ]
+    assert list(first.columns) == ["post_id", "image_sha256", "feature", "encoder", "error"]
     assert list(first["post_id"]) == list(posts["post_id"])
     assert list(first["error"]) == [None, None, None, DECODE_ERROR, FILE_NOT_FOUND, NO_IMAGE]
     assert set(first["encoder"]) == {"vgg16-pool-random"}
@@ -98,33 +100,76 @@ def test_only_new_images_are_computed_and_a_new_configuration_recomputes(
     assert len(folders - {WEIGHT_SETS}) == 2  # one folder per configuration
 
 
-def test_split_gives_the_contract_columns_and_one_label_row_per_rank():
-    encodings = pd.DataFrame(
-        {
-            "post_id": ["p1", "p2"],
-            "image_sha256": ["h1", None],
-            "feature": [np.ones(3, dtype=np.float32), None],
-            "encoder": "vgg16-fc2-imagenet",
-            "error": [None, NO_IMAGE],
-            "labels": [["tabby", "tiger_cat"], None],
-            "probabilities": [np.array([0.6, 0.3], dtype=np.float32), None],
-        }
+def _cached_with_labels(tmp_path, posts) -> tuple[pd.DataFrame, FeatureCache]:
+    """The manifest of ``posts`` and its cache, filled by hand: the first image with two
+    labels, the second without, the corrupt one with its error."""
+    manifest = build_image_manifest(posts)
+    spec = resolve_encoder_spec(**OPTIONS)
+    cache = FeatureCache(tmp_path / "cache", spec.cache_key, spec.describe())
+    sun, sea, _, corrupt = manifest["image_sha256"][:4]
+    cache.put(
+        pd.DataFrame(
+            {
+                "image_sha256": [sun, sea, corrupt],
+                "feature": [np.ones(3, np.float32), np.zeros(3, np.float32), None],
+                "labels": [["tabby", "tiger_cat"], None, None],
+                "probabilities": [np.array([0.6, 0.3], np.float32), None, None],
+                "error": [None, None, DECODE_ERROR],
+            }
+        )
     )
-    image_features, labels = split_features_and_labels(encodings)
-    assert list(image_features.columns) == [
-        "post_id",
-        "image_sha256",
-        "feature",
-        "encoder",
-        "error",
-    ]
-    assert labels.to_dict("list") == {
-        "post_id": ["p1", "p1"],
-        "rank": [1, 2],
-        "label": ["tabby", "tiger_cat"],
-        "probability": [pytest.approx(0.6), pytest.approx(0.3)],
-    }
+    return manifest, cache
 
-    _, no_labels = split_features_and_labels(encodings.assign(labels=None, probabilities=None))
-    assert no_labels.empty
-    assert list(no_labels.columns) == ["post_id", "rank", "label", "probability"]
+
+def test_labels_are_one_row_per_post_and_rank_and_come_from_the_cache(posts, tmp_path):
+    manifest, _ = _cached_with_labels(tmp_path, posts)
+    encodings = _encodings(manifest, tmp_path)  # every image cached: nothing encoded
+    assert encodings.labels.to_dict("list") == {
+        "post_id": ["p1", "p1", "p3", "p3"],  # p3's image is p1's
+        "rank": [1, 2, 1, 2],
+        "label": ["tabby", "tiger_cat", "tabby", "tiger_cat"],
+        "probability": [pytest.approx(0.6), pytest.approx(0.3)] * 2,
+    }
+    assert encodings.labels.dtypes.astype(str).tolist() == ["object", "int64", "object", "float32"]
+    table = encodings.features()
+    assert list(table["error"]) == [None, None, None, DECODE_ERROR, FILE_NOT_FOUND, NO_IMAGE]
+    np.testing.assert_array_equal(table.loc[2, "feature"], np.ones(3))
+
+
+def test_features_are_read_a_batch_at_a_time_in_the_manifest_order(posts, tmp_path, monkeypatch):
+    manifest, cache = _cached_with_labels(tmp_path, posts)
+    cache.put(cache.get(manifest["image_sha256"][:1]))  # a newer copy of the first image
+    encodings = _encodings(manifest, tmp_path)
+    read = []
+    real_features = encodings.cached.features
+    monkeypatch.setattr(
+        encodings.cached, "features", lambda h: read.append(list(h)) or real_features(h)
+    )
+    batches = encodings.feature_batches(batch_rows=4)
+    assert read == []  # nothing read before the batches are asked for
+    sizes = [batch.num_rows for batch in batches]
+    assert sizes == [4, 2] and len(read) == 2
+    assert read[1] == [None, None]  # the missing file and the post without an image
+    whole = encodings.features()
+    assert whole["post_id"].tolist() == list(posts["post_id"])
+    assert whole["feature"][:3].map(list).tolist() == [[1, 1, 1], [0, 0, 0], [1, 1, 1]]
+    assert whole["feature"][3:].isna().all()
+
+
+def test_a_hash_the_cache_cannot_give_back_is_counted_not_dropped(posts, tmp_path, monkeypatch):
+    manifest, cache = _cached_with_labels(tmp_path, posts)
+    monkeypatch.setattr(features, "load_encoder", lambda *a: pytest.fail("nothing to encode"))
+    real_locate = FeatureCache.locate
+    calls = []
+
+    def losing_the_second_image_after_the_first_look(self, hashes):
+        found = real_locate(self, hashes)
+        calls.append(1)
+        if len(calls) > 1:  # the part that held it became unreadable meanwhile
+            found.rows = found.rows.drop(index=manifest["image_sha256"][1])
+        return found
+
+    monkeypatch.setattr(FeatureCache, "locate", losing_the_second_image_after_the_first_look)
+    table = _encode(manifest, tmp_path)
+    assert table["post_id"].tolist() == list(posts["post_id"])
+    assert table.loc[1, "error"] == NOT_IN_CACHE and table.loc[1, "feature"] is None

@@ -43,7 +43,7 @@ def manifest(tmp_path_factory) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def local_features(manifest, tmp_path_factory) -> pd.DataFrame:
     cache = tmp_path_factory.mktemp("local_cache")
-    return encode_image_manifest(manifest, cache, ENCODER, batch_size=2, chunk_size=4)
+    return encode_image_manifest(manifest, cache, ENCODER, batch_size=2, chunk_size=4).features()
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +87,7 @@ def test_a_worker_killed_mid_run_loses_only_its_chunk(
     killer = threading.Thread(target=kill_a_worker_after_the_first_part)
     killer.start()
     ours = encode_image_manifest(manifest, cache_dir, ENCODER, batch_size=2, engine=engine)
+    ours = ours.features()
     killer.join()
 
     assert cluster.workers[0].poll() is not None  # it died within the run
@@ -100,4 +101,5 @@ def test_a_worker_killed_mid_run_loses_only_its_chunk(
 
     monkeypatch.setattr(vision_features, "map_chunks", nothing_to_compute)
     again = encode_image_manifest(manifest, cache_dir, ENCODER, batch_size=2, engine=engine)
+    again = again.features()
     _assert_same_features(again, local_features)

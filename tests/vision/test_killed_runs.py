@@ -72,7 +72,7 @@ paths = sorted(str(p) for p in images.glob("*.png"))
 posts = pd.DataFrame({"post_id": [Path(p).stem for p in paths], "image_path": paths})
 encodings = encode_image_manifest(
     build_image_manifest(posts), cache_dir, encoder, batch_size=2, chunk_size=int(sys.argv[5])
-)
+).features()
 print(json.dumps({"rows": len(encodings), "with_feature": int(encodings["error"].isna().sum())}))
 """
 

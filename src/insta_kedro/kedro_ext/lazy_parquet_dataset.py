@@ -5,16 +5,21 @@ posts are 2 GB with ``layer: pool`` and 16 GB with ``fc2``. Loading this dataset
 the file's footer; the stage reads the columns it needs, or the rows in batches
 (``insta_kedro.engine.tables``), so it holds one row group at a time. It is saved like
 ``pandas.ParquetDataset`` saves, in row groups of ``save_args.row_group_size`` rows (16,384 by
-default), which bounds what a batch reader holds. The path may also be a folder of Parquet
-files with one schema (as Dask or Spark write them): they are read as one table, file by
-file. An absent file loads as an empty table with ``columns_when_missing``, like
-``OptionalParquetDataset``.
+default), which bounds what a batch reader holds. Besides a frame, it saves a
+``pyarrow.RecordBatchReader`` batch by batch, so a table the node never holds whole (the
+image features, read from the feature cache as they are written) is never whole in memory
+here either. The path may also be a folder of Parquet files with one schema (as Dask or Spark
+write them): they are read as one table, file by file. An absent file loads as an empty table
+with ``columns_when_missing``, like ``OptionalParquetDataset``.
 """
 
 from typing import Any
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+from kedro.io.core import get_filepath_str
 
 from insta_kedro.kedro_ext.optional_parquet_dataset import OptionalParquetDataset
 
@@ -23,8 +28,9 @@ ROW_GROUP_SIZE = 16_384
 
 
 class LazyParquetDataset(OptionalParquetDataset):
-    """Saves a ``pandas.DataFrame`` as Parquet in bounded row groups; loads a
-    ``pyarrow.dataset.Dataset`` over it without reading its rows.
+    """Saves a ``pandas.DataFrame``, or a ``pyarrow.RecordBatchReader`` batch by batch, as
+    Parquet in bounded row groups; loads a ``pyarrow.dataset.Dataset`` over it without reading
+    its rows.
 
     Example usage for the YAML API:
 
@@ -47,6 +53,13 @@ class LazyParquetDataset(OptionalParquetDataset):
         >>> table = dataset.load()  # a pyarrow.dataset.Dataset: nothing read yet
         >>> table.to_table(columns=["post_id"]).to_pandas()["post_id"].tolist()
         ['a', 'b']
+        >>> batches = pa.RecordBatchReader.from_batches(
+        ...     pa.schema([("post_id", pa.string())]),
+        ...     (pa.record_batch([pa.array([f"p{i}"])], names=["post_id"]) for i in range(3)),
+        ... )
+        >>> dataset.save(batches)  # written as it is read
+        >>> dataset.load().count_rows()
+        3
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -60,3 +73,17 @@ class LazyParquetDataset(OptionalParquetDataset):
             return ds.dataset(pa.Table.from_pandas(super().load(), preserve_index=False))
         # The path without its protocol, on the dataset's own fsspec filesystem.
         return ds.dataset(str(self._get_load_path()), format="parquet", filesystem=self._fs)
+
+    def save(self, data: pd.DataFrame | pa.RecordBatchReader) -> None:
+        if isinstance(data, pd.DataFrame):
+            super().save(data)
+            return
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        row_group_size = self._save_args["row_group_size"]
+        with (
+            self._fs.open(save_path, **self._fs_open_args_save) as file,
+            pq.ParquetWriter(file, data.schema) as writer,
+        ):
+            for batch in data:
+                writer.write_batch(batch, row_group_size=row_group_size)
+        self._invalidate_cache()

@@ -32,9 +32,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "features": [
             "FEATURE_COLUMNS",
+            "FEATURE_SCHEMA",
             "LABEL_COLUMNS",
+            "ImageEncodings",
             "encode_image_manifest",
-            "split_features_and_labels",
         ],
         "file_hashes": [
             "hash_file",

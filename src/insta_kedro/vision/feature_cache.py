@@ -11,6 +11,10 @@ part file (written to a temporary name, then renamed: an interrupted run leaves 
 only, and keeps what it computed). A changed configuration has another key, so another
 folder: stale features are never served. ``compact`` merges the parts when they pile up.
 
+Nothing here holds the features of every image at once: ``locate`` reads the small columns
+(hash, labels, errors), ``CacheRows.features`` then decodes the features of the rows asked
+for one row group at a time, and ``compact`` copies the parts row group by row group.
+
 Why a plain module and not a Kedro dataset: the node reads and writes the cache in the same
 run, a few rows at a time; a Kedro dataset is loaded whole before the node and saved whole
 after it, and a dataset that is both input and output of one node is a cycle in the DAG.
@@ -20,9 +24,11 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -39,6 +45,73 @@ CACHE_SCHEMA = pa.schema(
         ("error", pa.string()),  # images that cannot be decoded are remembered too
     ]
 )
+SMALL_COLUMNS = ["image_sha256", "labels", "probabilities", "error"]
+ROW_GROUP_ROWS = 4096
+"""Rows per row group of a merged part: what a reader decodes at a time (64 MB of fc2)."""
+OPEN_ATTEMPTS = 5
+"""Times the parts are listed again when one was merged away by another run meanwhile."""
+
+
+class CacheRows:
+    """Where the cached rows of some hashes lie, with their small columns in memory.
+
+    ``rows`` has ``SMALL_COLUMNS`` plus ``part`` and ``row`` (the row's place in ``files``),
+    one row per hash found, indexed by ``image_sha256``. The part files stay open, so a part
+    that another run merges away meanwhile can still be read.
+    """
+
+    def __init__(self, files: list[pq.ParquetFile], rows: pd.DataFrame, cached_groups: int = 4):
+        self.files = files
+        self.rows = rows
+        self._starts = [
+            np.cumsum([0] + [f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)])
+            for f in files
+        ]
+        self._groups: OrderedDict[tuple[int, int], pa.ChunkedArray] = OrderedDict()
+        self._cached_groups = cached_groups
+
+    def _feature_group(self, part: int, group: int) -> pa.ChunkedArray:
+        """The ``feature`` column of one row group (the last few are kept: readers ask for
+        the rows mostly in the order they were cached)."""
+        key = (part, group)
+        if key not in self._groups:
+            table = self.files[part].read_row_group(group, columns=["feature"])
+            self._groups[key] = table.column("feature")
+            if len(self._groups) > self._cached_groups:
+                self._groups.popitem(last=False)
+        self._groups.move_to_end(key)
+        return self._groups[key]
+
+    def features(self, image_sha256s: Sequence[str | None]) -> pa.Array:
+        """The cached features of ``image_sha256s``, in their order, as a ``list<float32>``
+        array; null for a hash that is None, not found, or cached with an error."""
+        hashes = pd.Series(list(image_sha256s), dtype=object)
+        found = self.rows.reindex(hashes.where(hashes.notna(), ""))
+        present = np.flatnonzero(found["part"].notna().to_numpy())
+        parts = found["part"].to_numpy(dtype=float)[present].astype(np.int64)
+        rows = found["row"].to_numpy(dtype=float)[present].astype(np.int64)
+        groups = np.empty_like(rows)
+        for part in np.unique(parts):
+            mine = parts == part
+            groups[mine] = np.searchsorted(self._starts[part], rows[mine], side="right") - 1
+        pieces, order, taken = [], np.full(len(hashes), -1, dtype=np.int64), 0
+        for part, group in dict.fromkeys(zip(parts.tolist(), groups.tolist(), strict=True)):
+            mine = (parts == part) & (groups == group)
+            offsets = rows[mine] - self._starts[part][group]
+            column = self._feature_group(part, group)
+            if np.array_equal(offsets, np.arange(offsets[0], offsets[0] + len(offsets))):
+                pieces.append(column.slice(offsets[0], len(offsets)))  # no copy
+            else:
+                pieces.append(column.take(pa.array(offsets)))
+            order[present[mine]] = np.arange(taken, taken + len(offsets))
+            taken += len(offsets)
+        values = pa.concat_arrays(
+            [chunk for piece in pieces for chunk in piece.chunks]
+            or [pa.array([], CACHE_SCHEMA.field("feature").type)]
+        )
+        if np.array_equal(order, np.arange(len(order))):  # asked in the cache's order
+            return values
+        return values.take(pa.array(order, mask=order < 0))
 
 
 class FeatureCache:
@@ -84,29 +157,66 @@ class FeatureCache:
     def parts(self) -> list[Path]:
         return sorted(self.folder.glob("part-*.parquet"))
 
-    def _read_part(self, part: Path, hashes: pa.Array | None) -> pa.Table | None:
+    def _new_part(self) -> tuple[Path, Path]:
+        """A new part's temporary path and final path (renamed once written whole)."""
+        name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:8]}.parquet"
+        return self.folder / f".{name}.tmp", self.folder / name
+
+    def _open_parts(self) -> list[tuple[Path, pq.ParquetFile]]:
+        """The readable parts with their paths, opened. When a listed part is gone (merged by
+        another run's ``compact``, whose merged part was written first), the parts are
+        listed again."""
+        files = []
+        for _ in range(OPEN_ATTEMPTS):
+            files, vanished = [], False
+            for part in self.parts():
+                try:
+                    files.append((part, pq.ParquetFile(part)))
+                except FileNotFoundError:
+                    vanished = True
+                    break
+                except (OSError, pa.ArrowException) as error:
+                    self.unreadable_parts += 1
+                    logger.warning("feature cache: ignoring unreadable part %s (%s)", part, error)
+            if not vanished:
+                return files
+        return files
+
+    def _read_columns(self, part: Path, file: pq.ParquetFile, columns: list[str]):
+        """The ``columns`` of an opened part, or None (counted, logged) when unreadable."""
         try:
-            table = pq.read_table(part, schema=CACHE_SCHEMA)
-        except FileNotFoundError:  # merged meanwhile by another run's compact
-            return None
+            return file.read(columns=columns)
         except (OSError, pa.ArrowException) as error:
             self.unreadable_parts += 1
             logger.warning("feature cache: ignoring unreadable part %s (%s)", part, error)
             return None
-        if hashes is not None:
-            table = table.filter(pc.is_in(table["image_sha256"], value_set=hashes))
-        return table
+
+    def locate(self, image_sha256s: Iterable[str]) -> CacheRows:
+        """Where the rows of these hashes lie (the newest copy of each), with their small
+        columns; absent hashes are simply missing. The features are read later, on demand
+        (:meth:`CacheRows.features`)."""
+        hashes = pa.array(sorted(set(image_sha256s)), type=pa.string())
+        files = self._open_parts() if len(hashes) else []
+        frames = [pd.DataFrame(columns=SMALL_COLUMNS + ["part", "row"])]
+        for number, (part, file) in enumerate(files):
+            table = self._read_columns(part, file, SMALL_COLUMNS)
+            if table is None:
+                continue
+            mask = pc.is_in(table["image_sha256"], value_set=hashes)
+            frame = table.filter(mask).to_pandas()
+            frame["part"] = number
+            frame["row"] = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+            frames.append(frame)
+        rows = pd.concat(frames, ignore_index=True).drop_duplicates("image_sha256", keep="last")
+        return CacheRows([file for _, file in files], rows.set_index("image_sha256"))
 
     def get(self, image_sha256s: Iterable[str]) -> pd.DataFrame:
-        """The cached rows for these hashes (one per hash; absent hashes are simply missing)."""
-        hashes = pa.array(sorted(set(image_sha256s)), type=pa.string())
-        tables = [CACHE_SCHEMA.empty_table()]
-        if len(hashes):
-            tables += [
-                t for part in self.parts() if (t := self._read_part(part, hashes)) is not None
-            ]
-        frame = pa.concat_tables(tables).to_pandas()
-        return frame.drop_duplicates("image_sha256", keep="last").reset_index(drop=True)
+        """The cached rows for these hashes (one per hash; absent hashes are simply missing),
+        features included: for a few rows (``locate`` reads many without holding them)."""
+        found = self.locate(image_sha256s)
+        frame = found.rows[SMALL_COLUMNS[1:]].rename_axis("image_sha256").reset_index()
+        frame.insert(1, "feature", found.features(frame["image_sha256"]).to_pandas())
+        return frame[CACHE_SCHEMA.names]
 
     def put(self, rows: pd.DataFrame) -> Path | None:
         """Append rows (columns of ``CACHE_SCHEMA``) as a new part file."""
@@ -115,29 +225,52 @@ class FeatureCache:
         table = pa.Table.from_pandas(
             rows[CACHE_SCHEMA.names], schema=CACHE_SCHEMA, preserve_index=False
         )
-        name = f"part-{time.time_ns()}-{uuid.uuid4().hex[:8]}.parquet"
-        temporary = self.folder / f".{name}.tmp"
-        pq.write_table(table, temporary)
-        temporary.rename(self.folder / name)
-        return self.folder / name
+        temporary, final = self._new_part()
+        pq.write_table(table, temporary, row_group_size=ROW_GROUP_ROWS)
+        temporary.rename(final)
+        return final
 
     def compact(self, max_parts: int = 32) -> None:
-        """Merge all parts into one when there are more than ``max_parts``.
+        """Merge all parts into one when there are more than ``max_parts``, copying them row
+        group by row group (the newest copy of each hash).
 
-        Another run may merge the same parts at the same time: a part it has already removed
-        is passed over (its rows are in that run's merged part, written before the removal).
+        Another run may merge the same parts at the same time: the parts are opened first, so
+        one it removes meanwhile is still read, and its rows end up in both merged parts.
         """
-        parts = self.parts()
-        if len(parts) <= max_parts:
+        if len(self.parts()) <= max_parts:
             return
-        tables = [t for part in parts if (t := self._read_part(part, None)) is not None]
-        if not tables:  # all merged meanwhile by another run
+        files = self._open_parts()
+        tables = [self._read_columns(part, file, ["image_sha256"]) for part, file in files]
+        readable = [(i, t) for i, t in enumerate(tables) if t is not None]
+        if not readable:
             return
-        merged = pa.concat_tables(tables).to_pandas().drop_duplicates("image_sha256", keep="last")
-        self.put(merged)
-        for part in parts:
+        listed = pd.DataFrame(
+            {
+                "image_sha256": np.concatenate([t["image_sha256"].to_numpy() for _, t in readable]),
+                "part": np.concatenate([np.full(len(t), i) for i, t in readable]),
+            }
+        )
+        newest = ~listed.duplicated("image_sha256", keep="last").to_numpy()
+        temporary, final = self._new_part()
+        pending = CACHE_SCHEMA.empty_table()
+        with pq.ParquetWriter(temporary, CACHE_SCHEMA) as writer:
+            for number, _ in readable:
+                keep = newest[listed["part"].to_numpy() == number]
+                file, start = files[number][1], 0
+                for group in range(file.num_row_groups):
+                    table = file.read_row_group(group).cast(CACHE_SCHEMA)
+                    kept = table.filter(pa.array(keep[start : start + len(table)]))
+                    pending = pa.concat_tables([pending, kept])
+                    start += len(table)
+                    while len(pending) >= ROW_GROUP_ROWS:  # full row groups only
+                        writer.write_table(pending.slice(0, ROW_GROUP_ROWS))
+                        pending = pending.slice(ROW_GROUP_ROWS)
+            if len(pending):
+                writer.write_table(pending)
+        temporary.rename(final)
+        for part, _ in files:
             part.unlink(missing_ok=True)
-        logger.info("feature cache: merged %d parts in %s", len(parts), self.folder)
+        logger.info("feature cache: merged %d parts in %s", len(files), self.folder)
 
     def __len__(self) -> int:
         return sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts())

@@ -4,24 +4,28 @@
 Only the images the cache lacks are encoded (``insta_kedro.vision.feature_cache``), in this
 process or, with a Dask engine (``insta_kedro.engine``), chunk by chunk on the cluster's
 workers: each worker builds the encoder once (:func:`encode_into_cache`), writes each finished
-chunk into the cache, and this process reads the table back from the cache.
+chunk into the cache, and this process reads the table back from the cache, a batch of posts
+at a time, as the ``image_features`` dataset writes it.
 
 Example:
     >>> encodings = encode_image_manifest(
     ...     manifest, "data/04_feature/image_feature_cache", {"layer": "pool"}
     ... )
-    >>> features, labels = split_features_and_labels(encodings)
+    >>> encodings.labels                # the image_labels contract, in memory
+    >>> encodings.feature_batches()     # the image_features contract, read on demand
 """
 
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from tqdm import tqdm
 
 from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
@@ -34,13 +38,25 @@ from insta_kedro.vision.encoder import (
     save_weight_set_once,
 )
 from insta_kedro.vision.encoder_spec import EncoderSpec, resolve_encoder_spec
-from insta_kedro.vision.feature_cache import FeatureCache
+from insta_kedro.vision.feature_cache import CacheRows, FeatureCache
 
 logger = logging.getLogger(__name__)
 
 FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
 LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
 CACHE_COLUMNS = ["image_sha256", "feature", "labels", "probabilities", "error"]
+FEATURE_SCHEMA = pa.schema(
+    [
+        ("post_id", pa.string()),
+        ("image_sha256", pa.string()),
+        ("feature", pa.list_(pa.float32())),
+        ("encoder", pa.string()),
+        ("error", pa.string()),
+    ]
+)
+BATCH_ROWS = 16_384
+"""Posts per batch of the image_features table (one row group of the dataset)."""
+NOT_IN_CACHE = "feature not found in the cache (unreadable part)"
 # Beside the cached features: the encoder built once (insta_kedro.vision.weight_sets).
 WEIGHT_SETS = "weight_sets"
 
@@ -49,12 +65,6 @@ def _value_or_none(value: Any) -> Any:
     """Return ``None`` for a missing value (``None`` or a float NaN, as pandas writes it),
     else ``value`` unchanged."""
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
-
-
-def _float32_or_none(values: Any) -> np.ndarray | None:
-    """Return ``values`` as a float32 array, or ``None`` for a missing value."""
-    values = _value_or_none(values)
-    return None if values is None else np.asarray(values, dtype=np.float32)
 
 
 def _cache_rows(hashes: Sequence[str], encoded: EncodedImages) -> pd.DataFrame:
@@ -82,7 +92,7 @@ def _compute_missing(
     batch_size: int,
     chunk_size: int,
     weight_sets: Path | None = None,
-) -> pd.DataFrame:
+) -> int:
     """Encode the images the cache lacks, chunk by chunk, storing each chunk as it is done.
 
     ``paths_by_hash``: image sha256 → path of the images to encode (at least one);
@@ -91,14 +101,13 @@ def _compute_missing(
     overlap. Images that cannot be decoded are cached with their error: the same bytes
     fail again. ``weight_sets``: where the encoder is saved once and read back by later runs
     (``load_encoder``).
-    Returns the rows put in the cache (columns ``CACHE_COLUMNS``), in ``paths_by_hash`` order.
+    Returns the number of images put in the cache.
     """
     hashes = list(paths_by_hash)
     chunks = chunked(hashes, chunk_size)
     chunk_paths = [[paths_by_hash[h] for h in chunk] for chunk in chunks]
     first_batches = start_decoding(chunk_paths[0], spec.resize, batch_size)
     encoder = load_encoder(spec, weight_sets)
-    computed = [pd.DataFrame(columns=CACHE_COLUMNS)]
     # A live count in a terminal (None: off where output is no terminal); the stage's summary
     # line is logged by the caller.
     bar = tqdm(total=len(hashes), desc="image features", unit="image", disable=None)
@@ -106,11 +115,9 @@ def _compute_missing(
         encoded = encode_images(
             paths, encoder, batch_size, first_batches if number == 0 else None, bar.update
         )
-        rows = _cache_rows(chunk, encoded)
-        cache.put(rows)
-        computed.append(rows)
+        cache.put(_cache_rows(chunk, encoded))
     bar.close()
-    return pd.concat(computed, ignore_index=True)
+    return len(hashes)
 
 
 @functools.lru_cache(maxsize=1)
@@ -144,10 +151,10 @@ def _compute_missing_on_cluster(
     batch_size: int,
     weight_sets: Path,
     engine: Engine,
-) -> pd.DataFrame:
+) -> int:
     """:func:`_compute_missing` on ``engine``'s Dask cluster: chunks of ``engine.chunk_size``
-    images go to the workers (:func:`encode_into_cache`), which write them into the cache;
-    the rows are then read back from it (columns ``CACHE_COLUMNS``). Paths are made absolute
+    images go to the workers (:func:`encode_into_cache`), which write them into the cache.
+    Returns the number of images put in the cache. Paths are made absolute
     first, and the encoder's weight set is saved here first (``save_weight_set_once``). A
     chunk lost with its worker is done again by another (Dask's own retries); chunks already
     cached stay."""
@@ -166,7 +173,70 @@ def _compute_missing_on_cluster(
         weight_sets=str(weight_sets.resolve()),
     )
     bar.close()
-    return cache.get(paths_by_hash)
+    return len(pairs)
+
+
+@dataclass(frozen=True)
+class ImageEncodings:
+    """The posts' image features as :func:`encode_image_manifest` leaves them: the small
+    columns in memory, the features in the cache until asked for.
+
+    ``posts``: ``post_id``, ``image_sha256`` and ``error`` of every manifest row, in its
+    order; ``labels``: the ``image_labels`` contract (``LABEL_COLUMNS``, one row per post and
+    rank); ``encoder``: the spec's name; ``cached``: where the features lie in the cache.
+    """
+
+    posts: pd.DataFrame
+    labels: pd.DataFrame
+    encoder: str
+    cached: CacheRows
+
+    def feature_batches(self, batch_rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
+        """The ``image_features`` contract (``FEATURE_SCHEMA``), ``batch_rows`` posts at a
+        time in the manifest's order, each batch's features read from the cache when it is
+        reached: what ``LazyParquetDataset`` writes without the whole table in memory."""
+        return pa.RecordBatchReader.from_batches(FEATURE_SCHEMA, self._batches(batch_rows))
+
+    def _batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
+        for start in range(0, len(self.posts), batch_rows):
+            chunk = self.posts.iloc[start : start + batch_rows]
+            with_image = chunk["image_sha256"].where(chunk["error"].isna(), None)
+            yield pa.RecordBatch.from_arrays(
+                [
+                    pa.array(chunk["post_id"], pa.string()),
+                    pa.array(chunk["image_sha256"], pa.string()),
+                    self.cached.features(with_image),
+                    pa.array([self.encoder] * len(chunk), pa.string()),
+                    pa.array(chunk["error"], pa.string()),
+                ],
+                schema=FEATURE_SCHEMA,
+            )
+
+    def features(self) -> pd.DataFrame:
+        """The whole ``image_features`` table in memory (``FEATURE_COLUMNS``; ``feature`` as
+        float32 arrays, None without one), for small runs and inspection."""
+        return self.feature_batches().read_all().to_pandas()
+
+
+def _label_rows(post_ids: pd.Series, labels: pd.Series, probabilities: pd.Series) -> pd.DataFrame:
+    """The ``image_labels`` contract: one row per post and rank (1 = most probable) of the
+    posts whose ``labels`` are not null, with int64 ranks and float32 probabilities."""
+    labelled = labels.notna().to_numpy()
+    counts = labels[labelled].map(len).to_numpy(dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "post_id": np.repeat(post_ids[labelled].to_numpy(), counts),
+            "rank": np.concatenate([np.arange(1, n + 1) for n in counts] or [[]]),
+            "label": [label for row in labels[labelled] for label in row],
+            "probability": np.concatenate(
+                [np.asarray(p, dtype=np.float32) for p in probabilities[labelled]] or [[]]
+            ),
+        },
+        columns=LABEL_COLUMNS,
+    )
+    return frame.astype(
+        {"post_id": object, "rank": "int64", "label": object, "probability": "float32"}
+    )
 
 
 def encode_image_manifest(
@@ -176,7 +246,7 @@ def encode_image_manifest(
     batch_size: int = 32,
     chunk_size: int = 256,
     engine: Engine = LOCAL,
-) -> pd.DataFrame:
+) -> ImageEncodings:
     """VGG16 features (and top-k labels) per post, computing only images not in the cache.
 
     ``image_manifest``: ``build_image_manifest``'s frame (``post_id``, ``image_path``,
@@ -186,12 +256,11 @@ def encode_image_manifest(
     encoded and cached at a time (integers >= 1). ``engine``: where the missing images are
     encoded (``insta_kedro.engine``; on Dask, ``engine.chunk_size`` images per task, and the
     cache and the images must be on storage every worker reads at the same path).
-    Returns one row per manifest row, in its order: ``post_id``, ``image_sha256``,
-    ``feature`` (float32 array), ``encoder`` (the spec's name), ``error``, ``labels`` (list of
-    str) and ``probabilities`` (float32 array); a post whose image is missing or cannot be
-    decoded keeps its row with ``error`` set and null feature, labels and probabilities. The
-    counts and the reasons are logged. Raises ``WeightsUnavailableError`` as
-    ``resolve_encoder_spec`` does.
+    Returns an :class:`ImageEncodings`: one row per manifest row, in its order; a post whose
+    image is missing or cannot be decoded keeps its row with ``error`` set and a null
+    feature (a hash the cache cannot give back, from an unreadable part, gets
+    ``NOT_IN_CACHE``). The features stay in the cache until read. The counts and the reasons
+    are logged. Raises ``WeightsUnavailableError`` as ``resolve_encoder_spec`` does.
     """
     spec = resolve_encoder_spec(**encoder_options)
     cache = FeatureCache(cache_dir, spec.cache_key, spec.describe())
@@ -199,84 +268,57 @@ def encode_image_manifest(
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
 
     started = time.perf_counter()
-    known = cache.get(paths_by_hash)
-    cached = set(known["image_sha256"])
+    cached = set(cache.locate(paths_by_hash).rows.index)
     missing = {h: p for h, p in paths_by_hash.items() if h not in cached}
-    computed = pd.DataFrame(columns=CACHE_COLUMNS)
+    computed = 0
     if missing and engine.distributed:
         computed = _compute_missing_on_cluster(
             missing, cache, spec, batch_size, Path(cache_dir) / WEIGHT_SETS, engine
         )
-        cache.compact()
     elif missing:
         computed = _compute_missing(
             missing, cache, spec, batch_size, chunk_size, Path(cache_dir) / WEIGHT_SETS
         )
+    if missing:
         cache.compact()
     elapsed = time.perf_counter() - started
 
-    rows = pd.concat([known, computed], ignore_index=True)
-    by_hash = {row["image_sha256"]: row for row in rows.to_dict("records")}
-    nothing = dict.fromkeys(CACHE_COLUMNS)
-    found = [
-        nothing if error is not None else by_hash[sha256]
-        for sha256, error in zip(
-            image_manifest["image_sha256"], image_manifest["error"], strict=True
-        )
+    found = cache.locate(paths_by_hash)
+    rows = found.rows.reindex(image_manifest["image_sha256"].fillna(""))
+    manifest_error = image_manifest["error"].to_numpy(dtype=object)
+    cache_error = rows["error"].to_numpy(dtype=object)
+    absent = rows["part"].isna().to_numpy()
+    errors = [
+        given if given is not None else (NOT_IN_CACHE if gone else _value_or_none(stored))
+        for given, stored, gone in zip(manifest_error, cache_error, absent, strict=True)
     ]
-    encodings = image_manifest[["post_id", "image_sha256"]].copy()
-    encodings["error"] = [
-        error if error is not None else _value_or_none(row["error"])
-        for error, row in zip(image_manifest["error"], found, strict=True)
-    ]
-    encodings["feature"] = [_float32_or_none(row["feature"]) for row in found]
-    encodings["labels"] = [
-        None if _value_or_none(row["labels"]) is None else list(row["labels"]) for row in found
-    ]
-    encodings["probabilities"] = [_float32_or_none(row["probabilities"]) for row in found]
-    ok = encodings["error"].isna()
-    encodings["encoder"] = spec.name
+    posts = pd.DataFrame(
+        {
+            "post_id": image_manifest["post_id"].to_numpy(dtype=object),
+            "image_sha256": image_manifest["image_sha256"].to_numpy(dtype=object),
+            "error": errors,
+        }
+    )
+    usable = posts["error"].isna().to_numpy()
+    labels = _label_rows(
+        posts["post_id"],
+        rows["labels"].where(usable, None).reset_index(drop=True),
+        rows["probabilities"].where(usable, None).reset_index(drop=True),
+    )
 
-    reasons = encodings["error"].value_counts().to_dict()
+    reasons = posts["error"].value_counts().to_dict()
     logger.info(
         "image_features (%s): %d posts, %d images: %d from the cache, %d computed in %.1f s; "
         "%d posts without a feature %s",
         spec.name,
-        len(encodings),
+        len(posts),
         len(paths_by_hash),
-        len(known),
-        int(computed["error"].isna().sum()),
+        len(cached),
+        computed,
         elapsed,
-        int((~ok).sum()),
+        int((~usable).sum()),
         reasons,
     )
     if cache.unreadable_parts:
         logger.warning("feature cache: %d unreadable parts ignored", cache.unreadable_parts)
-    return encodings[FEATURE_COLUMNS + ["labels", "probabilities"]]
-
-
-def split_features_and_labels(
-    image_encodings: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split ``encode_image_manifest``'s frame into the two contracts.
-
-    Returns ``(features, labels)``: ``features`` has the columns ``FEATURE_COLUMNS`` with a
-    fresh index; ``labels`` (columns ``LABEL_COLUMNS``) has one row per post and rank
-    (1 = most probable) for the posts with labels, with int64 ranks and float32
-    probabilities, and is empty (with its columns) when no post has labels.
-    """
-    features = image_encodings[FEATURE_COLUMNS].reset_index(drop=True)
-    labelled = image_encodings.dropna(subset=["labels"])
-    labels = pd.DataFrame(
-        {
-            "post_id": np.repeat(labelled["post_id"].to_numpy(), labelled["labels"].map(len)),
-            "rank": [rank for row in labelled["labels"] for rank in range(1, len(row) + 1)],
-            "label": [label for row in labelled["labels"] for label in row],
-            "probability": [p for row in labelled["probabilities"] for p in row],
-        },
-        columns=LABEL_COLUMNS,
-    )
-    labels = labels.astype(
-        {"post_id": object, "rank": "int64", "label": object, "probability": "float32"}
-    )
-    return features, labels
+    return ImageEncodings(posts, labels, spec.name, found)

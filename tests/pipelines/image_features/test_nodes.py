@@ -7,11 +7,7 @@ import pytest
 from PIL import Image
 
 from insta_kedro import engine, vision
-from insta_kedro.pipelines.image_features.nodes import (
-    encode_post_images,
-    hash_post_images,
-    split_features_and_labels,
-)
+from insta_kedro.pipelines.image_features.nodes import encode_post_images, hash_post_images
 from insta_kedro.vision import NO_IMAGE, ImageFeaturesParams, WeightsUnavailableError
 from tests.pipelines.shipped_params import typed
 
@@ -49,9 +45,15 @@ def encode_calls(monkeypatch) -> list[tuple]:
     """The calls of ``vision.encode_image_manifest`` (replaced: nothing is encoded)."""
     calls = []
 
+    class Encodings:
+        labels = "labels"
+
+        def feature_batches(self):
+            return "feature batches"
+
     def recording(*args, **kwargs):
         calls.append((args, kwargs))
-        return "encodings"
+        return Encodings()
 
     monkeypatch.setattr(vision, "encode_image_manifest", recording)
     return calls
@@ -67,7 +69,7 @@ def test_encode_node_passes_the_encoder_settings_and_the_run_parameters(tmp_path
     manifest = pd.DataFrame(columns=["post_id", "image_path", "image_sha256", "error"])
     parameters = _parameters(tmp_path, allow_random_weights=False, top_k=3)
     dask = typed(engine.EngineParams, name="dask", dask__chunk_size=8)
-    assert encode_post_images(manifest, parameters, dask) == "encodings"
+    assert encode_post_images(manifest, parameters, dask) == ("feature batches", "labels")
     ((args, kwargs),) = encode_calls
     assert args[0] is manifest
     assert args[1:] == (
@@ -90,9 +92,13 @@ def test_encode_node_passes_the_encoder_settings_and_the_run_parameters(tmp_path
 
 
 def test_the_node_encodes_into_the_cache_only(posts, tmp_path):
-    manifest = hash_post_images(posts.iloc[:1])
-    encodings = encode_post_images(manifest, _parameters(tmp_path), _local())
-    assert encodings.loc[0, "feature"].shape == (512,)
+    manifest = hash_post_images(posts)
+    features, labels = encode_post_images(manifest, _parameters(tmp_path), _local())
+    table = features.read_all()  # read from the cache when asked for
+    assert table.column_names == vision.FEATURE_COLUMNS
+    assert len(table["feature"][0].values) == 512 and not table["feature"][1].is_valid
+    assert table["error"].to_pylist() == [None, NO_IMAGE]
+    assert list(labels.columns) == vision.LABEL_COLUMNS and labels.empty  # random weights
     folders = sorted(p.name for p in (tmp_path / "cache").iterdir())
     assert folders[0].startswith("vgg16-pool-random-")  # the features
     assert folders[1:] == ["weight_sets"]  # the encoder, built once
@@ -104,9 +110,3 @@ def test_unavailable_weights_stop_the_run_when_random_weights_are_not_allowed(po
     )
     with pytest.raises(WeightsUnavailableError, match="vgg16.h5"):
         encode_post_images(hash_post_images(posts), parameters, _local())
-
-
-def test_split_node_gives_the_two_contracts(monkeypatch):
-    encodings = pd.DataFrame({"post_id": ["p1"]})
-    monkeypatch.setattr(vision, "split_features_and_labels", lambda frame: ("features", frame))
-    assert split_features_and_labels(encodings) == ("features", encodings)

@@ -10,6 +10,7 @@ they use are imported at run time.
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 
 from insta_kedro import engine, vision
 
@@ -26,16 +27,18 @@ def encode_post_images(
     image_manifest: pd.DataFrame,
     params: vision.ImageFeaturesParams,
     engine_params: engine.EngineParams,
-) -> pd.DataFrame:
-    """VGG16 features (and top-k labels) per post, computing only images not in the cache.
+) -> tuple[pa.RecordBatchReader, pd.DataFrame]:
+    """VGG16 features and top-k labels per post, computing only images not in the cache.
 
     ``params``: ``params:image_features`` (``cache_dir``, the encoder's settings,
     ``batch_size``, ``chunk_size``); ``engine_params``: ``params:engine`` (where the missing
-    images are encoded). Returns ``post_id``, ``image_sha256``, ``feature``,
-    ``encoder``, ``error``, ``labels``, ``probabilities`` (see
-    ``insta_kedro.vision.encode_image_manifest``).
+    images are encoded). Returns the two contracts (see
+    ``insta_kedro.vision.encode_image_manifest``): ``image_features`` (``post_id``,
+    ``image_sha256``, ``feature``, ``encoder``, ``error``) as batches read from the cache
+    while the dataset writes them, and ``image_labels`` (``post_id``, ``rank``, ``label``,
+    ``probability``).
     """
-    return vision.encode_image_manifest(
+    encodings = vision.encode_image_manifest(
         image_manifest,
         params.cache_dir,
         vision.encoder_options(params.model_dump()),
@@ -43,10 +46,4 @@ def encode_post_images(
         chunk_size=params.chunk_size,
         engine=engine_params.engine("image_features"),
     )
-
-
-def split_features_and_labels(
-    image_encodings: pd.DataFrame,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``image_features`` and ``image_labels`` contracts (labels: one row per rank)."""
-    return vision.split_features_and_labels(image_encodings)
+    return encodings.feature_batches(), encodings.labels

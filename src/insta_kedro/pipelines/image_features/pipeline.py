@@ -5,7 +5,6 @@ from kedro.pipeline import Node, Pipeline
 from insta_kedro.pipelines.image_features.nodes import (
     encode_post_images,
     hash_post_images,
-    split_features_and_labels,
 )
 
 
@@ -21,14 +20,8 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 func=encode_post_images,
                 inputs=["image_manifest", "params:image_features", "params:engine"],
-                outputs="image_encodings",
-                name="encode_post_images",
-            ),
-            Node(
-                func=split_features_and_labels,
-                inputs="image_encodings",
                 outputs=["image_features", "image_labels"],
-                name="split_features_and_labels",
+                name="encode_post_images",
             ),
         ],
         tags="image_features",
