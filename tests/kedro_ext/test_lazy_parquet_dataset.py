@@ -7,6 +7,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from kedro.io import DatasetError
 
 from insta_kedro.engine import read_columns, row_count
 from insta_kedro.kedro_ext.lazy_parquet_dataset import ROW_GROUP_SIZE, LazyParquetDataset
@@ -56,6 +57,22 @@ def test_a_reader_is_written_batch_by_batch_as_it_is_read(tmp_path):
     frame = read_columns(dataset.load(), ["post_id", "feature"])
     assert frame["post_id"].tolist() == [f"p{i}" for i in range(12)]
     np.testing.assert_array_equal(frame["feature"].iloc[11], np.full(3, 11.0))
+
+
+def test_a_reader_that_fails_half_way_leaves_the_previous_file_whole(tmp_path):
+    path = tmp_path / "image_features.parquet"
+    dataset = LazyParquetDataset(filepath=str(path), save_args={"row_group_size": 4})
+    dataset.save(features(3))  # an earlier run's table
+    schema = pa.Schema.from_pandas(features(1), preserve_index=False)
+
+    def batches():
+        yield pa.RecordBatch.from_pandas(features(6), schema, preserve_index=False)
+        raise OSError("the feature cache became unreadable")
+
+    with pytest.raises(DatasetError, match="unreadable"):
+        dataset.save(pa.RecordBatchReader.from_batches(schema, batches()))
+    assert read_columns(dataset.load(), ["post_id"])["post_id"].tolist() == ["p0", "p1", "p2"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]  # no partial file left
 
 
 def test_an_empty_reader_writes_the_columns(tmp_path):

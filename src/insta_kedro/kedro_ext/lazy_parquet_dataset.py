@@ -8,11 +8,13 @@ the file's footer; the stage reads the columns it needs, or the rows in batches
 default), which bounds what a batch reader holds. Besides a frame, it saves a
 ``pyarrow.RecordBatchReader`` batch by batch, so a table the node never holds whole (the
 image features, read from the feature cache as they are written) is never whole in memory
-here either. The path may also be a folder of Parquet files with one schema (as Dask or Spark
-write them): they are read as one table, file by file. An absent file loads as an empty table
-with ``columns_when_missing``, like ``OptionalParquetDataset``.
+here either; such a file appears at its path only once it is whole. The path may also be a
+folder of Parquet files with one schema (as Dask or Spark write them): they are read as one
+table, file by file. An absent file loads as an empty table with ``columns_when_missing``,
+like ``OptionalParquetDataset``.
 """
 
+import uuid
 from typing import Any
 
 import pandas as pd
@@ -79,11 +81,19 @@ class LazyParquetDataset(OptionalParquetDataset):
             super().save(data)
             return
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        # The batches are read while they are written, so reading may fail half way: the file
+        # is written beside its path and moved there whole, or not at all.
+        partial = f"{save_path}.partial-{uuid.uuid4().hex[:8]}"
         row_group_size = self._save_args["row_group_size"]
-        with (
-            self._fs.open(save_path, **self._fs_open_args_save) as file,
-            pq.ParquetWriter(file, data.schema) as writer,
-        ):
-            for batch in data:
-                writer.write_batch(batch, row_group_size=row_group_size)
+        try:
+            with (
+                self._fs.open(partial, **self._fs_open_args_save) as file,
+                pq.ParquetWriter(file, data.schema) as writer,
+            ):
+                for batch in data:
+                    writer.write_batch(batch, row_group_size=row_group_size)
+            self._fs.mv(partial, save_path)
+        finally:
+            if self._fs.exists(partial):
+                self._fs.rm(partial)
         self._invalidate_cache()
