@@ -124,3 +124,19 @@ def test_features_are_given_in_the_order_asked_across_parts_and_row_groups(tmp_p
             np.testing.assert_allclose(value, by_hash[hash_])
         else:
             assert value is None
+
+
+def test_a_part_whose_features_cannot_be_read_is_named_in_the_error(tmp_path):
+    cache = FeatureCache(tmp_path, "key1", CONFIG)
+    part = cache.put(_rows(list("ab")))
+    metadata = pq.ParquetFile(part).metadata
+    columns = [metadata.row_group(0).column(i) for i in range(metadata.num_columns)]
+    (feature,) = [c for c in columns if c.path_in_schema == "feature.list.element"]
+    offset = feature.data_page_offset
+    with part.open("r+b") as file:  # the feature column's page header, overwritten
+        file.seek(offset)
+        file.write(b"\xff" * 16)
+    located = cache.locate("ab")  # the hashes and errors are still readable
+    assert sorted(located.rows.index) == ["a", "b"]
+    with pytest.raises(feature_cache.UnreadableCacheError, match=f"{part.name}.*remove"):
+        located.features(["a"])

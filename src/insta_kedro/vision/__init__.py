@@ -29,6 +29,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "feature_cache": [
             "FeatureCache",
+            "UnreadableCacheError",
         ],
         "features": [
             "FEATURE_COLUMNS",

@@ -52,20 +52,29 @@ OPEN_ATTEMPTS = 5
 """Times the parts are listed again when one was merged away by another run meanwhile."""
 
 
+class UnreadableCacheError(RuntimeError):
+    """A part's features cannot be read, though its hashes could: the message names the part
+    to remove (its images are then encoded again)."""
+
+
 class CacheRows:
     """Where the cached rows of some hashes lie, with their small columns in memory.
 
-    ``rows`` has ``SMALL_COLUMNS`` plus ``part`` and ``row`` (the row's place in ``files``),
-    one row per hash found, indexed by ``image_sha256``. The part files stay open, so a part
-    that another run merges away meanwhile can still be read.
+    ``parts`` are ``(path, opened file)`` pairs; ``rows`` has ``SMALL_COLUMNS`` plus ``part``
+    and ``row`` (the row's place in ``parts``), one row per hash found, indexed by
+    ``image_sha256``. The part files stay open, so a part that another run merges away
+    meanwhile can still be read.
     """
 
-    def __init__(self, files: list[pq.ParquetFile], rows: pd.DataFrame, cached_groups: int = 4):
-        self.files = files
+    def __init__(
+        self, parts: list[tuple[Path, pq.ParquetFile]], rows: pd.DataFrame, cached_groups: int = 4
+    ):
+        self.paths = [path for path, _ in parts]
+        self.files = [file for _, file in parts]
         self.rows = rows
         self._starts = [
             np.cumsum([0] + [f.metadata.row_group(g).num_rows for g in range(f.num_row_groups)])
-            for f in files
+            for f in self.files
         ]
         self._groups: OrderedDict[tuple[int, int], pa.ChunkedArray] = OrderedDict()
         self._cached_groups = cached_groups
@@ -75,7 +84,14 @@ class CacheRows:
         the rows mostly in the order they were cached)."""
         key = (part, group)
         if key not in self._groups:
-            table = self.files[part].read_row_group(group, columns=["feature"])
+            try:
+                table = self.files[part].read_row_group(group, columns=["feature"])
+            except (OSError, pa.ArrowException) as error:
+                raise UnreadableCacheError(
+                    f"feature cache: the features of {self.paths[part]} cannot be read "
+                    f"({' '.join(str(error).split())}); remove that file, and the next run "
+                    "encodes its images again"
+                ) from error
             self._groups[key] = table.column("feature")
             if len(self._groups) > self._cached_groups:
                 self._groups.popitem(last=False)
@@ -208,7 +224,7 @@ class FeatureCache:
             frame["row"] = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
             frames.append(frame)
         rows = pd.concat(frames, ignore_index=True).drop_duplicates("image_sha256", keep="last")
-        return CacheRows([file for _, file in files], rows.set_index("image_sha256"))
+        return CacheRows(files, rows.set_index("image_sha256"))
 
     def get(self, image_sha256s: Iterable[str]) -> pd.DataFrame:
         """The cached rows for these hashes (one per hash; absent hashes are simply missing),
