@@ -173,3 +173,13 @@ def test_a_hash_the_cache_cannot_give_back_is_counted_not_dropped(posts, tmp_pat
     table = _encode(manifest, tmp_path)
     assert table["post_id"].tolist() == list(posts["post_id"])
     assert table.loc[1, "error"] == NOT_IN_CACHE and table.loc[1, "feature"] is None
+
+
+@pytest.mark.parametrize(("feature_size", "sizes"), [(512, [5000]), (4096, [4096, 904])])
+def test_a_batch_holds_at_most_64_mib_of_features(feature_size, sizes, tmp_path):
+    posts = pd.DataFrame(
+        {"post_id": [f"p{i}" for i in range(5000)], "image_sha256": None, "error": NO_IMAGE}
+    )
+    nothing_cached = FeatureCache(tmp_path, "key", {}).locate([])
+    encodings = ImageEncodings(posts, pd.DataFrame(), "vgg16", feature_size, nothing_cached)
+    assert [batch.num_rows for batch in encodings.feature_batches()] == sizes

@@ -55,7 +55,9 @@ FEATURE_SCHEMA = pa.schema(
     ]
 )
 BATCH_ROWS = 16_384
-"""Posts per batch of the image_features table (one row group of the dataset)."""
+"""Posts per batch of the image_features table (one row group of the dataset), at most."""
+BATCH_BYTES = 64 << 20
+"""Feature bytes per batch, at most: 16,384 posts of ``pool`` features, 4,096 of ``fc2``."""
 NOT_IN_CACHE = "feature not found in the cache (unreadable part)"
 # Beside the cached features: the encoder built once (insta_kedro.vision.weight_sets).
 WEIGHT_SETS = "weight_sets"
@@ -183,18 +185,24 @@ class ImageEncodings:
 
     ``posts``: ``post_id``, ``image_sha256`` and ``error`` of every manifest row, in its
     order; ``labels``: the ``image_labels`` contract (``LABEL_COLUMNS``, one row per post and
-    rank); ``encoder``: the spec's name; ``cached``: where the features lie in the cache.
+    rank); ``encoder``: the spec's name; ``feature_size``: numbers per feature; ``cached``:
+    where the features lie in the cache.
     """
 
     posts: pd.DataFrame
     labels: pd.DataFrame
     encoder: str
+    feature_size: int
     cached: CacheRows
 
-    def feature_batches(self, batch_rows: int = BATCH_ROWS) -> pa.RecordBatchReader:
+    def feature_batches(self, batch_rows: int | None = None) -> pa.RecordBatchReader:
         """The ``image_features`` contract (``FEATURE_SCHEMA``), ``batch_rows`` posts at a
         time in the manifest's order, each batch's features read from the cache when it is
-        reached: what ``LazyParquetDataset`` writes without the whole table in memory."""
+        reached: what ``LazyParquetDataset`` writes without the whole table in memory.
+        ``batch_rows``: by default ``BATCH_ROWS``, fewer when their features would take more
+        than ``BATCH_BYTES`` (each batch is one row group of the written file)."""
+        if batch_rows is None:
+            batch_rows = max(1, min(BATCH_ROWS, BATCH_BYTES // (4 * self.feature_size)))
         return pa.RecordBatchReader.from_batches(FEATURE_SCHEMA, self._batches(batch_rows))
 
     def _batches(self, batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -321,4 +329,4 @@ def encode_image_manifest(
     )
     if cache.unreadable_parts:
         logger.warning("feature cache: %d unreadable parts ignored", cache.unreadable_parts)
-    return ImageEncodings(posts, labels, spec.name, found)
+    return ImageEncodings(posts, labels, spec.name, spec.feature_size, found)
