@@ -140,3 +140,12 @@ def test_a_part_whose_features_cannot_be_read_is_named_in_the_error(tmp_path):
     assert sorted(located.rows.index) == ["a", "b"]
     with pytest.raises(feature_cache.UnreadableCacheError, match=f"{part.name}.*remove"):
         located.features(["a"])
+
+
+def test_compact_removes_a_part_whose_rows_all_have_newer_copies(tmp_path):
+    cache = FeatureCache(tmp_path, "key1", CONFIG)
+    cache.put(_rows(["a"]))
+    cache.put(_rows(["a", "b"]))  # the first part's only row, newer
+    cache.compact(max_parts=1)
+    (part,) = cache.parts()
+    assert pq.ParquetFile(part).metadata.num_rows == 2

@@ -157,8 +157,9 @@ def test_features_are_read_a_batch_at_a_time_in_the_manifest_order(posts, tmp_pa
 
 
 def test_a_hash_the_cache_cannot_give_back_is_counted_not_dropped(posts, tmp_path, monkeypatch):
-    manifest, cache = _cached_with_labels(tmp_path, posts)
-    monkeypatch.setattr(features, "load_encoder", lambda *a: pytest.fail("nothing to encode"))
+    _cached_with_labels(tmp_path, posts)
+    (tmp_path / "corrupt.jpg").write_bytes(b"\xff\xd8\xff broken again")  # new bytes
+    manifest = build_image_manifest(posts)  # one image to encode: the cache is looked at again
     real_locate = FeatureCache.locate
     calls = []
 

@@ -115,12 +115,8 @@ def caption_blocks(
     for prefix in (OWN, GENERATED):
         stats = TextStats()
         present = captions[f"{prefix}_present"].fillna(False).astype(bool)
-        if not present.any():
-            stats.add_empty(len(captions))  # as caption_block counts absent captions
-        blocks.append(
-            None
-            if not present.any()
-            else caption_block(
+        if present.any():
+            block = caption_block(
                 captions[f"{prefix}_text"],
                 present,
                 prefix,
@@ -131,7 +127,10 @@ def caption_blocks(
                 stats,
                 progress=f"text features ({prefix} captions)" if progress else None,
             )
-        )
+        else:
+            block = None
+            stats.add_empty(len(captions))  # as caption_block counts absent captions
+        blocks.append(block)
         counts.append(stats)
     return blocks[0], blocks[1], counts[0], counts[1]
 

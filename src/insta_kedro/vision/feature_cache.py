@@ -207,23 +207,38 @@ class FeatureCache:
             logger.warning("feature cache: ignoring unreadable part %s (%s)", part, error)
             return None
 
+    def _newest_rows(
+        self,
+        files: list[tuple[Path, pq.ParquetFile]],
+        columns: list[str],
+        hashes: pa.Array | None = None,
+    ) -> tuple[pd.DataFrame, list[int]]:
+        """``columns`` (``image_sha256`` first) of the newest copy of each hash in the opened
+        ``files`` (of ``hashes`` only, when given), with ``part`` and ``row``: where it lies;
+        and the numbers of the parts that could be read."""
+        frames, read = [pd.DataFrame(columns=[*columns, "part", "row"])], []
+        for number, (part, file) in enumerate(files):
+            table = self._read_columns(part, file, columns)
+            if table is None:
+                continue
+            read.append(number)
+            rows = np.arange(len(table))
+            if hashes is not None:
+                mask = pc.is_in(table["image_sha256"], value_set=hashes)
+                table, rows = table.filter(mask), np.flatnonzero(mask.to_numpy(False))
+            frame = table.to_pandas()
+            frame["part"], frame["row"] = number, rows
+            frames.append(frame)
+        rows = pd.concat(frames, ignore_index=True).drop_duplicates("image_sha256", keep="last")
+        return rows, read
+
     def locate(self, image_sha256s: Iterable[str]) -> CacheRows:
         """Where the rows of these hashes lie (the newest copy of each), with their small
         columns; absent hashes are simply missing. The features are read later, on demand
         (:meth:`CacheRows.features`)."""
         hashes = pa.array(sorted(set(image_sha256s)), type=pa.string())
         files = self._open_parts() if len(hashes) else []
-        frames = [pd.DataFrame(columns=SMALL_COLUMNS + ["part", "row"])]
-        for number, (part, file) in enumerate(files):
-            table = self._read_columns(part, file, SMALL_COLUMNS)
-            if table is None:
-                continue
-            mask = pc.is_in(table["image_sha256"], value_set=hashes)
-            frame = table.filter(mask).to_pandas()
-            frame["part"] = number
-            frame["row"] = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
-            frames.append(frame)
-        rows = pd.concat(frames, ignore_index=True).drop_duplicates("image_sha256", keep="last")
+        rows, _ = self._newest_rows(files, SMALL_COLUMNS, hashes)
         return CacheRows(files, rows.set_index("image_sha256"))
 
     def get(self, image_sha256s: Iterable[str]) -> pd.DataFrame:
@@ -256,23 +271,17 @@ class FeatureCache:
         if len(self.parts()) <= max_parts:
             return
         files = self._open_parts()
-        tables = [self._read_columns(part, file, ["image_sha256"]) for part, file in files]
-        readable = [(i, t) for i, t in enumerate(tables) if t is not None]
-        if not readable:
+        newest, read = self._newest_rows(files, ["image_sha256"])
+        if not read:
             return
-        listed = pd.DataFrame(
-            {
-                "image_sha256": np.concatenate([t["image_sha256"].to_numpy() for _, t in readable]),
-                "part": np.concatenate([np.full(len(t), i) for i, t in readable]),
-            }
-        )
-        newest = ~listed.duplicated("image_sha256", keep="last").to_numpy()
         temporary, final = self._new_part()
         pending = CACHE_SCHEMA.empty_table()
         with pq.ParquetWriter(temporary, CACHE_SCHEMA) as writer:
-            for number, _ in readable:
-                keep = newest[listed["part"].to_numpy() == number]
-                file, start = files[number][1], 0
+            for number, rows in newest.groupby("part")["row"]:
+                file = files[number][1]
+                keep = np.zeros(file.metadata.num_rows, dtype=bool)
+                keep[rows.to_numpy(dtype=np.int64)] = True
+                start = 0
                 for group in range(file.num_row_groups):
                     table = file.read_row_group(group).cast(CACHE_SCHEMA)
                     kept = table.filter(pa.array(keep[start : start + len(table)]))
@@ -284,9 +293,9 @@ class FeatureCache:
             if len(pending):
                 writer.write_table(pending)
         temporary.rename(final)
-        for part, _ in files:
-            part.unlink(missing_ok=True)
-        logger.info("feature cache: merged %d parts in %s", len(files), self.folder)
+        for number in read:  # an unreadable part stays, to be looked at
+            files[number][0].unlink(missing_ok=True)
+        logger.info("feature cache: merged %d parts in %s", len(read), self.folder)
 
     def __len__(self) -> int:
         return sum(pq.ParquetFile(part).metadata.num_rows for part in self.parts())

@@ -94,7 +94,7 @@ def _compute_missing(
     batch_size: int,
     chunk_size: int,
     weight_sets: Path | None = None,
-) -> int:
+) -> None:
     """Encode the images the cache lacks, chunk by chunk, storing each chunk as it is done.
 
     ``paths_by_hash``: image sha256 → path of the images to encode (at least one);
@@ -103,7 +103,6 @@ def _compute_missing(
     overlap. Images that cannot be decoded are cached with their error: the same bytes
     fail again. ``weight_sets``: where the encoder is saved once and read back by later runs
     (``load_encoder``).
-    Returns the number of images put in the cache.
     """
     hashes = list(paths_by_hash)
     chunks = chunked(hashes, chunk_size)
@@ -119,7 +118,6 @@ def _compute_missing(
         )
         cache.put(_cache_rows(chunk, encoded))
     bar.close()
-    return len(hashes)
 
 
 @functools.lru_cache(maxsize=1)
@@ -153,10 +151,10 @@ def _compute_missing_on_cluster(
     batch_size: int,
     weight_sets: Path,
     engine: Engine,
-) -> int:
+) -> None:
     """:func:`_compute_missing` on ``engine``'s Dask cluster: chunks of ``engine.chunk_size``
     images go to the workers (:func:`encode_into_cache`), which write them into the cache.
-    Returns the number of images put in the cache. Paths are made absolute
+    Paths are made absolute
     first, and the encoder's weight set is saved here first (``save_weight_set_once``). A
     chunk lost with its worker is done again by another (Dask's own retries); chunks already
     cached stay."""
@@ -175,7 +173,6 @@ def _compute_missing_on_cluster(
         weight_sets=str(weight_sets.resolve()),
     )
     bar.close()
-    return len(pairs)
 
 
 @dataclass(frozen=True)
@@ -276,22 +273,20 @@ def encode_image_manifest(
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
 
     started = time.perf_counter()
-    cached = set(cache.locate(paths_by_hash).rows.index)
-    missing = {h: p for h, p in paths_by_hash.items() if h not in cached}
-    computed = 0
+    found = cache.locate(paths_by_hash)
+    missing = {h: p for h, p in paths_by_hash.items() if h not in found.rows.index}
     if missing and engine.distributed:
-        computed = _compute_missing_on_cluster(
+        _compute_missing_on_cluster(
             missing, cache, spec, batch_size, Path(cache_dir) / WEIGHT_SETS, engine
         )
     elif missing:
-        computed = _compute_missing(
+        _compute_missing(
             missing, cache, spec, batch_size, chunk_size, Path(cache_dir) / WEIGHT_SETS
         )
     if missing:
         cache.compact()
+        found = cache.locate(paths_by_hash)  # the new parts too
     elapsed = time.perf_counter() - started
-
-    found = cache.locate(paths_by_hash)
     rows = found.rows.reindex(image_manifest["image_sha256"].fillna(""))
     manifest_error = image_manifest["error"].to_numpy(dtype=object)
     cache_error = rows["error"].to_numpy(dtype=object)
@@ -321,8 +316,8 @@ def encode_image_manifest(
         spec.name,
         len(posts),
         len(paths_by_hash),
-        len(cached),
-        computed,
+        len(paths_by_hash) - len(missing),
+        len(missing),
         elapsed,
         int((~usable).sum()),
         reasons,
