@@ -109,6 +109,7 @@ def test_person_page_shows_the_evidence_behind_each_interest(project_with_output
             top: {
                 "terms": {"pasta": 2.4, "🍝": 1.0},
                 "hashtags": {"#homecooking": 3.0},
+                "mentions": {"@pastagrannies": 1.2},
                 "labels": {"carbonara": 0.8},
                 "posts": 3,
                 "profile_category": "Chef",
@@ -120,6 +121,7 @@ def test_person_page_shows_the_evidence_behind_each_interest(project_with_output
     assert "Why these interests" in shown
     assert "terms: pasta (2.4), 🍝 (1.0)" in shown
     assert "hashtags: #homecooking (3.0)" in shown
+    assert "tagged accounts: @pastagrannies (1.2)" in shown
     assert "photo labels: carbonara (0.8)" in shown
     assert "profile category: Chef" in shown
     assert "posts with a lexicon term: 3" in shown

@@ -53,7 +53,11 @@ def test_evidence_names_terms_hashtags_and_the_profile_category():
         {
             "post_id": ["a", "b", "c"],
             "profile": ["skater", "skater", "skater"],
-            "caption": ["new skateboard #skateboardlife", "album 🎤", "just a day"],
+            "caption": [
+                "new skateboard #skateboardlife thanks @skateboardshop",
+                "album 🎤",
+                "just a day",
+            ],
         }
     )
     labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
@@ -61,6 +65,9 @@ def test_evidence_names_terms_hashtags_and_the_profile_category():
     sports = evidence["skater"]["sports"]
     assert set(sports["terms"]) == {"skateboard"} and sports["posts"] == 1
     assert set(sports["hashtags"]) == {"#skateboardlife"}
+    assert sports["mentions"] == {
+        "@skateboardshop": pytest.approx(sports["hashtags"]["#skateboardlife"] / 2, abs=1e-3)
+    }
     assert sports["profile_category"] == "Athlete"
     assert set(evidence["skater"]["music"]["terms"]) == {"album", "🎤"}
     assert evidence["skater"]["music"]["profile_category"] is None

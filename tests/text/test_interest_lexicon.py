@@ -148,8 +148,31 @@ def test_compound_hashtags_are_split_into_words():
     lexicon = InterestLexicon.from_config(
         {**{c: [] for c in REQUIRED_CATEGORIES}, "pets": ["dog"], "art": ["art"]}
     )
-    found = {(m.term, m.hashtag) for m in lexicon.matches("#dogsofinstagram #streetart")}
+    found = {(m.term, m.tag) for m in lexicon.matches("#dogsofinstagram #streetart")}
     assert found == {("dog", "dogsofinstagram"), ("art", "streetart")}
+
+
+def test_a_mentioned_account_is_read_as_a_hashtag_at_its_weight():
+    tables = {
+        **{c: [] for c in REQUIRED_CATEGORIES},
+        "sports": ["skateboards"],
+        "film_tv": ["netflix"],
+    }
+    lexicon = InterestLexicon.from_config(tables, mention_weight=0.5)
+    tag = lexicon.matches("new deck #birdhouseskateboards")
+    mention = lexicon.matches("new deck from @BirdhouseSkateboards and @birdhouseskateboards")
+    assert [(m.term, m.source, m.tag) for m in mention] == [
+        ("skateboards", "mention", "birdhouseskateboards")  # once per post, split into words
+    ]
+    assert mention[0].weight == pytest.approx(0.5 * tag[0].weight)
+    assert [m.term for m in lexicon.matches("finally watched it on @netflix.")] == ["netflix"]
+    # an e-mail address names no account; a photo credit's account is left out with the credit
+    assert {m.source for m in lexicon.matches("write to hello@netflix.com")} == {"word"}
+    assert lexicon.matches("📸: @netflix") == []
+    unread = InterestLexicon.from_config(tables, mention_weight=0.0)
+    assert unread.matches("new deck from @birdhouseskateboards") == []
+    parts = [caption_parts("new deck from @birdhouseskateboards @netflix #skateboards")]
+    assert np.array_equal(lexicon.weights_of(parts), lexicon.weights([parts[0].text]))
 
 
 @pytest.mark.parametrize(
@@ -179,6 +202,7 @@ CAPTIONS = [
     "puppies and kittens!!! #dogsofinstagram 🐶🐶",
     "Heute waren wir in den Bergen wandern #wandern",
     "#1 #fitfam #legday 💪🏽 https://example.com/x",
+    "new board from @birdhouseskateboards, watching @Netflix with @dogsofinstagram",
 ]
 
 

@@ -143,7 +143,12 @@ def evidence_lines(evidence: dict) -> list[str]:
     """What an interest rests on, one line per kind of evidence."""
     lines = [
         evidence_line(name, evidence.get(key) or {})
-        for key, name in (("terms", "terms"), ("hashtags", "hashtags"), ("labels", "photo labels"))
+        for key, name in (
+            ("terms", "terms"),
+            ("hashtags", "hashtags"),
+            ("mentions", "tagged accounts"),
+            ("labels", "photo labels"),
+        )
     ]
     if evidence.get("profile_category"):
         lines.append(f"profile category: {evidence['profile_category']}")

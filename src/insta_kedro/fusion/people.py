@@ -208,11 +208,11 @@ def interest_evidence(
     top_n: int = 5,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{profile: {category: evidence}}``: for each category with any, the top lexicon
-    ``terms`` (words and emojis) and ``hashtags`` of the person's captions with their summed
-    weights, the top ImageNet ``labels`` with their summed probabilities, the number of
-    ``posts`` with a lexicon match, and the ``profile_category`` (Instagram's name) when the
-    profile's category maps to it. ``profile_categories``: profile → (Instagram category,
-    the interest it maps to or None).
+    ``terms`` (words and emojis), ``hashtags`` and ``mentions`` (tagged accounts) of the
+    person's captions with their summed weights, the top ImageNet ``labels`` with their
+    summed probabilities, the number of ``posts`` with a lexicon match, and the
+    ``profile_category`` (Instagram's name) when the profile's category maps to it.
+    ``profile_categories``: profile → (Instagram category, the interest it maps to or None).
     """
     label_names = image_labels["label"].astype(str)
     label_categories = imagenet_label_categories(
@@ -228,6 +228,7 @@ def interest_evidence(
     for profile, group in posts.groupby("profile", sort=True):
         terms: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         hashtags: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        mentions: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         post_counts: dict[str, int] = defaultdict(int)
         for post_id, caption in group[["post_id", "caption"]].itertuples(index=False):
@@ -237,7 +238,9 @@ def interest_evidence(
                     category = lexicon.categories[index]
                     seen.add(category)
                     if match.source == "hashtag":
-                        hashtags[category]["#" + match.hashtag] += match.weight
+                        hashtags[category]["#" + match.tag] += match.weight
+                    elif match.source == "mention":
+                        mentions[category]["@" + match.tag] += match.weight
                     else:
                         terms[category][match.term] += match.weight
             for category in seen:
@@ -251,11 +254,15 @@ def interest_evidence(
             entry = {
                 "terms": _top(terms[category], top_n),
                 "hashtags": _top(hashtags[category], top_n),
+                "mentions": _top(mentions[category], top_n),
                 "labels": _top(labels[category], top_n),
                 "posts": post_counts[category],
                 "profile_category": raw_category if category == mapped else None,
             }
-            if entry["terms"] or entry["hashtags"] or entry["labels"] or entry["profile_category"]:
+            if (
+                any(entry[key] for key in ("terms", "hashtags", "mentions", "labels"))
+                or entry["profile_category"]
+            ):
                 person[category] = entry
         evidence[str(profile)] = person
     return evidence
@@ -274,8 +281,8 @@ def collect_interest_evidence(
     profile's Instagram category (``profiles``' ``category``) and the interest it maps to
     through ``category_map`` (:func:`profile_interests`).
 
-    Returns ``{profile: {category: evidence}}``, at most ``top_n`` terms, hashtags and labels
-    per interest.
+    Returns ``{profile: {category: evidence}}``, at most ``top_n`` terms, hashtags, mentions
+    and labels per interest.
     """
     _, _, mapped = profile_interests(profiles, lexicon, category_map)
     raw = profiles.drop_duplicates("profile").set_index("profile").get("category")

@@ -288,18 +288,24 @@ def sentiment(text: str, language: str, max_chars: int = 2200) -> float:
 class CaptionParts:
     """What the text features read of one caption, worked out once and shared by the counts,
     the lexicon and the classifier: ``plain`` (:func:`plain_text`), its ``words``
-    (:data:`WORD`), every hashtag in order (``extract_hashtags(text, unique=False)``) and the
-    emojis (:func:`emojis_in`), as tuples."""
+    (:data:`WORD`), every hashtag in order (``extract_hashtags(text, unique=False)``), the
+    emojis (:func:`emojis_in`) and every mention in order (``extract_mentions(text,
+    unique=False)``), as tuples."""
 
     text: str
     plain: str
     words: tuple[str, ...]
     hashtags: tuple[str, ...]
     emojis: tuple[str, ...]
+    mentions: tuple[str, ...] = ()
 
     def unique_hashtags(self) -> list[str]:
         """``extract_hashtags(text)``: each hashtag once, in order of first use."""
         return list(dict.fromkeys(self.hashtags))
+
+    def unique_mentions(self) -> list[str]:
+        """``extract_mentions(text)``: each mentioned account once, in order of first use."""
+        return list(dict.fromkeys(self.mentions))
 
 
 @lru_cache(maxsize=1 << 15)
@@ -315,6 +321,7 @@ def caption_parts(text: str) -> CaptionParts:
         tuple(WORD.findall(plain)),
         tuple(extract_hashtags(text, unique=False)),
         tuple(emojis_in(text)),
+        tuple(extract_mentions(text, unique=False)) if "@" in text else (),
     )
 
 
@@ -393,7 +400,7 @@ def read_captions(
                     len(text),
                     len(r.words),
                     len(r.hashtags),
-                    len(extract_mentions(text, unique=False)) if "@" in text else 0,
+                    len(r.mentions),
                     len(r.emojis),
                     float(language == "en"),
                     float(language != UNDETERMINED),

@@ -6,7 +6,10 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
   or an emoji. A caption's words, hashtags and emojis are matched exactly (a trailing
   plural ``s``/``es`` is also tried); a hashtag that is no term is split into words with
   ``wordsegment`` (``#dogsofinstagram`` → dogs of insta gram) and each word of at least
-  ``min_segment_length`` letters is matched.
+  ``min_segment_length`` letters is matched. A mentioned account is read as a hashtag is
+  (``@birdhouseskateboards`` → birdhouse skateboards), its matches weighing
+  ``mention_weight`` of a hashtag's: the accounts a post tags (brands, venues, shows,
+  collaborators) tell what it is about, but a handle is a name first.
 - ``imagenet_categories.yml``: category → ``names`` (Keras ImageNet class names such as
   ``golden_retriever``) and ``index_ranges`` (``"151-268"``, matching the
   ``imagenet_class_<index>`` labels written when the class-name file is unavailable).
@@ -22,7 +25,7 @@ renormalized the same way.
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
 import numpy as np
@@ -55,7 +58,6 @@ REQUIRED_CATEGORIES = (
 )
 # The category of a person (or post) with no evidence for any other; it has no terms.
 OTHER = "other"
-WORD_SOURCES = ("word", "hashtag", "emoji")
 
 # Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
 _EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
@@ -112,12 +114,13 @@ def _is_word(term: str) -> bool:
 
 @dataclass(frozen=True)
 class TermMatch:
-    """One lexicon term found in a text: the term, where (word, hashtag, emoji), the hashtag
-    it came from (or ``""``), its categories (indices) and its weight."""
+    """One lexicon term found in a text: the term, where (word, hashtag, emoji, mention), the
+    hashtag or mentioned account it came from (or ``""``), its categories (indices) and its
+    weight."""
 
     term: str
     source: str
-    hashtag: str
+    tag: str
     categories: tuple[int, ...]
     weight: float
 
@@ -130,6 +133,7 @@ class InterestLexicon:
     term_categories: Mapping[str, tuple[int, ...]]
     term_weights: Mapping[str, float]
     min_segment_length: int = 3
+    mention_weight: float = 0.5
 
     @classmethod
     def from_config(
@@ -139,13 +143,16 @@ class InterestLexicon:
         generic_zipf: float = 6.0,
         max_weight: float = 3.0,
         emoji_weight: float = 1.0,
+        mention_weight: float = 0.5,
     ) -> "InterestLexicon":
         """Build from ``{category: [terms]}``; raises ValueError when it lacks a category.
 
         ``generic_zipf`` and ``max_weight`` set each word's specificity weight
         (:func:`term_specificity`); emojis, whose frequency in written English says nothing
         of their use on Instagram, weigh ``emoji_weight``; ``min_segment_length``: the
-        shortest word of a split hashtag that is matched.
+        shortest word of a split hashtag or mentioned account that is matched; a mentioned
+        account's matches weigh ``mention_weight`` times a hashtag's (0: mentions are not
+        read).
         """
         missing = [name for name in REQUIRED_CATEGORIES if name not in lexicon]
         if missing:
@@ -166,6 +173,7 @@ class InterestLexicon:
             {k: tuple(v) for k, v in term_categories.items()},
             weights,
             min_segment_length,
+            mention_weight,
         )
 
     def _lookup(self, token: str) -> str | None:
@@ -178,15 +186,16 @@ class InterestLexicon:
                 return candidate
         return None
 
-    def _match(self, term: str | None, source: str, hashtag: str = "") -> list[TermMatch]:
+    def _match(self, term: str | None, source: str, tag: str = "") -> list[TermMatch]:
         if term is None or self.term_weights[term] <= 0:
             return []
         weight = self.term_weights[term]
-        return [TermMatch(term, source, hashtag, self.term_categories[term], weight)]
+        return [TermMatch(term, source, tag, self.term_categories[term], weight)]
 
     def matches(self, text: str) -> list[TermMatch]:
-        """Every lexicon term in ``text`` (words, emojis, hashtags whole or split) that has a
-        weight above 0; photo credits (:data:`PHOTO_CREDIT`) are left out."""
+        """Every lexicon term in ``text`` (words, emojis, hashtags and mentioned accounts,
+        whole or split) that has a weight above 0; photo credits (:data:`PHOTO_CREDIT`), and
+        the accounts they name, are left out."""
         if not isinstance(text, str) or not text:
             return []
         return self._matches_of(caption_parts(PHOTO_CREDIT.sub(" ", text)))
@@ -200,6 +209,8 @@ class InterestLexicon:
             found += self._match(self._lookup(normalize_term(emoji)), "emoji")
         for tag in parts.unique_hashtags():
             found += self._tag_matches(tag)
+        for account in parts.unique_mentions():
+            found += self._mention_matches(account)
         return found
 
     def _tag_matches(self, hashtag: str) -> list[TermMatch]:
@@ -214,18 +225,31 @@ class InterestLexicon:
                 found += self._match(self._lookup(word), "hashtag", tag)
         return found
 
+    def _mention_matches(self, account: str) -> list[TermMatch]:
+        """The matches of one mentioned account (``extract_mentions``' name), read as a
+        hashtag, each weighing :attr:`mention_weight` of it."""
+        if self.mention_weight <= 0:
+            return []
+        return [
+            replace(match, source="mention", weight=match.weight * self.mention_weight)
+            for match in self._tag_matches(account)
+        ]
+
     @cached_property
     def _evidence_cache(self) -> dict[tuple[str, str], tuple[tuple[tuple[int, ...], float], ...]]:
         return {}
 
     def _evidence(self, source: str, token: str) -> tuple[tuple[tuple[int, ...], float], ...]:
-        """(categories, weight) of each match of one word, emoji or hashtag, in the order of
-        :meth:`_matches_of`; remembered (a word's matches depend on the word alone)."""
+        """(categories, weight) of each match of one word, emoji, hashtag or mentioned account,
+        in the order of :meth:`_matches_of`; remembered (a word's matches depend on the word
+        alone)."""
         cache = self._evidence_cache
         found = cache.get((source, token))
         if found is None:
             if source == "hashtag":
                 matches = self._tag_matches(token)
+            elif source == "mention":
+                matches = self._mention_matches(token)
             else:
                 matches = self._match(self._lookup(normalize_term(token)), source)
             found = tuple((match.categories, match.weight) for match in matches)
@@ -262,6 +286,7 @@ class InterestLexicon:
                 ("word", read.words),
                 ("emoji", read.emojis),
                 ("hashtag", read.unique_hashtags()),
+                ("mention", read.unique_mentions()),
             ):
                 for token in tokens:
                     found = remembered.get((source, token))
