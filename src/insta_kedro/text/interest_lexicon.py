@@ -91,10 +91,11 @@ def _segmenter():
     return wordsegment
 
 
-@cache
+@lru_cache(maxsize=1 << 16)
 def split_hashtag(tag: str) -> tuple[str, ...]:
-    """The words of a compound hashtag (``dogsofinstagram`` → dogs, of, insta, gram), by
-    wordsegment's English unigram and bigram counts; letters only, lower-case."""
+    """The words of a compound hashtag or account name (``dogsofinstagram`` → dogs, of,
+    insta, gram), by wordsegment's English unigram and bigram counts; letters only,
+    lower-case. Cached, up to a bound: a run's distinct hashtags and accounts are many."""
     letters = re.sub(r"[^a-z]+", " ", normalize_term(tag))
     return tuple(word for part in letters.split() for word in _segmenter().segment(part))
 
