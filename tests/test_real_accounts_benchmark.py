@@ -100,3 +100,28 @@ def test_interests_are_read_from_every_shape_the_characterization_may_take(bench
     characterizations = {"a": {"interests": {"pets": 0.9}, "persona": {"cluster": 2}}}
     assert bench.rankings_from_characterizations(characterizations) == {"a": [("pets", 0.9)]}
     assert bench.clusters_from_characterizations(characterizations) == {"a": 2}
+
+
+def test_bootstrap_intervals_bracket_the_figures_and_repeat_with_the_seed(bench):
+    rankings = {
+        "jokes": [("family", 0.6), ("comedy", 0.4)],  # top-1 wrong, top-3 right
+        "laughs": [("memes", 1.0)],
+        "skater": [("sports", 1.0)],
+        "runner": [("sports", 1.0)],
+        "painter": [("art", 1.0)],
+    }
+    perfect = {"jokes": 0, "laughs": 0, "skater": 1, "runner": 1, "painter": 2}
+    intervals = bench.bootstrap_intervals(rankings, perfect, LABELS, draws=500)
+    low, high = intervals["top1_accuracy"]
+    assert 0.0 <= low < 0.8 < high == 1.0  # 4 of 5 right: another draw may hold the wrong one
+    assert intervals["top3_accuracy"] == (1.0, 1.0)  # every account right: nothing can move
+    # a draw of distinct accounts with perfect personas scores ARI 1 or, with one kind, 0
+    low, high = intervals["persona_ari"]
+    assert 0.0 <= low <= high == pytest.approx(1.0)
+    assert bench.bootstrap_intervals(rankings, perfect, LABELS, draws=500) == intervals
+    assert bench.bootstrap_intervals(rankings, {"jokes": 0}, LABELS)["persona_ari"] is None
+    assert bench.bootstrap_intervals({}, {}, LABELS)["top1_accuracy"] is None
+    report = bench.report(
+        bench.evaluate(rankings, perfect, LABELS), [], pd.DataFrame(), perfect, LABELS
+    )
+    assert "| top-1 interest accuracy | 0.800 | " in report
