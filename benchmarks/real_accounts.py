@@ -369,34 +369,26 @@ def report(
         return "—" if bounds is None else f"{bounds[0]:.2f}–{bounds[1]:.2f}"
 
     summary = [
-        ("accounts in the outputs", metrics["accounts"]),
+        ("accounts in the outputs", metrics["accounts"], ""),
         (
             "labelled accounts present",
             f"{metrics['labelled_present']} / {metrics['labelled_accounts']}",
+            "",
         ),
-        ("top-1 interest accuracy", metrics["top1_accuracy"]),
-        ("top-3 interest accuracy", metrics["top3_accuracy"]),
-        ("persona ARI (noise = a label)", persona["ari"]),
-        ("persona NMI (noise = a label)", persona["nmi"]),
-        ("persona ARI without noise", persona["ari_clustered"]),
-        ("persona purity (noise left out)", persona["purity"]),
-        ("persona purity, strict (noise = misplaced)", persona["purity_strict"]),
-        ("noise share, labelled accounts", metrics["noise_share_labelled"]),
-        ("noise share, all accounts", metrics["noise_share_all"]),
-        ("persona clusters (all accounts)", metrics["persona_clusters"]),
-        ("persona clusters among labelled", persona["clusters_among_labelled"]),
-    ]
-    bootstrapped = {
-        "top-1 interest accuracy": "top1_accuracy",
-        "top-3 interest accuracy": "top3_accuracy",
-        "persona ARI (noise = a label)": "persona_ari",
-    }
-    rows_with_spread = [
-        (name, value, spread(bootstrapped[name]) if name in bootstrapped else "")
-        for name, value in summary
+        ("top-1 interest accuracy", metrics["top1_accuracy"], spread("top1_accuracy")),
+        ("top-3 interest accuracy", metrics["top3_accuracy"], spread("top3_accuracy")),
+        ("persona ARI (noise = a label)", persona["ari"], spread("persona_ari")),
+        ("persona NMI (noise = a label)", persona["nmi"], ""),
+        ("persona ARI without noise", persona["ari_clustered"], ""),
+        ("persona purity (noise left out)", persona["purity"], ""),
+        ("persona purity, strict (noise = misplaced)", persona["purity_strict"], ""),
+        ("noise share, labelled accounts", metrics["noise_share_labelled"], ""),
+        ("noise share, all accounts", metrics["noise_share_all"], ""),
+        ("persona clusters (all accounts)", metrics["persona_clusters"], ""),
+        ("persona clusters among labelled", persona["clusters_among_labelled"], ""),
     ]
     parts = [
-        markdown_table(["metric", "value", "95 % bootstrap interval"], rows_with_spread, {1, 2}),
+        markdown_table(["metric", "value", "95 % bootstrap interval"], summary, {1, 2}),
         "(intervals: the labelled accounts drawn 2,000 times with replacement; how far each "
         "figure could move on other accounts of the same kinds)",
     ]

@@ -203,16 +203,20 @@ class InterestLexicon:
 
     def _matches_of(self, parts: CaptionParts) -> list[TermMatch]:
         """:meth:`matches` of the caption read as ``parts`` (photo credits already out)."""
-        found = []
-        for word in parts.words:
-            found += self._match(self._lookup(normalize_term(word)), "word")
-        for emoji in parts.emojis:
-            found += self._match(self._lookup(normalize_term(emoji)), "emoji")
-        for tag in parts.unique_hashtags():
-            found += self._tag_matches(tag)
-        for account in parts.unique_mentions():
-            found += self._mention_matches(account)
-        return found
+        return [
+            match
+            for source, tokens in _tokens(parts)
+            for token in tokens
+            for match in self._token_matches(source, token)
+        ]
+
+    def _token_matches(self, source: str, token: str) -> list[TermMatch]:
+        """The matches of one word, emoji, hashtag or mentioned account (``source``)."""
+        if source == "hashtag":
+            return self._tag_matches(token)
+        if source == "mention":
+            return self._mention_matches(token)
+        return self._match(self._lookup(normalize_term(token)), source)
 
     def _tag_matches(self, hashtag: str) -> list[TermMatch]:
         """The matches of one hashtag (as ``extract_hashtags`` reads it): whole, or split."""
@@ -247,12 +251,7 @@ class InterestLexicon:
         cache = self._evidence_cache
         found = cache.get((source, token))
         if found is None:
-            if source == "hashtag":
-                matches = self._tag_matches(token)
-            elif source == "mention":
-                matches = self._mention_matches(token)
-            else:
-                matches = self._match(self._lookup(normalize_term(token)), source)
+            matches = self._token_matches(source, token)
             found = tuple((match.categories, match.weight) for match in matches)
             if len(cache) >= 1 << 18:  # bounded: a corpus' words, not every string ever read
                 cache.clear()
@@ -260,7 +259,7 @@ class InterestLexicon:
         return found
 
     def match_counts(self, text: str) -> np.ndarray:
-        """Matched weight per category in ``text`` (words, hashtags, emojis)."""
+        """Matched weight per category in ``text`` (words, emojis, hashtags, accounts)."""
         return self._counts(self.matches(text))
 
     def _counts(self, matches: list[TermMatch]) -> np.ndarray:
@@ -283,12 +282,7 @@ class InterestLexicon:
         for row, read in enumerate(map(without_photo_credits, parts)):
             # Python floats add as float64 do, in the order of _counts: the same sums.
             sums = [0.0] * len(self.categories)
-            for source, tokens in (
-                ("word", read.words),
-                ("emoji", read.emojis),
-                ("hashtag", read.unique_hashtags()),
-                ("mention", read.unique_mentions()),
-            ):
+            for source, tokens in _tokens(read):
                 for token in tokens:
                     found = remembered.get((source, token))
                     if found is None:
@@ -304,6 +298,17 @@ class InterestLexicon:
         match."""
         counts = self.weights(texts)
         return shares(counts), counts.sum(axis=1)
+
+
+def _tokens(parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
+    """What the lexicon reads of a caption, in matching order: (source, tokens) of its words,
+    emojis, hashtags and mentioned accounts (each hashtag and account once)."""
+    return (
+        ("word", parts.words),
+        ("emoji", parts.emojis),
+        ("hashtag", parts.unique_hashtags()),
+        ("mention", parts.unique_mentions()),
+    )
 
 
 def without_photo_credits(parts: CaptionParts) -> CaptionParts:

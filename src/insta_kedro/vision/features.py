@@ -38,13 +38,12 @@ from insta_kedro.vision.encoder import (
     save_weight_set_once,
 )
 from insta_kedro.vision.encoder_spec import EncoderSpec, resolve_encoder_spec
-from insta_kedro.vision.feature_cache import CacheRows, FeatureCache
+from insta_kedro.vision.feature_cache import CACHE_SCHEMA, CacheRows, FeatureCache
 
 logger = logging.getLogger(__name__)
 
-FEATURE_COLUMNS = ["post_id", "image_sha256", "feature", "encoder", "error"]
 LABEL_COLUMNS = ["post_id", "rank", "label", "probability"]
-CACHE_COLUMNS = ["image_sha256", "feature", "labels", "probabilities", "error"]
+CACHE_COLUMNS = CACHE_SCHEMA.names
 FEATURE_SCHEMA = pa.schema(
     [
         ("post_id", pa.string()),
@@ -54,6 +53,7 @@ FEATURE_SCHEMA = pa.schema(
         ("error", pa.string()),
     ]
 )
+FEATURE_COLUMNS = FEATURE_SCHEMA.names
 BATCH_ROWS = 16_384
 """Posts per batch of the image_features table (one row group of the dataset), at most."""
 BATCH_BYTES = 64 << 20
@@ -154,10 +154,9 @@ def _compute_missing_on_cluster(
 ) -> None:
     """:func:`_compute_missing` on ``engine``'s Dask cluster: chunks of ``engine.chunk_size``
     images go to the workers (:func:`encode_into_cache`), which write them into the cache.
-    Paths are made absolute
-    first, and the encoder's weight set is saved here first (``save_weight_set_once``). A
-    chunk lost with its worker is done again by another (Dask's own retries); chunks already
-    cached stay."""
+    Paths are made absolute first, and the encoder's weight set is saved here first
+    (``save_weight_set_once``). A chunk lost with its worker is done again by another (Dask's
+    own retries); chunks already cached stay."""
     pairs = [(h, str(Path(p).resolve())) for h, p in paths_by_hash.items()]
     save_weight_set_once(spec, weight_sets)  # drawn or read here once; the workers map it
     bar = tqdm(total=len(pairs), desc="image features (dask)", unit="image", disable=None)
