@@ -30,6 +30,9 @@ Reported, over the labelled accounts found in the outputs:
   accounts drawn 2,000 times with replacement, seeded): with 22 accounts, one account more or
   less right moves top-1 by 0.045, and the intervals say how far another set of accounts of
   the same kinds could take each figure;
+- top-1 accuracy apart for the accounts whose top interest the product marks as thin evidence
+  (``interest_support.thin``: it rests on few of their posts) and for the others: whether
+  the warning tells a user when not to trust the answer;
 - noise share among the labelled accounts and among all accounts, number of persona clusters;
 - a confusion table (rows: true kind, columns: predicted top interest), a per-account table,
   the persona clusters, and the wall time of the pipelines and of the whole script.
@@ -44,7 +47,7 @@ import tempfile
 import time
 import traceback
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +142,15 @@ def rankings_from_features(user_features: pd.DataFrame) -> dict[str, Ranking]:
     }
 
 
+def thin_from_characterizations(characterizations: Mapping[str, Any]) -> set[str]:
+    """The profiles whose top interest user_characterizations.json marks as thin evidence."""
+    return {
+        str(profile)
+        for profile, entry in characterizations.items()
+        if ((entry or {}).get("interest_support") or {}).get("thin")
+    }
+
+
 def clusters_from_characterizations(characterizations: Mapping[str, Any]) -> dict[str, int]:
     """profile → persona cluster as user_characterizations.json states it (when it does)."""
     clusters = {}
@@ -172,6 +184,27 @@ def interest_accuracy(
     if not accounts:
         return None
     return float(np.mean([top_k_hit(rankings[a], labels[a], k) for a in accounts]))
+
+
+def accuracy_by_support(
+    rankings: Mapping[str, Ranking], labels: Mapping[str, Sequence[str]], thin: Collection[str]
+) -> dict[str, dict[str, Any]]:
+    """Top-1 accuracy and account count of the labelled accounts marked ``thin`` and of the
+    others (``supported``); accuracy None for a group without accounts."""
+    present = [a for a in labels if a in rankings]
+    groups = {
+        "supported": [a for a in present if a not in thin],
+        "thin": [a for a in present if a in thin],
+    }
+    return {
+        name: {
+            "accounts": len(accounts),
+            "top1_accuracy": interest_accuracy(
+                {a: rankings[a] for a in accounts}, {a: labels[a] for a in accounts}, 1
+            ),
+        }
+        for name, accounts in groups.items()
+    }
 
 
 def noise_share(clusters: Mapping[str, int], accounts: Sequence[str] | None = None) -> float | None:
@@ -291,8 +324,10 @@ def account_rows(
     clusters: Mapping[str, int],
     labels: Mapping[str, Sequence[str]],
     top_n: int = 3,
+    thin: Collection[str] = (),
 ) -> list[dict[str, Any]]:
-    """One row per labelled account present in ``rankings``: labels, top interests, verdicts."""
+    """One row per labelled account present in ``rankings``: labels, top interests, verdicts,
+    and whether its top interest is marked as thin evidence (in ``thin``)."""
     return [
         {
             "account": account,
@@ -301,6 +336,7 @@ def account_rows(
             "cluster": clusters.get(account),
             "top1_right": top_k_hit(rankings[account], labels[account], 1),
             "top3_right": top_k_hit(rankings[account], labels[account], 3),
+            "thin": account in thin,
         }
         for account in sorted(labels)
         if account in rankings
@@ -311,8 +347,10 @@ def evaluate(
     rankings: Mapping[str, Ranking],
     clusters: Mapping[str, int],
     labels: Mapping[str, Sequence[str]],
+    thin: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Every figure of the report, from the product's rankings and clusters and the labels."""
+    """Every figure of the report, from the product's rankings and clusters and the labels;
+    ``thin``: the accounts whose top interest the product marks as thin evidence."""
     kinds = true_kinds(labels)
     present = [a for a in labels if a in rankings]
     return {
@@ -322,6 +360,7 @@ def evaluate(
         "labelled_missing": sorted(a for a in labels if a not in rankings),
         "top1_accuracy": interest_accuracy(rankings, labels, 1),
         "top3_accuracy": interest_accuracy(rankings, labels, 3),
+        "by_support": accuracy_by_support(rankings, labels, thin),
         "without_interest": sorted(a for a in present if not rankings[a]),
         "persona": persona_scores(clusters, kinds),
         "noise_share_labelled": noise_share(clusters, present),
@@ -377,6 +416,17 @@ def report(
         ),
         ("top-1 interest accuracy", metrics["top1_accuracy"], spread("top1_accuracy")),
         ("top-3 interest accuracy", metrics["top3_accuracy"], spread("top3_accuracy")),
+        *(
+            (
+                f"top-1, {name} ({group['accounts']} accounts)",
+                group["top1_accuracy"],
+                "",
+            )
+            for name, group in (
+                ("top interest well supported", metrics["by_support"]["supported"]),
+                ("top interest marked thin evidence", metrics["by_support"]["thin"]),
+            )
+        ),
         ("persona ARI (noise = a label)", persona["ari"], spread("persona_ari")),
         ("persona NMI (noise = a label)", persona["nmi"], ""),
         ("persona ARI without noise", persona["ari_clustered"], ""),
@@ -404,7 +454,7 @@ def report(
     parts.append("Per labelled account (top-3 interests with their weights):")
     parts.append(
         markdown_table(
-            ["account", "labels", "top-3 predicted", "cluster", "top-1", "top-3"],
+            ["account", "labels", "top-3 predicted", "cluster", "top-1", "top-3", "evidence"],
             [
                 (
                     row["account"],
@@ -413,6 +463,7 @@ def report(
                     row["cluster"],
                     row["top1_right"],
                     row["top3_right"],
+                    "thin" if row["thin"] else "",
                 )
                 for row in rows
             ],
@@ -502,9 +553,13 @@ def run_pipelines(project: Path, download: Path, pipelines: list[str] | None) ->
     return time.perf_counter() - start
 
 
-def read_outputs(project: Path) -> tuple[dict[str, Ranking], dict[str, int], list[str]]:
-    """Rankings and clusters of the run, and notes on anything odd in the outputs."""
+def read_outputs(
+    project: Path,
+) -> tuple[dict[str, Ranking], dict[str, int], set[str], list[str]]:
+    """Rankings and clusters of the run, the profiles whose top interest is marked thin
+    evidence, and notes on anything odd in the outputs."""
     notes = []
+    thin: set[str] = set()
     characterizations = None
     if (project / CHARACTERIZATIONS).is_file():
         characterizations = json.loads((project / CHARACTERIZATIONS).read_text())
@@ -516,6 +571,7 @@ def read_outputs(project: Path) -> tuple[dict[str, Ranking], dict[str, int], lis
         )
     if characterizations is not None:
         rankings = rankings_from_characterizations(characterizations)
+        thin = thin_from_characterizations(characterizations)
         stated = clusters_from_characterizations(characterizations)
         if not clusters:
             clusters = stated
@@ -536,7 +592,7 @@ def read_outputs(project: Path) -> tuple[dict[str, Ranking], dict[str, int], lis
         )
     if not clusters:
         notes.append("no persona clusters in the outputs: persona scores are undefined")
-    return rankings, clusters, notes
+    return rankings, clusters, thin, notes
 
 
 def write_json(path: Path, payload: Mapping[str, Any]) -> None:
@@ -596,9 +652,9 @@ def main() -> None:
                 if json_path:
                     write_json(json_path, payload)
                 sys.exit(1)
-        rankings, clusters, notes = read_outputs(project)
-        metrics = evaluate(rankings, clusters, labels)
-        rows = account_rows(rankings, clusters, labels)
+        rankings, clusters, thin, notes = read_outputs(project)
+        metrics = evaluate(rankings, clusters, labels, thin)
+        rows = account_rows(rankings, clusters, labels, thin=thin)
         confusion = confusion_table(true_kinds(labels), rankings)
         print()
         print(report(metrics, rows, confusion, clusters, labels))

@@ -125,3 +125,29 @@ def test_bootstrap_intervals_bracket_the_figures_and_repeat_with_the_seed(bench)
         bench.evaluate(rankings, perfect, LABELS), [], pd.DataFrame(), perfect, LABELS
     )
     assert "| top-1 interest accuracy | 0.800 | " in report
+
+
+def test_top_one_is_scored_apart_for_accounts_marked_thin_evidence(bench):
+    rankings = {
+        "jokes": [("family", 0.5), ("comedy", 0.2)],  # wrong, marked thin
+        "skater": [("sports", 1.0)],
+        "runner": [("music", 1.0)],  # wrong, not marked
+    }
+    characterizations = {
+        "jokes": {"interest_support": {"thin": True}},
+        "skater": {"interest_support": {"thin": False}},
+        "runner": {"interest_support": None},
+        "stranger": {"interest_support": {"thin": True}},
+    }
+    thin = bench.thin_from_characterizations(characterizations)
+    assert thin == {"jokes", "stranger"}
+    labels = {a: LABELS[a] for a in rankings}
+    metrics = bench.evaluate(rankings, {}, labels, thin)
+    assert metrics["by_support"] == {
+        "supported": {"accounts": 2, "top1_accuracy": 0.5},
+        "thin": {"accounts": 1, "top1_accuracy": 0.0},
+    }
+    rows = bench.account_rows(rankings, {}, labels, thin=thin)
+    assert [r["account"] for r in rows if r["thin"]] == ["jokes"]
+    nothing = bench.accuracy_by_support(rankings, labels, set())
+    assert nothing["thin"] == {"accounts": 0, "top1_accuracy": None}

@@ -124,9 +124,51 @@ def test_person_page_shows_the_evidence_behind_each_interest(project_with_output
     assert "tagged accounts: @pastagrannies (1.2)" in shown
     assert "photo labels: carbonara (0.8)" in shown
     assert "profile category: Chef" in shown
-    assert "posts with a lexicon term: 3" in shown
+    assert "posts with any of these: 3" in shown
     descriptions = yaml.safe_load((project_with_outputs / CATEGORIES).read_text())
     assert descriptions[top] in shown  # conf/base/interests/categories.yml
+    assert "Thin evidence" not in shown  # no interest_support: no warning
+
+
+def test_person_page_warns_when_the_top_interest_rests_on_few_posts(
+    project_with_outputs: Path, run_page
+):
+    def thin(people):
+        anna = people["anna.cooks"]
+        top = next(iter(anna["interests"]))
+        anna["interest_support"] = {
+            "interest": top,
+            "posts": 1,
+            "share": 0.25,
+            "profile_category": False,
+            "thin": True,
+        }
+        people["ben_hikes"]["interest_support"] = {**anna["interest_support"], "thin": False}
+
+    _rewrite_people(project_with_outputs, thin)
+    app = run_page("person")
+    warnings = [w.value for w in app.warning]
+    assert any("Thin evidence:" in w and "rests on 1 of 4 posts (25%)" in w for w in warnings)
+    app.selectbox[0].select("ben_hikes").run()
+    assert not any("Thin evidence" in w.value for w in app.warning)
+
+
+def test_person_page_says_when_no_post_names_an_interest(project_with_outputs: Path, run_page):
+    def nothing(people):
+        people["anna.cooks"]["interests"] = {"other": 1.0}
+        people["anna.cooks"]["interest_support"] = {
+            "interest": "other",
+            "posts": 0,
+            "share": 0.0,
+            "profile_category": False,
+            "thin": True,
+        }
+
+    _rewrite_people(project_with_outputs, nothing)
+    warnings = [w.value for w in run_page("person").warning]
+    assert any(
+        "No evidence: none of this person's 4 posts names an interest" in w for w in warnings
+    )
 
 
 BAD_PROFILES = {  # the value in the address → what the message says

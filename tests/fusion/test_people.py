@@ -86,7 +86,8 @@ def test_evidence_sums_the_photo_labels_of_each_interest():
     table = {"music": {"names": ["electric_guitar", "stage"]}}
     evidence = interest_evidence(posts, LEXICON, labels, table, {})
     assert evidence["p"]["music"]["labels"] == {"electric_guitar": 1.1, "stage": 0.3}
-    assert evidence["p"]["music"]["terms"] == {} and evidence["p"]["music"]["posts"] == 0
+    assert evidence["p"]["music"]["terms"] == {}
+    assert evidence["p"]["music"]["posts"] == 2  # a photo label is evidence of its post too
     assert "sports" not in evidence["p"]
 
 

@@ -6,6 +6,7 @@ import pandas as pd
 from insta_kedro.personas.characterization import (
     circle_summary,
     cosine,
+    interest_support,
     interest_weights,
     posting_behaviour,
     representative_posts,
@@ -29,6 +30,25 @@ def test_cosine_and_interest_weights():
     assert cosine(np.zeros(2), np.ones(2)) is None and cosine(np.ones(2), np.ones(3)) is None
     weights = interest_weights({"food": 0.2, "travel": 0.7, "pets": 0.0, "art": 0.1}, top_n=2)
     assert list(weights.items()) == [("travel", 0.7), ("food", 0.2)]
+
+
+def test_interest_support_says_when_the_top_interest_rests_on_few_posts():
+    interests = {"travel": 0.5, "family": 0.3}
+    evidence = {"travel": {"posts": 3, "profile_category": None}, "family": {"posts": 20}}
+    support = interest_support(interests, evidence, 60, min_share=0.1)
+    assert support == {
+        "interest": "travel",
+        "posts": 3,
+        "share": 0.05,
+        "profile_category": False,
+        "thin": True,
+    }
+    assert not interest_support(interests, evidence, 30, min_share=0.1)["thin"]  # 10 %
+    said = {"travel": {"posts": 0, "profile_category": "Travel Company"}}
+    assert not interest_support(interests, said, 60, min_share=0.1)["thin"]  # the profile
+    assert interest_support({"travel": 1.0}, {}, 5, min_share=0.1)["posts"] == 0
+    assert interest_support({}, evidence, 60, 0.1) is None
+    assert interest_support(interests, evidence, 0, 0.1) is None
 
 
 def test_posting_behaviour_of_a_person_without_posts():

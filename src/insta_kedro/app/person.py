@@ -153,8 +153,27 @@ def evidence_lines(evidence: dict) -> list[str]:
     if evidence.get("profile_category"):
         lines.append(f"profile category: {evidence['profile_category']}")
     if evidence.get("posts"):
-        lines.append(f"posts with a lexicon term: {evidence['posts']}")
+        lines.append(f"posts with any of these: {evidence['posts']}")
     return [line for line in lines if line]
+
+
+def support_note(person: dict) -> str | None:
+    """A warning when the top interest rests on few of the person's posts
+    (``interest_support.thin``), else None."""
+    support = person.get("interest_support") or {}
+    if not support.get("thin"):
+        return None
+    posts = (person.get("posting") or {}).get("posts") or 0
+    if not support.get("posts"):
+        return (
+            f"No evidence: none of this person's {posts} posts names an interest that the "
+            "lexicon, the photo labels or the profile know."
+        )
+    return (
+        f"Thin evidence: {support['interest']} rests on {support['posts']} of {posts} posts "
+        f"({support['share']:.0%}). Most of this person's posts name no interest that the "
+        "lexicon, the photo labels or the profile know, so their interests may be wrong."
+    )
 
 
 def show_evidence(person: dict) -> None:
@@ -162,6 +181,9 @@ def show_evidence(person: dict) -> None:
     evidence = person.get("interest_evidence") or {}
     descriptions = load_output("interest_categories", show_missing=False) or {}
     st.subheader("Why these interests")
+    note = support_note(person)
+    if note:
+        st.warning(note)
     shown = False
     for category, weight in (person.get("interests") or {}).items():
         lines = evidence_lines(evidence.get(category) or {})

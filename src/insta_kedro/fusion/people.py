@@ -210,8 +210,9 @@ def interest_evidence(
     """``{profile: {category: evidence}}``: for each category with any, the top lexicon
     ``terms`` (words and emojis), ``hashtags`` and ``mentions`` (tagged accounts) of the
     person's captions with their summed weights, the top ImageNet ``labels`` with their
-    summed probabilities, the number of ``posts`` with a lexicon match, and the
-    ``profile_category`` (Instagram's name) when the profile's category maps to it.
+    summed probabilities, the number of ``posts`` with any of these (a lexicon match or a
+    label), and the ``profile_category`` (Instagram's name) when the profile's category maps
+    to it.
     ``profile_categories``: profile → (Instagram category, the interest it maps to or None).
     """
     label_names = image_labels["label"].astype(str)
@@ -243,11 +244,12 @@ def interest_evidence(
                         mentions[category]["@" + match.tag] += match.weight
                     else:
                         terms[category][match.term] += match.weight
-            for category in seen:
-                post_counts[category] += 1
             for label, probability in labels_of_post.get(post_id, []):
                 for index in label_categories[label]:
+                    seen.add(lexicon.categories[index])
                     labels[lexicon.categories[index]][label] += probability
+            for category in seen:
+                post_counts[category] += 1
         raw_category, mapped = profile_categories.get(profile, (None, None))
         person = {}
         for category in lexicon.categories:

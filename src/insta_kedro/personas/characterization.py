@@ -59,6 +59,36 @@ def interest_weights(
     return {category: round(weight, 4) for category, weight in items[:top_n]}
 
 
+def interest_support(
+    interests: Mapping[str, float],
+    evidence: Mapping[str, Mapping[str, Any]],
+    n_posts: int,
+    min_share: float,
+) -> dict[str, Any] | None:
+    """How much of a person's posting their top interest rests on: ``{interest, posts,
+    share, profile_category, thin}``, or None without interests or posts.
+
+    ``interests``: the person's interests, descending; ``evidence``: their
+    ``interest_evidence`` (``posts``: posts with a term, hashtag, tagged account or photo
+    label of the interest). ``posts`` of ``n_posts`` carry the top interest; it is ``thin``
+    when that ``share`` is below ``min_share`` and the profile category does not name it.
+    """
+    if not interests or n_posts <= 0:
+        return None
+    top = next(iter(interests))
+    behind = evidence.get(top) or {}
+    posts = int(behind.get("posts") or 0)
+    share = posts / n_posts
+    by_profile = bool(behind.get("profile_category"))
+    return {
+        "interest": top,
+        "posts": posts,
+        "share": round(share, 4),
+        "profile_category": by_profile,
+        "thin": share < min_share and not by_profile,
+    }
+
+
 def posting_behaviour(user_row: Mapping[str, Any] | None, n_posts: int) -> dict[str, Any]:
     """The ``posting`` block; a person with no posts gets zeros (engagement unknown: None)."""
     posting: dict[str, Any] = {"posts": int(n_posts)}
@@ -181,15 +211,17 @@ def user_characterizations(
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """The characterization of every profile of ``profiles`` or ``posts``, with or without
-    posts: ``{profile: {profile, full_name, is_private, interests, interest_evidence, persona,
-    posting, representative_posts, circle}}``, sorted by profile.
+    posts: ``{profile: {profile, full_name, is_private, interests, interest_evidence,
+    interest_support, persona, posting, representative_posts, circle}}``, sorted by profile.
 
     ``persona`` is the person's cluster, probability and label (the label of their user
     cluster in ``cluster_profiles``; "no posts" for a person who was not clustered).
     ``interest_evidence`` (``{profile: {category: evidence}}``) of each of a person's top
     interests (terms, hashtags, labels, profile category) comes with the interests, so a
-    reader sees why. ``params`` are the clustering parameters (``characterization``:
-    ``top_interests``, ``representative_posts``).
+    reader sees why; ``interest_support`` says how many of their posts the top one rests on
+    (:func:`interest_support`). ``params`` are the clustering parameters
+    (``characterization``: ``top_interests``, ``representative_posts``,
+    ``min_support_share``).
     """
     settings = params["characterization"]
     columns = interest_columns(user_features)
@@ -252,6 +284,9 @@ def user_characterizations(
             "is_private": bool(private[profile]) if pd.notna(private.get(profile)) else None,
             "interests": top,
             "interest_evidence": {c: evidence[c] for c in top if c in evidence},
+            "interest_support": interest_support(
+                top, evidence, len(mine), settings["min_support_share"]
+            ),
             "persona": persona,
             "posting": posting_behaviour(row, len(mine)),
             "representative_posts": representative_posts(

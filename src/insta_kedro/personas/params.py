@@ -19,6 +19,7 @@ from insta_kedro.kedro_ext.parameters import (
     Section,
     Seed,
     Settings,
+    Share,
     Weight,
     one_error,
 )
@@ -148,10 +149,12 @@ class DescriptionParams(Settings):
 
 class CharacterizationParams(Settings):
     """What characterizes a person: their ``top_interests`` and ``representative_posts``
-    (each an integer >= 0)."""
+    (each an integer >= 0), and ``min_support_share`` (in [0, 1]): below this share of a
+    person's posts behind their top interest, the characterization calls it thin evidence."""
 
     top_interests: NonNegativeCount
     representative_posts: NonNegativeCount
+    min_support_share: Share
 
 
 class ClusteringParams(Section):

@@ -37,7 +37,11 @@ PARAMS_YAML = changed(
         "users.reduction.n_components": 3,
         "users.hdbscan.min_cluster_size": 2,
         "description": {"top_interests": 2, "top_terms": 3, "exemplars": 2},
-        "characterization": {"top_interests": 3, "representative_posts": 6},
+        "characterization": {
+            "top_interests": 3,
+            "representative_posts": 6,
+            "min_support_share": 0.1,
+        },
     },
 )
 PARAMS = ClusteringParams.model_validate(PARAMS_YAML)
