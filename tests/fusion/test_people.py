@@ -73,6 +73,21 @@ def test_evidence_names_terms_hashtags_and_the_profile_category():
     assert evidence["skater"]["music"]["profile_category"] is None
 
 
+def test_evidence_shows_a_caption_opening_as_a_term():
+    tables = {**{c: [] for c in REQUIRED_CATEGORIES}, "comedy": ["^when you"]}
+    lexicon = InterestLexicon.from_config(tables, opening_weight=2.0)
+    posts = pd.DataFrame(
+        {
+            "post_id": ["a", "b", "c"],
+            "profile": ["page"] * 3,
+            "caption": ["When you wake up at 3am", "when you miss the bus", "just a day"],
+        }
+    )
+    labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
+    comedy = interest_evidence(posts, lexicon, labels, {}, {})["page"]["comedy"]
+    assert comedy["terms"] == {"when you …": 4.0} and comedy["posts"] == 2
+
+
 def test_evidence_sums_the_photo_labels_of_each_interest():
     posts = pd.DataFrame({"post_id": ["a", "b"], "profile": ["p", "p"], "caption": ["", ""]})
     labels = pd.DataFrame(

@@ -176,6 +176,42 @@ def test_a_mentioned_account_is_read_as_a_hashtag_at_its_weight():
 
 
 @pytest.mark.parametrize(
+    ("text", "opening"),
+    [
+        ("When you forget the punchline", "when you"),
+        ("😂 WHEN   YOU're late again", "when you"),  # after emojis, any case and spacing
+        ("#tbt when your dog eats the cake", "when your"),  # longest first, after hashtags
+        ("POV: the train leaves without you", "pov:"),
+        ("Me: nothing. Also me: everything", "me:"),
+        ("Whenever you go, I go", None),  # a longer word is not the opening
+        ("Me and you at the beach", None),
+        ("Happy birthday! When you come back we party", None),  # not at the start
+    ],
+)
+def test_an_opening_is_how_a_caption_starts(text, opening):
+    tables = {
+        **{c: [] for c in REQUIRED_CATEGORIES},
+        "comedy": ["joke", "^when you", "^When  Your", "^pov:", "^me:"],
+    }
+    lexicon = InterestLexicon.from_config(tables, opening_weight=2.0)
+    found = [(m.term, m.source, m.weight) for m in lexicon.matches(text)]
+    assert found == ([(opening, "opening", 2.0)] if opening else [])
+    assert lexicon.opening_of(caption_parts(text).plain) == opening
+    parts = [caption_parts(text)]
+    assert np.array_equal(lexicon.weights_of(parts), lexicon.weights([text]))
+    unread = InterestLexicon.from_config(tables, opening_weight=0.0)
+    assert [m for m in unread.matches(text) if m.source == "opening"] == []
+
+
+def test_the_shipped_openings_are_comedys_meme_formats(lexicon):
+    assert set(lexicon.opening_categories) >= {"when you", "pov:", "tfw"}
+    comedy = lexicon.categories.index("comedy")
+    assert all(found == (comedy,) for found in lexicon.opening_categories.values())
+    assert share(lexicon, "When you finally find the remote", "comedy") == 1.0
+    assert "^when you" not in lexicon.term_categories  # not a word term
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "Backstage with the cast 📸: @kim.shoots",
@@ -203,6 +239,7 @@ CAPTIONS = [
     "Heute waren wir in den Bergen wandern #wandern",
     "#1 #fitfam #legday 💪🏽 https://example.com/x",
     "new board from @birdhouseskateboards, watching @Netflix with @dogsofinstagram",
+    "🙃 when you realize it's Monday #mood",
 ]
 
 

@@ -208,7 +208,8 @@ def interest_evidence(
     top_n: int = 5,
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{profile: {category: evidence}}``: for each category with any, the top lexicon
-    ``terms`` (words and emojis), ``hashtags`` and ``mentions`` (tagged accounts) of the
+    ``terms`` (words, emojis and openings such as "when you …"), ``hashtags`` and ``mentions``
+    (tagged accounts) of the
     person's captions with their summed weights, the top ImageNet ``labels`` with their
     summed probabilities, the number of ``posts`` with any of these (a lexicon match or a
     label), and the ``profile_category`` (Instagram's name) when the profile's category maps
@@ -242,6 +243,8 @@ def interest_evidence(
                         hashtags[category]["#" + match.tag] += match.weight
                     elif match.source == "mention":
                         mentions[category]["@" + match.tag] += match.weight
+                    elif match.source == "opening":
+                        terms[category][match.term + " …"] += match.weight
                     else:
                         terms[category][match.term] += match.weight
             for label, probability in labels_of_post.get(post_id, []):

@@ -9,7 +9,11 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
   ``min_segment_length`` letters is matched. A mentioned account is read as a hashtag is
   (``@birdhouseskateboards`` → birdhouse skateboards), its matches weighing
   ``mention_weight`` of a hashtag's: the accounts a post tags (brands, venues, shows,
-  collaborators) tell what it is about, but a handle is a name first.
+  collaborators) tell what it is about, but a handle is a name first. A term written with a
+  leading ``^`` is an *opening*: words (and punctuation) a caption starts with, such as the
+  meme formats ``^when you`` and ``^pov:``, matched case-insensitively after any leading
+  emojis, hashtags or punctuation, and weighing ``opening_weight``: how a caption is written
+  can say what kind of post it is when its words do not.
 - ``imagenet_categories.yml``: category → ``names`` (Keras ImageNet class names such as
   ``golden_retriever``) and ``index_ranges`` (``"151-268"``, matching the
   ``imagenet_class_<index>`` labels written when the class-name file is unavailable).
@@ -25,7 +29,7 @@ renormalized the same way.
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 
 import numpy as np
@@ -109,13 +113,19 @@ def term_specificity(term: str, generic_zipf: float, max_weight: float) -> float
     return float(np.clip(generic_zipf - zipf_frequency(term, "en"), 0.0, max_weight))
 
 
+def _opening_key(phrase: str) -> str:
+    """An opening compared loosely: lower-case, NFC, single spaces."""
+    return " ".join(unicodedata.normalize("NFC", phrase).lower().split())
+
+
 def _is_word(term: str) -> bool:
     return any(character.isalnum() for character in term)
 
 
 @dataclass(frozen=True)
 class TermMatch:
-    """One lexicon term found in a text: the term, where (word, hashtag, emoji, mention), the
+    """One lexicon term found in a text: the term, where (word, hashtag, emoji, mention,
+    opening), the
     hashtag or mentioned account it came from (or ``""``), its categories (indices) and its
     weight."""
 
@@ -135,6 +145,8 @@ class InterestLexicon:
     term_weights: Mapping[str, float]
     min_segment_length: int = 3
     mention_weight: float = 0.5
+    opening_categories: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    opening_weight: float = 2.0
 
     @classmethod
     def from_config(
@@ -145,6 +157,7 @@ class InterestLexicon:
         max_weight: float = 3.0,
         emoji_weight: float = 1.0,
         mention_weight: float = 0.5,
+        opening_weight: float = 2.0,
     ) -> "InterestLexicon":
         """Build from ``{category: [terms]}``; raises ValueError when it lacks a category.
 
@@ -153,18 +166,22 @@ class InterestLexicon:
         of their use on Instagram, weigh ``emoji_weight``; ``min_segment_length``: the
         shortest word of a split hashtag or mentioned account that is matched; a mentioned
         account's matches weigh ``mention_weight`` times a hashtag's (0: mentions are not
-        read).
+        read); an opening (a term starting with ``^``) weighs ``opening_weight`` (0: openings
+        are not read).
         """
         missing = [name for name in REQUIRED_CATEGORIES if name not in lexicon]
         if missing:
             raise ValueError(f"interest lexicon lacks categories {missing}")
         categories = tuple(lexicon)
         term_categories: dict[str, list[int]] = {}
+        opening_categories: dict[str, list[int]] = {}
         for index, category in enumerate(categories):
             for term in lexicon[category] or []:
-                key = normalize_term(term)
-                if key and index not in term_categories.setdefault(key, []):
-                    term_categories[key].append(index)
+                found, key = term_categories, normalize_term(term)
+                if str(term).startswith("^"):
+                    found, key = opening_categories, _opening_key(str(term)[1:])
+                if key and index not in found.setdefault(key, []):
+                    found[key].append(index)
         weights = {
             t: term_specificity(t, generic_zipf, max_weight) if _is_word(t) else emoji_weight
             for t in term_categories
@@ -175,7 +192,30 @@ class InterestLexicon:
             weights,
             min_segment_length,
             mention_weight,
+            {k: tuple(v) for k, v in opening_categories.items()},
+            opening_weight,
         )
+
+    @cached_property
+    def _opening_pattern(self) -> re.Pattern[str] | None:
+        """The openings as one pattern anchored at a caption's start (longest first), or None
+        when there is none or they weigh nothing."""
+        if not self.opening_categories or self.opening_weight <= 0:
+            return None
+        phrases = sorted(self.opening_categories, key=len, reverse=True)
+        alternatives = "|".join(
+            r"\s+".join(map(re.escape, phrase.split()))
+            + (r"(?!\w)" if phrase[-1].isalnum() else "")
+            for phrase in phrases
+        )
+        return re.compile(rf"[\W_]*({alternatives})", re.IGNORECASE)
+
+    def opening_of(self, plain: str) -> str | None:
+        """The opening (a key of :attr:`opening_categories`) that the caption's plain text
+        (:func:`~insta_kedro.text.captions.plain_text`) starts with, or None."""
+        pattern = self._opening_pattern
+        found = pattern.match(plain) if pattern is not None else None
+        return _opening_key(found.group(1)) if found else None
 
     def _lookup(self, token: str) -> str | None:
         for candidate in (
@@ -211,11 +251,18 @@ class InterestLexicon:
         ]
 
     def _token_matches(self, source: str, token: str) -> list[TermMatch]:
-        """The matches of one word, emoji, hashtag or mentioned account (``source``)."""
+        """The matches of one word, emoji, hashtag, mentioned account or caption (``source``:
+        ``opening``, the token a caption's plain text)."""
         if source == "hashtag":
             return self._tag_matches(token)
         if source == "mention":
             return self._mention_matches(token)
+        if source == "opening":
+            opening = self.opening_of(token)
+            if opening is None:
+                return []
+            found = self.opening_categories[opening]
+            return [TermMatch(opening, "opening", "", found, self.opening_weight)]
         return self._match(self._lookup(normalize_term(token)), source)
 
     def _tag_matches(self, hashtag: str) -> list[TermMatch]:
@@ -253,6 +300,8 @@ class InterestLexicon:
         if found is None:
             matches = self._token_matches(source, token)
             found = tuple((match.categories, match.weight) for match in matches)
+            if source == "opening":  # a whole caption: seldom read twice
+                return found
             if len(cache) >= 1 << 18:  # bounded: a corpus' words, not every string ever read
                 cache.clear()
             cache[source, token] = found
@@ -302,12 +351,14 @@ class InterestLexicon:
 
 def _tokens(parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
     """What the lexicon reads of a caption, in matching order: (source, tokens) of its words,
-    emojis, hashtags and mentioned accounts (each hashtag and account once)."""
+    emojis, hashtags and mentioned accounts (each hashtag and account once), and its plain
+    text for its opening."""
     return (
         ("word", parts.words),
         ("emoji", parts.emojis),
         ("hashtag", parts.unique_hashtags()),
         ("mention", parts.unique_mentions()),
+        ("opening", (parts.plain,) if parts.plain else ()),
     )
 
 

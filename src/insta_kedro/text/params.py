@@ -64,13 +64,15 @@ class InterestParams(Settings):
     """The interest lexicon's matching: ``min_segment_length`` (the shortest word of a split
     hashtag that is matched, >= 1), ``generic_zipf`` and ``max_weight`` (a term weighs
     ``generic_zipf`` − its Zipf frequency, within [0, ``max_weight``]), ``emoji_weight`` and
-    ``mention_weight`` (a mentioned account's matches against a hashtag's; weights >= 0)."""
+    ``mention_weight`` (a mentioned account's matches against a hashtag's) and
+    ``opening_weight`` (a caption's opening such as "when you"; weights >= 0)."""
 
     min_segment_length: Count
     generic_zipf: Number
     max_weight: Weight
     emoji_weight: Weight
     mention_weight: Weight
+    opening_weight: Weight
 
 
 class InterestClassifierParams(Settings):
