@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.engine import EngineParams
 from insta_kedro.fusion import FusionParams
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.personas.assignment import assign_new_posts, new_post_frames
@@ -56,7 +57,9 @@ def fitted(tmp_path_factory):
     text_params = typed(TextFeaturesParams)
     lexicon = conf("interests/lexicon.yml")
     topics = fit_caption_topics(posts, text_params)
-    text, _ = build_post_text_features(posts, generated, topics, lexicon, text_params)
+    text, _ = build_post_text_features(
+        posts, generated, topics, lexicon, text_params, None, typed(EngineParams)
+    )
     no_labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
     post_features, _, fusion_model = build_post_features_and_model(
         posts,

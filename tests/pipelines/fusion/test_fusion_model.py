@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.engine import EngineParams
 from insta_kedro.fusion import FusionModel, FusionParams, fuse_new_posts, fuse_posts
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.fusion.nodes import build_post_features_and_model
@@ -32,7 +33,9 @@ def fitted(tmp_path_factory):
     text_params = typed(TextFeaturesParams)
     lexicon = conf("interests/lexicon.yml")
     topics = fit_caption_topics(posts, text_params)
-    text, _ = build_post_text_features(posts, NO_GENERATED, topics, lexicon, text_params)
+    text, _ = build_post_text_features(
+        posts, NO_GENERATED, topics, lexicon, text_params, None, typed(EngineParams)
+    )
     rng = np.random.default_rng(0)
     images = pd.DataFrame(
         {

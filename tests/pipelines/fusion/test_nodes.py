@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.engine import EngineParams
 from insta_kedro.fusion import FusionParams, fuse_posts
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.fusion.nodes import (
@@ -53,6 +54,8 @@ def text_features(posts: pd.DataFrame) -> pd.DataFrame:
         fit_caption_topics(posts, text_params),
         conf("interests/lexicon.yml"),
         text_params,
+        None,
+        typed(EngineParams),
     )
     return text
 

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.engine import EngineParams
 from insta_kedro.ingestion import parse_download_folder, write_demo_download
 from insta_kedro.pipelines.text_features.nodes import build_post_text_features, fit_caption_topics
 from insta_kedro.text import TextFeaturesParams, align_generated_captions
@@ -36,7 +37,9 @@ def demo(tmp_path_factory) -> tuple[pd.DataFrame, dict]:
 
 def run_nodes(posts, generated, params, lexicon):
     model = fit_caption_topics(posts, params)
-    return build_post_text_features(posts, generated, model, lexicon, params)
+    return build_post_text_features(
+        posts, generated, model, lexicon, params, None, typed(EngineParams)
+    )
 
 
 def test_features_are_numeric_complete_and_prefixed(demo, params, lexicon):

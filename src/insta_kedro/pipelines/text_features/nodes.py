@@ -41,12 +41,13 @@ def build_post_text_features(
     caption_topic_model: text.CaptionTopicModel,
     interest_lexicon: dict[str, list[str]],
     params: text.TextFeaturesParams,
-    interest_classifier: text.InterestClassifier | None = None,
-    engine_params: engine.EngineParams | None = None,
+    interest_classifier: text.InterestClassifier | None,
+    engine_params: engine.EngineParams,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """``post_text_features`` (post_id + numeric ``own_…``/``gen_…`` columns) and
-    ``text_features_report`` (``text.build_post_text_features``); ``engine_params``:
-    ``params:engine``, where the captions are read (None: here)."""
+    ``text_features_report`` (``text.build_post_text_features``); ``interest_classifier``:
+    None scores with the lexicon alone; ``engine_params``: ``params:engine``, where the
+    captions are read."""
     return text.build_post_text_features(
         posts,
         generated_captions,
@@ -54,5 +55,5 @@ def build_post_text_features(
         interest_lexicon,
         params.model_dump(),
         interest_classifier,
-        engine.LOCAL if engine_params is None else engine_params.engine("text_features"),
+        engine_params.engine("text_features"),
     )
