@@ -209,11 +209,10 @@ def interest_evidence(
 ) -> dict[str, dict[str, dict[str, Any]]]:
     """``{profile: {category: evidence}}``: for each category with any, the top lexicon
     ``terms`` (words, emojis and openings such as "when you …"), ``hashtags`` and ``mentions``
-    (tagged accounts) of the
-    person's captions with their summed weights, the top ImageNet ``labels`` with their
-    summed probabilities, the number of ``posts`` with any of these (a lexicon match or a
-    label), and the ``profile_category`` (Instagram's name) when the profile's category maps
-    to it.
+    (tagged accounts) of the person's captions with their summed weights, the top ImageNet
+    ``labels`` with their summed probabilities, the number of ``posts`` with any of these (a
+    lexicon match or a label), and the ``profile_category`` (Instagram's name) when the
+    profile's category maps to it.
     ``profile_categories``: profile → (Instagram category, the interest it maps to or None).
     """
     label_names = image_labels["label"].astype(str)

@@ -125,9 +125,8 @@ def _is_word(term: str) -> bool:
 @dataclass(frozen=True)
 class TermMatch:
     """One lexicon term found in a text: the term, where (word, hashtag, emoji, mention,
-    opening), the
-    hashtag or mentioned account it came from (or ``""``), its categories (indices) and its
-    weight."""
+    opening), the hashtag or mentioned account it came from (or ``""``), its categories
+    (indices) and its weight."""
 
     term: str
     source: str
