@@ -11,14 +11,14 @@ import yaml
 from insta_kedro.text.captions import caption_parts
 from insta_kedro.text.interest_lexicon import (
     _EMOJI_MODIFIERS,
+    CREDIT,
     OTHER,
-    PHOTO_CREDIT,
     REQUIRED_CATEGORIES,
     InterestLexicon,
     image_label_interests,
     normalize_term,
     split_hashtag,
-    without_photo_credits,
+    without_credits,
 )
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "base" / "interests"
@@ -226,6 +226,21 @@ def test_a_photo_credit_is_no_evidence_of_photography(lexicon, text):
     }
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Make it a double (C & C @jeff_the_athlete)",
+        "so true (C&C: @athlete.jeff)",
+        "this one (credit & consent: @jefftheathlete)",
+        "Credit: @jefftheathlete",
+        "c+c @jefftheathlete",
+    ],
+)
+def test_the_creator_credited_by_a_repost_is_no_evidence(lexicon, text):
+    assert lexicon.matches(text) == []  # "athlete" in the handle says nothing of the post
+    assert lexicon.matches(text.replace("@", "#")) != []  # the words are in the lexicon
+
+
 def test_photography_words_still_count(lexicon):
     assert share(lexicon, "Shot on film with my old Leica #streetphotography", "photography") == 1
 
@@ -248,9 +263,9 @@ def test_weights_of_read_parts_equal_weights_of_the_texts(lexicon):
     expected = lexicon.weights(CAPTIONS)
     assert np.array_equal(lexicon.weights_of(parts), expected)
     assert expected[2:4].sum() > 0  # photo credits are left out, the rest still counts
-    credited = without_photo_credits(parts[2])
-    assert credited.text == PHOTO_CREDIT.sub(" ", CAPTIONS[2])
-    assert without_photo_credits(parts[4]) is parts[4]
+    credited = without_credits(parts[2])
+    assert credited.text == CREDIT.sub(" ", CAPTIONS[2])
+    assert without_credits(parts[4]) is parts[4]
 
 
 def test_normalize_term_cache_gives_the_uncached_answer():

@@ -66,11 +66,13 @@ OTHER = "other"
 # Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
 _EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
-# A photo credit: who took the picture ("📸: @name", "photo by @name", "photography: @name"),
-# which every kind of account writes and which says nothing of what the post is about.
-PHOTO_CREDIT = re.compile(
+# A credit: who took the picture ("📸: @name", "photo by @name", "photography: @name") or made
+# the reposted content ("credit: @name", "(C&C: @name)", "credit & consent: @name"), which
+# every kind of account writes and which says nothing of what the post is about.
+CREDIT = re.compile(
     r"(?:[\U0001f4f8\U0001f4f7\U0001f3a5]\ufe0f?|\b(?:photo(?:graph(?:y|ed))?|pics?|shot)"
-    r"(?:\s+(?:by|credit))?)\s*[:\-\u2013\u2014]?\s*(?:by\s+)?@[\w.]+",
+    r"(?:\s+(?:by|credit))?|\b(?:credits?|c\s*[&+]\s*c)(?:\s*(?:&|and)\s*consent)?)"
+    r"\s*[:\-\u2013\u2014]?\s*(?:by\s+)?@[\w.]+",
     re.IGNORECASE,
 )
 
@@ -234,14 +236,14 @@ class InterestLexicon:
 
     def matches(self, text: str) -> list[TermMatch]:
         """Every lexicon term in ``text`` (words, emojis, hashtags and mentioned accounts,
-        whole or split) that has a weight above 0; photo credits (:data:`PHOTO_CREDIT`), and
+        whole or split) that has a weight above 0; credits (:data:`CREDIT`), and
         the accounts they name, are left out."""
         if not isinstance(text, str) or not text:
             return []
-        return self._matches_of(caption_parts(PHOTO_CREDIT.sub(" ", text)))
+        return self._matches_of(caption_parts(CREDIT.sub(" ", text)))
 
     def _matches_of(self, parts: CaptionParts) -> list[TermMatch]:
-        """:meth:`matches` of the caption read as ``parts`` (photo credits already out)."""
+        """:meth:`matches` of the caption read as ``parts`` (credits already out)."""
         return [
             match
             for source, tokens in _tokens(parts)
@@ -327,7 +329,7 @@ class InterestLexicon:
         from ``read_captions``): the same values without reading the captions again."""
         counts = np.zeros((len(parts), len(self.categories)), dtype=np.float64)
         evidence, remembered = self._evidence, self._evidence_cache
-        for row, read in enumerate(map(without_photo_credits, parts)):
+        for row, read in enumerate(map(without_credits, parts)):
             # Python floats add as float64 do, in the order of _counts: the same sums.
             sums = [0.0] * len(self.categories)
             for source, tokens in _tokens(read):
@@ -361,12 +363,12 @@ def _tokens(parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
     )
 
 
-def without_photo_credits(parts: CaptionParts) -> CaptionParts:
-    """``parts`` of the caption with its photo credits (:data:`PHOTO_CREDIT`) replaced by a
+def without_credits(parts: CaptionParts) -> CaptionParts:
+    """``parts`` of the caption with its credits (:data:`CREDIT`) replaced by a
     space, as :meth:`InterestLexicon.matches` reads it; ``parts`` itself when it has none."""
     if "@" not in parts.text:  # every credit names an @account
         return parts
-    text = PHOTO_CREDIT.sub(" ", parts.text)
+    text = CREDIT.sub(" ", parts.text)
     return parts if text == parts.text else caption_parts(text)
 
 
