@@ -240,30 +240,40 @@ class InterestLexicon:
         the accounts they name, are left out."""
         if not isinstance(text, str) or not text:
             return []
-        return self._matches_of(caption_parts(CREDIT.sub(" ", text)))
+        return self._matches_of(without_credits(caption_parts(text)))
 
     def _matches_of(self, parts: CaptionParts) -> list[TermMatch]:
         """:meth:`matches` of the caption read as ``parts`` (credits already out)."""
         return [
             match
-            for source, tokens in _tokens(parts)
+            for source, tokens in self._tokens(parts)
             for token in tokens
             for match in self._token_matches(source, token)
         ]
 
+    def _tokens(self, parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
+        """What the lexicon reads of a caption, in matching order: (source, tokens) of its
+        words, emojis, hashtags, mentioned accounts (each hashtag and account once) and its
+        opening (:meth:`opening_of`, none or one)."""
+        opening = self.opening_of(parts.plain)
+        return (
+            ("word", parts.words),
+            ("emoji", parts.emojis),
+            ("hashtag", parts.unique_hashtags()),
+            ("mention", parts.unique_mentions()),
+            ("opening", (opening,) if opening else ()),
+        )
+
     def _token_matches(self, source: str, token: str) -> list[TermMatch]:
-        """The matches of one word, emoji, hashtag, mentioned account or caption (``source``:
-        ``opening``, the token a caption's plain text)."""
+        """The matches of one word, emoji, hashtag, mentioned account or opening
+        (``source``)."""
         if source == "hashtag":
             return self._tag_matches(token)
         if source == "mention":
             return self._mention_matches(token)
         if source == "opening":
-            opening = self.opening_of(token)
-            if opening is None:
-                return []
-            found = self.opening_categories[opening]
-            return [TermMatch(opening, "opening", "", found, self.opening_weight)]
+            categories = self.opening_categories[token]
+            return [TermMatch(token, "opening", "", categories, self.opening_weight)]
         return self._match(self._lookup(normalize_term(token)), source)
 
     def _tag_matches(self, hashtag: str) -> list[TermMatch]:
@@ -293,16 +303,14 @@ class InterestLexicon:
         return {}
 
     def _evidence(self, source: str, token: str) -> tuple[tuple[tuple[int, ...], float], ...]:
-        """(categories, weight) of each match of one word, emoji, hashtag or mentioned account,
-        in the order of :meth:`_matches_of`; remembered (a word's matches depend on the word
-        alone)."""
+        """(categories, weight) of each match of one word, emoji, hashtag, mentioned account or
+        opening, in the order of :meth:`_matches_of`; remembered (a token's matches depend on
+        the token alone)."""
         cache = self._evidence_cache
         found = cache.get((source, token))
         if found is None:
             matches = self._token_matches(source, token)
             found = tuple((match.categories, match.weight) for match in matches)
-            if source == "opening":  # a whole caption: seldom read twice
-                return found
             if len(cache) >= 1 << 18:  # bounded: a corpus' words, not every string ever read
                 cache.clear()
             cache[source, token] = found
@@ -332,7 +340,7 @@ class InterestLexicon:
         for row, read in enumerate(map(without_credits, parts)):
             # Python floats add as float64 do, in the order of _counts: the same sums.
             sums = [0.0] * len(self.categories)
-            for source, tokens in _tokens(read):
+            for source, tokens in self._tokens(read):
                 for token in tokens:
                     found = remembered.get((source, token))
                     if found is None:
@@ -348,19 +356,6 @@ class InterestLexicon:
         match."""
         counts = self.weights(texts)
         return shares(counts), counts.sum(axis=1)
-
-
-def _tokens(parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
-    """What the lexicon reads of a caption, in matching order: (source, tokens) of its words,
-    emojis, hashtags and mentioned accounts (each hashtag and account once), and its plain
-    text for its opening."""
-    return (
-        ("word", parts.words),
-        ("emoji", parts.emojis),
-        ("hashtag", parts.unique_hashtags()),
-        ("mention", parts.unique_mentions()),
-        ("opening", (parts.plain,) if parts.plain else ()),
-    )
 
 
 def without_credits(parts: CaptionParts) -> CaptionParts:
