@@ -47,6 +47,14 @@ def test_interest_support_says_when_the_top_interest_rests_on_few_posts():
     said = {"travel": {"posts": 0, "profile_category": "Travel Company"}}
     assert not interest_support(interests, said, 60, min_share=0.1)["thin"]  # the profile
     assert interest_support({"travel": 1.0}, {}, 5, min_share=0.1)["posts"] == 0
+    # two posts of twelve are a sixth of them, and still too few to tell
+    few = {"travel": {"posts": 2, "profile_category": None}}
+    assert not interest_support(interests, few, 12, min_share=0.1)["thin"]
+    assert interest_support(interests, few, 12, min_share=0.1, min_posts=3)["thin"]
+    three = {"travel": {"posts": 3, "profile_category": None}}
+    assert not interest_support(interests, three, 12, min_share=0.1, min_posts=3)["thin"]
+    said_few = {"travel": {"posts": 1, "profile_category": "Travel Company"}}
+    assert not interest_support(interests, said_few, 12, 0.1, min_posts=3)["thin"]
     assert interest_support({}, evidence, 60, 0.1) is None
     assert interest_support(interests, evidence, 0, 0.1) is None
 

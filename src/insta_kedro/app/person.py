@@ -158,8 +158,8 @@ def evidence_lines(evidence: dict) -> list[str]:
 
 
 def support_note(person: dict) -> str | None:
-    """A warning when the top interest rests on few of the person's posts
-    (``interest_support.thin``), else None."""
+    """A warning when the top interest rests on few of the person's posts, or on a small
+    share of them (``interest_support.thin``), else None."""
     support = person.get("interest_support") or {}
     if not support.get("thin"):
         return None
@@ -171,7 +171,7 @@ def support_note(person: dict) -> str | None:
         )
     return (
         f"Thin evidence: {support['interest']} rests on {support['posts']} of {posts} posts "
-        f"({support['share']:.0%}). Most of this person's posts name no interest that the "
+        f"({support['share']:.0%}). Too few of this person's posts name an interest that the "
         "lexicon, the photo labels or the profile know, so their interests may be wrong."
     )
 

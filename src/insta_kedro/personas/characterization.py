@@ -64,6 +64,7 @@ def interest_support(
     evidence: Mapping[str, Mapping[str, Any]],
     n_posts: int,
     min_share: float,
+    min_posts: int = 0,
 ) -> dict[str, Any] | None:
     """How much of a person's posting their top interest rests on: ``{interest, posts,
     share, profile_category, thin}``, or None without interests or posts.
@@ -71,7 +72,9 @@ def interest_support(
     ``interests``: the person's interests, descending; ``evidence``: their
     ``interest_evidence`` (``posts``: posts with a term, hashtag, tagged account or photo
     label of the interest). ``posts`` of ``n_posts`` carry the top interest; it is ``thin``
-    when that ``share`` is below ``min_share`` and the profile category does not name it.
+    when that ``share`` is below ``min_share`` or there are fewer than ``min_posts`` of them
+    (one or two posts say little of a person, whatever their share), unless the profile
+    category names it.
     """
     if not interests or n_posts <= 0:
         return None
@@ -85,7 +88,7 @@ def interest_support(
         "posts": posts,
         "share": round(share, 4),
         "profile_category": by_profile,
-        "thin": share < min_share and not by_profile,
+        "thin": (share < min_share or posts < min_posts) and not by_profile,
     }
 
 
@@ -221,7 +224,7 @@ def user_characterizations(
     reader sees why; ``interest_support`` says how many of their posts the top one rests on
     (:func:`interest_support`). ``params`` are the clustering parameters
     (``characterization``: ``top_interests``, ``representative_posts``,
-    ``min_support_share``).
+    ``min_support_share``, ``min_support_posts``).
     """
     settings = params["characterization"]
     columns = interest_columns(user_features)
@@ -285,7 +288,11 @@ def user_characterizations(
             "interests": top,
             "interest_evidence": {c: evidence[c] for c in top if c in evidence},
             "interest_support": interest_support(
-                top, evidence, len(mine), settings["min_support_share"]
+                top,
+                evidence,
+                len(mine),
+                settings["min_support_share"],
+                settings["min_support_posts"],
             ),
             "persona": persona,
             "posting": posting_behaviour(row, len(mine)),

@@ -149,12 +149,14 @@ class DescriptionParams(Settings):
 
 class CharacterizationParams(Settings):
     """What characterizes a person: their ``top_interests`` and ``representative_posts``
-    (each an integer >= 0), and ``min_support_share`` (in [0, 1]): below this share of a
-    person's posts behind their top interest, the characterization calls it thin evidence."""
+    (each an integer >= 0), ``min_support_share`` (in [0, 1]) and ``min_support_posts`` (an
+    integer >= 0): below this share of a person's posts behind their top interest, or fewer
+    posts than this, the characterization calls it thin evidence."""
 
     top_interests: NonNegativeCount
     representative_posts: NonNegativeCount
     min_support_share: Share
+    min_support_posts: NonNegativeCount
 
 
 class ClusteringParams(Section):

@@ -41,6 +41,7 @@ PARAMS_YAML = changed(
             "top_interests": 3,
             "representative_posts": 6,
             "min_support_share": 0.1,
+            "min_support_posts": 3,
         },
     },
 )
