@@ -28,6 +28,7 @@ from insta_kedro.text.captions import (
     read_captions,
     scan_emojis,
     sentiment,
+    unstyled,
 )
 from insta_kedro.text.tags import extract_hashtags, extract_mentions
 
@@ -244,12 +245,45 @@ def test_scan_emojis_equals_the_emoji_package():
 def test_caption_parts_are_what_the_functions_read():
     for text in [*BAD_CAPTIONS.values(), *_tricky_texts(2000, seed=3), "#a #b #a @c 🔥 http://x.y"]:
         parts = caption_parts(text)
-        assert parts.plain == plain_text(text)
-        assert list(parts.words) == WORD.findall(plain_text(text))
-        assert list(parts.hashtags) == extract_hashtags(text, unique=False)
-        assert parts.unique_hashtags() == extract_hashtags(text)
-        assert list(parts.emojis) == emojis_in(text)
+        read = unstyled(text)
+        assert parts.text == read
+        assert parts.plain == plain_text(read)
+        assert list(parts.words) == WORD.findall(plain_text(read))
+        assert list(parts.hashtags) == extract_hashtags(read, unique=False)
+        assert parts.unique_hashtags() == extract_hashtags(read)
+        assert list(parts.emojis) == emojis_in(read)
         assert caption_parts.__wrapped__(text) == parts  # the cache gives the uncached answer
+
+
+STYLED = {  # as Instagram's font generators write "Excellent costume, all rise!"
+    "bold": "𝐄𝐱𝐜𝐞𝐥𝐥𝐞𝐧𝐭 costume, 𝐚𝐥𝐥 𝐫𝐢𝐬𝐞!",
+    "sans-serif bold": "𝗘𝘅𝗰𝗲𝗹𝗹𝗲𝗻𝘁 costume, 𝗮𝗹𝗹 𝗿𝗶𝘀𝗲!",
+    "italic": "𝘌𝘹𝘤𝘦𝘭𝘭𝘦𝘯𝘵 costume, 𝘢𝘭𝘭 𝘳𝘪𝘴𝘦!",
+    "bold script": "𝓔𝔁𝓬𝓮𝓵𝓵𝓮𝓷𝓽 costume, 𝓪𝓵𝓵 𝓻𝓲𝓼𝓮!",
+    "script": "ℰ𝓍𝒸ℯ𝓁𝓁ℯ𝓃𝓉 costume, 𝒶𝓁𝓁 𝓇𝒾𝓈ℯ!",  # ℰ and ℯ are letterlike symbols
+    "fraktur": "𝔈𝔵𝔠𝔢𝔩𝔩𝔢𝔫𝔱 costume, 𝔞𝔩𝔩 𝔯𝔦𝔰𝔢!",
+    "fullwidth": "Ｅｘｃｅｌｌｅｎｔ costume, ａｌｌ ｒｉｓｅ！",
+    "circled": "Ⓔⓧⓒⓔⓛⓛⓔⓝⓣ costume, ⓐⓛⓛ ⓡⓘⓢⓔ!",
+}
+
+
+@pytest.mark.parametrize("style", STYLED)
+def test_styled_letters_read_as_plain_ones(style):
+    plain = "Excellent costume, all rise!"
+    assert unstyled(STYLED[style]) == plain
+    assert caption_parts(STYLED[style]).words == ("Excellent", "costume", "all", "rise")
+    styled_features = caption_features(pd.Series([STYLED[style] * 3]))
+    plain_features = caption_features(pd.Series([plain * 3]))
+    pd.testing.assert_frame_equal(styled_features, plain_features)  # length, language, sentiment
+
+
+def test_styled_hashtags_are_read_and_emojis_kept():
+    parts = caption_parts("𝐍𝐞𝐰 #𝐬𝐤𝐚𝐭𝐞𝐛𝐨𝐚𝐫𝐝 Ⓜ️ ‼️ ™️ café 𝟏𝟐𝟑")
+    assert parts.hashtags == ("skateboard",)
+    assert parts.emojis == ("Ⓜ️", "‼️", "™️")  # emojis of these blocks stay emojis
+    assert parts.words == ("New", "café")
+    text = "a plain caption 🔥 with é and 日本"
+    assert unstyled(text) is text
 
 
 def test_read_captions_gives_the_features_and_each_captions_parts():

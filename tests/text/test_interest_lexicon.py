@@ -273,3 +273,13 @@ def test_normalize_term_cache_gives_the_uncached_answer():
         normalized = unicodedata.normalize("NFC", str(term)).strip().lower().lstrip("#")
         assert normalize_term(term) == _EMOJI_MODIFIERS.sub("", normalized)
         assert normalize_term(term) == normalize_term(term)
+
+
+def test_a_caption_in_styled_letters_matches_as_the_plain_one(lexicon):
+    styled = "𝐍𝐞𝐰 𝐬𝐤𝐚𝐭𝐞𝐛𝐨𝐚𝐫𝐝 #𝐬𝐤𝐚𝐭𝐞𝐥𝐢𝐟𝐞 𝘄𝗵𝗲𝗻 𝘆𝗼𝘂 🛹"
+    plain = "New skateboard #skatelife when you 🛹"
+    assert np.array_equal(lexicon.match_counts(styled), lexicon.match_counts(plain))
+    assert lexicon.match_counts(plain)[lexicon.categories.index("sports")] > 0
+    opening = ("𝐖𝐡𝐞𝐧 𝐲𝐨𝐮 finally sleep", "When you finally sleep")
+    assert np.array_equal(*map(lexicon.match_counts, opening))
+    assert lexicon.match_counts(opening[1])[lexicon.categories.index("comedy")] > 0

@@ -34,6 +34,13 @@ def test_words_and_hashtags_keep_their_combining_marks():
     assert {"दिवस", "#हिन्दी", "नमस्ते"} <= set(model.vectorizer.get_feature_names_out())
 
 
+def test_styled_letters_are_the_plain_words():
+    model = fit_topic_model(CAPTIONS, n_topics=4, min_df=1)
+    styled, plain = model.transform(["𝐩𝐚𝐬𝐭𝐚 #𝐟𝐨𝐨𝐝𝐢𝐞", "pasta #foodie"])
+    np.testing.assert_array_equal(styled, plain)
+    assert styled.any()
+
+
 def test_always_n_topics_columns_and_zero_for_empty_text():
     model = fit_topic_model(CAPTIONS[:3], n_topics=16, min_df=1)
     topics = model.transform(["pasta", "", None])

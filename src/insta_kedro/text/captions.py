@@ -12,6 +12,10 @@ captions, non-English text and very long captions: counts are 0, the language is
   are too ambiguous ("me again" reads as Indonesian), so below ``min_letters`` letters, or
   below ``min_probability`` on py3langid's normalized probability, the language is ``"und"``.
   Its model reads a block of captions at once (``text.language``), with py3langid's answers.
+- Styled letters: captions written in a "font" of Unicode's styled alphabets (𝐛𝐨𝐥𝐝,
+  𝘪𝘵𝘢𝘭𝘪𝘤, 𝓈𝒸𝓇𝒾𝓅𝓉, 𝔣𝔯𝔞𝔨𝔱𝔲𝔯, ｆｕｌｌｗｉｄｔｈ, Ⓒⓘⓡⓒⓛⓔⓓ), as Instagram's font generators write
+  them, are read as their plain letters (:func:`unstyled`, Unicode's compatibility mapping):
+  else their words would be invisible to every feature below. The caption itself is kept.
 - Sentiment: VADER's compound score in [-1, 1], read by ``text.vader``'s analyzer (VADER's
   own rules and scores, in time linear in the caption's length). VADER's lexicon is English
   only: captions detected as another language get 0.0 (counted as ``sentiment_not_english``);
@@ -19,6 +23,7 @@ captions, non-English text and very long captions: counts are 0, the language is
 """
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -26,6 +31,7 @@ from itertools import islice
 
 import numpy as np
 import pandas as pd
+from emoji import EMOJI_DATA
 from emoji.tokenizer import EmojiMatch, get_search_tree, tokenize
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from tqdm import tqdm
@@ -182,6 +188,36 @@ def emojis_in(text: str) -> list[str]:
     return scan_emojis(text)[1]
 
 
+# Unicode's styled alphabets: the mathematical alphanumeric symbols (bold, italic, script,
+# fraktur, double-struck, sans-serif, monospace), the letterlike symbols that fill their gaps
+# (ℯ of script, ℭ of fraktur, ℝ of double-struck), the fullwidth forms and the circled letters.
+_STYLED_BLOCKS = ((0x1D400, 0x1D7FF), (0x2100, 0x214F), (0xFF01, 0xFF5E), (0x24B6, 0x24E9))
+
+
+def _styled_letters() -> dict[int, str]:
+    """Each character of :data:`_STYLED_BLOCKS` whose compatibility form (NFKC) is one plain
+    ASCII character → that character; emojis among them (Ⓜ️) are left alone."""
+    table = {}
+    for first, last in _STYLED_BLOCKS:
+        for code in range(first, last + 1):
+            plain = unicodedata.normalize("NFKC", chr(code))
+            is_emoji = chr(code) in EMOJI_DATA or chr(code) + "\ufe0f" in EMOJI_DATA
+            if len(plain) == 1 and plain.isascii() and plain != chr(code) and not is_emoji:
+                table[code] = plain
+    return table
+
+
+STYLED_LETTERS = _styled_letters()
+_STYLED = re.compile(f"[{character_class({chr(code) for code in STYLED_LETTERS})}]")
+
+
+def unstyled(text: str) -> str:
+    """``text`` with letters, digits and signs of Unicode's styled alphabets (𝐀𝐥𝐥 𝓻𝓲𝓼𝓮,
+    ｆｕｌｌ) as their plain characters (All rise, full), one for one; ``text`` itself when it
+    has none."""
+    return text.translate(STYLED_LETTERS) if _STYLED.search(text) else text
+
+
 _URL = re.compile(r"https?://\S+")
 
 
@@ -310,10 +346,12 @@ class CaptionParts:
 
 @lru_cache(maxsize=1 << 15)
 def caption_parts(text: str) -> CaptionParts:
-    """The :class:`CaptionParts` of ``text`` (a string). Cached: the interest classifier's
-    fit and ``post_text_features`` read the same captions one after the other."""
+    """The :class:`CaptionParts` of ``text`` (a string), read :func:`unstyled` (``text`` of
+    the parts too). Cached: the interest classifier's fit and ``post_text_features`` read the
+    same captions one after the other."""
     if not text:
         return CaptionParts(text, "", (), (), ())
+    text = unstyled(text)
     plain = plain_text(text)
     return CaptionParts(
         text,
@@ -380,8 +418,8 @@ def read_captions(
         )
         languages = [UNDETERMINED if empty else next(detected) for empty in blank]
         sentiments = [
-            sentiment(text, language, max_chars)
-            for text, language in zip(block, languages, strict=True)
+            sentiment(r.text, language, max_chars)
+            for r, language in zip(read, languages, strict=True)
         ]
         for text, r, empty, language, score in zip(
             block, read, blank, languages, sentiments, strict=True

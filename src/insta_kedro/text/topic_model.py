@@ -16,7 +16,7 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
-from insta_kedro.text.captions import COMBINING_MARKS
+from insta_kedro.text.captions import COMBINING_MARKS, unstyled
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ class CaptionTopicModel:
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    """A caption as the vectorizer reads it: :func:`unstyled`, ``""`` when missing."""
+    return unstyled(value) if isinstance(value, str) else ""
 
 
 def fit_topic_model(
