@@ -1,8 +1,11 @@
 """A person's interests from posts and profile, their persona vector and their evidence."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from insta_kedro.fusion.people import (
     blend_interests,
@@ -17,6 +20,7 @@ LEXICON = InterestLexicon.from_config(
     {**{c: [] for c in REQUIRED_CATEGORIES}, "music": ["album", "🎤"], "sports": ["skateboard"]}
 )
 CATEGORIES = LEXICON.categories
+CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
 
 
 def test_profile_categories_map_loosely_to_interests():
@@ -35,6 +39,25 @@ def test_profile_categories_map_loosely_to_interests():
     assert biography.loc["band", "music"] == 1.0
     with pytest.raises(ValueError, match="unknown interest categories"):
         profile_interests(profiles, LEXICON, {"Athlete": "skating"})
+
+
+def test_the_shipped_mapping_reads_instagrams_own_category_names():
+    mapping = yaml.safe_load((CONF / "interests" / "profile_categories.yml").read_text())
+    said = {  # as instaloader's profile JSON gives them: names or enums
+        "team": ("AMATEUR_SPORTS_TEAM", "sports"),
+        "camera": ("Camera/Photo", "photography"),
+        "player": ("Gamer", "gaming"),
+        "dancer": ("Dancer", "art"),
+        "shop": ("Women’s Clothing Store", "fashion"),
+        "vet": ("VETERINARIAN", "pets"),
+        "figure": ("Public Figure", None),  # says nothing of interests
+        "artist": ("Artist", None),  # painters and musicians alike
+    }
+    profiles = pd.DataFrame(
+        {"profile": list(said), "category": [c for c, _ in said.values()], "biography": ""}
+    )
+    _, _, mapped = profile_interests(profiles, LEXICON, mapping)
+    assert mapped.to_dict() == {profile: interest for profile, (_, interest) in said.items()}
 
 
 def test_the_profile_category_takes_its_share_and_nothing_is_other():
