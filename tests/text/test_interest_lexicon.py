@@ -55,6 +55,9 @@ def test_the_shipped_tables_cover_the_required_categories():
         ("🐶🐾", "pets"),
         ("new single out friday #newmusic", "music"),
         ("Vote on Tuesday, every election matters", "politics"),
+        # on Instagram a launch is a product's: a rocket's says so
+        ("so excited, the launch is tomorrow at 9am pst!!", "business"),
+        ("Watching the rocket launch 🚀", "science"),
     ],
 )
 def test_captions_score_their_category_highest(lexicon, text, category):
