@@ -22,6 +22,21 @@ def test_caption_tokens_drop_stop_words_mentions_and_emojis():
     assert caption_words("") == [] and caption_hashtags(None) == []
 
 
+def test_caption_words_read_contractions_as_the_word_before_the_apostrophe():
+    caption = "It’s my mom’s day, don't y’all know? I’m sure we’ll can’t won't Valentine's"
+    assert caption_words(caption) == ["mom", "day", "know", "sure", "valentine"]
+    # A name with an apostrophe is no contraction.
+    assert caption_words("Georgia O’Keeffe") == ["georgia", "o'keeffe"]
+
+
+def test_caption_words_leave_out_credits_and_web_addresses():
+    caption = (
+        "Prints at shop.magnumphotos.com/events and www.Example.org today "
+        "(credit & consent: @someone) 📸: @photographer Harbour"
+    )
+    assert caption_words(caption) == ["prints", "today", "harbour"]
+
+
 def test_class_tfidf_prefers_terms_distinctive_of_the_class():
     documents = {
         0: ["pasta", "pasta", "night", "love"],

@@ -8,6 +8,7 @@ hashtags are scored separately (a hashtag and the same word are different signal
 ``cluster_profiles`` describes every cluster of the post and the user clustering.
 """
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -17,7 +18,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from insta_kedro.personas.clustering import NOISE, PersonaClusterer, persona_frame, stack_vectors
-from insta_kedro.text import WORD, extract_hashtags, plain_text
+from insta_kedro.text import WORD, extract_hashtags, plain_text, strip_credits, unstyled
 
 # Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
 # level that had too few points for HDBSCAN (``PersonaClusterer.skipped``).
@@ -27,13 +28,38 @@ NOT_CLUSTERED_LABEL = "not clustered"
 MIN_WORD_LENGTH = 3
 
 
+# A web address written without its scheme ("shop.magnumphotos.com/events"); addresses with
+# one are already out of the plain text. Its ending is looked for first: most captions have
+# none, and that search is cheaper than the whole pattern's.
+_WEB_ENDINGS = r"\.(?:com|net|org|co|io|tv|me|ly|shop|store|us|uk)\b"
+_WEB_ENDING = re.compile(_WEB_ENDINGS, re.IGNORECASE)
+_WEB_ADDRESS = re.compile(rf"\b(?:[\w-]+\.)*[\w-]+{_WEB_ENDINGS}(?:/\S*)?", re.IGNORECASE)
+# What follows the apostrophe of an English contraction or possessive ("it's", "i'm",
+# "we're", "i've", "you'll", "i'd", "don't", "y'all").
+_CLITICS = frozenset({"s", "m", "re", "ve", "ll", "d", "t", "all"})
+
+
 def caption_words(caption: str) -> list[str]:
-    """Lower-case words of 3+ letters, without hashtags, mentions, emojis and stop words."""
-    return [
-        word
-        for word in (w.lower() for w in WORD.findall(plain_text(caption or "")))
-        if len(word) >= MIN_WORD_LENGTH and word not in ENGLISH_STOP_WORDS
-    ]
+    """Lower-case content words of 3+ letters of a caption: without hashtags, mentions,
+    emojis, web addresses, credits ("📸: @name", "(C&C: @name)") and stop words.
+
+    A contraction counts as the word before its apostrophe ("it's" → "it", a stop word;
+    "valentine's" → "valentine"), and a negated one ("don't", "can't") as a stop word.
+    """
+    plain = plain_text(strip_credits(unstyled(caption or "")))
+    if _WEB_ENDING.search(plain):
+        plain = _WEB_ADDRESS.sub(" ", plain)
+    words = []
+    for found in WORD.findall(plain):
+        word = found.lower().replace("’", "'")
+        base, apostrophe, clitic = word.partition("'")
+        if apostrophe and clitic in _CLITICS:
+            if clitic == "t" and base.endswith("n"):
+                continue
+            word = base
+        if len(word) >= MIN_WORD_LENGTH and word not in ENGLISH_STOP_WORDS:
+            words.append(word)
+    return words
 
 
 def caption_hashtags(caption: str) -> list[str]:

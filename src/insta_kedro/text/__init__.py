@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "WORD",
             "caption_features",
             "plain_text",
+            "unstyled",
         ],
         "interest_classifier": [
             "InterestClassifier",
@@ -27,6 +28,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "image_label_interests",
             "imagenet_label_categories",
             "shares",
+            "strip_credits",
         ],
         "params": [
             "DocumentFrequency",

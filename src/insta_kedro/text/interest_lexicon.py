@@ -361,10 +361,15 @@ class InterestLexicon:
 def without_credits(parts: CaptionParts) -> CaptionParts:
     """``parts`` of the caption with its credits (:data:`CREDIT`) replaced by a
     space, as :meth:`InterestLexicon.matches` reads it; ``parts`` itself when it has none."""
-    if "@" not in parts.text:  # every credit names an @account
-        return parts
-    text = CREDIT.sub(" ", parts.text)
+    text = strip_credits(parts.text)
     return parts if text == parts.text else caption_parts(text)
+
+
+def strip_credits(text: str) -> str:
+    """``text`` with its credits (:data:`CREDIT`) replaced by a space."""
+    if "@" not in text:  # every credit names an @account
+        return text
+    return CREDIT.sub(" ", text)
 
 
 def shares(weights: np.ndarray) -> np.ndarray:
