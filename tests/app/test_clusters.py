@@ -3,7 +3,10 @@
 import json
 from pathlib import Path
 
-from insta_kedro.app.clusters import cluster_name
+import pandas as pd
+
+from insta_kedro.app.clusters import cluster_map, cluster_name, map_frame
+from insta_kedro.personas.plots import NOISE_COLOR
 from tests.app.conftest import texts, write_outputs
 
 
@@ -18,6 +21,24 @@ def test_cluster_names():
     assert cluster_name(2, profiles) == "2: travel"
     assert cluster_name(-1, profiles) == "noise"
     assert cluster_name(5, profiles) == "5"
+
+
+def test_cluster_map_paints_noise_grey_and_each_of_many_clusters_its_own_colour():
+    clusters = pd.DataFrame(
+        {
+            "profile": [f"p{i}" for i in range(31)],
+            "cluster": [-1, *range(30)],
+            "x": range(31),
+            "y": range(31),
+            "probability": 1.0,
+        }
+    )
+    profiles = {str(c): {"label": f"theme {c}"} for c in range(30)}
+    figure = cluster_map(map_frame(clusters, profiles, "profile", None), "profile", "People")
+    colours = {trace.name: trace.marker.color for trace in figure.data}
+    assert colours.pop("noise") == NOISE_COLOR
+    assert len(colours) == 30 and len(set(colours.values())) == 30
+    assert NOISE_COLOR not in colours.values()
 
 
 def test_clusters_page_people_and_posts(app_project: Path, run_page):

@@ -25,12 +25,14 @@ def test_person_page_shows_the_chosen_profile(project_with_outputs: Path, run_pa
     shown = texts(app)
     assert "anna.cooks (Anna Cooks)" in [h.value for h in app.header]
     assert "random VGG16 weights" in shown
+    assert "cluster 0" in [c.value for c in app.caption]
+    assert "**outdoor foodies**" in [m.value for m in app.markdown]  # in full, never cut
     metrics = {m.label: m.value for m in app.metric}
-    assert metrics["cluster 0"] == "outdoor foodies"
     assert metrics["posts"] == "4" and metrics["with caption"] == "75%"
     assert metrics["engagement rate"] == "—"
     assert len(app.image) == 3  # the three representative posts, read from data/
     assert "post 0 of anna.cooks #tag0 @friend" in shown
+    assert "**Generated caption**" in shown and "a generated caption" in shown
     assert len(app.get("plotly_chart")) == 1
 
     app.selectbox[0].select("carla.sings")
@@ -230,13 +232,13 @@ def test_person_page_says_why_each_image_is_not_shown(
         "/etc/passwd": "does not end in an image type",
         "data/01_raw/demo/anna.cooks/notes.jpg": "not a known image format",
         "data/01_raw/demo/anna.cooks/bomb.png": "too large to decode safely",
-        None: "gives no image path",
     }
 
     def bad_paths(people):
         posts = [{"post_id": f"P{i}", "image_path": p} for i, p in enumerate(reasons)]
         people["anna.cooks"]["representative_posts"] = [
             *posts,
+            {"post_id": "NONE", "image_path": None},  # a caption-only download
             {"post_id": "GOOD", "image_path": good},
         ]
 
@@ -248,7 +250,26 @@ def test_person_page_says_why_each_image_is_not_shown(
             reason,
             captions,
         )
+    assert "NONE: no photo in the download" in [c.value for c in app.caption]
     assert len(app.image) == 1  # the one inside data/ that is an image
     app.selectbox[0].select("ben_hikes")  # the page is still up
     run_page("person", app)
     assert len(app.image) == 3
+
+
+def test_person_page_shows_a_persona_label_as_written_and_only_the_captions_there_are(
+    project_with_outputs: Path, run_page
+):
+    def caption_only(people):
+        anna = people["anna.cooks"]
+        anna["persona"]["label"] = "travel · #new_york · bridge"
+        for post in anna["representative_posts"]:
+            post["image_path"] = None
+            post["generated_caption"] = None
+
+    _rewrite_people(project_with_outputs, caption_only)
+    app = run_page("person", page_app("person"))
+    assert "**travel · #new\\_york · bridge**" in [m.value for m in app.markdown]
+    assert "**Generated caption**" not in [m.value for m in app.markdown]
+    assert sum(c.value.endswith(": no photo in the download") for c in app.caption) == 3
+    assert "(no image to show)" not in texts(app)

@@ -4,14 +4,23 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from insta_kedro.app.components import load_output, show_image, warn_if_random_weights
+from insta_kedro.app.components import (
+    load_output,
+    plain_markdown,
+    show_image,
+    warn_if_random_weights,
+)
 from insta_kedro.personas import NOT_CLUSTERED_LABEL
+from insta_kedro.personas.plots import NOISE_COLOR
 
 KINDS = {
     "people": ("user_clusters", "users", "profile"),
     "posts": ("post_clusters", "posts", "post_id"),
 }
 MAX_EXEMPLAR_IMAGES = 4
+# One colour per cluster up to 48 clusters (plotly's default cycles through 10); noise is
+# grey, as in the maps of the MLflow run.
+CLUSTER_COLORS = px.colors.qualitative.Dark24 + px.colors.qualitative.Light24
 
 
 def cluster_name(cluster: int, profiles: dict) -> str:
@@ -39,7 +48,15 @@ def map_frame(
 def cluster_map(frame: pd.DataFrame, id_column: str, title: str):
     hover = [c for c in (id_column, "profile", "caption", "probability") if c in frame]
     figure = px.scatter(
-        frame, x="x", y="y", color="cluster name", hover_data=hover, title=title, height=560
+        frame,
+        x="x",
+        y="y",
+        color="cluster name",
+        hover_data=hover,
+        title=title,
+        height=560,
+        color_discrete_sequence=CLUSTER_COLORS,
+        color_discrete_map={"noise": NOISE_COLOR, NOT_CLUSTERED_LABEL: NOISE_COLOR},
     )
     figure.update_traces(marker={"size": 9 if id_column == "profile" else 6})
     return figure
@@ -49,7 +66,8 @@ def render_card(profile: dict, kind: str, image_paths: dict[str, str]) -> None:
     cluster = profile.get("cluster")
     with st.container(border=True):
         st.markdown(
-            f"**{cluster_name(cluster, {str(cluster): profile})}** — {profile.get('size', 0)}"
+            f"**{plain_markdown(cluster_name(cluster, {str(cluster): profile}))}** —"
+            f" {profile.get('size', 0)}"
             f" {'profiles' if kind == 'people' else 'posts'}"
         )
         if profile.get("skipped"):

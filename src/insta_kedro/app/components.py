@@ -1,5 +1,6 @@
 """Streamlit pieces the pages share: the cached catalog reader, cached loads, messages."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,17 @@ def shown(value: object, limit: int = 80) -> str:
     if len(text) > limit:
         text = f"{text[:limit]}… ({len(str(value)):,} characters)"
     return text
+
+
+# Characters that Markdown (as Streamlit renders it, "$" for maths) reads as formatting
+# inside a line; a "#" or "-" only starts a heading or a list at the start of a line.
+_MARKDOWN_SIGNS = re.compile(r"([\\`*_\[\]<>|~$])")
+
+
+def plain_markdown(text: str) -> str:
+    """``text`` with every Markdown sign escaped, so that ``st.markdown`` shows it as written
+    (a persona label such as ``travel · #new_york · bridge`` keeps its underscores)."""
+    return _MARKDOWN_SIGNS.sub(r"\\\1", text)
 
 
 def image_bytes(image_path: object) -> bytes:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from insta_kedro.app.components import (
     load_output,
+    plain_markdown,
     show_image,
     shown,
     warn_if_random_weights,
@@ -136,7 +137,9 @@ def evidence_line(name: str, weights: dict[str, float]) -> str | None:
     """``terms: skate (6.8), skateboard (5.6)`` or None when there is none."""
     if not weights:
         return None
-    return f"{name}: " + ", ".join(f"{term} ({weight:.1f})" for term, weight in weights.items())
+    return f"{name}: " + ", ".join(
+        f"{plain_markdown(term)} ({weight:.1f})" for term, weight in weights.items()
+    )
 
 
 def evidence_lines(evidence: dict) -> list[str]:
@@ -237,7 +240,8 @@ def render() -> None:
         if cluster is None or cluster == -1:
             st.write(no_persona_reason(person))
         else:
-            st.metric(f"cluster {cluster}", persona.get("label") or f"persona {cluster}")
+            st.caption(f"cluster {cluster}")
+            st.markdown(f"**{plain_markdown(persona.get('label') or f'persona {cluster}')}**")
         if cluster not in (None, -1) and persona.get("probability") is not None:
             st.progress(
                 float(persona["probability"]), text=f"probability {persona['probability']:.2f}"
@@ -258,8 +262,12 @@ def render() -> None:
     columns = st.columns(3)
     for i, post in enumerate(posts):
         with columns[i % 3], st.container(border=True):
-            show_image(post.get("image_path"), caption=post.get("post_id"))
+            if post.get("image_path"):
+                show_image(post["image_path"], caption=post.get("post_id"))
+            else:
+                st.caption(f"{post.get('post_id')}: no photo in the download")
             st.markdown("**Caption**")
             st.text(post.get("caption") or "(none)")
-            st.markdown("**Generated caption**")
-            st.text(post.get("generated_caption") or "—")
+            if post.get("generated_caption"):
+                st.markdown("**Generated caption**")
+                st.text(post["generated_caption"])
