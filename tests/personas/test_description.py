@@ -5,12 +5,14 @@ import pandas as pd
 
 from insta_kedro.personas.description import (
     caption_hashtags,
+    caption_reader,
     caption_words,
     class_tfidf,
     cluster_label,
     exemplars,
     interest_columns,
     member_tokens,
+    stop_words,
     top_interests,
 )
 
@@ -24,7 +26,7 @@ def test_caption_tokens_drop_stop_words_mentions_and_emojis():
 
 def test_caption_words_read_contractions_as_the_word_before_the_apostrophe():
     caption = "It’s my mom’s day, don't y’all know? I’m sure we’ll can’t won't Valentine's"
-    assert caption_words(caption) == ["mom", "day", "know", "sure", "valentine"]
+    assert caption_words(caption) == ["mom", "day", "sure", "valentine"]
     # A name with an apostrophe is no contraction.
     assert caption_words("Georgia O’Keeffe") == ["georgia", "o'keeffe"]
 
@@ -35,6 +37,39 @@ def test_caption_words_leave_out_credits_and_web_addresses():
         "(credit & consent: @someone) 📸: @photographer Harbour"
     )
     assert caption_words(caption) == ["prints", "today", "harbour"]
+
+
+def test_stop_words_are_english_and_the_commonest_words_of_the_captions_language():
+    english = stop_words("en")
+    assert {"the", "new", "time", "people", "it's"} <= english  # generic, not only grammar
+    assert not {"pasta", "skateboard", "museum"} & english
+    assert stop_words("und") == english  # a caption too short to tell
+    assert {"что", "это", "было"} <= stop_words("ru") and "что" not in english
+    assert {"og", "det"} <= stop_words("no")  # py3langid's "no" is wordfreq's "nb"
+    assert english <= stop_words("ru") and english <= stop_words("xx")
+
+
+def test_caption_words_leave_out_the_stop_words_of_the_captions_language():
+    caption = "Это было лучшее путешествие: мост над рекой"
+    assert caption_words(caption, "ru") == ["лучшее", "путешествие", "мост", "над", "рекой"]
+    assert "было" in caption_words(caption)  # read as English, Russian words are content
+    spanish = "Un día en la playa con los amigos de mi hermano, que vida"
+    assert caption_words(spanish, "es") == ["playa", "amigos", "hermano"]  # día, vida: common
+
+
+def test_caption_reader_reads_each_caption_without_the_stop_words_of_its_language():
+    russian = "Это было лучшее путешествие в моей жизни, мост над рекой"
+    spanish = "Un día en la playa con los amigos de mi hermano, que vida tan bonita"
+    english = "Pasta night with the best friends, homemade and delicious"
+    words = caption_reader([russian, spanish, english, "ok", "", russian])
+    assert words(russian) == caption_words(russian, "ru")
+    assert "было" not in words(russian) and "было" in caption_words(russian)
+    assert (
+        words(spanish) == caption_words(spanish, "es") == ["playa", "amigos", "hermano", "bonita"]
+    )
+    assert words(english) == ["pasta", "night", "best", "friends", "homemade", "delicious"]
+    assert words("ok") == [] and words("") == []
+    assert words("A caption it never saw") == caption_words("A caption it never saw")
 
 
 def test_class_tfidf_prefers_terms_distinctive_of_the_class():

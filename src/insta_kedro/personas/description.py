@@ -11,6 +11,7 @@ hashtags are scored separately (a hashtag and the same word are different signal
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,14 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from insta_kedro.personas.clustering import NOISE, PersonaClusterer, persona_frame, stack_vectors
-from insta_kedro.text import WORD, extract_hashtags, plain_text, strip_credits, unstyled
+from insta_kedro.text import (
+    WORD,
+    detect_languages,
+    extract_hashtags,
+    plain_text,
+    strip_credits,
+    unstyled,
+)
 
 # Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
 # level that had too few points for HDBSCAN (``PersonaClusterer.skipped``).
@@ -26,6 +34,11 @@ NO_POSTS_LABEL = "no posts"
 NOT_CLUSTERED_LABEL = "not clustered"
 
 MIN_WORD_LENGTH = 3
+# How many of a language's commonest words (wordfreq) are no description of a cluster: its
+# articles, pronouns and auxiliaries, and words such as "new", "time" and "people".
+COMMON_WORDS = 100
+# wordfreq's code of a language the language detector names otherwise.
+_WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
 
 
 # A web address written without its scheme ("shop.magnumphotos.com/events"); addresses with
@@ -39,16 +52,40 @@ _WEB_ADDRESS = re.compile(rf"\b(?:[\w-]+\.)*[\w-]+{_WEB_ENDINGS}(?:/\S*)?", re.I
 _CLITICS = frozenset({"s", "m", "re", "ve", "ll", "d", "t", "all"})
 
 
-def caption_words(caption: str) -> list[str]:
-    """Lower-case content words of 3+ letters of a caption: without hashtags, mentions,
-    emojis, web addresses, credits ("📸: @name", "(C&C: @name)") and stop words.
+@cache
+def stop_words(language: str = "en") -> frozenset[str]:
+    """The words of captions in ``language`` that say nothing of what a cluster is about.
+
+    Takes a language code as the language detector gives it (``"und"`` when it could not
+    tell). Returns scikit-learn's English stop words and the :data:`COMMON_WORDS` commonest
+    words of English and, when wordfreq knows it, of ``language``, with ``'`` as apostrophe.
+    English's are always in: captions in other languages mix English words in.
+    """
+    from wordfreq import available_languages, top_n_list
+
+    words = set(ENGLISH_STOP_WORDS) | set(top_n_list("en", COMMON_WORDS, wordlist="small"))
+    code = _WORDFREQ_CODES.get(language, language)
+    if code != "en" and code in available_languages(wordlist="small"):
+        words |= set(top_n_list(code, COMMON_WORDS, wordlist="small"))
+    return frozenset(word.replace("’", "'") for word in words)
+
+
+def caption_plain(caption: str) -> str:
+    """The plain text of a caption as the descriptions read it: without hashtags, mentions,
+    emojis, credits ("📸: @name", "(C&C: @name)") and web addresses, styled letters read
+    plainly."""
+    plain = plain_text(strip_credits(unstyled(caption or "")))
+    return _WEB_ADDRESS.sub(" ", plain) if _WEB_ENDING.search(plain) else plain
+
+
+def plain_words(plain: str, language: str = "en") -> list[str]:
+    """Lower-case content words of 3+ letters of a :func:`caption_plain` text written in
+    ``language``, without its :func:`stop_words`.
 
     A contraction counts as the word before its apostrophe ("it's" → "it", a stop word;
     "valentine's" → "valentine"), and a negated one ("don't", "can't") as a stop word.
     """
-    plain = plain_text(strip_credits(unstyled(caption or "")))
-    if _WEB_ENDING.search(plain):
-        plain = _WEB_ADDRESS.sub(" ", plain)
+    stop = stop_words(language)
     words = []
     for found in WORD.findall(plain):
         word = found.lower().replace("’", "'")
@@ -57,9 +94,37 @@ def caption_words(caption: str) -> list[str]:
             if clitic == "t" and base.endswith("n"):
                 continue
             word = base
-        if len(word) >= MIN_WORD_LENGTH and word not in ENGLISH_STOP_WORDS:
+        if len(word) >= MIN_WORD_LENGTH and word not in stop:
             words.append(word)
     return words
+
+
+def caption_words(caption: str, language: str = "en") -> list[str]:
+    """:func:`plain_words` of a caption written in ``language``."""
+    return plain_words(caption_plain(caption), language)
+
+
+def caption_reader(captions: Iterable[str]) -> Callable[[str], list[str]]:
+    """A reader of the words of ``captions``, each read once and without the stop words of
+    its own language (``text.detect_languages`` on its plain text; English's alone when the
+    caption is too short to tell).
+
+    Returns a function of a caption giving its words; a caption not among ``captions`` is
+    read as English.
+    """
+    distinct = list(dict.fromkeys(caption for caption in captions if caption))
+    plains = [caption_plain(caption) for caption in distinct]
+    languages = detect_languages(plains)
+    words = {
+        caption: plain_words(plain, language)
+        for caption, plain, language in zip(distinct, plains, languages, strict=True)
+    }
+
+    def read(caption: str) -> list[str]:
+        found = words.get(caption)
+        return caption_words(caption) if found is None else found
+
+    return read
 
 
 def caption_hashtags(caption: str) -> list[str]:
@@ -176,14 +241,16 @@ def describe_level(
     clusterer: PersonaClusterer,
     captions_by_member: pd.Series,
     params: dict[str, Any],
+    words: Callable[[str], list[str]] = caption_words,
 ) -> dict[str, Any]:
     """Description of every cluster of one level (posts or users), noise included.
 
     ``frame`` has ``key``, ``feature`` and the ``interest_<category>`` columns; ``clusters``
     has ``key``, ``cluster`` and ``probability``; ``captions_by_member`` maps a ``key`` to its
     caption(s); ``params["description"]`` has ``top_interests``, ``top_terms`` and
-    ``exemplars``. Returns ``{"<cluster>": {cluster, size, label, top_interests,
-    top_hashtags, top_words, exemplars}}`` sorted by cluster; when the clusterer was not
+    ``exemplars``; ``words`` reads a caption's words (:func:`caption_words`). Returns
+    ``{"<cluster>": {cluster, size, label, top_interests, top_hashtags, top_words,
+    exemplars}}`` sorted by cluster; when the clusterer was not
     fitted every label is "not clustered" and each entry also has ``skipped`` (why).
     """
     settings = params["description"]
@@ -198,14 +265,13 @@ def describe_level(
         reduced = clusterer.reduce(vectors)
     groups = merged.groupby("cluster")[key]
     documents = {
-        int(label): member_tokens(members, captions_by_member, caption_words)
-        for label, members in groups
+        int(label): member_tokens(members, captions_by_member, words) for label, members in groups
     }
     hashtag_documents = {
         int(label): member_tokens(members, captions_by_member, caption_hashtags)
         for label, members in groups
     }
-    words = class_tfidf(documents, settings["top_terms"])
+    top_words_of = class_tfidf(documents, settings["top_terms"])
     hashtags = class_tfidf(hashtag_documents, settings["top_terms"])
     described = {}
     for cluster_id, group in merged.groupby("cluster"):
@@ -213,7 +279,7 @@ def describe_level(
         rows = group.index.to_numpy()
         interests = top_interests(group, settings["top_interests"])
         top_hashtags = [term for term, _ in hashtags.get(label, [])]
-        top_words = [term for term, _ in words.get(label, [])]
+        top_words = [term for term, _ in top_words_of.get(label, [])]
         described[str(label)] = {
             "cluster": label,
             "size": len(group),
@@ -248,7 +314,8 @@ def cluster_profiles(
 ) -> dict[str, Any]:
     """Descriptions (:func:`describe_level`) of the post clusters, from each post's caption,
     and of the user clusters, from all captions of each person's ``posts``; people are
-    described by their ``persona_feature`` (:func:`persona_frame`).
+    described by their ``persona_feature`` (:func:`persona_frame`). Each caption's words are
+    read once, without the stop words of its own language (:func:`caption_reader`).
 
     ``params`` are the clustering parameters (``description``). Returns
     ``{"posts": {"<cluster>": description}, "users": {"<cluster>": description}}`` (noise
@@ -258,9 +325,10 @@ def cluster_profiles(
     captions_by_profile = posts.groupby("profile")["caption"].agg(
         lambda c: c.fillna("").astype(str).tolist()
     )
+    words = caption_reader(captions)
     return {
         "posts": describe_level(
-            post_features, post_clusters, "post_id", post_clusterer, captions, params
+            post_features, post_clusters, "post_id", post_clusterer, captions, params, words
         ),
         "users": describe_level(
             persona_frame(user_features),
@@ -269,5 +337,6 @@ def cluster_profiles(
             user_clusterer,
             captions_by_profile,
             params,
+            words,
         ),
     }

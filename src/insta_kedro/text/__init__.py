@@ -12,8 +12,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "captions": [
+            "UNDETERMINED",
             "WORD",
             "caption_features",
+            "detect_languages",
             "plain_text",
             "unstyled",
         ],

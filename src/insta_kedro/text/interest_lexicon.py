@@ -76,6 +76,12 @@ CREDIT = re.compile(
     re.IGNORECASE,
 )
 
+# What every credit holds before its @account, case-folded: looking for these first spares
+# the whole pattern most captions that tag someone.
+_CREDIT_HINTS = (
+    "\U0001f4f8", "\U0001f4f7", "\U0001f3a5", "photo", "pic", "shot", "credit", "&", "+",
+)  # fmt: skip
+
 
 def normalize_term(term: str) -> str:
     """Lower-case, NFC, without ``#``, emoji presentation/skin-tone modifiers and gender signs."""
@@ -368,6 +374,9 @@ def without_credits(parts: CaptionParts) -> CaptionParts:
 def strip_credits(text: str) -> str:
     """``text`` with its credits (:data:`CREDIT`) replaced by a space."""
     if "@" not in text:  # every credit names an @account
+        return text
+    folded = text.casefold()  # as the pattern's IGNORECASE: "ſhot" is "shot"
+    if not any(hint in folded for hint in _CREDIT_HINTS):
         return text
     return CREDIT.sub(" ", text)
 
