@@ -12,7 +12,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "captions": [
-            "UNDETERMINED",
             "WORD",
             "caption_features",
             "detect_languages",
