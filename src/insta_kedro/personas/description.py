@@ -9,8 +9,9 @@ hashtags are scored separately (a hashtag and the same word are different signal
 """
 
 import re
+import sys
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -95,7 +96,7 @@ def plain_words(plain: str, language: str = "en") -> list[str]:
                 continue
             word = base
         if len(word) >= MIN_WORD_LENGTH and word not in stop:
-            words.append(word)
+            words.append(sys.intern(word))  # one string per word, however many captions
     return words
 
 
@@ -104,23 +105,24 @@ def caption_words(caption: str, language: str = "en") -> list[str]:
     return plain_words(caption_plain(caption), language)
 
 
-def caption_reader(captions: Iterable[str]) -> Callable[[str], list[str]]:
+def caption_reader(captions: Iterable[str]) -> Callable[[str], Sequence[str]]:
     """A reader of the words of ``captions``, each read once and without the stop words of
     its own language (``text.detect_languages`` on its plain text; English's alone when the
     caption is too short to tell).
 
-    Returns a function of a caption giving its words; a caption not among ``captions`` is
-    read as English.
+    Returns a function of a caption giving its words (a tuple); a caption not among
+    ``captions`` is read as English.
     """
     distinct = list(dict.fromkeys(caption for caption in captions if caption))
     plains = [caption_plain(caption) for caption in distinct]
     languages = detect_languages(plains)
     words = {
-        caption: plain_words(plain, language)
+        caption: tuple(plain_words(plain, language))
         for caption, plain, language in zip(distinct, plains, languages, strict=True)
     }
+    del plains
 
-    def read(caption: str) -> list[str]:
+    def read(caption: str) -> Sequence[str]:
         found = words.get(caption)
         return caption_words(caption) if found is None else found
 
@@ -223,15 +225,16 @@ def interest_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def member_tokens(
-    members: pd.Series, captions_by_member: pd.Series, tokenize: Callable[[str], list[str]]
-) -> list[str]:
-    """All tokens (``tokenize``) of the members' captions, in member order.
+    members: pd.Series, captions_by_member: pd.Series, tokenize: Callable[[str], Sequence[str]]
+) -> Iterator[str]:
+    """All tokens (``tokenize``) of the members' captions, in member order, one at a time:
+    :func:`class_tfidf` counts them without a cluster's tokens ever being held at once.
 
     ``captions_by_member`` maps a member to one caption or to a list of captions; members
     without captions, and missing captions, add nothing.
     """
     texts = captions_by_member.reindex(members).dropna().explode().dropna()
-    return [token for text in texts for token in tokenize(str(text))]
+    return (token for text in texts for token in tokenize(str(text)))
 
 
 def describe_level(
@@ -241,7 +244,7 @@ def describe_level(
     clusterer: PersonaClusterer,
     captions_by_member: pd.Series,
     params: dict[str, Any],
-    words: Callable[[str], list[str]] = caption_words,
+    words: Callable[[str], Sequence[str]] = caption_words,
 ) -> dict[str, Any]:
     """Description of every cluster of one level (posts or users), noise included.
 
