@@ -23,12 +23,14 @@ from insta_kedro.text.captions import (
     caption_features,
     caption_parts,
     detect_language,
+    detect_languages,
     emojis_in,
     plain_text,
     read_captions,
     scan_emojis,
     sentiment,
     unstyled,
+    without_web_addresses,
 )
 from insta_kedro.text.tags import extract_hashtags, extract_mentions
 
@@ -294,3 +296,24 @@ def test_read_captions_gives_the_features_and_each_captions_parts():
     for text, row in zip(captions.fillna(""), frame.itertuples(), strict=True):
         assert row.language == detect_language(text)
         assert row.mention_count == len(extract_mentions(text, unique=False))
+
+
+def test_without_web_addresses_removes_them_with_or_without_a_scheme():
+    text = "Prints at shop.magnumphotos.com/events, www.Example.org and https://x.io/a?b=1 now"
+    assert without_web_addresses(text).split() == ["Prints", "at", "and", "now"]
+    plain = "no address here, e.g. a sentence.Then another"
+    assert without_web_addresses(plain) is plain
+
+
+def test_detect_languages_reads_many_texts_in_blocks_with_the_same_answers(monkeypatch):
+    from insta_kedro.text import captions
+
+    texts = [
+        "Heute waren wir in den Bergen wandern und das Wetter war wunderbar",
+        "We went hiking in the mountains and the weather was wonderful",
+        "Hoy fuimos a caminar por las montañas y el clima fue maravilloso",
+        "ok",
+    ] * 5
+    whole = detect_languages(texts)
+    monkeypatch.setattr(captions, "READ_BLOCK", 3)
+    assert detect_languages(texts) == whole == ["de", "en", "es", "und"] * 5

@@ -41,6 +41,32 @@ def test_styled_letters_are_the_plain_words():
     assert styled.any()
 
 
+def test_credits_are_no_words_of_the_topics():
+    credited = [
+        f"{caption} (C&C: @chef.luca) 📸: @studio.kim" if "#foodie" in caption else caption
+        for caption in CAPTIONS
+    ]
+    model = fit_topic_model(credited, n_topics=4, min_df=1)
+    vocabulary = set(model.vectorizer.get_feature_names_out())
+    assert {"pasta", "#foodie"} <= vocabulary
+    assert not {"chef", "luca", "studio", "kim"} & vocabulary
+    with_credit, without = model.transform(["gym #fitfam (credit: @chef.luca)", "gym #fitfam"])
+    np.testing.assert_array_equal(with_credit, without)
+
+
+def test_web_addresses_and_contraction_endings_are_no_words_of_the_topics():
+    captions = [
+        "we'll make pasta, don't miss it: shop.pastaclub.com/events #foodie",
+        "it's gym time, i've got this https://gym.example.org/join #fitfam",
+        "they're cooking ramen again, isn't it great #foodie",
+    ] * 4
+    vocabulary = set(
+        fit_topic_model(captions, n_topics=2, min_df=1).vectorizer.get_feature_names_out()
+    )
+    assert {"pasta", "ramen", "gym", "cooking", "#foodie"} <= vocabulary
+    assert not {"ll", "don", "ve", "re", "isn", "com", "org", "https", "pastaclub"} & vocabulary
+
+
 def test_always_n_topics_columns_and_zero_for_empty_text():
     model = fit_topic_model(CAPTIONS[:3], n_topics=16, min_df=1)
     topics = model.transform(["pasta", "", None])

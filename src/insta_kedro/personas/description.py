@@ -8,7 +8,6 @@ hashtags are scored separately (a hashtag and the same word are different signal
 ``cluster_profiles`` describes every cluster of the post and the user clustering.
 """
 
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -27,6 +26,7 @@ from insta_kedro.text import (
     plain_text,
     strip_credits,
     unstyled,
+    without_web_addresses,
 )
 
 # Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
@@ -42,12 +42,6 @@ COMMON_WORDS = 100
 _WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
 
 
-# A web address written without its scheme ("shop.magnumphotos.com/events"); addresses with
-# one are already out of the plain text. Its ending is looked for first: most captions have
-# none, and that search is cheaper than the whole pattern's.
-_WEB_ENDINGS = r"\.(?:com|net|org|co|io|tv|me|ly|shop|store|us|uk)\b"
-_WEB_ENDING = re.compile(_WEB_ENDINGS, re.IGNORECASE)
-_WEB_ADDRESS = re.compile(rf"\b(?:[\w-]+\.)*[\w-]+{_WEB_ENDINGS}(?:/\S*)?", re.IGNORECASE)
 # What follows the apostrophe of an English contraction or possessive ("it's", "i'm",
 # "we're", "i've", "you'll", "i'd", "don't", "y'all").
 _CLITICS = frozenset({"s", "m", "re", "ve", "ll", "d", "t", "all"})
@@ -75,8 +69,7 @@ def caption_plain(caption: str) -> str:
     """The plain text of a caption as the descriptions read it: without hashtags, mentions,
     emojis, credits ("📸: @name", "(C&C: @name)") and web addresses, styled letters read
     plainly."""
-    plain = plain_text(strip_credits(unstyled(caption or "")))
-    return _WEB_ADDRESS.sub(" ", plain) if _WEB_ENDING.search(plain) else plain
+    return plain_text(without_web_addresses(strip_credits(unstyled(caption or ""))))
 
 
 def plain_words(plain: str, language: str = "en") -> list[str]:

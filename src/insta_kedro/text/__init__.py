@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "detect_languages",
             "plain_text",
             "unstyled",
+            "without_web_addresses",
         ],
         "interest_classifier": [
             "InterestClassifier",

@@ -221,6 +221,20 @@ def unstyled(text: str) -> str:
 
 
 _URL = re.compile(r"https?://\S+")
+# A web address written without its scheme ("shop.magnumphotos.com/events"). Its ending is
+# looked for first: most captions have none, and that search is cheaper than the whole
+# pattern's.
+_WEB_ENDINGS = r"\.(?:com|net|org|co|io|tv|me|ly|shop|store|us|uk)\b"
+_WEB_ENDING = re.compile(_WEB_ENDINGS, re.IGNORECASE)
+_WEB_ADDRESS = re.compile(rf"\b(?:[\w-]+\.)*[\w-]+{_WEB_ENDINGS}(?:/\S*)?", re.IGNORECASE)
+
+
+def without_web_addresses(text: str) -> str:
+    """``text`` with its web addresses, with a scheme (``https://…``) or without one
+    (``shop.example.com/events``), replaced by a space."""
+    if "://" in text:
+        text = _URL.sub(" ", text)
+    return _WEB_ADDRESS.sub(" ", text) if _WEB_ENDING.search(text) else text
 
 
 def plain_text(text: str) -> str:
