@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from insta_kedro.app.clusters import cluster_map, cluster_name, map_frame
+from insta_kedro.app.clusters import cluster_map, cluster_name, map_frame, shown_caption
 from insta_kedro.personas.plots import NOISE_COLOR
 from tests.app.conftest import texts, write_outputs
 
@@ -61,3 +61,25 @@ def test_clusters_page_people_and_posts(app_project: Path, run_page):
     assert plotted == set(outputs["posts"]["post_id"])
     assert "#tag0 #tag1" in texts(app)
     assert len(app.image) == 3  # exemplar images of clusters 0 (two) and 1 (one)
+
+
+def test_post_exemplars_of_a_caption_only_download_show_their_captions(app_project: Path, run_page):
+    outputs = write_outputs(app_project)
+    posts = outputs["posts"].assign(image_path=None)
+    posts.to_parquet(app_project / "data/02_intermediate/posts.parquet")
+    app = run_page("clusters")
+    app.radio[0].set_value("posts")
+    run_page("clusters", app)
+    assert len(app.image) == 0
+    notes = [c.value for c in app.caption if c.value.endswith(": no photo in the download")]
+    assert len(notes) == 3  # the exemplars of clusters 0 (two) and 1 (one)
+    captions = {shown_caption(caption) for caption in posts["caption"]}
+    assert sum(text.value in captions for text in app.text) == 3  # each exemplar's caption
+    assert "(no image to show)" not in texts(app)
+
+
+def test_shown_caption_cuts_long_captions():
+    assert shown_caption("  short one ") == "short one"
+    assert shown_caption(None) == shown_caption("  ") == "(no caption)"
+    cut = shown_caption("word " * 100, limit=20)
+    assert len(cut) <= 20 and cut.endswith("…")

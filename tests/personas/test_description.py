@@ -22,6 +22,7 @@ def test_caption_tokens_drop_stop_words_mentions_and_emojis():
     assert caption_words(caption) == ["pasta", "night", "best", "friends"]
     assert caption_hashtags(caption) == ["foodie", "pasta"]
     assert caption_words("") == [] and caption_hashtags(None) == []
+    assert caption_hashtags("at #the #Louvre with #me") == ["louvre"]
 
 
 def test_caption_words_read_contractions_as_the_word_before_the_apostrophe():

@@ -18,6 +18,7 @@ KINDS = {
     "posts": ("post_clusters", "posts", "post_id"),
 }
 MAX_EXEMPLAR_IMAGES = 4
+MAX_EXEMPLAR_CAPTION = 160  # characters of an exemplar post's caption shown without its photo
 # One colour per cluster up to 48 clusters (plotly's default cycles through 10); noise is
 # grey, as in the maps of the MLflow run.
 CLUSTER_COLORS = px.colors.qualitative.Dark24 + px.colors.qualitative.Light24
@@ -30,6 +31,14 @@ def cluster_name(cluster: int, profiles: dict) -> str:
     if int(cluster) == -1:
         return label if label == NOT_CLUSTERED_LABEL else "noise"
     return f"{int(cluster)}: {label}" if label else str(int(cluster))
+
+
+def shown_caption(caption: object, limit: int = MAX_EXEMPLAR_CAPTION) -> str:
+    """A post's caption cut to ``limit`` characters (with ``…``), or ``(no caption)``."""
+    if not isinstance(caption, str) or not caption.strip():
+        return "(no caption)"
+    caption = caption.strip()
+    return caption if len(caption) <= limit else caption[: limit - 1].rstrip() + "…"
 
 
 def map_frame(
@@ -62,7 +71,9 @@ def cluster_map(frame: pd.DataFrame, id_column: str, title: str):
     return figure
 
 
-def render_card(profile: dict, kind: str, image_paths: dict[str, str]) -> None:
+def render_card(
+    profile: dict, kind: str, image_paths: dict[str, str], captions: dict[str, str]
+) -> None:
     cluster = profile.get("cluster")
     with st.container(border=True):
         st.markdown(
@@ -90,7 +101,11 @@ def render_card(profile: dict, kind: str, image_paths: dict[str, str]) -> None:
             columns = st.columns(MAX_EXEMPLAR_IMAGES)
             for column, post_id in zip(columns, exemplars[:MAX_EXEMPLAR_IMAGES], strict=False):
                 with column:
-                    show_image(image_paths.get(post_id), caption=post_id)
+                    if image_paths.get(post_id):
+                        show_image(image_paths[post_id], caption=post_id)
+                    else:  # a caption-only download: the post's caption stands for it
+                        st.caption(f"{post_id}: no photo in the download")
+                        st.text(shown_caption(captions.get(post_id)))
 
 
 def render() -> None:
@@ -117,13 +132,14 @@ def render() -> None:
         st.warning(f"`{dataset}` has no `x`/`y` map coordinates: the map cannot be drawn.")
 
     st.subheader("Clusters")
-    image_paths = {}
+    image_paths, captions = {}, {}
     if posts is not None:
         image_paths = dict(zip(posts["post_id"], posts["image_path"], strict=True))
+        captions = dict(zip(posts["post_id"], posts["caption"], strict=True))
     ordered = sorted(
         profiles.values(), key=lambda p: (int(p.get("cluster", 0)) == -1, -int(p.get("size", 0)))
     )
     if not ordered:
         st.caption("No cluster profiles.")
     for profile in ordered:
-        render_card(profile, kind, image_paths)
+        render_card(profile, kind, image_paths, captions)

@@ -123,8 +123,9 @@ def caption_reader(captions: Iterable[str]) -> Callable[[str], Sequence[str]]:
 
 
 def caption_hashtags(caption: str) -> list[str]:
-    """Lower-case hashtags without '#'."""
-    return [tag.lower() for tag in extract_hashtags(caption or "")]
+    """Lower-case hashtags without '#', but for English stop words ("#the", "#me")."""
+    tags = (tag.lower() for tag in extract_hashtags(caption or ""))
+    return [tag for tag in tags if tag not in ENGLISH_STOP_WORDS]
 
 
 def class_tfidf(
