@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.personas.characterization import (
+    FollowLists,
     circle_summary,
     cosine,
     interest_support,
@@ -99,6 +100,21 @@ def test_circle_among_downloaded_accounts():
     assert circle["followees"]["n_downloaded"] == 1  # bob once; "outsider" not downloaded
     assert circle["similarity_to_followees"] == 0.0
     assert circle["similarity_to_followers"] == round(0.25 / np.sqrt(0.625), 4)
+
+
+def test_follow_lists_give_each_persons_accounts_once_in_order():
+    lists = FollowLists.from_frame(FOLLOWS)
+    assert lists.followers == {
+        "ann": ["bob", "cat", "stranger"],
+        "bob": ["ann"],
+        "outsider": ["ann"],
+    }
+    assert lists.followees["ann"] == ["bob", "outsider"]  # bob once
+    assert not lists.empty and FollowLists.from_frame(FOLLOWS.iloc[:0]).empty
+    for person in ["ann", "bob", "dan"]:
+        assert circle_summary(person, lists, INTERESTS, CLUSTERS) == circle_summary(
+            person, FOLLOWS, INTERESTS, CLUSTERS
+        )
 
 
 def test_a_side_says_whether_the_persons_own_list_is_known():

@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "assign_new_posts",
         ],
         "characterization": [
+            "FollowLists",
             "circle_summary",
             "interest_weights",
             "posting_behaviour",

@@ -15,6 +15,7 @@
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -166,9 +167,36 @@ def circle_side(
     return {**side, "similarity": similarity}
 
 
+@dataclass(frozen=True)
+class FollowLists:
+    """Who follows whom, by person: each person's followers and followees, each account once,
+    in the order ``follows`` names them. Built once for everyone, so that each person's
+    circle is a look-up, not a pass over every edge."""
+
+    followers: Mapping[str, list[str]]
+    followees: Mapping[str, list[str]]
+    empty: bool
+
+    @classmethod
+    def from_frame(cls, follows: pd.DataFrame) -> "FollowLists":
+        """The lists of ``follows`` (``follower``, ``followee``)."""
+
+        def lists(key: str, other: str) -> dict[str, list[str]]:
+            return {
+                str(person): list(dict.fromkeys(group[other]))
+                for person, group in follows.groupby(key, sort=False)
+            }
+
+        return cls(
+            followers=lists("followee", "follower"),
+            followees=lists("follower", "followee"),
+            empty=follows.empty,
+        )
+
+
 def circle_summary(
     profile: str,
-    follows: pd.DataFrame,
+    follows: pd.DataFrame | FollowLists,
     interests: pd.DataFrame,
     clusters: Mapping[str, int],
     top_n: int = 5,
@@ -179,17 +207,18 @@ def circle_summary(
     ``lists_known`` (``{"followers": bool, "followees": bool}``, from the profile's
     ``followers_known`` / ``followees_known``) says whether the person's own lists were
     downloaded; each side repeats it as ``list_known`` (None when not given). A side whose
-    list is not known holds only the edges that other people's lists name."""
+    list is not known holds only the edges that other people's lists name. ``follows`` is the
+    ``follows`` table or its :class:`FollowLists`."""
+    if isinstance(follows, pd.DataFrame):
+        follows = FollowLists.from_frame(follows)
     if follows.empty:
         return None
     person = interests.loc[profile].to_numpy(float) if profile in interests.index else None
     if person is not None and person.sum() <= 0:
         person = None
-    followers = follows.loc[follows["followee"] == profile, "follower"].drop_duplicates()
-    followees = follows.loc[follows["follower"] == profile, "followee"].drop_duplicates()
     sides = {
-        name: circle_side(accounts.tolist(), interests, clusters, person, top_n)
-        for name, accounts in (("followers", followers), ("followees", followees))
+        name: circle_side(accounts.get(profile, []), interests, clusters, person, top_n)
+        for name, accounts in (("followers", follows.followers), ("followees", follows.followees))
     }
     for name, side in sides.items():
         side["list_known"] = (lists_known or {}).get(name)
@@ -253,9 +282,13 @@ def user_characterizations(
         for profile, row in profile_rows.iterrows()
     }
     everyone = sorted(set(profiles["profile"].astype(str)) | set(posts["profile"].astype(str)))
+    # Each person's posts and follows are looked up, not found by a pass over all of them.
+    posts_of = dict(tuple(posts.groupby(posts["profile"].astype(str), sort=False)))
+    no_posts = posts.iloc[:0]
+    follow_lists = FollowLists.from_frame(follows)
     characterizations = {}
     for profile in everyone:
-        mine = posts[posts["profile"] == profile].assign(
+        mine = posts_of.get(profile, no_posts).assign(
             generated_caption=lambda p: p["post_id"].map(generated)
         )
         row = users.loc[profile].to_dict() if profile in users.index else None
@@ -301,7 +334,7 @@ def user_characterizations(
             ),
             "circle": circle_summary(
                 profile,
-                follows,
+                follow_lists,
                 interests,
                 cluster_of,
                 settings["top_interests"],
