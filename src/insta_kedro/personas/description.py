@@ -3,7 +3,9 @@
 Class-based TF-IDF (c-TF-IDF, as in BERTopic): all captions of a cluster form one document;
 a term's weight in cluster c is ``tf(t, c) / words(c) · log(1 + A / f(t))`` with ``A`` the
 mean number of words per cluster and ``f(t)`` the term's count over all clusters. Words and
-hashtags are scored separately (a hashtag and the same word are different signals).
+hashtags are scored separately (a hashtag and the same word are different signals). A
+caption's words leave out its credits, web addresses and the stop words of its own language
+(:func:`caption_reader`).
 
 ``cluster_profiles`` describes every cluster of the post and the user clustering.
 """
@@ -40,8 +42,6 @@ MIN_WORD_LENGTH = 3
 COMMON_WORDS = 100
 # wordfreq's code of a language the language detector names otherwise.
 _WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
-
-
 # What follows the apostrophe of an English contraction or possessive ("it's", "i'm",
 # "we're", "i've", "you'll", "i'd", "don't", "y'all").
 _CLITICS = frozenset({"s", "m", "re", "ve", "ll", "d", "t", "all"})
