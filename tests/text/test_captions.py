@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from insta_kedro.text.captions import (
+    CREDIT,
     LANGUAGES,
     NUMERIC_FEATURES,
     WORD,
@@ -29,7 +30,9 @@ from insta_kedro.text.captions import (
     read_captions,
     scan_emojis,
     sentiment,
+    strip_credits,
     unstyled,
+    without_contractions,
     without_web_addresses,
 )
 from insta_kedro.text.tags import extract_hashtags, extract_mentions
@@ -317,3 +320,29 @@ def test_detect_languages_reads_many_texts_in_blocks_with_the_same_answers(monke
     whole = detect_languages(texts)
     monkeypatch.setattr(captions, "READ_BLOCK", 3)
     assert detect_languages(texts) == whole == ["de", "en", "es", "und"] * 5
+
+
+def test_strip_credits_removes_what_the_pattern_removes_and_spares_the_rest():
+    credited = [
+        "Backstage with the cast 📸: @kim.shoots",
+        "📷 @kim 🎥 - @ann",
+        "PHOTOGRAPHED BY @kim",
+        "Photo By @kim and PICS: @ann",
+        "ſhot by @kim",  # the pattern ignores case as Unicode does: ſ is s
+        "Make it a double (C & C @jeff) c+c @ann",
+        "CREDITS – @jeff, credit and consent: @ann",
+    ]
+    for text in credited:
+        assert "@" not in strip_credits(text), text
+        assert strip_credits(text) == CREDIT.sub(" ", text), text
+    for text in ["Dinner with @ann at @thegarden", "no credit here", "photo shoot today"]:
+        assert strip_credits(text) is text
+
+
+def test_without_contractions_drops_negations_and_cuts_endings_but_keeps_names():
+    text = "Don't stop, it’s Sarah's day! We'll see y'all, I've can't O'Keeffe rock'n'roll"
+    assert without_contractions(text).split() == [
+        "stop,", "it", "Sarah", "day!", "We", "see", "y,", "I", "O'Keeffe", "rock'n'roll",
+    ]  # fmt: skip
+    plain = "no apostrophe here"
+    assert without_contractions(plain) is plain

@@ -8,17 +8,15 @@ import pandas as pd
 import pytest
 import yaml
 
-from insta_kedro.text.captions import caption_parts
+from insta_kedro.text.captions import CREDIT, caption_parts
 from insta_kedro.text.interest_lexicon import (
     _EMOJI_MODIFIERS,
-    CREDIT,
     OTHER,
     REQUIRED_CATEGORIES,
     InterestLexicon,
     image_label_interests,
     normalize_term,
     split_hashtag,
-    strip_credits,
     without_credits,
 )
 
@@ -243,23 +241,6 @@ def test_a_photo_credit_is_no_evidence_of_photography(lexicon, text):
 def test_the_creator_credited_by_a_repost_is_no_evidence(lexicon, text):
     assert lexicon.matches(text) == []  # "athlete" in the handle says nothing of the post
     assert lexicon.matches(text.replace("@", "#")) != []  # the words are in the lexicon
-
-
-def test_strip_credits_removes_what_the_pattern_removes_and_spares_the_rest():
-    credited = [
-        "Backstage with the cast 📸: @kim.shoots",
-        "📷 @kim 🎥 - @ann",
-        "PHOTOGRAPHED BY @kim",
-        "Photo By @kim and PICS: @ann",
-        "ſhot by @kim",  # the pattern ignores case as Unicode does: ſ is s
-        "Make it a double (C & C @jeff) c+c @ann",
-        "CREDITS – @jeff, credit and consent: @ann",
-    ]
-    for text in credited:
-        assert "@" not in strip_credits(text), text
-        assert strip_credits(text) == CREDIT.sub(" ", text), text
-    for text in ["Dinner with @ann at @thegarden", "no credit here", "photo shoot today"]:
-        assert strip_credits(text) is text
 
 
 def test_photography_words_still_count(lexicon):

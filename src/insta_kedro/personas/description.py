@@ -21,15 +21,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from insta_kedro.personas.clustering import NOISE, PersonaClusterer, persona_frame, stack_vectors
-from insta_kedro.text import (
-    WORD,
-    detect_languages,
-    extract_hashtags,
-    plain_text,
-    strip_credits,
-    unstyled,
-    without_web_addresses,
-)
+from insta_kedro.text import WORD, content_text, detect_languages, extract_hashtags, plain_text
 
 # Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
 # level that had too few points for HDBSCAN (``PersonaClusterer.skipped``).
@@ -42,9 +34,6 @@ MIN_WORD_LENGTH = 3
 COMMON_WORDS = 100
 # wordfreq's code of a language the language detector names otherwise.
 _WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
-# What follows the apostrophe of an English contraction or possessive ("it's", "i'm",
-# "we're", "i've", "you'll", "i'd", "don't", "y'all").
-_CLITICS = frozenset({"s", "m", "re", "ve", "ll", "d", "t", "all"})
 
 
 @cache
@@ -53,7 +42,7 @@ def stop_words(language: str = "en") -> frozenset[str]:
 
     Takes a language code as the language detector gives it (``"und"`` when it could not
     tell). Returns scikit-learn's English stop words and the :data:`COMMON_WORDS` commonest
-    words of English and, when wordfreq knows it, of ``language``, with ``'`` as apostrophe.
+    words of English and, when wordfreq knows it, of ``language``.
     English's are always in: captions in other languages mix English words in.
     """
     from wordfreq import available_languages, top_n_list
@@ -62,34 +51,24 @@ def stop_words(language: str = "en") -> frozenset[str]:
     code = _WORDFREQ_CODES.get(language, language)
     if code != "en" and code in available_languages(wordlist="small"):
         words |= set(top_n_list(code, COMMON_WORDS, wordlist="small"))
-    return frozenset(word.replace("’", "'") for word in words)
+    return frozenset(words)
 
 
 def caption_plain(caption: str) -> str:
-    """The plain text of a caption as the descriptions read it: without hashtags, mentions,
-    emojis, credits ("📸: @name", "(C&C: @name)") and web addresses, styled letters read
-    plainly."""
-    return plain_text(without_web_addresses(strip_credits(unstyled(caption or ""))))
+    """The plain text of a caption as the descriptions read it: its ``text.content_text``
+    (no credits, web addresses or contractions) without hashtags, mentions and emojis."""
+    return plain_text(content_text(caption or ""))
 
 
 def plain_words(plain: str, language: str = "en") -> list[str]:
     """Lower-case content words of 3+ letters of a :func:`caption_plain` text written in
-    ``language``, without its :func:`stop_words`.
-
-    A contraction counts as the word before its apostrophe ("it's" → "it", a stop word;
-    "valentine's" → "valentine"), and a negated one ("don't", "can't") as a stop word.
-    """
+    ``language``, without its :func:`stop_words`."""
     stop = stop_words(language)
     words = []
     for found in WORD.findall(plain):
         word = found.lower().replace("’", "'")
-        base, apostrophe, clitic = word.partition("'")
-        if apostrophe and clitic in _CLITICS:
-            if clitic == "t" and base.endswith("n"):
-                continue
-            word = base
         if len(word) >= MIN_WORD_LENGTH and word not in stop:
-            words.append(sys.intern(word))  # one string per word, however many captions
+            words.append(sys.intern(word))  # one string per word, however many captions have it
     return words
 
 

@@ -14,10 +14,9 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "captions": [
             "WORD",
             "caption_features",
+            "content_text",
             "detect_languages",
             "plain_text",
-            "unstyled",
-            "without_web_addresses",
         ],
         "interest_classifier": [
             "InterestClassifier",
@@ -30,7 +29,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "image_label_interests",
             "imagenet_label_categories",
             "shares",
-            "strip_credits",
         ],
         "params": [
             "DocumentFrequency",

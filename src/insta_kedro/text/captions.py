@@ -229,6 +229,63 @@ _WEB_ENDING = re.compile(_WEB_ENDINGS, re.IGNORECASE)
 _WEB_ADDRESS = re.compile(rf"\b(?:[\w-]+\.)*[\w-]+{_WEB_ENDINGS}(?:/\S*)?", re.IGNORECASE)
 
 
+# A credit: who took the picture ("📸: @name", "photo by @name", "photography: @name") or made
+# the reposted content ("credit: @name", "(C&C: @name)", "credit & consent: @name"), which
+# every kind of account writes and which says nothing of what the post is about.
+CREDIT = re.compile(
+    r"(?:[\U0001f4f8\U0001f4f7\U0001f3a5]\ufe0f?|\b(?:photo(?:graph(?:y|ed))?|pics?|shot)"
+    r"(?:\s+(?:by|credit))?|\b(?:credits?|c\s*[&+]\s*c)(?:\s*(?:&|and)\s*consent)?)"
+    r"\s*[:\-\u2013\u2014]?\s*(?:by\s+)?@[\w.]+",
+    re.IGNORECASE,
+)
+# What every credit holds before its @account, case-folded: looking for these first spares
+# the whole pattern most captions that tag someone.
+_CREDIT_HINTS = (
+    "\U0001f4f8", "\U0001f4f7", "\U0001f3a5", "photo", "pic", "shot", "credit", "&", "+",
+)  # fmt: skip
+# English contractions: the ending of one ("it's", "we'll", "i've", "y'all"), cut off, and
+# the "n't" of a negated auxiliary ("don't", "can't"), whose whole word goes. Either leaves a
+# stop word or nothing, where a tokenizer would keep "don", "ll" and "ve" as words of their own.
+_CONTRACTION_ENDING = re.compile(r"['’](?:s|m|re|ve|ll|d|all)\b", re.IGNORECASE)
+_NEGATION = re.compile(r"n['’]t\b", re.IGNORECASE)
+
+
+def strip_credits(text: str) -> str:
+    """``text`` with its credits (:data:`CREDIT`) replaced by a space."""
+    if "@" not in text:  # every credit names an @account
+        return text
+    folded = text.casefold()  # as the pattern's IGNORECASE: "ſhot" is "shot"
+    if not any(hint in folded for hint in _CREDIT_HINTS):
+        return text
+    return CREDIT.sub(" ", text)
+
+
+def without_contractions(text: str) -> str:
+    """``text`` without its English contractions: "don't" goes, "it's" is "it"; a name such
+    as "O'Keeffe" stays."""
+    if "'" not in text and "’" not in text:
+        return text
+    kept, end = [], 0
+    for negation in _NEGATION.finditer(text):
+        # The word of the "n't": the letters before it (found from the "n't", which is
+        # cheaper than a pattern that tries every word).
+        start = negation.start()
+        while start > 0 and text[start - 1].isalpha():
+            start -= 1
+        if start < negation.start():
+            kept.append(text[end:start])
+            end = negation.end()
+    if kept:
+        text = "".join(kept) + text[end:]
+    return _CONTRACTION_ENDING.sub("", text)
+
+
+def content_text(text: str) -> str:
+    """What says what a caption is about, as the topics and the cluster descriptions read it:
+    :func:`unstyled`, without credits, web addresses and contractions."""
+    return without_contractions(without_web_addresses(strip_credits(unstyled(text))))
+
+
 def without_web_addresses(text: str) -> str:
     """``text`` with its web addresses, with a scheme (``https://…``) or without one
     (``shop.example.com/events``), replaced by a space."""

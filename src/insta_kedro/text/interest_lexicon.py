@@ -35,7 +35,7 @@ from functools import cache, cached_property, lru_cache
 import numpy as np
 import pandas as pd
 
-from insta_kedro.text.captions import CaptionParts, caption_parts
+from insta_kedro.text.captions import CaptionParts, caption_parts, strip_credits
 
 REQUIRED_CATEGORIES = (
     "fashion",
@@ -66,21 +66,6 @@ OTHER = "other"
 # Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
 _EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
-# A credit: who took the picture ("📸: @name", "photo by @name", "photography: @name") or made
-# the reposted content ("credit: @name", "(C&C: @name)", "credit & consent: @name"), which
-# every kind of account writes and which says nothing of what the post is about.
-CREDIT = re.compile(
-    r"(?:[\U0001f4f8\U0001f4f7\U0001f3a5]\ufe0f?|\b(?:photo(?:graph(?:y|ed))?|pics?|shot)"
-    r"(?:\s+(?:by|credit))?|\b(?:credits?|c\s*[&+]\s*c)(?:\s*(?:&|and)\s*consent)?)"
-    r"\s*[:\-\u2013\u2014]?\s*(?:by\s+)?@[\w.]+",
-    re.IGNORECASE,
-)
-
-# What every credit holds before its @account, case-folded: looking for these first spares
-# the whole pattern most captions that tag someone.
-_CREDIT_HINTS = (
-    "\U0001f4f8", "\U0001f4f7", "\U0001f3a5", "photo", "pic", "shot", "credit", "&", "+",
-)  # fmt: skip
 
 
 def normalize_term(term: str) -> str:
@@ -242,7 +227,7 @@ class InterestLexicon:
 
     def matches(self, text: str) -> list[TermMatch]:
         """Every lexicon term in ``text`` (words, emojis, hashtags and mentioned accounts,
-        whole or split) that has a weight above 0; credits (:data:`CREDIT`), and
+        whole or split) that has a weight above 0; credits (``captions.CREDIT``), and
         the accounts they name, are left out."""
         if not isinstance(text, str) or not text:
             return []
@@ -365,20 +350,10 @@ class InterestLexicon:
 
 
 def without_credits(parts: CaptionParts) -> CaptionParts:
-    """``parts`` of the caption with its credits (:data:`CREDIT`) replaced by a
+    """``parts`` of the caption with its credits (``captions.CREDIT``) replaced by a
     space, as :meth:`InterestLexicon.matches` reads it; ``parts`` itself when it has none."""
     text = strip_credits(parts.text)
     return parts if text == parts.text else caption_parts(text)
-
-
-def strip_credits(text: str) -> str:
-    """``text`` with its credits (:data:`CREDIT`) replaced by a space."""
-    if "@" not in text:  # every credit names an @account
-        return text
-    folded = text.casefold()  # as the pattern's IGNORECASE: "ſhot" is "shot"
-    if not any(hint in folded for hint in _CREDIT_HINTS):
-        return text
-    return CREDIT.sub(" ", text)
 
 
 def shares(weights: np.ndarray) -> np.ndarray:

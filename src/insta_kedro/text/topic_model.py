@@ -8,7 +8,6 @@ components (or for any: no word at all), the missing components are zero, so the
 """
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,17 +16,13 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
-from insta_kedro.text.captions import COMBINING_MARKS, unstyled, without_web_addresses
-from insta_kedro.text.interest_lexicon import strip_credits
+from insta_kedro.text.captions import COMBINING_MARKS, content_text
 
 logger = logging.getLogger(__name__)
 
 # A hashtag (kept with its '#') or a word of 2+ letters/digits, in any script, with its
 # combining marks (दिवस is one token).
 TOKEN_PATTERN = rf"#?\w(?:[\w{COMBINING_MARKS}])+"
-# The ending of an English contraction or possessive ("don't", "it's", "we'll", "i've"):
-# the tokenizer would keep "don", "ll" and "ve" as words of their own.
-_CLITIC = re.compile(r"(?:n['’]t|['’](?:s|m|re|ve|ll|d))\b", re.IGNORECASE)
 
 
 @dataclass
@@ -59,14 +54,9 @@ class CaptionTopicModel:
 
 
 def _text(value: object) -> str:
-    """A caption as the vectorizer reads it: :func:`unstyled`, without its credits
-    (``interest_lexicon.strip_credits``: "📸: @name", "(C&C: @name)"), web addresses and
-    contractions' endings ("don't" → "do", "we'll" → "we", stop words), ``""`` when
-    missing."""
-    if not isinstance(value, str):
-        return ""
-    text = without_web_addresses(strip_credits(unstyled(value)))
-    return _CLITIC.sub("", text) if "'" in text or "’" in text else text
+    """A caption as the vectorizer reads it (:func:`content_text`: styled letters read
+    plainly, without credits, web addresses and contractions), ``""`` when missing."""
+    return content_text(value) if isinstance(value, str) else ""
 
 
 def fit_topic_model(
