@@ -175,7 +175,11 @@ class FollowLists:
 
     followers: Mapping[str, list[str]]
     followees: Mapping[str, list[str]]
-    empty: bool
+
+    @property
+    def empty(self) -> bool:
+        """Whether nobody follows anybody."""
+        return not self.followers and not self.followees
 
     @classmethod
     def from_frame(cls, follows: pd.DataFrame) -> "FollowLists":
@@ -187,11 +191,7 @@ class FollowLists:
                 for person, group in follows.groupby(key, sort=False)
             }
 
-        return cls(
-            followers=lists("followee", "follower"),
-            followees=lists("follower", "followee"),
-            empty=follows.empty,
-        )
+        return cls(followers=lists("followee", "follower"), followees=lists("follower", "followee"))
 
 
 def circle_summary(
