@@ -101,11 +101,8 @@ def render_card(
             columns = st.columns(MAX_EXEMPLAR_IMAGES)
             for column, post_id in zip(columns, exemplars[:MAX_EXEMPLAR_IMAGES], strict=False):
                 with column:
-                    if image_paths.get(post_id):
-                        show_image(image_paths[post_id], caption=post_id)
-                    else:  # a caption-only download: the post's caption stands for it
-                        st.caption(f"{post_id}: no photo in the download")
-                        st.text(shown_caption(captions.get(post_id)))
+                    if not show_image(image_paths.get(post_id), caption=post_id):
+                        st.text(shown_caption(captions.get(post_id)))  # the post without it
 
 
 def render() -> None:

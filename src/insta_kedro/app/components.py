@@ -123,9 +123,15 @@ def show_image(image_path: str | None, caption: str | None = None, width: int | 
     """The post's image when it lies under the project's data or ingested folder and is one.
 
     Takes the path the output gives, a caption and the width for ``st.image``. Shows the image,
-    or a caption saying why not (outside the folders, no image, too many pixels). Returns
-    whether the image is shown.
+    or a caption saying why not: "no photo in the download" when there is no path (a
+    caption-only download), else the reason (outside the folders, no image, too many
+    pixels). Returns whether the image is shown.
     """
+    if not isinstance(image_path, str) or not image_path:
+        st.caption(
+            f"{caption}: no photo in the download" if caption else "no photo in the download"
+        )
+        return False
     try:
         data = image_bytes(image_path)
         st.image(data, caption=caption, width=width)

@@ -262,10 +262,7 @@ def render() -> None:
     columns = st.columns(3)
     for i, post in enumerate(posts):
         with columns[i % 3], st.container(border=True):
-            if post.get("image_path"):
-                show_image(post["image_path"], caption=post.get("post_id"))
-            else:
-                st.caption(f"{post.get('post_id')}: no photo in the download")
+            show_image(post.get("image_path"), caption=post.get("post_id"))
             st.markdown("**Caption**")
             st.text(post.get("caption") or "(none)")
             if post.get("generated_caption"):
