@@ -79,6 +79,10 @@ def test_an_imageless_download_runs_through_the_default_pipeline(
     assert "image_feature_error: 15" in reason
     assert metrics["data"]["n_captioned"] == 14
     assert not (data / "06_models/caption_model.keras").exists()
+    image_features = pd.read_parquet(data / "04_feature/image_features.parquet")
+    assert image_features["feature"].isna().all()
+    # without any usable image file, VGG16 is neither fetched nor loaded: no encoder is named
+    assert image_features["encoder"].isna().all()
 
     generated = pd.read_parquet(data / "07_model_output/generated_captions.parquet")
     assert generated.empty

@@ -74,6 +74,26 @@ def test_encode_computes_once_then_serves_from_the_cache(posts, tmp_path, monkey
         np.testing.assert_array_equal(old, new)
 
 
+def test_without_any_usable_image_no_weights_are_fetched_and_no_model_is_built(
+    posts, tmp_path, monkeypatch
+):
+    def not_needed(*args, **kwargs):
+        raise AssertionError("no image to encode: no weights to fetch, no model to build")
+
+    monkeypatch.setattr(features, "resolve_encoder_spec", not_needed)
+    monkeypatch.setattr(features, "load_encoder", not_needed)
+    manifest = build_image_manifest(posts.iloc[4:])  # a missing file, no image
+
+    encodings = _encodings(manifest, tmp_path, weights="imagenet", allow_random_weights=False)
+    table = encodings.features()
+
+    assert list(table["post_id"]) == ["p5", "p6"]
+    assert list(table["error"]) == [FILE_NOT_FOUND, NO_IMAGE]
+    assert table["feature"].isna().all() and table["encoder"].isna().all()
+    assert encodings.labels.empty and list(encodings.labels.columns) == features.LABEL_COLUMNS
+    assert not (tmp_path / "cache").exists()
+
+
 def test_only_new_images_are_computed_and_a_new_configuration_recomputes(
     posts, tmp_path, monkeypatch
 ):

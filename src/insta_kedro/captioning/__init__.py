@@ -79,7 +79,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "fit_caption_model",
             "new_caption_model",
             "packs_captions",
-            "train_if_enough_data",
             "training_network",
         ],
         "training_gate": [
@@ -87,6 +86,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "not_trained_history",
             "not_trained_metrics",
             "not_trained_reason",
+            "train_if_enough_data",
         ],
         "vocabulary": [
             "CaptionVocabulary",

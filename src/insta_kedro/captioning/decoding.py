@@ -7,14 +7,18 @@ natural log-probability, under the model at temperature 1, of the tokens emitted
 token included when reached).
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
-from typing import assert_never, get_args
+from typing import TYPE_CHECKING, assert_never, get_args
 
 import numpy as np
 
-from insta_kedro.captioning.network import StepModel
 from insta_kedro.captioning.params import Decoder
 from insta_kedro.captioning.vocabulary import PAD_ID, START_ID, STOP_ID, UNK_ID
+
+if TYPE_CHECKING:  # Keras: imported where a network is built, not to decode with one
+    from insta_kedro.captioning.network import StepModel
 
 DECODERS = get_args(Decoder)
 NEVER_EMITTED = (PAD_ID, START_ID, UNK_ID)

@@ -2,11 +2,12 @@
 n-gram and to the same network fed other posts' images, measures of the generated captions,
 and a table of real next to generated captions."""
 
+from __future__ import annotations
+
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import keras
 import numpy as np
 import pandas as pd
 
@@ -21,6 +22,9 @@ from insta_kedro.captioning.metrics import (
 )
 from insta_kedro.captioning.training_gate import NotTrained, not_trained_metrics
 from insta_kedro.captioning.vocabulary import UNK_ID, CaptionVocabulary
+
+if TYPE_CHECKING:  # a run that trained nothing is evaluated without Keras
+    import keras
 
 logger = logging.getLogger(__name__)
 

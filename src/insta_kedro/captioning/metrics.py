@@ -7,13 +7,18 @@ the real-word rate only judges what should be English words.
 The English word list is wordfreq's most frequent ``n`` English words (offline data).
 """
 
+from __future__ import annotations
+
 import math
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import keras
 import numpy as np
+
+if TYPE_CHECKING:
+    import keras
 
 _WORD_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})

@@ -10,7 +10,6 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import keras
 import mlflow
 
 EPOCH_METRICS = ("loss", "val_loss", "val_bpc")
@@ -56,20 +55,3 @@ def log_epoch_history(epochs: list[Mapping[str, float]], names=EPOCH_METRICS) ->
     if active():
         for step, logs in enumerate(epochs, start=1):
             mlflow.log_metrics({k: float(logs[k]) for k in names if k in logs}, step=step)
-
-
-class EpochMetricsLogger(keras.callbacks.Callback):
-    """Adds ``val_bpc`` (= val_loss / ln 2) to the epoch logs and logs them to MLflow."""
-
-    def __init__(self, metric_names: tuple[str, ...] = EPOCH_METRICS):
-        super().__init__()
-        self.metric_names = metric_names
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is None:
-            return
-        if "val_loss" in logs:
-            logs["val_bpc"] = float(logs["val_loss"]) / math.log(2)
-        if active():
-            values = {k: float(logs[k]) for k in self.metric_names if k in logs}
-            mlflow.log_metrics(values, step=epoch + 1)

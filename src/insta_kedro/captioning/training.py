@@ -1,5 +1,5 @@
 """Training of the caption model: the compiled network, the network ``fit`` trains (padded or
-packed), the resumable training loop, and the gate that trains only on enough data.
+packed), the resumable training loop, and the callback that logs each epoch to MLflow.
 
 ``params`` is the caption model's settings (the ``caption_model`` parameters) as a mapping:
 the training reads from it the network's sizes (``architecture``, ``embedding_dim``,
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import mlflow
 import pandas as pd
 import tensorflow as tf
 
@@ -35,17 +36,26 @@ from insta_kedro.captioning.network import (
     build_packed_training_network,
     uses_fused_lstm,
 )
-from insta_kedro.captioning.training_gate import (
-    NotTrained,
-    not_trained_history,
-    not_trained_reason,
-)
 from insta_kedro.captioning.vocabulary import CaptionVocabulary
 
 logger = logging.getLogger(__name__)
 
-# caption_data_report counts logged to MLflow as data.<name>, trained or not
-DATA_COUNTS = ("n_posts", "n_captioned", "n_with_image_feature", "n_captioned_with_image_feature")
+
+class EpochMetricsLogger(keras.callbacks.Callback):
+    """Adds ``val_bpc`` (= val_loss / ln 2) to the epoch logs and logs them to MLflow."""
+
+    def __init__(self, metric_names: tuple[str, ...] = tracking.EPOCH_METRICS):
+        super().__init__()
+        self.metric_names = metric_names
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is None:
+            return
+        if "val_loss" in logs:
+            logs["val_bpc"] = float(logs["val_loss"]) / math.log(2)
+        if tracking.active():
+            values = {k: float(logs[k]) for k in self.metric_names if k in logs}
+            mlflow.log_metrics(values, step=epoch + 1)
 
 
 def _compiled(network: keras.Model, params: Mapping[str, Any]) -> keras.Model:
@@ -200,7 +210,7 @@ def fit_caption_model(
         tracking.log_epoch_history(checkpoint.epochs)
         tracking.set_tags({"caption_model.resumed_at_epoch": initial_epoch})
     callbacks = [
-        tracking.EpochMetricsLogger(),  # first: it adds val_bpc to the logs
+        EpochMetricsLogger(),  # first: it adds val_bpc to the logs
         checkpoint,
         _ResumableEarlyStopping(
             checkpoint, monitor=monitor, patience=params["early_stopping_patience"]
@@ -272,54 +282,3 @@ def fit_verbosity(verbose: str | int) -> int:
     if verbose == "auto":
         return 1 if sys.stdout.isatty() else 0
     return int(verbose)
-
-
-def train_if_enough_data(
-    caption_examples: pd.DataFrame,
-    vocab: CaptionVocabulary,
-    data_report: Mapping[str, Any],
-    params: Mapping[str, Any],
-) -> tuple[keras.Model | NotTrained, dict[str, Any]]:
-    """The trained network and its training history, or, on too little data, a
-    :class:`NotTrained` and the history of a run that did not train.
-
-    Takes the examples and the report of ``prepare_examples``, the vocabulary and the
-    settings ``params``. With fewer than ``min_training_captions`` captioned posts with a
-    usable image feature, or no training caption (``not_trained_reason``), it does not
-    train: the model is a :class:`NotTrained` with the reason and the history says
-    ``trained: false`` (``not_trained_history``). Otherwise it trains
-    (:func:`fit_caption_model`) and the history is that summary with ``trained: true``.
-    The active MLflow run, if any, gets the report's counts (``data.*``), the tags
-    ``caption_model.trained`` and ``caption_model.not_trained_reason`` or the device,
-    packing and fused-LSTM tags, and the training time (``train.*``).
-    """
-    tracking.log_metrics(
-        {k: data_report[k] for k in DATA_COUNTS if k in data_report},
-        prefix="data.",
-    )
-    reason = not_trained_reason(data_report, params["min_training_captions"])
-    if reason is not None:
-        logger.warning(
-            "caption_model: NOT TRAINED: %s. generated_captions is empty, so text_features, "
-            "fusion and clustering go on without generated captions; caption_metrics says why.",
-            reason,
-        )
-        tracking.set_tags(
-            {"caption_model.trained": False, "caption_model.not_trained_reason": reason}
-        )
-        return NotTrained(reason), not_trained_history(reason)
-    model, summary = fit_caption_model(caption_examples, vocab, params)
-    summary = {"trained": True, "not_trained_reason": None, **summary}
-    tracking.set_tags(
-        {
-            "caption_model.trained": True,
-            "caption_model.device": summary["device"],
-            "caption_model.packed": summary["packed"],
-            "caption_model.fused_lstm": summary["fused_lstm"],
-        }
-    )
-    tracking.log_metrics(
-        {k: summary[k] for k in ("train_seconds", "train_chars_per_second", "best_epoch")},
-        prefix="train.",
-    )
-    return model, summary

@@ -6,14 +6,25 @@ handful of captioned photos cannot train it. The caption_model pipeline then sti
 :func:`not_trained_reason` says why it does not train, the ``caption_model`` output is a
 :class:`NotTrained` instead of a network, ``generated_captions`` is empty, and the training
 history and ``caption_metrics`` say ``trained: false`` with the reason
-(:func:`not_trained_history`, :func:`not_trained_metrics`).
+(:func:`not_trained_history`, :func:`not_trained_metrics`). :func:`train_if_enough_data`
+opens the gate: Keras and TensorFlow are imported only when it trains.
 """
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
+from insta_kedro.captioning import tracking
+from insta_kedro.captioning.vocabulary import CaptionVocabulary
+
+logger = logging.getLogger(__name__)
+
 MIN_TRAINING_CAPTIONS_PARAM = "caption_model.min_training_captions"
+# caption_data_report counts logged to MLflow as data.<name>, trained or not
+DATA_COUNTS = ("n_posts", "n_captioned", "n_with_image_feature", "n_captioned_with_image_feature")
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,59 @@ def not_trained_metrics(
         "data": data_report,
         "architecture": architecture,
     }
+
+
+def train_if_enough_data(
+    caption_examples: pd.DataFrame,
+    vocab: CaptionVocabulary,
+    data_report: Mapping[str, Any],
+    params: Mapping[str, Any],
+) -> tuple[Any, dict[str, Any]]:
+    """The trained network (a ``keras.Model``) and its training history, or, on too little
+    data, a :class:`NotTrained` and the history of a run that did not train.
+
+    Takes the examples and the report of ``prepare_examples``, the vocabulary and the
+    settings ``params``. With fewer than ``min_training_captions`` captioned posts with a
+    usable image feature, or no training caption (``not_trained_reason``), it does not
+    train: the model is a :class:`NotTrained` with the reason and the history says
+    ``trained: false`` (``not_trained_history``). Otherwise it trains
+    (``training.fit_caption_model``) and the history is that summary with ``trained: true``.
+    The active MLflow run, if any, gets the report's counts (``data.*``), the tags
+    ``caption_model.trained`` and ``caption_model.not_trained_reason`` or the device,
+    packing and fused-LSTM tags, and the training time (``train.*``).
+    """
+    tracking.log_metrics(
+        {k: data_report[k] for k in DATA_COUNTS if k in data_report},
+        prefix="data.",
+    )
+    reason = not_trained_reason(data_report, params["min_training_captions"])
+    if reason is not None:
+        logger.warning(
+            "caption_model: NOT TRAINED: %s. generated_captions is empty, so text_features, "
+            "fusion and clustering go on without generated captions; caption_metrics says why.",
+            reason,
+        )
+        tracking.set_tags(
+            {"caption_model.trained": False, "caption_model.not_trained_reason": reason}
+        )
+        return NotTrained(reason), not_trained_history(reason)
+    from insta_kedro.captioning.training import fit_caption_model  # Keras, TensorFlow
+
+    model, summary = fit_caption_model(caption_examples, vocab, params)
+    summary = {"trained": True, "not_trained_reason": None, **summary}
+    tracking.set_tags(
+        {
+            "caption_model.trained": True,
+            "caption_model.device": summary["device"],
+            "caption_model.packed": summary["packed"],
+            "caption_model.fused_lstm": summary["fused_lstm"],
+        }
+    )
+    tracking.log_metrics(
+        {k: summary[k] for k in ("train_seconds", "train_chars_per_second", "best_epoch")},
+        prefix="train.",
+    )
+    return model, summary
 
 
 def _counts(counts: Mapping[str, int]) -> str:

@@ -79,6 +79,13 @@ class CacheRows:
         self._groups: OrderedDict[tuple[int, int], pa.ChunkedArray] = OrderedDict()
         self._cached_groups = cached_groups
 
+    @classmethod
+    def none(cls) -> "CacheRows":
+        """Rows of no hash, from no part: what a run without any image locates."""
+        return cls(
+            [], pd.DataFrame(columns=[*SMALL_COLUMNS, "part", "row"]).set_index("image_sha256")
+        )
+
     def _feature_group(self, part: int, group: int) -> pa.ChunkedArray:
         """The ``feature`` column of one row group (the last few are kept: readers ask for
         the rows mostly in the order they were cached)."""

@@ -37,7 +37,7 @@ from insta_kedro.vision.encoder import (
     load_encoder,
     save_weight_set_once,
 )
-from insta_kedro.vision.encoder_spec import EncoderSpec, resolve_encoder_spec
+from insta_kedro.vision.encoder_spec import FEATURE_SIZES, EncoderSpec, resolve_encoder_spec
 from insta_kedro.vision.feature_cache import CACHE_SCHEMA, CacheRows, FeatureCache
 
 logger = logging.getLogger(__name__)
@@ -181,13 +181,13 @@ class ImageEncodings:
 
     ``posts``: ``post_id``, ``image_sha256`` and ``error`` of every manifest row, in its
     order; ``labels``: the ``image_labels`` contract (``LABEL_COLUMNS``, one row per post and
-    rank); ``encoder``: the spec's name; ``feature_size``: numbers per feature; ``cached``:
-    where the features lie in the cache.
+    rank); ``encoder``: the spec's name, None when no image was encoded; ``feature_size``:
+    numbers per feature; ``cached``: where the features lie in the cache.
     """
 
     posts: pd.DataFrame
     labels: pd.DataFrame
-    encoder: str
+    encoder: str | None
     feature_size: int
     cached: CacheRows
 
@@ -243,6 +243,27 @@ def _label_rows(post_ids: pd.Series, labels: pd.Series, probabilities: pd.Series
     )
 
 
+def _without_images(image_manifest: pd.DataFrame, encoder_options: dict) -> ImageEncodings:
+    """The :class:`ImageEncodings` of a manifest in which no post has a usable image: every
+    row with its manifest error, no label, no encoder (null), nothing read from a cache."""
+    posts = pd.DataFrame(
+        {
+            "post_id": image_manifest["post_id"].to_numpy(dtype=object),
+            "image_sha256": image_manifest["image_sha256"].to_numpy(dtype=object),
+            "error": image_manifest["error"].to_numpy(dtype=object),
+        }
+    )
+    logger.info(
+        "image_features: %d posts, no usable image %s: nothing to encode, VGG16 not loaded",
+        len(posts),
+        posts["error"].value_counts().to_dict(),
+    )
+    nothing = pd.Series([], dtype=object)
+    labels = _label_rows(posts["post_id"].iloc[:0], nothing, nothing)
+    layer = encoder_options.get("layer", "fc2")
+    return ImageEncodings(posts, labels, None, FEATURE_SIZES[layer], CacheRows.none())
+
+
 def encode_image_manifest(
     image_manifest: pd.DataFrame,
     cache_dir: str | Path,
@@ -264,11 +285,15 @@ def encode_image_manifest(
     image is missing or cannot be decoded keeps its row with ``error`` set and a null
     feature (a hash the cache cannot give back, from an unreadable part, gets
     ``NOT_IN_CACHE``). The features stay in the cache until read. The counts and the reasons
-    are logged. Raises ``WeightsUnavailableError`` as ``resolve_encoder_spec`` does.
+    are logged. Raises ``WeightsUnavailableError`` as ``resolve_encoder_spec`` does. When no
+    post has a usable image (a download made with ``--no-pictures``), nothing is encoded:
+    the weights are neither fetched nor loaded, and the ``encoder`` column is null.
     """
+    hashed = image_manifest[image_manifest["error"].isna()]
+    if hashed.empty:
+        return _without_images(image_manifest, encoder_options)
     spec = resolve_encoder_spec(**encoder_options)
     cache = FeatureCache(cache_dir, spec.cache_key, spec.describe())
-    hashed = image_manifest[image_manifest["error"].isna()]
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
 
     started = time.perf_counter()

@@ -3,6 +3,9 @@
 says why, enough data trains, generates and evaluates."""
 
 import json
+import subprocess
+import sys
+import textwrap
 
 import mlflow
 import numpy as np
@@ -83,6 +86,33 @@ def test_too_few_captioned_photos_do_not_train(
         "39 captioned post(s) with a usable image feature, fewer than "
         "caption_model.min_training_captions=40"
     )
+
+
+def test_a_run_that_does_not_train_never_imports_keras_or_tensorflow(tmp_path):
+    # A caption-only download runs every node without Keras and TensorFlow (seconds to
+    # import, and hundreds of megabytes), in a fresh interpreter: this one has them already.
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from insta_kedro.captioning import CaptionModelParams
+        from insta_kedro.vision import ImageFeaturesParams
+        from tests.captioning.conftest import TINY_PARAMS, synthetic_features, synthetic_posts
+        from tests.pipelines.caption_model.test_nodes import _not_trained_run
+        from tests.pipelines.shipped_params import typed
+
+        posts = synthetic_posts()
+        features = synthetic_features(posts).assign(feature=None, error="no image")
+        settings = {{**TINY_PARAMS, "checkpoint_dir": {str(tmp_path)!r}}}
+        params = typed(CaptionModelParams, **settings)
+        model = _not_trained_run(posts, features, params, typed(ImageFeaturesParams))[1]
+        print(type(model).__name__, sorted({{"keras", "tensorflow"}} & set(sys.modules)))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[-2] == "NotTrained []"
 
 
 def test_the_not_trained_run_is_recorded_in_mlflow(
