@@ -1,4 +1,4 @@
-"""Benchmark of text_features → fusion → clustering as posts grow; prints a table.
+"""Benchmark of text_features → fusion → clustering → people as posts grow; prints a table.
 
     .venv/bin/python benchmarks/scale.py [--sizes 100000 300000 1000000]
         [--engines local dask] [--image-tables lazy frame] [--themes 8] [--seed 0]
@@ -13,16 +13,23 @@ Every (size, engine) runs in a new process, so its peak memory is its own. The s
 the domain functions the nodes call (``text.build_post_text_features``,
 ``fusion.build_post_features_and_model``, ``personas.cluster_vectors``), with conf/base's
 parameters and the one docs/scaling.md changes at scale, ``clustering.posts.membership:
-false``; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core.
+false``; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core. Then the
+stages about people, in this process on either engine: ``people`` times
+``fusion.collect_interest_evidence``, ``fusion.build_user_features`` and
+``personas.cluster_people``; ``describe`` times ``personas.cluster_profiles`` (both levels);
+``characterize`` times ``personas.user_characterizations``, each person following 20 others
+drawn at random.
 
 The image features are written to a Parquet file in a scratch folder as the image_features
 pipeline writes them, and fusion reads them as the catalog loads them (``lazy``: a pyarrow
 dataset read in batches) or, as the baseline, read whole into a pandas frame (``frame``).
 
 Printed per run: seconds of each stage and in all, the peak resident memory of the driver
-and of the largest worker, and the ARI of the post clusters against the themes (noise as a
-label). Then, per engine and image table, the growth exponent of the total time (the
-slope of log time over log N between the smallest and the largest size; 1.0 is linear).
+and of the largest worker, the ARI of the post clusters against the themes and of the
+persona clusters against the people's themes (noise as a label), and the share of people
+whose top interest is their theme. Then, per engine and image table, the growth exponent of
+the total time (the slope of log time over log N between the smallest and the largest size;
+1.0 is linear).
 Last, where the driver's memory goes: its peak after the synthetic inputs and after each
 stage, and the size of each table (strings and vectors included), and the ratios of
 ``lazy`` to ``frame`` where both ran.
@@ -82,14 +89,17 @@ EVERYDAY = [
 FEATURE_SIZE = 512
 POSTS_PER_PERSON = 500
 DRAW_BLOCK = 50_000
+FOLLOWS_PER_PERSON = 20
 
 
 def synthetic(
     count: int, themes: int, seed: int, image_path: Path
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """``posts`` (post_id, profile, caption, has_caption) and each post's theme; the
-    ``image_features`` (the contract's columns, 512-d) are written to ``image_path`` as the
-    image_features pipeline writes them (Parquet in row groups of the catalog's size)."""
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """``posts`` (the contract's columns, a post a day per person), each post's theme,
+    ``profiles``, ``follows`` (each person follows :data:`FOLLOWS_PER_PERSON` others drawn
+    at random) and each person's theme; the ``image_features`` (the contract's columns,
+    512-d) are written to ``image_path`` as the image_features pipeline writes them (Parquet
+    in row groups of the catalog's size)."""
     rng = np.random.default_rng(seed)
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
     vocabularies = [
@@ -132,15 +142,49 @@ def synthetic(
         del block, table
         pa.default_memory_pool().release_unused()
     writer.close()
+    names = np.array([f"person{p:05d}" for p in range(people)], dtype=object)
+    day = np.arange(count) - person * POSTS_PER_PERSON
     posts = pd.DataFrame(
         {
             "post_id": post_ids,
-            "profile": [f"person{p:05d}" for p in person],
+            "profile": names[person],
+            "taken_at": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(day, unit="D"),
             "caption": captions,
             "has_caption": True,
+            "hashtags": [[caption.rsplit("#", 1)[1]] for caption in captions],
+            "mentions": [[] for _ in range(count)],
+            "likes": pd.array(rng.integers(0, 5_000, count), dtype="Int64"),
+            "comments": pd.array(rng.integers(0, 200, count), dtype="Int64"),
+            "typename": "GraphImage",
+            "is_video": False,
+            "n_media": 1,
+            "image_path": None,
+            "accessibility_caption": None,
         }
     )
-    return posts, theme
+    profiles = pd.DataFrame(
+        {
+            "profile": names,
+            "user_id": [str(1_000 + p) for p in range(people)],
+            "full_name": [f"Person {p}" for p in range(people)],
+            "biography": "",
+            "followers": pd.array(rng.integers(100, 100_000, people), dtype="Int64"),
+            "followees": pd.array(np.full(people, FOLLOWS_PER_PERSON), dtype="Int64"),
+            "is_verified": False,
+            "is_business": False,
+            "category": None,
+            "is_private": pd.array([False] * people, dtype="boolean"),
+            "followers_known": True,
+            "followees_known": True,
+        }
+    )
+    follows = pd.DataFrame(
+        {
+            "follower": np.repeat(names, FOLLOWS_PER_PERSON),
+            "followee": names[rng.integers(0, people, people * FOLLOWS_PER_PERSON)],
+        }
+    )
+    return posts, theme, profiles, follows[follows["follower"] != follows["followee"]], person_theme
 
 
 def peak_rss_mib() -> float:
@@ -166,7 +210,7 @@ def table_mib(frame: pd.DataFrame) -> float:
 
 
 def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: str) -> dict:
-    """The three stages on ``count`` posts with ``engine_name``: seconds, memory, ARI.
+    """The stages on ``count`` posts with ``engine_name``: seconds, memory, ARI.
     ``image_table``: ``lazy``, the image features as the catalog loads them (a pyarrow
     dataset, read in batches), or ``frame``, the whole table read into a pandas frame."""
     from sklearn.metrics import adjusted_rand_score
@@ -185,9 +229,11 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
     engine = engine_params.engine("text_features")
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
     imagenet = yaml.safe_load((CONF / "interests" / "imagenet_categories.yml").read_text())
+    profile_categories = yaml.safe_load((CONF / "interests" / "profile_categories.yml").read_text())
+    person = fusion_params.person
     scratch = tempfile.TemporaryDirectory(prefix="scale_")
     image_path = Path(scratch.name) / "image_features.parquet"
-    posts, theme = synthetic(count, themes, seed, image_path)
+    posts, theme, profiles, follows, person_theme = synthetic(count, themes, seed, image_path)
     if image_table == "lazy":
         image_features = LazyParquetDataset(filepath=str(image_path)).load()
         image_mib = 0.0  # nothing read yet
@@ -201,6 +247,7 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
     seconds = {}
     peak_after = {"inputs": peak_rss_mib()}
     tables = {"posts": table_mib(posts), "image_features": image_mib}
+    tables |= {"profiles": table_mib(profiles), "follows": table_mib(follows)}
     worker_peak = 0.0
     try:
         if engine.distributed:
@@ -235,15 +282,78 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
         seconds["fusion"] = time.perf_counter() - started
         peak_after["fusion"] = peak_rss_mib()
         tables["post_features"] = table_mib(post_features)
-        del post_text_features, image_features
+        del image_features
+        started = time.perf_counter()
+        evidence = fusion.collect_interest_evidence(
+            posts,
+            profiles,
+            no_labels,
+            interests,
+            imagenet,
+            profile_categories,
+            person.evidence_top_n,
+        )
+        user_features = fusion.build_user_features(
+            posts,
+            profiles,
+            post_features,
+            post_text_features,
+            interests,
+            profile_categories,
+            profile_category_weight=person.profile_category_weight,
+            biography_weight=person.biography_weight,
+            persona_weights=person.persona_weights.model_dump(),
+            interest_sharpening=person.interest_sharpening,
+        )
+        seconds["people"] = time.perf_counter() - started
+        del post_text_features
         started = time.perf_counter()
         level = personas.post_level_params(clustering.model_dump(), len(post_features))
-        clusters, _ = personas.cluster_vectors(
+        clusters, post_clusterer = personas.cluster_vectors(
             post_features, "post_id", level, clustering.seed, engine_params.engine("clustering")
         )
         seconds["clustering"] = time.perf_counter() - started
         peak_after["clustering"] = peak_rss_mib()
         tables["post_clusters"] = table_mib(clusters)
+        started = time.perf_counter()
+        people_level = personas.user_level_params(clustering.model_dump(), len(user_features))
+        user_clusters, user_clusterer = personas.cluster_people(
+            user_features, people_level, clustering.seed
+        )
+        seconds["people"] += time.perf_counter() - started
+        peak_after["people"] = peak_rss_mib()
+        started = time.perf_counter()
+        descriptions = personas.cluster_profiles(
+            posts,
+            post_features,
+            user_features,
+            clusters,
+            user_clusters,
+            post_clusterer,
+            user_clusterer,
+            clustering.model_dump(),
+        )
+        seconds["describe"] = time.perf_counter() - started
+        peak_after["describe"] = peak_rss_mib()
+        started = time.perf_counter()
+        characterizations = personas.user_characterizations(
+            posts,
+            profiles,
+            follows,
+            post_features,
+            user_features,
+            user_clusters,
+            descriptions,
+            no_generated,
+            evidence,
+            clustering.model_dump(),
+        )
+        seconds["characterize"] = time.perf_counter() - started
+        peak_after["characterize"] = peak_rss_mib()
+        right = sum(
+            next(iter(c["interests"]), None) == THEMES[person_theme[int(name[6:])]]
+            for name, c in characterizations.items()
+        )
         if engine.distributed:
             peaks = dask_client(None).run(peak_rss_mib)
             worker_peak = max(peaks.values())
@@ -262,6 +372,15 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
         "worker_peak_mib": worker_peak,
         "ari": float(adjusted_rand_score(theme, clusters["cluster"].to_numpy())),
         "noise": float((clusters["cluster"] == -1).mean()),
+        "people": len(user_clusters),
+        "persona_ari": float(
+            adjusted_rand_score(
+                person_theme[[int(name[6:]) for name in user_clusters["profile"]]],
+                user_clusters["cluster"].to_numpy(),
+            )
+        ),
+        "persona_noise": float((user_clusters["cluster"] == -1).mean()),
+        "top_interest_right": right / len(characterizations),
     }
 
 
@@ -312,20 +431,26 @@ def main() -> None:
                 runs.append(run_in_new_process(count, engine, args.themes, args.seed, image_table))
                 print(json.dumps(runs[-1]), flush=True)
     header = (
-        "posts      engine  images  text_s  fusion_s  clustering_s  total_s  driver MiB  "
-        "worker MiB  ARI    noise"
+        "posts      engine  images  text_s  fusion_s  people_s  clustering_s  describe_s  "
+        "characterize_s  total_s  driver MiB  worker MiB  ARI    noise   persona ARI  "
+        "noise   top-1"
     )
     print(f"\n{header}\n{'-' * len(header)}")
     for run in runs:
         s = run["seconds"]
         print(
             f"{run['posts']:<10,} {run['engine']:<7} {run['image_table']:<6}  "
-            f"{s['text_features']:>6.1f}  "
-            f"{s['fusion']:>8.1f}  {s['clustering']:>12.1f}  {run['total_s']:>7.1f}  "
-            f"{run['driver_peak_mib']:>10.0f}  {run['worker_peak_mib']:>10.0f}  "
-            f"{run['ari']:.3f}  {100 * run['noise']:.1f} %"
+            f"{s['text_features']:>6.1f}  {s['fusion']:>8.1f}  {s['people']:>8.1f}  "
+            f"{s['clustering']:>12.1f}  {s['describe']:>10.1f}  {s['characterize']:>14.1f}  "
+            f"{run['total_s']:>7.1f}  {run['driver_peak_mib']:>10.0f}  "
+            f"{run['worker_peak_mib']:>10.0f}  {run['ari']:.3f}  {100 * run['noise']:4.1f} %  "
+            f"{run['persona_ari']:>11.3f}  {100 * run['persona_noise']:4.1f} %  "
+            f"{run['top_interest_right']:.3f}"
         )
-    print("\ndriver peak MiB after: inputs / text_features / fusion / clustering; tables MiB")
+    print(
+        "\ndriver peak MiB after: inputs / text_features / fusion / clustering / people / "
+        "describe / characterize; tables MiB"
+    )
     for run in runs:
         after = " / ".join(f"{mib:,.0f}" for mib in run["driver_peak_after_mib"].values())
         tables = ", ".join(f"{name} {mib:,.0f}" for name, mib in run["table_mib"].items())
