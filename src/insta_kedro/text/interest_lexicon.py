@@ -235,12 +235,26 @@ class InterestLexicon:
 
     def _matches_of(self, parts: CaptionParts) -> list[TermMatch]:
         """:meth:`matches` of the caption read as ``parts`` (credits already out)."""
-        return [
-            match
-            for source, tokens in self._tokens(parts)
-            for token in tokens
-            for match in self._token_matches(source, token)
-        ]
+        cache, found = self._match_cache, []
+        for source, tokens in self._tokens(parts):
+            for token in tokens:
+                matches = cache.get((source, token))
+                if matches is None:
+                    matches = self._remembered_matches(source, token)
+                found += matches
+        return found
+
+    @cached_property
+    def _match_cache(self) -> dict[tuple[str, str], tuple[TermMatch, ...]]:
+        return {}
+
+    def _remembered_matches(self, source: str, token: str) -> tuple[TermMatch, ...]:
+        """:meth:`_token_matches` of one token, remembered (they depend on the token alone)."""
+        found = tuple(self._token_matches(source, token))
+        if len(self._match_cache) >= 1 << 18:  # bounded: a corpus' words, not every string
+            self._match_cache.clear()
+        self._match_cache[source, token] = found
+        return found
 
     def _tokens(self, parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
         """What the lexicon reads of a caption, in matching order: (source, tokens) of its
