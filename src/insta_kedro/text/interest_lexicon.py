@@ -234,24 +234,24 @@ class InterestLexicon:
         return self._matches_of(without_credits(caption_parts(text)))
 
     def _matches_of(self, parts: CaptionParts) -> list[TermMatch]:
-        """:meth:`matches` of the caption read as ``parts`` (credits already out)."""
-        cache, found = self._match_cache, []
+        """:meth:`matches` of the caption read as ``parts`` (credits already out); each
+        token's matches are remembered (:meth:`_remembered`)."""
+        cache, matches = self._match_cache, []
         for source, tokens in self._tokens(parts):
             for token in tokens:
-                matches = cache.get((source, token))
-                if matches is None:
-                    matches = self._remembered_matches(source, token)
-                found += matches
-        return found
+                found = cache.get((source, token))
+                matches += self._remembered(source, token) if found is None else found
+        return matches
 
     @cached_property
     def _match_cache(self) -> dict[tuple[str, str], tuple[TermMatch, ...]]:
         return {}
 
-    def _remembered_matches(self, source: str, token: str) -> tuple[TermMatch, ...]:
-        """:meth:`_token_matches` of one token, remembered (they depend on the token alone)."""
+    def _remembered(self, source: str, token: str) -> tuple[TermMatch, ...]:
+        """:meth:`_token_matches` of one token, remembered in a bounded cache (a token's
+        matches depend on the token alone; a corpus' words, not every string ever read)."""
         found = tuple(self._token_matches(source, token))
-        if len(self._match_cache) >= 1 << 18:  # bounded: a corpus' words, not every string
+        if len(self._match_cache) >= 1 << 18:
             self._match_cache.clear()
         self._match_cache[source, token] = found
         return found
@@ -303,24 +303,6 @@ class InterestLexicon:
             for match in self._tag_matches(account)
         ]
 
-    @cached_property
-    def _evidence_cache(self) -> dict[tuple[str, str], tuple[tuple[tuple[int, ...], float], ...]]:
-        return {}
-
-    def _evidence(self, source: str, token: str) -> tuple[tuple[tuple[int, ...], float], ...]:
-        """(categories, weight) of each match of one word, emoji, hashtag, mentioned account or
-        opening, in the order of :meth:`_matches_of`; remembered (a token's matches depend on
-        the token alone)."""
-        cache = self._evidence_cache
-        found = cache.get((source, token))
-        if found is None:
-            matches = self._token_matches(source, token)
-            found = tuple((match.categories, match.weight) for match in matches)
-            if len(cache) >= 1 << 18:  # bounded: a corpus' words, not every string ever read
-                cache.clear()
-            cache[source, token] = found
-        return found
-
     def match_counts(self, text: str) -> np.ndarray:
         """Matched weight per category in ``text`` (words, emojis, hashtags, accounts)."""
         return self._counts(self.matches(text))
@@ -339,20 +321,19 @@ class InterestLexicon:
 
     def weights_of(self, parts: Sequence[CaptionParts]) -> np.ndarray:
         """:meth:`weights` of the captions read as ``parts`` (:func:`caption_parts`, e.g.
-        from ``read_captions``): the same values without reading the captions again."""
+        from ``read_captions``): the same values without reading the captions again, the
+        matches of each token remembered as :meth:`_matches_of` remembers them."""
         counts = np.zeros((len(parts), len(self.categories)), dtype=np.float64)
-        evidence, remembered = self._evidence, self._evidence_cache
+        cache = self._match_cache
         for row, read in enumerate(map(without_credits, parts)):
             # Python floats add as float64 do, in the order of _counts: the same sums.
             sums = [0.0] * len(self.categories)
             for source, tokens in self._tokens(read):
                 for token in tokens:
-                    found = remembered.get((source, token))
-                    if found is None:
-                        found = evidence(source, token)
-                    for categories, weight in found:
-                        for index in categories:
-                            sums[index] += weight
+                    found = cache.get((source, token))
+                    for match in self._remembered(source, token) if found is None else found:
+                        for index in match.categories:
+                            sums[index] += match.weight
             counts[row] = sums
         return counts
 
