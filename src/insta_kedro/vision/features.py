@@ -243,16 +243,22 @@ def _label_rows(post_ids: pd.Series, labels: pd.Series, probabilities: pd.Series
     )
 
 
-def _without_images(image_manifest: pd.DataFrame, encoder_options: dict) -> ImageEncodings:
-    """The :class:`ImageEncodings` of a manifest in which no post has a usable image: every
-    row with its manifest error, no label, no encoder (null), nothing read from a cache."""
-    posts = pd.DataFrame(
+def _post_rows(image_manifest: pd.DataFrame, errors: Sequence[str | None]) -> pd.DataFrame:
+    """:attr:`ImageEncodings.posts`: ``post_id`` and ``image_sha256`` of each manifest row,
+    with its ``error``."""
+    return pd.DataFrame(
         {
             "post_id": image_manifest["post_id"].to_numpy(dtype=object),
             "image_sha256": image_manifest["image_sha256"].to_numpy(dtype=object),
-            "error": image_manifest["error"].to_numpy(dtype=object),
+            "error": errors,
         }
     )
+
+
+def _without_images(image_manifest: pd.DataFrame, encoder_options: dict) -> ImageEncodings:
+    """The :class:`ImageEncodings` of a manifest in which no post has a usable image: every
+    row with its manifest error, no label, no encoder (null), nothing read from a cache."""
+    posts = _post_rows(image_manifest, image_manifest["error"].to_numpy(dtype=object))
     logger.info(
         "image_features: %d posts, no usable image %s: nothing to encode, VGG16 not loaded",
         len(posts),
@@ -319,13 +325,7 @@ def encode_image_manifest(
         given if given is not None else (NOT_IN_CACHE if gone else _value_or_none(stored))
         for given, stored, gone in zip(manifest_error, cache_error, absent, strict=True)
     ]
-    posts = pd.DataFrame(
-        {
-            "post_id": image_manifest["post_id"].to_numpy(dtype=object),
-            "image_sha256": image_manifest["image_sha256"].to_numpy(dtype=object),
-            "error": errors,
-        }
-    )
+    posts = _post_rows(image_manifest, errors)
     usable = posts["error"].isna().to_numpy()
     labels = _label_rows(
         posts["post_id"],
