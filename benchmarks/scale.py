@@ -43,6 +43,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -94,10 +96,10 @@ FOLLOWS_PER_PERSON = 20
 
 def synthetic(
     count: int, themes: int, seed: int, image_path: Path
-) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, pd.DataFrame, np.ndarray]:
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, pd.DataFrame, pd.Series]:
     """``posts`` (the contract's columns, a post a day per person), each post's theme,
     ``profiles``, ``follows`` (each person follows :data:`FOLLOWS_PER_PERSON` others drawn
-    at random) and each person's theme; the ``image_features`` (the contract's columns,
+    at random) and each person's theme (by profile); the ``image_features`` (the contract's columns,
     512-d) are written to ``image_path`` as the image_features pipeline writes them (Parquet
     in row groups of the catalog's size)."""
     rng = np.random.default_rng(seed)
@@ -184,7 +186,14 @@ def synthetic(
             "followee": names[rng.integers(0, people, people * FOLLOWS_PER_PERSON)],
         }
     )
-    return posts, theme, profiles, follows[follows["follower"] != follows["followee"]], person_theme
+    themes_of_people = pd.Series([THEMES[t] for t in person_theme], index=names)
+    return (
+        posts,
+        theme,
+        profiles,
+        follows[follows["follower"] != follows["followee"]],
+        themes_of_people,
+    )
 
 
 def peak_rss_mib() -> float:
@@ -244,122 +253,126 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
         columns=["post_id", "generated_caption", "mean_log_prob", "decoder"]
     )
     no_labels = pd.DataFrame(columns=["post_id", "rank", "label", "probability"])
-    seconds = {}
+    seconds: dict[str, float] = {}
     peak_after = {"inputs": peak_rss_mib()}
     tables = {"posts": table_mib(posts), "image_features": image_mib}
     tables |= {"profiles": table_mib(profiles), "follows": table_mib(follows)}
     worker_peak = 0.0
+
+    @contextmanager
+    def stage(name: str) -> Iterator[None]:
+        """Adds the seconds of the block to ``seconds[name]``; the driver's peak after it."""
+        started = time.perf_counter()
+        yield
+        seconds[name] = seconds.get(name, 0.0) + time.perf_counter() - started
+        peak_after[name] = peak_rss_mib()
+
+    settings = clustering.model_dump()
     try:
         if engine.distributed:
             dask_client(None)
-        started = time.perf_counter()
-        captions = posts["caption"].tolist()
-        topic_model = text.fit_topic_model(captions, **text_params.topics.model_dump())
-        interests = text.InterestLexicon.from_config(lexicon, **text_params.interests.model_dump())
-        scoring = {"weight", "min_probability"}  # used when scoring, not fitting
-        classifier = text.fit_interest_classifier(
-            captions, interests, **text_params.interest_classifier.model_dump(exclude=scoring)
-        )
-        post_text_features, _ = text.build_post_text_features(
-            posts, no_generated, topic_model, lexicon, text_params.model_dump(), classifier, engine
-        )
-        seconds["text_features"] = time.perf_counter() - started
-        peak_after["text_features"] = peak_rss_mib()
+        with stage("text_features"):
+            captions = posts["caption"].tolist()
+            topic_model = text.fit_topic_model(captions, **text_params.topics.model_dump())
+            interests = text.InterestLexicon.from_config(
+                lexicon, **text_params.interests.model_dump()
+            )
+            scoring = {"weight", "min_probability"}  # used when scoring, not fitting
+            classifier = text.fit_interest_classifier(
+                captions, interests, **text_params.interest_classifier.model_dump(exclude=scoring)
+            )
+            post_text_features, _ = text.build_post_text_features(
+                posts,
+                no_generated,
+                topic_model,
+                lexicon,
+                text_params.model_dump(),
+                classifier,
+                engine,
+            )
         tables["post_text_features"] = table_mib(post_text_features)
-        started = time.perf_counter()
-        post_features, _, _ = fusion.build_post_features_and_model(
-            posts,
-            post_text_features,
-            image_features,
-            no_labels,
-            imagenet,
-            fusion_params.model_dump(),
-            topic_model,
-            lexicon,
-            text_params.model_dump(),
-            classifier,
-        )
-        seconds["fusion"] = time.perf_counter() - started
-        peak_after["fusion"] = peak_rss_mib()
+        with stage("fusion"):
+            post_features, _, _ = fusion.build_post_features_and_model(
+                posts,
+                post_text_features,
+                image_features,
+                no_labels,
+                imagenet,
+                fusion_params.model_dump(),
+                topic_model,
+                lexicon,
+                text_params.model_dump(),
+                classifier,
+            )
         tables["post_features"] = table_mib(post_features)
         del image_features
-        started = time.perf_counter()
-        evidence = fusion.collect_interest_evidence(
-            posts,
-            profiles,
-            no_labels,
-            interests,
-            imagenet,
-            profile_categories,
-            person.evidence_top_n,
-        )
-        user_features = fusion.build_user_features(
-            posts,
-            profiles,
-            post_features,
-            post_text_features,
-            interests,
-            profile_categories,
-            profile_category_weight=person.profile_category_weight,
-            biography_weight=person.biography_weight,
-            persona_weights=person.persona_weights.model_dump(),
-            interest_sharpening=person.interest_sharpening,
-        )
-        seconds["people"] = time.perf_counter() - started
+        with stage("people"):  # as the fusion pipeline runs them, before the clustering
+            evidence = fusion.collect_interest_evidence(
+                posts,
+                profiles,
+                no_labels,
+                interests,
+                imagenet,
+                profile_categories,
+                person.evidence_top_n,
+            )
+            user_features = fusion.build_user_features(
+                posts,
+                profiles,
+                post_features,
+                post_text_features,
+                interests,
+                profile_categories,
+                profile_category_weight=person.profile_category_weight,
+                biography_weight=person.biography_weight,
+                persona_weights=person.persona_weights.model_dump(),
+                interest_sharpening=person.interest_sharpening,
+            )
         del post_text_features
-        started = time.perf_counter()
-        level = personas.post_level_params(clustering.model_dump(), len(post_features))
-        clusters, post_clusterer = personas.cluster_vectors(
-            post_features, "post_id", level, clustering.seed, engine_params.engine("clustering")
-        )
-        seconds["clustering"] = time.perf_counter() - started
-        peak_after["clustering"] = peak_rss_mib()
+        with stage("clustering"):
+            level = personas.post_level_params(settings, len(post_features))
+            clusters, post_clusterer = personas.cluster_vectors(
+                post_features, "post_id", level, clustering.seed, engine_params.engine("clustering")
+            )
         tables["post_clusters"] = table_mib(clusters)
-        started = time.perf_counter()
-        people_level = personas.user_level_params(clustering.model_dump(), len(user_features))
-        user_clusters, user_clusterer = personas.cluster_people(
-            user_features, people_level, clustering.seed
-        )
-        seconds["people"] += time.perf_counter() - started
-        peak_after["people"] = peak_rss_mib()
-        started = time.perf_counter()
-        descriptions = personas.cluster_profiles(
-            posts,
-            post_features,
-            user_features,
-            clusters,
-            user_clusters,
-            post_clusterer,
-            user_clusterer,
-            clustering.model_dump(),
-        )
-        seconds["describe"] = time.perf_counter() - started
-        peak_after["describe"] = peak_rss_mib()
-        started = time.perf_counter()
-        characterizations = personas.user_characterizations(
-            posts,
-            profiles,
-            follows,
-            post_features,
-            user_features,
-            user_clusters,
-            descriptions,
-            no_generated,
-            evidence,
-            clustering.model_dump(),
-        )
-        seconds["characterize"] = time.perf_counter() - started
-        peak_after["characterize"] = peak_rss_mib()
-        right = sum(
-            next(iter(c["interests"]), None) == THEMES[person_theme[int(name[6:])]]
-            for name, c in characterizations.items()
-        )
+        with stage("people"):
+            people_level = personas.user_level_params(settings, len(user_features))
+            user_clusters, user_clusterer = personas.cluster_people(
+                user_features, people_level, clustering.seed
+            )
+        with stage("describe"):
+            descriptions = personas.cluster_profiles(
+                posts,
+                post_features,
+                user_features,
+                clusters,
+                user_clusters,
+                post_clusterer,
+                user_clusterer,
+                settings,
+            )
+        with stage("characterize"):
+            characterizations = personas.user_characterizations(
+                posts,
+                profiles,
+                follows,
+                post_features,
+                user_features,
+                user_clusters,
+                descriptions,
+                no_generated,
+                evidence,
+                settings,
+            )
         if engine.distributed:
             peaks = dask_client(None).run(peak_rss_mib)
             worker_peak = max(peaks.values())
     finally:
         close_clients()
         scratch.cleanup()
+    top_interests = pd.Series(
+        {name: next(iter(c["interests"]), None) for name, c in characterizations.items()}
+    )
     return {
         "posts": count,
         "engine": engine_name,
@@ -375,12 +388,11 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
         "people": len(user_clusters),
         "persona_ari": float(
             adjusted_rand_score(
-                person_theme[[int(name[6:]) for name in user_clusters["profile"]]],
-                user_clusters["cluster"].to_numpy(),
+                person_theme[user_clusters["profile"]], user_clusters["cluster"].to_numpy()
             )
         ),
         "persona_noise": float((user_clusters["cluster"] == -1).mean()),
-        "top_interest_right": right / len(characterizations),
+        "top_interest_right": float((top_interests == person_theme[top_interests.index]).mean()),
     }
 
 
@@ -447,10 +459,7 @@ def main() -> None:
             f"{run['persona_ari']:>11.3f}  {100 * run['persona_noise']:4.1f} %  "
             f"{run['top_interest_right']:.3f}"
         )
-    print(
-        "\ndriver peak MiB after: inputs / text_features / fusion / clustering / people / "
-        "describe / characterize; tables MiB"
-    )
+    print(f"\ndriver peak MiB after: {' / '.join(runs[0]['driver_peak_after_mib'])}; tables MiB")
     for run in runs:
         after = " / ".join(f"{mib:,.0f}" for mib in run["driver_peak_after_mib"].values())
         tables = ", ".join(f"{name} {mib:,.0f}" for name, mib in run["table_mib"].items())
