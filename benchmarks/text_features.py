@@ -5,16 +5,23 @@
 Captions are recombined from the demo generator's captions and the real captions of
 ../shared/data/instagram-dl (when present): each synthetic caption takes 1-3 lines from random
 captions, random extra hashtags, mentions and emojis, and 2% of them are empty, 1% are
-very long (20 lines), so the mix has every shape the bad-input tests cover. The three nodes
-run as in ``kedro run`` (``fit_caption_topics``, ``fit_interest_classifier``,
+very long (20 lines), so the mix has every shape the bad-input tests cover. Real captions
+keep coining hashtags (the 2,733 real posts of ../shared/data/real-captions hold 3,403
+distinct hashtags and tagged accounts), while recombined lines repeat theirs: each caption
+also gets a Poisson(``--new-tags``) number of compound hashtags of 2-3 common English words
+(``#sunsetbeachwalk``), nearly all distinct, which every reader of hashtags must split.
+The three nodes run as in ``kedro run`` (``fit_caption_topics``, ``fit_interest_classifier``,
 ``build_post_text_features``) with the parameters and lexicon of conf/base; generated
 captions are absent (half of the work).
 
 Reported: captions/s of each node and of the whole, the time per feature family on a
-sample, and the peak memory (max RSS) of this process, which must stay under 4 GB.
+sample, the time to split a hashtag with the installed word segmentation against
+wordsegment's own search (the baseline, on the same sample of the run's distinct tags), and
+the peak memory (max RSS) of this process, which must stay under 4 GB.
 """
 
 import argparse
+import re
 import resource
 import tempfile
 import time
@@ -33,6 +40,7 @@ from insta_kedro.text import (
     fit_interest_classifier,
     fit_topic_model,
 )
+from insta_kedro.text.interest_lexicon import split_hashtag
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf" / "base"
@@ -63,9 +71,22 @@ def source_captions() -> list[str]:
     return [c for c in captions if c.strip()]
 
 
-def synthetic_posts(count: int, seed: int) -> pd.DataFrame:
+def compound_tags(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` hashtags, each 2-3 of the 5,000 commonest English words run together."""
+    from wordfreq import top_n_list
+
+    words = [w for w in top_n_list("en", 5000) if w.isalpha() and w.isascii()]
+    return [
+        "#" + "".join(words[i] for i in rng.integers(0, len(words), int(rng.integers(2, 4))))
+        for _ in range(count)
+    ]
+
+
+def synthetic_posts(count: int, seed: int, new_tags: float) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     lines = [line for c in source_captions() for line in c.splitlines() if line.strip()]
+    tags_per_caption = rng.poisson(new_tags, count)
+    coined = iter(compound_tags(rng, int(tags_per_caption.sum())))
     captions = []
     for _ in range(count):
         roll = rng.random()
@@ -75,6 +96,7 @@ def synthetic_posts(count: int, seed: int) -> pd.DataFrame:
         n_lines = 20 if roll > 0.99 else int(rng.integers(1, 4))
         parts = [lines[i] for i in rng.integers(0, len(lines), n_lines)]
         parts += [EXTRAS[i] for i in rng.integers(0, len(EXTRAS), int(rng.integers(0, 4)))]
+        parts += [next(coined) for _ in range(tags_per_caption[len(captions)])]
         captions.append("\n".join(parts))
     return pd.DataFrame(
         {
@@ -85,6 +107,25 @@ def synthetic_posts(count: int, seed: int) -> pd.DataFrame:
     )
 
 
+def split_seconds(tags: list[str]) -> tuple[float, float]:
+    """Seconds per tag to split ``tags`` (uncached) with the installed word segmentation and
+    with wordsegment's own search, the baseline."""
+    import wordsegment
+
+    baseline = wordsegment.Segmenter()
+    baseline.load()
+    split_hashtag.__wrapped__(tags[0])  # loads the installed segmentation's counts
+    letters = [re.sub(r"[^a-z]+", " ", tag.lower()).split() for tag in tags]
+    start = time.perf_counter()
+    for tag in tags:
+        split_hashtag.__wrapped__(tag)
+    installed = (time.perf_counter() - start) / len(tags)
+    start = time.perf_counter()
+    for parts in letters:
+        [word for part in parts for word in baseline.segment(part)]
+    return installed, (time.perf_counter() - start) / len(tags)
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -93,17 +134,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--captions", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--new-tags", type=float, default=0.5, help="coined compound hashtags per caption"
+    )
     args = parser.parse_args()
 
     settings = yaml.safe_load((CONF / "parameters_text_features.yml").read_text())["text_features"]
     params = TextFeaturesParams.model_validate(settings)  # as Kedro hands it to the nodes
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
-    posts = synthetic_posts(args.captions, args.seed)
+    posts = synthetic_posts(args.captions, args.seed, args.new_tags)
     no_generated = pd.DataFrame(
         columns=["post_id", "generated_caption", "mean_log_prob", "decoder"]
     )
+    distinct_tags = sorted(set(posts["caption"].str.findall(r"[#@][\w.]+").explode().dropna()))
     print(
-        f"{len(posts):,} captions, mean length {posts['caption'].str.len().mean():.0f} chars; "
+        f"{len(posts):,} captions, mean length {posts['caption'].str.len().mean():.0f} chars, "
+        f"{len(distinct_tags):,} distinct hashtags and accounts; "
         f"peak RSS before: {peak_rss_mb():.0f} MB"
     )
 
@@ -139,6 +185,12 @@ def main() -> None:
     classifier.predict(sample.tolist())
     families["interests (classifier)"] = time.perf_counter() - start
 
+    sample_tags = [
+        distinct_tags[i]
+        for i in np.random.default_rng(args.seed).permutation(len(distinct_tags))[:2000]
+    ]
+    installed_s, baseline_s = split_seconds(sample_tags)
+
     total = fit_s + classifier_s + build_s
     print("\n| step | seconds | captions/s |\n|---|---:|---:|")
     print(f"| fit_caption_topics | {fit_s:.1f} | {len(posts) / fit_s:,.0f} |")
@@ -148,6 +200,13 @@ def main() -> None:
     print(f"\nper feature family, {len(sample):,} captions:")
     for name, seconds in families.items():
         print(f"  {name}: {len(sample) / seconds:,.0f} captions/s")
+    print(
+        f"\nsplitting a hashtag ({len(sample_tags):,} distinct tags of the run): "
+        f"{installed_s * 1e6:,.1f} µs, wordsegment's own search {baseline_s * 1e6:,.1f} µs "
+        f"({baseline_s / installed_s:,.0f}x); all {len(distinct_tags):,} once: "
+        f"{installed_s * len(distinct_tags):,.1f} s against "
+        f"{baseline_s * len(distinct_tags):,.1f} s"
+    )
     print(
         f"\nfeature columns: {features.shape[1] - 1}; languages: "
         f"{dict(list(report['own_captions']['languages'].items())[:5])}"

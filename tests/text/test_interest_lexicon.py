@@ -1,5 +1,6 @@
 """Interest scores from the lexicon in conf/ and from ImageNet labels."""
 
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from insta_kedro.text import interest_lexicon
 from insta_kedro.text.captions import CREDIT, caption_parts
 from insta_kedro.text.interest_lexicon import (
     _EMOJI_MODIFIERS,
@@ -152,6 +154,53 @@ def test_compound_hashtags_are_split_into_words():
     )
     found = {(m.term, m.tag) for m in lexicon.matches("#dogsofinstagram #streetart")}
     assert found == {("dog", "dogsofinstagram"), ("art", "streetart")}
+
+
+# Tags the compiled search split otherwise when given wordsegment's counts as they are
+# ("a my poehler", "every day", "health care"), besides common compounds.
+SEGMENTATION_CASES = (
+    "amypoehler",
+    "everyday",
+    "dollyparton",
+    "abortionishealthcare",
+    "dressingrooms",
+    "badassbabes",
+    "dogsofinstagram",
+    "streetart",
+    "fitnessmotivation",
+    "birdhouseskateboards",
+    "foodporn",
+    "sunsetlovers",
+)
+
+
+@pytest.fixture
+def fresh_segmentation():
+    """split_hashtag with its segmentation and cache built anew, before and after."""
+    interest_lexicon._segment.cache_clear()
+    split_hashtag.cache_clear()
+    yield
+    interest_lexicon._segment.cache_clear()
+    split_hashtag.cache_clear()
+
+
+def test_the_compiled_search_splits_as_wordsegment_does(fresh_segmentation):
+    pytest.importorskip("instant_segment", reason="no instant-segment wheel on this platform")
+    import wordsegment
+
+    baseline = wordsegment.Segmenter()
+    baseline.load()
+    for tag in SEGMENTATION_CASES:
+        assert split_hashtag(tag) == tuple(baseline.segment(tag)), tag
+
+
+def test_without_the_compiled_search_wordsegment_splits(fresh_segmentation, monkeypatch):
+    monkeypatch.setitem(sys.modules, "instant_segment", None)  # import fails, as on Linux ARM
+    assert split_hashtag("#StreetArt") == ("street", "art")
+    assert split_hashtag("dogsofinstagram")[:2] == ("dogs", "of")
+    # wordsegment's exhaustive search; the compiled one keeps one best split per position and
+    # reads "fri start museum"
+    assert split_hashtag("fristartmuseum") == ("frist", "art", "museum")
 
 
 def test_a_mentioned_account_is_read_as_a_hashtag_at_its_weight():

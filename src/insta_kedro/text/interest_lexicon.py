@@ -4,8 +4,9 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
 
 - ``lexicon.yml``: category → terms. A term is a word (``outfit``), a hashtag without ``#``
   or an emoji. A caption's words, hashtags and emojis are matched exactly (a trailing
-  plural ``s``/``es`` is also tried); a hashtag that is no term is split into words with
-  ``wordsegment`` (``#dogsofinstagram`` → dogs of insta gram) and each word of at least
+  plural ``s``/``es`` is also tried); a hashtag that is no term is split into words by
+  wordsegment's English word counts (``#dogsofinstagram`` → dogs of insta gram, searched by
+  instant-segment where it is installed) and each word of at least
   ``min_segment_length`` letters is matched. A mentioned account is read as a hashtag is
   (``@birdhouseskateboards`` → birdhouse skateboards), its matches weighing
   ``mention_weight`` of a hashtag's: the accounts a post tags (brands, venues, shows,
@@ -28,7 +29,7 @@ renormalized the same way.
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 
@@ -80,21 +81,52 @@ def _normalize(term: str) -> str:
     return _EMOJI_MODIFIERS.sub("", term)
 
 
+# A word that no tag of lower-case letters holds: it takes the rest of the corpus total in
+# instant-segment's unigram and bigram counts (below).
+_PADDING_WORD = "0"
+
+
 @cache
-def _segmenter():
+def _segment() -> Callable[[str], list[str]]:
+    """The word segmentation of a run of lower-case letters: wordsegment's English unigram
+    and bigram counts (Google's trillion-word corpus), searched by instant-segment where its
+    wheel is installed, by wordsegment's own (pure Python) search elsewhere.
+
+    wordsegment divides every count by the whole corpus total, instant-segment by the sum of
+    the counts it is given; a padding word that takes the rest of the total in both tables
+    makes their probabilities the same. The searches still differ (instant-segment keeps the
+    best split ending at each position, wordsegment tries every split; they penalize a word
+    of no table differently), so a few tags in a thousand split differently
+    (docs/features.md)."""
     import wordsegment
 
-    wordsegment.load()
-    return wordsegment
+    counts = wordsegment.Segmenter()
+    counts.load()
+    try:
+        import instant_segment
+    except ImportError:
+        return counts.segment
+    unigrams = [*counts.unigrams.items()]
+    unigrams.append((_PADDING_WORD, counts.total - sum(counts.unigrams.values())))
+    bigrams = [(tuple(pair.split(" ", 1)), count) for pair, count in counts.bigrams.items()]
+    bigrams.append(((_PADDING_WORD, _PADDING_WORD), counts.total - sum(counts.bigrams.values())))
+    segmenter = instant_segment.Segmenter(iter(unigrams), iter(bigrams))
+
+    def segment(letters: str) -> list[str]:
+        search = instant_segment.Search()  # its own per call: threads may segment at once
+        segmenter.segment(letters, search)
+        return list(search)
+
+    return segment
 
 
 @lru_cache(maxsize=1 << 16)
 def split_hashtag(tag: str) -> tuple[str, ...]:
     """The words of a compound hashtag or account name (``dogsofinstagram`` → dogs, of,
-    insta, gram), by wordsegment's English unigram and bigram counts; letters only,
+    insta, gram), by English unigram and bigram counts (:func:`_segment`); letters only,
     lower-case. Cached, up to a bound: a run's distinct hashtags and accounts are many."""
     letters = re.sub(r"[^a-z]+", " ", normalize_term(tag))
-    return tuple(word for part in letters.split() for word in _segmenter().segment(part))
+    return tuple(word for part in letters.split() for word in _segment()(part))
 
 
 @cache
