@@ -1,10 +1,13 @@
 """Reduction + HDBSCAN with prediction data, and its edge cases."""
 
 import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
+from sklearn.metrics import adjusted_rand_score
 
 from insta_kedro.personas.clustering import (
     NOISE,
@@ -20,6 +23,11 @@ from insta_kedro.personas.clustering import (
 
 RNG = np.random.default_rng(0)
 CENTRES = np.eye(3, 12) * 10
+CONF = Path(__file__).resolve().parents[2] / "conf" / "base"
+
+
+def conf(name: str) -> dict:
+    return yaml.safe_load((CONF / name).read_text())
 
 
 def blobs(per_blob: int = 20, spread: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
@@ -159,6 +167,43 @@ def test_people_are_clustered_by_their_persona_feature():
     clusters, clusterer = cluster_people(users, params(), seed=0)
     assert list(clusters.columns) == ["profile", "cluster", "probability", "x", "y", "membership"]
     assert clusterer.dims == 12 and clusterer.n_clusters == 3
+
+
+def people_of_four_kinds(people: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Persona vectors of ``people`` of 4 kinds, each person their kind's vector plus chance."""
+    rng = np.random.default_rng(0)
+    kinds = rng.integers(0, 4, people)
+    vectors = np.eye(4, 24)[kinds] + rng.normal(scale=0.02, size=(people, 24))
+    users = pd.DataFrame(
+        {
+            "profile": [f"p{i}" for i in range(people)],
+            "feature": [np.zeros(2)] * people,
+            "persona_feature": list(vectors.astype(np.float32)),
+        }
+    )
+    return users, kinds
+
+
+def shipped_personas(users: pd.DataFrame, **hdbscan_options) -> np.ndarray:
+    """The persona of each person at conf/base's user settings (with ``hdbscan_options``)."""
+    settings = conf("parameters_clustering.yml")["clustering"]
+    level = settings["users"]
+    level = {**level, "hdbscan": {**level["hdbscan"], **hdbscan_options}}
+    level = user_level_params({"users": level}, len(users))
+    return cluster_people(users, level, seed=settings["seed"])[0]["cluster"].to_numpy()
+
+
+@pytest.mark.parametrize("people", [200, 800, 1000])
+def test_people_of_a_kind_who_differ_by_chance_are_one_persona(people):
+    users, kinds = people_of_four_kinds(people)
+    personas = shipped_personas(users)
+    assert adjusted_rand_score(kinds, personas) == 1.0 and NOISE not in personas
+
+
+def test_without_a_selection_epsilon_leaf_cuts_kinds_into_chance_groups():
+    users, kinds = people_of_four_kinds(1000)
+    personas = shipped_personas(users, cluster_selection_epsilon=0.0)
+    assert len(set(personas) - {NOISE}) > 4 and NOISE in personas
 
 
 def test_user_min_cluster_size_auto_grows_with_the_number_of_people():
