@@ -67,6 +67,9 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "UserLevelParams",
             "ValidationParams",
         ],
+        "placement": [
+            "place_points",
+        ],
         "plots": [
             "cluster_interest_figure",
             "cluster_map",

@@ -38,6 +38,7 @@ from sklearn.decomposition import PCA
 from insta_kedro.engine import LOCAL, Engine, bounded_rows, chunked, map_chunks
 from insta_kedro.fusion import l2_normalize
 from insta_kedro.personas.params import ReductionMethod
+from insta_kedro.personas.placement import place_points
 
 logger = logging.getLogger(__name__)
 
@@ -243,7 +244,8 @@ def predict_points(
     Returns their cluster (-1 noise) and strength (``hdbscan.approximate_predict``), their
     GLOSH outlier score in the fitted tree (``hdbscan.approximate_predict_scores``, clipped to
     [0, 1]: a point nearer to a fitted point than any fitted pair of its cluster gets a
-    negative raw score, and is no outlier) and their
+    negative raw score, and is no outlier), both computed at once by
+    :func:`insta_kedro.personas.placement.place_points`, and their
     membership vector over the clusters (``hdbscan.membership_vector``; all ones with a
     single cluster and no columns without any, as :func:`fit_persona_clusterer` gives the
     fitted points; no columns when ``membership`` is False). When the model's tree holds no
@@ -261,11 +263,9 @@ def predict_points(
             np.ones(n_points),
             memberships,
         )
+    labels, strengths, outlier_scores = place_points(model, points)
     if model.labels_.max() < 0:
         labels, strengths = np.full(n_points, NOISE, dtype=int), np.zeros(n_points)
-    else:
-        labels, strengths = hdbscan.approximate_predict(model, points)
-    outlier_scores = hdbscan.approximate_predict_scores(model, points)
     if n_clusters >= 2:
         memberships = np.asarray(hdbscan.membership_vector(model, points), dtype=float)
         memberships = np.nan_to_num(memberships.reshape(n_points, n_clusters))

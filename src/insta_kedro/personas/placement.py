@@ -1,0 +1,140 @@
+"""New points placed in a fitted HDBSCAN clustering: cluster, strength and outlier score.
+
+:func:`place_points` gives, for a block of points, what ``hdbscan.approximate_predict`` and
+``hdbscan.approximate_predict_scores`` give, value for value, from one query of the model's
+own nearest-neighbour tree instead of one per function, with the rest of both computed for
+the whole block at once instead of point by point in Python. Placing the posts beyond
+``max_fit`` is most of the clustering's time at scale (docs/scaling.md).
+
+The rules are hdbscan's (``hdbscan/prediction.py``): a point's nearest neighbour by mutual
+reachability among its ``2 × min_samples`` nearest fitted points, and the ``λ = 1 / distance``
+at which it joins it; its cluster is the neighbour's, walked up the condensed tree while the
+parent still exists at that ``λ``, its strength ``λ`` over the cluster's largest; its GLOSH
+score compares ``λ`` with the largest ``λ`` below the neighbour's parent.
+"""
+
+from dataclasses import dataclass
+
+import hdbscan
+import numpy as np
+
+_NO_DISTANCE_LAMBDA = np.finfo(np.double).max
+
+
+@dataclass(frozen=True)
+class _Tree:
+    """What placing needs of a fitted model, as arrays indexed by point or cluster id."""
+
+    parent_of_point: np.ndarray  # fitted point → the cluster it leaves the condensed tree from
+    lambda_of_point: np.ndarray  # fitted point → the λ at which it leaves it
+    root: int
+    cluster_parent: np.ndarray  # cluster id → its parent cluster (cluster tree rows)
+    cluster_lambda: np.ndarray  # cluster id → the λ at which it splits off its parent
+    in_cluster_tree: np.ndarray  # cluster id → whether the cluster tree has a row for it
+    label_of: np.ndarray  # cluster id → label of the selected cluster it is in, or -1
+    label_max_lambda: np.ndarray  # cluster id → the largest λ of that selected cluster
+    score_max_lambda: np.ndarray  # cluster id → the largest λ of any point below it
+
+
+def _tree(model: hdbscan.HDBSCAN) -> _Tree:
+    data = model.prediction_data_
+    raw = model.condensed_tree_._raw_tree
+    parents, children = raw["parent"].astype(np.intp), raw["child"].astype(np.intp)
+    lambdas = raw["lambda_val"].astype(np.float64)
+    size = int(max(parents.max(), children.max())) + 1
+    # hdbscan takes the first row with the point as child (row 0 if none)
+    row_of = np.zeros(size, dtype=np.intp)
+    unique_children, first_rows = np.unique(children, return_index=True)
+    row_of[unique_children] = first_rows
+
+    cluster_tree = data.cluster_tree
+    cluster_parent = np.zeros(size, dtype=np.intp)
+    cluster_lambda = np.zeros(size)
+    in_cluster_tree = np.zeros(size, dtype=bool)
+    # hdbscan's lookup keeps the last row of a child
+    cluster_parent[cluster_tree["child"]] = cluster_tree["parent"]
+    cluster_lambda[cluster_tree["child"]] = cluster_tree["lambda_val"]
+    in_cluster_tree[cluster_tree["child"]] = True
+
+    label_of = np.full(size, -1, dtype=np.intp)
+    label_max_lambda = np.zeros(size)
+    for cluster, label in data.cluster_map.items():
+        label_of[cluster] = label
+        label_max_lambda[cluster] = data.max_lambdas[cluster]
+
+    # approximate_predict_scores: the largest λ of each parent's rows, then carried up to the
+    # parents from the last row to the first
+    score_max_lambda = np.full(size, -np.inf)
+    np.maximum.at(score_max_lambda, parents, lambdas)
+    is_parent = np.zeros(size, dtype=bool)
+    is_parent[parents] = True
+    for parent, child in zip(
+        parents[is_parent[children]][::-1], children[is_parent[children]][::-1], strict=True
+    ):
+        score_max_lambda[parent] = max(score_max_lambda[parent], score_max_lambda[child])
+    return _Tree(
+        parent_of_point=parents[row_of],
+        lambda_of_point=lambdas[row_of],
+        root=int(cluster_tree["parent"].min()),
+        cluster_parent=cluster_parent,
+        cluster_lambda=cluster_lambda,
+        in_cluster_tree=in_cluster_tree,
+        label_of=label_of,
+        label_max_lambda=label_max_lambda,
+        score_max_lambda=score_max_lambda,
+    )
+
+
+def place_points(
+    model: hdbscan.HDBSCAN, points: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each point's cluster (-1 noise), strength and raw GLOSH outlier score in the
+    clustering of ``model`` (fitted with ``prediction_data=True``, its tree holding at least
+    one cluster), as ``hdbscan.approximate_predict`` and
+    ``hdbscan.approximate_predict_scores`` give them. ``points``: float64 ``(n, dims)`` in the
+    space the model was fitted in. Returns int labels, float64 strengths and float64 scores.
+    """
+    data = model.prediction_data_
+    tree = _tree(model)
+    min_samples = model.min_samples or model.min_cluster_size
+    distances, neighbors = data.tree.query(points, k=2 * min_samples)
+
+    # the nearest neighbour by mutual reachability, and the λ at which the point joins it
+    reachability = np.maximum(
+        np.maximum(data.core_distances[neighbors], distances[:, min_samples, None]), distances
+    )
+    nearest_column = reachability.argmin(axis=1)
+    rows = np.arange(len(points))
+    nearest = neighbors[rows, nearest_column]
+    smallest = reachability[rows, nearest_column]
+    with np.errstate(divide="ignore"):
+        lambdas = np.where(smallest > 0.0, 1.0 / smallest, _NO_DISTANCE_LAMBDA)
+
+    # the cluster: the neighbour's, walked up while the parent exists at the point's λ
+    cluster = tree.parent_of_point[nearest]
+    walking = tree.lambda_of_point[nearest] > lambdas
+    while walking.any():
+        candidates = cluster[walking]
+        steps = (
+            (candidates > tree.root)
+            & tree.in_cluster_tree[candidates]
+            & (tree.cluster_lambda[candidates] >= lambdas[walking])
+        )
+        moving = np.flatnonzero(walking)[steps]
+        cluster[moving] = tree.cluster_parent[cluster[moving]]
+        walking[:] = False
+        walking[moving] = True
+    labels = tree.label_of[cluster]
+    max_lambdas = tree.label_max_lambda[cluster]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        strengths = np.where(max_lambdas > 0.0, np.minimum(max_lambdas, lambdas) / max_lambdas, 1.0)
+    strengths = np.where(labels >= 0, strengths, 0.0)
+
+    # the outlier score, against the neighbour's parent (a point of the fitted data, at
+    # distance 0, takes its neighbour's λ)
+    parent = tree.parent_of_point[nearest]
+    score_lambdas = np.where(distances.min(axis=1) == 0, tree.lambda_of_point[nearest], lambdas)
+    max_below = tree.score_max_lambda[parent]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(max_below > 0.0, (max_below - score_lambdas) / max_below, 0.0)
+    return labels.astype(int), strengths, scores
