@@ -263,9 +263,8 @@ def predict_points(
             np.ones(n_points),
             memberships,
         )
+    # a tree without a selected cluster places every point as noise, strength 0
     labels, strengths, outlier_scores = place_points(model, points)
-    if model.labels_.max() < 0:
-        labels, strengths = np.full(n_points, NOISE, dtype=int), np.zeros(n_points)
     if n_clusters >= 2:
         memberships = np.asarray(hdbscan.membership_vector(model, points), dtype=float)
         memberships = np.nan_to_num(memberships.reshape(n_points, n_clusters))

@@ -110,8 +110,9 @@ def place_points(
     with np.errstate(divide="ignore"):
         lambdas = np.where(smallest > 0.0, 1.0 / smallest, _NO_DISTANCE_LAMBDA)
 
-    # the cluster: the neighbour's, walked up while the parent exists at the point's λ
-    cluster = tree.parent_of_point[nearest]
+    # the cluster: the neighbour's parent, walked up while it still exists at the point's λ
+    parent = tree.parent_of_point[nearest]
+    cluster = parent.copy()
     walking = tree.lambda_of_point[nearest] > lambdas
     while walking.any():
         candidates = cluster[walking]
@@ -132,7 +133,6 @@ def place_points(
 
     # the outlier score, against the neighbour's parent (a point of the fitted data, at
     # distance 0, takes its neighbour's λ)
-    parent = tree.parent_of_point[nearest]
     score_lambdas = np.where(distances.min(axis=1) == 0, tree.lambda_of_point[nearest], lambdas)
     max_below = tree.score_max_lambda[parent]
     with np.errstate(divide="ignore", invalid="ignore"):
