@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/scale.py [--sizes 100000 300000 1000000]
         [--engines local dask] [--image-tables lazy frame] [--themes 8] [--seed 0]
+        [--membership]
 
 No photos and no VGG16: each of N synthetic posts has a caption and a 512-d image feature
 (``layer: pool``'s size) drawn from a seeded mix of ``--themes`` themes, so the right answer
@@ -13,8 +14,9 @@ Every (size, engine) runs in a new process, so its peak memory is its own. The s
 the domain functions the nodes call (``text.build_post_text_features``,
 ``fusion.build_post_features_and_model``, ``personas.cluster_vectors``), with conf/base's
 parameters and the one docs/scaling.md changes at scale, ``clustering.posts.membership:
-false``; ``dask`` is a ``LocalCluster`` of one single-threaded worker per core. Then the
-stages about people, in this process on either engine: ``people`` times
+false`` (``--membership`` keeps it on, as conf/base ships it); ``dask`` is a
+``LocalCluster`` of one single-threaded worker per core. Then the stages about people, in
+this process on either engine: ``people`` times
 ``fusion.collect_interest_evidence``, ``fusion.build_user_features`` and
 ``personas.cluster_people``; ``describe`` times ``personas.cluster_profiles`` (both levels);
 ``characterize`` times ``personas.user_characterizations``, each person following 20 others
@@ -218,10 +220,13 @@ def table_mib(frame: pd.DataFrame) -> float:
     return size / 2**20
 
 
-def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: str) -> dict:
+def one_run(
+    count: int, engine_name: str, themes: int, seed: int, image_table: str, membership: bool
+) -> dict:
     """The stages on ``count`` posts with ``engine_name``: seconds, memory, ARI.
     ``image_table``: ``lazy``, the image features as the catalog loads them (a pyarrow
-    dataset, read in batches), or ``frame``, the whole table read into a pandas frame."""
+    dataset, read in batches), or ``frame``, the whole table read into a pandas frame.
+    ``membership``: ``clustering.posts.membership``."""
     from sklearn.metrics import adjusted_rand_score
 
     from insta_kedro import fusion, personas, text
@@ -232,7 +237,7 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
         parameters |= yaml.safe_load((CONF / f"parameters_{name}.yml").read_text())
     text_params = text.TextFeaturesParams.model_validate(parameters["text_features"])
     fusion_params = fusion.FusionParams.model_validate(parameters["fusion"])
-    parameters["clustering"]["posts"]["membership"] = False  # docs/scaling.md, at scale
+    parameters["clustering"]["posts"]["membership"] = membership
     clustering = personas.ClusteringParams.model_validate(parameters["clustering"])
     engine_params = EngineParams.model_validate({**parameters["engine"], "name": engine_name})
     engine = engine_params.engine("text_features")
@@ -396,7 +401,9 @@ def one_run(count: int, engine_name: str, themes: int, seed: int, image_table: s
     }
 
 
-def run_in_new_process(count: int, engine: str, themes: int, seed: int, image_table: str) -> dict:
+def run_in_new_process(
+    count: int, engine: str, themes: int, seed: int, image_table: str, membership: bool
+) -> dict:
     output = subprocess.run(
         [
             sys.executable,
@@ -407,6 +414,7 @@ def run_in_new_process(count: int, engine: str, themes: int, seed: int, image_ta
             str(themes),
             str(seed),
             image_table,
+            str(int(membership)),
         ],
         check=True,
         capture_output=True,
@@ -429,18 +437,29 @@ def main() -> None:
         help="how fusion gets the image features: lazy (as the catalog loads them) and/or "
         "frame (the whole table in memory, the baseline)",
     )
-    parser.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--membership",
+        action="store_true",
+        help="compute the posts' membership vectors (clustering.posts.membership: true, as "
+        "conf/base ships it); without it they are off, as docs/scaling.md sets them at scale",
+    )
+    parser.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        count, engine, themes, seed, image_table = args.one
-        print(json.dumps(one_run(int(count), engine, int(themes), int(seed), image_table)))
+        count, engine, themes, seed, image_table, membership = args.one
+        run = one_run(int(count), engine, int(themes), int(seed), image_table, membership == "1")
+        print(json.dumps(run))
         return
 
     runs = []
     for count in sorted(args.sizes):
         for engine in args.engines:
             for image_table in args.image_tables:
-                runs.append(run_in_new_process(count, engine, args.themes, args.seed, image_table))
+                runs.append(
+                    run_in_new_process(
+                        count, engine, args.themes, args.seed, image_table, args.membership
+                    )
+                )
                 print(json.dumps(runs[-1]), flush=True)
     header = (
         "posts      engine  images  text_s  fusion_s  people_s  clustering_s  describe_s  "

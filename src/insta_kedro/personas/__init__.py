@@ -68,6 +68,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "ValidationParams",
         ],
         "placement": [
+            "Placement",
             "place_points",
         ],
         "plots": [

@@ -244,9 +244,9 @@ def predict_points(
     Returns their cluster (-1 noise) and strength (``hdbscan.approximate_predict``), their
     GLOSH outlier score in the fitted tree (``hdbscan.approximate_predict_scores``, clipped to
     [0, 1]: a point nearer to a fitted point than any fitted pair of its cluster gets a
-    negative raw score, and is no outlier), both computed at once by
-    :func:`insta_kedro.personas.placement.place_points`, and their
-    membership vector over the clusters (``hdbscan.membership_vector``; all ones with a
+    negative raw score, and is no outlier) and their membership vector over the clusters
+    (``hdbscan.membership_vector``), all computed at once by
+    :func:`insta_kedro.personas.placement.place_points` (the vector all ones with a
     single cluster and no columns without any, as :func:`fit_persona_clusterer` gives the
     fitted points; no columns when ``membership`` is False). When the model's tree holds no
     cluster (nothing but its root), hdbscan cannot place a point: every point is noise with
@@ -264,10 +264,11 @@ def predict_points(
             memberships,
         )
     # a tree without a selected cluster places every point as noise, strength 0
-    labels, strengths, outlier_scores = place_points(model, points)
+    labels, strengths, outlier_scores, placed = place_points(
+        model, points, membership=n_clusters >= 2
+    )
     if n_clusters >= 2:
-        memberships = np.asarray(hdbscan.membership_vector(model, points), dtype=float)
-        memberships = np.nan_to_num(memberships.reshape(n_points, n_clusters))
+        memberships = np.nan_to_num(placed.reshape(n_points, n_clusters))
     return (
         np.asarray(labels, dtype=int),
         np.nan_to_num(np.asarray(strengths, dtype=float)),

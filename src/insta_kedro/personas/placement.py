@@ -1,22 +1,30 @@
-"""New points placed in a fitted HDBSCAN clustering: cluster, strength and outlier score.
+"""New points placed in a fitted HDBSCAN clustering: cluster, strength, outlier score and
+soft membership.
 
-:func:`place_points` gives, for a block of points, what ``hdbscan.approximate_predict`` and
-``hdbscan.approximate_predict_scores`` give, value for value, from one query of the model's
-own nearest-neighbour tree instead of one per function, with the rest of both computed for
-the whole block at once instead of point by point in Python. Placing the posts beyond
-``max_fit`` is most of the clustering's time at scale (docs/scaling.md).
+:func:`place_points` gives, for a block of points, what ``hdbscan.approximate_predict``,
+``hdbscan.approximate_predict_scores`` and (when asked) ``hdbscan.membership_vector`` give,
+value for value, from one query of the model's own nearest-neighbour tree instead of one per
+function, with the rest computed for the whole block at once instead of point by point in
+Python. Placing the posts beyond ``max_fit`` is most of the clustering's time at scale
+(docs/scaling.md).
 
 The rules are hdbscan's (``hdbscan/prediction.py``): a point's nearest neighbour by mutual
 reachability among its ``2 × min_samples`` nearest fitted points, and the ``λ = 1 / distance``
 at which it joins it; its cluster is the neighbour's, walked up the condensed tree while the
 parent still exists at that ``λ``, its strength ``λ`` over the cluster's largest; its GLOSH
-score compares ``λ`` with the largest ``λ`` below the neighbour's parent.
+score compares ``λ`` with the largest ``λ`` below the neighbour's parent. Its membership
+vector multiplies, per selected cluster, how near the point is to the cluster's exemplars
+(hdbscan's own ``all_points_dist_membership_vector``) by a softmax of how high in the tree
+the neighbour's cluster merges with it, times the probability that the point is in some
+cluster at all.
 """
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import hdbscan
 import numpy as np
+from hdbscan._prediction_utils import all_points_dist_membership_vector
 
 _NO_DISTANCE_LAMBDA = np.finfo(np.double).max
 
@@ -85,14 +93,23 @@ def _tree(model: hdbscan.HDBSCAN) -> _Tree:
     )
 
 
-def place_points(
-    model: hdbscan.HDBSCAN, points: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class Placement(NamedTuple):
+    """Where :func:`place_points` puts each point."""
+
+    labels: np.ndarray  # int, -1 for noise
+    strengths: np.ndarray  # float64, hdbscan.approximate_predict's probability
+    outlier_scores: np.ndarray  # float64, raw GLOSH score (approximate_predict_scores)
+    membership: np.ndarray  # float64 (n, selected clusters), or (n, 0) when not asked
+
+
+def place_points(model: hdbscan.HDBSCAN, points: np.ndarray, membership: bool = False) -> Placement:
     """Each point's cluster (-1 noise), strength and raw GLOSH outlier score in the
     clustering of ``model`` (fitted with ``prediction_data=True``, its tree holding at least
     one cluster), as ``hdbscan.approximate_predict`` and
-    ``hdbscan.approximate_predict_scores`` give them. ``points``: float64 ``(n, dims)`` in the
-    space the model was fitted in. Returns int labels, float64 strengths and float64 scores.
+    ``hdbscan.approximate_predict_scores`` give them, and with ``membership`` its soft
+    membership vector over the selected clusters as ``hdbscan.membership_vector`` gives it
+    (which needs at least one row in the model's cluster tree). ``points``: float64
+    ``(n, dims)`` in the space the model was fitted in.
     """
     data = model.prediction_data_
     tree = _tree(model)
@@ -137,4 +154,91 @@ def place_points(
     max_below = tree.score_max_lambda[parent]
     with np.errstate(divide="ignore", invalid="ignore"):
         scores = np.where(max_below > 0.0, (max_below - score_lambdas) / max_below, 0.0)
-    return labels.astype(int), strengths, scores
+    memberships = np.zeros((len(points), 0))
+    if membership:
+        memberships = _membership(model, points, tree, nearest, lambdas)
+    return Placement(labels.astype(int), strengths, scores, memberships)
+
+
+def _membership(
+    model: hdbscan.HDBSCAN,
+    points: np.ndarray,
+    tree: _Tree,
+    nearest: np.ndarray,
+    lambdas: np.ndarray,
+) -> np.ndarray:
+    """hdbscan.membership_vector of ``points``, whose nearest fitted neighbours by mutual
+    reachability and joining λ are ``nearest`` and ``lambdas``."""
+    data = model.prediction_data_
+    clusters = np.array(sorted(model.condensed_tree_._select_clusters()), dtype=np.intp)
+    # the λ at which the point joins its neighbour, no higher than the neighbour leaves the tree
+    neighbour_lambdas = tree.lambda_of_point[nearest]
+    lambdas = np.where(neighbour_lambdas <= lambdas, neighbour_lambdas, lambdas)
+    point_clusters = tree.parent_of_point[nearest]
+    unique_clusters, which = np.unique(point_clusters, return_inverse=True)
+    merged, merge_lambdas = _merge_heights(unique_clusters, clusters, data.cluster_tree)
+    merged, merge_lambdas = merged[which], merge_lambdas[which]
+    leaf_max = data.leaf_max_lambdas
+
+    # how high the neighbour's cluster merges with each cluster; hdbscan's per-cluster scores
+    # take λ as a float32
+    with np.errstate(over="ignore"):
+        lambdas32 = lambdas.astype(np.float32).astype(np.float64)[:, None]
+    heights = np.where(merged, merge_lambdas, lambdas32)
+    max_lambdas = np.array([leaf_max[c] for c in unique_clusters], dtype=np.float64)[which]
+    denominators = max_lambdas[:, None] - heights
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        scores = max_lambdas[:, None] / np.where(denominators <= 0, 1e-8, denominators)
+        outlier = np.exp(scores - np.nanmax(scores, axis=1, keepdims=True))
+        outlier /= outlier.sum(axis=1, keepdims=True)
+
+        distance = all_points_dist_membership_vector(
+            np.ascontiguousarray(points, dtype=np.float64), data.exemplars, data.dist_metric
+        )
+        result = distance**0.5 * outlier**2.0
+        result /= result.sum(axis=1, keepdims=True)
+
+        # the probability of being in some cluster: the highest merge over the cluster's λ
+        heights = np.where(merged, merge_lambdas, lambdas[:, None])
+        highest = heights.argmax(axis=1)
+        cluster_max = np.array([leaf_max[c] for c in clusters], dtype=np.float64)[highest]
+        top = np.where(cluster_max > lambdas, cluster_max, lambdas) + 1e-8
+        result *= (heights[np.arange(len(points)), highest] / top)[:, None]
+    return result
+
+
+def _merge_heights(
+    point_clusters: np.ndarray, clusters: np.ndarray, cluster_tree: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each cluster of ``point_clusters`` (rows) and each selected cluster of ``clusters``
+    (columns): whether the two only meet at a common ancestor, each side having walked up the
+    cluster tree, and then the λ at which the last one walked merges in (hdbscan's
+    ``merge_height``; where they do not, the point's own λ counts instead)."""
+    parent_of: dict[int, int] = {}
+    lambda_of: dict[int, float] = {}
+    for parent, child, lambda_ in zip(
+        cluster_tree["parent"].tolist(),
+        cluster_tree["child"].tolist(),
+        cluster_tree["lambda_val"].tolist(),
+        strict=True,
+    ):
+        # hdbscan takes the first row with the child
+        parent_of.setdefault(child, parent)
+        lambda_of.setdefault(child, lambda_)
+    merged = np.zeros((len(point_clusters), len(clusters)), dtype=bool)
+    merge_lambdas = np.zeros((len(point_clusters), len(clusters)))
+    for row, point_cluster in enumerate(point_clusters.tolist()):
+        for column, cluster in enumerate(clusters.tolist()):
+            left, right, last = point_cluster, cluster, None
+            took_left = took_right = False
+            while left != right:
+                if left > right:
+                    took_left, last = True, left
+                    left = parent_of.get(left, left)
+                else:
+                    took_right, last = True, right
+                    right = parent_of.get(right, right)
+            if took_left and took_right:
+                merged[row, column] = True
+                merge_lambdas[row, column] = lambda_of[last]
+    return merged, merge_lambdas
