@@ -2,13 +2,14 @@
 
     .venv/bin/python benchmarks/scale.py [--sizes 100000 300000 1000000]
         [--engines local dask] [--image-tables lazy frame] [--themes 8] [--seed 0]
-        [--membership]
+        [--membership] [--posts-per-person 500] [--on-theme 1.0]
 
 No photos and no VGG16: each of N synthetic posts has a caption and a 512-d image feature
 (``layer: pool``'s size) drawn from a seeded mix of ``--themes`` themes, so the right answer
 is known. A theme is an interest category of conf/base/interests/lexicon.yml: its captions
 take words of that category and of everyday English, and its image features scatter around
-a theme centre. Each person posts 500 posts of one theme.
+a theme centre. Each person posts 500 posts (``--posts-per-person``) of one theme; with
+``--on-theme`` below 1, only that share of them, the others of themes drawn at random.
 
 Every (size, engine) runs in a new process, so its peak memory is its own. The stages are
 the domain functions the nodes call (``text.build_post_text_features``,
@@ -97,23 +98,33 @@ FOLLOWS_PER_PERSON = 20
 
 
 def synthetic(
-    count: int, themes: int, seed: int, image_path: Path
+    count: int,
+    themes: int,
+    seed: int,
+    image_path: Path,
+    posts_per_person: int = POSTS_PER_PERSON,
+    on_theme: float = 1.0,
 ) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame, pd.DataFrame, pd.Series]:
     """``posts`` (the contract's columns, a post a day per person), each post's theme,
     ``profiles``, ``follows`` (each person follows :data:`FOLLOWS_PER_PERSON` others drawn
     at random) and each person's theme (by profile); the ``image_features`` (the contract's columns,
     512-d) are written to ``image_path`` as the image_features pipeline writes them (Parquet
-    in row groups of the catalog's size)."""
+    in row groups of the catalog's size). Each person posts ``posts_per_person`` posts; a
+    post is of the person's theme with probability ``on_theme``, else of a theme drawn at
+    random (1.0: every post of the person's theme, and no draw for it)."""
     rng = np.random.default_rng(seed)
     lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
     vocabularies = [
         [term for term in lexicon[name] if term.isascii() and term.isalpha()]
         for name in THEMES[:themes]
     ]
-    people = max(1, count // POSTS_PER_PERSON)
+    people = max(1, count // posts_per_person)
     person_theme = rng.integers(0, themes, people)
-    person = np.minimum(np.arange(count) // POSTS_PER_PERSON, people - 1)
+    person = np.minimum(np.arange(count) // posts_per_person, people - 1)
     theme = person_theme[person]
+    if on_theme < 1.0:
+        off = rng.random(count) >= on_theme
+        theme[off] = rng.integers(0, themes, int(off.sum()))
     captions = []
     for t in theme:
         words = list(rng.choice(vocabularies[t], rng.integers(2, 6)))
@@ -147,7 +158,7 @@ def synthetic(
         pa.default_memory_pool().release_unused()
     writer.close()
     names = np.array([f"person{p:05d}" for p in range(people)], dtype=object)
-    day = np.arange(count) - person * POSTS_PER_PERSON
+    day = np.arange(count) - person * posts_per_person
     posts = pd.DataFrame(
         {
             "post_id": post_ids,
@@ -221,12 +232,20 @@ def table_mib(frame: pd.DataFrame) -> float:
 
 
 def one_run(
-    count: int, engine_name: str, themes: int, seed: int, image_table: str, membership: bool
+    count: int,
+    engine_name: str,
+    image_table: str,
+    themes: int,
+    seed: int,
+    membership: bool,
+    posts_per_person: int,
+    on_theme: float,
 ) -> dict:
     """The stages on ``count`` posts with ``engine_name``: seconds, memory, ARI.
     ``image_table``: ``lazy``, the image features as the catalog loads them (a pyarrow
     dataset, read in batches), or ``frame``, the whole table read into a pandas frame.
-    ``membership``: ``clustering.posts.membership``."""
+    ``membership``: ``clustering.posts.membership``; ``posts_per_person`` and ``on_theme``:
+    the people of :func:`synthetic`."""
     from sklearn.metrics import adjusted_rand_score
 
     from insta_kedro import fusion, personas, text
@@ -247,7 +266,9 @@ def one_run(
     person = fusion_params.person
     scratch = tempfile.TemporaryDirectory(prefix="scale_")
     image_path = Path(scratch.name) / "image_features.parquet"
-    posts, theme, profiles, follows, person_theme = synthetic(count, themes, seed, image_path)
+    posts, theme, profiles, follows, person_theme = synthetic(
+        count, themes, seed, image_path, posts_per_person, on_theme
+    )
     if image_table == "lazy":
         image_features = LazyParquetDataset(filepath=str(image_path)).load()
         image_mib = 0.0  # nothing read yet
@@ -401,21 +422,10 @@ def one_run(
     }
 
 
-def run_in_new_process(
-    count: int, engine: str, themes: int, seed: int, image_table: str, membership: bool
-) -> dict:
+def run_in_new_process(**options: object) -> dict:
+    """:func:`one_run` with these keyword arguments, in a new Python process."""
     output = subprocess.run(
-        [
-            sys.executable,
-            __file__,
-            "--one",
-            str(count),
-            engine,
-            str(themes),
-            str(seed),
-            image_table,
-            str(int(membership)),
-        ],
+        [sys.executable, __file__, "--one", json.dumps(options)],
         check=True,
         capture_output=True,
         text=True,
@@ -443,12 +453,23 @@ def main() -> None:
         help="compute the posts' membership vectors (clustering.posts.membership: true, as "
         "conf/base ships it); without it they are off, as docs/scaling.md sets them at scale",
     )
-    parser.add_argument("--one", nargs=6, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--posts-per-person",
+        type=int,
+        default=POSTS_PER_PERSON,
+        help="posts of each synthetic person (fewer: more people, each read from fewer posts)",
+    )
+    parser.add_argument(
+        "--on-theme",
+        type=float,
+        default=1.0,
+        help="the share of a person's posts that are of their theme; the others are of a "
+        "theme drawn at random (1.0: all of them, as before)",
+    )
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        count, engine, themes, seed, image_table, membership = args.one
-        run = one_run(int(count), engine, int(themes), int(seed), image_table, membership == "1")
-        print(json.dumps(run))
+        print(json.dumps(one_run(**json.loads(args.one))))
         return
 
     runs = []
@@ -457,7 +478,14 @@ def main() -> None:
             for image_table in args.image_tables:
                 runs.append(
                     run_in_new_process(
-                        count, engine, args.themes, args.seed, image_table, args.membership
+                        count=count,
+                        engine_name=engine,
+                        image_table=image_table,
+                        themes=args.themes,
+                        seed=args.seed,
+                        membership=args.membership,
+                        posts_per_person=args.posts_per_person,
+                        on_theme=args.on_theme,
                     )
                 )
                 print(json.dumps(runs[-1]), flush=True)

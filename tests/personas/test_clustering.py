@@ -9,6 +9,7 @@ import pytest
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
+from insta_kedro.fusion.people import STYLE_COLUMNS, persona_vectors
 from insta_kedro.personas.clustering import (
     NOISE,
     cluster_people,
@@ -204,6 +205,44 @@ def test_without_a_selection_epsilon_leaf_cuts_kinds_into_chance_groups():
     users, kinds = people_of_four_kinds(1000)
     personas = shipped_personas(users, cluster_selection_epsilon=0.0)
     assert len(set(personas) - {NOISE}) > 4 and NOISE in personas
+
+
+def people_with_their_kind_in_a_quarter_of_their_posts(
+    people: int,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """People of 8 kinds, 20 posts each: a post is of the person's kind with probability 1/4,
+    else of a kind drawn at random. ``user_features``-like rows (interest shares, random
+    posting style and topic mix, ``persona_feature`` from the shipped fusion settings except
+    ``interest_sharpening``, left to the caller) and each person's kind."""
+    rng = np.random.default_rng(0)
+    kinds = rng.integers(0, 8, people)
+    on_kind = rng.random((people, 20)) < 0.25
+    themes = np.where(on_kind, kinds[:, None], rng.integers(0, 8, (people, 20)))
+    counts = np.stack([np.bincount(row, minlength=8) for row in themes])
+    users = pd.DataFrame(counts / 20, columns=[f"interest_{kind}" for kind in range(8)])
+    for column in STYLE_COLUMNS:
+        users[column] = rng.random(people)
+    users["profile"] = [f"p{i}" for i in range(people)]
+    users["feature"] = [np.zeros(2)] * people
+    return users, kinds
+
+
+def persona_features(users: pd.DataFrame, sharpening: float) -> pd.DataFrame:
+    person = conf("parameters_fusion.yml")["fusion"]["person"]
+    topics = np.random.default_rng(1).random((len(users), 16))
+    vectors = persona_vectors(users, topics, person["persona_weights"], sharpening)
+    return users.assign(persona_feature=list(vectors))
+
+
+@pytest.mark.parametrize("people", [300, 1000])
+def test_people_whose_kind_is_a_quarter_of_their_posts_gather_by_kind(people):
+    users, kinds = people_with_their_kind_in_a_quarter_of_their_posts(people)
+    shipped = conf("parameters_fusion.yml")["fusion"]["person"]["interest_sharpening"]
+    personas = shipped_personas(persona_features(users, shipped))
+    assert adjusted_rand_score(kinds, personas) > 0.6 and np.mean(personas == NOISE) < 0.1
+    # sharpened less, a person's chance posts weigh more and a quarter of them become noise
+    personas = shipped_personas(persona_features(users, 3))
+    assert adjusted_rand_score(kinds, personas) < 0.55 and np.mean(personas == NOISE) > 0.2
 
 
 def test_user_min_cluster_size_auto_grows_with_the_number_of_people():

@@ -234,10 +234,10 @@ def _merge_heights(
             while left != right:
                 if left > right:
                     took_left, last = True, left
-                    left = parent_of.get(left, left)
+                    left = parent_of[left]
                 else:
                     took_right, last = True, right
-                    right = parent_of.get(right, right)
+                    right = parent_of[right]
             if took_left and took_right:
                 merged[row, column] = True
                 merge_lambdas[row, column] = lambda_of[last]
