@@ -92,6 +92,23 @@ def test_representative_posts_nearest_to_the_person_then_newest():
     assert representative_posts(posts.iloc[:0], vectors[:0], None) == []
 
 
+def test_representative_posts_without_vectors_newest_first_unknown_times_last():
+    posts = pd.DataFrame(
+        {
+            "post_id": ["unknown", "old", "new", "new too", "unknown too"],
+            "image_path": None,
+            "caption": "",
+            "generated_caption": None,
+            "taken_at": pd.to_datetime(
+                [None, "2024-01-01", "2024-03-01", "2024-03-01", None], utc=True
+            ),
+        }
+    )
+    chosen = representative_posts(posts, np.zeros((5, 0)), None, top_n=5)
+    # equal times in the order of the table, then posts whose time is unknown
+    assert [p["post_id"] for p in chosen] == ["new", "new too", "old", "unknown", "unknown too"]
+
+
 def test_circle_among_downloaded_accounts():
     circle = circle_summary("ann", FOLLOWS, INTERESTS, CLUSTERS)
     assert circle["followers"]["n_downloaded"] == 2  # bob and cat; "stranger" not downloaded

@@ -14,6 +14,8 @@
 """
 
 import logging
+import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +40,12 @@ POSTING_COLUMNS = (
 
 
 def _number(value: Any) -> float | None:
-    value = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
-    return None if pd.isna(value) or not np.isfinite(value) else float(value)
+    """``value`` as a finite float, or None (missing, not a number, or infinite)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def cosine(a: np.ndarray, b: np.ndarray) -> float | None:
@@ -113,26 +119,37 @@ def representative_posts(
     """
     if posts.empty:
         return []
-    newest_first = pd.to_datetime(posts["taken_at"], utc=True, errors="coerce").rank(
-        ascending=False, method="first"
-    )
+    taken = pd.to_datetime(posts["taken_at"], utc=True, errors="coerce")
+    known = taken.notna().to_numpy()
+    # the newest post ranks 1, equal times in order of appearance; an unknown time ranks last
+    nanoseconds = taken.to_numpy(dtype="datetime64[ns]").view(np.int64)
+    age = np.where(known, -nanoseconds, np.iinfo(np.int64).max)
+    by_newest = np.lexsort((np.arange(len(posts)), age))
+    newest_first = np.empty(len(posts))
+    newest_first[by_newest] = np.arange(1, len(posts) + 1)
+    newest_first[~known] = len(posts)
     similarity = np.zeros(len(posts))
     if person_vector is not None and vectors.size and np.linalg.norm(person_vector) > 1e-12:
         norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(person_vector)
         similarity = np.divide(
             vectors @ person_vector, norms, out=np.zeros(len(posts)), where=norms > 1e-12
         )
-    order = np.lexsort((newest_first.fillna(len(posts)).to_numpy(), -similarity))[:top_n]
+    order = np.lexsort((newest_first, -similarity))[:top_n]
+    picked = posts.iloc[order]
     return [
         {
-            "post_id": str(row["post_id"]),
-            "image_path": row["image_path"] if isinstance(row["image_path"], str) else None,
-            "caption": row["caption"] if isinstance(row["caption"], str) else "",
-            "generated_caption": row["generated_caption"]
-            if isinstance(row["generated_caption"], str)
-            else None,
+            "post_id": str(post_id),
+            "image_path": image_path if isinstance(image_path, str) else None,
+            "caption": caption if isinstance(caption, str) else "",
+            "generated_caption": generated if isinstance(generated, str) else None,
         }
-        for _, row in posts.iloc[order].iterrows()
+        for post_id, image_path, caption, generated in zip(
+            picked["post_id"],
+            picked["image_path"],
+            picked["caption"],
+            picked["generated_caption"],
+            strict=True,
+        )
     ]
 
 
@@ -149,11 +166,12 @@ def circle_side(
     ``n_downloaded``, ``interests``, ``clusters`` and ``similarity`` (cosine between the
     person's interests and the side's; None when either is unknown).
     """
-    downloaded = [a for a in accounts if a in interests.index]
+    rows = interests.index.get_indexer(accounts)
+    downloaded = [a for a, row in zip(accounts, rows, strict=True) if row >= 0]
     side: dict[str, Any] = {"n_downloaded": len(downloaded), "interests": {}, "clusters": {}}
     similarity = None
     if downloaded:
-        values = interests.loc[downloaded].to_numpy(dtype=float)
+        values = interests.to_numpy(dtype=float)[rows[rows >= 0]]
         values = values[values.sum(axis=1) > 0]
         if len(values):
             mean = values.mean(axis=0)
@@ -162,8 +180,10 @@ def circle_side(
             side["interests"] = interest_weights(by_category, top_n)
             if person_interests is not None:
                 similarity = cosine(person_interests, mean)
-        mix = pd.Series([clusters.get(a, -1) for a in downloaded]).value_counts(normalize=True)
-        side["clusters"] = {str(int(c)): round(float(s), 4) for c, s in mix.sort_index().items()}
+        mix = Counter(clusters.get(a, -1) for a in downloaded)
+        side["clusters"] = {
+            str(int(c)): round(count / len(downloaded), 4) for c, count in sorted(mix.items())
+        }
     return {**side, "similarity": similarity}
 
 
