@@ -120,21 +120,16 @@ def representative_posts(
     if posts.empty:
         return []
     taken = pd.to_datetime(posts["taken_at"], utc=True, errors="coerce")
-    known = taken.notna().to_numpy()
-    # the newest post ranks 1, equal times in order of appearance; an unknown time ranks last
+    # newest first, equal times in order of appearance, unknown times last
     nanoseconds = taken.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    age = np.where(known, -nanoseconds, np.iinfo(np.int64).max)
-    by_newest = np.lexsort((np.arange(len(posts)), age))
-    newest_first = np.empty(len(posts))
-    newest_first[by_newest] = np.arange(1, len(posts) + 1)
-    newest_first[~known] = len(posts)
+    age = np.where(taken.notna().to_numpy(), -nanoseconds, np.iinfo(np.int64).max)
     similarity = np.zeros(len(posts))
     if person_vector is not None and vectors.size and np.linalg.norm(person_vector) > 1e-12:
         norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(person_vector)
         similarity = np.divide(
             vectors @ person_vector, norms, out=np.zeros(len(posts)), where=norms > 1e-12
         )
-    order = np.lexsort((newest_first, -similarity))[:top_n]
+    order = np.lexsort((np.arange(len(posts)), age, -similarity))[:top_n]
     picked = posts.iloc[order]
     return [
         {

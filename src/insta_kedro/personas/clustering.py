@@ -268,7 +268,7 @@ def predict_points(
         model, points, membership=n_clusters >= 2
     )
     if n_clusters >= 2:
-        memberships = np.nan_to_num(placed.reshape(n_points, n_clusters))
+        memberships = np.nan_to_num(placed)
     return (
         np.asarray(labels, dtype=int),
         np.nan_to_num(np.asarray(strengths, dtype=float)),

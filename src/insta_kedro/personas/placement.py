@@ -170,13 +170,17 @@ def _membership(
     """hdbscan.membership_vector of ``points``, whose nearest fitted neighbours by mutual
     reachability and joining λ are ``nearest`` and ``lambdas``."""
     data = model.prediction_data_
-    clusters = np.array(sorted(model.condensed_tree_._select_clusters()), dtype=np.intp)
+    # the selected clusters in label order (prediction data keeps them by label)
+    clusters = np.array(
+        [data.reverse_cluster_map[label] for label in range(len(data.reverse_cluster_map))],
+        dtype=np.intp,
+    )
     # the λ at which the point joins its neighbour, no higher than the neighbour leaves the tree
     neighbour_lambdas = tree.lambda_of_point[nearest]
     lambdas = np.where(neighbour_lambdas <= lambdas, neighbour_lambdas, lambdas)
     point_clusters = tree.parent_of_point[nearest]
     unique_clusters, which = np.unique(point_clusters, return_inverse=True)
-    merged, merge_lambdas = _merge_heights(unique_clusters, clusters, data.cluster_tree)
+    merged, merge_lambdas = _merge_heights(unique_clusters, clusters, tree)
     merged, merge_lambdas = merged[which], merge_lambdas[which]
     leaf_max = data.leaf_max_lambdas
 
@@ -208,23 +212,14 @@ def _membership(
 
 
 def _merge_heights(
-    point_clusters: np.ndarray, clusters: np.ndarray, cluster_tree: np.ndarray
+    point_clusters: np.ndarray, clusters: np.ndarray, tree: _Tree
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each cluster of ``point_clusters`` (rows) and each selected cluster of ``clusters``
     (columns): whether the two only meet at a common ancestor, each side having walked up the
     cluster tree, and then the λ at which the last one walked merges in (hdbscan's
-    ``merge_height``; where they do not, the point's own λ counts instead)."""
-    parent_of: dict[int, int] = {}
-    lambda_of: dict[int, float] = {}
-    for parent, child, lambda_ in zip(
-        cluster_tree["parent"].tolist(),
-        cluster_tree["child"].tolist(),
-        cluster_tree["lambda_val"].tolist(),
-        strict=True,
-    ):
-        # hdbscan takes the first row with the child
-        parent_of.setdefault(child, parent)
-        lambda_of.setdefault(child, lambda_)
+    ``merge_height``; where they do not, the point's own λ counts instead). A cluster is the
+    child of one row of the cluster tree, so ``tree``'s parent and λ are hdbscan's."""
+    parent_of, lambda_of = tree.cluster_parent.tolist(), tree.cluster_lambda.tolist()
     merged = np.zeros((len(point_clusters), len(clusters)), dtype=bool)
     merge_lambdas = np.zeros((len(point_clusters), len(clusters)))
     for row, point_cluster in enumerate(point_clusters.tolist()):
