@@ -125,3 +125,61 @@ def test_no_posts_give_an_empty_table(fused_demo, lexicon, fusion_params):
         fusion_params,
     )
     assert users.empty
+
+
+def test_rows_of_interleaved_posts_with_missing_parts():
+    # bob's and ann's posts interleaved; a post with no fused vector, one missing from
+    # post_features, one without a caption, one of unknown time.
+    posts = pd.DataFrame(
+        {
+            "post_id": ["b1", "a1", "b2", "a2", "a3"],
+            "profile": ["bob", "ann", "bob", "ann", "ann"],
+            "taken_at": pd.to_datetime(
+                ["2024-01-01", "2024-01-01", None, "2024-01-29", "2024-01-15"], utc=True
+            ),
+            "likes": pd.array([10, 4, None, 6, None], dtype="Int64"),
+            "comments": pd.array([1, 0, 3, 0, 2], dtype="Int64"),
+            "typename": ["GraphSidecar", "GraphImage", "GraphImage", "GraphVideo", "GraphImage"],
+            "is_video": [False, False, False, True, None],
+        }
+    )
+    post_features = pd.DataFrame(
+        {
+            "post_id": ["b1", "a1", "b2", "a2"],
+            "profile": ["bob", "ann", "bob", "ann"],
+            "feature": [np.array([1.0, 3.0], np.float32), None, None, np.array([2.0, 2.0])],
+            "interest_food": [0.0, 1.0, 0.0, 0.5],
+            "interest_travel": [1.0, 0.0, 0.0, 0.5],
+            "confidence_interests": [1.0, 0.5, 0.0, 1.0],
+        }
+    )
+    text_features = pd.DataFrame(
+        {
+            "post_id": ["b1", "a1", "b2", "a2", "a3"],
+            "own_present": [1.0, 1.0, 0.0, 1.0, 1.0],
+            "own_length": [10, 20, 0, 40, 30],
+            "own_hashtag_count": [2, 0, 0, 1, 2],
+            "own_is_english": [1.0, 1.0, 0.0, 0.0, 1.0],
+            "own_sentiment": [0.5, 0.1, 0.0, -0.4, 0.3],
+        }
+    )
+    profiles = pd.DataFrame({"profile": ["ann", "bob"], "followers": pd.array([2, None], "Int64")})
+    rows = user_rows(posts, profiles, post_features, text_features).set_index("profile")
+    assert rows.index.tolist() == ["ann", "bob"]
+    ann, bob = rows.loc["ann"], rows.loc["bob"]
+    assert ann["n_posts"] == 3 and bob["n_posts"] == 2
+    np.testing.assert_array_equal(ann["feature"], np.array([2.0, 2.0], np.float32))
+    np.testing.assert_array_equal(bob["feature"], np.array([1.0, 3.0], np.float32))
+    # ann: a1 food × 0.5, a2 half and half × 1 (food 1.0, travel 0.5); a3 has no interests
+    assert ann["interest_food"] == pytest.approx(2 / 3) and ann["top_interest"] == "food"
+    assert ann["posts_with_interest_share"] == pytest.approx(2 / 3)
+    assert bob["interest_travel"] == 1.0 and bob["top_interest"] == "travel"
+    assert ann["posts_per_week"] == pytest.approx(3 / 4)  # 28 days
+    assert bob["posts_per_week"] == 2.0  # one known time: a week at least
+    assert ann["likes_per_post"] == 5.0 and ann["engagement_rate"] == 2.5
+    assert np.isnan(bob["followers"]) and np.isnan(bob["engagement_rate"])
+    assert bob["likes_per_post"] == 10.0 and bob["comments_per_post"] == 2.0
+    assert ann["mean_caption_length"] == 30.0 and bob["mean_caption_length"] == 10.0
+    assert bob["caption_share"] == 0.5 and bob["english_share"] == 1.0
+    assert ann["mean_sentiment"] == pytest.approx(0.0) and bob["hashtags_per_post"] == 1.0
+    assert bob["carousel_share"] == 0.5 and ann["video_share"] == pytest.approx(1 / 3)

@@ -11,6 +11,7 @@ from insta_kedro.personas.characterization import (
     interest_weights,
     posting_behaviour,
     representative_posts,
+    user_characterizations,
 )
 
 INTERESTS = pd.DataFrame(
@@ -159,3 +160,65 @@ def test_circle_edge_cases():
     )
     assert no_interests["followers"]["interests"] == {}
     assert no_interests["followers"]["clusters"] == {"-1": 1.0}
+
+
+def test_each_person_is_characterized_from_their_own_posts_wherever_they_are_in_the_table():
+    # ann's and bob's posts interleaved, a post without a fused vector, cat without posts
+    posts = pd.DataFrame(
+        {
+            "post_id": ["a1", "b1", "a2", "b2", "a3"],
+            "profile": ["ann", "bob", "ann", "bob", "ann"],
+            "taken_at": pd.to_datetime(
+                ["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"], utc=True
+            ),
+            "caption": ["food one", "trip one", "food two", "trip two", "food three"],
+            "image_path": None,
+        }
+    )
+    vectors = {"a1": [1.0, 0.0], "b1": [0.0, 1.0], "a2": [0.9, 0.1], "b2": None, "a3": [0.2, 0.8]}
+    post_features = pd.DataFrame({"post_id": list(vectors), "feature": list(vectors.values())})
+    user_features = pd.DataFrame(
+        {
+            "profile": ["ann", "bob"],
+            "feature": [np.array([1.0, 0.0]), np.array([0.0, 1.0])],
+            "interest_food": [1.0, 0.0],
+            "interest_travel": [0.0, 1.0],
+            "posts_per_week": [1.5, 1.0],
+        }
+    )
+    profiles = pd.DataFrame(
+        {"profile": ["ann", "bob", "cat"], "full_name": ["Ann", "", None], "is_private": False}
+    )
+    characterizations = user_characterizations(
+        posts,
+        profiles,
+        pd.DataFrame({"follower": ["bob"], "followee": ["ann"]}),
+        post_features,
+        user_features,
+        pd.DataFrame({"profile": ["ann", "bob"], "cluster": [0, -1], "probability": [0.9, 0.0]}),
+        {"users": {"0": {"label": "food"}}},
+        pd.DataFrame({"post_id": ["b2"], "generated_caption": ["a road"]}),
+        {"ann": {"food": {"terms": {"food": 3.0}, "posts": 3}}},
+        {
+            "characterization": {
+                "top_interests": 3,
+                "representative_posts": 2,
+                "min_support_share": 0.1,
+                "min_support_posts": 3,
+            }
+        },
+    )
+    assert list(characterizations) == ["ann", "bob", "cat"]
+    ann, bob, cat = (characterizations[name] for name in ("ann", "bob", "cat"))
+    assert [p["post_id"] for p in ann["representative_posts"]] == ["a1", "a2"]
+    assert ann["posting"]["posts"] == 3 and ann["persona"]["label"] == "food"
+    assert ann["interest_support"]["thin"] is False and ann["full_name"] == "Ann"
+    assert ann["circle"]["followers"]["interests"] == {"travel": 1.0}
+    # b2 has no vector: nearest is b1, then b2 (newest of the rest), with its generated caption
+    assert bob["representative_posts"] == [
+        {"post_id": "b1", "image_path": None, "caption": "trip one", "generated_caption": None},
+        {"post_id": "b2", "image_path": None, "caption": "trip two", "generated_caption": "a road"},
+    ]
+    assert bob["persona"]["label"] == "noise" and bob["full_name"] is None
+    assert cat["posting"]["posts"] == 0 and cat["representative_posts"] == []
+    assert cat["persona"]["label"] == "no posts" and cat["interests"] == {}

@@ -225,14 +225,26 @@ def interest_evidence(
     ):
         labels_of_post[post_id].append((label, float(np.nan_to_num(probability))))
 
+    # Each person's posts one slice of the posts in name order, as groupby(sort=True) gives.
+    profile_of_post = posts["profile"].to_numpy(dtype=object)
+    known = pd.notna(profile_of_post)
+    names_of_posts = profile_of_post[known].astype(str)
+    by_person = np.argsort(names_of_posts, kind="stable")
+    names, starts, counts = np.unique(
+        names_of_posts[by_person], return_index=True, return_counts=True
+    )
+    post_ids = posts["post_id"].to_numpy(dtype=object)[known][by_person]
+    captions = posts["caption"].to_numpy(dtype=object)[known][by_person]
     evidence: dict[str, dict[str, dict[str, Any]]] = {}
-    for profile, group in posts.groupby("profile", sort=True):
+    for profile, start, count in zip(names, starts, counts, strict=True):
         terms: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         hashtags: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         mentions: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         post_counts: dict[str, int] = defaultdict(int)
-        for post_id, caption in group[["post_id", "caption"]].itertuples(index=False):
+        for post_id, caption in zip(
+            post_ids[start : start + count], captions[start : start + count], strict=True
+        ):
             seen = set()
             for match in lexicon.matches(caption):
                 for index in match.categories:
@@ -255,6 +267,8 @@ def interest_evidence(
         raw_category, mapped = profile_categories.get(profile, (None, None))
         person = {}
         for category in lexicon.categories:
+            if category not in post_counts and category != mapped:
+                continue  # no evidence at all
             entry = {
                 "terms": _top(terms[category], top_n),
                 "hashtags": _top(hashtags[category], top_n),

@@ -51,7 +51,8 @@ def user_rows(
     ``comments_per_post``, ``engagement_rate`` (mean likes / followers, NaN when either is
     unknown), ``caption_share``, ``mean_caption_length``, ``hashtags_per_post``,
     ``english_share``, ``mean_sentiment`` (the last three over captioned posts),
-    ``carousel_share`` and ``video_share``. A profile without posts gets no row (logged).
+    ``carousel_share`` and ``video_share``, in the order of the profiles' names. A profile
+    without posts gets no row (logged).
     """
     categories = [c.removeprefix("interest_") for c in post_features if c.startswith("interest_")]
     frame = (
@@ -67,60 +68,95 @@ def user_rows(
             len(without_posts),
             ", ".join(without_posts),
         )
-    rows = []
-    for profile, group in frame.groupby("profile", sort=True):
-        vectors = [np.asarray(v, np.float32) for v in group["feature"] if v is not None]
-        mean_vector = np.mean(vectors, axis=0) if vectors else np.zeros(0, np.float32)
-        interest = group[[f"interest_{c}" for c in categories]].to_numpy(float)
-        with_interest = interest.sum(axis=1) > 0
-        strength = group["confidence_interests"].fillna(0.0).to_numpy(float)[:, None]
-        distribution = (
-            shares((interest * strength)[with_interest].sum(axis=0, keepdims=True))[0]
-            if categories
-            else np.zeros(0)
-        )
-        taken = pd.to_datetime(group["taken_at"], utc=True).dropna()
-        weeks = (
-            max((taken.max() - taken.min()).total_seconds() / 604800, 1.0) if len(taken) else 1.0
-        )
-        mean_likes = known_counts(group["likes"]).mean()
-        n_followers = followers.get(profile, np.nan)
-        captioned = group["own_present"].fillna(0) > 0
-        rows.append(
+    frame = frame[frame["profile"].notna()]
+    if frame.empty:
+        return pd.DataFrame()
+    # Each person's posts one after the other, in name order, as groupby(sort=True) gives them.
+    frame = frame.iloc[np.argsort(frame["profile"].to_numpy(str), kind="stable")]
+    names, starts, n_posts = np.unique(
+        frame["profile"].to_numpy(str), return_index=True, return_counts=True
+    )
+    person = np.repeat(np.arange(len(names)), n_posts)
+
+    interest = frame[[f"interest_{c}" for c in categories]].to_numpy(float)
+    with_interest = interest.sum(axis=1) > 0
+    strength = frame["confidence_interests"].fillna(0.0).to_numpy(float)[:, None]
+    weighted = np.where(with_interest[:, None], interest * strength, 0.0)
+    distribution = shares(np.add.reduceat(weighted, starts))
+
+    taken = pd.to_datetime(frame["taken_at"], utc=True).groupby(person)
+    span = (taken.max() - taken.min()).dt.total_seconds()
+    weeks = np.maximum(span.fillna(0.0).to_numpy() / 604800, 1.0)
+
+    captioned = (frame["own_present"].fillna(0) > 0).to_numpy()
+    per_person = (
+        pd.DataFrame(
             {
-                "profile": profile,
-                "feature": mean_vector.astype(np.float32),
-                "n_posts": len(group),
-                **{
-                    f"interest_{c}": float(v) for c, v in zip(categories, distribution, strict=True)
-                },
-                "top_interest": categories[int(np.argmax(distribution))]
-                if categories and distribution.sum() > 0
-                else "",
-                "posts_with_interest_share": float(with_interest.mean()),
-                "posts_per_week": len(group) / weeks,
-                "followers": n_followers,
-                "likes_per_post": mean_likes,
-                "comments_per_post": known_counts(group["comments"]).mean(),
-                "engagement_rate": mean_likes / n_followers
-                if pd.notna(mean_likes) and pd.notna(n_followers) and n_followers > 0
-                else np.nan,
-                "caption_share": float(captioned.mean()),
-                "mean_caption_length": float(group.loc[captioned, "own_length"].mean())
-                if captioned.any()
-                else 0.0,
-                "hashtags_per_post": float(group["own_hashtag_count"].fillna(0).mean()),
-                "english_share": float(group.loc[captioned, "own_is_english"].mean())
-                if captioned.any()
-                else 0.0,
-                "mean_sentiment": float(group.loc[captioned, "own_sentiment"].mean())
-                if captioned.any()
-                else 0.0,
-                "carousel_share": float((group["typename"] == "GraphSidecar").mean()),
-                "video_share": float(group["is_video"].fillna(False).astype(bool).mean()),
+                "likes": known_counts(frame["likes"]).to_numpy(),
+                "comments": known_counts(frame["comments"]).to_numpy(),
+                "hashtags": frame["own_hashtag_count"].fillna(0).to_numpy(float),
+                "captioned": captioned,
+                "carousel": (frame["typename"] == "GraphSidecar").to_numpy(),
+                "video": frame["is_video"].eq(True).to_numpy(),
+                "with_interest": with_interest,
             }
         )
-    return pd.DataFrame(rows)
+        .groupby(person)
+        .mean()
+    )
+    over_captions = (
+        frame.loc[captioned, ["own_length", "own_is_english", "own_sentiment"]]
+        .astype(float)
+        .groupby(person[captioned])
+        .mean()
+        .reindex(range(len(names)), fill_value=0.0)
+    )
+    mean_likes = per_person["likes"].to_numpy()
+    n_followers = followers.reindex(names).to_numpy(float)
+    return pd.DataFrame(
+        {
+            "profile": names.astype(object),
+            "feature": _mean_vectors(frame["feature"], person, len(names)),
+            "n_posts": n_posts,
+            **{f"interest_{c}": distribution[:, i] for i, c in enumerate(categories)},
+            "top_interest": [
+                categories[int(np.argmax(row))] if row.sum() > 0 else "" for row in distribution
+            ],
+            "posts_with_interest_share": per_person["with_interest"].to_numpy(float),
+            "posts_per_week": n_posts / weeks,
+            "followers": n_followers,
+            "likes_per_post": mean_likes,
+            "comments_per_post": per_person["comments"].to_numpy(),
+            "engagement_rate": np.divide(
+                mean_likes,
+                n_followers,
+                out=np.full(len(names), np.nan),
+                where=n_followers > 0,
+            ),
+            "caption_share": per_person["captioned"].to_numpy(float),
+            "mean_caption_length": over_captions["own_length"].to_numpy(),
+            "hashtags_per_post": per_person["hashtags"].to_numpy(),
+            "english_share": over_captions["own_is_english"].to_numpy(),
+            "mean_sentiment": over_captions["own_sentiment"].to_numpy(),
+            "carousel_share": per_person["carousel"].to_numpy(float),
+            "video_share": per_person["video"].to_numpy(float),
+        }
+    )
+
+
+def _mean_vectors(vectors: pd.Series, person: np.ndarray, people: int) -> list[np.ndarray]:
+    """Each person's mean of their posts' vectors (float32; a post without one is left out, a
+    person without any gets an empty vector); ``person``: each row's person, ascending."""
+    present = np.array([v is not None and np.ndim(v) == 1 for v in vectors], dtype=bool)
+    means = [np.zeros(0, np.float32)] * people
+    if not present.any():
+        return means
+    stacked = np.stack([np.asarray(v, np.float32) for v in vectors[present]])
+    owners, first, counts = np.unique(person[present], return_index=True, return_counts=True)
+    sums = np.add.reduceat(stacked, first)
+    for owner, total, count in zip(owners, sums, counts, strict=True):
+        means[owner] = total / np.float32(count)
+    return means
 
 
 def build_user_features(

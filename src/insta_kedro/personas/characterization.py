@@ -108,29 +108,35 @@ def posting_behaviour(user_row: Mapping[str, Any] | None, n_posts: int) -> dict[
     return posting
 
 
-def representative_posts(
-    posts: pd.DataFrame, vectors: np.ndarray, person_vector: np.ndarray | None, top_n: int = 6
-) -> list[dict[str, Any]]:
-    """Up to ``top_n`` posts nearest (cosine) to the person's mean vector.
+POST_COLUMNS = ("post_id", "image_path", "caption", "generated_caption")
+"""The columns of a representative post."""
 
-    ``posts`` (one person's) has ``post_id``, ``image_path``, ``caption``,
-    ``generated_caption``, ``taken_at``; ``vectors`` are their fused vectors. Without vectors
-    the newest posts are taken. Ties: newest first.
-    """
-    if posts.empty:
-        return []
-    taken = pd.to_datetime(posts["taken_at"], utc=True, errors="coerce")
-    # newest first, equal times in order of appearance, unknown times last
-    nanoseconds = taken.to_numpy(dtype="datetime64[ns]").view(np.int64)
-    age = np.where(taken.notna().to_numpy(), -nanoseconds, np.iinfo(np.int64).max)
-    similarity = np.zeros(len(posts))
+
+def newest_first(taken_at: pd.Series) -> np.ndarray:
+    """Sort keys of post times, smallest for the newest post; unknown times largest."""
+    if not pd.api.types.is_datetime64_any_dtype(taken_at):
+        taken_at = pd.to_datetime(taken_at, utc=True, errors="coerce")
+    stamps = taken_at.to_numpy(dtype="datetime64[ns]")
+    return np.where(np.isnat(stamps), np.iinfo(np.int64).max, -stamps.view(np.int64))
+
+
+def nearest_posts(
+    columns: Mapping[str, np.ndarray],
+    age: np.ndarray,
+    vectors: np.ndarray,
+    person_vector: np.ndarray | None,
+    top_n: int = 6,
+) -> list[dict[str, Any]]:
+    """:func:`representative_posts` of one person's posts given as arrays: ``columns`` (the
+    :data:`POST_COLUMNS`), ``age`` (:func:`newest_first`) and ``vectors``."""
+    similarity = np.zeros(len(age))
     if person_vector is not None and vectors.size and np.linalg.norm(person_vector) > 1e-12:
         norms = np.linalg.norm(vectors, axis=1) * np.linalg.norm(person_vector)
         similarity = np.divide(
-            vectors @ person_vector, norms, out=np.zeros(len(posts)), where=norms > 1e-12
+            vectors @ person_vector, norms, out=np.zeros(len(age)), where=norms > 1e-12
         )
-    order = np.lexsort((np.arange(len(posts)), age, -similarity))[:top_n]
-    picked = posts.iloc[order]
+    # nearest first, then newest, then in order of appearance
+    order = np.lexsort((np.arange(len(age)), age, -similarity))[:top_n]
     return [
         {
             "post_id": str(post_id),
@@ -139,39 +145,76 @@ def representative_posts(
             "generated_caption": generated if isinstance(generated, str) else None,
         }
         for post_id, image_path, caption, generated in zip(
-            picked["post_id"],
-            picked["image_path"],
-            picked["caption"],
-            picked["generated_caption"],
-            strict=True,
+            *(columns[name][order] for name in POST_COLUMNS), strict=True
         )
     ]
 
 
+def representative_posts(
+    posts: pd.DataFrame, vectors: np.ndarray, person_vector: np.ndarray | None, top_n: int = 6
+) -> list[dict[str, Any]]:
+    """Up to ``top_n`` posts nearest (cosine) to the person's mean vector.
+
+    ``posts`` (one person's) has ``post_id``, ``image_path``, ``caption``,
+    ``generated_caption``, ``taken_at``; ``vectors`` are their fused vectors. Without vectors
+    the newest posts are taken. Ties: newest first, then in the order of ``posts``; posts
+    whose time is unknown last.
+    """
+    columns = {name: posts[name].to_numpy(dtype=object) for name in POST_COLUMNS}
+    return nearest_posts(columns, newest_first(posts["taken_at"]), vectors, person_vector, top_n)
+
+
+@dataclass(frozen=True)
+class InterestTable:
+    """People's interest distributions by name: built once for everyone, so that each
+    person's circle is a look-up, not a search of the whole table."""
+
+    categories: tuple[str, ...]
+    matrix: np.ndarray
+    row_of: Mapping[str, int]
+
+    @classmethod
+    def from_frame(cls, interests: pd.DataFrame) -> "InterestTable":
+        """The table of ``interests`` (indexed by profile, one column per category)."""
+        return cls(
+            categories=tuple(interests.columns),
+            matrix=interests.to_numpy(dtype=float),
+            row_of={str(profile): row for row, profile in enumerate(interests.index)},
+        )
+
+    def of(self, profile: str) -> np.ndarray | None:
+        """The person's distribution, or None when the person is not in the table."""
+        row = self.row_of.get(profile)
+        return None if row is None else self.matrix[row]
+
+
 def circle_side(
     accounts: Sequence[str],
-    interests: pd.DataFrame,
+    interests: pd.DataFrame | InterestTable,
     clusters: Mapping[str, int],
     person_interests: np.ndarray | None,
     top_n: int = 5,
 ) -> dict[str, Any]:
     """Summary of one side of the circle (followers or followees) among downloaded accounts.
 
-    ``interests``: interest distributions indexed by profile (columns = categories). Returns
-    ``n_downloaded``, ``interests``, ``clusters`` and ``similarity`` (cosine between the
-    person's interests and the side's; None when either is unknown).
+    ``interests``: interest distributions indexed by profile (columns = categories), or their
+    :class:`InterestTable`. Returns ``n_downloaded``, ``interests``, ``clusters`` and
+    ``similarity`` (cosine between the person's interests and the side's; None when either
+    is unknown).
     """
-    rows = interests.index.get_indexer(accounts)
-    downloaded = [a for a, row in zip(accounts, rows, strict=True) if row >= 0]
+    if isinstance(interests, pd.DataFrame):
+        interests = InterestTable.from_frame(interests)
+    rows = [interests.row_of.get(a) for a in accounts]
+    downloaded = [a for a, row in zip(accounts, rows, strict=True) if row is not None]
     side: dict[str, Any] = {"n_downloaded": len(downloaded), "interests": {}, "clusters": {}}
     similarity = None
     if downloaded:
-        values = interests.to_numpy(dtype=float)[rows[rows >= 0]]
+        values = interests.matrix[[row for row in rows if row is not None]]
         values = values[values.sum(axis=1) > 0]
         if len(values):
             mean = values.mean(axis=0)
             mean = mean / mean.sum()
-            by_category = dict(zip(interests.columns, mean, strict=True))
+            by_category = dict(zip(interests.categories, mean, strict=True))
             side["interests"] = interest_weights(by_category, top_n)
             if person_interests is not None:
                 similarity = cosine(person_interests, mean)
@@ -212,7 +255,7 @@ class FollowLists:
 def circle_summary(
     profile: str,
     follows: pd.DataFrame | FollowLists,
-    interests: pd.DataFrame,
+    interests: pd.DataFrame | InterestTable,
     clusters: Mapping[str, int],
     top_n: int = 5,
     lists_known: Mapping[str, bool] | None = None,
@@ -223,12 +266,15 @@ def circle_summary(
     ``followers_known`` / ``followees_known``) says whether the person's own lists were
     downloaded; each side repeats it as ``list_known`` (None when not given). A side whose
     list is not known holds only the edges that other people's lists name. ``follows`` is the
-    ``follows`` table or its :class:`FollowLists`."""
+    ``follows`` table or its :class:`FollowLists`, ``interests`` (people's interest
+    distributions, indexed by profile) the frame or its :class:`InterestTable`."""
     if isinstance(follows, pd.DataFrame):
         follows = FollowLists.from_frame(follows)
     if follows.empty:
         return None
-    person = interests.loc[profile].to_numpy(float) if profile in interests.index else None
+    if isinstance(interests, pd.DataFrame):
+        interests = InterestTable.from_frame(interests)
+    person = interests.of(profile)
     if person is not None and person.sum() <= 0:
         person = None
     sides = {
@@ -297,37 +343,52 @@ def user_characterizations(
         for profile, row in profile_rows.iterrows()
     }
     everyone = sorted(set(profiles["profile"].astype(str)) | set(posts["profile"].astype(str)))
-    # Each person's posts and follows are looked up, not found by a pass over all of them.
-    posts_of = dict(tuple(posts.groupby(posts["profile"].astype(str), sort=False)))
-    no_posts = posts.iloc[:0]
+    # Each person's posts, captions, vectors and rows are looked up, not found by a pass
+    # over all of them: the posts as arrays, a person's posts one slice of them.
+    profile_of_post = posts["profile"].astype(str).to_numpy()
+    by_person = np.argsort(profile_of_post, kind="stable")
+    names, starts, counts = np.unique(
+        profile_of_post[by_person], return_index=True, return_counts=True
+    )
+    slices = {
+        name: slice(start, start + count)
+        for name, start, count in zip(names, starts, counts, strict=True)
+    }
+    table = posts.assign(
+        generated_caption=posts["post_id"].map(generated),
+        vector=posts["post_id"].map(vectors_by_post),
+    ).iloc[by_person]
+    columns = {name: table[name].to_numpy(dtype=object) for name in POST_COLUMNS}
+    post_vectors = table["vector"].to_numpy(dtype=object)
+    ages = newest_first(table["taken_at"])
+    user_rows = users.to_dict("index")
+    interest_rows = interests.to_dict("index")
+    persona_rows = personas[["cluster", "probability"]].to_dict("index")
     follow_lists = FollowLists.from_frame(follows)
+    interest_table = InterestTable.from_frame(interests)
     characterizations = {}
     for profile in everyone:
-        mine = posts_of.get(profile, no_posts).assign(
-            generated_caption=lambda p: p["post_id"].map(generated)
-        )
-        row = users.loc[profile].to_dict() if profile in users.index else None
-        vectors, usable = stack_vectors(mine["post_id"].map(vectors_by_post))
+        mine = slices.get(profile, slice(0, 0))
+        n_posts = mine.stop - mine.start
+        row = user_rows.get(profile)
+        vectors, usable = stack_vectors(post_vectors[mine])
         person_vector = None
         if row is not None and row.get("feature") is not None and len(row["feature"]):
             person_vector = np.asarray(row["feature"], float)
         if person_vector is None or vectors.shape[1] != len(person_vector):
-            vectors, person_vector = np.zeros((len(mine), 0)), None
+            vectors, person_vector = np.zeros((n_posts, 0)), None
         vectors[~usable] = 0.0
-        if profile in personas.index:
-            cluster = int(personas.loc[profile, "cluster"])
+        if profile in persona_rows:
+            cluster = int(persona_rows[profile]["cluster"])
             persona = {
                 "cluster": cluster,
-                "probability": round(float(personas.loc[profile, "probability"]), 4),
+                "probability": round(float(persona_rows[profile]["probability"]), 4),
                 "label": labels.get(cluster, "noise" if cluster == NOISE else f"cluster {cluster}"),
             }
         else:
             persona = {"cluster": NOISE, "probability": 0.0, "label": NO_POSTS_LABEL}
         name = full_names.get(profile)
-        top = interest_weights(
-            interests.loc[profile].to_dict() if profile in interests.index else {},
-            settings["top_interests"],
-        )
+        top = interest_weights(interest_rows.get(profile, {}), settings["top_interests"])
         evidence = (interest_evidence or {}).get(profile, {})
         characterizations[profile] = {
             "profile": profile,
@@ -338,19 +399,23 @@ def user_characterizations(
             "interest_support": interest_support(
                 top,
                 evidence,
-                len(mine),
+                n_posts,
                 settings["min_support_share"],
                 settings["min_support_posts"],
             ),
             "persona": persona,
-            "posting": posting_behaviour(row, len(mine)),
-            "representative_posts": representative_posts(
-                mine, vectors, person_vector, settings["representative_posts"]
+            "posting": posting_behaviour(row, n_posts),
+            "representative_posts": nearest_posts(
+                {name: column[mine] for name, column in columns.items()},
+                ages[mine],
+                vectors,
+                person_vector,
+                settings["representative_posts"],
             ),
             "circle": circle_summary(
                 profile,
                 follow_lists,
-                interests,
+                interest_table,
                 cluster_of,
                 settings["top_interests"],
                 lists_known.get(profile),

@@ -142,19 +142,23 @@ STACK_BLOCK = 65_536
 """Vectors stacked into the matrix at a time."""
 
 
-def stack_vectors(vectors: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(matrix, usable mask) from a column of vectors; missing or odd-sized rows are unusable.
+def stack_vectors(vectors: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(matrix, usable mask) from a column of vectors (a Series or a 1-d object array);
+    missing or odd-sized rows are unusable.
 
-    The width is the most common non-zero vector length; unusable rows are zeros.
+    The width is the most common non-zero vector length (the smallest of equally common
+    ones); unusable rows are zeros.
     """
-    sizes = vectors.map(lambda v: 0 if v is None else len(v)).to_numpy()
-    width = int(pd.Series(sizes[sizes > 0]).mode().iloc[0]) if (sizes > 0).any() else 0
+    values = vectors.to_numpy(dtype=object) if isinstance(vectors, pd.Series) else vectors
+    sizes = np.array([0 if v is None else len(v) for v in values], dtype=np.int64)
+    lengths, counts = np.unique(sizes[sizes > 0], return_counts=True)
+    width = int(lengths[np.argmax(counts)]) if len(lengths) else 0  # the smallest of ties
     usable = (sizes == width) & (width > 0)
-    matrix = np.zeros((len(vectors), width), dtype=np.float64)
+    matrix = np.zeros((len(values), width), dtype=np.float64)
     rows = np.flatnonzero(usable)
     for start in range(0, len(rows), STACK_BLOCK):  # stacked a block at a time: no 2nd copy
         block = rows[start : start + STACK_BLOCK]
-        matrix[block] = np.stack(vectors.iloc[block].to_numpy())
+        matrix[block] = np.stack(values[block])
     finite = np.isfinite(matrix).all(axis=1)
     matrix[~finite] = 0.0
     return matrix, usable & finite

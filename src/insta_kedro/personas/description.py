@@ -298,8 +298,8 @@ def cluster_profiles(
     under "-1").
     """
     captions = posts.set_index("post_id")["caption"].fillna("").astype(str)
-    captions_by_profile = posts.groupby("profile")["caption"].agg(
-        lambda c: c.fillna("").astype(str).tolist()
+    captions_by_profile = (
+        posts["caption"].fillna("").astype(str).groupby(posts["profile"]).agg(list)
     )
     words = caption_reader(captions)
     return {
