@@ -16,6 +16,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "characterization": [
             "FollowLists",
+            "InterestTable",
             "circle_summary",
             "interest_weights",
             "posting_behaviour",
