@@ -334,3 +334,14 @@ def test_a_caption_in_styled_letters_matches_as_the_plain_one(lexicon):
     opening = ("𝐖𝐡𝐞𝐧 𝐲𝐨𝐮 finally sleep", "When you finally sleep")
     assert np.array_equal(*map(lexicon.match_counts, opening))
     assert lexicon.match_counts(opening[1])[lexicon.categories.index("comedy")] > 0
+
+
+def test_an_emoji_counts_once_per_caption_however_often_it_is_written(lexicon):
+    once = lexicon.weights(["we won 🏆"])
+    assert np.array_equal(lexicon.weights(["we won 🏆🏆🏆 🏆🏽"]), once)
+    # in each caption once: two captions with it weigh twice one
+    assert np.array_equal(lexicon.weights(["we won 🏆🏆", "🏆"]).sum(axis=0), 2 * once[0])
+    assert [m.term for m in lexicon.matches("🏆🏆 and 🐶🐶🐶")] == [
+        normalize_term("🏆"),
+        normalize_term("🐶"),
+    ]

@@ -290,12 +290,13 @@ class InterestLexicon:
 
     def _tokens(self, parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
         """What the lexicon reads of a caption, in matching order: (source, tokens) of its
-        words, emojis, hashtags, mentioned accounts (each hashtag and account once) and its
-        opening (:meth:`opening_of`, none or one)."""
+        words, emojis, hashtags, mentioned accounts (each emoji, hashtag and account once: a
+        run of 🤣 is emphasis, not more evidence) and its opening (:meth:`opening_of`, none
+        or one)."""
         opening = self.opening_of(parts.plain)
         return (
             ("word", parts.words),
-            ("emoji", parts.emojis),
+            ("emoji", tuple(dict.fromkeys(map(normalize_term, parts.emojis)))),
             ("hashtag", parts.unique_hashtags()),
             ("mention", parts.unique_mentions()),
             ("opening", (opening,) if opening else ()),
