@@ -78,10 +78,11 @@ def user_rows(
     )
     person = np.repeat(np.arange(len(names)), n_posts)
 
-    interest = frame[[f"interest_{c}" for c in categories]].to_numpy(float)
-    with_interest = interest.sum(axis=1) > 0
-    strength = frame["confidence_interests"].fillna(0.0).to_numpy(float)[:, None]
-    weighted = np.where(with_interest[:, None], interest * strength, 0.0)
+    # each post's interests × their strength, in place (a post without any adds nothing)
+    weighted = frame[[f"interest_{c}" for c in categories]].to_numpy(float)
+    with_interest = weighted.sum(axis=1) > 0
+    weighted *= frame["confidence_interests"].fillna(0.0).to_numpy(float)[:, None]
+    weighted[~with_interest] = 0.0
     distribution = shares(np.add.reduceat(weighted, starts))
 
     taken = pd.to_datetime(frame["taken_at"], utc=True).groupby(person)
@@ -116,7 +117,7 @@ def user_rows(
     return pd.DataFrame(
         {
             "profile": names.astype(object),
-            "feature": _mean_vectors(frame["feature"], person, len(names)),
+            "feature": _mean_vectors(frame["feature"], starts, n_posts),
             "n_posts": n_posts,
             **{f"interest_{c}": distribution[:, i] for i, c in enumerate(categories)},
             "top_interest": [
@@ -144,18 +145,20 @@ def user_rows(
     )
 
 
-def _mean_vectors(vectors: pd.Series, person: np.ndarray, people: int) -> list[np.ndarray]:
+def _mean_vectors(vectors: pd.Series, starts: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
     """Each person's mean of their posts' vectors (float32; a post without one is left out, a
-    person without any gets an empty vector); ``person``: each row's person, ascending."""
-    present = np.array([v is not None and np.ndim(v) == 1 for v in vectors], dtype=bool)
-    means = [np.zeros(0, np.float32)] * people
-    if not present.any():
-        return means
-    stacked = np.stack([np.asarray(v, np.float32) for v in vectors[present]])
-    owners, first, counts = np.unique(person[present], return_index=True, return_counts=True)
-    sums = np.add.reduceat(stacked, first)
-    for owner, total, count in zip(owners, sums, counts, strict=True):
-        means[owner] = total / np.float32(count)
+    person without any gets an empty vector); a person's posts are the ``counts`` rows from
+    ``starts``. One person's vectors are stacked at a time, so no matrix of all of them is
+    held."""
+    values = vectors.to_numpy(dtype=object)
+    means = []
+    for start, count in zip(starts, counts, strict=True):
+        mine = [
+            np.asarray(v, np.float32)
+            for v in values[start : start + count]
+            if v is not None and np.ndim(v) == 1
+        ]
+        means.append(np.mean(mine, axis=0).astype(np.float32) if mine else np.zeros(0, np.float32))
     return means
 
 
