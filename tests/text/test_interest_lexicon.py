@@ -345,3 +345,53 @@ def test_an_emoji_counts_once_per_caption_however_often_it_is_written(lexicon):
         normalize_term("🏆"),
         normalize_term("🐶"),
     ]
+
+
+TABLES = yaml.safe_load((CONF / "lexicon.yml").read_text())
+NOT_THE_POSTERS = yaml.safe_load((CONF.parent / "parameters_text_features.yml").read_text())[
+    "text_features"
+]["interests"]["not_the_posters"]
+
+
+@pytest.mark.parametrize(
+    ("text", "family"),
+    [
+        ("Your mom has a good eye", False),  # a joke about someone else's mother
+        ("Tag your mom in the comments", False),
+        ("watching his little brother win", False),  # within two words
+        ("they brought their kids", False),
+        ("my mom made dinner", True),
+        ("me and my little brother", True),
+        ("your mom and my mom", True),  # the second "mom" has "my" before it
+        ("the kids are asleep", True),  # no possessive: read
+        ("a picnic with your friends and our kids", True),  # "our" among the two words
+        ("tell your friends about my mom", True),
+    ],
+)
+def test_family_words_of_someone_else_are_not_the_posters_family(text, family):
+    # the shipped setting
+    reads = InterestLexicon.from_config(TABLES, not_the_posters=NOT_THE_POSTERS)
+    index = reads.categories.index("family")
+    assert bool(reads.weights([text])[0, index] > 0) == family
+    # without it every family word is read
+    assert InterestLexicon.from_config(TABLES).weights([text])[0, index] > 0
+
+
+def test_other_categories_are_read_whoever_they_belong_to():
+    reads = InterestLexicon.from_config(TABLES, not_the_posters=NOT_THE_POSTERS)
+    plain = InterestLexicon.from_config(TABLES)
+    for text in ("love her dress", "your dog is cute", "their new album"):
+        assert np.array_equal(reads.weights([text]), plain.weights([text]))
+    # a word in family and another category keeps the other one
+    both = {**{c: [] for c in REQUIRED_CATEGORIES}, "family": ["wedding"], "fashion": ["wedding"]}
+    mixed = InterestLexicon.from_config(both, not_the_posters=NOT_THE_POSTERS)
+    (match,) = mixed.matches("her wedding")
+    assert [mixed.categories[i] for i in match.categories] == ["fashion"]
+    assert match.source == "word"
+
+
+def test_not_the_posters_must_name_lexicon_categories():
+    with pytest.raises(ValueError, match="hobbies"):
+        InterestLexicon.from_config(
+            TABLES, not_the_posters={**NOT_THE_POSTERS, "categories": ["hobbies"]}
+        )

@@ -14,7 +14,9 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
   leading ``^`` is an *opening*: words (and punctuation) a caption starts with, such as the
   meme formats ``^when you`` and ``^pov:``, matched case-insensitively after any leading
   emojis, hashtags or punctuation, and weighing ``opening_weight``: how a caption is written
-  can say what kind of post it is when its words do not.
+  can say what kind of post it is when its words do not. Words of the categories about the
+  poster's own life (``not_the_posters``: family) are not read where a possessive of
+  someone else introduces them ("your mom", "their kids"; not "my mom").
 - ``imagenet_categories.yml``: category → ``names`` (Keras ImageNet class names such as
   ``golden_retriever``) and ``index_ranges`` (``"151-268"``, matching the
   ``imagenet_class_<index>`` labels written when the class-name file is unavailable).
@@ -32,6 +34,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -171,6 +174,10 @@ class InterestLexicon:
     mention_weight: float = 0.5
     opening_categories: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     opening_weight: float = 2.0
+    posters_own: tuple[int, ...] = ()
+    others_words: frozenset[str] = frozenset()
+    own_words: frozenset[str] = frozenset()
+    others_window: int = 2
 
     @classmethod
     def from_config(
@@ -182,6 +189,7 @@ class InterestLexicon:
         emoji_weight: float = 1.0,
         mention_weight: float = 0.5,
         opening_weight: float = 2.0,
+        not_the_posters: Mapping[str, Any] | None = None,
     ) -> "InterestLexicon":
         """Build from ``{category: [terms]}``; raises ValueError when it lacks a category.
 
@@ -191,12 +199,19 @@ class InterestLexicon:
         shortest word of a split hashtag or mentioned account that is matched; a mentioned
         account's matches weigh ``mention_weight`` times a hashtag's (0: mentions are not
         read); an opening (a term starting with ``^``) weighs ``opening_weight`` (0: openings
-        are not read).
+        are not read). ``not_the_posters`` (``categories``, ``introduced_by``, ``unless``,
+        ``window``): the words of those categories are about the poster's own life, and one
+        that a word of ``introduced_by`` precedes, within ``window`` words and with no word of
+        ``unless`` among them, is not read for them ("your mom", "his wife"; not "my mom").
         """
         missing = [name for name in REQUIRED_CATEGORIES if name not in lexicon]
         if missing:
             raise ValueError(f"interest lexicon lacks categories {missing}")
         categories = tuple(lexicon)
+        not_the_posters = dict(not_the_posters or {})
+        unknown = [c for c in not_the_posters.get("categories", []) if c not in categories]
+        if unknown:
+            raise ValueError(f"not_the_posters names categories {unknown} the lexicon lacks")
         term_categories: dict[str, list[int]] = {}
         opening_categories: dict[str, list[int]] = {}
         for index, category in enumerate(categories):
@@ -218,6 +233,10 @@ class InterestLexicon:
             mention_weight,
             {k: tuple(v) for k, v in opening_categories.items()},
             opening_weight,
+            tuple(categories.index(c) for c in not_the_posters.get("categories", [])),
+            frozenset(w.lower() for w in not_the_posters.get("introduced_by", [])),
+            frozenset(w.lower() for w in not_the_posters.get("unless", [])),
+            int(not_the_posters.get("window", 2)),
         )
 
     @cached_property
@@ -290,21 +309,69 @@ class InterestLexicon:
 
     def _tokens(self, parts: CaptionParts) -> tuple[tuple[str, Sequence[str]], ...]:
         """What the lexicon reads of a caption, in matching order: (source, tokens) of its
-        words, emojis, hashtags, mentioned accounts (each emoji, hashtag and account once: a
-        run of 🤣 is emphasis, not more evidence) and its opening (:meth:`opening_of`, none
-        or one)."""
+        words (the poster's, then those someone else's possessive introduces: :meth:`_whose`),
+        emojis, hashtags, mentioned accounts (each emoji, hashtag and account once: a run of
+        🤣 is emphasis, not more evidence) and its opening (:meth:`opening_of`, none or
+        one)."""
         opening = self.opening_of(parts.plain)
+        words, others = self._whose(parts)
         return (
-            ("word", parts.words),
+            ("word", words),
+            ("others_word", others),
             ("emoji", tuple(dict.fromkeys(map(normalize_term, parts.emojis)))),
             ("hashtag", parts.unique_hashtags()),
             ("mention", parts.unique_mentions()),
             ("opening", (opening,) if opening else ()),
         )
 
+    @cached_property
+    def _others_pattern(self) -> re.Pattern[str] | None:
+        """Whether a caption has any word of ``others_words`` (most have none): a quick test
+        before its words are read one by one."""
+        if not self.posters_own or not self.others_words:
+            return None
+        words = "|".join(map(re.escape, sorted(self.others_words)))
+        return re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
+
+    def _whose(self, parts: CaptionParts) -> tuple[Sequence[str], Sequence[str]]:
+        """The caption's words split into those read as the poster's and those introduced by
+        someone else's possessive (:attr:`others_words` within :attr:`others_window` words
+        before, none of :attr:`own_words` among them)."""
+        pattern = self._others_pattern
+        if pattern is None or not pattern.search(parts.plain):
+            return parts.words, ()
+        lowered = [word.lower() for word in parts.words]
+        window = self.others_window
+        introduced = {
+            index
+            for start, word in enumerate(lowered)
+            if word in self.others_words
+            for index in range(start + 1, start + 1 + window)
+        }
+        introduced = {
+            index
+            for index in introduced
+            if index < len(lowered)
+            and self.own_words.isdisjoint(lowered[max(0, index - window) : index])
+        }
+        if not introduced:
+            return parts.words, ()
+        words = parts.words
+        return (
+            [word for index, word in enumerate(words) if index not in introduced],
+            [words[index] for index in sorted(introduced)],
+        )
+
     def _token_matches(self, source: str, token: str) -> list[TermMatch]:
         """The matches of one word, emoji, hashtag, mentioned account or opening
-        (``source``)."""
+        (``source``); a word introduced by someone else's possessive (``others_word``) is not
+        matched for the categories about the poster's own life."""
+        if source == "others_word":
+            return [
+                replace(match, categories=kept)
+                for match in self._token_matches("word", token)
+                if (kept := tuple(c for c in match.categories if c not in self.posters_own))
+            ]
         if source == "hashtag":
             return self._tag_matches(token)
         if source == "mention":

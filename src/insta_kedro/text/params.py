@@ -60,12 +60,24 @@ class TopicParams(Settings):
     seed: Seed
 
 
+class NotThePostersParams(Settings):
+    """Words about the poster's own life: those of ``categories`` (lexicon categories) are not
+    read for them where a word of ``introduced_by`` precedes them within ``window`` (>= 1)
+    words, with no word of ``unless`` among them."""
+
+    categories: list[str]
+    introduced_by: list[str]
+    unless: list[str]
+    window: Count
+
+
 class InterestParams(Settings):
     """The interest lexicon's matching: ``min_segment_length`` (the shortest word of a split
     hashtag that is matched, >= 1), ``generic_zipf`` and ``max_weight`` (a term weighs
     ``generic_zipf`` − its Zipf frequency, within [0, ``max_weight``]), ``emoji_weight`` and
-    ``mention_weight`` (a mentioned account's matches against a hashtag's) and
-    ``opening_weight`` (a caption's opening such as "when you"; weights >= 0)."""
+    ``mention_weight`` (a mentioned account's matches against a hashtag's),
+    ``opening_weight`` (a caption's opening such as "when you"; weights >= 0) and
+    ``not_the_posters`` (:class:`NotThePostersParams`)."""
 
     min_segment_length: Count
     generic_zipf: Number
@@ -73,6 +85,7 @@ class InterestParams(Settings):
     emoji_weight: Weight
     mention_weight: Weight
     opening_weight: Weight
+    not_the_posters: NotThePostersParams
 
 
 class InterestClassifierParams(Settings):
