@@ -326,8 +326,9 @@ class InterestLexicon:
 
     @cached_property
     def _others_pattern(self) -> re.Pattern[str] | None:
-        """Whether a caption has any word of ``others_words`` (most have none): a quick test
-        before its words are read one by one."""
+        """A pattern that finds a word of :attr:`others_words` in a caption's plain text, a
+        quick test before its words are read one by one (most captions have none); None when
+        every word is read."""
         if not self.posters_own or not self.others_words:
             return None
         words = "|".join(map(re.escape, sorted(self.others_words)))
