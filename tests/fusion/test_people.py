@@ -12,6 +12,7 @@ from insta_kedro.fusion.people import (
     category_key,
     collect_interest_evidence,
     interest_evidence,
+    person_slices,
     profile_interests,
 )
 from insta_kedro.text import REQUIRED_CATEGORIES, InterestLexicon
@@ -152,3 +153,13 @@ def test_collected_evidence_takes_each_profiles_category_from_the_profiles():
         posts, profiles.drop(columns="category"), labels, LEXICON, {}, {"Athlete": "sports"}
     )
     assert without_category["skater"]["sports"]["profile_category"] is None
+
+
+def test_person_slices_give_each_persons_rows_in_table_order():
+    profiles = pd.Series(["bob", "ann", None, "bob", "ann", "cy"], index=[10, 11, 12, 13, 14, 15])
+    people = person_slices(profiles)
+    assert people.names.tolist() == ["ann", "bob", "cy"]
+    rows = {name: people.order[part].tolist() for name, part in people.slices()}
+    # positions, not index labels; the row without a profile is left out
+    assert rows == {"ann": [1, 4], "bob": [0, 3], "cy": [5]}
+    assert len(person_slices(pd.Series([], dtype=object)).names) == 0

@@ -24,9 +24,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "PersonaWeights",
         ],
         "people": [
+            "PersonSlices",
             "add_person_interests",
             "collect_interest_evidence",
             "interest_evidence",
+            "person_slices",
             "profile_interests",
             "topic_mix",
         ],

@@ -11,6 +11,7 @@
   each block L2-normalized and weighted.
 - :func:`add_person_interests`: all of it for the ``user_features`` rows (with
   :func:`topic_mix`, each person's mean topic vector).
+- :func:`person_slices`: a table's rows person by person, each person's one slice of them.
 - :func:`interest_evidence`: why a person has an interest: the lexicon terms, hashtags and
   ImageNet labels behind it, with their weights, and the profile category;
   :func:`collect_interest_evidence` gives it each profile's category from ``profiles``.
@@ -18,8 +19,8 @@
 
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,33 @@ STYLE_COLUMNS = (
 )
 # Heavy-tailed style columns compared on a log scale.
 _LOG_STYLE = ("mean_caption_length", "hashtags_per_post", "posts_per_week")
+
+
+class PersonSlices(NamedTuple):
+    """A table's rows person by person (:func:`person_slices`)."""
+
+    order: np.ndarray  # row positions: person after person, each person's rows in table order
+    names: np.ndarray  # the people, ascending (str)
+    starts: np.ndarray  # where each person's rows start in ``order``
+    counts: np.ndarray  # how many rows each person has
+
+    def slices(self) -> Iterator[tuple[str, slice]]:
+        """Each person's name and the slice of ``order`` that holds their rows."""
+        for name, start, count in zip(self.names, self.starts, self.counts, strict=True):
+            yield str(name), slice(start, start + count)
+
+
+def person_slices(profiles: pd.Series) -> PersonSlices:
+    """The rows of a table whose ``profiles`` column names each row's person, grouped so
+    that each person's rows are one slice: people in name order, as ``groupby(sort=True)``
+    gives them, each person's rows in the table's order. Rows without a profile are left
+    out. One sort for everyone, so that a person's rows are a slice, not a look-up."""
+    values = profiles.to_numpy(dtype=object)
+    known = np.flatnonzero(pd.notna(values))
+    names = values[known].astype(str)
+    within = np.argsort(names, kind="stable")
+    people, starts, counts = np.unique(names[within], return_index=True, return_counts=True)
+    return PersonSlices(known[within], people, starts, counts)
 
 
 def category_key(name: object) -> str:
@@ -225,26 +253,17 @@ def interest_evidence(
     ):
         labels_of_post[post_id].append((label, float(np.nan_to_num(probability))))
 
-    # Each person's posts one slice of the posts in name order, as groupby(sort=True) gives.
-    profile_of_post = posts["profile"].to_numpy(dtype=object)
-    known = pd.notna(profile_of_post)
-    names_of_posts = profile_of_post[known].astype(str)
-    by_person = np.argsort(names_of_posts, kind="stable")
-    names, starts, counts = np.unique(
-        names_of_posts[by_person], return_index=True, return_counts=True
-    )
-    post_ids = posts["post_id"].to_numpy(dtype=object)[known][by_person]
-    captions = posts["caption"].to_numpy(dtype=object)[known][by_person]
+    people = person_slices(posts["profile"])
+    post_ids = posts["post_id"].to_numpy(dtype=object)[people.order]
+    captions = posts["caption"].to_numpy(dtype=object)[people.order]
     evidence: dict[str, dict[str, dict[str, Any]]] = {}
-    for profile, start, count in zip(names, starts, counts, strict=True):
+    for profile, rows in people.slices():
         terms: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         hashtags: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         mentions: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         post_counts: dict[str, int] = defaultdict(int)
-        for post_id, caption in zip(
-            post_ids[start : start + count], captions[start : start + count], strict=True
-        ):
+        for post_id, caption in zip(post_ids[rows], captions[rows], strict=True):
             seen = set()
             for match in lexicon.matches(caption):
                 for index in match.categories:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from insta_kedro.fusion.people import add_person_interests, topic_mix
+from insta_kedro.fusion.people import add_person_interests, person_slices, topic_mix
 from insta_kedro.text import InterestLexicon, shares
 
 logger = logging.getLogger(__name__)
@@ -68,14 +68,11 @@ def user_rows(
             len(without_posts),
             ", ".join(without_posts),
         )
-    frame = frame[frame["profile"].notna()]
-    if frame.empty:
+    people = person_slices(frame["profile"])
+    if not len(people.names):
         return pd.DataFrame()
-    # Each person's posts one after the other, in name order, as groupby(sort=True) gives them.
-    frame = frame.iloc[np.argsort(frame["profile"].to_numpy(str), kind="stable")]
-    names, starts, n_posts = np.unique(
-        frame["profile"].to_numpy(str), return_index=True, return_counts=True
-    )
+    frame = frame.iloc[people.order]  # each person's posts one after the other
+    names, starts, n_posts = people.names, people.starts, people.counts
     person = np.repeat(np.arange(len(names)), n_posts)
 
     # each post's interests × their strength, in place (a post without any adds nothing)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from insta_kedro.fusion import person_slices
 from insta_kedro.personas.clustering import NOISE, stack_vectors
 from insta_kedro.personas.description import NO_POSTS_LABEL, interest_columns
 
@@ -187,6 +188,14 @@ class InterestTable:
         row = self.row_of.get(profile)
         return None if row is None else self.matrix[row]
 
+    def by_category(self, profile: str) -> dict[str, float]:
+        """The person's distribution as category → weight; empty when the person is not in
+        the table."""
+        distribution = self.of(profile)
+        if distribution is None:
+            return {}
+        return dict(zip(self.categories, distribution.tolist(), strict=True))
+
 
 def circle_side(
     accounts: Sequence[str],
@@ -324,6 +333,7 @@ def user_characterizations(
     users = user_features.set_index("profile")
     personas = user_clusters.set_index("profile")
     cluster_of = personas["cluster"].astype(int).to_dict()
+    probability_of = personas["probability"].to_dict()
     labels = {int(k): v["label"] for k, v in (cluster_profiles.get("users") or {}).items()}
     generated = (
         generated_captions.drop_duplicates("post_id").set_index("post_id")["generated_caption"]
@@ -342,28 +352,21 @@ def user_characterizations(
         }
         for profile, row in profile_rows.iterrows()
     }
-    everyone = sorted(set(profiles["profile"].astype(str)) | set(posts["profile"].astype(str)))
+    everyone = sorted(
+        set(profiles["profile"].dropna().astype(str)) | set(posts["profile"].dropna().astype(str))
+    )
     # Each person's posts, captions, vectors and rows are looked up, not found by a pass
     # over all of them: the posts as arrays, a person's posts one slice of them.
-    profile_of_post = posts["profile"].astype(str).to_numpy()
-    by_person = np.argsort(profile_of_post, kind="stable")
-    names, starts, counts = np.unique(
-        profile_of_post[by_person], return_index=True, return_counts=True
-    )
-    slices = {
-        name: slice(start, start + count)
-        for name, start, count in zip(names, starts, counts, strict=True)
-    }
+    people = person_slices(posts["profile"])
+    slices = dict(people.slices())
     table = posts.assign(
         generated_caption=posts["post_id"].map(generated),
         vector=posts["post_id"].map(vectors_by_post),
-    ).iloc[by_person]
+    ).iloc[people.order]
     columns = {name: table[name].to_numpy(dtype=object) for name in POST_COLUMNS}
     post_vectors = table["vector"].to_numpy(dtype=object)
     ages = newest_first(table["taken_at"])
     user_rows = users.to_dict("index")
-    interest_rows = interests.to_dict("index")
-    persona_rows = personas[["cluster", "probability"]].to_dict("index")
     follow_lists = FollowLists.from_frame(follows)
     interest_table = InterestTable.from_frame(interests)
     characterizations = {}
@@ -378,17 +381,17 @@ def user_characterizations(
         if person_vector is None or vectors.shape[1] != len(person_vector):
             vectors, person_vector = np.zeros((n_posts, 0)), None
         vectors[~usable] = 0.0
-        if profile in persona_rows:
-            cluster = int(persona_rows[profile]["cluster"])
+        if profile in cluster_of:
+            cluster = cluster_of[profile]
             persona = {
                 "cluster": cluster,
-                "probability": round(float(persona_rows[profile]["probability"]), 4),
+                "probability": round(float(probability_of[profile]), 4),
                 "label": labels.get(cluster, "noise" if cluster == NOISE else f"cluster {cluster}"),
             }
         else:
             persona = {"cluster": NOISE, "probability": 0.0, "label": NO_POSTS_LABEL}
         name = full_names.get(profile)
-        top = interest_weights(interest_rows.get(profile, {}), settings["top_interests"])
+        top = interest_weights(interest_table.by_category(profile), settings["top_interests"])
         evidence = (interest_evidence or {}).get(profile, {})
         characterizations[profile] = {
             "profile": profile,
