@@ -29,9 +29,13 @@ def loss_curve_figure(training_history: Mapping[str, Any]):
         plt.close(figure)
         return figure
     for key, label in (("loss", "train"), ("val_loss", "validation")):
-        values = [v / math.log(2) for v in epochs.get(key, []) if v is not None]
-        if values:
-            axes.plot(range(1, len(values) + 1), values, marker="o", label=label)
+        points = [
+            (epoch, value / math.log(2))
+            for epoch, value in enumerate(epochs.get(key, []), start=1)
+            if value is not None
+        ]
+        if points:
+            axes.plot(*zip(*points, strict=True), marker="o", label=label)
     best = training_history.get("best_epoch")
     if best and best > 0:
         axes.axvline(best, color="grey", linestyle=":", label=f"best epoch {best}")

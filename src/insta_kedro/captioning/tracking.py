@@ -7,10 +7,12 @@ plain Python call, a unit test) they do nothing, so nodes stay usable anywhere.
 
 import hashlib
 import math
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import mlflow
+import numpy as np
 
 EPOCH_METRICS = ("loss", "val_loss", "val_bpc")
 
@@ -32,15 +34,16 @@ def set_tags(tags: Mapping[str, Any]) -> None:
 
 
 def flatten_numbers(data: Mapping[str, Any], prefix: str = "") -> dict[str, float]:
-    """Finite numbers of a nested dict as ``a.b.c`` keys (None, text and lists left out)."""
+    """Finite numbers of a nested dict (Python's or numpy's) as ``a.b.c`` keys; None, text,
+    booleans and lists are left out."""
     out: dict[str, float] = {}
     for key, value in data.items():
         name = f"{prefix}{key}"
         if isinstance(value, Mapping):
             out.update(flatten_numbers(value, f"{name}."))
-        elif isinstance(value, bool):
+        elif isinstance(value, bool | np.bool_):
             continue
-        elif isinstance(value, int | float) and math.isfinite(value):
+        elif isinstance(value, numbers.Real) and math.isfinite(value):
             out[name] = float(value)
     return out
 

@@ -54,7 +54,8 @@ def not_trained_reason(report: Mapping[str, Any], min_training_captions: int) ->
             f"{MIN_TRAINING_CAPTIONS_PARAM}={min_training_captions}"
         )
     else:
-        what = f"the split leaves no training caption (split {dict(report.get('split_sizes'))})"
+        split = dict(report.get("split_sizes") or {})
+        what = f"the split leaves no training caption (split {split})"
     skipped = {k: v for k, v in (report.get("skipped") or {}).items() if v}
     errors = {k: v for k, v in (report.get("image_feature_errors") or {}).items() if v}
     details = [

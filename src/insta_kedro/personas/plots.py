@@ -115,7 +115,8 @@ def cluster_interest_figure(cluster_profiles: dict[str, Any]) -> plt.Figure:
     figure, panels = plt.subplots(1, 2, figsize=(13, 6))
     described = [p for level in cluster_profiles.values() for p in level.values()]
     categories = sorted({c for p in described for c in p["top_interests"]})
-    colors = dict(zip(categories, plt.get_cmap("tab20")(np.linspace(0, 1, 20)), strict=False))
+    palette = [*plt.get_cmap("tab20").colors, *plt.get_cmap("tab20b").colors]
+    colors = {category: palette[i % len(palette)] for i, category in enumerate(categories)}
     for axes, level in zip(panels, ("posts", "users"), strict=True):
         described = list((cluster_profiles.get(level) or {}).values())
         names = [f"{p['cluster']}: {p['label']} ({p['size']})" for p in described]

@@ -25,11 +25,13 @@ def one_of(characters: set[str]) -> str:
     """A regex matching one of ``characters`` (single characters): the astral ones in a class
     of their own, after a first test that skips every character below them all at once."""
     bmp = {character for character in characters if ord(character) < 0x10000}
-    lowest = re.escape(min(characters))
     astral = characters - bmp
+    if not astral:
+        return f"[{character_class(bmp)}]"
+    if not bmp:
+        return f"[{character_class(astral)}]"
+    lowest = re.escape(min(characters))
     return (
         f"(?=[{lowest}-\U0010ffff])(?:[{character_class(bmp)}]"
         f"|(?=[\U00010000-\U0010ffff])[{character_class(astral)}])"
-        if astral
-        else f"[{character_class(bmp)}]"
     )
