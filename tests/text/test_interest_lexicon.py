@@ -149,6 +149,8 @@ def test_hype_and_birthday_emojis_are_no_evidence(lexicon, text):
 def test_compound_hashtags_are_split_into_words():
     assert split_hashtag("dogsofinstagram")[:2] == ("dogs", "of")
     assert split_hashtag("#StreetArt") == ("street", "art")
+    assert split_hashtag("cafélife") == ("cafe", "life")  # accents off, not cut at
+    assert split_hashtag("caf\u00e9life") == split_hashtag("cafe\u0301life")
     lexicon = InterestLexicon.from_config(
         {**{c: [] for c in REQUIRED_CATEGORIES}, "pets": ["dog"], "art": ["art"]}
     )
@@ -252,6 +254,15 @@ def test_an_opening_is_how_a_caption_starts(text, opening):
     assert np.array_equal(lexicon.weights_of(parts), lexicon.weights([text]))
     unread = InterestLexicon.from_config(tables, opening_weight=0.0)
     assert [m for m in unread.matches(text) if m.source == "opening"] == []
+
+
+@pytest.mark.parametrize("text", ["HOW İT STARTED", "how ıt started", "alſo me: waking up"])
+def test_letters_that_only_fold_to_an_opening_s_are_no_opening(text):
+    # "İ", "ı" and "ſ" are no "i" or "s" of an opening (nor do they stop the reading)
+    tables = {**{c: [] for c in REQUIRED_CATEGORIES}, "comedy": ["^how it started", "^also me:"]}
+    lexicon = InterestLexicon.from_config(tables, opening_weight=2.0)
+    assert lexicon.opening_of(caption_parts(text).plain) is None
+    assert lexicon.matches(text) == []
 
 
 def test_the_shipped_openings_are_comedys_meme_formats(lexicon):
@@ -395,3 +406,34 @@ def test_not_the_posters_must_name_lexicon_categories():
         InterestLexicon.from_config(
             TABLES, not_the_posters={**NOT_THE_POSTERS, "categories": ["hobbies"]}
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("My dog's birthday", "dog"),
+        ("My dog’s birthday", "dog"),
+        ("Shot on 35mm film", "35mm"),
+        ("New PS5 today!", "ps5"),
+        ("F1 weekend", "f1"),
+    ],
+)
+def test_possessives_and_terms_with_digits_are_read(text, term):
+    tables = {
+        **{c: [] for c in REQUIRED_CATEGORIES},
+        "pets": ["dog", "puppy"],
+        "photography": ["35mm"],
+        "gaming": ["ps5"],
+        "sports": ["f1"],
+    }
+    lexicon = InterestLexicon.from_config(tables)
+    found = [m.term for m in lexicon.matches(text)]
+    assert found == [term]
+    parts = [caption_parts(text)]
+    assert np.array_equal(lexicon.weights_of(parts), lexicon.weights([text]))
+
+
+def test_digits_next_to_a_term_make_another_word():
+    tables = {**{c: [] for c in REQUIRED_CATEGORIES}, "sports": ["f1"], "gaming": ["ps5"]}
+    lexicon = InterestLexicon.from_config(tables)
+    assert lexicon.matches("route f150 and ps55 and xf1") == []

@@ -20,6 +20,8 @@ from insta_kedro.text.tags import TAG, _tag_spans, extract_hashtags, extract_men
         ("#tag😀more and #under_score.", ["tag", "under_score"]),
         ("we're #1 and # alone and ##double", ["double"]),
         ("no tags", []),
+        ("Top #1️⃣ of #2️⃣0️⃣2️⃣5️⃣, #day1️⃣ #day1", ["day1"]),  # a keycap ends a tag
+        ("#𝐒𝐮𝐧𝐝𝐚𝐲𝐅𝐮𝐧𝐝𝐚𝐲 ＃ｌｏｖｅ", ["sundayfunday", "love"]),  # styled letters are plain
     ],
 )
 def test_extract_hashtags(caption: str, expected: list[str]) -> None:
@@ -33,6 +35,8 @@ def test_extract_hashtags(caption: str, expected: list[str]) -> None:
         ("(@anna.cooks) & @Bob!! @anna.cooks", ["anna.cooks", "bob"]),
         ("mail me@example.com or @ alone", []),
         ("📸 @kylie🤍 @a..", ["kylie", "a"]),
+        ("new fit #ootd@zara", ["zara"]),  # an account right after a hashtag
+        ("by @𝐦𝐚𝐲𝐚.𝐞𝐚𝐭𝐬 and @ｂｏｂ", ["maya.eats", "bob"]),
     ],
 )
 def test_extract_mentions(caption: str, expected: list[str]) -> None:
@@ -50,6 +54,8 @@ def test_strip_tags_leaves_the_words():
         ("love #สวัสดี today", ["love", "today"]),
         ("decomposed #cafe\u0301 tag", ["decomposed", "tag"]),
         ("#1 and #tag😀more", ["and", "😀more"]),
+        ("love @nike's new drop, #NYC’s best", ["love", "new", "drop,", "best"]),
+        ("new fit #ootd@zara today", ["new", "fit", "today"]),
     ],
 )
 def test_strip_tags_removes_the_whole_tag_that_extract_hashtags_reads(caption, words):
@@ -73,7 +79,10 @@ def _tag_spans_by_characters(text: str) -> list[tuple[int, int]]:
                 text[end] == "_"
                 or text[end].isalnum()
                 or text[end] in "\u200c\u200d"
-                or unicodedata.category(text[end]).startswith("M")
+                or (
+                    unicodedata.category(text[end]).startswith("M")
+                    and text[end] not in "\ufe0e\ufe0f\u20e3"  # these make an emoji
+                )
             ):
                 end += 1
             spans.append((position, end))
@@ -85,6 +94,7 @@ def test_tag_regex_reads_the_same_spans_as_a_character_loop():
     rng = random.Random(0)
     alphabet = ["#", "#", "_", "a", "Z", "7", "é", "e\u0301", "\u0301", "\u200c", "\u200d", " "]
     alphabet += ["日", "ह", "ि", "्", "ส", "ั", "🔥", "٣", "²", ".", "@", "\ufe0f", "\U000e0100"]
+    alphabet += ["\u20e3", "\ufe0e"]
     for _ in range(20_000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
         assert _tag_spans(text) == _tag_spans_by_characters(text), repr(text)
@@ -93,4 +103,6 @@ def test_tag_regex_reads_the_same_spans_as_a_character_loop():
 def test_no_combining_mark_lies_outside_the_scanned_ranges():
     marks = [c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] == "M"]
     assert all(0x300 <= c < 0x20000 or 0xE0100 <= c < 0xE01F0 for c in marks)
-    assert all(TAG.fullmatch(f"#a{chr(c)}") for c in marks)
+    emoji_marks = {0xFE0E, 0xFE0F, 0x20E3}  # presentation selectors and the keycap end a tag
+    assert all(TAG.fullmatch(f"#a{chr(c)}") for c in marks if c not in emoji_marks)
+    assert not any(TAG.fullmatch(f"#a{chr(c)}") for c in emoji_marks)

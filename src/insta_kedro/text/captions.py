@@ -23,7 +23,6 @@ captions, non-English text and very long captions: counts are 0, the language is
 """
 
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -31,13 +30,13 @@ from itertools import islice
 
 import numpy as np
 import pandas as pd
-from emoji import EMOJI_DATA
 from emoji.tokenizer import EmojiMatch, get_search_tree, tokenize
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from tqdm import tqdm
 
 from insta_kedro.text.charclass import character_class, one_of
 from insta_kedro.text.language import BatchLanguageIdentifier
+from insta_kedro.text.styled import STYLED_LETTERS, unstyled  # noqa: F401 (public here too)
 from insta_kedro.text.tags import (
     COMBINING_MARKS,
     extract_hashtags,
@@ -186,38 +185,6 @@ def scan_emojis(text: str) -> tuple[str, list[str]]:
 def emojis_in(text: str) -> list[str]:
     """Emojis of ``text`` in order; a ZWJ sequence or skin-toned emoji is one emoji."""
     return scan_emojis(text)[1]
-
-
-# Unicode's styled alphabets: the mathematical alphanumeric symbols (bold, italic, script,
-# fraktur, double-struck, sans-serif, monospace), the letterlike symbols that fill their gaps
-# (ℯ of script, ℭ of fraktur, ℝ of double-struck), the fullwidth forms and the circled letters.
-_STYLED_BLOCKS = ((0x1D400, 0x1D7FF), (0x2100, 0x214F), (0xFF01, 0xFF5E), (0x24B6, 0x24E9))
-
-
-def _styled_letters() -> dict[int, str]:
-    """Each character of :data:`_STYLED_BLOCKS` whose compatibility form (NFKC) is one plain
-    ASCII character → that character; emojis among them (Ⓜ️) are left alone."""
-    table = {}
-    for first, last in _STYLED_BLOCKS:
-        for code in range(first, last + 1):
-            plain = unicodedata.normalize("NFKC", chr(code))
-            is_emoji = chr(code) in EMOJI_DATA or chr(code) + "\ufe0f" in EMOJI_DATA
-            if len(plain) == 1 and plain.isascii() and plain != chr(code) and not is_emoji:
-                table[code] = plain
-    return table
-
-
-STYLED_LETTERS = _styled_letters()
-# Any character of the blocks: a caption without one is returned as it is. The blocks are
-# four ranges, which the regex engine tests far faster than the table's hundreds of letters.
-_STYLED = re.compile("[" + "".join(f"{chr(a)}-{chr(b)}" for a, b in _STYLED_BLOCKS) + "]")
-
-
-def unstyled(text: str) -> str:
-    """``text`` with letters, digits and signs of Unicode's styled alphabets (𝐀𝐥𝐥 𝓻𝓲𝓼𝓮,
-    ｆｕｌｌ) as their plain characters (All rise, full), one for one; ``text`` itself when it
-    has no character of their blocks."""
-    return text.translate(STYLED_LETTERS) if _STYLED.search(text) else text
 
 
 _URL = re.compile(r"https?://\S+")

@@ -4,7 +4,8 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
 
 - ``lexicon.yml``: category → terms. A term is a word (``outfit``), a hashtag without ``#``
   or an emoji. A caption's words, hashtags and emojis are matched exactly (a trailing
-  plural ``s``/``es`` is also tried); a hashtag that is no term is split into words by
+  plural ``s``/``es`` and a possessive ``'s`` are also tried; a term with digits, such as
+  ``35mm``, is found as a whole word); a hashtag that is no term is split into words by
   wordsegment's English word counts (``#dogsofinstagram`` → dogs of insta gram, searched by
   instant-segment where it is installed) and each word of at least
   ``min_segment_length`` letters is matched. A mentioned account is read as a hashtag is
@@ -70,6 +71,7 @@ OTHER = "other"
 # Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
 _EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
+_DIGIT = re.compile(r"\d")
 
 
 def normalize_term(term: str) -> str:
@@ -126,10 +128,19 @@ def _segment() -> Callable[[str], list[str]]:
 @lru_cache(maxsize=1 << 16)
 def split_hashtag(tag: str) -> tuple[str, ...]:
     """The words of a compound hashtag or account name (``dogsofinstagram`` → dogs, of,
-    insta, gram), by English unigram and bigram counts (:func:`_segment`); letters only,
-    lower-case. Cached, up to a bound: a run's distinct hashtags and accounts are many."""
-    letters = re.sub(r"[^a-z]+", " ", normalize_term(tag))
+    insta, gram), by English unigram and bigram counts (:func:`_segment`); Latin letters
+    only, lower-case, without accents (``cafélife`` → cafe, life). Cached, up to a bound: a
+    run's distinct hashtags and accounts are many."""
+    letters = re.sub(r"[^a-z]+", " ", _without_accents(normalize_term(tag)))
     return tuple(word for part in letters.split() for word in _segment()(part))
+
+
+def _without_accents(text: str) -> str:
+    """``text`` with the accents of its letters taken off (café → cafe, über → uber)."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 @cache
@@ -251,16 +262,22 @@ class InterestLexicon:
             + (r"(?!\w)" if phrase[-1].isalnum() else "")
             for phrase in phrases
         )
-        return re.compile(rf"[\W_]*({alternatives})", re.IGNORECASE)
+        return re.compile(rf"[\W_]*({alternatives})")
 
     def opening_of(self, plain: str) -> str | None:
         """The opening (a key of :attr:`opening_categories`) that the caption's plain text
-        (:func:`~insta_kedro.text.captions.plain_text`) starts with, or None."""
+        (:func:`~insta_kedro.text.captions.plain_text`) starts with, in any case, or None."""
         pattern = self._opening_pattern
-        found = pattern.match(plain) if pattern is not None else None
+        # The pattern reads lower-case text (not IGNORECASE, which also takes "İ" and "ı" for
+        # "i", "ſ" for "s"): what it matches is then a key of the openings as it is.
+        found = pattern.match(plain.lower()) if pattern is not None else None
         return _opening_key(found.group(1)) if found else None
 
     def _lookup(self, token: str) -> str | None:
+        """The lexicon term a normalized word or hashtag is, or None: the token, its
+        singular (without "s" or "es"), or the same of its possessive's owner ("dog's")."""
+        if token.endswith(("'s", "’s")) and token not in self.term_categories:
+            token = token[:-2]
         for candidate in (
             token,
             token[:-1] if token.endswith("s") else None,
@@ -269,6 +286,19 @@ class InterestLexicon:
             if candidate and candidate in self.term_categories:
                 return candidate
         return None
+
+    @cached_property
+    def _alphanumeric_terms(self) -> re.Pattern[str] | None:
+        """A pattern of the terms that are words with digits ("35mm", "ps5", "f1"), which a
+        caption's words (letters only) never hold; None when the lexicon has none."""
+        terms = sorted(
+            (t for t in self.term_categories if t.isalnum() and not t.isalpha()),
+            key=len,
+            reverse=True,
+        )
+        if not terms:
+            return None
+        return re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, terms))})(?![^\W_])", re.I)
 
     def _match(self, term: str | None, source: str, tag: str = "") -> list[TermMatch]:
         if term is None or self.term_weights[term] <= 0:
@@ -315,6 +345,9 @@ class InterestLexicon:
         one)."""
         opening = self.opening_of(parts.plain)
         words, others = self._whose(parts)
+        alphanumeric = self._alphanumeric_terms
+        if alphanumeric is not None and _DIGIT.search(parts.plain):
+            words = (*words, *alphanumeric.findall(parts.plain))
         return (
             ("word", words),
             ("others_word", others),

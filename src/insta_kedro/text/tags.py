@@ -1,37 +1,44 @@
 """Hashtags and @-mentions in captions: one definition for the parser and the text features.
 
 A hashtag is '#' followed by letters, digits, '_' and combining marks of any script
-(`#café`, `#日本`), ended by punctuation, spaces or emoji; tags made only of digits are not
-hashtags (Instagram does not link them). A mention is '@' followed by the characters of an
-Instagram user name (ASCII letters, digits, '.', '_'), not preceded by a word character (so
-e-mail addresses are not mentions).
+(`#café`, `#日本`), ended by punctuation, spaces or emoji (a keycap such as 1️⃣ too); tags made
+only of digits are not hashtags (Instagram does not link them). A mention is '@' followed by
+the characters of an Instagram user name (ASCII letters, digits, '.', '_'), not preceded by a
+word character (so e-mail addresses are not mentions), a hashtag aside (`#ootd@zara`). Both
+are read in plain letters: a tag or name in a styled alphabet (`#𝐒𝐮𝐧𝐝𝐚𝐲`, `@ｍａｙａ`) is the
+plain one (``text.styled``).
 """
 
 import re
 import unicodedata
 
 from insta_kedro.text.charclass import character_class
+from insta_kedro.text.styled import unstyled
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
+# A possessive "'s" (or "’s") ending a tag or mention: no word of its own.
+_POSSESSIVE = re.compile(r"['’]s\b")
+_MENTION_SPAN = re.compile(rf"{MENTION.pattern}(?:{_POSSESSIVE.pattern})?")
 
 
-def _combining_marks() -> str:
-    """Every combining mark (Unicode categories Mn, Mc, Me) as ranges of a regex class."""
-    return character_class(
-        {
-            chr(code)
-            for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))
-            if unicodedata.category(chr(code)).startswith("M")
-        }
-    )
+def _combining_marks() -> set[str]:
+    """Every combining mark (Unicode categories Mn, Mc, Me)."""
+    return {
+        chr(code)
+        for code in (*range(0x300, 0x20000), *range(0xE0100, 0xE01F0))
+        if unicodedata.category(chr(code)).startswith("M")
+    }
 
 
 # Combining marks (Devanagari and Thai vowel signs, a decomposed accent) are not in ``\w``, yet
 # belong to the word they follow. No character outside the ranges scanned is a mark.
-COMBINING_MARKS = _combining_marks()
+COMBINING_MARKS = character_class(_combining_marks())
+# The marks that make the character before them an emoji: the text and emoji presentation
+# selectors and the keycap (1️⃣ is 1, U+FE0F, U+20E3). They end a tag, as emoji do.
+_EMOJI_MARKS = {"\ufe0e", "\ufe0f", "\u20e3"}
 # '#', a character that starts a tag (``\w``: '_' or ``str.isalnum``), then those that continue
 # it (also ZWNJ, ZWJ and combining marks): the spans :func:`_tag_spans` reads.
-TAG = re.compile(rf"#\w[\w\u200c\u200d{COMBINING_MARKS}]*")
+TAG = re.compile(rf"#\w[\w\u200c\u200d{character_class(_combining_marks() - _EMOJI_MARKS)}]*")
 
 
 def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
@@ -42,7 +49,7 @@ def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
     (`#café`, `#日本`, `#हिन्दी`); punctuation, spaces and emoji end it. Tags made only of
     digits (`#1`) are left out, as Instagram does not link them.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", unstyled(text))
     tags: list[str] = []
     for start, end in _tag_spans(text):
         tag = text[start + 1 : end].rstrip("\u200c\u200d").lower()
@@ -61,21 +68,31 @@ def _tag_spans(text: str) -> list[tuple[int, int]]:
 def extract_mentions(text: str, *, unique: bool = True) -> list[str]:
     """@-mentions of `text` (`@user.name_1` → `user.name_1`), lower-case, trailing dots
     stripped, in order of appearance, de-duplicated unless ``unique`` is false. E-mail
-    addresses are not mentions."""
+    addresses are not mentions; an account right after a hashtag (`#ootd@zara`) is."""
     mentions: list[str] = []
-    for match in MENTION.finditer(unicodedata.normalize("NFC", text)):
+    if "@" not in text:
+        return mentions
+    text = _without_hashtags(unicodedata.normalize("NFC", unstyled(text)))
+    for match in MENTION.finditer(text):
         name = match.group(1).rstrip(".").lower()
         if name and not (unique and name in mentions):
             mentions.append(name)
     return mentions
 
 
-def strip_tags(text: str) -> str:
-    """``text`` with its hashtags (as ``extract_hashtags`` reads them, combining marks and
-    digit-only tags included) and mentions replaced by spaces."""
+def _without_hashtags(text: str) -> str:
+    """``text`` with its hashtags (digit-only tags included) and the possessive "'s" right
+    after one (`#NYC's`) replaced by spaces."""
     parts, last = [], 0
     for start, end in _tag_spans(text):
         parts += [text[last:start], " "]
-        last = end
-    text = "".join([*parts, text[last:]]) if last else text
-    return MENTION.sub(" ", text) if "@" in text else text
+        last = end + (len(found.group()) if (found := _POSSESSIVE.match(text, end)) else 0)
+    return "".join([*parts, text[last:]]) if last else text
+
+
+def strip_tags(text: str) -> str:
+    """``text`` with its hashtags (as ``extract_hashtags`` reads them, combining marks and
+    digit-only tags included) and mentions replaced by spaces, with the possessive "'s" of
+    one (`@nike's`)."""
+    text = _without_hashtags(text)
+    return _MENTION_SPAN.sub(" ", text) if "@" in text else text
