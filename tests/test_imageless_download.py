@@ -3,7 +3,7 @@
 Every post has its caption and no photo (or only a corrupt one): the caption model cannot
 train. The whole ``kedro run`` still goes through, and its outputs say that the caption model
 did not train and why, with no generated caption, and characterize every profile from its
-captions.
+captions. A download without any post (private accounts, empty folders) goes through too.
 """
 
 import json
@@ -102,3 +102,28 @@ def test_an_imageless_download_runs_through_the_default_pipeline(
     assert run.info.status == "FINISHED"
     assert run.data.tags["caption_model.trained"] == "False"
     assert run.data.tags["caption_model.not_trained_reason"] == reason
+
+
+def test_a_download_without_any_post_characterizes_each_profile_as_without_posts(
+    kedro_project: Path, run_kedro, tmp_path: Path
+):
+    # a private account (its profile metadata only) and an empty profile folder
+    download = tmp_path / "download"
+    (download / "hidden").mkdir(parents=True)
+    node = {"username": "hidden", "id": "7", "is_private": True, "edge_followed_by": {"count": 3}}
+    write_json_xz(download / "hidden" / "hidden_7.json.xz", node, node_type="Profile")
+    (download / "nobody").mkdir()
+
+    run_kedro(params={"ingestion": {"source": "folder", "folder": str(download)}})
+
+    data = kedro_project / "data"
+    users = pd.read_parquet(data / "04_feature/user_features.parquet")
+    assert users.empty and {"profile", "feature", "persona_feature"} <= set(users.columns)
+    characterizations = json.loads((data / "08_reporting/user_characterizations.json").read_text())
+    assert set(characterizations) == {"hidden", "nobody"}
+    assert {c["persona"]["label"] for c in characterizations.values()} == {"no posts"}
+    assert characterizations["hidden"]["is_private"] is True
+    assert json.loads((data / "08_reporting/cluster_profiles.json").read_text()) == {
+        "posts": {},
+        "users": {},
+    }

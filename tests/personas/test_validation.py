@@ -129,3 +129,27 @@ def test_flat_metrics_of_the_defined_scores_only():
         "users.noise_share",
         "users.silhouette",
     ]
+
+
+# A cluster of 35 identical posts (the demo's posts without a caption, in a run without image
+# features) beside a cluster of two: hdbscan's DBCV asserts on it (hdbscan 0.8).
+IDENTICAL = [-0.0193431955, -0.000410256063, -0.0102357371, -0.000513593492, 0.0161740072,
+             0.0117351972, -0.0163571425, 0.00668694032, 0.0118395351, -0.00840432756,
+             0.00885300152, 0.0119105754, 0.00521175889, 0.0023652243, -0.0064549339,
+             -0.00980354007]  # fmt: skip
+PAIR = [
+    [0.740060449, -0.0544998236, 0.0385969691, -0.0414962284, -0.0102936449, -0.169366121,
+     -0.0201511402, 0.182590738, 0.0141935395, 0.151046276, -0.215383947, -0.0895886347,
+     0.00264492608, -0.097052224, -0.0463084765, -0.271056652],
+    [0.676194847, -0.0587314442, 0.0311971605, -0.054265108, -0.0294101797, -0.0268196799,
+     0.052777309, 0.0194201469, -0.0433306061, -0.00440208381, -0.0210555419, -0.0397986881,
+     -0.00966837164, 0.106024407, 0.172541454, 0.205272749],
+]  # fmt: skip
+
+
+def test_a_dbcv_hdbscan_cannot_compute_is_none_and_the_other_scores_stay():
+    points = np.array([IDENTICAL] * 35 + PAIR, dtype=np.float32).astype(np.float64)
+    labels = np.array([0] * 35 + [1, 1])
+    scores = clustering_scores(points, labels)
+    assert scores["dbcv"] is None
+    assert scores["clusters"] == 2 and scores["silhouette"] > 0.5

@@ -69,8 +69,6 @@ def user_rows(
             ", ".join(without_posts),
         )
     people = person_slices(frame["profile"])
-    if not len(people.names):
-        return pd.DataFrame()
     frame = frame.iloc[people.order]  # each person's posts one after the other
     names, starts, n_posts = people.names, people.starts, people.counts
     person = np.repeat(np.arange(len(names)), n_posts)
@@ -80,7 +78,8 @@ def user_rows(
     with_interest = weighted.sum(axis=1) > 0
     weighted *= frame["confidence_interests"].fillna(0.0).to_numpy(float)[:, None]
     weighted[~with_interest] = 0.0
-    distribution = shares(np.add.reduceat(weighted, starts))
+    sums = np.add.reduceat(weighted, starts) if len(starts) else weighted[:0]
+    distribution = shares(sums)
 
     taken = pd.to_datetime(frame["taken_at"], utc=True).groupby(person)
     span = (taken.max() - taken.min()).dt.total_seconds()
@@ -180,12 +179,10 @@ def build_user_features(
     ``persona_feature`` is the vector the persona clustering groups people by: interests
     raised to ``interest_sharpening``, the mean topic mix of the own captions and the
     posting style, weighted by ``persona_weights`` (``interests``, ``topics``, ``style``;
-    :func:`insta_kedro.fusion.people.persona_vectors`). Returns the empty frame when no
-    profile has posts.
+    :func:`insta_kedro.fusion.people.persona_vectors`). Without any post, the frame has
+    those columns and no row.
     """
     users = user_rows(posts, profiles, post_features, post_text_features)
-    if users.empty:
-        return users
     return add_person_interests(
         users,
         profiles,

@@ -58,8 +58,8 @@ def dbcv(
 ) -> float | None:
     """Density-based clustering validation (``hdbscan.validity``), on at most ``max_points``.
 
-    None with fewer than two clusters (or when the index is not finite, e.g. clusters of one
-    distinct point).
+    None with fewer than two clusters, or when hdbscan cannot compute the index or it is not
+    finite (e.g. clusters of one distinct point).
     """
     if cluster_count(labels) < 2 or reduced.shape[1] == 0:
         return None
@@ -70,8 +70,10 @@ def dbcv(
         score = validity_index(
             reduced[rows].astype(np.float64), labels[rows].astype(np.intp), metric=metric
         )
-    except (ValueError, ZeroDivisionError, IndexError) as error:
-        logger.warning("DBCV not computable: %s", error)
+    except (ValueError, ZeroDivisionError, IndexError, AssertionError) as error:
+        # hdbscan asserts on some clusters of many identical points (posts without a caption
+        # or an image): a score it cannot compute, not a reason to stop the run.
+        logger.warning("DBCV not computable: %s", error or type(error).__name__)
         return None
     return float(score) if np.isfinite(score) else None
 
