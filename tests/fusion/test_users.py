@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from insta_kedro.fusion.users import build_user_features, known_counts, user_rows
+from insta_kedro.fusion.users import build_user_features, evidence_shares, known_counts, user_rows
 from insta_kedro.ingestion import parse_download_folder
 from insta_kedro.personas import posting_behaviour
 from tests.ingestion.test_folder import graphql_node, write_json_xz
@@ -24,6 +24,7 @@ def user_features(posts, profiles, post_features, text_features, lexicon, params
         person["biography_weight"],
         person["persona_weights"],
         person["interest_sharpening"],
+        person["min_interest_evidence"],
     )
 
 
@@ -114,17 +115,50 @@ def test_a_profile_without_posts_has_no_row_and_is_named_in_the_log(
     assert "no posts" in caplog.text and "hidden.one" in caplog.text
 
 
-def test_no_posts_give_an_empty_table(fused_demo, lexicon, fusion_params):
+def test_no_posts_give_an_empty_table_with_every_column(fused_demo, lexicon, fusion_params):
     demo = fused_demo
+    with_posts = user_features(
+        demo.posts, demo.profiles, demo.post_features, demo.text_features, lexicon, fusion_params
+    )
     users = user_features(
         demo.posts.iloc[:0],
         demo.profiles,
-        demo.post_features,
-        demo.text_features,
+        demo.post_features.iloc[:0],
+        demo.text_features.iloc[:0],
         lexicon,
         fusion_params,
     )
     assert users.empty
+    assert list(users.columns) == list(with_posts.columns)
+
+
+def test_evidence_below_the_minimum_leaves_the_rest_unknown():
+    categories = ["food", "travel", "other"]
+    evidence = np.array([[0.05, 0.02, 0.0], [2.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.5, 0.5, 0.0]])
+    shares = evidence_shares(evidence, 1.0, categories)
+    # a gibberish caption's tiny evidence is no 100 % interest
+    np.testing.assert_allclose(shares[0], [0.05, 0.02, 0.93])
+    np.testing.assert_allclose(shares[1], [2 / 3, 1 / 3, 0.0])  # enough: as before
+    np.testing.assert_array_equal(shares[2], [0.0, 0.0, 0.0])  # none: left to the profile
+    np.testing.assert_allclose(shares[3], [0.5, 0.5, 0.0])  # exactly the minimum
+    np.testing.assert_allclose(evidence_shares(evidence, 0.0, categories)[0], [5 / 7, 2 / 7, 0])
+    without_other = evidence_shares(evidence, 1.0, ["food", "travel", "pets"])
+    np.testing.assert_allclose(without_other[0], [0.05, 0.02, 0.0])
+
+
+def test_a_person_with_little_evidence_is_mostly_unknown(fused_demo, lexicon, fusion_params):
+    demo = fused_demo
+    weak = demo.post_features.assign(
+        confidence_interests=demo.post_features["confidence_interests"] * 0.01
+    )
+    strong = user_features(
+        demo.posts, demo.profiles, demo.post_features, demo.text_features, lexicon, fusion_params
+    )
+    faint = user_features(
+        demo.posts, demo.profiles, weak, demo.text_features, lexicon, fusion_params
+    )
+    assert (strong["top_interest"] != "other").all()
+    assert (faint["top_interest"] == "other").all()
 
 
 def test_rows_of_interleaved_posts_with_missing_parts():

@@ -58,12 +58,14 @@ class PersonaWeights(Settings):
 class PersonParams(Settings):
     """A person's interests and persona vector: the shares given to the profile's category
     (``profile_category_weight``) and biography (``biography_weight``), each in [0, 1];
-    ``interest_sharpening`` (the power interest shares are raised to, > 0);
-    ``persona_weights`` (:class:`PersonaWeights`) and ``evidence_top_n`` (terms, hashtags and
-    labels kept per interest, >= 0)."""
+    ``min_interest_evidence`` (>= 0: the posts' interest evidence below which the rest of a
+    person's interests is ``other``, unknown); ``interest_sharpening`` (the power interest
+    shares are raised to, > 0); ``persona_weights`` (:class:`PersonaWeights`) and
+    ``evidence_top_n`` (terms, hashtags and labels kept per interest, >= 0)."""
 
     profile_category_weight: Share
     biography_weight: Share
+    min_interest_evidence: Weight
     interest_sharpening: Positive
     persona_weights: PersonaWeights
     evidence_top_n: NonNegativeCount

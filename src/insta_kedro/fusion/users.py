@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.fusion.people import add_person_interests, person_slices, topic_mix
-from insta_kedro.text import InterestLexicon, shares
+from insta_kedro.text import OTHER, InterestLexicon
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ def user_rows(
     profiles: pd.DataFrame,
     post_features: pd.DataFrame,
     post_text_features: pd.DataFrame,
+    min_evidence: float = 0.0,
 ) -> pd.DataFrame:
     """One row per profile with posts, from its posts alone (before the profile's own evidence).
 
@@ -45,7 +46,9 @@ def user_rows(
     ``interest_<category>``, ``confidence_interests``) and ``post_text_features`` (the
     ``own_…`` caption columns). Returns the columns ``profile``, ``feature`` (mean fused
     vector, float32), ``n_posts``, ``interest_<category>`` (the posts' shares, each post's
-    weighted by ``confidence_interests``), ``top_interest`` (``""`` without any interest),
+    weighted by ``confidence_interests``; a person whose posts' evidence adds up to less than
+    ``min_evidence`` has the rest of it as ``other``, unknown), ``top_interest`` (``""``
+    without any interest),
     ``posts_with_interest_share``, ``posts_per_week`` (posts over the span between the first
     and last post, at least one week), ``followers``, ``likes_per_post``,
     ``comments_per_post``, ``engagement_rate`` (mean likes / followers, NaN when either is
@@ -79,7 +82,7 @@ def user_rows(
     weighted *= frame["confidence_interests"].fillna(0.0).to_numpy(float)[:, None]
     weighted[~with_interest] = 0.0
     sums = np.add.reduceat(weighted, starts) if len(starts) else weighted[:0]
-    distribution = shares(sums)
+    distribution = evidence_shares(sums, min_evidence, categories)
 
     taken = pd.to_datetime(frame["taken_at"], utc=True).groupby(person)
     span = (taken.max() - taken.min()).dt.total_seconds()
@@ -141,6 +144,24 @@ def user_rows(
     )
 
 
+def evidence_shares(
+    evidence: np.ndarray, min_evidence: float, categories: list[str]
+) -> np.ndarray:
+    """Rows of interest evidence as shares: each row divided by its total, or by
+    ``min_evidence`` when the total is smaller, the rest going to ``other`` (when it is one of
+    ``categories``): evidence worth less than ``min_evidence`` says that little of a person.
+    Rows without evidence stay 0."""
+    totals = evidence.sum(axis=1)
+    divisor = np.maximum(totals, min_evidence)
+    distribution = np.divide(
+        evidence, divisor[:, None], out=np.zeros_like(evidence), where=totals[:, None] > 0
+    )
+    if OTHER in categories:
+        unknown = np.where(totals > 0, 1.0 - distribution.sum(axis=1), 0.0)
+        distribution[:, categories.index(OTHER)] += np.clip(unknown, 0.0, 1.0)
+    return distribution
+
+
 def _mean_vectors(vectors: pd.Series, starts: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
     """Each person's mean of their posts' vectors (float32; a post without one is left out, a
     person without any gets an empty vector); a person's posts are the ``counts`` rows from
@@ -169,8 +190,10 @@ def build_user_features(
     biography_weight: float,
     persona_weights: Mapping[str, float],
     interest_sharpening: float,
+    min_interest_evidence: float = 0.0,
 ) -> pd.DataFrame:
-    """``user_features``: the :func:`user_rows` with the interests blended with the
+    """``user_features``: the :func:`user_rows` (``min_interest_evidence``: their
+    ``min_evidence``) with the interests blended with the
     profile's own evidence, ``top_interest`` and ``persona_feature``.
 
     ``profile_categories``: Instagram category name → interest category; the mapped category
@@ -182,7 +205,7 @@ def build_user_features(
     :func:`insta_kedro.fusion.people.persona_vectors`). Without any post, the frame has
     those columns and no row.
     """
-    users = user_rows(posts, profiles, post_features, post_text_features)
+    users = user_rows(posts, profiles, post_features, post_text_features, min_interest_evidence)
     return add_person_interests(
         users,
         profiles,

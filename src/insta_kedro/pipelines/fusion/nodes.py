@@ -71,6 +71,7 @@ def build_user_features(
         biography_weight=person.biography_weight,
         persona_weights=person.persona_weights.model_dump(),
         interest_sharpening=person.interest_sharpening,
+        min_interest_evidence=person.min_interest_evidence,
     )
 
 
