@@ -508,6 +508,17 @@ def test_non_utf8_caption_is_decoded_and_counted(tmp_path: Path) -> None:
     assert counts["files_parsed"] == 2 and counts["skipped"] == {}
 
 
+def test_a_byte_order_mark_is_no_part_of_the_caption(tmp_path: Path) -> None:
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Bom", caption=None))
+    (folder / f"{STEM}.txt").write_bytes("\ufeff#Sunday run\r\n".encode())
+
+    result = parse_download_folder(tmp_path)
+
+    post = post_of(result, "Bom")
+    assert post["caption"] == "#Sunday run" and post["hashtags"] == ["sunday"]
+
+
 def test_orphan_media_and_ignored_files(tmp_path: Path) -> None:
     folder = make_profile(tmp_path)
     write_jpeg(folder / f"{STEM}_1.jpg")
@@ -519,6 +530,8 @@ def test_orphan_media_and_ignored_files(tmp_path: Path) -> None:
     write_jpeg(folder / f"{post}_profile_pic.jpg")
     (folder / "id").write_text("42", encoding="utf-8")
     write_json_xz(folder / "iterator_AbCd.json.xz", {"total_index": 3}, node_type="Iterator")
+    # instaloader --no-compress-json writes it uncompressed
+    (folder / "iterator_EfGh.json").write_text('{"total_index": 4}', encoding="utf-8")
     (folder / "notes.md").write_text("mine", encoding="utf-8")
     (folder / "sub").mkdir()
 
@@ -529,7 +542,7 @@ def test_orphan_media_and_ignored_files(tmp_path: Path) -> None:
     assert counts["ignored_files"] == {
         "comments": 1,
         "id_file": 1,
-        "iterator_state": 1,
+        "iterator_state": 2,
         "old_caption": 1,
         "profile_pic": 1,
         "subfolder": 1,
@@ -559,6 +572,27 @@ def test_profile_without_posts_or_profile_json_and_top_level_files(tmp_path: Pat
     totals = result.report["totals"]
     assert (totals["profiles"], totals["profiles_without_posts"], totals["files_seen"]) == (2, 1, 3)
     assert_every_file_counted(result, tmp_path)
+
+
+def test_hashtag_feed_and_location_targets_are_no_people(tmp_path: Path, caplog) -> None:
+    folder = make_profile(tmp_path, "anna.cooks")
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("A1"))
+    for target in ("#streetart", ":feed", ":stories", "%1234567"):
+        write_json_xz(make_profile(tmp_path, target) / f"{STEM}.json.xz", graphql_node("X1"))
+
+    with caplog.at_level("WARNING"):
+        result = parse_download_folder(tmp_path)
+
+    assert result.profiles["profile"].tolist() == ["anna.cooks"]
+    assert result.posts["post_id"].tolist() == ["A1"]
+    assert result.report["profiles"][ROOT_KEY]["ignored_files"] == {"not_a_profile": 4}
+    assert "#streetart is an instaloader target that is no profile" in caplog.text
+
+
+def test_a_download_of_hashtags_only_has_no_profile(tmp_path: Path) -> None:
+    write_json_xz(make_profile(tmp_path, "#streetart") / f"{STEM}.json.xz", graphql_node("X1"))
+    with pytest.raises(ValueError, match="hashtag, feed, stories, saved and location folders"):
+        parse_download_folder(tmp_path)
 
 
 def test_only_empty_profiles_gives_typed_empty_posts(tmp_path: Path) -> None:

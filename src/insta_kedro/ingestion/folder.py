@@ -142,9 +142,15 @@ class ParsedDownload:
     report: dict
 
 
+# The folders instaloader names after a target that is no profile: "#hashtag", ":feed",
+# ":stories", ":saved", "%location". Their posts are many people's.
+NOT_PROFILE_TARGETS = ("#", ":", "%")
+
+
 def is_profile_folder(path: Path) -> bool:
-    """A profile of an instaloader download: a sub-folder whose name is not hidden."""
-    return path.is_dir() and not path.name.startswith(".")
+    """A profile of an instaloader download: a sub-folder whose name is not hidden, nor that
+    of a target which is no profile (:data:`NOT_PROFILE_TARGETS`)."""
+    return path.is_dir() and not path.name.startswith((".", *NOT_PROFILE_TARGETS))
 
 
 def parse_download_folder(
@@ -212,14 +218,22 @@ def parse_download_folder(
     for entry in sorted(os.scandir(root), key=lambda item: item.name):
         if is_profile_folder(Path(entry.path)):
             profile_dirs.append(Path(entry.path))
-        else:
-            root_tally.mark(
-                entry.name, "ignored", "hidden_folder" if _is_dir(entry) else "top_level_file"
+        elif not _is_dir(entry):
+            root_tally.mark(entry.name, "ignored", "top_level_file")
+        elif entry.name.startswith(NOT_PROFILE_TARGETS):
+            root_tally.mark(entry.name, "ignored", "not_a_profile")
+            logger.warning(
+                "%s is an instaloader target that is no profile (a hashtag, feed, stories, "
+                "saved posts or location): not read as a person.",
+                entry.name,
             )
+        else:
+            root_tally.mark(entry.name, "ignored", "hidden_folder")
     if not profile_dirs:
         raise ValueError(
             f"Instagram download folder {root} has no profile sub-folders; expected "
-            "instaloader's layout <folder>/<profile>/<date>_UTC.json.xz ..."
+            "instaloader's layout <folder>/<profile>/<date>_UTC.json.xz ... (hashtag, feed, "
+            "stories, saved and location folders are not profiles)"
         )
 
     posts: list[dict[str, Any]] = []
@@ -392,7 +406,7 @@ class _ProfileParser:
         if match is None:
             if name == "id":
                 self.tally.mark(name, "ignored", "id_file")
-            elif name.startswith("iterator_") and name.endswith(".json.xz"):
+            elif name.startswith("iterator_") and name.endswith((".json.xz", ".json")):
                 self.tally.mark(name, "ignored", "iterator_state")
             elif name in FOLLOW_FILES:
                 follow_files.append(name)
@@ -568,6 +582,7 @@ class _ProfileParser:
         except UnicodeDecodeError:
             text = raw.decode("utf-8", errors="replace")
             self.tally.warnings["non_utf8_caption"] += 1
+        text = text.removeprefix("\ufeff")  # a byte order mark, as some editors write
         text = text.replace("\r\n", "\n").removesuffix("\n")  # instaloader appends "\n"
         return unicodedata.normalize("NFC", text)
 
