@@ -42,3 +42,11 @@ def test_clustering_after_ingestion_names_a_command_that_makes_its_inputs(run_ke
 
     run_kedro(["text_features", "fusion"])  # what the message said to run
     run_kedro(["clustering"])
+
+
+def test_clustering_alone_names_every_pipeline_that_makes_its_missing_inputs(run_kedro):
+    with pytest.raises(MissingInputError) as raised:
+        run_kedro(["clustering"])
+    message = str(raised.value)
+    assert "more (" in message and "which do not exist yet" in message
+    assert message.endswith("run `kedro run --pipelines=ingestion,text_features,fusion` first.")

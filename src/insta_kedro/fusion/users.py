@@ -144,9 +144,7 @@ def user_rows(
     )
 
 
-def evidence_shares(
-    evidence: np.ndarray, min_evidence: float, categories: list[str]
-) -> np.ndarray:
+def evidence_shares(evidence: np.ndarray, min_evidence: float, categories: list[str]) -> np.ndarray:
     """Rows of interest evidence as shares: each row divided by its total, or by
     ``min_evidence`` when the total is smaller, the rest going to ``other`` (when it is one of
     ``categories``): evidence worth less than ``min_evidence`` says that little of a person.

@@ -63,11 +63,13 @@ def _missing_inputs(pipeline: Pipeline, catalog: Any) -> list[tuple[str, Any]]:
     return missing
 
 
-def pipelines_to_run_first(dataset: str, catalog: Any, pipelines: dict[str, Pipeline]) -> list[str]:
-    """The pipelines that make ``dataset``, with those that make their own missing inputs,
-    in the order of the project (empty when no pipeline writes ``dataset``)."""
+def pipelines_to_run_first(
+    datasets: str | list[str], catalog: Any, pipelines: dict[str, Pipeline]
+) -> list[str]:
+    """The pipelines that make ``datasets`` (one name or several), with those that make their
+    own missing inputs, in the order of the project (empty when no pipeline writes them)."""
     needed: set[str] = set()
-    pending = [dataset]
+    pending = [datasets] if isinstance(datasets, str) else list(datasets)
     while pending:
         producers = producing_pipelines(pending.pop(), pipelines)
         for name in producers[:1]:
@@ -84,10 +86,11 @@ def check_inputs_exist(
     pipelines: dict[str, Pipeline] | None = None,
     run_name: str = "this run",
 ) -> None:
-    """Raise :class:`MissingInputError` for the first persisted free input that is missing.
+    """Raise :class:`MissingInputError` when persisted free inputs are missing: it names the
+    first, counts the others and says which pipelines make them all.
 
     ``pipelines`` (default: every pipeline of the project registry) are searched for the
-    ones that write the missing dataset and, in turn, their own missing inputs.
+    ones that write the missing datasets and, in turn, their own missing inputs.
     """
     missing = _missing_inputs(pipeline, catalog)
     if not missing:
@@ -95,11 +98,14 @@ def check_inputs_exist(
     name, dataset = missing[0]
     if pipelines is None:
         pipelines = project_pipelines()
-    first = pipelines_to_run_first(name, catalog, pipelines)
+    first = pipelines_to_run_first([n for n, _ in missing], catalog, pipelines)
     hint = f"`kedro run --pipelines={','.join(first)}`" if first else "the pipeline that writes it"
     where = getattr(dataset, "_filepath", None) or dataset
+    others = [n for n, _ in missing[1:]]
+    also = f" and {len(others)} more ({', '.join(others)})" if others else ""
+    exist = "do not exist" if others else "does not exist"
     raise MissingInputError(
-        f"{run_name} needs dataset '{name}' ({where}), which does not exist yet: run {hint} first."
+        f"{run_name} needs dataset '{name}' ({where}){also}, which {exist} yet: run {hint} first."
     )
 
 

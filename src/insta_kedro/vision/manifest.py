@@ -16,8 +16,9 @@ import pandas as pd
 
 from insta_kedro.vision.file_hashes import hash_file
 
-# ingestion leaves image_path null when no image file of the post decodes; its report says why
-NO_IMAGE = "no usable image (see ingestion_report: skipped_files)"
+# ingestion leaves image_path null when a post has no image file (a caption-only download) or
+# none of its files decodes (its report then says why)
+NO_IMAGE = "no usable image: no image file, or none that decodes (ingestion_report: skipped_files)"
 FILE_NOT_FOUND = "image file not found"
 UNREADABLE_FILE = "cannot read image file"
 
