@@ -98,8 +98,13 @@ def check_inputs_exist(
     name, dataset = missing[0]
     if pipelines is None:
         pipelines = project_pipelines()
-    first = pipelines_to_run_first([n for n, _ in missing], catalog, pipelines)
-    hint = f"`kedro run --pipelines={','.join(first)}`" if first else "the pipeline that writes it"
+    names = [n for n, _ in missing]
+    first = pipelines_to_run_first(names, catalog, pipelines)
+    unmade = [n for n in names if not producing_pipelines(n, pipelines)]
+    hints = [f"`kedro run --pipelines={','.join(first)}`"] if first else []
+    if unmade:
+        hints.append(f"the pipeline that writes {', '.join(map(repr, unmade))}")
+    hint = " and ".join(hints)
     where = getattr(dataset, "_filepath", None) or dataset
     others = [n for n, _ in missing[1:]]
     also = f" and {len(others)} more ({', '.join(others)})" if others else ""

@@ -50,7 +50,11 @@ def test_missing_inputs_name_the_pipeline_to_run_first(tmp_path):
         }
     )
     pipelines = {"ingestion": ingestion_pipeline(), "caption_model": create_pipeline()}
-    with pytest.raises(MissingInputError, match=r"'image_features'.*run the pipeline that"):
+    with pytest.raises(
+        MissingInputError,
+        match=r"'image_features'.*and 1 more \(posts\).*run `kedro run --pipelines=ingestion` "
+        r"and the pipeline that writes 'image_features' first",
+    ):
         check_inputs_exist(create_pipeline(), catalog, pipelines, "caption_model")
     pd.DataFrame({"a": [1]}).to_parquet(tmp_path / "f")
     with pytest.raises(MissingInputError, match=r"'posts'.*kedro run --pipelines=ingestion"):
