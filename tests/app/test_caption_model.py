@@ -9,6 +9,7 @@ import pytest
 
 from insta_kedro.app.caption_model import (
     DATA_TAG,
+    UnreadableStoreError,
     best_run_id,
     caption_runs,
     runs_side_by_side,
@@ -65,6 +66,27 @@ def test_runs_side_by_side_marks_the_lowest_bpc(app_project: Path, tracked_runs)
 def test_no_tracking_database_is_created(app_project: Path):
     assert caption_runs(f"sqlite:///{app_project / 'mlflow.db'}") is None
     assert not (app_project / "mlflow.db").exists()
+    empty = app_project / "mlflow.db"
+    empty.touch()  # an empty file is no store either: MLflow would make its tables in it
+    assert caption_runs(f"sqlite:///{empty}") is None
+    assert empty.stat().st_size == 0
+
+
+def test_a_store_that_cannot_be_read_says_why(app_project: Path):
+    not_a_database = app_project / "mlflow.db"
+    not_a_database.write_text("notes, not a database", encoding="utf-8")
+    with pytest.raises(UnreadableStoreError, match="is not an SQLite database"):
+        caption_runs(f"sqlite:///{not_a_database}")
+    # nothing listens on port 9: refused at once, no minutes of retries
+    with pytest.raises(UnreadableStoreError, match="MlflowException"):
+        caption_runs("http://127.0.0.1:9")
+
+
+def test_caption_model_page_with_an_unreadable_store(app_project: Path, run_page):
+    (app_project / "mlflow.db").write_bytes(b"SQLite format 3\x00" + b"\x00" * 84)
+    app = run_page("caption_model")
+    assert not app.exception
+    assert "The MLflow store cannot be read" in texts(app)
 
 
 def test_caption_model_page_without_outputs(app_project: Path, run_page):

@@ -114,3 +114,11 @@ def test_mlflow_uri_follows_the_environment_like_kedro_mlflow(app_project: Path,
     reader = CatalogReader(app_project)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
     assert reader.mlflow_tracking_uri() == "http://127.0.0.1:5000"
+
+
+def test_a_damaged_ingestion_report_leaves_the_data_folder_s_images(project_with_outputs: Path):
+    reader = CatalogReader(project_with_outputs)
+    reader.path("ingestion_report").write_text('{"source": "fol', encoding="utf-8")
+    assert reader.image_roots() == [(project_with_outputs / "data").resolve()]
+    image = reader.load("posts")["image_path"].iloc[0]
+    assert reader.safe_image_path(image) == (project_with_outputs / image).resolve()

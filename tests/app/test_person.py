@@ -1,5 +1,6 @@
 """Person page: interests, persona, posting behaviour, representative posts with images."""
 
+import json
 from pathlib import Path
 
 import yaml
@@ -186,7 +187,7 @@ def test_the_address_selects_the_person(project_with_outputs: Path, run_page):
     app = page_app("person")
     app.query_params["profile"] = "ben_hikes"
     run_page("person", app)
-    assert [h.value for h in app.header] == ["ben_hikes (Ben Hikes)"]
+    assert [h.value for h in app.header] == [r"ben\_hikes (Ben Hikes)"]  # shown as written
     assert not app.warning[1:]  # the random-weights warning only
     app.selectbox[0].select("carla.sings")
     run_page("person", app)
@@ -207,7 +208,7 @@ def test_a_bad_profile_in_the_address_says_no_such_profile(project_with_outputs:
         assert len(app.image) == 3
     app.selectbox[0].select("ben_hikes")  # picking a profile replaces the bad address
     run_page("person", app)
-    assert [h.value for h in app.header] == ["ben_hikes (Ben Hikes)"]
+    assert [h.value for h in app.header] == [r"ben\_hikes (Ben Hikes)"]  # shown as written
     assert "No such profile" not in texts(app)
 
 
@@ -273,3 +274,12 @@ def test_person_page_shows_a_persona_label_as_written_and_only_the_captions_ther
     assert "**Generated caption**" not in [m.value for m in app.markdown]
     assert sum(c.value.endswith(": no photo in the download") for c in app.caption) == 3
     assert "(no image to show)" not in texts(app)
+
+
+def test_a_name_with_markdown_signs_is_shown_as_written(project_with_outputs: Path, run_page):
+    path = project_with_outputs / "data/08_reporting/user_characterizations.json"
+    people = json.loads(path.read_text())
+    people["anna.cooks"]["full_name"] = "__Anna__ *Cooks*"
+    path.write_text(json.dumps(people))
+    app = run_page("person", page_app("person"))
+    assert app.header[0].value == "anna.cooks (\\_\\_Anna\\_\\_ \\*Cooks\\*)"

@@ -1,6 +1,7 @@
 """Caption model page: test metrics, sample captions and the MLflow runs side by side."""
 
 import math
+import os
 from pathlib import Path
 
 import mlflow
@@ -9,6 +10,12 @@ import streamlit as st
 
 from insta_kedro.app.catalog_reader import EXPERIMENT_NAME
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
+
+# A tracking server that does not answer is said so within seconds, not after MLflow's minutes
+# of retries (a user's own settings of these variables are kept).
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 BEST_METRIC = "test.bpc"  # logged by the caption_model pipeline (evaluate_caption_model)
 DATA_TAG = "caption_model.data.post_ids_sha256"  # which posts a run saw (caption_tracking)
@@ -48,14 +55,32 @@ def sqlite_file(tracking_uri: str) -> Path | None:
     return Path(tracking_uri.removeprefix(prefix).split("?")[0])
 
 
+class UnreadableStoreError(RuntimeError):
+    """The MLflow tracking store cannot be read; the message says why."""
+
+
 def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list | None:
     """Runs of ``experiment`` that trained the caption model (they log ``test.bpc``) or ran
     it without training (tag ``caption_model.trained`` ``False``), newest first; None when
-    there is no tracking store or experiment yet (nothing is created)."""
+    there is no tracking store or experiment yet (nothing is created, an empty database file
+    included). Raises :class:`UnreadableStoreError` when the store cannot be read (a damaged
+    or outdated database, a server that does not answer)."""
     database = sqlite_file(tracking_uri)
-    if database is not None and not database.is_file():
-        return None
-    client = mlflow.MlflowClient(tracking_uri)
+    if database is not None:
+        if not database.is_file() or database.stat().st_size == 0:
+            return None
+        with database.open("rb") as file:
+            if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                raise UnreadableStoreError(f"{database} is not an SQLite database")
+    try:
+        return _caption_runs(mlflow.MlflowClient(tracking_uri), experiment)
+    except Exception as error:  # any failure of the store's client: the page goes on
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise UnreadableStoreError(f"{type(error).__name__}: {first_line}") from error
+
+
+def _caption_runs(client: mlflow.MlflowClient, experiment: str) -> list | None:
+    """:func:`caption_runs` through ``client``."""
     found = client.get_experiment_by_name(experiment)
     if found is None:
         return None
@@ -191,7 +216,11 @@ def render() -> None:
     st.subheader(f"MLflow runs of experiment `{EXPERIMENT_NAME}`")
     tracking_uri = reader().mlflow_tracking_uri()
     st.caption(f"Tracking store: `{tracking_uri}` (browse it with `make mlflow-ui`).")
-    runs = caption_runs(tracking_uri)
+    try:
+        runs = caption_runs(tracking_uri)
+    except UnreadableStoreError as error:
+        st.warning(f"The MLflow store cannot be read: {error}", icon="⚠️")
+        return
     if not runs:
         st.info(
             "No MLflow run of the caption model yet: run `kedro run --pipelines=caption_model` "

@@ -192,8 +192,11 @@ class CatalogReader:
         roots = [self.project_path / "data"]
         folders = [(self.params.get("ingestion") or {}).get("folder")]
         if self.exists("ingestion_report"):
-            report = self.catalog.load("ingestion_report") or {}
-            if report.get("source") == "folder":
+            try:
+                report = self.catalog.load("ingestion_report") or {}
+            except DatasetError:  # damaged: the Overview says so; images of data/ still show
+                report = {}
+            if isinstance(report, dict) and report.get("source") == "folder":
                 folders.append(report.get("folder"))
         for folder in folders:
             if folder:

@@ -217,7 +217,7 @@ def chosen_person(title: str, key: str) -> tuple[str, dict] | None:
     warn_if_random_weights()
     profile = choose_profile(characterizations, key=key)
     person = characterizations[profile]
-    st.header(profile_label(profile, person))
+    st.header(plain_markdown(profile_label(profile, person)))  # a name may hold _ or *
     return profile, person
 
 
