@@ -283,3 +283,13 @@ def test_a_name_with_markdown_signs_is_shown_as_written(project_with_outputs: Pa
     path.write_text(json.dumps(people))
     app = run_page("person", page_app("person"))
     assert app.header[0].value == "anna.cooks (\\_\\_Anna\\_\\_ \\*Cooks\\*)"
+
+
+def test_the_note_of_a_single_post_without_evidence_speaks_of_one_post():
+    from insta_kedro.app.person import support_note
+
+    person = {"interest_support": {"thin": True, "posts": 0}, "posting": {"posts": 1}}
+    assert support_note(person) == (
+        "No evidence: this person's one post names no interest that the lexicon, the photo "
+        "labels or the profile know."
+    )

@@ -168,10 +168,12 @@ def support_note(person: dict) -> str | None:
         return None
     posts = (person.get("posting") or {}).get("posts") or 0
     if not support.get("posts"):
-        return (
-            f"No evidence: none of this person's {posts} posts names an interest that the "
-            "lexicon, the photo labels or the profile know."
+        which = (
+            "this person's one post names no interest"
+            if posts == 1
+            else f"none of this person's {posts} posts names an interest"
         )
+        return f"No evidence: {which} that the lexicon, the photo labels or the profile know."
     return (
         f"Thin evidence: {support['interest']} rests on {support['posts']} of {posts} posts "
         f"({support['share']:.0%}). Too few of this person's posts name an interest that the "
