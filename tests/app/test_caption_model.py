@@ -72,7 +72,8 @@ def test_no_tracking_database_is_created(app_project: Path):
     assert empty.stat().st_size == 0
 
 
-def test_a_store_that_cannot_be_read_says_why(app_project: Path):
+def test_a_store_that_cannot_be_read_says_why(app_project: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # as the app sets it
     not_a_database = app_project / "mlflow.db"
     not_a_database.write_text("notes, not a database", encoding="utf-8")
     with pytest.raises(UnreadableStoreError, match="is not an SQLite database"):

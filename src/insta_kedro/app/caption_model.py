@@ -1,7 +1,6 @@
 """Caption model page: test metrics, sample captions and the MLflow runs side by side."""
 
 import math
-import os
 from pathlib import Path
 
 import mlflow
@@ -11,10 +10,6 @@ import streamlit as st
 from insta_kedro.app.catalog_reader import EXPERIMENT_NAME
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
 
-# A tracking server that does not answer is said so within seconds, not after MLflow's minutes
-# of retries (a user's own settings of these variables are kept).
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 BEST_METRIC = "test.bpc"  # logged by the caption_model pipeline (evaluate_caption_model)

@@ -4,9 +4,17 @@ Every page reads the outputs of the last ``kedro run`` through the Kedro catalog
 recomputes them ("Try a photo" runs the trained models on the uploaded image only).
 """
 
+import os
+
 import streamlit as st
 
 from insta_kedro.app import caption_model, circle, clusters, overview, person, try_photo
+
+# A tracking server that does not answer is said so within seconds, not after MLflow's minutes
+# of retries (a user's own settings of these variables are kept). Set in the app's process
+# only, where the pages read the MLflow store.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
 
 PAGES = [
     st.Page(overview.render, title="Overview", icon=":material/dashboard:", default=True),

@@ -64,12 +64,12 @@ def _missing_inputs(pipeline: Pipeline, catalog: Any) -> list[tuple[str, Any]]:
 
 
 def pipelines_to_run_first(
-    datasets: str | list[str], catalog: Any, pipelines: dict[str, Pipeline]
+    datasets: list[str], catalog: Any, pipelines: dict[str, Pipeline]
 ) -> list[str]:
-    """The pipelines that make ``datasets`` (one name or several), with those that make their
-    own missing inputs, in the order of the project (empty when no pipeline writes them)."""
+    """The pipelines that make ``datasets``, with those that make their own missing inputs,
+    in the order of the project (empty when no pipeline writes them)."""
     needed: set[str] = set()
-    pending = [datasets] if isinstance(datasets, str) else list(datasets)
+    pending = list(datasets)
     while pending:
         producers = producing_pipelines(pending.pop(), pipelines)
         for name in producers[:1]:

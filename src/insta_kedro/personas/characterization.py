@@ -199,20 +199,17 @@ class InterestTable:
 
 def circle_side(
     accounts: Sequence[str],
-    interests: pd.DataFrame | InterestTable,
+    interests: InterestTable,
     clusters: Mapping[str, int],
     person_interests: np.ndarray | None,
     top_n: int = 5,
 ) -> dict[str, Any]:
     """Summary of one side of the circle (followers or followees) among downloaded accounts.
 
-    ``interests``: interest distributions indexed by profile (columns = categories), or their
-    :class:`InterestTable`. Returns ``n_downloaded``, ``interests``, ``clusters`` and
-    ``similarity`` (cosine between the person's interests and the side's; None when either
-    is unknown).
+    ``interests``: people's interest distributions (:class:`InterestTable`). Returns
+    ``n_downloaded``, ``interests``, ``clusters`` and ``similarity`` (cosine between the
+    person's interests and the side's; None when either is unknown).
     """
-    if isinstance(interests, pd.DataFrame):
-        interests = InterestTable.from_frame(interests)
     rows = [interests.row_of.get(a) for a in accounts]
     downloaded = [a for a, row in zip(accounts, rows, strict=True) if row is not None]
     side: dict[str, Any] = {"n_downloaded": len(downloaded), "interests": {}, "clusters": {}}

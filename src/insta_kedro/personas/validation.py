@@ -73,7 +73,7 @@ def dbcv(
     except (ValueError, ZeroDivisionError, IndexError, AssertionError) as error:
         # hdbscan asserts on some clusters of many identical points (posts without a caption
         # or an image): a score it cannot compute, not a reason to stop the run.
-        logger.warning("DBCV not computable: %s", error or type(error).__name__)
+        logger.warning("DBCV not computable: %s", str(error) or type(error).__name__)
         return None
     return float(score) if np.isfinite(score) else None
 

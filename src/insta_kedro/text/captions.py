@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from insta_kedro.text.charclass import character_class, one_of
 from insta_kedro.text.language import BatchLanguageIdentifier
-from insta_kedro.text.styled import STYLED_LETTERS, unstyled  # noqa: F401 (public here too)
+from insta_kedro.text.styled import unstyled
 from insta_kedro.text.tags import (
     COMBINING_MARKS,
     extract_hashtags,

@@ -32,13 +32,14 @@ def _combining_marks() -> set[str]:
 
 # Combining marks (Devanagari and Thai vowel signs, a decomposed accent) are not in ``\w``, yet
 # belong to the word they follow. No character outside the ranges scanned is a mark.
-COMBINING_MARKS = character_class(_combining_marks())
+_MARKS = _combining_marks()
+COMBINING_MARKS = character_class(_MARKS)
 # The marks that make the character before them an emoji: the text and emoji presentation
 # selectors and the keycap (1️⃣ is 1, U+FE0F, U+20E3). They end a tag, as emoji do.
 _EMOJI_MARKS = {"\ufe0e", "\ufe0f", "\u20e3"}
 # '#', a character that starts a tag (``\w``: '_' or ``str.isalnum``), then those that continue
 # it (also ZWNJ, ZWJ and combining marks): the spans :func:`_tag_spans` reads.
-TAG = re.compile(rf"#\w[\w\u200c\u200d{character_class(_combining_marks() - _EMOJI_MARKS)}]*")
+TAG = re.compile(rf"#\w[\w\u200c\u200d{character_class(_MARKS - _EMOJI_MARKS)}]*")
 
 
 def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
