@@ -104,12 +104,21 @@ def dask_cluster(
         _wait_for_workers(address, workers)
         yield cluster
     finally:
-        for process in [*cluster.workers, scheduler]:
-            process.terminate()
-        deadline = time.monotonic() + 20
-        for process in [*cluster.workers, scheduler]:
-            try:
-                process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        # The workers stop first: a worker that is closing while its scheduler closes can
+        # hang until it is killed.
+        _stop(cluster.workers)
+        _stop([scheduler])
+
+
+def _stop(processes: list[subprocess.Popen], timeout: float = 20.0) -> None:
+    """Terminate ``processes`` and wait for them; the ones still running after ``timeout``
+    seconds are killed."""
+    for process in processes:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

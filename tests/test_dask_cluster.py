@@ -14,7 +14,7 @@ from distributed import Client
 from tests.dask_cluster import dask_cluster
 
 KEDRO = Path(sys.executable).with_name("kedro")
-DEMO = "ingestion.demo.n_profiles=6,ingestion.demo.posts_per_profile=8"
+DEMO = "ingestion.demo.n_profiles=4,ingestion.demo.posts_per_profile=4"
 
 
 def _kedro_run(project: Path, pipelines: str, params: str, env: dict | None = None) -> str:
@@ -70,7 +70,7 @@ def test_kedro_run_on_a_dask_cluster_gives_the_local_results(kedro_project, tmp_
     assert done.get("apply", 0) >= 2, done  # chunks of image_features and text_features
     images, text = _outputs(kedro_project)
 
-    assert len(images) == len(local_images) == 48
+    assert len(images) == len(local_images) == 16
     assert images["post_id"].tolist() == local_images["post_id"].tolist()
     assert images["error"].isna().tolist() == local_images["error"].isna().tolist()
     for ours, theirs in zip(images["feature"], local_images["feature"], strict=True):
