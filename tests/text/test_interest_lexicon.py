@@ -92,6 +92,25 @@ def test_gendered_emoji_match_their_base_emoji(lexicon, text, category):
     assert share(lexicon, f"morning session {text}", category) == 1.0
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("🐈\u200d⬛", "pets"),  # black cat
+        ("👩🏽\u200d🍳", "food"),  # woman cook, with a skin tone
+        ("👨\u200d🚀", "science"),  # man astronaut
+        ("🧑\u200d🎨", "art"),  # artist
+    ],
+)
+def test_a_zwj_sequence_that_is_no_term_is_read_by_the_words_of_its_name(lexicon, text, category):
+    assert share(lexicon, f"meet the new one {text}", category) == 1.0
+    (match,) = lexicon.matches(text)
+    assert (match.term, match.source) == (normalize_term(text), "emoji")
+
+
+def test_a_zwj_sequence_whose_name_holds_no_term_matches_nothing(lexicon):
+    assert lexicon.matches("🏴\u200d☠️") == []  # pirate flag
+
+
 def test_a_user_category_is_used_and_required_ones_are_checked():
     config = {name: [name] for name in REQUIRED_CATEGORIES} | {"cars": ["porsche", "#carsofig"]}
     lexicon = InterestLexicon.from_config(config)

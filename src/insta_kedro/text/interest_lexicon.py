@@ -5,7 +5,8 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
 - ``lexicon.yml``: category → terms. A term is a word (``outfit``), a hashtag without ``#``
   or an emoji. A caption's words, hashtags and emojis are matched exactly (a trailing
   plural ``s``/``es`` and a possessive ``'s`` are also tried; a term with digits, such as
-  ``35mm``, is found as a whole word); a hashtag that is no term is split into words by
+  ``35mm``, is found as a whole word; an emoji ZWJ sequence that is no term is read by the
+  words of its Unicode name); a hashtag that is no term is split into words by
   wordsegment's English word counts (``#dogsofinstagram`` → dogs of insta gram, searched by
   instant-segment where it is installed) and each word of at least
   ``min_segment_length`` letters is matched. A mentioned account is read as a hashtag is
@@ -37,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, lru_cache
 from typing import Any
 
+import emoji
 import numpy as np
 import pandas as pd
 
@@ -413,7 +415,23 @@ class InterestLexicon:
         if source == "opening":
             categories = self.opening_categories[token]
             return [TermMatch(token, "opening", "", categories, self.opening_weight)]
+        if source == "emoji" and "\u200d" in token and token not in self.term_categories:
+            return self._sequence_matches(token)
         return self._match(self._lookup(normalize_term(token)), source)
+
+    def _sequence_matches(self, sequence: str) -> list[TermMatch]:
+        """The matches of an emoji ZWJ sequence that is no term, read as the words of its
+        Unicode name (``emoji.demojize``): 👩‍🍳 "woman cook", 🐈‍⬛ "black cat", 👨‍🚀 "man
+        astronaut"; each word weighs as a caption's word would, and is found as the emoji."""
+        name = emoji.demojize(sequence, delimiters=("\x00", "\x00"))
+        if not (name.startswith("\x00") and name.endswith("\x00")):
+            return []
+        return [
+            replace(match, term=sequence, source="emoji")
+            for word in re.split(r"[\W_]+", name)
+            if word
+            for match in self._match(self._lookup(word.lower()), "word")
+        ]
 
     def _tag_matches(self, hashtag: str) -> list[TermMatch]:
         """The matches of one hashtag (as ``extract_hashtags`` reads it): whole, or split."""
