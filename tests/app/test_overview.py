@@ -5,6 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from insta_kedro.app.overview import image_weights_table
+from insta_kedro.vision import NO_IMAGE
 from tests.app.conftest import ORPHAN, texts
 
 
@@ -37,13 +38,25 @@ def test_overview_with_outputs(project_with_outputs: Path, run_page):
     assert outputs.loc["caption_model", "made"] == "no"
 
 
-def test_image_weights_count_only_encoded_images():
+def test_counts_of_outputs_not_made_say_so(project_with_outputs: Path, run_page):
+    (project_with_outputs / "data" / "02_intermediate" / "profiles.parquet").unlink()
+    (project_with_outputs / "data" / "04_feature" / "image_features.parquet").unlink()
+    metrics = {m.label: m.value for m in run_page("overview").metric}
+    assert metrics["profiles"] == metrics["image features"] == "not made"
+    assert metrics["posts"] == "12"
+
+
+def test_image_weights_count_encoded_images_posts_without_one_and_failures():
     features = pd.DataFrame(
         {
-            "encoder": ["vgg16-fc2-random"] * 3 + [None],
-            "error": [None, None, "no usable image (see ingestion_report: skipped_files)", "x"],
+            "encoder": ["vgg16-fc2-random"] * 4 + [None],
+            "error": [None, None, NO_IMAGE, "cannot decode image", NO_IMAGE],
         }
     )
     table = image_weights_table(features).set_index("encoder")
-    assert table.loc["vgg16-fc2-random"].to_dict() == {"images": 2, "failed": 1}
-    assert table.loc["(none)"].to_dict() == {"images": 0, "failed": 1}
+    assert table.loc["vgg16-fc2-random"].to_dict() == {
+        "images": 2,
+        "no usable image": 1,
+        "failed": 1,
+    }
+    assert table.loc["(none)"].to_dict() == {"images": 0, "no usable image": 1, "failed": 0}

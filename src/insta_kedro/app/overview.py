@@ -5,6 +5,7 @@ import streamlit as st
 
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
 from insta_kedro.engine.tables import column_names, read_columns
+from insta_kedro.vision import NO_IMAGE
 
 # The outputs the app shows, in data-flow order.
 OUTPUTS = (
@@ -86,14 +87,22 @@ def skipped_files_table(report: dict) -> pd.DataFrame:
 
 
 def image_weights_table(image_features: pd.DataFrame) -> pd.DataFrame:
-    """Per encoder: images encoded, and rows that failed (no usable image, decoding error)."""
-    failed = image_features["error"].notna()
-    table = (
-        pd.DataFrame({"encoder": image_features["encoder"].fillna("(none)"), "failed": failed})
-        .groupby("encoder", as_index=False)["failed"]
-        .agg(images=lambda f: int((~f).sum()), failed="sum")
+    """Per encoder: images encoded, posts without a usable image (``NO_IMAGE``: none was
+    downloaded, or none decodes) and images that failed otherwise."""
+    error = image_features["error"]
+    counts = pd.DataFrame(
+        {
+            "encoder": image_features["encoder"].fillna("(none)"),
+            "images": error.isna(),
+            "no usable image": error == NO_IMAGE,
+            "failed": error.notna() & (error != NO_IMAGE),
+        }
     )
-    return table.astype({"failed": int})
+    return (
+        counts.groupby("encoder", as_index=False)
+        .sum()
+        .astype({"images": int, "no usable image": int, "failed": int})
+    )
 
 
 def render() -> None:
@@ -109,10 +118,10 @@ def render() -> None:
         generated = load_output("generated_captions", show_missing=False)
         user_clusters = load_output("user_clusters", show_missing=False)
         columns = st.columns(5)
-        columns[0].metric("profiles", 0 if profiles is None else len(profiles))
+        columns[0].metric("profiles", "not made" if profiles is None else len(profiles))
         columns[1].metric("posts", len(posts))
         columns[2].metric("with caption", int(posts["has_caption"].sum()))
-        ok_features = 0
+        ok_features = "not made"
         if image_features is not None and "error" in column_names(image_features):
             ok_features = int(read_columns(image_features, ["error"])["error"].isna().sum())
         columns[3].metric("image features", ok_features)
