@@ -18,6 +18,7 @@ from insta_kedro.text.interest_lexicon import (
     InterestLexicon,
     image_label_interests,
     normalize_term,
+    singulars,
     split_hashtag,
     without_credits,
 )
@@ -72,6 +73,30 @@ def test_shares_sum_to_one_or_are_all_zero(lexicon):
     assert shares[0].sum() == pytest.approx(1.0)
     assert shares[1].sum() == 0 and shares[2].sum() == 0
     assert matches.tolist()[1:] == [0, 0]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("families", ("family", "familie")),
+        ("selfies", ("selfy", "selfie")),
+        ("dresses", ("dress", "dresse")),
+        ("beaches", ("beach", "beache")),
+        ("shoes", ("sho", "shoe")),  # both are tried: "tomatoes", "shoes"
+        ("dogs", ("dog",)),
+        ("glass", ()),
+        ("yoga", ()),
+    ],
+)
+def test_singulars_follow_the_regular_english_rules(word, expected):
+    assert singulars(word) == expected
+
+
+def test_a_plural_in_ies_is_not_read_as_a_word_in_i():
+    lexicon = InterestLexicon.from_config(
+        {name: [] for name in REQUIRED_CATEGORIES} | {"nature": ["sky"], "sports": ["ski"]}
+    )
+    assert share(lexicon, "blue skies", "nature") == 1.0  # not "ski"
 
 
 def test_plurals_compound_hashtags_and_emoji_variants(lexicon):

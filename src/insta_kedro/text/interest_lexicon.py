@@ -3,10 +3,10 @@
 Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML datasets):
 
 - ``lexicon.yml``: category → terms. A term is a word (``outfit``), a hashtag without ``#``
-  or an emoji. A caption's words, hashtags and emojis are matched exactly (a trailing
-  plural ``s``/``es`` and a possessive ``'s`` are also tried; a term with digits, such as
-  ``35mm``, is found as a whole word; an emoji ZWJ sequence that is no term is read by the
-  words of its Unicode name); a hashtag that is no term is split into words by
+  or an emoji. A caption's words, hashtags and emojis are matched exactly (their regular
+  English singulars, :func:`singulars`, and a possessive ``'s`` are also tried; a term with
+  digits, such as ``35mm``, is found as a whole word; an emoji ZWJ sequence that is no term
+  is read by the words of its Unicode name); a hashtag that is no term is split into words by
   wordsegment's English word counts (``#dogsofinstagram`` → dogs of insta gram, searched by
   instant-segment where it is installed) and each word of at least
   ``min_segment_length`` letters is matched. A mentioned account is read as a hashtag is
@@ -159,6 +159,23 @@ def _opening_key(phrase: str) -> str:
     return " ".join(unicodedata.normalize("NFC", phrase).lower().split())
 
 
+# An English plural takes "es" after these endings ("dresses", "beaches", "tomatoes").
+_ES_AFTER = ("s", "x", "z", "ch", "sh", "o")
+
+
+def singulars(word: str) -> tuple[str, ...]:
+    """The singulars an English plural ``word`` may have, by the regular rules: "ies" →
+    "y" or "ie" ("families", "selfies"), "es" after s, x, z, ch, sh or o ("dresses"), "s"
+    ("dogs", "shoes"); none for a word without a plural ending ("glass", "yoga")."""
+    if word.endswith("ies"):
+        return (word[:-3] + "y", word[:-1])
+    if word.endswith("es") and word[:-2].endswith(_ES_AFTER):
+        return (word[:-2], word[:-1])
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 1:
+        return (word[:-1],)
+    return ()
+
+
 def _is_word(term: str) -> bool:
     return any(character.isalnum() for character in term)
 
@@ -276,18 +293,13 @@ class InterestLexicon:
         return _opening_key(found.group(1)) if found else None
 
     def _lookup(self, token: str) -> str | None:
-        """The lexicon term a normalized word or hashtag is, or None: the token, its
-        singular (without "s" or "es"), or the same of its possessive's owner ("dog's")."""
+        """The lexicon term a normalized word or hashtag is, or None: the token, one of its
+        singulars (:func:`singulars`), or the same of its possessive's owner ("dog's")."""
         if token.endswith(("'s", "’s")) and token not in self.term_categories:
             token = token[:-2]
-        for candidate in (
-            token,
-            token[:-1] if token.endswith("s") else None,
-            token[:-2] if token.endswith("es") else None,
-        ):
-            if candidate and candidate in self.term_categories:
-                return candidate
-        return None
+        if token in self.term_categories:
+            return token
+        return next((s for s in singulars(token) if s in self.term_categories), None)
 
     @cached_property
     def _alphanumeric_terms(self) -> re.Pattern[str] | None:
