@@ -36,6 +36,7 @@ from insta_kedro.ingestion.download import (
     download_profiles,
     make_loader,
 )
+from insta_kedro.ingestion.sources import parse_download
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "instaloader"
 ACCOUNTS = {path.name.removesuffix(".json"): path for path in sorted(FIXTURES.glob("*.json"))}
@@ -290,6 +291,20 @@ class FakeInstagram:
             if remaining[0] is not None:
                 remaining[0] -= 1
             return self.respond(request, status, body)
+
+        self.rules.append(rule)
+
+    def withhold_metadata(self, code: str) -> None:
+        """Answer the metadata query of post ``code`` with no item, as Instagram does for a
+        post it will not show (instaloader: "Fetching Post metadata failed.")."""
+
+        def rule(request):
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+            if DOC_MEDIA_BY_SHORTCODE in body and code in body:
+                self.metadata_served[code] += 1
+                empty = {"data": {"xdt_api__v1__media__shortcode__web_info": {"items": []}}}
+                return self.json(request, empty)
+            return None
 
         self.rules.append(rule)
 
@@ -870,3 +885,76 @@ def test_the_resume_state_is_kept_after_every_post(tmp_path, fake_instagram, sle
     assert seen[0] == []  # nothing to resume before the first post
     assert all(len(names) == 1 and names[0].endswith(".json.xz") for names in seen[1:])
     assert not list((tmp_path / "anna.cooks").glob("iterator_*"))
+
+
+def test_a_post_whose_metadata_is_withheld_is_counted_and_the_walk_goes_on(
+    tmp_path, fake_instagram, sleeps
+):
+    """instaloader#2716, #1940: "Fetching Post metadata failed." for one post. Logged out,
+    instaloader fetches a post's metadata while listing it; the post is counted as failed,
+    the posts after it are downloaded, and a rerun fetches it once Instagram gives it."""
+    fake_instagram.withhold_metadata("DemoAnnaA03")
+
+    first = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps)
+
+    assert first["anna.cooks"]["status"] == "ok"
+    assert (first["anna.cooks"]["new_posts"], first["anna.cooks"]["failed_posts"]) == (4, 1)
+    assert "BadResponseException: 1" in first["anna.cooks"]["message"]
+    assert len(_post_files(tmp_path / "anna.cooks")) == 4
+    assert not list((tmp_path / "anna.cooks").glob("iterator_*"))
+    assert first["ben_hikes"]["status"] == "ok"
+
+    fake_instagram.rules.clear()
+    again = _download(tmp_path, ["anna.cooks"], sleeps)
+
+    assert (again["anna.cooks"]["new_posts"], again["anna.cooks"]["existing_posts"]) == (1, 4)
+    assert "2023-11-12_14-40-00_UTC" in _post_files(tmp_path / "anna.cooks")
+
+
+def test_an_update_tries_again_a_post_that_failed(tmp_path, fake_instagram, sleeps):
+    """A post that failed (its image refused) is older than the newest post downloaded: the
+    walk records no stamp, so that ``update="new_posts"`` goes down to it again."""
+
+    def forbidden(request):
+        if "DemoAnnaA03-1.jpg" in request.url:
+            return fake_instagram.respond(request, 403, b"URL signature expired")
+        return None
+
+    fake_instagram.rules.append(forbidden)
+    first = _download(tmp_path, ["anna.cooks"], sleeps)
+    assert (first["anna.cooks"]["new_posts"], first["anna.cooks"]["failed_posts"]) == (4, 1)
+    fake_instagram.rules.clear()
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")
+
+    assert report["anna.cooks"]["status"] == "ok"
+    assert report["anna.cooks"]["failed_posts"] == 0
+    assert fake_instagram.media_served["DemoAnnaA03-1.jpg"] == 1  # refused the first time
+    assert len(_post_files(tmp_path / "anna.cooks")) == 5
+    assert (tmp_path / LATEST_STAMPS_FILE).is_file()
+
+
+@pytest.mark.parametrize("pinned", [["DemoAnnaA04"], ["DemoAnnaA05", "DemoAnnaA04"]])
+def test_the_cap_keeps_the_newest_posts_below_old_pinned_ones(
+    tmp_path, fake_instagram, sleeps, pinned
+):
+    """instaloader#1586, #2147: pinned posts come first, older than the rest. With
+    ``max_posts_per_profile: 2`` the two newest posts are downloaded besides the pinned ones
+    (which the parser then leaves out as over the cap), and a rerun fetches nothing."""
+    for code in pinned:
+        fake_instagram.pin("anna.cooks", code)
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps, max_posts_per_profile=2)
+
+    assert report["anna.cooks"]["status"] == "ok"
+    raw = {"source": "instaloader", "folder": str(tmp_path), "downloads": report}
+    posts, *_ = parse_download(raw, max_posts_per_profile=2)
+    assert sorted(posts["post_id"]) == ["DemoAnnaA01", "DemoAnnaA02"]
+    assert report["anna.cooks"]["new_posts"] == 2 + len(pinned)
+    assert "DemoAnnaA03-1.jpg" not in fake_instagram.media_served
+
+    fake_instagram.media_served.clear()
+    again = _download(tmp_path, ["anna.cooks"], sleeps, max_posts_per_profile=2)
+
+    assert again["anna.cooks"]["new_posts"] == 0
+    assert not fake_instagram.media_served

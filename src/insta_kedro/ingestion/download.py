@@ -24,6 +24,9 @@ case as shown):
   ``AbortDownloadException``): the whole download stops at once, the profile is
   ``aborted`` with the action Instagram asks for, the iterator file is kept for resuming,
   and the other profiles are ``not_attempted``.
+- **A post Instagram does not give** ("Fetching Post metadata failed", a refused image):
+  counted in ``failed_posts`` and the walk goes on; the walk then records no update stamp,
+  so the next run tries the post again.
 - **Follow lists that come back empty** (or refused) while the profile reports followers:
   ``follows_unavailable``, never zero followers; no list file is written.
 - **Updates** (``update="new_posts"``) fetch only posts newer than the newest one already
@@ -32,7 +35,7 @@ case as shown):
   files, which an upgrade invalidates). A profile without a stamp (a first download that
   was stopped, or one made by the ``instaloader`` command) is walked in full once. The first
   :data:`POSSIBLY_PINNED_POSTS` older posts are passed over, since pinned posts come
-  first.
+  first; so are they by ``max_posts_per_profile``, which keeps the newest posts.
 
 Example::
 
@@ -41,6 +44,7 @@ Example::
     report["natgeo"]  # {"status": "ok", "new_posts": 50, "existing_posts": 0, ...}
 """
 
+import bisect
 import json
 import logging
 import os
@@ -48,7 +52,7 @@ import random
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
@@ -509,15 +513,23 @@ def _download_posts(
 ) -> None:
     """Walk the profile's posts newest first, resuming from instaloader's iterator file.
 
-    With ``update="new_posts"`` the walk ends at the first post not newer than the newest one
-    already downloaded (the ``stamps`` entry; without one, the whole profile is walked), the
-    first ``POSSIBLY_PINNED_POSTS`` such posts excepted. A walk that ends without an error
-    records the newest post it saw in ``stamps``. The iterator's state is saved after every
-    post, so a run killed at any point resumes there.
+    With ``max_posts`` the walk ends once ``max_posts`` posts newer than the next one are on
+    disk (or failed in this walk), so that the newest posts are kept even when older pinned
+    posts come first; a post among the first ``POSSIBLY_PINNED_POSTS`` that is older than
+    that many is passed over. With ``update="new_posts"`` the walk ends at the first post not
+    newer than the newest one already downloaded (the ``stamps`` entry; without one, the
+    whole profile is walked), the first ``POSSIBLY_PINNED_POSTS`` such posts excepted. A
+    post whose metadata Instagram does not give is counted as failed and the walk goes on. A
+    walk that ends without an error and without a failed post records the newest post it
+    saw in ``stamps``, so the next update tries the failed posts again. The iterator's state
+    is saved after every post, so a run killed at any point resumes there.
     """
+    if max_posts == 0:
+        return
     username = profile.username
     since = _stamp(stamps, username) if update == "new_posts" else None
     newest_seen: datetime | None = None
+    kept = _KeptPosts.on_disk(profile_dir)
     posts = profile.get_posts()
 
     def resume_path(magic: str) -> str:
@@ -536,8 +548,6 @@ def _download_posts(
         if is_resuming:
             progress.notes.append(f"resumed after {start_index} posts")
         number = start_index
-        if max_posts is not None and number >= max_posts:
-            return
         total = _post_count(profile)
         if max_posts is not None and total is not None:
             total = min(total, max_posts)
@@ -546,13 +556,22 @@ def _download_posts(
         with tqdm(
             total=total, initial=start_index, desc=username, unit="post", disable=None
         ) as bar:
-            for post in posts:
+            for post in _listed_posts(posts, progress, username):
                 number += 1
                 bar.update()
+                possibly_pinned = number <= POSSIBLY_PINNED_POSTS
+                if post is None:  # its metadata failed (counted): it takes its place
+                    kept.add(None)
+                    _save_iterator(posts, Path(resume_path(posts.magic)))
+                    continue
                 taken = post.date_utc.replace(tzinfo=UTC)
                 if since is not None and taken <= since:
-                    if number <= POSSIBLY_PINNED_POSTS:
+                    if possibly_pinned:
                         continue  # perhaps pinned: newer posts may follow
+                    break
+                if max_posts is not None and kept.newer_than(taken) >= max_posts:
+                    if possibly_pinned:
+                        continue  # perhaps an old pinned post: newer posts may follow
                     break
                 newest_seen = max(newest_seen or taken, taken)
                 metadata_file = profile_dir / (
@@ -580,14 +599,81 @@ def _download_posts(
                         and number > POSSIBLY_PINNED_POSTS
                     ):
                         break
+                if not already_downloaded:
+                    kept.add(taken)
                 _save_iterator(posts, Path(resume_path(posts.magic)))
-                if max_posts is not None and number >= max_posts:
-                    break
+                if (
+                    max_posts is not None
+                    and not possibly_pinned
+                    and kept.newer_than(taken) + 1 >= max_posts
+                ):
+                    break  # the posts still to come are older than this one
     if isinstance(posts, instaloader.NodeIterator):
         Path(resume_path(posts.magic)).unlink(missing_ok=True)  # the walk is complete
-    if newest_seen is not None:
+    if newest_seen is not None and not progress.failed_posts:
         recorded = stamps.get_last_post_timestamp(username).astimezone(UTC)
         stamps.set_last_post_timestamp(username, max(recorded, newest_seen))
+
+
+def _listed_posts(
+    posts: Iterator[instaloader.Post], progress: _Progress, username: str
+) -> Iterator[instaloader.Post | None]:
+    """The posts of ``posts``, with None in place of a post whose listing failed on its own
+    (instaloader fetches each post's metadata while listing it; "Fetching Post metadata
+    failed" when Instagram does not give it), counted in ``progress.failed_posts``. A failure
+    of the listing itself (a page of posts, a "wait" answer) is raised."""
+    while True:
+        listed = _listed_count(posts)
+        try:
+            post = next(posts)
+        except StopIteration:
+            return
+        except Exception as err:
+            if _listed_count(posts) == listed or not _is_post_failure(err):
+                raise
+            progress.failed_posts[type(err).__name__] += 1
+            logger.warning("Instagram post %d of %s failed: %s", listed + 1, username, err)
+            yield None
+        else:
+            yield post
+
+
+def _listed_count(posts: Iterator[Any]) -> int | None:
+    """How many posts ``posts`` has listed (None when it does not tell)."""
+    return posts.total_index if isinstance(posts, instaloader.NodeIterator) else None
+
+
+@dataclass
+class _KeptPosts:
+    """When the posts of a profile that count toward ``max_posts_per_profile`` were taken:
+    those on disk and those that failed in this walk (``undated``: failed before their date
+    was known, counted as newer than any post still to come)."""
+
+    dates: list[datetime]
+    undated: int = 0
+
+    @classmethod
+    def on_disk(cls, profile_dir: Path) -> "_KeptPosts":
+        """The posts whose metadata file (written last) is in ``profile_dir``."""
+        dates = []
+        for path in profile_dir.glob("*_UTC.json.xz"):
+            try:
+                taken = datetime.strptime(path.name, "%Y-%m-%d_%H-%M-%S_UTC.json.xz")
+            except ValueError:
+                continue  # not a post's metadata (the profile's, a renamed file)
+            dates.append(taken.replace(tzinfo=UTC))
+        return cls(sorted(dates))
+
+    def add(self, taken: datetime | None) -> None:
+        """Count a post taken at ``taken`` (None: unknown)."""
+        if taken is None:
+            self.undated += 1
+        else:
+            bisect.insort(self.dates, taken)
+
+    def newer_than(self, taken: datetime) -> int:
+        """How many counted posts are newer than ``taken``."""
+        return self.undated + len(self.dates) - bisect.bisect_right(self.dates, taken)
 
 
 def _stamp(stamps: instaloader.LatestStamps, username: str) -> datetime | None:
