@@ -958,3 +958,62 @@ def test_the_cap_keeps_the_newest_posts_below_old_pinned_ones(
 
     assert again["anna.cooks"]["new_posts"] == 0
     assert not fake_instagram.media_served
+
+
+def _rename(fake_instagram: FakeInstagram, old: str, new: str) -> None:
+    account = fake_instagram.accounts.pop(old)
+    account["user"]["username"] = new
+    for media in account["media"]:
+        media["user"]["username"] = new
+    fake_instagram.accounts[new] = account
+
+
+def test_a_profile_listed_by_its_old_name_is_reported_in_its_renamed_folder(
+    tmp_path, fake_instagram, sleeps
+):
+    """instaloader renames the folder of a renamed profile (found by its ``id`` file): the
+    report's outcome names the new folder, so the parsed report has one entry for the
+    person, and a "wait" answer after the rename retries the profile by its new name."""
+    _download(tmp_path, ["anna.cooks"], sleeps, max_posts_per_profile=2)
+    _rename(fake_instagram, "anna.cooks", "anna.bakes")
+    # a "wait" answer to all of instaloader's own tries, after the folder was renamed
+    fake_instagram.answer(401, WAIT_401, lambda request: "DemoAnnaA03" in request, times=3)
+    waits: list[float] = []
+    report = _download(tmp_path, ["anna.cooks"], waits, backoff=Backoff(first_wait_s=30.0))
+
+    outcome = report["anna.cooks"]
+    assert outcome["status"] == "ok"
+    assert outcome["renamed_to"] == "anna.bakes"
+    assert (outcome["new_posts"], outcome["existing_posts"]) == (3, 2)
+    assert [w for w in waits if 15.0 <= w <= 30.0]  # backed off, then retried by the new name
+    assert "list anna.bakes in ingestion.profiles" in outcome["message"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["anna.bakes"]
+    raw = {"source": "instaloader", "folder": str(tmp_path), "downloads": report}
+    posts, profiles, _, parsed = parse_download(raw)
+    assert set(posts["profile"]) == {"anna.bakes"} and len(posts) == 5
+    assert "anna.cooks" not in parsed["profiles"]
+    assert parsed["profiles"]["anna.bakes"]["download"] == outcome
+
+
+def test_a_profile_listed_by_its_new_name_goes_on_with_its_earlier_folder(
+    tmp_path, fake_instagram, sleeps
+):
+    """The account was renamed and ``ingestion.profiles`` lists the new name: the folder of
+    the old name (same ``id``) becomes the new name's, so no post is downloaded twice and
+    the person is one profile, not two."""
+    _download(tmp_path, ["anna.cooks"], sleeps)
+    _rename(fake_instagram, "anna.cooks", "anna.bakes")
+    fake_instagram.media_served.clear()
+
+    report = _download(tmp_path, ["anna.bakes"], sleeps, update="new_posts")
+
+    assert report["anna.bakes"]["status"] == "ok"
+    assert "renamed from anna.cooks" in report["anna.bakes"]["message"]
+    assert not fake_instagram.media_served
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["anna.bakes"]
+    assert len(_post_files(tmp_path / "anna.bakes")) == 5
+    posts, profiles, _, parsed = parse_download(
+        {"source": "instaloader", "folder": str(tmp_path), "downloads": report}
+    )
+    assert profiles["profile"].tolist() == ["anna.bakes"] and len(posts) == 5
+    assert parsed["totals"].get("skipped", {}) == {}

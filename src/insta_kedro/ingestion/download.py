@@ -218,6 +218,7 @@ class _Progress:
     follows: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     action: str | None = None
+    renamed_to: str | None = None
 
 
 def download_profiles(
@@ -239,9 +240,11 @@ def download_profiles(
 
     Returns ``{username: {"status", "new_posts", "existing_posts", "failed_posts",
     "message"}}`` with status one of :data:`STATUSES`; an ``aborted`` profile also has
-    ``action`` (the account action Instagram asks for, e.g. ``checkpoint_required``), and
-    with ``download_follows`` each profile has ``follows``: ``{"followers": state,
-    "followees": state}``, the state ``known`` or ``unavailable``.
+    ``action`` (the account action Instagram asks for, e.g. ``checkpoint_required``), a
+    profile listed by a name it no longer has ``renamed_to`` (its new name, where its folder
+    now is), and with ``download_follows`` each profile has ``follows``: ``{"followers":
+    state, "followees": state}``, the state ``known`` or ``unavailable``. A profile listed by
+    its new name takes over the folder of its earlier name (found by the account's ``id``).
 
     A "wait" answer from Instagram (429, or 401/403) is retried after ``backoff``'s waits,
     slept with ``sleep`` and jittered with ``rng``; once its budget is spent the profile is
@@ -414,11 +417,20 @@ def _download_profile(
     max_follows: int | None,
 ) -> None:
     """One attempt at a profile; skips the stages that an earlier attempt finished."""
-    profile = loader.check_profile_id(progress.username)
+    # instaloader finds a renamed profile by the ``id`` file of its folder, which it renames
+    profile = loader.check_profile_id(progress.renamed_to or progress.username)
     username = profile.username
-    if username != progress.username:
-        progress.notes.append(f"profile renamed to {username}")
+    if username != (progress.renamed_to or progress.username):
+        progress.renamed_to = username
+        progress.notes.append(
+            f"profile renamed to {username} (its folder too): list {username} in ingestion.profiles"
+        )
+        stamps.rename_profile(progress.username, username)
     profile_dir = Path(loader.dirname_pattern.format(target=username, profile=username))
+    earlier_name = _adopt_earlier_folder(profile_dir, profile.userid)
+    if earlier_name is not None:
+        progress.notes.append(f"profile renamed from {earlier_name}: its download goes on here")
+        stamps.rename_profile(earlier_name, username)
 
     if not progress.profile_saved:
         _ = profile.followers  # completes the profile metadata before it is saved
@@ -465,6 +477,27 @@ def _download_profile(
                 progress.follows[name] = _download_follow_list(
                     profile_dir, progress, name, get_profiles, reported, max_follows
                 )
+
+
+def _adopt_earlier_folder(profile_dir: Path, userid: int) -> str | None:
+    """Move the download of the same account under an earlier name (a sibling folder whose
+    ``id`` file holds ``userid``) to ``profile_dir``, when ``profile_dir`` holds nothing but its
+    ``id`` file yet; return the earlier name, or None when there is none to move."""
+    if any(path.name != "id" for path in profile_dir.iterdir()):
+        return None
+    for folder in sorted(profile_dir.parent.iterdir()):
+        if folder == profile_dir or not folder.is_dir():
+            continue
+        try:
+            stored = int((folder / "id").read_text(encoding="utf-8").strip())
+        except (OSError, ValueError):
+            continue
+        if stored == userid:
+            (profile_dir / "id").unlink(missing_ok=True)
+            profile_dir.rmdir()
+            os.replace(folder, profile_dir)
+            return folder.name
+    return None
 
 
 def _download_follow_list(
@@ -796,6 +829,8 @@ def _outcome(status: str, progress: _Progress, detail: str) -> dict[str, Any]:
     }
     if progress.action is not None:
         outcome["action"] = progress.action
+    if progress.renamed_to is not None:
+        outcome["renamed_to"] = progress.renamed_to
     return outcome
 
 

@@ -117,8 +117,9 @@ def parse_download(
 
     Keeps the newest ``max_posts_per_profile`` posts per profile (None: all). Returns posts,
     profiles, follows and the report: the parser's, with the ``source`` and, for a live
-    download, ``downloads`` and each profile's ``download`` outcome (a profile whose download
-    left no folder gets an entry with zero counts).
+    download, ``downloads`` and each profile's ``download`` outcome, under the profile's folder
+    (its new name when it was renamed; a profile whose download left no folder gets an entry
+    with zero counts).
     """
     parsed = parse_download_folder(
         raw_download["folder"], max_posts_per_profile=max_posts_per_profile
@@ -128,7 +129,8 @@ def parse_download(
     if downloads:
         report["downloads"] = downloads
         for profile, outcome in downloads.items():
-            entry = report["profiles"].setdefault(profile, empty_profile_report())
+            folder_name = outcome.get("renamed_to", profile)
+            entry = report["profiles"].setdefault(folder_name, empty_profile_report())
             entry["download"] = outcome
     totals = report.get("totals", {})
     logger.info(
