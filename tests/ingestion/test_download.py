@@ -30,6 +30,7 @@ from requests.structures import CaseInsensitiveDict
 
 from insta_kedro.ingestion.download import (
     LATEST_STAMPS_FILE,
+    MAX_FAILED_POSTS_IN_A_ROW,
     POSSIBLY_PINNED_POSTS,
     Backoff,
     InstagramLogin,
@@ -1017,3 +1018,29 @@ def test_a_profile_listed_by_its_new_name_goes_on_with_its_earlier_folder(
     )
     assert profiles["profile"].tolist() == ["anna.bakes"] and len(posts) == 5
     assert parsed["totals"].get("skipped", {}) == {}
+
+
+def test_a_profile_whose_posts_are_all_refused_stops_after_some_and_the_next_goes_on(
+    tmp_path, fake_instagram, sleeps
+):
+    """instaloader#2716: "Fetching Post metadata failed." on every post. The profile stops
+    after MAX_FAILED_POSTS_IN_A_ROW posts instead of asking for each of its posts, is an
+    ``error`` that says so, and the next profile is downloaded."""
+    for i in range(MAX_FAILED_POSTS_IN_A_ROW + 2):
+        fake_instagram.add_post("anna.cooks", f"DemoAnnaX{i:02d}", 1700100000 + i * 1000)
+    for media in fake_instagram.accounts["anna.cooks"]["media"]:
+        fake_instagram.withhold_metadata(media["code"])
+
+    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps)
+
+    anna = report["anna.cooks"]
+    assert anna["status"] == "error"
+    assert (anna["new_posts"], anna["failed_posts"]) == (0, MAX_FAILED_POSTS_IN_A_ROW)
+    assert f"{MAX_FAILED_POSTS_IN_A_ROW} posts in a row failed" in anna["message"]
+    assert "Fetching Post metadata failed" in anna["message"]
+    anna_codes = {media["code"] for media in fake_instagram.accounts["anna.cooks"]["media"]}
+    assert sum(fake_instagram.metadata_served[code] for code in anna_codes) == (
+        MAX_FAILED_POSTS_IN_A_ROW
+    )
+    assert report["ben_hikes"]["status"] == "ok"
+    assert report["ben_hikes"]["new_posts"] == 3

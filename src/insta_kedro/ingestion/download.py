@@ -26,7 +26,8 @@ case as shown):
   and the other profiles are ``not_attempted``.
 - **A post Instagram does not give** ("Fetching Post metadata failed", a refused image):
   counted in ``failed_posts`` and the walk goes on; the walk then records no update stamp,
-  so the next run tries the post again.
+  so the next run tries the post again. After :data:`MAX_FAILED_POSTS_IN_A_ROW` failures in
+  a row the profile stops as ``error`` and the next one goes on.
 - **Follow lists that come back empty** (or refused) while the profile reports followers:
   ``follows_unavailable``, never zero followers; no list file is written.
 - **Updates** (``update="new_posts"``) fetch only posts newer than the newest one already
@@ -88,6 +89,9 @@ STATUSES = (
     "error",
 )
 POSSIBLY_PINNED_POSTS = 3
+# Posts failing one after the other: Instagram refuses them all (instaloader#2716), and asking
+# for the rest of the profile would only add refused requests.
+MAX_FAILED_POSTS_IN_A_ROW = 10
 MAX_MESSAGE_CHARS = 400
 LATEST_STAMPS_FILE = "latest-stamps.ini"
 EPOCH = datetime.fromtimestamp(0, UTC)
@@ -215,6 +219,7 @@ class _Progress:
     new_posts: int = 0
     existing_posts: int = 0
     failed_posts: Counter = field(default_factory=Counter)
+    failed_in_a_row: int = 0
     follows: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     action: str | None = None
@@ -589,7 +594,7 @@ def _download_posts(
         with tqdm(
             total=total, initial=start_index, desc=username, unit="post", disable=None
         ) as bar:
-            for post in _listed_posts(posts, progress, username):
+            for post in _listed_posts(posts, progress):
                 number += 1
                 bar.update()
                 possibly_pinned = number <= POSSIBLY_PINNED_POSTS
@@ -618,9 +623,9 @@ def _download_posts(
                 except Exception as err:
                     if not _is_post_failure(err):
                         raise  # the iterator file is saved; the next attempt resumes here
-                    progress.failed_posts[type(err).__name__] += 1
-                    logger.warning("Instagram post %s of %s failed: %s", post, username, err)
+                    _count_failed_post(progress, str(post), err)
                 else:
+                    progress.failed_in_a_row = 0
                     if already_downloaded:
                         progress.existing_posts += 1
                     else:
@@ -649,7 +654,7 @@ def _download_posts(
 
 
 def _listed_posts(
-    posts: Iterator[instaloader.Post], progress: _Progress, username: str
+    posts: Iterator[instaloader.Post], progress: _Progress
 ) -> Iterator[instaloader.Post | None]:
     """The posts of ``posts``, with None in place of a post whose listing failed on its own
     (instaloader fetches each post's metadata while listing it; "Fetching Post metadata
@@ -664,11 +669,28 @@ def _listed_posts(
         except Exception as err:
             if _listed_count(posts) == listed or not _is_post_failure(err):
                 raise
-            progress.failed_posts[type(err).__name__] += 1
-            logger.warning("Instagram post %d of %s failed: %s", listed + 1, username, err)
+            _count_failed_post(progress, f"post {listed + 1}", err)
             yield None
         else:
             yield post
+
+
+class PostsRefusedError(Exception):
+    """:data:`MAX_FAILED_POSTS_IN_A_ROW` posts of a profile failed one after the other."""
+
+
+def _count_failed_post(progress: _Progress, post: str, err: BaseException) -> None:
+    """Count the failure ``err`` of ``post`` (a name for the log) in ``progress``; raise
+    :class:`PostsRefusedError` when it is the :data:`MAX_FAILED_POSTS_IN_A_ROW`-th in a row."""
+    progress.failed_posts[type(err).__name__] += 1
+    progress.failed_in_a_row += 1
+    logger.warning("Instagram post %s of %s failed: %s", post, progress.username, err)
+    if progress.failed_in_a_row >= MAX_FAILED_POSTS_IN_A_ROW:
+        raise PostsRefusedError(
+            f"{progress.failed_in_a_row} posts in a row failed, the last with "
+            f"{_describe(err)}: Instagram refuses this profile's posts for now (instaloader "
+            "#2716); the profile stops here, run again later to try them again"
+        )
 
 
 def _listed_count(posts: Iterator[Any]) -> int | None:
