@@ -1044,3 +1044,26 @@ def test_a_profile_whose_posts_are_all_refused_stops_after_some_and_the_next_goe
     )
     assert report["ben_hikes"]["status"] == "ok"
     assert report["ben_hikes"]["new_posts"] == 3
+
+
+def test_a_login_wall_is_login_required_with_how_to_log_in_here(tmp_path, fake_instagram, sleeps):
+    """Logged out, Instagram may redirect a profile page to its login page: the profile is
+    ``login_required``, its message says how to log in with this project's credentials
+    (instaloader's own names its command's options), and the next profile goes on."""
+
+    def login_wall(request):
+        if "instagram.com/anna.cooks/" in request.url:
+            login = "https://www.instagram.com/accounts/login/?next=/anna.cooks/"
+            return fake_instagram.respond(
+                request, 302, b"", "text/html", headers={"Location": login}
+            )
+        return None
+
+    fake_instagram.rules.append(login_wall)
+
+    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps)
+
+    assert report["anna.cooks"]["status"] == "login_required"
+    assert "conf/local/credentials.yml" in report["anna.cooks"]["message"]
+    assert "instagram.session_file" in report["anna.cooks"]["message"]
+    assert report["ben_hikes"]["status"] == "ok"

@@ -109,6 +109,12 @@ ACCOUNT_ACTIONS = {
     "(instaloader --login YOUR_NAME)",
 }
 
+# What a login_required profile's message adds: instaloader's own names its command's options.
+LOGIN_HINT = (
+    "to log in here, set instagram.username and instagram.session_file (a file made by "
+    "instaloader --login YOUR_NAME) in conf/local/credentials.yml"
+)
+
 Sleep = Callable[[float], None]
 
 
@@ -392,6 +398,8 @@ def _download_with_retries(
             raise
         except Exception as err:  # recorded per profile; the other profiles go on
             status = _failure_status(err)
+            if status == "login_required":
+                return status, f"{_describe(err)} ({LOGIN_HINT})"
             if status != "rate_limited":
                 return status, _describe(err)
             retry += 1
