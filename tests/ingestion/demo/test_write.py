@@ -224,6 +224,26 @@ def test_ensure_generates_once_then_skips(tmp_path, caplog):
     assert "not generated with these demo settings" in caplog.text
 
 
+@pytest.mark.parametrize(
+    "smaller", [{"n_profiles": 4}, {"posts_per_profile": 2}], ids=["profiles", "posts"]
+)
+def test_ensure_warns_when_the_folder_holds_more_than_smaller_settings_make(
+    tmp_path, caplog, smaller
+):
+    """Asking for a smaller demo than the one on disk must not silently parse the bigger one."""
+    folder = tmp_path / "demo"
+    ensure_demo_download(folder, **SMALL)
+    settings = {**SMALL, **smaller}
+    with caplog.at_level(logging.INFO, logger="insta_kedro.ingestion.demo.write"):
+        truth = ensure_demo_download(folder, **settings)
+    assert truth == demo_ground_truth(**settings)
+    expected = len(truth["posts"])
+    on_disk = len(list(folder.glob("*/*_UTC.json.xz")))
+    assert on_disk > expected
+    assert "not generated with these demo settings" in caplog.text
+    assert f"0 of {expected} expected posts missing, {on_disk - expected} posts" in caplog.text
+
+
 def test_ensure_fills_an_empty_folder(tmp_path):
     folder = tmp_path / "demo"
     folder.mkdir()

@@ -405,13 +405,14 @@ def write_demo_download(
     return _ground_truth(seed, profiles)
 
 
-def _missing_post_files(folder: Path, profiles: Sequence[_Profile]) -> int:
-    """How many post JSON files the plan expects that ``folder`` lacks."""
-    missing = 0
-    for profile in profiles:
-        present = {path.name for path in (folder / profile.username).glob("*_UTC.json.xz")}
-        missing += sum(f"{post.stem}.json.xz" not in present for post in profile.posts)
-    return missing
+def _post_file_differences(folder: Path, profiles: Sequence[_Profile]) -> tuple[int, int]:
+    """How many post JSON files the plan of ``profiles`` expects that ``folder`` lacks, and how
+    many ``folder`` holds that the plan does not expect (another seed, more profiles or posts)."""
+    expected = {
+        f"{profile.username}/{post.stem}.json.xz" for profile in profiles for post in profile.posts
+    }
+    present = {path.relative_to(folder).as_posix() for path in folder.glob("*/*_UTC.json.xz")}
+    return len(expected - present), len(present - expected)
 
 
 def _holds_files(folder: Path) -> bool:
@@ -432,8 +433,9 @@ def ensure_demo_download(
     The files are written into a temporary sibling folder that is renamed into place at the
     end, so an interrupted generation never leaves a half folder that looks complete.
     The settings are ``write_demo_download``'s. A folder holding files is never touched; a
-    warning says so when it does not hold the posts these settings would generate. A folder
-    of empty sub-folders only (what deleting the files leaves) is generated again.
+    warning says so when its posts are not exactly the ones these settings make (more, fewer
+    or other ones). A folder of empty sub-folders only (what deleting the files leaves) is
+    generated again.
     """
     folder = Path(folder)
     settings = {
@@ -446,14 +448,15 @@ def ensure_demo_download(
     if _holds_files(folder):
         profiles = _draw_profiles(seed, n_profiles, posts_per_profile)
         truth = _ground_truth(seed, profiles)
-        missing = _missing_post_files(folder, profiles)
-        if missing:
+        missing, unexpected = _post_file_differences(folder, profiles)
+        if missing or unexpected:
             logger.warning(
-                "%s was not generated with these demo settings (%d of %d expected posts missing):"
-                " delete the folder to generate it again",
+                "%s was not generated with these demo settings (%d of %d expected posts missing,"
+                " %d posts these settings do not make): delete the folder to generate it again",
                 folder,
                 missing,
                 len(truth["posts"]),
+                unexpected,
             )
         else:
             logger.info("Demo download %s already exists: generation skipped", folder)
