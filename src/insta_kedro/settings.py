@@ -8,10 +8,12 @@ from insta_kedro.kedro_ext import (
     InstagramCredentialsHook,
     MissingInputsHook,
     MlflowRunClosingHook,
+    TrackingServerCheckHook,
     TypedParamsMlflowHook,
 )
 
 HOOKS = (
+    TrackingServerCheckHook(),
     InstagramCredentialsHook(),
     MlflowRunClosingHook(),
     MissingInputsHook(),

@@ -1,5 +1,5 @@
-"""What the project adds to Kedro: hooks, the missing-input check, typed parameters logged to
-MLflow as their settings, and optional datasets.
+"""What the project adds to Kedro: hooks, the missing-input check, the tracking server check,
+typed parameters logged to MLflow as their settings, and optional datasets.
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -23,6 +23,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "optional_parquet_dataset": [
             "OptionalParquetDataset",
+        ],
+        "tracking_server": [
+            "TrackingServerCheckHook",
+            "TrackingServerError",
+            "check_tracking_server",
         ],
         "typed_params": [
             "TypedParamsMlflowHook",

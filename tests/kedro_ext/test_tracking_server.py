@@ -1,0 +1,105 @@
+"""A tracking server that does not answer stops the run within seconds, saying so; one that
+answers, and a SQLite store, let it go on."""
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from insta_kedro.kedro_ext.tracking_server import (
+    TrackingServerError,
+    check_tracking_server,
+    configured_tracking_uri,
+)
+
+
+class _Health(BaseHTTPRequestHandler):
+    """Answers every GET with 200, as ``mlflow server`` answers ``/health``."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"OK")
+
+    def log_message(self, *_args) -> None:
+        pass
+
+
+@pytest.fixture
+def answering_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def refused_uri() -> str:
+    """The URI of a local port that nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def silent_uri() -> Iterator[str]:
+    """The URI of a local port that accepts connections and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_server_that_answers_passes(answering_server):
+    check_tracking_server(answering_server)
+    check_tracking_server(answering_server + "/")
+
+
+@pytest.mark.parametrize("uri", ["sqlite:///mlflow.db", "file:///tmp/mlruns", "mlruns", ""])
+def test_stores_that_are_no_server_are_not_checked(uri):
+    check_tracking_server(uri)
+
+
+def test_a_refused_connection_names_the_server_and_the_reason(refused_uri):
+    with pytest.raises(TrackingServerError, match="does not answer") as raised:
+        check_tracking_server(refused_uri)
+    message = str(raised.value)
+    assert refused_uri in message
+    assert "Connection refused" in message
+    assert "MLFLOW_TRACKING_URI" in message
+
+
+def test_a_server_that_never_answers_fails_after_the_timeout(silent_uri):
+    started = time.monotonic()
+    with pytest.raises(TrackingServerError, match=r"no answer within 0.5 s"):
+        check_tracking_server(silent_uri, timeout_s=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_the_uri_is_the_configured_one_else_the_environment(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://from-env:5000")
+    assert configured_tracking_uri({"server": {"mlflow_tracking_uri": "http://conf:1"}}) == (
+        "http://conf:1"
+    )
+    assert configured_tracking_uri({"server": {"mlflow_tracking_uri": None}}) == (
+        "http://from-env:5000"
+    )
+    assert configured_tracking_uri({}) == "http://from-env:5000"
+
+
+def test_a_kedro_run_with_a_server_down_stops_at_once(
+    run_kedro, kedro_project, refused_uri, monkeypatch
+):
+    """MLflow would retry for minutes before failing; the run stops before any node."""
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", refused_uri)
+    started = time.monotonic()
+    with pytest.raises(TrackingServerError, match=refused_uri):
+        run_kedro(["ingestion"])
+    assert time.monotonic() - started < 30
+    assert not (kedro_project / "data" / "02_intermediate" / "posts.parquet").exists()
