@@ -7,6 +7,15 @@ before any node and names the pipeline that writes it, e.g.::
     caption_model needs dataset 'posts' (.../posts.parquet), which does not exist yet:
     run `kedro run --pipelines=ingestion` first.
 
+A run of some nodes only (``--nodes``, ``--from-nodes``, ``--to-nodes``, ``--tags``) may need a
+dataset that lives in memory only, made by a node the run leaves out; Kedro's own error names
+no node. The hook names the node that makes it, and how to add it to the run::
+
+    this run needs dataset 'caption_examples', which lives in memory only, during the run
+    that makes it; the node that makes it is not in this run: node 'prepare_caption_examples'
+    (pipeline caption_model). Add it to the run (`--from-nodes=prepare_caption_examples`), or
+    run the pipeline whole (`kedro run --pipelines=caption_model`).
+
 Register it in ``settings.py``: ``HOOKS = (..., MissingInputsHook())``.
 """
 
@@ -63,6 +72,61 @@ def _missing_inputs(pipeline: Pipeline, catalog: Any) -> list[tuple[str, Any]]:
     return missing
 
 
+def _unmade_memory_inputs(pipeline: Pipeline, catalog: Any) -> list[str]:
+    """The free inputs of ``pipeline`` that live in memory only (no catalog entry, or a
+    ``MemoryDataset``) and hold no data: a node outside ``pipeline`` makes them in a run."""
+    unmade = []
+    for name in sorted(pipeline.inputs()):
+        if name.startswith("params:") or name == "parameters":
+            continue
+        if name not in catalog:
+            unmade.append(name)
+            continue
+        dataset = catalog.get(name) if hasattr(catalog, "get") else catalog._get_dataset(name)
+        if isinstance(dataset, MemoryDataset) and not dataset.exists():
+            unmade.append(name)
+    return unmade
+
+
+def producing_nodes(dataset: str, pipelines: dict[str, Pipeline]) -> list[tuple[str, str]]:
+    """``(pipeline, node)`` names of the nodes of ``pipelines`` (``__default__`` aside) that
+    write ``dataset``."""
+    return sorted(
+        (name, node.name)
+        for name, pipeline in pipelines.items()
+        if name != "__default__"
+        for node in pipeline.nodes
+        if dataset in node.outputs
+    )
+
+
+def _memory_input_message(names: list[str], pipelines: dict[str, Pipeline], run_name: str) -> str:
+    """Why a run that needs the in-memory datasets ``names`` cannot start, and what to run."""
+    makers = {name: producing_nodes(name, pipelines)[:1] for name in names}
+    nodes = list(dict.fromkeys(found[0] for found in makers.values() if found))
+    unmade = [name for name, found in makers.items() if not found]
+    one = len(names) == 1
+    message = (
+        f"{run_name} needs dataset{'' if one else 's'} {', '.join(map(repr, names))}, which"
+        f" {'lives' if one else 'live'} in memory only, during the run that makes"
+        f" {'it' if one else 'them'}"
+    )
+    hints = []
+    if nodes:
+        several = len(nodes) > 1
+        listed = ", ".join(f"'{node}' (pipeline {pipeline})" for pipeline, node in nodes)
+        hints.append(
+            f"this run leaves out the node{'s' if several else ''} that make"
+            f"{'' if several else 's'} {'them' if several or not one else 'it'}: {listed}. Add"
+            f" {'them' if several else 'it'} to the run"
+            f" (`--from-nodes={','.join(node for _, node in nodes)}`), or run the whole"
+            f" pipeline (`kedro run --pipelines={','.join(dict.fromkeys(p for p, _ in nodes))}`)"
+        )
+    if unmade:
+        hints.append(f"no node of the project makes {', '.join(map(repr, unmade))}")
+    return f"{message}; {'; '.join(hints)}."
+
+
 def pipelines_to_run_first(
     datasets: list[str], catalog: Any, pipelines: dict[str, Pipeline]
 ) -> list[str]:
@@ -86,18 +150,23 @@ def check_inputs_exist(
     pipelines: dict[str, Pipeline] | None = None,
     run_name: str = "this run",
 ) -> None:
-    """Raise :class:`MissingInputError` when persisted free inputs are missing: it names the
-    first, counts the others and says which pipelines make them all.
+    """Raise :class:`MissingInputError` when free inputs are missing. In-memory ones (a node
+    the run leaves out makes them) come first: the error names the nodes that make them.
+    Otherwise it names the first missing persisted input, counts the others and says which
+    pipelines make them all.
 
     ``pipelines`` (default: every pipeline of the project registry) are searched for the
     ones that write the missing datasets and, in turn, their own missing inputs.
     """
+    in_memory = _unmade_memory_inputs(pipeline, catalog)
     missing = _missing_inputs(pipeline, catalog)
-    if not missing:
+    if not (in_memory or missing):
         return
-    name, dataset = missing[0]
     if pipelines is None:
         pipelines = project_pipelines()
+    if in_memory:
+        raise MissingInputError(_memory_input_message(in_memory, pipelines, run_name))
+    name, dataset = missing[0]
     names = [n for n, _ in missing]
     first = pipelines_to_run_first(names, catalog, pipelines)
     unmade = [n for n in names if not producing_pipelines(n, pipelines)]
@@ -114,11 +183,30 @@ def check_inputs_exist(
     )
 
 
+NODE_FILTERS = (
+    "tags",
+    "from_nodes",
+    "to_nodes",
+    "node_names",
+    "from_inputs",
+    "to_outputs",
+    "namespaces",
+)
+"""The ``run_params`` of a run that keeps only some nodes of its pipelines."""
+
+
+def run_name_of(run_params: dict[str, Any]) -> str:
+    """How an error names the run of ``run_params``: its pipelines, or "this run" when it
+    keeps only some of their nodes."""
+    if any(run_params.get(name) for name in NODE_FILTERS):
+        return "this run"
+    names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
+    return ",".join(n for n in names if n) or "__default__"
+
+
 class MissingInputsHook:
-    """Stops a run whose persisted inputs are missing, before any MLflow run is opened."""
+    """Stops a run whose inputs are missing, before any MLflow run is opened."""
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Pipeline, catalog) -> None:
-        names = run_params.get("pipeline_names") or [run_params.get("pipeline_name")]
-        run_name = ",".join(n for n in names if n) or "__default__"
-        check_inputs_exist(pipeline, catalog, run_name=run_name)
+        check_inputs_exist(pipeline, catalog, run_name=run_name_of(run_params))
