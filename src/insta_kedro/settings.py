@@ -8,11 +8,13 @@ from insta_kedro.kedro_ext import (
     InstagramCredentialsHook,
     MissingInputsHook,
     MlflowRunClosingHook,
+    RuntimeParamsCheckHook,
     TrackingServerCheckHook,
     TypedParamsMlflowHook,
 )
 
 HOOKS = (
+    RuntimeParamsCheckHook(),
     TrackingServerCheckHook(),
     InstagramCredentialsHook(),
     MlflowRunClosingHook(),

@@ -1,5 +1,6 @@
 """What the project adds to Kedro: hooks, the missing-input check, the tracking server check,
-typed parameters logged to MLflow as their settings, and optional datasets.
+the check of ``--params`` sections, typed parameters logged to MLflow as their settings, and
+optional datasets.
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -23,6 +24,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "optional_parquet_dataset": [
             "OptionalParquetDataset",
+        ],
+        "runtime_params": [
+            "RuntimeParamsCheckHook",
+            "UnknownParameterError",
         ],
         "tracking_server": [
             "TrackingServerCheckHook",

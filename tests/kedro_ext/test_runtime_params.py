@@ -1,0 +1,49 @@
+"""A ``--params`` section that no parameters file declares stops the run, naming it."""
+
+import pytest
+from kedro.framework.session import KedroSession
+
+from insta_kedro.kedro_ext.runtime_params import (
+    UnknownParameterError,
+    unknown_sections,
+    unknown_sections_message,
+)
+
+SECTIONS = ["caption_model", "clustering", "ingestion"]
+
+
+def test_only_top_level_keys_outside_the_configuration_are_unknown():
+    runtime = {"caption_model": {"epochz": 2}, "clustring": {}, "epochs": 2}
+    assert unknown_sections(runtime, SECTIONS) == ["clustring", "epochs"]
+    assert unknown_sections({}, SECTIONS) == []
+
+
+def test_the_message_names_each_key_its_nearest_section_and_every_section():
+    message = unknown_sections_message(["caption_modle", "epochs"], SECTIONS)
+    assert message.startswith(
+        "--params sets 'caption_modle' (did you mean 'caption_model'?), 'epochs', which no"
+        " parameters file declares, so no node would read them."
+    )
+    assert "The parameters are: caption_model, clustering, ingestion" in message
+
+
+def _context(project, params, env=None):
+    with KedroSession.create(project_path=project, env=env, runtime_params=params) as session:
+        return session.load_context()
+
+
+def test_a_misspelt_section_stops_the_session_before_any_run(run_kedro, kedro_project):
+    """Without the check Kedro adds ``caption_modle`` and trains the configured 30 epochs."""
+    with pytest.raises(UnknownParameterError, match=r"'caption_modle' \(did you mean 'caption_m"):
+        _context(kedro_project, {"caption_modle": {"epochs": 2}})
+    with pytest.raises(UnknownParameterError, match=r"'caption_modle'"):
+        run_kedro(["ingestion"], {"caption_modle": {"epochs": 2}})
+    assert not (kedro_project / "data" / "02_intermediate" / "posts.parquet").exists()
+
+
+def test_sections_of_the_files_of_the_environment_are_known(run_kedro, kedro_project):
+    (kedro_project / "conf" / "local" / "parameters_mine.yml").write_text("mine:\n  a: 1\n")
+    context = _context(kedro_project, {"mine": {"a": 2}, "caption_model": {"epochs": 2}})
+    assert context.params["mine"] == {"a": 2}
+    with pytest.raises(UnknownParameterError, match=r"'mine'"):
+        _context(kedro_project, {"mine": {"a": 2}}, env="base")  # conf/local is not read
