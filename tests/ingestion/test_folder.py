@@ -297,6 +297,24 @@ def test_first_decodable_image_when_first_is_corrupt(tmp_path: Path) -> None:
     assert_every_file_counted(result, tmp_path)
 
 
+def test_an_image_the_encoder_cannot_decode_gives_way_to_the_next(tmp_path: Path) -> None:
+    # Pillow reads a TIFF (or an ICO, a PSD…) named .jpg; the encoder's decoder reads JPEG,
+    # PNG, GIF, BMP and WebP only: the post lost its image although its second one was fine.
+    folder = make_profile(tmp_path)
+    node = graphql_node("Side3", typename="GraphSidecar", children=[{}, {}])
+    write_json_xz(folder / f"{STEM}.json.xz", node)
+    Image.new("RGB", (48, 32), (200, 30, 60)).save(folder / f"{STEM}_1.jpg", format="TIFF")
+    write_jpeg(folder / f"{STEM}_2.jpg")
+
+    result = parse_download_folder(tmp_path)
+
+    assert post_of(result, "Side3")["image_path"] == str(folder / f"{STEM}_2.jpg")
+    profile = result.report["profiles"]["anna.cooks"]
+    assert profile["skipped"] == {"unsupported_image_format": 1}
+    assert profile["skipped_files"] == {"unsupported_image_format": [f"{STEM}_1.jpg"]}
+    assert_every_file_counted(result, tmp_path)
+
+
 def test_truncated_image_found_even_if_pillow_loads_truncated_images(tmp_path: Path) -> None:
     folder = make_profile(tmp_path)
     write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Trunc"))

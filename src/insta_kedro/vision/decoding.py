@@ -26,6 +26,9 @@ IMAGE_SIZE = 224  # VGG16's input: IMAGE_SIZE × IMAGE_SIZE × 3
 # VGG16's "caffe" preprocessing: BGR channel order, ImageNet channel means subtracted.
 IMAGENET_BGR_MEANS = (103.939, 116.779, 123.68)
 RESIZE_MODES = ("crop", "pad")
+# The formats tf.io.decode_image reads, as Pillow names them (a camera's MPO is a JPEG to it);
+# ingestion keeps no image of another format, though Pillow may read it (TIFF, ICO, PSD…).
+DECODED_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "BMP", "WEBP")
 ONE_BY_ONE_MAX = 8  # at most this many paths are decoded without tf.data (start_decoding)
 # Bump when decoding or preprocessing changes, so cached features are recomputed.
 PREPROCESSING_VERSION = 2
