@@ -4,7 +4,7 @@ file and a decompression bomb are refused, the bomb from its header alone."""
 import io
 
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
 from insta_kedro.app.images import (
     ACCEPTED_FORMATS,
@@ -58,6 +58,22 @@ def test_read_image_decodes_to_rgb(image_format, exact):
 def test_images_of_other_modes_come_back_as_rgb(mode):
     image = read_image(encoded(red(mode), "PNG"))
     assert image.mode == "RGB" and image.size == (7, 5)
+
+
+def test_a_phone_photo_stored_sideways_comes_back_upright():
+    # A phone stores a portrait photo as a landscape and says so in its EXIF orientation: the
+    # page showed and encoded it sideways.
+    upright = Image.new("RGB", (40, 60), RED)
+    upright.paste((20, 20, 230), (0, 0, 40, 30))  # the top half blue
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    data = encoded(upright.transpose(Image.Transpose.ROTATE_90), "JPEG", exif=exif)
+
+    image = read_image(data)
+
+    assert image.size == (40, 60)
+    top, bottom = image.getpixel((20, 10)), image.getpixel((20, 50))
+    assert top[2] > 200 > top[0] and bottom[0] > 180 > bottom[2]
 
 
 def test_the_content_decides_not_the_name():

@@ -9,7 +9,7 @@ from its header, before any pixel is decoded (a decompression bomb).
 import io
 import re
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP")  # JPEG opens a camera's MPO too
 FORMAT_NAMES = "JPEG, PNG, WebP, GIF or BMP"
@@ -63,7 +63,8 @@ def open_header(data: bytes) -> Image.Image:
 
 
 def read_image(data: bytes) -> Image.Image:
-    """The image of ``data`` decoded as RGB, after :func:`open_header` passed.
+    """The image of ``data`` decoded as RGB and upright (turned as its EXIF orientation says,
+    as a phone's photo must be), after :func:`open_header` passed.
 
     Takes the file's bytes. Returns an RGB image. Raises :class:`NotAnImageError` (a damaged
     or truncated file included) or :class:`TooManyPixelsError`, both ``ValueError``.
@@ -72,7 +73,7 @@ def read_image(data: bytes) -> Image.Image:
         open_header(data).verify()
         image = open_header(data)
         image.load()
-        return image.convert("RGB")
+        return ImageOps.exif_transpose(image).convert("RGB")
     except (NotAnImageError, TooManyPixelsError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
