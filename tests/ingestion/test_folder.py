@@ -315,6 +315,23 @@ def test_an_image_the_encoder_cannot_decode_gives_way_to_the_next(tmp_path: Path
     assert_every_file_counted(result, tmp_path)
 
 
+def test_an_animated_webp_gives_way_to_the_next_image(tmp_path: Path) -> None:
+    # TensorFlow's WebP decoder refuses an animation (and, asked for its own channel count,
+    # corrupts the heap): Pillow reads it, the image features could not.
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Side4", typename="GraphSidecar"))
+    frames = [Image.new("RGB", (48, 32), colour) for colour in ("red", "blue")]
+    frames[0].save(folder / f"{STEM}_1.webp", save_all=True, append_images=frames[1:])
+    write_jpeg(folder / f"{STEM}_2.jpg")
+
+    result = parse_download_folder(tmp_path)
+
+    assert post_of(result, "Side4")["image_path"] == str(folder / f"{STEM}_2.jpg")
+    profile = result.report["profiles"]["anna.cooks"]
+    assert profile["skipped_files"] == {"unsupported_image_format": [f"{STEM}_1.webp"]}
+    assert_every_file_counted(result, tmp_path)
+
+
 def test_truncated_image_found_even_if_pillow_loads_truncated_images(tmp_path: Path) -> None:
     folder = make_profile(tmp_path)
     write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Trunc"))

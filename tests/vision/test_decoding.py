@@ -133,7 +133,7 @@ def test_an_unreadable_or_odd_orientation_is_read_as_upright(tmp_path):
     (tmp_path / "garbage.jpg").write_bytes(b"not an image")
     paths.append(str(tmp_path / "garbage.jpg"))
 
-    assert image_decoding.exif_orientations(paths) == [1, 1, 1, 1]
+    assert image_decoding.read_headers(paths) == ([1, 1, 1, 1], [False] * 4)
 
 
 @pytest.mark.parametrize("resize", ["crop", "pad"])
@@ -172,3 +172,22 @@ def test_cropping_a_thin_image_takes_little_memory(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert int(done.stdout.split()[-1]) < 200 * 1024  # kilobytes
+
+
+@pytest.mark.parametrize("one_by_one", [True, False])
+def test_a_webp_with_transparency_is_decoded(tmp_path, monkeypatch, one_by_one):
+    # TensorFlow's WebP decoder refuses three channels of a WebP that has four.
+    paths = []
+    for name, options in [("lossless", {"lossless": True}), ("lossy", {"quality": 90})]:
+        Image.new("RGBA", (40, 30), (10, 200, 30, 128)).save(tmp_path / f"{name}.webp", **options)
+        paths.append(str(tmp_path / f"{name}.webp"))
+    Image.new("RGB", (40, 30), (10, 200, 30)).save(tmp_path / "opaque.webp", lossless=True)
+    paths.append(str(tmp_path / "opaque.webp"))
+    if not one_by_one:
+        monkeypatch.setattr(image_decoding, "ONE_BY_ONE_MAX", 0)
+
+    indices, images = _decoded(image_decoding.start_decoding(paths, "crop", 4))
+
+    np.testing.assert_array_equal(indices, [0, 1, 2])
+    rgb = (images[:, 111, 111] + image_decoding.IMAGENET_BGR_MEANS)[:, ::-1]
+    np.testing.assert_allclose(rgb, [[10, 200, 30]] * 3, atol=3)

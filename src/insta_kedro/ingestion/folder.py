@@ -34,7 +34,7 @@ import pandas as pd
 from PIL import Image, ImageFile
 
 from insta_kedro.text import extract_hashtags, extract_mentions
-from insta_kedro.vision.decoding import DECODED_FORMATS
+from insta_kedro.vision.decoding import decodes
 
 logger = logging.getLogger(__name__)
 
@@ -683,11 +683,11 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
 def _image_problem(path: Path) -> str | None:
     """None when PIL decodes the whole image (JPEGs at 1/8 size, which is fast), else why not:
     ``image_too_large`` above PIL's decompression-bomb limit, ``unsupported_image_format``
-    for an image of a format the image features cannot decode (a TIFF named .jpg, say: see
-    ``insta_kedro.vision.decoding.DECODED_FORMATS``), ``corrupt_image`` otherwise."""
+    for an image the image features cannot decode (a TIFF named .jpg, an animated WebP: see
+    ``insta_kedro.vision.decoding.decodes``), ``corrupt_image`` otherwise."""
     try:
         with Image.open(path) as image:
-            if image.format not in DECODED_FORMATS:
+            if not decodes(image):
                 return "unsupported_image_format"
             image.draft("RGB", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()

@@ -15,6 +15,7 @@ are skipped: their indices are missing from every batch.
 import functools
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PIL import ExifTags, Image
@@ -26,8 +27,8 @@ IMAGE_SIZE = 224  # VGG16's input: IMAGE_SIZE × IMAGE_SIZE × 3
 # VGG16's "caffe" preprocessing: BGR channel order, ImageNet channel means subtracted.
 IMAGENET_BGR_MEANS = (103.939, 116.779, 123.68)
 RESIZE_MODES = ("crop", "pad")
-# The formats tf.io.decode_image reads, as Pillow names them (a camera's MPO is a JPEG to it);
-# ingestion keeps no image of another format, though Pillow may read it (TIFF, ICO, PSD…).
+# The formats tf.io.decode_image reads, as Pillow names them (a camera's MPO is a JPEG to it).
+# Ingestion keeps only images that ``decodes``, though Pillow reads more (TIFF, ICO, PSD…).
 DECODED_FORMATS = ("JPEG", "MPO", "PNG", "GIF", "BMP", "WEBP")
 ONE_BY_ONE_MAX = 8  # at most this many paths are decoded without tf.data (start_decoding)
 # Bump when decoding or preprocessing changes, so cached features are recomputed.
@@ -40,23 +41,44 @@ _FLIPPED_UP_DOWN = (False, False, False, True, True, False, False, True, True)
 _FLIPPED_LEFT_RIGHT = (False, False, True, True, False, False, True, True, False)
 
 
-def exif_orientation(path: str) -> int:
-    """The EXIF orientation of the image file at ``path``: 1 (upright) to 8; 1 when the file
-    has none, an invalid one, or cannot be read (decoding then says whether it is an image).
-    Only the header is read, as Pillow opens it; no pixel is decoded."""
+def decodes(image: Image.Image) -> bool:
+    """Whether this module decodes the image that Pillow opened (its header read): one of
+    ``DECODED_FORMATS``, and not an animated WebP, which TensorFlow's WebP decoder refuses
+    (and, asked for the file's own channel count, corrupts the heap)."""
+    animated_webp = image.format == "WEBP" and getattr(image, "is_animated", False)
+    return image.format in DECODED_FORMATS and not animated_webp
+
+
+@dataclass(frozen=True)
+class Header:
+    """What decoding needs from an image file's header: its EXIF ``orientation``, 1 (upright)
+    to 8, and ``webp_alpha``, whether it is a WebP with an alpha channel (TensorFlow decodes
+    one only as four channels)."""
+
+    orientation: int = 1
+    webp_alpha: bool = False
+
+
+def read_header(path: str) -> Header:
+    """The :class:`Header` of the image file at ``path``, read as Pillow opens it (no pixel
+    decoded). An orientation that is missing or invalid is 1; a file Pillow cannot open gets
+    ``Header()`` (decoding then says whether it is an image)."""
     try:
         with Image.open(path) as image:
+            webp_alpha = image.format == "WEBP" and image.mode == "RGBA"
             if "exif" not in image.info:  # read with the header (a PNG's eXIf after its
-                return 1  # pixels is not looked for: that would decode them)
+                return Header(1, webp_alpha)  # pixels is not looked for: it would decode them)
             orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
     except Exception:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ValueError…
-        return 1
-    return orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
+        return Header()
+    valid = isinstance(orientation, int) and 1 <= orientation <= 8
+    return Header(orientation if valid else 1, webp_alpha)
 
 
-def exif_orientations(paths: Sequence[str]) -> list[int]:
-    """:func:`exif_orientation` of each of ``paths``, in order."""
-    return [exif_orientation(path) for path in paths]
+def read_headers(paths: Sequence[str]) -> tuple[list[int], list[bool]]:
+    """The orientations and ``webp_alpha`` flags of ``paths`` (:func:`read_header`), in order."""
+    headers = [read_header(path) for path in paths]
+    return [h.orientation for h in headers], [h.webp_alpha for h in headers]
 
 
 def _upright(image, orientation):
@@ -74,15 +96,28 @@ def _upright(image, orientation):
     return tf.reverse(image, tf.boolean_mask(tf.constant([0, 1]), flipped))
 
 
-def _load_image(path, orientation, resize: str):
-    """Read, decode (JPEG/PNG/GIF/BMP/WebP), turn upright as the EXIF ``orientation`` (1-8)
-    says, resize to 224×224 and apply VGG16's preprocessing."""
+def _decode(path, webp_alpha):
+    """The RGB pixels (uint8) of the image file at ``path``; ``webp_alpha``: a WebP with an
+    alpha channel, decoded as four channels and the alpha dropped, as for a PNG."""
+    import tensorflow as tf
+
+    data = tf.io.read_file(path)
+    return tf.cond(
+        webp_alpha,
+        lambda: tf.io.decode_image(data, channels=4, expand_animations=False)[..., :3],
+        lambda: tf.io.decode_image(data, channels=3, expand_animations=False),
+    )
+
+
+def _load_image(path, orientation, webp_alpha, resize: str):
+    """Read, decode (JPEG/PNG/GIF/BMP/WebP, ``webp_alpha`` as in :func:`_decode`), turn
+    upright as the EXIF ``orientation`` (1-8) says, resize to 224×224 and apply VGG16's
+    preprocessing."""
     import tensorflow as tf
 
     # Resized from uint8 (the resize computes in float32 and returns float32): a float32 copy
     # of the full-size image first took 4 bytes a pixel more (+1.7 GB peak for 144 Mpx).
-    image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-    image = _upright(image, orientation)
+    image = _upright(_decode(path, webp_alpha), orientation)
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     if resize == "pad":
         longer = tf.cast(tf.maximum(height, width), tf.float32)
@@ -102,14 +137,14 @@ def _load_image(path, orientation, resize: str):
 
 @functools.cache
 def _indexed_image_loader(resize: str):
-    """``(index, path, orientation) -> (index, image)`` as one ``tf.function`` per resize mode:
-    every dataset reuses its trace instead of tracing the map function anew."""
+    """``(index, path, orientation, webp_alpha) -> (index, image)`` as one ``tf.function`` per
+    resize mode: every dataset reuses its trace instead of tracing the map function anew."""
     import tensorflow as tf
 
-    return tf.function(
-        lambda index, path, orientation: (index, _load_image(path, orientation, resize)),
-        autograph=False,
-    )
+    def load(index, path, orientation, webp_alpha):
+        return index, _load_image(path, orientation, webp_alpha, resize)
+
+    return tf.function(load, autograph=False)
 
 
 @functools.cache
@@ -127,11 +162,14 @@ def _decode_one_by_one(paths: Sequence[str], resize: str, batch_size: int) -> li
     import tensorflow as tf
 
     decoded = []
-    for index, (path, orientation) in enumerate(zip(paths, exif_orientations(paths), strict=True)):
+    for index, (path, orientation, webp_alpha) in enumerate(
+        zip(paths, *read_headers(paths), strict=True)
+    ):
         try:
-            decoded.append(
-                (index, _load_image(tf.constant(path), tf.constant(orientation), resize))
+            image = _load_image(
+                tf.constant(path), tf.constant(orientation), tf.constant(webp_alpha), resize
             )
+            decoded.append((index, image))
         except tf.errors.OpError:
             continue
     batches = []
@@ -167,13 +205,14 @@ def start_decoding(paths: Sequence[str], resize: str, batch_size: int) -> Iterat
 def image_batches(paths: Sequence[str], resize: str, batch_size: int) -> "tf.data.Dataset":
     """The tf.data pipeline of ``start_decoding``: ``(indices, images)`` batches, decoded by a
     parallel map (``AUTOTUNE``, order kept), undecodable images skipped, one batch ahead (a
-    fixed 1, not ``AUTOTUNE``: memory stays bounded by the batch size). Each image's EXIF
-    orientation is read first (:func:`exif_orientations`, headers only)."""
+    fixed 1, not ``AUTOTUNE``: memory stays bounded by the batch size). Each image's header
+    is read first (:func:`read_headers`)."""
     import tensorflow as tf
 
     from insta_kedro.vision.tf_data import without_autotune_model
 
-    slices = (tf.range(len(paths)), tf.constant(list(paths)), exif_orientations(paths))
+    orientations, webp_alpha = read_headers(paths)
+    slices = (tf.range(len(paths)), tf.constant(list(paths)), orientations, webp_alpha)
     dataset = (
         tf.data.Dataset.from_tensor_slices(slices)
         .map(_indexed_image_loader(resize), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
