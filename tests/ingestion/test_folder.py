@@ -528,6 +528,28 @@ def test_txt_without_json_older_download(tmp_path: Path) -> None:
     assert result.report["profiles"]["anna.cooks"]["files_parsed"] == 2
 
 
+def test_a_lone_surrogate_in_json_is_replaced_and_counted(tmp_path: Path) -> None:
+    # JSON may escape half of an emoji's UTF-16 pair ("\\ud83d" alone, as text cut between
+    # the two): Python reads it as a lone surrogate, which no UTF-8 file can hold, so writing
+    # `posts` to Parquet stopped the run.
+    folder = make_profile(tmp_path)
+    node = graphql_node("Half", caption="cut emoji \ud83d here \ud83d\ude02 #fun")
+    write_json_xz(folder / f"{STEM}.json.xz", node)
+    profile = {"username": "anna.cooks", "full_name": "Anna \udc00"}
+    write_json_xz(folder / "anna.cooks_42.json.xz", profile, node_type="Profile")
+    write_jpeg(folder / f"{STEM}.jpg")
+
+    result = parse_download_folder(tmp_path)
+
+    post = post_of(result, "Half")
+    assert post["caption"] == "cut emoji \ufffd here \U0001f602 #fun"
+    assert post["hashtags"] == ["fun"]
+    assert result.profiles.loc[0, "full_name"] == "Anna \ufffd"
+    assert result.report["profiles"]["anna.cooks"]["warnings"] == {"lone_surrogate_in_json": 2}
+    result.posts.to_parquet(tmp_path / "posts.parquet")
+    result.profiles.to_parquet(tmp_path / "profiles.parquet")
+
+
 def test_non_utf8_caption_is_decoded_and_counted(tmp_path: Path) -> None:
     folder = make_profile(tmp_path)
     write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Latin1", caption=None))

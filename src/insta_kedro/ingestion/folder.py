@@ -112,6 +112,8 @@ FOLLOW_FILES = {"followers.json": "followers", "followees.json": "followees"}
 _POST_FILE = re.compile(r"^(?P<date>\d{4}-\d{2}-\d{2}_\d{2}-\d{2}-\d{2})_UTC(?P<rest>.*)$")
 _MEDIA_REST = re.compile(r"^(?:_(?P<index>\d+))?(?P<ext>\.[A-Za-z0-9]+)$")
 _PROFILE_JSON = re.compile(r"^.+_\d+\.json(?:\.xz)?$")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a UTF-16 surrogate escaped in JSON
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NODE_KEYS = (
     "shortcode",
     "id",
@@ -508,7 +510,7 @@ class _ProfileParser:
             if group.node is not None:
                 self.tally.mark(name, "ignored", "duplicate_metadata")
                 continue
-            data, reason = _read_json(self.folder / name)
+            data, reason = _read_json(self.folder / name, self.tally.warnings)
             if reason is None and _get(data, "instaloader", "node_type") not in (None, "Post"):
                 return False
             node = _get(data, "node")
@@ -591,7 +593,7 @@ class _ProfileParser:
     def _parse_profile(self, names: list[str]) -> dict[str, Any]:
         nodes: list[dict[str, Any]] = []
         for name in names:
-            data, reason = _read_json(self.folder / name)
+            data, reason = _read_json(self.folder / name, self.tally.warnings)
             node = _get(data, "node")
             if reason is None and not isinstance(node, dict):
                 reason = "missing_keys"
@@ -613,7 +615,7 @@ class _ProfileParser:
         follows: set[tuple[str, str]] = set()
         known: set[str] = set()
         for name in names:
-            data, reason = _read_json(self.folder / name)
+            data, reason = _read_json(self.folder / name, self.tally.warnings)
             if reason is None and not isinstance(data, list):
                 reason = "invalid_json"
             if reason is not None:
@@ -653,11 +655,14 @@ def _is_dir(entry: os.DirEntry) -> bool:
         return False
 
 
-def _read_json(path: Path) -> tuple[Any, str | None]:
+def _read_json(path: Path, warnings: Counter[str]) -> tuple[Any, str | None]:
     """The decoded JSON of `path` (xz-compressed when named .xz), or None and a reason.
 
     JSON that Python refuses to read (an integer over its 4300-digit limit, nesting deeper
-    than the recursion limit) is ``invalid_json`` too."""
+    than the recursion limit) is ``invalid_json`` too. Half of a UTF-16 surrogate pair
+    escaped alone (``"\\ud83d"``, text cut inside an emoji) becomes U+FFFD, as an invalid
+    UTF-8 byte of a caption does, and is counted in ``warnings`` as
+    ``lone_surrogate_in_json`` (no UTF-8 file, Parquet included, can hold it)."""
     try:
         raw = path.read_bytes()
     except OSError:
@@ -672,12 +677,34 @@ def _read_json(path: Path) -> tuple[Any, str | None]:
             return None, "truncated_json"
     try:
         text = raw.decode("utf-8")
-        return json.loads(text), None
+        data = json.loads(text)
+        if _SURROGATE_ESCAPE.search(text):
+            data, replaced = _without_lone_surrogates(data)
+            warnings["lone_surrogate_in_json"] += replaced
+        return data, None
     except json.JSONDecodeError as error:
         ends_early = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated")
         return None, "truncated_json" if ends_early else "invalid_json"
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None, "invalid_json"
+
+
+def _without_lone_surrogates(value: Any) -> tuple[Any, int]:
+    """``value`` (decoded JSON) with every surrogate code point of its strings, keys included,
+    replaced by U+FFFD, and how many strings had one. A string decoded from JSON holds only
+    lone ones: the JSON decoder joins an escaped pair into one character."""
+    if isinstance(value, str):
+        fixed, count = _SURROGATE.subn("\ufffd", value)
+        return fixed, int(count > 0)
+    if isinstance(value, list):
+        items = [_without_lone_surrogates(item) for item in value]
+        return [item for item, _ in items], sum(n for _, n in items)
+    if isinstance(value, dict):
+        pairs = [
+            (_without_lone_surrogates(k), _without_lone_surrogates(v)) for k, v in value.items()
+        ]
+        return {k: v for (k, _), (v, _) in pairs}, sum(a + b for (_, a), (_, b) in pairs)
+    return value, 0
 
 
 def _image_problem(path: Path) -> str | None:
