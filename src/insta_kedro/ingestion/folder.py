@@ -34,7 +34,7 @@ import pandas as pd
 from PIL import Image, ImageFile
 
 from insta_kedro.text import extract_hashtags, extract_mentions
-from insta_kedro.vision.decoding import decodes
+from insta_kedro.vision import decodes
 
 logger = logging.getLogger(__name__)
 

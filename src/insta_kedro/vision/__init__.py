@@ -13,6 +13,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "decoding": [
+            "DECODED_FORMATS",
+            "Header",
+            "decodes",
+            "read_header",
             "start_decoding",
         ],
         "encoder": [
