@@ -23,6 +23,14 @@ def test_rare_characters_become_unk_and_frequent_ones_come_first():
     assert vocab.size == 4 + len(vocab.chars)
 
 
+def test_only_the_characters_the_model_predicts_are_counted():
+    # max_len 4: the model predicts "abcd" of "abcd!!!!" (encode cuts the rest)
+    vocab = build_vocabulary(["abcd!!!!", "abcd"], min_char_count=2, max_len=4)
+    assert vocab.chars == ("a", "b", "c", "d")
+    assert "!" not in vocab.char_counts
+    assert vocab.encode("abcd!!!!")[1:] == [vocab.char_id(c) for c in "abcd"]
+
+
 def test_multi_code_point_emoji_is_kept_as_its_code_points():
     vocab = build_vocabulary(["👍🏽 👍🏽"], min_char_count=1, max_len=20)
     assert {"👍", "🏽"} <= set(vocab.chars)

@@ -88,8 +88,10 @@ class CaptionVocabulary:
 def build_vocabulary(
     captions: Iterable[str], min_char_count: int, max_len: int
 ) -> CaptionVocabulary:
-    """Keep the code points seen at least ``min_char_count`` times, most frequent first."""
-    counts = Counter(c for caption in captions for c in caption)
+    """Keep the code points seen at least ``min_char_count`` times, most frequent first,
+    counted in each caption's first ``max_len`` characters: the ones the model is trained to
+    predict (:meth:`CaptionVocabulary.encode` cuts the rest)."""
+    counts = Counter(c for caption in captions for c in caption[:max_len])
     kept = sorted(
         (c for c, n in counts.items() if n >= min_char_count), key=lambda c: (-counts[c], c)
     )
