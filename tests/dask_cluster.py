@@ -48,10 +48,11 @@ def dask_cluster(
     worker index → what it declares (``"GPU=1"``)."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
-    # The tests' own task functions are importable (``tests.…``) on the workers too.
+    # The workers run this checkout's package (not another one the environment installed),
+    # and the tests' own task functions are importable (``tests.…``) there too.
     environment = {
         **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT)]),
         "TF_NUM_INTRAOP_THREADS": "1",
         **(env or {}),
     }

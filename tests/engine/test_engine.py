@@ -8,6 +8,7 @@ import pytest
 from dask.system import CPU_COUNT
 
 from insta_kedro.engine import (
+    ClusterLostTasks,
     Engine,
     chunked,
     close_clients,
@@ -16,6 +17,7 @@ from insta_kedro.engine import (
     map_chunks,
 )
 from tests.dask_cluster import dask_cluster
+from tests.killing import kill
 
 
 def squares(chunk: list[int], offset: int = 0) -> list[int]:
@@ -125,3 +127,31 @@ def test_gpu_work_goes_to_the_workers_that_declare_a_gpu(tmp_path):
             assert set(map_chunks(worker_name, chunks, engine)) == {"worker-0", "worker-1"}
         finally:
             close_clients()
+
+
+def slow_squares(chunk: list[int]) -> list[int]:
+    time.sleep(1.0)  # the next chunk is still running when the first result arrives
+    return squares(chunk)
+
+
+@pytest.mark.parametrize(
+    ("dies", "reason"),
+    [("worker", "lost with the workers"), ("scheduler", "connection to its scheduler was lost")],
+)
+def test_tasks_the_cluster_drops_raise_instead_of_coming_back_as_results(tmp_path, dies, reason):
+    with dask_cluster(tmp_path, workers=1) as cluster:
+        engine = Engine(name="dask", address=cluster.address)
+        process = cluster.workers[0] if dies == "worker" else cluster.scheduler
+        seen = []
+
+        def kill_at_the_first_result(result: list[int]) -> None:
+            seen.append(result)
+            if len(seen) == 1:
+                kill(process)
+
+        try:
+            with pytest.raises(ClusterLostTasks, match=rf"dropped [1-5] of 6 tasks.*{reason}"):
+                map_chunks(slow_squares, [[i] for i in range(6)], engine, kill_at_the_first_result)
+        finally:
+            close_clients()
+        assert seen == [[0]]

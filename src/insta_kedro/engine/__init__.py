@@ -13,6 +13,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     submod_attrs={
         "engine": [
             "ADDRESS_VARIABLE",
+            "ClusterLostTasks",
             "LOCAL",
             "Engine",
             "bounded_rows",

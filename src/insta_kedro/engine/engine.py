@@ -37,6 +37,11 @@ Result = TypeVar("Result")
 _clients: dict[str, Any] = {}
 
 
+class ClusterLostTasks(RuntimeError):
+    """Tasks that the Dask cluster dropped without a result or an error of their own: its
+    scheduler went away, or every worker holding the tasks' shared inputs died."""
+
+
 @dataclass(frozen=True)
 class Engine:
     """Where a stage's chunks of work run: ``name`` ``local`` or ``dask``; for Dask, the
@@ -165,9 +170,10 @@ def for_each_result(
     ``shared``: arguments every chunk gets the same (sent to the cluster once). On Dask, each
     result is brought back once and then released on its worker; a task whose function raises
     is tried again ``engine.retries`` times, and when it still fails its error is raised
-    here. ``gpu``: the work runs faster on a GPU; when the cluster has workers with a ``GPU``
-    resource, each task then asks for one (``resources={"GPU": 1}``), so only those workers
-    take it.
+    here; tasks the cluster drops (its scheduler gone, or every worker with the shared
+    arguments dead) raise :class:`ClusterLostTasks`. ``gpu``: the work runs faster on a GPU;
+    when the cluster has workers with a ``GPU`` resource, each task then asks for one
+    (``resources={"GPU": 1}``), so only those workers take it.
     """
     if not engine.distributed or not chunks:
         for index, chunk in enumerate(chunks):
@@ -192,5 +198,31 @@ def for_each_result(
     position = {future.key: index for index, future in enumerate(futures)}
     finished = as_completed(futures, with_results=True)
     del futures  # a future no longer referenced has its result released on the cluster
-    for future, result in finished:
+    for done, (future, result) in enumerate(finished):
+        if future.cancelled():  # as_completed raises only the errors the tasks raised
+            raise _lost_tasks(function, len(chunks) - done, len(chunks), client, result)
         consume(position[future.key], result)
+
+
+def _lost_tasks(
+    function: Callable, lost: int, total: int, client, cancelled: BaseException
+) -> ClusterLostTasks:
+    """The error of ``lost`` of ``total`` tasks of ``function`` that ``client``'s cluster
+    cancelled (``cancelled``: the first one's ``FutureCancelledError``): what happened and
+    what to do."""
+    if getattr(cancelled, "reason", None) == "scheduler-connection-lost":
+        why = (
+            "the connection to its scheduler was lost (the scheduler stopped, or the network "
+            "to it failed)"
+        )
+    else:
+        why = (
+            "the inputs its tasks share were lost with the workers that held them (every "
+            "worker died, or was restarted by its nanny, e.g. past its memory limit)"
+        )
+    return ClusterLostTasks(
+        f"Dask: the cluster at {client.scheduler.address} dropped {lost} of {total} tasks of "
+        f"{function.__name__}: {why}. Chunks that finished are kept only where the stage "
+        "caches them (image_features' feature cache: a rerun computes only the rest). See the "
+        "scheduler's and the workers' logs, and run again once they are running."
+    )
