@@ -4,6 +4,8 @@ import os
 import time
 from pathlib import Path
 
+import dask
+import distributed  # noqa: F401  (its configuration defaults, set below)
 import pytest
 from dask.system import CPU_COUNT
 
@@ -16,7 +18,7 @@ from insta_kedro.engine import (
     for_each_result,
     map_chunks,
 )
-from tests.dask_cluster import dask_cluster
+from tests.dask_cluster import _free_port, dask_cluster
 from tests.killing import kill
 
 
@@ -93,6 +95,18 @@ def test_the_address_comes_from_dask_scheduler_address(cluster, monkeypatch):
     client = dask_client(None)
     assert client.scheduler.address == cluster.address
     assert map_chunks(squares, [[3]], Engine(name="dask")) == [[9]]
+
+
+def test_a_scheduler_that_is_not_there_is_named_with_the_setting_that_gave_it(monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", f"tcp://127.0.0.1:{_free_port()}")
+    not_there = r"127\.0\.0\.1.*\(DASK_SCHEDULER_ADDRESS\)"
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(ConnectionError, match=not_there),
+    ):
+        dask_client(None)
+    with pytest.raises(ConnectionError, match=r"'http://127\.0\.0\.1:1' \(engine\.dask\.address\)"):
+        dask_client("http://127.0.0.1:1")
 
 
 def test_without_an_address_a_local_cluster_of_single_threaded_workers_starts(monkeypatch):

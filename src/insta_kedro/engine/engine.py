@@ -80,6 +80,7 @@ def dask_client(address: str | None = None):
     """A ``dask.distributed.Client`` of the cluster at ``address``, else at
     ``DASK_SCHEDULER_ADDRESS``, else of a ``LocalCluster`` started now with one
     single-threaded worker process per core. One client per cluster and process."""
+    source = "engine.dask.address" if address else ADDRESS_VARIABLE
     address = address or os.environ.get(ADDRESS_VARIABLE) or None
     key = address or "local"
     client = _clients.get(key)
@@ -100,7 +101,7 @@ def dask_client(address: str | None = None):
         client = Client(cluster)
         logger.info("Dask: started a LocalCluster of %d single-threaded workers", cores)
     else:
-        client = Client(address)
+        client = _connect(address, source)
         logger.info(
             "Dask: connected to %s (%d workers)",
             address,
@@ -108,6 +109,23 @@ def dask_client(address: str | None = None):
         )
     _clients[key] = client
     return client
+
+
+def _connect(address: str, source: str):
+    """A ``Client`` of the scheduler at ``address`` (given by ``source``, the setting or the
+    environment variable); a scheduler that does not answer, or an address Dask cannot read,
+    raises a ``ConnectionError`` that names both and what to do."""
+    from distributed import Client
+
+    try:
+        return Client(address)
+    except (OSError, ValueError) as error:
+        raise ConnectionError(
+            f"Dask: no scheduler at {address!r} ({source}): {error}. Start it there "
+            f"(dask scheduler, then dask worker {address}), or correct {source}; with "
+            f"neither engine.dask.address nor {ADDRESS_VARIABLE} set, engine.name=dask starts "
+            "a LocalCluster on this machine."
+        ) from error
 
 
 def close_clients() -> None:
