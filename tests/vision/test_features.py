@@ -14,6 +14,7 @@ from insta_kedro.vision.features import (
     WEIGHT_SETS,
     ImageEncodings,
     encode_image_manifest,
+    encode_into_cache,
 )
 from insta_kedro.vision.manifest import FILE_NOT_FOUND, NO_IMAGE, build_image_manifest
 
@@ -194,6 +195,29 @@ def test_a_hash_the_cache_cannot_give_back_is_counted_not_dropped(posts, tmp_pat
     table = _encode(manifest, tmp_path)
     assert table["post_id"].tolist() == list(posts["post_id"])
     assert table.loc[1, "error"] == NOT_IN_CACHE and table.loc[1, "feature"] is None
+
+
+def test_a_worker_that_does_not_see_the_photos_or_the_cache_caches_nothing(posts, tmp_path):
+    """A Dask worker whose storage is not the shared one: a photo it cannot find is no photo
+    that cannot be decoded, and nothing is cached for it."""
+    spec = resolve_encoder_spec(**OPTIONS)
+    cache = FeatureCache(tmp_path / "cache", spec.cache_key, spec.describe())
+    chunk = [("a" * 64, str(tmp_path / "sun.jpg")), ("b" * 64, str(tmp_path / "missing.jpg"))]
+    with pytest.raises(FileNotFoundError, match=r"1 of the chunk's 2 photos \(e\.g\. .*missing"):
+        encode_into_cache(chunk, str(tmp_path / "cache"), spec, 2, None)
+    assert cache.parts() == []
+    elsewhere = tmp_path / "not_the_shared_cache"
+    with pytest.raises(FileNotFoundError, match=r"does not see the feature cache .*shared_cache"):
+        encode_into_cache(chunk[:1], str(elsewhere), spec, 2, None)
+    assert not elsewhere.exists()
+
+
+def test_images_the_workers_put_in_another_cache_stop_the_run(posts, tmp_path):
+    spec = resolve_encoder_spec(**OPTIONS)
+    cache = FeatureCache(tmp_path / "cache", spec.cache_key, spec.describe())
+    sent = {"a" * 64: str(tmp_path / "sun.jpg")}
+    with pytest.raises(FileNotFoundError, match=r"1 of them \(e\.g\. .*sun\.jpg\) are not in"):
+        features._check_workers_wrote(sent, cache.locate(sent), cache)
 
 
 @pytest.mark.parametrize(("feature_size", "sizes"), [(512, [5000]), (4096, [4096, 904])])

@@ -17,6 +17,7 @@ Example:
 
 import functools
 import logging
+import socket
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -61,6 +62,11 @@ BATCH_BYTES = 64 << 20
 NOT_IN_CACHE = "feature not found in the cache (unreadable part)"
 # Beside the cached features: the encoder built once (insta_kedro.vision.weight_sets).
 WEIGHT_SETS = "weight_sets"
+SHARED_STORAGE = (
+    "every machine of the cluster must see the photos and the feature cache at the paths the "
+    "kedro run process uses: put them on storage shared at the same path (docs/scaling.md, "
+    "'Shared storage at the same path')"
+)
 
 
 def _value_or_none(value: Any) -> Any:
@@ -137,11 +143,32 @@ def encode_into_cache(
     """The unit of work of a Dask worker: encode ``chunk`` (pairs of image sha256 and
     absolute path) with the process's encoder of ``spec`` and put the rows in the feature
     cache at ``cache_root`` (shared by the cluster), as one part written atomically.
-    Returns the number of images encoded (undecodable ones included, with their error)."""
+    Returns the number of images encoded (undecodable ones included, with their error).
+    Raises ``FileNotFoundError`` when this machine does not see the photos or the cache
+    (:func:`check_shared_storage`): nothing is cached then, so no photo is taken for one
+    that cannot be decoded."""
     hashes, paths = zip(*chunk, strict=True)
+    check_shared_storage(paths, Path(cache_root) / spec.cache_key)
     encoded = encode_images(list(paths), _process_encoder(spec, weight_sets), batch_size)
     FeatureCache(cache_root, spec.cache_key, spec.describe()).put(_cache_rows(hashes, encoded))
     return len(hashes)
+
+
+def check_shared_storage(paths: Sequence[str], cache_folder: Path) -> None:
+    """Raise ``FileNotFoundError`` when a photo of ``paths`` is no file here, or when the
+    cache folder ``cache_folder`` that the ``kedro run`` process opened (and wrote its
+    ``config.json`` into) is not there: a worker whose storage is not the shared one."""
+    missing = [path for path in paths if not Path(path).is_file()]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} of the chunk's {len(paths)} photos (e.g. {missing[0]})")
+    if not (cache_folder / "config.json").is_file():
+        problems.append(f"the feature cache {cache_folder}")
+    if problems:
+        raise FileNotFoundError(
+            f"Dask worker on {socket.gethostname()} does not see {' nor '.join(problems)}: "
+            f"{SHARED_STORAGE}. Nothing of this chunk was cached."
+        )
 
 
 def _compute_missing_on_cluster(
@@ -172,6 +199,19 @@ def _compute_missing_on_cluster(
         weight_sets=str(weight_sets.resolve()),
     )
     bar.close()
+
+
+def _check_workers_wrote(sent: dict[str, str], found: CacheRows, cache: FeatureCache) -> None:
+    """Raise ``FileNotFoundError`` when images ``sent`` to the workers (sha256 → path), all
+    reported done, are not in ``cache`` as this process reads it (``found``) although no part
+    of it is unreadable: the workers wrote them into another folder than this one."""
+    lost = [path for sha256, path in sent.items() if sha256 not in found.rows.index]
+    if lost and not cache.unreadable_parts:
+        raise FileNotFoundError(
+            f"image_features on Dask: the workers encoded {len(sent)} images, but {len(lost)} "
+            f"of them (e.g. {lost[0]}) are not in the feature cache {cache.folder.resolve()} "
+            f"as this process sees it: {SHARED_STORAGE}."
+        )
 
 
 @dataclass(frozen=True)
@@ -316,6 +356,8 @@ def encode_image_manifest(
     if missing:
         cache.compact()
         found = cache.locate(paths_by_hash)  # the new parts too
+    if missing and engine.distributed:
+        _check_workers_wrote(missing, found, cache)
     elapsed = time.perf_counter() - started
     rows = found.rows.reindex(image_manifest["image_sha256"].fillna(""))
     manifest_error = image_manifest["error"].to_numpy(dtype=object)
