@@ -1,6 +1,8 @@
 """The engine: chunks of work done here, or as tasks on a real Dask cluster."""
 
 import os
+import re
+import shutil
 import time
 from pathlib import Path
 
@@ -12,13 +14,16 @@ from dask.system import CPU_COUNT
 from insta_kedro.engine import (
     ClusterLostTasks,
     Engine,
+    WorkersRunOtherCode,
     chunked,
     close_clients,
+    code_fingerprint,
     dask_client,
     for_each_result,
     map_chunks,
 )
-from tests.dask_cluster import _free_port, dask_cluster
+from insta_kedro.engine.engine import _apply
+from tests.dask_cluster import PROJECT_ROOT, _free_port, dask_cluster
 from tests.killing import kill
 
 
@@ -169,3 +174,36 @@ def test_tasks_the_cluster_drops_raise_instead_of_coming_back_as_results(tmp_pat
         finally:
             close_clients()
         assert seen == [[0]]
+
+
+def test_workers_that_import_other_code_compute_no_chunk(tmp_path, caplog):
+    """Workers of another commit, with another hdbscan: the libraries' versions are logged
+    when the client connects; the workers are named before any chunk is sent, and a chunk
+    that reaches one (a worker that joined later) fails instead of being computed there."""
+    other = tmp_path / "other_commit"
+    shutil.copytree(
+        PROJECT_ROOT / "src" / "insta_kedro",
+        other / "insta_kedro",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    with (other / "insta_kedro" / "text" / "post_features.py").open("a") as file:
+        file.write("\n# a change of another commit\n")
+    (other / "hdbscan-0.0.1.dist-info").mkdir()
+    (other / "hdbscan-0.0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: hdbscan\nVersion: 0.0.1\n"
+    )
+    environment = {"PYTHONPATH": os.pathsep.join([str(other), str(PROJECT_ROOT)])}
+    with dask_cluster(tmp_path, workers=1, env=environment) as cluster:
+        try:
+            client = dask_client(cluster.address)
+            [worker] = client.scheduler_info()["workers"]
+            assert re.search(
+                r"libraries are not this process's(.|\n)*hdbscan.*0\.0\.1", caplog.text
+            )
+            with pytest.raises(WorkersRunOtherCode, match=rf"workers {worker} import other"):
+                map_chunks(squares, [[1], [2]], Engine(name="dask", address=cluster.address))
+            task = client.submit(_apply, [3], squares, {}, code_fingerprint())
+            with pytest.raises(WorkersRunOtherCode, match=rf"workers {worker} import other"):
+                task.result()
+        finally:
+            close_clients()

@@ -16,10 +16,13 @@ Example (``square`` must be importable on the workers, as the project's function
     [[1, 4], [9]]
 """
 
+import functools
+import hashlib
 import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -31,6 +34,10 @@ ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 # libraries' own thread pools (dask's nanny sets OMP/MKL/OpenBLAS alone).
 SINGLE_THREADED = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
+LIBRARIES = ("tensorflow", "keras", "scikit-learn", "hdbscan", "pyarrow")
+"""Libraries whose versions shape the chunks' results, compared with the workers' beside the
+ones Dask compares itself when a client connects (Python, dask, distributed, numpy, pandas)."""
+
 Chunk = TypeVar("Chunk")
 Result = TypeVar("Result")
 
@@ -40,6 +47,11 @@ _clients: dict[str, Any] = {}
 class ClusterLostTasks(RuntimeError):
     """Tasks that the Dask cluster dropped without a result or an error of their own: its
     scheduler went away, or every worker holding the tasks' shared inputs died."""
+
+
+class WorkersRunOtherCode(RuntimeError):
+    """Dask workers that import other ``insta_kedro`` code than the ``kedro run`` process:
+    their chunks would be computed by that code."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +119,7 @@ def dask_client(address: str | None = None):
             address,
             len(client.scheduler_info()["workers"]),
         )
+        _warn_of_other_libraries(client)
     _clients[key] = client
     return client
 
@@ -128,6 +141,21 @@ def _connect(address: str, source: str):
         ) from error
 
 
+def _warn_of_other_libraries(client) -> None:
+    """Log a warning with Dask's table of the :data:`LIBRARIES` whose version differs between
+    this process, the scheduler and ``client``'s workers."""
+    from distributed.versions import error_message
+
+    versions = client.get_versions(packages=list(LIBRARIES))
+    table = error_message(versions["scheduler"], versions["workers"], versions["client"])
+    if table["warning"]:
+        logger.warning(
+            "Dask: the workers' libraries are not this process's; their chunks may differ "
+            "from a local run's. %s",
+            table["warning"],
+        )
+
+
 def close_clients() -> None:
     """Close the clients this process opened, and the LocalCluster it started, if any."""
     while _clients:
@@ -144,8 +172,48 @@ def workers_with(client, resource: str) -> int:
     return sum(1 for worker in workers if worker.get("resources", {}).get(resource, 0) > 0)
 
 
-def _apply(chunk: Chunk, function: Callable[..., Result], shared: dict[str, Any]) -> Result:
-    """A task on a worker: ``function(chunk, **shared)``."""
+@functools.cache
+def code_fingerprint() -> str:
+    """The sha256 of the ``insta_kedro`` package's Python files as this process imports them
+    (each file's path in the package and its bytes): the same on two machines exactly when
+    they run the same code."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _other_code(workers: Sequence[str]) -> WorkersRunOtherCode:
+    """The error of ``workers`` that run other code than this process."""
+    return WorkersRunOtherCode(
+        f"Dask: the workers {', '.join(workers)} import other insta_kedro code than this "
+        f"process ({Path(__file__).resolve().parents[1]}), and would compute their chunks "
+        "with it. Check out the same commit and install it on every machine, then restart the "
+        "workers (docs/scaling.md, 'The same code and environment everywhere')."
+    )
+
+
+def check_same_code(client) -> None:
+    """Raise :class:`WorkersRunOtherCode` naming the workers of ``client``'s cluster whose
+    :func:`code_fingerprint` is not this process's (a worker too old to have one included)."""
+    theirs = client.run(code_fingerprint, on_error="return")
+    other = sorted(worker for worker, code in theirs.items() if code != code_fingerprint())
+    if other:
+        raise _other_code(other)
+
+
+def _apply(
+    chunk: Chunk, function: Callable[..., Result], shared: dict[str, Any], code: str
+) -> Result:
+    """A task on a worker: ``function(chunk, **shared)``, when the worker runs the code
+    ``code`` (the ``kedro run`` process's :func:`code_fingerprint`), as a worker that joined
+    after :func:`check_same_code` may not."""
+    if code != code_fingerprint():
+        from distributed import get_worker
+
+        raise _other_code([get_worker().address])
     return function(chunk, **shared)
 
 
@@ -189,9 +257,10 @@ def for_each_result(
     result is brought back once and then released on its worker; a task whose function raises
     is tried again ``engine.retries`` times, and when it still fails its error is raised
     here; tasks the cluster drops (its scheduler gone, or every worker with the shared
-    arguments dead) raise :class:`ClusterLostTasks`. ``gpu``: the work runs faster on a GPU;
-    when the cluster has workers with a ``GPU`` resource, each task then asks for one
-    (``resources={"GPU": 1}``), so only those workers take it.
+    arguments dead) raise :class:`ClusterLostTasks`, and workers that run other code than
+    this process :class:`WorkersRunOtherCode` (:func:`check_same_code`). ``gpu``: the work
+    runs faster on a GPU; when the cluster has workers with a ``GPU`` resource, each task then
+    asks for one (``resources={"GPU": 1}``), so only those workers take it.
     """
     if not engine.distributed or not chunks:
         for index, chunk in enumerate(chunks):
@@ -200,6 +269,7 @@ def for_each_result(
     from distributed import as_completed
 
     client = dask_client(engine.address)
+    check_same_code(client)
     # One copy of the shared arguments on every worker; passed as one argument, so that no
     # name of theirs meets one of ``Client.map``'s own (``batch_size``, ``key``, ...).
     [shared_on_workers] = client.scatter([shared], broadcast=True, hash=False)
@@ -209,6 +279,7 @@ def for_each_result(
         list(chunks),
         function=function,
         shared=shared_on_workers,
+        code=code_fingerprint(),
         retries=engine.retries,
         pure=False,
         resources=resources,
