@@ -70,14 +70,18 @@ REQUIRED_CATEGORIES = (
 # The category of a person (or post) with no evidence for any other; it has no terms.
 OTHER = "other"
 
-# Presentation selectors, skin tones, and a ZWJ gender sign (🏋️‍♀️ = 🏋️ + ZWJ + ♀️).
-_EMOJI_MODIFIERS = re.compile("[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642]")
+# Presentation selectors, skin tones, and what a ZWJ adds to a person: a gender sign
+# (🏋️‍♀️ = 🏋️ + ZWJ + ♀️) or a hair component (👩‍🦰 = 👩 + ZWJ + 🦰, red hair; curly, bald, white).
+_EMOJI_MODIFIERS = re.compile(
+    "[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642\U0001f9b0-\U0001f9b3]"
+)
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
 _DIGIT = re.compile(r"\d")
 
 
 def normalize_term(term: str) -> str:
-    """Lower-case, NFC, without ``#``, emoji presentation/skin-tone modifiers and gender signs."""
+    """Lower-case, NFC, without ``#``, emoji presentation/skin-tone modifiers, gender signs
+    and hair components."""
     return _normalize(str(term))
 
 
