@@ -12,9 +12,9 @@ dataset that lives in memory only, made by a node the run leaves out; Kedro's ow
 no node. The hook names the node that makes it, and how to add it to the run::
 
     this run needs dataset 'caption_examples', which lives in memory only, during the run
-    that makes it; the node that makes it is not in this run: node 'prepare_caption_examples'
+    that makes it; this run leaves out the node that makes it: 'prepare_caption_examples'
     (pipeline caption_model). Add it to the run (`--from-nodes=prepare_caption_examples`), or
-    run the pipeline whole (`kedro run --pipelines=caption_model`).
+    run the whole pipeline (`kedro run --pipelines=caption_model`).
 
 Register it in ``settings.py``: ``HOOKS = (..., MissingInputsHook())``.
 """
@@ -63,7 +63,7 @@ def _missing_inputs(pipeline: Pipeline, catalog: Any) -> list[tuple[str, Any]]:
     for name in sorted(pipeline.inputs()):
         if name.startswith("params:") or name == "parameters" or name not in catalog:
             continue
-        dataset = catalog.get(name) if hasattr(catalog, "get") else catalog._get_dataset(name)
+        dataset = catalog.get(name)
         if isinstance(dataset, MemoryDataset) or dataset.exists():
             continue
         if getattr(dataset, "optional", False):
@@ -82,7 +82,7 @@ def _unmade_memory_inputs(pipeline: Pipeline, catalog: Any) -> list[str]:
         if name not in catalog:
             unmade.append(name)
             continue
-        dataset = catalog.get(name) if hasattr(catalog, "get") else catalog._get_dataset(name)
+        dataset = catalog.get(name)
         if isinstance(dataset, MemoryDataset) and not dataset.exists():
             unmade.append(name)
     return unmade
