@@ -627,12 +627,7 @@ def test_feedback_required_names_its_account_action(tmp_path, fake_instagram, sl
 
 
 def test_forbidden_media_counts_a_failed_post(tmp_path, fake_instagram, sleeps):
-    def forbidden(request):
-        if "DemoBenB02-1.jpg" in request.url:
-            return fake_instagram.respond(request, 403, b"URL signature expired")
-        return None
-
-    fake_instagram.rules.append(forbidden)
+    fake_instagram.answer(403, b"URL signature expired", lambda text: "DemoBenB02-1.jpg" in text)
 
     report = _download(tmp_path, ["ben_hikes"], sleeps)
 
@@ -916,12 +911,7 @@ def test_an_update_tries_again_a_post_that_failed(tmp_path, fake_instagram, slee
     """A post that failed (its image refused) is older than the newest post downloaded: the
     walk records no stamp, so that ``update="new_posts"`` goes down to it again."""
 
-    def forbidden(request):
-        if "DemoAnnaA03-1.jpg" in request.url:
-            return fake_instagram.respond(request, 403, b"URL signature expired")
-        return None
-
-    fake_instagram.rules.append(forbidden)
+    fake_instagram.answer(403, b"URL signature expired", lambda text: "DemoAnnaA03-1.jpg" in text)
     first = _download(tmp_path, ["anna.cooks"], sleeps)
     assert (first["anna.cooks"]["new_posts"], first["anna.cooks"]["failed_posts"]) == (4, 1)
     fake_instagram.rules.clear()
