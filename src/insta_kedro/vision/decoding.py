@@ -116,7 +116,7 @@ def _load_image(path, orientation, webp_alpha, resize: str):
     import tensorflow as tf
 
     # Resized from uint8 (the resize computes in float32 and returns float32): a float32 copy
-    # of the full-size image first took 4 bytes a pixel more (+1.7 GB peak for 144 Mpx).
+    # of the full-size image would take 4 bytes a pixel more (+1.7 GB peak for 144 Mpx).
     image = _upright(_decode(path, webp_alpha), orientation)
     height, width = tf.shape(image)[0], tf.shape(image)[1]
     if resize == "pad":
@@ -126,7 +126,7 @@ def _load_image(path, orientation, webp_alpha, resize: str):
         image = tf.image.resize(image, tf.maximum(tf.cast(scaled, tf.int32), 1), antialias=True)
     else:
         # The centre square is cut before it is scaled: scaling a 3000 × 1 image's shorter
-        # side to 224 first made a 672,000 × 224 float32 image (1.8 GB) from 100 bytes.
+        # side to 224 first would make a 672,000 × 224 float32 image (1.8 GB) of 100 bytes.
         side = tf.minimum(height, width)
         image = tf.image.resize_with_crop_or_pad(image, side, side)
         image = tf.image.resize(image, (IMAGE_SIZE, IMAGE_SIZE), antialias=True)
