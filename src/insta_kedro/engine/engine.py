@@ -91,7 +91,9 @@ def bounded_rows(n_points: int, max_points: int | None, seed: int = 42) -> np.nd
 def dask_client(address: str | None = None):
     """A ``dask.distributed.Client`` of the cluster at ``address``, else at
     ``DASK_SCHEDULER_ADDRESS``, else of a ``LocalCluster`` started now with one
-    single-threaded worker process per core. One client per cluster and process."""
+    single-threaded worker process per core. One client per cluster and process. Raises
+    ``ConnectionError`` when no scheduler answers at the address (:func:`_connect`); logs a
+    warning when the workers' :data:`LIBRARIES` differ from this process's."""
     source = "engine.dask.address" if address else ADDRESS_VARIABLE
     address = address or os.environ.get(ADDRESS_VARIABLE) or None
     key = address or "local"
