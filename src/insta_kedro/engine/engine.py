@@ -176,9 +176,10 @@ def workers_with(client, resource: str) -> int:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """The sha256 of the ``insta_kedro`` package's Python files as this process imports them
-    (each file's path in the package and its bytes): the same on two machines exactly when
-    they run the same code."""
+    """The sha256 of the ``insta_kedro`` package's Python files (each file's path in the
+    package and its bytes), read from disk at the first call and kept for the process: the
+    same in two processes exactly when they run the same code, as long as each read its files
+    before they changed (a worker reads them when a driver first checks it)."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
