@@ -191,3 +191,15 @@ def test_a_webp_with_transparency_is_decoded(tmp_path, monkeypatch, one_by_one):
     np.testing.assert_array_equal(indices, [0, 1, 2])
     rgb = (images[:, 111, 111] + image_decoding.IMAGENET_BGR_MEANS)[:, ::-1]
     np.testing.assert_allclose(rgb, [[10, 200, 30]] * 3, atol=3)
+
+
+def test_a_transparent_webp_with_unreadable_exif_is_decoded(tmp_path):
+    # Its EXIF cannot be read: it is upright, and still a WebP with an alpha channel.
+    path = tmp_path / "bad_exif.webp"
+    Image.new("RGBA", (40, 30), (10, 200, 30, 128)).save(path, exif=b"Exif\x00\x00garbage")
+
+    indices, images = _decoded(image_decoding.start_decoding([str(path)], "crop", 1))
+
+    np.testing.assert_array_equal(indices, [0])
+    rgb = (images[:, 111, 111] + image_decoding.IMAGENET_BGR_MEANS)[:, ::-1]
+    np.testing.assert_allclose(rgb, [[10, 200, 30]], atol=3)

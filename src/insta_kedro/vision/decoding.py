@@ -61,18 +61,26 @@ class Header:
 
 def read_header(path: str) -> Header:
     """The :class:`Header` of the image file at ``path``, read as Pillow opens it (no pixel
-    decoded). An orientation that is missing or invalid is 1; a file Pillow cannot open gets
-    ``Header()`` (decoding then says whether it is an image)."""
+    decoded). An orientation that is missing, invalid or unreadable is 1; a file Pillow cannot
+    open gets ``Header()`` (decoding then says whether it is an image)."""
     try:
         with Image.open(path) as image:
             webp_alpha = image.format == "WEBP" and image.mode == "RGBA"
-            if "exif" not in image.info:  # read with the header (a PNG's eXIf after its
-                return Header(1, webp_alpha)  # pixels is not looked for: it would decode them)
-            orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+            return Header(_orientation(image), webp_alpha)
     except Exception:  # noqa: BLE001 - Pillow raises OSError, SyntaxError, ValueError…
         return Header()
-    valid = isinstance(orientation, int) and 1 <= orientation <= 8
-    return Header(orientation if valid else 1, webp_alpha)
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1-8) of the ``image`` Pillow opened; 1 when it is missing,
+    invalid or unreadable."""
+    if "exif" not in image.info:  # read with the header (a PNG's eXIf after its pixels is
+        return 1  # not looked for: it would decode them)
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:  # noqa: BLE001 - Pillow raises SyntaxError, OSError, ValueError…
+        return 1
+    return orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else 1
 
 
 def read_headers(paths: Sequence[str]) -> tuple[list[int], list[bool]]:
