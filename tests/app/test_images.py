@@ -76,6 +76,15 @@ def test_a_phone_photo_stored_sideways_comes_back_upright():
     assert top[2] > 200 > top[0] and bottom[0] > 180 > bottom[2]
 
 
+@pytest.mark.parametrize("image_format", ["WEBP", "JPEG"])
+def test_a_photo_whose_exif_cannot_be_read_opens_as_it_is_stored(image_format):
+    data = encoded(red(size=(40, 30)), image_format, exif=b"Exif\x00\x00not a TIFF block")
+
+    image = read_image(data)
+
+    assert image.mode == "RGB" and image.size == (40, 30)
+
+
 def test_the_content_decides_not_the_name():
     # the same PNG bytes, whatever the upload was called: there is no name to go by
     assert open_header(encoded(red(), "PNG")).format == "PNG"

@@ -64,7 +64,8 @@ def open_header(data: bytes) -> Image.Image:
 
 def read_image(data: bytes) -> Image.Image:
     """The image of ``data`` decoded as RGB and upright (turned as its EXIF orientation says,
-    as a phone's photo must be), after :func:`open_header` passed.
+    as a phone's photo must be; as stored when its EXIF cannot be read), after
+    :func:`open_header` passed.
 
     Takes the file's bytes. Returns an RGB image. Raises :class:`NotAnImageError` (a damaged
     or truncated file included) or :class:`TooManyPixelsError`, both ``ValueError``.
@@ -73,10 +74,19 @@ def read_image(data: bytes) -> Image.Image:
         open_header(data).verify()
         image = open_header(data)
         image.load()
-        return ImageOps.exif_transpose(image).convert("RGB")
+        return _upright(image).convert("RGB")
     except (NotAnImageError, TooManyPixelsError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise TooManyPixelsError(_declared_pixels(error)) from error
     except (OSError, SyntaxError, ValueError) as error:
         raise NotAnImageError(str(error) or type(error).__name__) from error
+
+
+def _upright(image: Image.Image) -> Image.Image:
+    """``image`` turned as its EXIF orientation says; ``image`` itself when its EXIF block
+    cannot be read (its pixels are fine: it is shown as stored)."""
+    try:
+        return ImageOps.exif_transpose(image)
+    except (OSError, SyntaxError, ValueError):  # Pillow's errors for a damaged EXIF block
+        return image
