@@ -23,7 +23,6 @@ import hashlib
 import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scale import peak_rss_mib
+from scale import output_of, peak_rss_mib
 
 from insta_kedro.kedro_ext import LazyParquetDataset
 from insta_kedro.vision import FeatureCache, encode_image_manifest, resolve_encoder_spec
@@ -94,8 +93,7 @@ def one_run(mode: str, cache_dir: Path, posts: int, layer: str, out: Path) -> di
 def in_new_process(mode: str, cache_dir: Path, posts: int, layer: str, out: Path) -> dict:
     command = [sys.executable, __file__, "--one", mode, str(cache_dir), str(out)]
     command += ["--posts", str(posts), "--layer", layer]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return json.loads(output_of(command).strip().splitlines()[-1])
 
 
 def main() -> None:

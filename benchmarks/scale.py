@@ -42,6 +42,7 @@ import argparse
 import json
 import math
 import resource
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -422,21 +423,31 @@ def one_run(
     }
 
 
+def output_of(command: list[str]) -> str:
+    """The standard output of ``command``, run to its end. When it fails, exits naming the
+    command, its exit status and the end of its standard error (which is kept quiet
+    otherwise: TensorFlow's and the pipelines' log lines)."""
+    finished = subprocess.run(command, check=False, capture_output=True, text=True)
+    if finished.returncode != 0:
+        raise SystemExit(
+            f"error: {shlex.join(command)} failed (exit status {finished.returncode}):\n"
+            f"{finished.stderr[-4000:]}"
+        )
+    return finished.stdout
+
+
 def run_in_new_process(**options: object) -> dict:
     """:func:`one_run` with these keyword arguments, in a new Python process."""
-    output = subprocess.run(
-        [sys.executable, __file__, "--one", json.dumps(options)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
+    output = output_of([sys.executable, __file__, "--one", json.dumps(options)])
     return json.loads(output.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 300_000, 1_000_000])
-    parser.add_argument("--engines", nargs="+", default=["local", "dask"])
+    parser.add_argument(
+        "--engines", nargs="+", choices=["local", "dask"], default=["local", "dask"]
+    )
     parser.add_argument("--themes", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -468,6 +479,8 @@ def main() -> None:
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not 1 <= args.themes <= len(THEMES):
+        parser.error(f"--themes must be 1 to {len(THEMES)} (the themes: {', '.join(THEMES)})")
     if args.one:
         print(json.dumps(one_run(**json.loads(args.one))))
         return
