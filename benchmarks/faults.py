@@ -139,7 +139,7 @@ def image_worker(state: Path, run: str, inputs: Path) -> None:
         batch_size=CHUNK_SIZE,
         chunk_size=CHUNK_SIZE,
     )
-    done = encodings.loc[encodings["error"].isna(), "image_sha256"]
+    done = encodings.posts.loc[encodings.posts["error"].isna(), "image_sha256"]
     write_json_atomically(state / RESULT, sorted(done))
 
 
@@ -433,7 +433,10 @@ def start(pipeline: Pipeline, state: Path, run: str, inputs: Path) -> subprocess
     """Start ``run`` of ``pipeline`` on ``state`` in a new process (output to ``run.log``)."""
     env = {
         **os.environ,
-        "PYTHONPATH": str(PROJECT_ROOT),
+        # this checkout's src and tests first, as in the harness, whichever the venv installs
+        "PYTHONPATH": os.pathsep.join(
+            [str(PROJECT_ROOT / "src"), str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep),
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "MLFLOW_TRACKING_URI": f"sqlite:///{state / 'mlflow.db'}",
     }

@@ -28,9 +28,10 @@ first touch of memory); the node's runs in this process come after it and are wa
 ratio held to the target is therefore the node in a new process (TensorFlow and Keras
 imported before the timing, as for the baseline); the in-process ratio is printed after it.
 
-Photos come from ../shared/data/instagram-dl (read in place). When more images are asked for
-than the folder has, the extra ones are mirrored copies written to a temporary folder (new
-bytes, so new hashes: the cache cannot serve them).
+Photos come from ../shared/data/instagram-dl (read in place; ``--data`` another download).
+When more images are asked for than the folder has, the extra ones are mirrored copies
+written to a temporary folder (new bytes, so new hashes: the cache cannot serve them).
+Without photos the script prints ``skipped: <reason>`` and exits 0.
 """
 
 import argparse
@@ -39,7 +40,6 @@ import logging
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 import yaml
 from PIL import Image, ImageOps
+from scale import output_of
 
 from insta_kedro.vision import (
     ImageFeaturesParams,
@@ -63,11 +64,26 @@ RERUNS = 5  # re-runs (and full runs) of each kind; their medians are reported
 DEFAULT_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
 
 
+def real_photos(data: Path) -> list[str]:
+    """The photos of the instaloader download ``data`` (``*/*.jpg``, profile pictures left
+    out), sorted; none when the folder is absent."""
+    return sorted(str(p) for p in data.glob("*/*.jpg") if "profile_pic" not in p.name)
+
+
+def no_photos_reason(data: Path) -> str | None:
+    """Why ``data`` cannot be benchmarked (no photos, or no such folder), or None."""
+    if not data.is_dir():
+        return f"no folder {data}: pass --data <an instaloader download>"
+    if not real_photos(data):
+        return f"no photos in {data}/*/*.jpg: pass --data <an instaloader download>"
+    return None
+
+
 def photo_paths(data: Path, count: int, scratch: Path) -> list[str]:
     """``count`` distinct photos: the real ones first, then mirrored copies in ``scratch``."""
-    real = sorted(str(p) for p in data.glob("*/*.jpg") if "profile_pic" not in p.name)
+    real = real_photos(data)
     if not real:
-        raise SystemExit(f"no photos in {data}/*/*.jpg: pass --data <an instaloader download>")
+        raise SystemExit(f"error: {no_photos_reason(data)}")
     paths = real[:count]
     for index in range(count - len(paths)):
         source = real[index % len(real)]
@@ -148,6 +164,9 @@ def weights_file_reruns(
 
 
 def run_node(paths: list[str], params: ImageFeaturesParams) -> tuple[float, pd.DataFrame]:
+    """Seconds of what the ``encode_post_images`` node does for ``paths`` (manifest, encoding
+    of the uncached images, the features read back from the cache as the catalog writes them),
+    and the ``image_features`` table it gives."""
     gc.collect()  # outside the timing: see the module's docstring
     started = time.perf_counter()
     encodings = encode_image_manifest(
@@ -157,14 +176,13 @@ def run_node(paths: list[str], params: ImageFeaturesParams) -> tuple[float, pd.D
         batch_size=params.batch_size,
         chunk_size=params.chunk_size,
     )
-    return time.perf_counter() - started, encodings
+    table = encodings.features()
+    return time.perf_counter() - started, table
 
 
 def run_this_script(*arguments: str) -> float:
     """Run this benchmark in a new process with ``arguments``: the number it prints last."""
-    output = subprocess.run(
-        [sys.executable, __file__, *arguments], check=True, capture_output=True, text=True
-    ).stdout
+    output = output_of([sys.executable, __file__, *arguments])
     return float(output.strip().splitlines()[-1])
 
 
@@ -306,6 +324,10 @@ def main() -> None:
         return
     if args.node_run:
         node_run(args.node_run, args.cache_dir, args.precision)
+        return
+    reason = no_photos_reason(args.data)
+    if reason:
+        print(f"skipped: {reason}")
         return
 
     scratch = Path(tempfile.mkdtemp(prefix="image_features_bench_"))

@@ -45,6 +45,7 @@ from insta_kedro.text.interest_lexicon import split_hashtag
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf" / "base"
 REAL_DATA = PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl"
+NEW_TAGS = 0.5  # coined compound hashtags per caption, by default
 EXTRAS = [
     "#foodie",
     "#ootd",
@@ -82,7 +83,9 @@ def compound_tags(rng: np.random.Generator, count: int) -> list[str]:
     ]
 
 
-def synthetic_posts(count: int, seed: int, new_tags: float) -> pd.DataFrame:
+def synthetic_posts(count: int, seed: int, new_tags: float = NEW_TAGS) -> pd.DataFrame:
+    """``count`` posts (``post_id``, ``caption``, ``has_caption``) of recombined captions,
+    drawn with ``seed``, each with a Poisson(``new_tags``) number of coined hashtags."""
     rng = np.random.default_rng(seed)
     lines = [line for c in source_captions() for line in c.splitlines() if line.strip()]
     tags_per_caption = rng.poisson(new_tags, count)
@@ -135,7 +138,7 @@ def main() -> None:
     parser.add_argument("--captions", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--new-tags", type=float, default=0.5, help="coined compound hashtags per caption"
+        "--new-tags", type=float, default=NEW_TAGS, help="coined compound hashtags per caption"
     )
     args = parser.parse_args()
 
