@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from insta_kedro.app.catalog_reader import (
+    APP_OUTPUTS,
     CatalogReader,
     OutputMissingError,
     UnsafePathError,
@@ -22,6 +23,19 @@ def test_missing_output_names_the_run_that_makes_it(app_project: Path):
     assert not reader.exists("generated_captions")
     with pytest.raises(OutputMissingError, match=r"--pipelines=caption_model"):
         reader.load("generated_captions")
+
+
+def test_missing_lists_the_app_s_outputs_whose_file_is_not_there(project_with_outputs: Path):
+    reader = CatalogReader(project_with_outputs)
+    made = [name for name in APP_OUTPUTS if name not in reader.missing()]
+    assert "posts" in made and "user_characterizations" in made
+    reader.path("posts").unlink()
+    assert reader.missing() == [name for name in APP_OUTPUTS if name not in made or name == "posts"]
+    assert reader.missing(["posts", "follows", "posts"])[0] == "posts"
+
+
+def test_nothing_made_yet_every_app_output_is_missing(app_project: Path):
+    assert CatalogReader(app_project).missing() == list(APP_OUTPUTS)
 
 
 def test_a_damaged_output_says_it_cannot_be_read_and_which_run_remakes_it(

@@ -46,6 +46,27 @@ KNOWN_PRODUCERS = {
     "user_clusterer": "clustering",
 }
 
+# The outputs the app shows, in data-flow order.
+APP_OUTPUTS = (
+    "posts",
+    "profiles",
+    "follows",
+    "ingestion_report",
+    "image_features",
+    "image_labels",
+    "caption_vocab",
+    "caption_model",
+    "generated_captions",
+    "caption_metrics",
+    "post_text_features",
+    "post_features",
+    "user_features",
+    "post_clusters",
+    "user_clusters",
+    "cluster_profiles",
+    "user_characterizations",
+)
+
 
 class OutputMissingError(LookupError):
     """An output the app wants has not been written yet, is not in the catalog, or is damaged."""
@@ -157,6 +178,11 @@ class CatalogReader:
         if path is None or not path.exists():
             return None
         return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
+
+    def missing(self, datasets: Iterable[str] = APP_OUTPUTS) -> list[str]:
+        """The names of ``datasets`` (by default every output the app shows) whose file is not
+        there, in their order."""
+        return [name for name in datasets if not self.exists(name)]
 
     def status(self, datasets: Iterable[str]) -> list[OutputStatus]:
         return [

@@ -3,37 +3,17 @@
 import pandas as pd
 import streamlit as st
 
+from insta_kedro.app.catalog_reader import APP_OUTPUTS
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
 from insta_kedro.engine.tables import column_names, read_columns
 from insta_kedro.vision import NO_IMAGE
-
-# The outputs the app shows, in data-flow order.
-OUTPUTS = (
-    "posts",
-    "profiles",
-    "follows",
-    "ingestion_report",
-    "image_features",
-    "image_labels",
-    "caption_vocab",
-    "caption_model",
-    "generated_captions",
-    "caption_metrics",
-    "post_text_features",
-    "post_features",
-    "user_features",
-    "post_clusters",
-    "user_clusters",
-    "cluster_profiles",
-    "user_characterizations",
-)
 
 
 def outputs_table() -> pd.DataFrame:
     """One row per output: pipeline, whether it exists, when it was written, where."""
     catalog = reader()
     rows = []
-    for status in catalog.status(OUTPUTS):
+    for status in catalog.status(APP_OUTPUTS):
         path = status.path
         if path is not None and path.is_relative_to(catalog.project_path):
             path = path.relative_to(catalog.project_path)

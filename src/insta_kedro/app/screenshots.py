@@ -4,6 +4,8 @@ Used by the browser test and to refresh the README's screenshots from the last `
 
     python -m insta_kedro.app.screenshots --out docs/img     # `make screenshots`
 
+It takes none, and exits saying which, while an output the app shows is not there.
+
 Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``,
 ``/usr/bin/chromedriver``; ``make browser`` installs them) and ``selenium``.
 """
@@ -24,7 +26,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from insta_kedro.app.catalog_reader import PROJECT_PATH_ENV, find_project_path
+from insta_kedro.app.catalog_reader import PROJECT_PATH_ENV, CatalogReader, find_project_path
 
 CHROMIUM = os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -192,6 +194,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--photo", type=Path, default=None, help="image for Try a photo")
     args = parser.parse_args(argv)
     project = args.project.resolve() if args.project else find_project_path()
+    missing = CatalogReader(project).missing()
+    if missing:
+        raise SystemExit(
+            f"error: no screenshots taken: {project} lacks {len(missing)} of the outputs the "
+            f"app shows ({', '.join(missing)}); the pages would only say so. Run every "
+            "pipeline first (`make run`, or `kedro run` in the project folder)."
+        )
     for path in take_screenshots(project, args.out, args.pages, args.photo):
         print(f"{path} ({path.stat().st_size // 1024} KB)")
 
