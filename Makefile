@@ -59,6 +59,8 @@ bench: install  ## print the benchmark tables (all but scale.py, which takes hou
 bench-scale: install  ## text_features → fusion → clustering at 100k, 300k and 1M synthetic posts
 	$(BIN)/python benchmarks/scale.py
 
-clean-data:  ## remove every generated output (keeps the .gitkeep files)
-	find data -type f ! -name .gitkeep -delete
-	find data -mindepth 1 -type d -empty -delete
+# A live download (data/01_raw/instagram/) is kept: it took Instagram's rate limits to fetch,
+# and the next run resumes it. Delete that folder yourself to download it all again.
+clean-data:  ## remove every generated output (keeps the .gitkeep files and a live download)
+	find data -type f ! -name .gitkeep ! -path 'data/01_raw/instagram/*' -delete
+	find data -mindepth 1 -type d -empty ! -path 'data/01_raw/instagram/*' -delete
