@@ -47,16 +47,18 @@ ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / ".." / "shared" / "data" / "instagram-dl"
 
 
-def captions() -> list[str]:
-    """The real download's captions, read as the ingestion pipeline reads them."""
+def captions() -> tuple[list[str], str]:
+    """The real download's captions, read as the ingestion pipeline reads them, or 130
+    synthetic ones without it; and where they come from, in words."""
     if REAL_DATA.is_dir():
         posts = parse_download_folder(REAL_DATA).posts
         texts = [c.strip() for c in posts.loc[posts["has_caption"], "caption"]]
         if texts:
-            return texts
+            return texts, f"the real captions of {REAL_DATA.resolve()}"
     rng = np.random.default_rng(0)
     words = ["love", "sunday", "#blessed", "@therock", "gym", "❤️", "family", "time"]
-    return [" ".join(rng.choice(words, size=rng.integers(3, 30))) for _ in range(130)]
+    texts = [" ".join(rng.choice(words, size=rng.integers(3, 30))) for _ in range(130)]
+    return texts, f"synthetic captions (no captions in {REAL_DATA.resolve()})"
 
 
 class _InterleavedEpochs(keras.callbacks.Callback):
@@ -217,12 +219,13 @@ def main() -> None:
             params[name] = {"true": True, "false": False}.get(setting, setting)
     # checked as Kedro checks them, then the dict the domain functions take
     params = CaptionModelParams.model_validate(params).model_dump()
-    texts = captions()
+    texts, source = captions()
     vocab = build_vocabulary(texts, params["min_char_count"], params["max_len"])
     inputs, targets = encode_captions(vocab, texts)
     images = np.random.default_rng(0).random((len(texts), 4096), dtype=np.float32)
     device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
     print(f"device: {device}; {len(texts)} captions, {int((targets != 0).sum())} characters/epoch")
+    print(f"captions: {source}")
     print(f"network: {params['architecture']}, LSTM {params['lstm_units']}, vocab {vocab.size}")
 
     pipeline, plain, rows = train_throughput(params, vocab, images, inputs, targets, args.epochs)

@@ -63,12 +63,16 @@ EXTRAS = [
 
 
 def source_captions() -> list[str]:
-    """Captions of the demo generator and, when present, of the real download."""
+    """Captions of the demo generator and, when present, of the real download (logged)."""
     with tempfile.TemporaryDirectory() as scratch:
         write_demo_download(Path(scratch) / "demo")
         captions = parse_download_folder(Path(scratch) / "demo").posts["caption"].tolist()
     if REAL_DATA.is_dir():
-        captions += parse_download_folder(REAL_DATA).posts["caption"].tolist()
+        real = parse_download_folder(REAL_DATA).posts["caption"].tolist()
+        print(f"source captions: {len(captions)} of the demo, {len(real)} of {REAL_DATA.resolve()}")
+        captions += real
+    else:
+        print(f"source captions: {len(captions)} of the demo only (no {REAL_DATA.resolve()})")
     return [c for c in captions if c.strip()]
 
 
