@@ -433,7 +433,7 @@ def start(pipeline: Pipeline, state: Path, run: str, inputs: Path) -> subprocess
     """Start ``run`` of ``pipeline`` on ``state`` in a new process (output to ``run.log``)."""
     env = {
         **os.environ,
-        # this checkout's src and tests first, as in the harness, whichever the venv installs
+        # this checkout's src and tests first, whichever insta_kedro the venv installs
         "PYTHONPATH": os.pathsep.join(
             [str(PROJECT_ROOT / "src"), str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
         ).rstrip(os.pathsep),
