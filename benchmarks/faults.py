@@ -430,9 +430,14 @@ class Timing:
 
 
 def start(pipeline: Pipeline, state: Path, run: str, inputs: Path) -> subprocess.Popen:
-    """Start ``run`` of ``pipeline`` on ``state`` in a new process (output to ``run.log``)."""
+    """Start ``run`` of ``pipeline`` on ``state`` in a new process (output to ``run.log``),
+    its temporary files in ``state/tmp`` (a killed run cannot remove them: TensorFlow's
+    autograph leaves its generated modules there), removed with the scratch folder."""
+    temporary = state / "tmp"
+    temporary.mkdir(exist_ok=True)
     env = {
         **os.environ,
+        "TMPDIR": str(temporary),
         # this checkout's src and tests first, whichever insta_kedro the venv installs
         "PYTHONPATH": os.pathsep.join(
             [str(PROJECT_ROOT / "src"), str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
