@@ -18,6 +18,11 @@ def test_only_top_level_keys_outside_the_configuration_are_unknown():
     assert unknown_sections({}, SECTIONS) == []
 
 
+def test_a_dotted_key_is_in_its_first_parts_section():
+    runtime = {"ingestion.demo.n_profiles": 2, "caption_modle.epochs": 2}
+    assert unknown_sections(runtime, SECTIONS) == ["caption_modle"]
+
+
 def test_the_message_names_each_key_its_nearest_section_and_every_section():
     message = unknown_sections_message(["caption_modle", "epochs"], SECTIONS)
     assert message.startswith(
@@ -38,6 +43,10 @@ def test_a_misspelt_section_stops_the_session_before_any_run(run_kedro, kedro_pr
         _context(kedro_project, {"caption_modle": {"epochs": 2}})
     with pytest.raises(UnknownParameterError, match=r"'caption_modle'"):
         run_kedro(["ingestion"], {"caption_modle": {"epochs": 2}})
+    with pytest.raises(UnknownParameterError, match=r"'caption_modle'"):
+        _context(kedro_project, {"caption_modle.epochs": 2})
+    # dotted keys of a declared section, as KedroSession.create takes them, are fine
+    _context(kedro_project, {"ingestion.demo.n_profiles": 2})
     assert not (kedro_project / "data" / "02_intermediate" / "posts.parquet").exists()
 
 

@@ -19,8 +19,10 @@ class UnknownParameterError(ValueError):
 
 
 def unknown_sections(runtime_params: Mapping[str, Any], configured: Iterable[str]) -> list[str]:
-    """The top-level keys of ``runtime_params`` that are not among ``configured``, sorted."""
-    return sorted(set(runtime_params) - set(configured))
+    """The top-level keys of ``runtime_params`` that are not among ``configured``, sorted; a
+    dotted key (``ingestion.demo.n_profiles``, as ``KedroSession.create(runtime_params=…)``
+    takes it) is in its first part's section."""
+    return sorted({key.split(".", 1)[0] for key in runtime_params} - set(configured))
 
 
 def unknown_sections_message(unknown: list[str], configured: Iterable[str]) -> str:
