@@ -57,35 +57,22 @@ def project_pipelines() -> dict[str, Pipeline]:
     return found
 
 
-def _missing_inputs(pipeline: Pipeline, catalog: Any) -> list[tuple[str, Any]]:
-    """The persisted free inputs of ``pipeline`` that do not exist (optional ones aside)."""
-    missing = []
-    for name in sorted(pipeline.inputs()):
-        if name.startswith("params:") or name == "parameters" or name not in catalog:
-            continue
-        dataset = catalog.get(name)
-        if isinstance(dataset, MemoryDataset) or dataset.exists():
-            continue
-        if getattr(dataset, "optional", False):
-            continue  # loads empty: the nodes that need it say so (e.g. caption_model)
-        missing.append((name, dataset))
-    return missing
-
-
-def _unmade_memory_inputs(pipeline: Pipeline, catalog: Any) -> list[str]:
-    """The free inputs of ``pipeline`` that live in memory only (no catalog entry, or a
-    ``MemoryDataset``) and hold no data: a node outside ``pipeline`` makes them in a run."""
-    unmade = []
+def _absent_inputs(pipeline: Pipeline, catalog: Any) -> tuple[list[str], list[tuple[str, Any]]]:
+    """The free inputs of ``pipeline`` that hold no data, in one pass: those that live in
+    memory only (no catalog entry, or an empty ``MemoryDataset``: a node outside ``pipeline``
+    makes them in a run), and the persisted ones that do not exist (optional ones aside)."""
+    in_memory, missing = [], []
     for name in sorted(pipeline.inputs()):
         if name.startswith("params:") or name == "parameters":
             continue
-        if name not in catalog:
-            unmade.append(name)
-            continue
-        dataset = catalog.get(name)
-        if isinstance(dataset, MemoryDataset) and not dataset.exists():
-            unmade.append(name)
-    return unmade
+        dataset = catalog.get(name) if name in catalog else None
+        if dataset is None or isinstance(dataset, MemoryDataset):
+            if dataset is None or not dataset.exists():
+                in_memory.append(name)
+        elif not dataset.exists() and not getattr(dataset, "optional", False):
+            # an optional one loads empty: the nodes that need it say so (e.g. caption_model)
+            missing.append((name, dataset))
+    return in_memory, missing
 
 
 def producing_nodes(dataset: str, pipelines: dict[str, Pipeline]) -> list[tuple[str, str]]:
@@ -139,7 +126,7 @@ def pipelines_to_run_first(
         for name in producers[:1]:
             if name not in needed:
                 needed.add(name)
-                pending += [missing for missing, _ in _missing_inputs(pipelines[name], catalog)]
+                pending += [missing for missing, _ in _absent_inputs(pipelines[name], catalog)[1]]
     order = {name: i for i, name in enumerate(PIPELINE_ORDER)}
     return sorted(needed, key=lambda name: (order.get(name, len(order)), name))
 
@@ -158,8 +145,7 @@ def check_inputs_exist(
     ``pipelines`` (default: every pipeline of the project registry) are searched for the
     ones that write the missing datasets and, in turn, their own missing inputs.
     """
-    in_memory = _unmade_memory_inputs(pipeline, catalog)
-    missing = _missing_inputs(pipeline, catalog)
+    in_memory, missing = _absent_inputs(pipeline, catalog)
     if not (in_memory or missing):
         return
     if pipelines is None:
