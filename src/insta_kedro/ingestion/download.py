@@ -109,11 +109,12 @@ ACCOUNT_ACTIONS = {
     "(instaloader --login YOUR_NAME)",
 }
 
-# What a login_required profile's message adds: instaloader's own names its command's options.
-LOGIN_HINT = (
-    "to log in here, set instagram.username and instagram.session_file (a file made by "
-    "instaloader --login YOUR_NAME) in conf/local/credentials.yml"
-)
+# What a failed profile's message adds, by status: how to act here (instaloader's own message
+# names its command's options).
+STATUS_HINTS = {
+    "login_required": "to log in here, set instagram.username and instagram.session_file (a "
+    "file made by instaloader --login YOUR_NAME) in conf/local/credentials.yml",
+}
 
 Sleep = Callable[[float], None]
 
@@ -398,10 +399,9 @@ def _download_with_retries(
             raise
         except Exception as err:  # recorded per profile; the other profiles go on
             status = _failure_status(err)
-            if status == "login_required":
-                return status, f"{_describe(err)} ({LOGIN_HINT})"
             if status != "rate_limited":
-                return status, _describe(err)
+                hint = STATUS_HINTS.get(status)
+                return status, _describe(err) + (f" ({hint})" if hint else "")
             retry += 1
             waited = waits.wait(retry)
             if waited is None:
