@@ -24,28 +24,70 @@ def _free_port() -> int:
 
 @dataclass
 class Cluster:
-    """The scheduler's ``address`` and the worker processes (``dask worker --no-nanny``:
-    killing one is final, as a machine that dies)."""
+    """The scheduler's ``address`` and the worker processes (``dask worker --no-nanny``
+    unless started otherwise: killing one is final, as a machine that dies); ``folder`` and
+    ``environment``: where and with what the processes run."""
 
     address: str
     scheduler: subprocess.Popen
+    folder: Path
+    environment: dict[str, str]
     workers: list[subprocess.Popen] = field(default_factory=list)
 
+    def start_worker(self, name: str, *options: str, nanny: bool = False) -> subprocess.Popen:
+        """A single-threaded worker named ``name`` with the ``dask worker`` ``options``
+        (``--resources GPU=1``, ``--memory-limit 300MB``), without a nanny unless ``nanny``;
+        its log is ``<name>.log``."""
+        worker = _start(
+            [
+                "worker",
+                self.address,
+                "--nthreads",
+                "1",
+                "--nanny" if nanny else "--no-nanny",
+                "--no-dashboard",
+                "--host",
+                "127.0.0.1",
+                "--name",
+                name,
+                *options,
+            ],
+            self.folder / f"{name}.log",
+            self.environment,
+        )
+        self.workers.append(worker)
+        return worker
 
-def _wait_for_workers(address: str, count: int, timeout: float = 120.0) -> None:
+
+def _start(arguments: list[str], log: Path, environment: dict[str, str]) -> subprocess.Popen:
+    """``dask <arguments>`` run with ``environment`` in the folder of ``log``, the file that
+    gets its output."""
+    with open(log, "wb") as output:
+        return subprocess.Popen(
+            [str(DASK), *arguments],
+            cwd=log.parent,
+            env=environment,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def wait_for_workers(address: str, count: int, timeout: float = 120.0) -> None:
+    """Wait until the scheduler at ``address`` answers and ``count`` workers run on it."""
     from distributed import Client
 
     with Client(address, timeout=timeout) as client:
-        client.wait_for_workers(count, timeout=timeout)
+        if count:
+            client.wait_for_workers(count, timeout=timeout)
 
 
 @contextmanager
 def dask_cluster(
     folder: Path, workers: int = 2, env: dict | None = None, resources: dict[int, str] | None = None
 ) -> Iterator[Cluster]:
-    """A scheduler and ``workers`` single-threaded workers named ``worker-<i>``, run in
-    ``folder`` (their logs are ``scheduler.log`` and ``worker-<i>.log`` there); ``resources``:
-    worker index → what it declares (``"GPU=1"``)."""
+    """A scheduler and ``workers`` (0: none) single-threaded workers named ``worker-<i>``,
+    run in ``folder`` (their logs are ``scheduler.log`` and ``worker-<i>.log`` there);
+    ``resources``: worker index → what it declares (``"GPU=1"``)."""
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     # The workers run this checkout's package (not another one the environment installed),
@@ -57,18 +99,7 @@ def dask_cluster(
         **(env or {}),
     }
     environment.pop("DASK_SCHEDULER_ADDRESS", None)
-
-    def start(arguments: list[str], log: str) -> subprocess.Popen:
-        with open(folder / log, "wb") as output:
-            return subprocess.Popen(
-                [str(DASK), *arguments],
-                cwd=folder,
-                env=environment,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-            )
-
-    scheduler = start(
+    scheduler = _start(
         [
             "scheduler",
             "--host",
@@ -79,30 +110,17 @@ def dask_cluster(
             ":0",
             "--no-show",
         ],
-        "scheduler.log",
+        folder / "scheduler.log",
+        environment,
     )
-    cluster = Cluster(address, scheduler)
+    cluster = Cluster(address, scheduler, folder, environment)
     try:
         for i in range(workers):
-            cluster.workers.append(
-                start(
-                    [
-                        "worker",
-                        address,
-                        "--nthreads",
-                        "1",
-                        "--no-nanny",
-                        "--no-dashboard",
-                        "--host",
-                        "127.0.0.1",
-                        "--name",
-                        f"worker-{i}",
-                        *(["--resources", resources[i]] if i in (resources or {}) else []),
-                    ],
-                    f"worker-{i}.log",
-                )
-            )
-        _wait_for_workers(address, workers)
+            if i in (resources or {}):
+                cluster.start_worker(f"worker-{i}", "--resources", resources[i])
+            else:
+                cluster.start_worker(f"worker-{i}")
+        wait_for_workers(address, workers)
         yield cluster
     finally:
         # The workers stop first: a worker that is closing while its scheduler closes can

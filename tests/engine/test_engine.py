@@ -3,6 +3,7 @@
 import os
 import re
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from dask.system import CPU_COUNT
 from insta_kedro.engine import (
     ClusterLostTasks,
     Engine,
+    NoWorkers,
     WorkersRunOtherCode,
     chunked,
     close_clients,
@@ -127,6 +129,37 @@ def test_without_an_address_a_local_cluster_of_single_threaded_workers_starts(mo
         assert map_chunks(squares, [[2], [4]], Engine(name="dask")) == [[4], [16]]
     finally:
         close_clients()
+
+
+def test_a_scheduler_without_workers_is_named_with_how_to_start_them(tmp_path):
+    with dask_cluster(tmp_path, workers=0) as cluster:
+        engine = Engine(name="dask", address=cluster.address, wait_for_workers=2)
+        started = time.monotonic()
+        try:
+            with pytest.raises(
+                NoWorkers,
+                match=rf"no worker joined the scheduler at "
+                rf"{cluster.address} within 2 s.*dask worker {cluster.address}",
+            ):
+                map_chunks(squares, [[1], [2]], engine)
+        finally:
+            close_clients()
+        assert time.monotonic() - started < 20
+
+
+def test_workers_that_join_a_while_after_the_scheduler_get_the_chunks(tmp_path):
+    """A worker that joins after Dask's own timeouts (shortened to 1 s here) would have
+    passed: the stage waits for it."""
+    with dask_cluster(tmp_path, workers=0) as cluster:
+        engine = Engine(name="dask", address=cluster.address, wait_for_workers=120)
+        late = threading.Timer(3.0, cluster.start_worker, args=["late"])
+        try:
+            with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+                late.start()
+                assert map_chunks(squares, [[1], [2]], engine) == [[1], [4]]
+        finally:
+            late.join()
+            close_clients()
 
 
 def worker_name(chunk: list[int]) -> str:

@@ -8,7 +8,9 @@ from tests.pipelines.shipped_params import raw, typed
 
 
 def test_the_shipped_engine_is_local():
-    assert typed(EngineParams).engine() == Engine(name="local", chunk_size=256, retries=2)
+    assert typed(EngineParams).engine() == Engine(
+        name="local", chunk_size=256, retries=2, wait_for_workers=120
+    )
 
 
 def test_a_dask_engine_with_an_address():
@@ -32,6 +34,7 @@ def test_the_stages_named_in_chunk_sizes_take_their_own():
         ({"name": "spark"}, "engine.name"),
         ({"dask__chunk_size": 0}, "engine.dask.chunk_size"),
         ({"dask__retries": -1}, "engine.dask.retries"),
+        ({"dask__wait_for_workers": 0}, "engine.dask.wait_for_workers"),
         ({"dask__chunk_sizes": {"text_features": 0}}, "engine.dask.chunk_sizes.text_features"),
         ({"dask__chunk_sizes": {"captions": 64}}, "engine.dask.chunk_sizes.captions"),
         ({"dask__workers": 4}, "engine.dask.workers"),

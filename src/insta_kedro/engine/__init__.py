@@ -16,6 +16,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "ClusterLostTasks",
             "LOCAL",
             "Engine",
+            "NoWorkers",
             "WorkersRunOtherCode",
             "bounded_rows",
             "check_same_code",
@@ -25,6 +26,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "dask_client",
             "for_each_result",
             "map_chunks",
+            "wait_for_a_worker",
             "workers_with",
         ],
         "tables": [

@@ -49,6 +49,10 @@ class ClusterLostTasks(RuntimeError):
     scheduler went away, or every worker holding the tasks' shared inputs died."""
 
 
+class NoWorkers(TimeoutError):
+    """A Dask scheduler that no worker joined within the wait a stage gives them."""
+
+
 class WorkersRunOtherCode(RuntimeError):
     """Dask workers that import other ``insta_kedro`` code than the ``kedro run`` process:
     their chunks would be computed by that code."""
@@ -57,13 +61,15 @@ class WorkersRunOtherCode(RuntimeError):
 @dataclass(frozen=True)
 class Engine:
     """Where a stage's chunks of work run: ``name`` ``local`` or ``dask``; for Dask, the
-    scheduler's ``address`` (None: see the module), the items per task (``chunk_size``) and
-    the ``retries`` of a failed task."""
+    scheduler's ``address`` (None: see the module), the items per task (``chunk_size``), the
+    ``retries`` of a failed task and the seconds a stage waits for a first worker to join a
+    scheduler that has none (``wait_for_workers``, > 0)."""
 
     name: Literal["local", "dask"] = "local"
     address: str | None = None
     chunk_size: int = 256
     retries: int = 2
+    wait_for_workers: float = 120.0
 
     @property
     def distributed(self) -> bool:
@@ -156,6 +162,28 @@ def _warn_of_other_libraries(client) -> None:
             "from a local run's. %s",
             table["warning"],
         )
+
+
+def wait_for_a_worker(client, timeout: float) -> None:
+    """Return once a worker runs on ``client``'s cluster, waiting at most ``timeout`` seconds
+    (> 0) for one to join; then raise :class:`NoWorkers`, naming the scheduler and how to
+    start workers."""
+    if client.scheduler_info()["workers"]:
+        return
+    from distributed.exceptions import WorkerStartTimeoutError
+
+    address = client.scheduler.address
+    logger.warning("Dask: no worker at %s yet; waiting up to %g s for one", address, timeout)
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except WorkerStartTimeoutError as error:
+        raise NoWorkers(
+            f"Dask: no worker joined the scheduler at {address} within {timeout:g} s "
+            "(engine.dask.wait_for_workers). Start workers that connect to it, e.g. "
+            f"`dask worker {address} --nthreads 1` on each worker machine (docs/scaling.md), "
+            "or point engine.dask.address or DASK_SCHEDULER_ADDRESS at a scheduler that has "
+            "them."
+        ) from error
 
 
 def close_clients() -> None:
@@ -260,8 +288,10 @@ def for_each_result(
     result is brought back once and then released on its worker; a task whose function raises
     is tried again ``engine.retries`` times, and when it still fails its error is raised
     here; tasks the cluster drops (its scheduler gone, or every worker with the shared
-    arguments dead) raise :class:`ClusterLostTasks`, and workers that run other code than
-    this process :class:`WorkersRunOtherCode` (:func:`check_same_code`). ``gpu``: the work
+    arguments dead) raise :class:`ClusterLostTasks`, a scheduler that no worker joins within
+    ``engine.wait_for_workers`` seconds :class:`NoWorkers` (:func:`wait_for_a_worker`), and
+    workers that run other code than this process :class:`WorkersRunOtherCode`
+    (:func:`check_same_code`). ``gpu``: the work
     runs faster on a GPU; when the cluster has workers with a ``GPU`` resource, each task then
     asks for one (``resources={"GPU": 1}``), so only those workers take it.
     """
@@ -272,6 +302,7 @@ def for_each_result(
     from distributed import as_completed
 
     client = dask_client(engine.address)
+    wait_for_a_worker(client, engine.wait_for_workers)
     check_same_code(client)
     # One copy of the shared arguments on every worker; passed as one argument, so that no
     # name of theirs meets one of ``Client.map``'s own (``batch_size``, ``key``, ...).

@@ -25,12 +25,14 @@ class DaskParams(Settings):
     environment variable, else a ``LocalCluster`` with one single-threaded worker per core),
     the ``chunk_size`` (items per task, >= 1), the ``chunk_sizes`` of the stages (a
     :data:`Stage` → items per task, >= 1) that take another than ``chunk_size``, and the
-    ``retries`` of a failed task (>= 0)."""
+    ``retries`` of a failed task (>= 0), and the seconds a stage waits for a first worker
+    to join a scheduler that has none (``wait_for_workers``, >= 1)."""
 
     address: str | None
     chunk_size: Count
     chunk_sizes: dict[Stage, Count] = Field(default_factory=dict)
     retries: NonNegativeCount
+    wait_for_workers: Count
 
 
 class EngineParams(Section):
@@ -52,4 +54,5 @@ class EngineParams(Section):
             address=self.dask.address,
             chunk_size=self.dask.chunk_sizes.get(stage, self.dask.chunk_size),
             retries=self.dask.retries,
+            wait_for_workers=self.dask.wait_for_workers,
         )
