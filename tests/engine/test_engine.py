@@ -16,6 +16,7 @@ from insta_kedro.engine import (
     ClusterLostTasks,
     Engine,
     NoWorkers,
+    WorkersKilled,
     WorkersRunOtherCode,
     chunked,
     close_clients,
@@ -25,7 +26,7 @@ from insta_kedro.engine import (
     map_chunks,
 )
 from insta_kedro.engine.engine import _apply
-from tests.dask_cluster import PROJECT_ROOT, _free_port, dask_cluster
+from tests.dask_cluster import PROJECT_ROOT, _free_port, dask_cluster, wait_for_workers
 from tests.killing import kill
 
 
@@ -207,6 +208,41 @@ def test_tasks_the_cluster_drops_raise_instead_of_coming_back_as_results(tmp_pat
         finally:
             close_clients()
         assert seen == [[0]]
+
+
+def past_the_memory_limit(chunk: list[int]) -> list[int]:
+    """Holds 600 MB for the chunk that starts with 0 (its worker's nanny restarts it past its
+    memory limit), nothing for the others."""
+    import numpy as np
+
+    if chunk[0] == 0:
+        held = np.ones(600 * 2**20 // 8)
+        time.sleep(10)
+        del held
+    time.sleep(0.5)
+    return chunk
+
+
+def test_a_chunk_that_kills_its_workers_says_how_to_give_them_more_memory(tmp_path):
+    """Two workers of 300 MB whose nannies restart them; the scheduler fails a task after
+    two deaths (allowed-failures 1) with Dask's KilledWorker."""
+    allowed = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+    with dask_cluster(tmp_path, workers=0, env=allowed) as cluster:
+        for name in ("small-0", "small-1"):
+            cluster.start_worker(name, "--memory-limit", "300MB", nanny=True)
+        engine = Engine(name="dask", address=cluster.address, chunk_size=1)
+        wanted = (
+            r"past_the_memory_limit on chunk 1 of 6 \(1 items; 1 a task\) died under it 2 "
+            r"times(.|\n)*memory limit(.|\n)*engine\.dask\.chunk_size(.|\n)*--nworkers"
+        )
+        try:
+            wait_for_workers(cluster.address, 2)
+            with pytest.raises(WorkersKilled, match=wanted):
+                map_chunks(past_the_memory_limit, [[i] for i in range(6)], engine)
+        finally:
+            close_clients()
+        logs = "".join((tmp_path / f"{name}.log").read_text() for name in ("small-0", "small-1"))
+        assert logs.count("exceeded 95% memory budget") == 2
 
 
 def test_workers_that_import_other_code_compute_no_chunk(tmp_path, caplog):

@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "LOCAL",
             "Engine",
             "NoWorkers",
+            "WorkersKilled",
             "WorkersRunOtherCode",
             "bounded_rows",
             "check_same_code",

@@ -34,6 +34,14 @@ ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 # libraries' own thread pools (dask's nanny sets OMP/MKL/OpenBLAS alone).
 SINGLE_THREADED = {"TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"}
 
+LESS_MEMORY = (
+    "Give each task less to hold: a smaller engine.dask.chunk_size (or "
+    "engine.dask.chunk_sizes.<stage> for a stage it names), or each worker more memory: fewer "
+    "worker processes per machine (dask worker --nworkers), or a higher --memory-limit. The "
+    "workers' logs say why they died ('exceeded 95% memory budget')."
+)
+"""What to do when workers die past their memory limit, the most common reason."""
+
 LIBRARIES = ("tensorflow", "keras", "scikit-learn", "hdbscan", "pyarrow")
 """Libraries whose versions shape the chunks' results, compared with the workers' beside the
 ones Dask compares itself when a client connects (Python, dask, distributed, numpy, pandas)."""
@@ -47,6 +55,11 @@ _clients: dict[str, Any] = {}
 class ClusterLostTasks(RuntimeError):
     """Tasks that the Dask cluster dropped without a result or an error of their own: its
     scheduler went away, or every worker holding the tasks' shared inputs died."""
+
+
+class WorkersKilled(RuntimeError):
+    """A task during which the Dask workers that ran it died, one after the other, as many
+    times as the scheduler allows (Dask's ``KilledWorker``)."""
 
 
 class NoWorkers(TimeoutError):
@@ -288,10 +301,11 @@ def for_each_result(
     result is brought back once and then released on its worker; a task whose function raises
     is tried again ``engine.retries`` times, and when it still fails its error is raised
     here; tasks the cluster drops (its scheduler gone, or every worker with the shared
-    arguments dead) raise :class:`ClusterLostTasks`, a scheduler that no worker joins within
-    ``engine.wait_for_workers`` seconds :class:`NoWorkers` (:func:`wait_for_a_worker`), and
-    workers that run other code than this process :class:`WorkersRunOtherCode`
-    (:func:`check_same_code`). ``gpu``: the work
+    arguments dead) raise :class:`ClusterLostTasks`, a task whose workers died under it as
+    often as Dask allows (its ``KilledWorker``) :class:`WorkersKilled`, a scheduler that no
+    worker joins within ``engine.wait_for_workers`` seconds :class:`NoWorkers`
+    (:func:`wait_for_a_worker`), and workers that run other code than this process
+    :class:`WorkersRunOtherCode` (:func:`check_same_code`). ``gpu``: the work
     runs faster on a GPU; when the cluster has workers with a ``GPU`` resource, each task then
     asks for one (``resources={"GPU": 1}``), so only those workers take it.
     """
@@ -321,10 +335,30 @@ def for_each_result(
     position = {future.key: index for index, future in enumerate(futures)}
     finished = as_completed(futures, with_results=True)
     del futures  # a future no longer referenced has its result released on the cluster
-    for done, (future, result) in enumerate(finished):
-        if future.cancelled():  # as_completed raises only the errors the tasks raised
-            raise _lost_tasks(function, len(chunks) - done, len(chunks), client, result)
-        consume(position[future.key], result)
+    from distributed import KilledWorker
+
+    try:
+        for done, (future, result) in enumerate(finished):
+            if future.cancelled():  # as_completed raises only the errors the tasks raised
+                raise _lost_tasks(function, len(chunks) - done, len(chunks), client, result)
+            consume(position[future.key], result)
+    except KilledWorker as error:
+        index = position[error.task]
+        raise _killed(function, index, chunks, engine, error) from error
+
+
+def _killed(
+    function: Callable, index: int, chunks: Sequence, engine: Engine, error: BaseException
+) -> WorkersKilled:
+    """The error of the task of ``function`` on ``chunks[index]`` whose workers died under it
+    (``error``: Dask's ``KilledWorker``, sent on ``engine``): what happened and what to do."""
+    return WorkersKilled(
+        f"Dask: the workers that ran {function.__name__} on chunk {index + 1} of "
+        f"{len(chunks)} ({len(chunks[index])} items; {engine.chunk_size} a task) died under "
+        f"it {error.allowed_failures + 1} times, the last one {error.last_worker.address}. "
+        "A worker process dies mostly when its nanny restarts it past its memory limit "
+        f"(dask worker --memory-limit). {LESS_MEMORY}"
+    )
 
 
 def _lost_tasks(
@@ -341,7 +375,8 @@ def _lost_tasks(
     else:
         why = (
             "the inputs its tasks share were lost with the workers that held them (every "
-            "worker died, or was restarted by its nanny, e.g. past its memory limit)"
+            "worker died, or was restarted by its nanny, e.g. past its memory limit). "
+            f"{LESS_MEMORY}"
         )
     return ClusterLostTasks(
         f"Dask: the cluster at {client.scheduler.address} dropped {lost} of {total} tasks of "
