@@ -33,7 +33,6 @@ from insta_kedro.text.captions import (
     strip_credits,
     unstyled,
     without_contractions,
-    without_web_addresses,
 )
 from insta_kedro.text.tags import extract_hashtags, extract_mentions
 
@@ -299,13 +298,6 @@ def test_read_captions_gives_the_features_and_each_captions_parts():
     for text, row in zip(captions.fillna(""), frame.itertuples(), strict=True):
         assert row.language == detect_language(text)
         assert row.mention_count == len(extract_mentions(text, unique=False))
-
-
-def test_without_web_addresses_removes_them_with_or_without_a_scheme():
-    text = "Prints at shop.magnumphotos.com/events, www.Example.org and https://x.io/a?b=1 now"
-    assert without_web_addresses(text).split() == ["Prints", "at", "and", "now"]
-    plain = "no address here, e.g. a sentence.Then another"
-    assert without_web_addresses(plain) is plain
 
 
 def test_detect_languages_reads_many_texts_in_blocks_with_the_same_answers(monkeypatch):

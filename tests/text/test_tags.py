@@ -22,6 +22,10 @@ from insta_kedro.text.tags import TAG, _tag_spans, extract_hashtags, extract_men
         ("no tags", []),
         ("Top #1️⃣ of #2️⃣0️⃣2️⃣5️⃣, #day1️⃣ #day1", ["day1"]),  # a keycap ends a tag
         ("#𝐒𝐮𝐧𝐝𝐚𝐲𝐅𝐮𝐧𝐝𝐚𝐲 ＃ｌｏｖｅ", ["sundayfunday", "love"]),  # styled letters are plain
+        # a '#' in a web address is the address's
+        ("see https://example.com/page#section #real", ["real"]),
+        ("#sale at shop.example.com/deals#top, www.x.co/#/app", ["sale"]),
+        ("#style.co/ and #rock.com", ["style", "rock"]),  # a tag that ends like an address
     ],
 )
 def test_extract_hashtags(caption: str, expected: list[str]) -> None:
@@ -37,6 +41,11 @@ def test_extract_hashtags(caption: str, expected: list[str]) -> None:
         ("📸 @kylie🤍 @a..", ["kylie", "a"]),
         ("new fit #ootd@zara", ["zara"]),  # an account right after a hashtag
         ("by @𝐦𝐚𝐲𝐚.𝐞𝐚𝐭𝐬 and @ｂｏｂ", ["maya.eats", "bob"]),
+        # an '@' in a web address is the address's: not an Instagram account
+        ("read https://medium.com/@author/post by @friend", ["friend"]),
+        ("tiktok.com/@dancer and www.YouTube.com/@chan", []),
+        # accounts whose names end like web addresses are accounts
+        ("live on @shop.tv, @name.co and @shop.tv/", ["shop.tv", "name.co"]),
     ],
 )
 def test_extract_mentions(caption: str, expected: list[str]) -> None:

@@ -44,6 +44,7 @@ from insta_kedro.text.tags import (
     strip_tags,
 )
 from insta_kedro.text.vader import WindowedSentimentAnalyzer
+from insta_kedro.text.web import URL, without_web_addresses
 
 UNDETERMINED = "und"
 READ_BLOCK = 16384
@@ -187,15 +188,6 @@ def emojis_in(text: str) -> list[str]:
     return scan_emojis(text)[1]
 
 
-_URL = re.compile(r"https?://\S+")
-# A web address written without its scheme ("shop.magnumphotos.com/events"). Its ending is
-# looked for first: most captions have none, and that search is cheaper than the whole
-# pattern's.
-_WEB_ENDINGS = r"\.(?:com|net|org|co|io|tv|me|ly|shop|store|us|uk)\b"
-_WEB_ENDING = re.compile(_WEB_ENDINGS, re.IGNORECASE)
-_WEB_ADDRESS = re.compile(rf"\b(?:[\w-]+\.)*[\w-]+{_WEB_ENDINGS}(?:/\S*)?", re.IGNORECASE)
-
-
 # A credit: who took the picture ("📸: @name", "photo by @name", "photography: @name") or made
 # the reposted content ("credit: @name", "(C&C: @name)", "credit & consent: @name"), which
 # every kind of account writes and which says nothing of what the post is about.
@@ -253,17 +245,9 @@ def content_text(text: str) -> str:
     return without_contractions(without_web_addresses(strip_credits(unstyled(text))))
 
 
-def without_web_addresses(text: str) -> str:
-    """``text`` with its web addresses, with a scheme (``https://…``) or without one
-    (``shop.example.com/events``), replaced by a space."""
-    if "://" in text:
-        text = _URL.sub(" ", text)
-    return _WEB_ADDRESS.sub(" ", text) if _WEB_ENDING.search(text) else text
-
-
 def plain_text(text: str) -> str:
     """``text`` without hashtags, mentions, emojis and URLs: what a language detector reads."""
-    text = _URL.sub(" ", text)
+    text = URL.sub(" ", text)
     text = strip_tags(text)
     return scan_emojis(text)[0]
 

@@ -4,9 +4,11 @@ A hashtag is '#' followed by letters, digits, '_' and combining marks of any scr
 (`#café`, `#日本`), ended by punctuation, spaces or emoji (a keycap such as 1️⃣ too); tags made
 only of digits are not hashtags (Instagram does not link them). A mention is '@' followed by
 the characters of an Instagram user name (ASCII letters, digits, '.', '_'), not preceded by a
-word character (so e-mail addresses are not mentions), a hashtag aside (`#ootd@zara`). Both
-are read in plain letters: a tag or name in a styled alphabet (`#𝐒𝐮𝐧𝐝𝐚𝐲`, `@ｍａｙａ`) is the
-plain one (``text.styled``).
+word character (so e-mail addresses are not mentions), a hashtag aside (`#ootd@zara`). A '#'
+or '@' in a web address with a path or a scheme (`example.com/page#section`,
+`https://medium.com/@author`) is the address's (``text.web``); an account or tag that ends
+like an address (`@shop.tv`) stays one. Both are read in plain letters: a tag or name in a
+styled alphabet (`#𝐒𝐮𝐧𝐝𝐚𝐲`, `@ｍａｙａ`) is the plain one (``text.styled``).
 """
 
 import re
@@ -14,6 +16,7 @@ import unicodedata
 
 from insta_kedro.text.charclass import character_class
 from insta_kedro.text.styled import unstyled
+from insta_kedro.text.web import without_links
 
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9._]+)")
 # A possessive "'s" (or "’s") ending a tag or mention: no word of its own.
@@ -50,7 +53,7 @@ def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
     (`#café`, `#日本`, `#हिन्दी`); punctuation, spaces and emoji end it. Tags made only of
     digits (`#1`) are left out, as Instagram does not link them.
     """
-    text = unicodedata.normalize("NFC", unstyled(text))
+    text = without_links(unicodedata.normalize("NFC", unstyled(text)))
     tags: list[str] = []
     for start, end in _tag_spans(text):
         tag = text[start + 1 : end].rstrip("\u200c\u200d").lower()
@@ -73,7 +76,7 @@ def extract_mentions(text: str, *, unique: bool = True) -> list[str]:
     mentions: list[str] = []
     if "@" not in text:
         return mentions
-    text = _without_hashtags(unicodedata.normalize("NFC", unstyled(text)))
+    text = _without_hashtags(without_links(unicodedata.normalize("NFC", unstyled(text))))
     for match in MENTION.finditer(text):
         name = match.group(1).rstrip(".").lower()
         if name and not (unique and name in mentions):
