@@ -42,6 +42,7 @@ from insta_kedro.ingestion.sources import parse_download
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "instaloader"
 ACCOUNTS = {path.name.removesuffix(".json"): path for path in sorted(FIXTURES.glob("*.json"))}
 DOC_MEDIA_BY_SHORTCODE = "27128499623469141"
+MEDIA_INFO = "xdt_api__v1__media__shortcode__web_info"
 DOC_ANONYMOUS_TIMELINE = "28904005159232689"
 DOC_LOGGED_IN_TIMELINE = "29104886249145907"
 DOC_PROFILE_BY_ID = "27937681195819736"
@@ -308,6 +309,25 @@ class FakeInstagram:
             return None
 
         self.rules.append(rule)
+
+    def redirect_metadata(self, code: str, new_code: str) -> None:
+        """Answer the metadata query of post ``code`` with the post under ``new_code``, as
+        Instagram does when a post's address redirects (instaloader#225)."""
+
+        def rule(request):
+            body = request.body.decode() if isinstance(request.body, bytes) else request.body or ""
+            if DOC_MEDIA_BY_SHORTCODE in body and code in body:
+                self.metadata_served[code] += 1
+                media = self.accounts_media()
+                items = [dict(m, code=new_code) for m in media if m["code"] == code]
+                return self.json(request, {"data": {MEDIA_INFO: {"items": items}}})
+            return None
+
+        self.rules.append(rule)
+
+    def accounts_media(self) -> list[dict[str, Any]]:
+        """Every post of every account."""
+        return [m for account in self.accounts.values() for m in account["media"]]
 
     def add_post(self, username: str, code: str, taken_at: int) -> None:
         """Publish a new post ``code`` on top of ``username``'s timeline (a copy of their
@@ -905,6 +925,26 @@ def test_a_post_whose_metadata_is_withheld_is_counted_and_the_walk_goes_on(
 
     assert (again["anna.cooks"]["new_posts"], again["anna.cooks"]["existing_posts"]) == (1, 4)
     assert "2023-11-12_14-40-00_UTC" in _post_files(tmp_path / "anna.cooks")
+
+
+def test_a_post_whose_address_redirects_is_counted_and_the_walk_goes_on(
+    tmp_path, fake_instagram, sleeps
+):
+    """instaloader#225: a post whose metadata comes under another shortcode. Logged out,
+    instaloader 4.16 lists each post by its metadata and raises ``PostChangedException``
+    there: the post is counted as failed, the others are downloaded, no update stamp is
+    written. Logged in, the listing carries the posts' metadata and no redirect is asked."""
+    fake_instagram.redirect_metadata("DemoAnnaA03", "DemoAnnaZ99")
+
+    report = _download(tmp_path / "out", ["anna.cooks"], sleeps)["anna.cooks"]
+
+    assert (report["status"], report["new_posts"], report["failed_posts"]) == ("ok", 4, 1)
+    assert "PostChangedException: 1" in report["message"]
+    assert not (tmp_path / "out" / LATEST_STAMPS_FILE).exists()
+
+    login = _session_login(tmp_path)
+    report = _download(tmp_path / "in", ["anna.cooks"], sleeps, login=login)["anna.cooks"]
+    assert (report["new_posts"], report["failed_posts"]) == (5, 0)
 
 
 def test_an_update_tries_again_a_post_that_failed(tmp_path, fake_instagram, sleeps):

@@ -24,7 +24,8 @@ case as shown):
   ``AbortDownloadException``): the whole download stops at once, the profile is
   ``aborted`` with the action Instagram asks for, the iterator file is kept for resuming,
   and the other profiles are ``not_attempted``.
-- **A post Instagram does not give** ("Fetching Post metadata failed", a refused image):
+- **A post Instagram does not give** ("Fetching Post metadata failed", a refused image, or,
+  logged out, metadata under another shortcode: ``PostChangedException``, instaloader#225):
   counted in ``failed_posts`` and the walk goes on; the walk then records no update stamp,
   so the next run tries the post again. After :data:`MAX_FAILED_POSTS_IN_A_ROW` failures in
   a row the profile stops as ``error`` and the next one goes on.
