@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import yaml
+from streamlit.testing.v1 import AppTest
 
 from tests.app.conftest import bomb_png, page_app, texts
 
@@ -293,3 +294,37 @@ def test_the_note_of_a_single_post_without_evidence_speaks_of_one_post():
         "No evidence: this person's one post names no interest that the lexicon, the photo "
         "labels or the profile know."
     )
+
+
+def two_pages_app() -> AppTest:
+    """The Person and Circle pages in one session, the shown one picked by ``_page`` (as the
+    sidebar does: the address loses its ``?profile=`` when the page changes)."""
+    return AppTest.from_string(
+        "import streamlit as st\n"
+        "from insta_kedro.app import circle, person\n"
+        "(circle if st.session_state.get('_page') == 'circle' else person).render()\n",
+        default_timeout=120,
+    )
+
+
+def test_a_profile_opened_by_its_link_carries_over_to_the_other_page(
+    project_with_outputs: Path, run_page
+):
+    app = two_pages_app()
+    app.query_params["profile"] = "ben_hikes"
+    run_page("person", app)
+    assert [h.value for h in app.header] == [r"ben\_hikes (Ben Hikes)"]
+
+    app.query_params.clear()  # the sidebar opens the other page without the parameter
+    app.session_state["_page"] = "circle"
+    run_page("circle", app)
+    assert [h.value for h in app.header] == [r"ben\_hikes (Ben Hikes)"]
+    assert app.query_params["profile"] == "ben_hikes"  # the address names the shown profile
+
+
+def test_the_address_names_the_shown_profile(project_with_outputs: Path, run_page):
+    app = page_app("person")
+    app.query_params["profile"] = "nobody.here"
+    run_page("person", app)
+    assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]
+    assert app.query_params["profile"] == "anna.cooks"  # not the name it could not show

@@ -102,8 +102,9 @@ def choose_profile(characterizations: dict, key: str) -> str:
     """A profile picker shared by the Person and Circle pages (the choice carries over).
 
     Takes the run's characterizations and the picker's session key. The address
-    (``?profile=``) selects the profile it names, else the other page's choice is kept; a
-    choice is written back to the address. Returns the chosen profile.
+    (``?profile=``) selects the profile it names, else the other page's choice is kept. The
+    shown profile, however it was chosen, is remembered for the other page and written to the
+    address, so the address always names what the page shows. Returns the chosen profile.
     """
     profiles = sorted(characterizations)
     wanted = profile_from_url(profiles)
@@ -123,6 +124,8 @@ def choose_profile(characterizations: dict, key: str) -> str:
         format_func=lambda p: profile_label(p, characterizations[p]),
         on_change=remember,
     )
+    st.session_state["profile"] = chosen
+    st.query_params[PROFILE_PARAM] = chosen
     return chosen
 
 
