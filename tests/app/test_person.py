@@ -328,3 +328,23 @@ def test_the_address_names_the_shown_profile(project_with_outputs: Path, run_pag
     run_page("person", app)
     assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]
     assert app.query_params["profile"] == "anna.cooks"  # not the name it could not show
+
+
+def test_the_address_finds_a_profile_written_as_instagram_allows(
+    project_with_outputs: Path, run_page
+):
+    app = page_app("person")
+    for value in ("Ben_Hikes", "@ben_hikes", " BEN_HIKES "):  # names ignore case; a handle
+        app.query_params["profile"] = value
+        run_page("person", app)
+        assert [h.value for h in app.header] == [r"ben\_hikes (Ben Hikes)"], value
+        assert "No such profile" not in texts(app)
+        assert app.query_params["profile"] == "ben_hikes"
+
+
+def test_an_empty_profile_in_the_address_is_no_profile(project_with_outputs: Path, run_page):
+    app = page_app("person")
+    app.query_params["profile"] = ""
+    run_page("person", app)
+    assert "No such profile" not in texts(app)
+    assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]

@@ -82,20 +82,34 @@ def url_profile_problem(value: str, profiles: list[str]) -> str | None:
     )
 
 
+def profile_named(value: str, profiles: list[str]) -> str | None:
+    """The profile ``value`` names, written as Instagram accepts it.
+
+    Takes the address's value and the run's profiles. Returns ``value`` when it is a profile,
+    else the one profile it equals without spaces around it, a leading ``@`` and case
+    (Instagram's names ignore case: ``TheRock``, ``@therock``), else None.
+    """
+    if value in profiles:
+        return value
+    handle = value.strip().removeprefix("@").casefold()
+    matches = [profile for profile in profiles if profile.casefold() == handle]
+    return matches[0] if len(matches) == 1 else None
+
+
 def profile_from_url(profiles: list[str]) -> str | None:
     """The profile the address names (``?profile=anna.cooks``), for a shareable link.
 
-    Takes the run's profiles. Returns the named profile, or None when the address names none,
-    after a warning when it names no known profile (:func:`url_profile_problem`).
+    Takes the run's profiles. Returns the named profile (:func:`profile_named`), or None when
+    the address names none (no or an empty ``?profile=``), after a warning when it names no
+    known profile (:func:`url_profile_problem`).
     """
     value = st.query_params.get(PROFILE_PARAM)
-    if value is None:
+    if value is None or not value.strip():
         return None
-    problem = url_profile_problem(value, profiles)
-    if problem is not None:
-        st.warning(problem, icon="⚠️")
-        return None
-    return value
+    named = profile_named(value, profiles)
+    if named is None:
+        st.warning(url_profile_problem(value, profiles), icon="⚠️")
+    return named
 
 
 def choose_profile(characterizations: dict, key: str) -> str:
