@@ -83,3 +83,22 @@ def test_shown_caption_cuts_long_captions():
     assert shown_caption(None) == shown_caption("  ") == "(no caption)"
     cut = shown_caption("word " * 100, limit=20)
     assert len(cut) <= 20 and cut.endswith("…")
+
+
+def test_a_map_of_points_too_few_to_cluster_does_not_call_them_noise(app_project: Path, run_page):
+    write_outputs(app_project)
+    reason = "3 points: fewer than HDBSCAN needs to find a cluster"
+    users_path = app_project / "data/07_model_output/user_clusters.parquet"
+    users = pd.read_parquet(users_path).assign(cluster=-1, probability=0.0)
+    users.to_parquet(users_path)
+    path = app_project / "data/08_reporting/cluster_profiles.json"
+    profiles = json.loads(path.read_text())
+    profiles["users"] = {
+        "-1": {"cluster": -1, "size": 3, "label": "not clustered", "skipped": reason}
+    }
+    path.write_text(json.dumps(profiles))
+
+    app = run_page("clusters")
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["title"]["text"] == "People by cluster (3 not clustered)"
+    assert f"Not clustered: {reason}." in texts(app)

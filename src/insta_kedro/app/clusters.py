@@ -54,6 +54,14 @@ def map_frame(
     return frame.sort_values("cluster")
 
 
+def map_title(kind: str, frame: pd.DataFrame) -> str:
+    """``People by cluster (2 noise)``: the points of cluster -1 counted by their name in
+    ``frame`` (``noise``, or ``not clustered`` when there were too few to cluster)."""
+    outside = frame.loc[frame["cluster"] == -1, "cluster name"].value_counts()
+    counts = ", ".join(f"{count} {name}" for name, count in outside.items())
+    return f"{kind.capitalize()} by cluster ({counts or '0 noise'})"
+
+
 def cluster_map(frame: pd.DataFrame, id_column: str, title: str):
     hover = [c for c in (id_column, "profile", "caption", "probability") if c in frame]
     figure = px.scatter(
@@ -121,10 +129,7 @@ def render() -> None:
         st.info(f"`{dataset}` is empty: there was nothing to cluster.")
     elif {"x", "y"} <= set(clusters.columns):
         frame = map_frame(clusters, profiles, id_column, posts)
-        noise = int((frame["cluster"] == -1).sum())
-        st.plotly_chart(
-            cluster_map(frame, id_column, f"{kind.capitalize()} by cluster ({noise} noise)")
-        )
+        st.plotly_chart(cluster_map(frame, id_column, map_title(kind, frame)))
     else:
         st.warning(f"`{dataset}` has no `x`/`y` map coordinates: the map cannot be drawn.")
 
