@@ -1,5 +1,6 @@
 """Overview page: counts, ingestion report, output times, image weights."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -60,3 +61,21 @@ def test_image_weights_count_encoded_images_posts_without_one_and_failures():
         "failed": 1,
     }
     assert table.loc["(none)"].to_dict() == {"images": 0, "no usable image": 1, "failed": 0}
+
+
+def test_no_personas_says_why(project_with_outputs: Path, run_page):
+    data = project_with_outputs / "data"
+    users_path = data / "07_model_output" / "user_clusters.parquet"
+    pd.read_parquet(users_path).assign(cluster=-1, probability=0.0).to_parquet(users_path)
+    app = run_page("overview")
+    assert {m.label: m.value for m in app.metric}["personas (user clusters)"] == "0"
+    assert "No personas: every profile is noise to the clustering" in texts(app)
+
+    reason = "3 points: fewer than HDBSCAN needs to find a cluster"
+    profiles_path = data / "08_reporting" / "cluster_profiles.json"
+    profiles = json.loads(profiles_path.read_text())
+    profiles["users"] = {
+        "-1": {"cluster": -1, "size": 3, "label": "not clustered", "skipped": reason}
+    }
+    profiles_path.write_text(json.dumps(profiles))
+    assert f"No personas: {reason}." in texts(run_page("overview"))

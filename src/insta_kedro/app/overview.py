@@ -85,6 +85,18 @@ def image_weights_table(image_features: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def no_personas_reason(cluster_profiles: dict | None) -> str:
+    """Why the run has no persona: the reason ``cluster_profiles`` gives for not clustering
+    the profiles (too few of them), else that every profile is noise."""
+    noise = ((cluster_profiles or {}).get("users") or {}).get("-1") or {}
+    if noise.get("skipped"):
+        return f"No personas: {noise['skipped']}."
+    return (
+        "No personas: every profile is noise to the clustering (`clustering_report.json` "
+        "has its scores)."
+    )
+
+
 def render() -> None:
     st.title("Overview")
     catalog = reader()
@@ -109,6 +121,8 @@ def render() -> None:
         if user_clusters is not None:
             personas = sorted(set(user_clusters["cluster"]) - {-1})
             st.metric("personas (user clusters)", len(personas))
+            if not personas and len(user_clusters):
+                st.caption(no_personas_reason(load_output("cluster_profiles", show_missing=False)))
 
     st.subheader("Image weights")
     image_features = load_output("image_features")
