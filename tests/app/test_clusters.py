@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from insta_kedro.app.clusters import cluster_map, cluster_name, map_frame, shown_caption
+from insta_kedro.app.clusters import MAX_EXEMPLAR_CAPTION, cluster_map, cluster_name, map_frame
+from insta_kedro.app.components import shown_caption
 from insta_kedro.personas.plots import NOISE_COLOR
 from tests.app.conftest import texts, write_outputs
 
@@ -73,16 +74,9 @@ def test_post_exemplars_of_a_caption_only_download_show_their_captions(app_proje
     assert len(app.image) == 0
     notes = [c.value for c in app.caption if c.value.endswith(": no photo in the download")]
     assert len(notes) == 3  # the exemplars of clusters 0 (two) and 1 (one)
-    captions = {shown_caption(caption) for caption in posts["caption"]}
+    captions = {shown_caption(caption, MAX_EXEMPLAR_CAPTION) for caption in posts["caption"]}
     assert sum(text.value in captions for text in app.text) == 3  # each exemplar's caption
     assert "(no image to show)" not in texts(app)
-
-
-def test_shown_caption_cuts_long_captions():
-    assert shown_caption("  short one ") == "short one"
-    assert shown_caption(None) == shown_caption("  ") == "(no caption)"
-    cut = shown_caption("word " * 100, limit=20)
-    assert len(cut) <= 20 and cut.endswith("…")
 
 
 def test_a_map_of_points_too_few_to_cluster_does_not_call_them_noise(app_project: Path, run_page):

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from insta_kedro.app.components import random_encoders, shown
+from insta_kedro.app.components import random_encoders, shown, shown_caption
 
 
 def test_random_weights_are_reported_only_when_an_image_was_encoded():
@@ -21,3 +21,10 @@ def test_shown_makes_an_outside_value_safe_for_a_message():
     assert shown("anna.cooks") == "anna.cooks"
     assert shown("a\x00b\n`c`") == "a\\x00b\\n'c'"
     assert shown("x" * 500) == "x" * 80 + "… (500 characters)"
+
+
+def test_shown_caption_cuts_long_captions():
+    assert shown_caption("  short one ", limit=20) == "short one"
+    assert shown_caption(None, limit=20) == shown_caption("  ", limit=20) == "(no caption)"
+    cut = shown_caption("word " * 100, limit=20)
+    assert len(cut) <= 20 and cut.endswith("…")

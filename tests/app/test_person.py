@@ -6,6 +6,7 @@ from pathlib import Path
 import yaml
 from streamlit.testing.v1 import AppTest
 
+from insta_kedro.app.person import MAX_CARD_CAPTION
 from tests.app.conftest import bomb_png, page_app, texts
 
 CATEGORIES = "conf/base/interests/categories.yml"
@@ -348,3 +349,23 @@ def test_an_empty_profile_in_the_address_is_no_profile(project_with_outputs: Pat
     run_page("person", app)
     assert "No such profile" not in texts(app)
     assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]
+
+
+def test_a_long_caption_is_cut_with_the_whole_of_it_one_click_away(
+    project_with_outputs: Path, run_page
+):
+    long_caption = "Aaaaand guess who's too big to fit 🙋🏾‍♂️\n\n" + "a chase sequence. " * 120
+
+    def long(people):
+        people["anna.cooks"]["representative_posts"][0]["caption"] = long_caption
+
+    _rewrite_people(project_with_outputs, long)
+    app = run_page("person", page_app("person"))
+    shown = [t.value for t in app.text]
+    card = shown[0]  # the card shows the caption's start
+    assert card.startswith("Aaaaand guess who's too big to fit 🙋🏾‍♂️") and card.endswith("…")
+    assert len(card) <= MAX_CARD_CAPTION
+    expanders = [e.label for e in app.expander]
+    assert expanders == [f"Whole caption ({len(long_caption):,} characters)"]
+    assert long_caption.strip() in shown  # inside the expander (st.text strips)
+    assert "post 1 of anna.cooks" in "\n".join(shown)  # short captions shown whole

@@ -8,6 +8,7 @@ from insta_kedro.app.components import (
     load_output,
     plain_markdown,
     show_image,
+    shown_caption,
     warn_if_random_weights,
 )
 from insta_kedro.personas import NOT_CLUSTERED_LABEL
@@ -31,14 +32,6 @@ def cluster_name(cluster: int, profiles: dict) -> str:
     if int(cluster) == -1:
         return label if label == NOT_CLUSTERED_LABEL else "noise"
     return f"{int(cluster)}: {label}" if label else str(int(cluster))
-
-
-def shown_caption(caption: object, limit: int = MAX_EXEMPLAR_CAPTION) -> str:
-    """A post's caption cut to ``limit`` characters (with ``…``), or ``(no caption)``."""
-    if not isinstance(caption, str) or not caption.strip():
-        return "(no caption)"
-    caption = caption.strip()
-    return caption if len(caption) <= limit else caption[: limit - 1].rstrip() + "…"
 
 
 def map_frame(
@@ -110,7 +103,9 @@ def render_card(
             for column, post_id in zip(columns, exemplars[:MAX_EXEMPLAR_IMAGES], strict=False):
                 with column:
                     if not show_image(image_paths.get(post_id), caption=post_id):
-                        st.text(shown_caption(captions.get(post_id)))  # the post without it
+                        st.text(
+                            shown_caption(captions.get(post_id), MAX_EXEMPLAR_CAPTION)
+                        )  # the post without it
 
 
 def render() -> None:

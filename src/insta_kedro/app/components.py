@@ -101,6 +101,14 @@ def plain_markdown(text: str) -> str:
     return _MARKDOWN_SIGNS.sub(r"\\\1", text)
 
 
+def shown_caption(caption: object, limit: int) -> str:
+    """A post's caption cut to ``limit`` characters (with ``…``), or ``(no caption)``."""
+    if not isinstance(caption, str) or not caption.strip():
+        return "(no caption)"
+    caption = caption.strip()
+    return caption if len(caption) <= limit else caption[: limit - 1].rstrip() + "…"
+
+
 def image_bytes(image_path: object) -> bytes:
     """The bytes of the image ``image_path`` names, checked.
 

@@ -8,6 +8,7 @@ from insta_kedro.app.components import (
     plain_markdown,
     show_image,
     shown,
+    shown_caption,
     warn_if_random_weights,
     weights_table,
 )
@@ -26,6 +27,7 @@ POSTING_LABELS = {
 SHARES = ("carousel_share", "video_share", "caption_share")
 PROFILE_PARAM = "profile"  # ?profile=anna.cooks selects the person
 MAX_PROFILE_PARAM = 100  # characters; Instagram names have at most 30
+MAX_CARD_CAPTION = 300  # characters of a caption shown in a post's card; the rest on a click
 
 
 def posting_value(key: str, value: float | int | None) -> str:
@@ -223,6 +225,20 @@ def show_evidence(person: dict) -> None:
         )
 
 
+def show_caption(caption: object) -> None:
+    """A post's caption in its card: whole up to :data:`MAX_CARD_CAPTION` characters, else
+    its start, with the whole caption in an expander (a caption may run to 2,200)."""
+    if not isinstance(caption, str) or not caption.strip():
+        st.text("(none)")
+        return
+    if len(caption) <= MAX_CARD_CAPTION:
+        st.text(caption)
+        return
+    st.text(shown_caption(caption, MAX_CARD_CAPTION))
+    with st.expander(f"Whole caption ({len(caption):,} characters)"):
+        st.text(caption)
+
+
 def chosen_person(title: str, key: str) -> tuple[str, dict] | None:
     """The page's title, the random-weights warning and a profile picker; the chosen
     profile and its characterization, or None (with a message) when there is none."""
@@ -283,7 +299,7 @@ def render() -> None:
         with columns[i % 3], st.container(border=True):
             show_image(post.get("image_path"), caption=post.get("post_id"))
             st.markdown("**Caption**")
-            st.text(post.get("caption") or "(none)")
+            show_caption(post.get("caption"))
             if post.get("generated_caption"):
                 st.markdown("**Generated caption**")
                 st.text(post["generated_caption"])
