@@ -100,6 +100,23 @@ def test_everything_noise_when_no_group_reaches_min_cluster_size():
     assert clusterer.assign(RNG.uniform(size=(2, 12)))[0].tolist() == [NOISE, NOISE]
 
 
+def test_exact_duplicates_get_a_finite_membership_fitted_and_placed():
+    # Posts with the same caption (and no photo) have the same vector. Duplicates are at
+    # distance 0: hdbscan's λ is infinite there and its membership vectors NaN.
+    features, _ = blobs()
+    features[:8] = features[0]
+    _, result = fit_persona_clusterer(features, {**params(), "max_fit": 40}, seed=1)
+    assert result.assigned == 20 and result.n_clusters >= 3
+    assert np.isfinite(result.membership).all()
+    assert ((result.membership >= 0) & (result.membership <= 1)).all()
+    own = result.labels[0]
+    duplicates = result.labels[:8] == own
+    # a duplicate at the densest point of its cluster: all of its membership is there
+    assert duplicates.all() and (result.membership[:8, own] == result.probabilities[:8]).all()
+    others = np.delete(np.arange(result.n_clusters), own)
+    assert (result.membership[:8][:, others] == 0).all()
+
+
 def test_reduce_rejects_features_of_another_width():
     clusterer, _ = fit_persona_clusterer(blobs()[0], params())
     with pytest.raises(ValueError, match="width 12"):

@@ -271,11 +271,13 @@ def predict_points(
     labels, strengths, outlier_scores, placed = place_points(
         model, points, membership=n_clusters >= 2
     )
+    labels = np.asarray(labels, dtype=int)
+    strengths = np.nan_to_num(np.asarray(strengths, dtype=float))
     if n_clusters >= 2:
-        memberships = np.nan_to_num(placed)
+        memberships = complete_membership(placed, labels, strengths)
     return (
-        np.asarray(labels, dtype=int),
-        np.nan_to_num(np.asarray(strengths, dtype=float)),
+        labels,
+        strengths,
         np.clip(np.nan_to_num(np.asarray(outlier_scores, dtype=float)), 0.0, 1.0),
         memberships,
     )
@@ -292,18 +294,43 @@ def fitted_points(
     n_clusters = int(labels.max() + 1)
     if n_clusters == 0:
         logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", n_points)
+    probabilities = np.nan_to_num(np.asarray(model.probabilities_, dtype=float))
+    outlier_scores = np.nan_to_num(np.asarray(model.outlier_scores_, dtype=float))
     if n_clusters == 0 or not membership:
-        membership = np.zeros((n_points, 0))
+        vectors = np.zeros((n_points, 0))
     elif n_clusters == 1:
         # hdbscan's membership vectors sum to 1 over the clusters (and its implementation
         # fails when the only cluster is the root): with one cluster every point is in it.
-        membership = np.ones((n_points, 1))
+        vectors = np.ones((n_points, 1))
     else:
-        membership = np.asarray(hdbscan.all_points_membership_vectors(model), dtype=float)
-        membership = membership.reshape(n_points, n_clusters)
-    probabilities = np.nan_to_num(np.asarray(model.probabilities_, dtype=float))
-    outlier_scores = np.nan_to_num(np.asarray(model.outlier_scores_, dtype=float))
-    return labels, probabilities, outlier_scores, membership
+        with np.errstate(invalid="ignore"):  # its NaN rows are completed below
+            vectors = hdbscan.all_points_membership_vectors(model)
+        vectors = np.asarray(vectors, dtype=float).reshape(n_points, n_clusters)
+        vectors = complete_membership(vectors, labels, probabilities)
+    return labels, probabilities, outlier_scores, vectors
+
+
+def complete_membership(
+    membership: np.ndarray, labels: np.ndarray, probabilities: np.ndarray
+) -> np.ndarray:
+    """``membership`` (points × clusters, hdbscan's soft membership) with the rows hdbscan
+    leaves NaN filled in: the point's ``probabilities`` at its own cluster of ``labels``, 0
+    elsewhere (all 0 for noise).
+
+    hdbscan's vectors divide by the largest λ (1 / distance) of the point's cluster, which is
+    infinite when that cluster holds exact duplicates (posts with the same caption and no
+    photo; people alike in every feature): distance 0. The filled-in row is the limit of
+    hdbscan's formula there: a point at the cluster's infinite density is all in it, with
+    probability 1; one placed beside it has hdbscan's strength λ / ∞ = 0.
+    """
+    broken = np.isnan(membership).any(axis=1)
+    if not broken.any():
+        return membership
+    membership = membership.copy()
+    membership[broken] = 0.0
+    rows = np.flatnonzero(broken & (labels >= 0))
+    membership[rows, labels[rows]] = probabilities[rows]
+    return membership
 
 
 def fit_persona_clusterer(

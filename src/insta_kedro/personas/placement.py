@@ -190,10 +190,13 @@ def _membership(
         lambdas32 = lambdas.astype(np.float32).astype(np.float64)[:, None]
     heights = np.where(merged, merge_lambdas, lambdas32)
     max_lambdas = np.array([leaf_max[c] for c in unique_clusters], dtype=np.float64)[which]
-    denominators = max_lambdas[:, None] - heights
+    # a cluster of exact duplicates has an infinite largest λ: its rows come out NaN, as
+    # hdbscan's do (personas.clustering.complete_membership fills them in)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        denominators = max_lambdas[:, None] - heights
         scores = max_lambdas[:, None] / np.where(denominators <= 0, 1e-8, denominators)
-        outlier = np.exp(scores - np.nanmax(scores, axis=1, keepdims=True))
+        # np.nanmax's largest, without its warning on an all-NaN row
+        outlier = np.exp(scores - np.fmax.reduce(scores, axis=1, keepdims=True))
         outlier /= outlier.sum(axis=1, keepdims=True)
 
         distance = all_points_dist_membership_vector(
