@@ -491,3 +491,46 @@ def test_digits_next_to_a_term_make_another_word():
     tables = {**{c: [] for c in REQUIRED_CATEGORIES}, "sports": ["f1"], "gaming": ["ps5"]}
     lexicon = InterestLexicon.from_config(tables)
     assert lexicon.matches("route f150 and ps55 and xf1") == []
+
+
+# Everyday captions whose words are lexicon terms in English only: Italian "ai" (to the,
+# tech), French "encore" (again, music), Dutch "rug" (back, home).
+FALSE_FRIENDS = {
+    "ai": ("tech", "Grazie di cuore ai miei amici, ai vecchi tempi", 0.0),
+    "encore": ("music", "Encore une belle surprise ce matin, encore merci", 0.0),
+    "rug": ("home", "Met pijn in mijn rug maar wel gelukkig vandaag", 1.14),
+}
+
+
+@pytest.mark.parametrize("term", sorted(FALSE_FRIENDS))
+def test_a_word_of_another_language_weighs_by_its_frequency_there(lexicon, term):
+    category, caption, expected = FALSE_FRIENDS[term]
+    index = lexicon.categories.index(category)
+    weights = lexicon.weights([caption])[0]
+    assert lexicon.term_weights[term] >= 2 * expected  # what it weighs in English
+    assert weights[index] == pytest.approx(expected, abs=0.01)
+    parts = [caption_parts(caption)]
+    assert (lexicon.weights_of(parts, lexicon.languages_of(parts)) == weights).all()
+    assert lexicon.match_counts(caption).tolist() == weights.tolist()
+    found = sum(m.weight for m in lexicon.matches(caption) if index in m.categories)
+    assert found == pytest.approx(expected, abs=0.01)
+
+
+def test_english_and_undetermined_captions_weigh_by_english_alone(lexicon):
+    english = "Our new AI model is out, come to the encore tonight"
+    weights = lexicon.weights([english, "Encore!"])
+    assert weights[0, lexicon.categories.index("tech")] > 1.5
+    assert weights[0, lexicon.categories.index("music")] > 2.5
+    assert weights[1, lexicon.categories.index("music")] > 2.5  # too short to tell: English
+    assert lexicon.languages_of([caption_parts(english), caption_parts("Encore!")]) == [
+        "en",
+        "und",
+    ]
+
+
+def test_a_specific_word_of_another_language_still_counts(lexicon):
+    # "viaje" is a lexicon term; in Spanish it is an ordinary word (trip), so it weighs less
+    caption = "Preparando la maleta para el próximo viaje a Lisboa con mis amigas"
+    travel = lexicon.categories.index("travel")
+    weight = lexicon.weights([caption])[0, travel]
+    assert 0 < weight < interest_lexicon.term_specificity("viaje", 6.0, 3.0)

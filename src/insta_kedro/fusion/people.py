@@ -31,6 +31,7 @@ from insta_kedro.text import (
     imagenet_label_categories,
     shares,
 )
+from insta_kedro.text.captions import caption_parts
 
 STYLE_COLUMNS = (
     "caption_share",
@@ -256,6 +257,7 @@ def interest_evidence(
     people = person_slices(posts["profile"])
     post_ids = posts["post_id"].to_numpy(dtype=object)[people.order]
     captions = posts["caption"].to_numpy(dtype=object)[people.order]
+    languages = caption_languages(captions, lexicon)
     evidence: dict[str, dict[str, dict[str, Any]]] = {}
     for profile, rows in people.slices():
         terms: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -263,9 +265,11 @@ def interest_evidence(
         mentions: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         post_counts: dict[str, int] = defaultdict(int)
-        for post_id, caption in zip(post_ids[rows], captions[rows], strict=True):
+        for post_id, caption, language in zip(
+            post_ids[rows], captions[rows], languages[rows], strict=True
+        ):
             seen = set()
-            for match in lexicon.matches(caption):
+            for match in lexicon.matches(caption, language):
                 for index in match.categories:
                     category = lexicon.categories[index]
                     seen.add(category)
@@ -303,6 +307,20 @@ def interest_evidence(
                 person[category] = entry
         evidence[str(profile)] = person
     return evidence
+
+
+def caption_languages(
+    captions: Sequence[Any], lexicon: InterestLexicon, block: int = 16384
+) -> np.ndarray:
+    """The language of each caption (None or NaN: none) as the lexicon tells it
+    (``InterestLexicon.languages_of``), read ``block`` captions at a time so that the parts of
+    only one block are held at once."""
+    languages = np.empty(len(captions), dtype=object)
+    for start in range(0, len(captions), block):
+        texts = captions[start : start + block]
+        parts = [caption_parts(t if isinstance(t, str) else "") for t in texts]
+        languages[start : start + len(parts)] = lexicon.languages_of(parts)
+    return languages
 
 
 def collect_interest_evidence(

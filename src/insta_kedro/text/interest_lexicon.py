@@ -25,12 +25,18 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
 
 Each matched term counts with its specificity, ``generic_zipf`` minus its Zipf frequency in
 everyday English (wordfreq), clipped to ``[0, max_weight]``: a word everyone writes ("love",
-"home", "new") weighs little or nothing, a specific one ("skateboard", "🐶") a lot. Scores of
+"home", "new") weighs little or nothing, a specific one ("skateboard", "🐶") a lot. A word of
+a caption in another language weighs by its frequency in that language too, the higher of the
+two: the lexicon's English words are everyday words elsewhere (Italian "ai", to the; French
+"encore", again; Dutch "rug", back), which say nothing of what the caption is about. The
+caption's language is the text features' (``captions.detect_languages``; ``und``, a caption
+too short to tell: English alone). Scores of
 a text are the shares of its matched weight per category (they sum to 1, or are all 0 when
 nothing matched); image scores are the summed top-k probabilities of mapped labels,
 renormalized the same way.
 """
 
+import contextlib
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,7 +48,13 @@ import emoji
 import numpy as np
 import pandas as pd
 
-from insta_kedro.text.captions import CaptionParts, caption_parts, strip_credits
+from insta_kedro.text.captions import (
+    UNDETERMINED,
+    CaptionParts,
+    caption_parts,
+    detect_languages,
+    strip_credits,
+)
 
 REQUIRED_CATEGORIES = (
     "fashion",
@@ -76,6 +88,10 @@ _EMOJI_MODIFIERS = re.compile(
     "[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642\U0001f9b0-\U0001f9b3]"
 )
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
+# wordfreq's code of a language the language detector names otherwise.
+_WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
+# The sources of a match that are the caption's own words, weighed in its language.
+_WORD_SOURCES = ("word", "others_word")
 _DIGIT = re.compile(r"\d")
 
 
@@ -150,12 +166,31 @@ def _without_accents(text: str) -> str:
 
 
 @cache
-def term_specificity(term: str, generic_zipf: float, max_weight: float) -> float:
-    """``generic_zipf`` minus the term's Zipf frequency in English (wordfreq), in
-    ``[0, max_weight]``: 0 for words as common as ``generic_zipf`` or more."""
+def term_specificity(
+    term: str, generic_zipf: float, max_weight: float, language: str = "en"
+) -> float:
+    """``generic_zipf`` minus the term's Zipf frequency (wordfreq) in English, or in
+    ``language`` (a code as the language detector gives it) where it is more frequent there,
+    in ``[0, max_weight]``: 0 for words as common as ``generic_zipf`` or more. A language
+    wordfreq does not know, or cannot read without a word splitter that is not installed
+    (Japanese, Chinese, Korean), counts as English."""
     from wordfreq import zipf_frequency
 
-    return float(np.clip(generic_zipf - zipf_frequency(term, "en"), 0.0, max_weight))
+    frequency = zipf_frequency(term, "en")
+    code = _WORDFREQ_CODES.get(language, language)
+    if code != "en" and code in _wordfreq_languages():
+        # MeCab, jieba: wordfreq's word splitters of Japanese, Korean and Chinese
+        # its small list holds every word of Zipf 3 or more: all that can weigh less there
+        with contextlib.suppress(ImportError):
+            frequency = max(frequency, zipf_frequency(term, code, wordlist="small"))
+    return float(np.clip(generic_zipf - frequency, 0.0, max_weight))
+
+
+@cache
+def _wordfreq_languages() -> frozenset[str]:
+    from wordfreq import available_languages
+
+    return frozenset(available_languages(wordlist="small"))
 
 
 def _opening_key(phrase: str) -> str:
@@ -212,6 +247,9 @@ class InterestLexicon:
     others_words: frozenset[str] = frozenset()
     own_words: frozenset[str] = frozenset()
     others_window: int = 2
+    generic_zipf: float = 6.0
+    max_weight: float = 3.0
+    language: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(
@@ -224,6 +262,7 @@ class InterestLexicon:
         mention_weight: float = 0.5,
         opening_weight: float = 2.0,
         not_the_posters: Mapping[str, Any] | None = None,
+        language: Mapping[str, Any] | None = None,
     ) -> "InterestLexicon":
         """Build from ``{category: [terms]}``; raises ValueError when it lacks a category.
 
@@ -237,6 +276,9 @@ class InterestLexicon:
         ``window``): the words of those categories are about the poster's own life, and one
         that a word of ``introduced_by`` precedes, within ``window`` words and with no word of
         ``unless`` among them, is not read for them ("your mom", "his wife"; not "my mom").
+        ``language``: the settings of ``captions.detect_languages`` (``min_letters``,
+        ``min_probability``, ``max_chars``; text_features.language) by which a caption's
+        language is told, in which its words are weighed too (:func:`term_specificity`).
         """
         missing = [name for name in REQUIRED_CATEGORIES if name not in lexicon]
         if missing:
@@ -271,6 +313,9 @@ class InterestLexicon:
             frozenset(w.lower() for w in not_the_posters.get("introduced_by", [])),
             frozenset(w.lower() for w in not_the_posters.get("unless", [])),
             int(not_the_posters.get("window", 2)),
+            generic_zipf,
+            max_weight,
+            dict(language or {}),
         )
 
     @cached_property
@@ -324,13 +369,45 @@ class InterestLexicon:
         weight = self.term_weights[term]
         return [TermMatch(term, source, tag, self.term_categories[term], weight)]
 
-    def matches(self, text: str) -> list[TermMatch]:
+    def matches(self, text: str, language: str | None = None) -> list[TermMatch]:
         """Every lexicon term in ``text`` (words, emojis, hashtags and mentioned accounts,
         whole or split) that has a weight above 0; credits (``captions.CREDIT``), and
-        the accounts they name, are left out."""
+        the accounts they name, are left out. Its words weigh in the caption's ``language``
+        too (:func:`term_specificity`); None: told here (:meth:`languages_of`) when it has a
+        matched word."""
         if not isinstance(text, str) or not text:
             return []
-        return self._matches_of(without_credits(caption_parts(text)))
+        parts = caption_parts(text)
+        found = self._matches_of(without_credits(parts))
+        if language is None and any(match.source in _WORD_SOURCES for match in found):
+            language = self.languages_of([parts])[0]
+        return self._in_language(found, language or UNDETERMINED)
+
+    def languages_of(self, parts: Sequence[CaptionParts]) -> list[str]:
+        """The language of each caption read as ``parts``, as the text features tell it
+        (``captions.detect_languages`` with :attr:`language`'s settings): ``und`` when it
+        cannot be told (blank, too short)."""
+        languages = [UNDETERMINED] * len(parts)
+        readable = [row for row, read in enumerate(parts) if read.text.strip()]
+        found = detect_languages([parts[row].plain for row in readable], **self.language)
+        for row, language in zip(readable, found, strict=True):
+            languages[row] = language
+        return languages
+
+    def _in_language(self, matches: Sequence[TermMatch], language: str) -> list[TermMatch]:
+        """``matches`` with the caption's words weighed in ``language`` too (the lower weight
+        of :func:`term_specificity`); a word that weighs nothing there is left out."""
+        if language in ("en", UNDETERMINED):
+            return list(matches)
+        weighed = []
+        for match in matches:
+            weight = match.weight
+            if match.source in _WORD_SOURCES:
+                here = term_specificity(match.term, self.generic_zipf, self.max_weight, language)
+                weight = min(weight, here)
+            if weight > 0:
+                weighed.append(match if weight == match.weight else replace(match, weight=weight))
+        return weighed
 
     def _matches_of(self, parts: CaptionParts) -> list[TermMatch]:
         """:meth:`matches` of the caption read as ``parts`` (credits already out); each
@@ -484,25 +561,41 @@ class InterestLexicon:
 
     def weights(self, texts: Sequence[str]) -> np.ndarray:
         """Matched weight per category of each text, ``(len(texts), categories)``."""
-        counts = np.array([self.match_counts(t) for t in texts], dtype=np.float64)
-        return counts.reshape(len(texts), len(self.categories))
+        return self.weights_of([caption_parts(t if isinstance(t, str) else "") for t in texts])
 
-    def weights_of(self, parts: Sequence[CaptionParts]) -> np.ndarray:
+    def weights_of(
+        self, parts: Sequence[CaptionParts], languages: Sequence[str] | None = None
+    ) -> np.ndarray:
         """:meth:`weights` of the captions read as ``parts`` (:func:`caption_parts`, e.g.
         from ``read_captions``): the same values without reading the captions again, the
-        matches of each token remembered as :meth:`_matches_of` remembers them."""
+        matches of each token remembered as :meth:`_matches_of` remembers them.
+        ``languages``: each caption's language, as ``read_captions`` tells it; None: told
+        here (:meth:`languages_of`) for the captions with a matched word."""
         counts = np.zeros((len(parts), len(self.categories)), dtype=np.float64)
         cache = self._match_cache
+        with_words = []
         for row, read in enumerate(map(without_credits, parts)):
             # Python floats add as float64 do, in the order of _counts: the same sums.
             sums = [0.0] * len(self.categories)
+            worded = False
             for source, tokens in self._tokens(read):
                 for token in tokens:
                     found = cache.get((source, token))
                     for match in self._remembered(source, token) if found is None else found:
+                        worded = worded or match.source in _WORD_SOURCES
                         for index in match.categories:
                             sums[index] += match.weight
             counts[row] = sums
+            if worded:
+                with_words.append(row)
+        if languages is None:
+            told = self.languages_of([parts[row] for row in with_words])
+        else:
+            told = [languages[row] for row in with_words]
+        for row, language in zip(with_words, told, strict=True):
+            if language not in ("en", UNDETERMINED):
+                found = self._matches_of(without_credits(parts[row]))
+                counts[row] = self._counts(self._in_language(found, language))
         return counts
 
     def scores(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -74,7 +74,7 @@ def caption_block(
     basic, parts = read_captions(texts, stats=stats, progress=progress, **params["language"])
     stats.add_empty(int((~present).sum()))
     topics = topic_model.transform(texts.tolist())
-    evidence = lexicon.weights_of(parts)
+    evidence = lexicon.weights_of(parts, basic["language"].tolist())
     if classifier is not None:
         settings = params["interest_classifier"]
         probabilities = classifier.predict_tokens([tokens_of(p) for p in parts])
@@ -235,7 +235,9 @@ def build_post_text_features(
     locally, :data:`LOCAL_BLOCK` posts at a time).
     """
     posts = posts.reset_index(drop=True)
-    lexicon = InterestLexicon.from_config(interest_lexicon, **params["interests"])
+    lexicon = InterestLexicon.from_config(
+        interest_lexicon, **params["interests"], language=params["language"]
+    )
     own_text = posts["caption"].fillna("").astype(str)
     own_present = posts["has_caption"].fillna(False).astype(bool) & (own_text.str.strip() != "")
     gen_text, gen_confidence, gen_counts = align_generated_captions(posts, generated_captions)

@@ -18,6 +18,17 @@ import pandas as pd
 from insta_kedro import engine, fusion, text
 
 
+def _lexicon(
+    interest_lexicon: dict[str, Any], text_params: text.TextFeaturesParams
+) -> text.InterestLexicon:
+    """The interest lexicon as text_features reads it (its interests and language settings)."""
+    return text.InterestLexicon.from_config(
+        interest_lexicon,
+        **text_params.interests.model_dump(),
+        language=text_params.language.model_dump(),
+    )
+
+
 def build_post_features_and_model(
     posts: pd.DataFrame,
     post_text_features: pd.DataFrame,
@@ -65,7 +76,7 @@ def build_user_features(
         profiles,
         post_features,
         post_text_features,
-        text.InterestLexicon.from_config(interest_lexicon, **text_params.interests.model_dump()),
+        _lexicon(interest_lexicon, text_params),
         profile_categories,
         profile_category_weight=person.profile_category_weight,
         biography_weight=person.biography_weight,
@@ -91,7 +102,7 @@ def collect_interest_evidence(
         posts,
         profiles,
         image_labels,
-        text.InterestLexicon.from_config(interest_lexicon, **text_params.interests.model_dump()),
+        _lexicon(interest_lexicon, text_params),
         imagenet_categories,
         profile_categories,
         params.person.evidence_top_n,

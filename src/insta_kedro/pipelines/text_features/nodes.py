@@ -29,7 +29,9 @@ def fit_post_interest_classifier(
     posts: pd.DataFrame, interest_lexicon: dict[str, list[str]], params: text.TextFeaturesParams
 ) -> text.InterestClassifier:
     """The interest classifier, trained on the own captions the lexicon labels with confidence."""
-    lexicon = text.InterestLexicon.from_config(interest_lexicon, **params.interests.model_dump())
+    lexicon = text.InterestLexicon.from_config(
+        interest_lexicon, **params.interests.model_dump(), language=params.language.model_dump()
+    )
     scoring = {"weight", "min_probability"}  # used when scoring, not fitting
     settings = params.interest_classifier.model_dump(exclude=scoring)
     return text.fit_interest_classifier(posts["caption"].fillna("").tolist(), lexicon, **settings)
