@@ -153,3 +153,14 @@ def test_a_dbcv_hdbscan_cannot_compute_is_none_and_the_other_scores_stay():
     scores = clustering_scores(points, labels)
     assert scores["dbcv"] is None
     assert scores["clusters"] == 2 and scores["silhouette"] > 0.5
+
+
+def test_stability_of_a_fit_without_any_cluster_is_unknown_not_perfect():
+    # Refits that also find only noise agree with the fit perfectly (ARI 1.0) on nothing.
+    refits = []
+    all_noise = np.full(len(LABELS), -1)
+    stability = bootstrap_stability(
+        POINTS, all_noise, lambda s: refits.append(s) or np.full(len(s), -1), n_resamples=4
+    )
+    assert stability["mean_ari"] is None and stability["std_ari"] is None
+    assert stability["skipped_resamples"] == 4 and refits == []

@@ -137,9 +137,11 @@ def bootstrap_stability(
     ``max_points`` points (None: no bound) the resamples are drawn from the random sample of
     ``max_points`` points of :func:`bounded_rows` instead of from all, so no refit sees more
     than ``fraction`` × ``max_points``. A refit that returns None (too few points to fit) is
-    counted in ``skipped_resamples``, not scored; ``mean_ari`` is None when none was scored.
-    Returns also ``sampled`` and ``sample_size`` (the points the resamples were drawn from).
-    None with fewer than 3 points.
+    counted in ``skipped_resamples``, not scored; ``mean_ari`` is None when none was scored,
+    and when the full fit found no cluster (``labels`` all noise: refits that find none
+    either would agree perfectly on nothing), then without refitting. Returns also
+    ``sampled`` and ``sample_size`` (the points the resamples were drawn from). None with
+    fewer than 3 points.
     """
     if not 0 < fraction < 1:
         raise ValueError(f"the stability fraction must be in (0, 1), got {fraction!r}")
@@ -153,7 +155,7 @@ def bootstrap_stability(
         return None
     rng = np.random.default_rng(seed)
     scores = []
-    for _ in range(n_resamples):
+    for _ in range(n_resamples if np.any(labels != NOISE) else 0):
         rows = np.sort(rng.choice(n_points, size, replace=False))
         refitted = refit(features[rows])
         if refitted is not None:
