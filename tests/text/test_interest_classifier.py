@@ -9,6 +9,7 @@ from insta_kedro.text.interest_classifier import (
     caption_tokens,
     fit_interest_classifier,
     seed_labels,
+    seed_weights,
     tokens_of,
 )
 from insta_kedro.text.interest_lexicon import REQUIRED_CATEGORIES, InterestLexicon
@@ -38,6 +39,28 @@ def test_a_crafted_corpus_reaches_past_the_lexicon():
     comedy_at, pets_at = LEXICON.categories.index("comedy"), LEXICON.categories.index("pets")
     assert scores[0, comedy_at] > 0.5 and scores[1, pets_at] > 0.5
     assert scores[2].sum() == 0  # an empty caption gets nothing
+
+
+def test_seed_weights_tell_the_language_only_where_it_can_change_a_seed():
+    # Italian "ai" (to the) and "gatto" are English lexicon terms here; in Italian "ai" weighs
+    # nothing. A caption too light in English to be a seed keeps its English weights.
+    lexicon = InterestLexicon.from_config(
+        {**{c: [] for c in REQUIRED_CATEGORIES}, "tech": ["ai"], "pets": ["gatto", "puppy"]}
+    )
+    captions = [
+        "Grazie di cuore ai miei amici, ai vecchi tempi",
+        "Il mio gatto dorme sul divano tutto il giorno",
+        "our new ai model is out today",
+        "a puppy",
+    ]
+    parts = [caption_parts(caption) for caption in captions]
+    told = lexicon.weights_of(parts)  # every caption weighed in its language
+    weights = seed_weights(lexicon, parts, min_seed_weight=1.5)
+    assert np.array_equal(seed_labels(weights, 1.5, 0.6), seed_labels(told, 1.5, 0.6))
+    tech = lexicon.categories.index("tech")
+    assert weights[0, tech] == told[0, tech] == 0.0  # Italian: "ai" is "to the"
+    assert weights[2, tech] == told[2, tech] > 1.5  # English: the AI
+    assert seed_labels(weights, 1.5, 0.6)[0] == -1
 
 
 def test_the_model_fits_on_one_blas_thread(blas_threads_in_fit):

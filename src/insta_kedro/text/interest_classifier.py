@@ -89,6 +89,20 @@ def seed_labels(weights: np.ndarray, min_seed_weight: float, min_seed_share: flo
     return np.where(confident, top, -1)
 
 
+def seed_weights(
+    lexicon: InterestLexicon, parts: Sequence[CaptionParts], min_seed_weight: float
+) -> np.ndarray:
+    """The lexicon's weights of the captions read as ``parts``, in their languages
+    (:meth:`InterestLexicon.weights_of`), whose languages are told only for the captions
+    that weigh ``min_seed_weight`` or more in English: weighing a caption in its language
+    only lowers its weights, so no other caption can become a seed."""
+    weights = lexicon.weights_of(parts, ["en"] * len(parts))
+    rows = np.flatnonzero(weights.sum(axis=1) >= min_seed_weight)
+    if len(rows):
+        weights[rows] = lexicon.weights_of([parts[row] for row in rows])
+    return weights
+
+
 def fit_interest_classifier(
     texts: Sequence[str],
     lexicon: InterestLexicon,
@@ -117,7 +131,9 @@ def fit_interest_classifier(
         )
         texts = [texts[i] for i in bounded_rows(len(texts), max_fit, seed)]
     parts = [caption_parts(t if isinstance(t, str) else "") for t in texts]
-    labels = seed_labels(lexicon.weights_of(parts), min_seed_weight, min_seed_share)
+    labels = seed_labels(
+        seed_weights(lexicon, parts, min_seed_weight), min_seed_weight, min_seed_share
+    )
     counts = {
         lexicon.categories[i]: int(n)
         for i, n in zip(*np.unique(labels[labels >= 0], return_counts=True), strict=True)
