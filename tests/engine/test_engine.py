@@ -5,6 +5,7 @@ import re
 import shutil
 import threading
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import dask
@@ -208,6 +209,78 @@ def test_tasks_the_cluster_drops_raise_instead_of_coming_back_as_results(tmp_pat
         finally:
             close_clients()
         assert seen == [[0]]
+
+
+def squares_but_chunk_3_hangs_once(chunk: list[int], marker: str, offset: int) -> list[int]:
+    """``squares``; the first time chunk ``[3]`` runs (a file marks it) it hangs first, until
+    its worker is killed."""
+    if chunk == [3] and not Path(marker).exists():
+        Path(marker).touch()
+        time.sleep(60)
+    return squares(chunk, offset)
+
+
+def _last_chunk_and_sole_copy(dask_scheduler) -> str | None:
+    """The name of the worker that runs the stage's one unfinished task and holds the one
+    copy left of its shared inputs (the active memory manager dropped the others); None
+    until then."""
+    tasks = dask_scheduler.tasks.values()
+    unfinished = [t for t in tasks if t.key.startswith("_apply") and t.state != "memory"]
+    shared = [t for t in tasks if t.key.startswith("dict-")]
+    if len(unfinished) != 1 or unfinished[0].state != "processing" or len(shared) != 1:
+        return None
+    worker = unfinished[0].processing_on
+    return worker.name if shared[0].who_has == {worker} else None
+
+
+def kill_the_worker_with_the_last_copy(cluster, consumed: dict, killed: list) -> None:
+    """Wait (at most 30 s) until the results of all tasks but one are ``consumed`` (4 tasks)
+    and that one runs on the worker that holds the only copy of the shared inputs, then kill
+    that worker and add its name to ``killed``."""
+    from distributed import Client
+
+    deadline = time.monotonic() + 30
+    with Client(cluster.address) as client:
+        while len(consumed) < 3 or not (name := client.run_on_scheduler(_last_chunk_and_sole_copy)):
+            assert time.monotonic() < deadline, "the shared inputs kept several copies"
+            time.sleep(0.1)
+    kill(cluster.workers[int(name.removeprefix("worker-"))])
+    killed.append(name)
+
+
+@pytest.mark.parametrize("retries", [2, 0])
+def test_a_dead_worker_with_the_last_copy_of_the_shared_inputs_loses_no_chunk(tmp_path, retries):
+    """Dask's active memory manager drops the copies of the shared inputs on workers that
+    run none of their tasks: the worker running the last chunk holds the only one. When it
+    dies, the other worker gets them again and does the chunk; each result is handed over
+    once. With no retries, the chunk is lost as when no worker is left."""
+    with dask_cluster(tmp_path) as cluster:
+        chunks = [[i] for i in range(4)]
+        got, killed = {}, []
+        killer = threading.Thread(
+            target=kill_the_worker_with_the_last_copy, args=[cluster, got, killed]
+        )
+        killer.start()
+        try:
+            with (
+                pytest.raises(ClusterLostTasks, match="dropped 1 of 4.*lost with the workers")
+                if not retries
+                else nullcontext()
+            ):
+                for_each_result(
+                    squares_but_chunk_3_hangs_once,
+                    chunks,
+                    lambda index, result: got.setdefault(index, []).append(result),
+                    Engine(name="dask", address=cluster.address, retries=retries),
+                    marker=str(tmp_path / "hung"),
+                    offset=1,
+                )
+        finally:
+            killer.join()
+            close_clients()
+        assert len(killed) == 1
+        done = chunks if retries else chunks[:3]
+        assert got == {index: [squares(chunk, 1)] for index, chunk in enumerate(done)}
 
 
 def past_the_memory_limit(chunk: list[int]) -> list[int]:

@@ -4,7 +4,8 @@ A stage that can spread its work cuts it into chunks and calls :func:`map_chunks
 ``local`` engine each chunk is done here, in order, exactly as a plain loop; with ``dask``
 each chunk is a task of ``dask.distributed``, which schedules it on a worker, retries it
 ``retries`` times when it fails (a worker that dies has its tasks moved to the others by
-the scheduler itself) and brings the results back. Nothing is scheduled by hand.
+the scheduler itself) and brings the results back. Nothing is scheduled by hand, except
+the tasks whose shared inputs a dying worker took with it: they are sent again with them.
 
 The cluster is the one at ``address``, else at ``DASK_SCHEDULER_ADDRESS``, else a
 ``LocalCluster`` started for the process (one single-threaded worker process per core) and
@@ -54,7 +55,8 @@ _clients: dict[str, Any] = {}
 
 class ClusterLostTasks(RuntimeError):
     """Tasks that the Dask cluster dropped without a result or an error of their own: its
-    scheduler went away, or every worker holding the tasks' shared inputs died."""
+    scheduler went away, or the workers holding the tasks' shared inputs died, with no worker
+    left or ``retries`` times."""
 
 
 class WorkersKilled(RuntimeError):
@@ -75,8 +77,9 @@ class WorkersRunOtherCode(RuntimeError):
 class Engine:
     """Where a stage's chunks of work run: ``name`` ``local`` or ``dask``; for Dask, the
     scheduler's ``address`` (None: see the module), the items per task (``chunk_size``), the
-    ``retries`` of a failed task and the seconds a stage waits for a first worker to join a
-    scheduler that has none (``wait_for_workers``, > 0)."""
+    ``retries`` of a failed task (and of a stage's shared inputs lost) and the seconds a
+    stage waits for a first worker to join a scheduler that has none (``wait_for_workers``,
+    > 0)."""
 
     name: Literal["local", "dask"] = "local"
     address: str | None = None
@@ -297,34 +300,73 @@ def for_each_result(
     (on Dask, in the order the tasks finish); nothing is kept here, so a caller that puts each
     result in its place holds one result at a time, not all of them.
 
-    ``shared``: arguments every chunk gets the same (sent to the cluster once). On Dask, each
-    result is brought back once and then released on its worker; a task whose function raises
-    is tried again ``engine.retries`` times, and when it still fails its error is raised
-    here; tasks the cluster drops (its scheduler gone, or every worker with the shared
-    arguments dead) raise :class:`ClusterLostTasks`, a task whose workers died under it as
-    often as Dask allows (its ``KilledWorker``) :class:`WorkersKilled`, a scheduler that no
-    worker joins within ``engine.wait_for_workers`` seconds :class:`NoWorkers`
+    ``shared``: arguments every chunk gets the same (sent to the cluster once, again only when
+    lost). On Dask, each result is brought back once and then released on its worker; a task
+    whose function raises is tried again ``engine.retries`` times, and when it still fails its
+    error is raised here. Dask keeps the shared arguments only on the workers that still need
+    them, so a worker that dies may take their last copy and the tasks waiting on them with it:
+    those tasks are sent again, with the shared arguments, to the workers left,
+    ``engine.retries`` times. Tasks the cluster drops otherwise (its scheduler gone, no worker
+    left, those retries spent) raise :class:`ClusterLostTasks`, a task whose workers died under
+    it as often as Dask allows (its ``KilledWorker``) :class:`WorkersKilled`, a scheduler that
+    no worker joins within ``engine.wait_for_workers`` seconds :class:`NoWorkers`
     (:func:`wait_for_a_worker`), and workers that run other code than this process
-    :class:`WorkersRunOtherCode` (:func:`check_same_code`). ``gpu``: the work
-    runs faster on a GPU; when the cluster has workers with a ``GPU`` resource, each task then
-    asks for one (``resources={"GPU": 1}``), so only those workers take it.
+    :class:`WorkersRunOtherCode` (:func:`check_same_code`). ``gpu``: the work runs faster on a
+    GPU; when the cluster has workers with a ``GPU`` resource, each task then asks for one
+    (``resources={"GPU": 1}``), so only those workers take it.
     """
     if not engine.distributed or not chunks:
         for index, chunk in enumerate(chunks):
             consume(index, function(chunk, **shared))
         return
-    from distributed import as_completed
-
     client = dask_client(engine.address)
     wait_for_a_worker(client, engine.wait_for_workers)
     check_same_code(client)
+    resources = {"GPU": 1} if gpu and workers_with(client, "GPU") else None
+    left = list(range(len(chunks)))
+    for sent in range(engine.retries + 1):
+        left, cancelled = _send_and_consume(
+            function, chunks, left, consume, engine, resources, client, shared
+        )
+        if not left:
+            return
+        if sent == engine.retries or not client.scheduler_info()["workers"]:
+            raise _lost_tasks(function, len(left), len(chunks), client, cancelled, sent)
+        logger.warning(
+            "Dask: %d tasks of %s lost their shared inputs with the workers that held them; "
+            "sending them again to the workers left (%d of %d times)",
+            len(left),
+            function.__name__,
+            sent + 1,
+            engine.retries,
+        )
+
+
+def _send_and_consume(
+    function: Callable[..., Result],
+    chunks: Sequence[Chunk],
+    indices: list[int],
+    consume: Callable[[int, Result], object],
+    engine: Engine,
+    resources: dict[str, int] | None,
+    client,
+    shared: dict[str, Any],
+) -> tuple[list[int], BaseException | None]:
+    """Send ``shared`` to every worker of ``client``'s cluster and ``chunks[indices]`` as
+    tasks of ``function`` (each asking for ``resources``), and ``consume`` each result as it
+    arrives. Returns the indices of the tasks the cluster cancelled because their shared
+    inputs were lost with the workers that held them, and the first one's
+    ``FutureCancelledError`` (None when none was). Raises :class:`ClusterLostTasks` when the
+    connection to the scheduler is lost, and :class:`WorkersKilled` for Dask's
+    ``KilledWorker``."""
+    from distributed import KilledWorker, as_completed
+
     # One copy of the shared arguments on every worker; passed as one argument, so that no
     # name of theirs meets one of ``Client.map``'s own (``batch_size``, ``key``, ...).
     [shared_on_workers] = client.scatter([shared], broadcast=True, hash=False)
-    resources = {"GPU": 1} if gpu and workers_with(client, "GPU") else None
     futures = client.map(
         _apply,
-        list(chunks),
+        [chunks[index] for index in indices],
         function=function,
         shared=shared_on_workers,
         code=code_fingerprint(),
@@ -332,19 +374,28 @@ def for_each_result(
         pure=False,
         resources=resources,
     )
-    position = {future.key: index for index, future in enumerate(futures)}
+    position = {future.key: index for index, future in zip(indices, futures, strict=True)}
     finished = as_completed(futures, with_results=True)
     del futures  # a future no longer referenced has its result released on the cluster
-    from distributed import KilledWorker
-
+    lost, first = [], None
     try:
         for done, (future, result) in enumerate(finished):
-            if future.cancelled():  # as_completed raises only the errors the tasks raised
-                raise _lost_tasks(function, len(chunks) - done, len(chunks), client, result)
-            consume(position[future.key], result)
+            if not future.cancelled():  # as_completed raises only the errors the tasks raised
+                consume(position[future.key], result)
+            elif _connection_lost(result):
+                raise _lost_tasks(function, len(indices) - done, len(chunks), client, result)
+            else:
+                lost.append(position[future.key])
+                first = first or result
     except KilledWorker as error:
-        index = position[error.task]
-        raise _killed(function, index, chunks, engine, error) from error
+        raise _killed(function, position[error.task], chunks, engine, error) from error
+    return sorted(lost), first
+
+
+def _connection_lost(cancelled: BaseException | None) -> bool:
+    """Whether a task was cancelled (``cancelled``: its ``FutureCancelledError``) because the
+    client lost its connection to the scheduler."""
+    return getattr(cancelled, "reason", None) == "scheduler-connection-lost"
 
 
 def _killed(
@@ -362,21 +413,27 @@ def _killed(
 
 
 def _lost_tasks(
-    function: Callable, lost: int, total: int, client, cancelled: BaseException
+    function: Callable,
+    lost: int,
+    total: int,
+    client,
+    cancelled: BaseException | None,
+    sent_again: int = 0,
 ) -> ClusterLostTasks:
     """The error of ``lost`` of ``total`` tasks of ``function`` that ``client``'s cluster
-    cancelled (``cancelled``: the first one's ``FutureCancelledError``): what happened and
-    what to do."""
-    if getattr(cancelled, "reason", None) == "scheduler-connection-lost":
+    cancelled (``cancelled``: the first one's ``FutureCancelledError``) after sending them
+    again ``sent_again`` times: what happened and what to do."""
+    if _connection_lost(cancelled):
         why = (
             "the connection to its scheduler was lost (the scheduler stopped, or the network "
             "to it failed)"
         )
     else:
+        again = f", each of the {sent_again + 1} times they were sent" if sent_again else ""
         why = (
-            "the inputs its tasks share were lost with the workers that held them (every "
-            "worker died, or was restarted by its nanny, e.g. past its memory limit). "
-            f"{LESS_MEMORY}"
+            f"the inputs its tasks share were lost with the workers that held them{again} "
+            "(those workers died, or were restarted by their nanny, e.g. past their memory "
+            f"limit), and no other worker had them. {LESS_MEMORY}"
         )
     return ClusterLostTasks(
         f"Dask: the cluster at {client.scheduler.address} dropped {lost} of {total} tasks of "

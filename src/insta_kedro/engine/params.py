@@ -25,8 +25,8 @@ class DaskParams(Settings):
     environment variable, else a ``LocalCluster`` with one single-threaded worker per core),
     the ``chunk_size`` (items per task, >= 1), the ``chunk_sizes`` of the stages (a
     :data:`Stage` → items per task, >= 1) that take another than ``chunk_size``, and the
-    ``retries`` of a failed task (>= 0), and the seconds a stage waits for a first worker
-    to join a scheduler that has none (``wait_for_workers``, >= 1)."""
+    ``retries`` of a failed task and of lost shared inputs (>= 0), and the seconds a stage
+    waits for a first worker to join a scheduler that has none (``wait_for_workers``, >= 1)."""
 
     address: str | None
     chunk_size: Count
