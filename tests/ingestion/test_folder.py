@@ -715,6 +715,35 @@ def test_follows(tmp_path: Path) -> None:
     assert_every_file_counted(result, tmp_path)
 
 
+def test_follow_lists_name_people_as_instagram_does_and_never_the_profile_itself(
+    tmp_path: Path,
+) -> None:
+    """A list written by hand or by another tool names people with an ``@``, in capitals or
+    with spaces: they are the accounts of the download folders all the same. A profile that
+    lists itself does not follow itself. Both are counted."""
+    anna = make_profile(tmp_path, "anna.cooks")
+    (anna / "followees.json").write_text(
+        json.dumps(["@Bob_Hikes", " CARL ", "anna.cooks", "@ANNA.COOKS", "@", "dan"]), "utf-8"
+    )
+    (anna / "followers.json").write_text(json.dumps(["bob_hikes", "Anna.Cooks"]), "utf-8")
+    make_profile(tmp_path, "bob_hikes")
+
+    result = parse_download_folder(tmp_path)
+
+    assert result.follows.values.tolist() == [
+        ["anna.cooks", "bob_hikes"],
+        ["anna.cooks", "carl"],
+        ["anna.cooks", "dan"],
+        ["bob_hikes", "anna.cooks"],
+    ]
+    assert result.report["profiles"]["anna.cooks"]["warnings"] == {
+        "follow_entry_normalized": 2,
+        "self_follow": 3,
+        "invalid_follow_entry": 1,
+    }
+    assert_every_file_counted(result, tmp_path)
+
+
 # ---------------------------------------------------------------------- folder errors
 def test_missing_folder_names_path_and_parameter(tmp_path: Path) -> None:
     missing = tmp_path / "nope"

@@ -623,18 +623,43 @@ class _ProfileParser:
                 continue
             self.tally.mark(name, "parsed")
             known.add(FOLLOW_FILES[name])
-            for username in data:
-                if not isinstance(username, str) or not username.strip():
-                    self.tally.warnings["invalid_follow_entry"] += 1
+            for entry in data:
+                username = self._follow_name(entry)
+                if username is None:
                     continue
                 if FOLLOW_FILES[name] == "followers":
-                    follows.add((username.strip(), self.name))
+                    follows.add((username, self.name))
                 else:
-                    follows.add((self.name, username.strip()))
+                    follows.add((self.name, username))
         return follows, known
+
+    def _follow_name(self, entry: Any) -> str | None:
+        """The username a follow list's ``entry`` names (:func:`follow_username`), or None for
+        an entry that names nobody (``invalid_follow_entry``) or the profile itself
+        (``self_follow``); an entry written otherwise than Instagram writes the name (a leading
+        ``@``, capitals, spaces) counts as ``follow_entry_normalized``. All are warnings."""
+        username = follow_username(entry)
+        if username is None:
+            self.tally.warnings["invalid_follow_entry"] += 1
+        elif username == follow_username(self.name):
+            self.tally.warnings["self_follow"] += 1
+            return None
+        elif username != entry:
+            self.tally.warnings["follow_entry_normalized"] += 1
+        return username
 
 
 # ---------------------------------------------------------------------- helpers
+def follow_username(entry: Any) -> str | None:
+    """The Instagram username a follow list's ``entry`` names, as Instagram and instaloader
+    write it (lower case, without a leading ``@`` or surrounding spaces: usernames are not
+    case-sensitive), or None when ``entry`` is not a string or names nobody."""
+    if not isinstance(entry, str):
+        return None
+    username = entry.strip().removeprefix("@").strip().lower()
+    return username or None
+
+
 def _is_special(entry: os.DirEntry) -> bool:
     """Whether `entry` (or what it links to) is neither a file nor a folder: a named pipe,
     a socket or a device, which reading could block on forever. False when it cannot be
