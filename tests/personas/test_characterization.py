@@ -112,9 +112,11 @@ def test_representative_posts_without_vectors_newest_first_unknown_times_last():
 
 def test_circle_among_downloaded_accounts():
     circle = circle_summary("ann", FOLLOWS, INTERESTS, CLUSTERS)
+    assert circle["followers"]["n_listed"] == 3
     assert circle["followers"]["n_downloaded"] == 2  # bob and cat; "stranger" not downloaded
     assert circle["followers"]["interests"] == {"travel": 0.75, "food": 0.25}
     assert circle["followers"]["clusters"] == {"0": 0.5, "1": 0.5}
+    assert circle["followees"]["n_listed"] == 2
     assert circle["followees"]["n_downloaded"] == 1  # bob once; "outsider" not downloaded
     assert circle["similarity_to_followees"] == 0.0
     assert circle["similarity_to_followers"] == round(0.25 / np.sqrt(0.625), 4)
@@ -145,11 +147,53 @@ def test_a_side_says_whether_the_persons_own_list_is_known():
     assert circle["followers"]["n_downloaded"] == 2
 
 
+def test_circle_counts_the_downloaded_people_without_posts_apart():
+    """A private or empty profile in the circle was downloaded, but has no posts: it counts as
+    downloaded and without posts, and in neither the interests nor the personas."""
+    follows = pd.DataFrame(
+        {"follower": ["bob", "private.pat", "empty.ed"], "followee": ["ann", "ann", "ann"]}
+    )
+    downloaded = {"ann", "bob", "private.pat", "empty.ed"}
+    circle = circle_summary("ann", follows, INTERESTS, CLUSTERS, downloaded=downloaded)
+    assert circle["followers"] == {
+        "n_listed": 3,
+        "n_downloaded": 3,
+        "n_without_posts": 2,
+        "interests": {"travel": 1.0},
+        "clusters": {"1": 1.0},  # bob's persona, not "noise" for the two without posts
+        "list_known": None,
+    }
+    only_without_posts = circle_summary(
+        "cat", follows.assign(followee="cat").iloc[1:], INTERESTS, CLUSTERS, downloaded=downloaded
+    )
+    assert only_without_posts["followers"] == {
+        "n_listed": 2,
+        "n_downloaded": 2,
+        "n_without_posts": 2,
+        "interests": {},
+        "clusters": {},
+        "list_known": None,
+    }
+    assert only_without_posts["similarity_to_followers"] is None
+
+
+def test_circle_of_known_empty_lists_is_a_circle_of_nobody():
+    """Lists that were downloaded and are empty say the person follows nobody and nobody
+    follows them: a circle of no one, not an unknown circle."""
+    known = {"followers": True, "followees": True}
+    circle = circle_summary("ann", FOLLOWS.iloc[:0], INTERESTS, CLUSTERS, lists_known=known)
+    assert circle["followers"]["n_listed"] == 0 and circle["followees"]["list_known"] is True
+    unknown = {"followers": False, "followees": False}
+    assert circle_summary("ann", FOLLOWS.iloc[:0], INTERESTS, CLUSTERS, lists_known=unknown) is None
+
+
 def test_circle_edge_cases():
     assert circle_summary("ann", FOLLOWS.iloc[:0], INTERESTS, CLUSTERS) is None
     lonely = circle_summary("dan", FOLLOWS, INTERESTS, CLUSTERS)
     assert lonely["followers"] == {
+        "n_listed": 0,
         "n_downloaded": 0,
+        "n_without_posts": 0,
         "interests": {},
         "clusters": {},
         "list_known": None,

@@ -16,7 +16,7 @@
 import logging
 import math
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,19 +203,34 @@ def circle_side(
     clusters: Mapping[str, int],
     person_interests: np.ndarray | None,
     top_n: int = 5,
+    downloaded: Collection[str] = (),
 ) -> dict[str, Any]:
     """Summary of one side of the circle (followers or followees) among downloaded accounts.
 
-    ``interests``: people's interest distributions (:class:`InterestTable`). Returns
-    ``n_downloaded``, ``interests``, ``clusters`` and ``similarity`` (cosine between the
-    person's interests and the side's; None when either is unknown).
+    ``accounts``: the side's accounts, each once; ``interests``: people's interest
+    distributions (:class:`InterestTable`, the people with posts); ``downloaded``: the other
+    downloaded people (profiles without posts: private or empty). Returns ``n_listed`` (the
+    accounts), ``n_downloaded`` (those downloaded), ``n_without_posts`` (downloaded, without
+    posts: nothing to compare, in neither ``interests`` nor ``clusters``), ``interests`` (the
+    mean of the distributions of those with interests), ``clusters`` (the share of each
+    persona cluster among those with posts) and ``similarity`` (cosine between the person's
+    interests and the side's; None when either is unknown).
     """
     rows = [interests.row_of.get(a) for a in accounts]
-    downloaded = [a for a, row in zip(accounts, rows, strict=True) if row is not None]
-    side: dict[str, Any] = {"n_downloaded": len(downloaded), "interests": {}, "clusters": {}}
+    with_posts = [row for row in rows if row is not None]
+    without_posts = sum(
+        row is None and account in downloaded for account, row in zip(accounts, rows, strict=True)
+    )
+    side: dict[str, Any] = {
+        "n_listed": len(accounts),
+        "n_downloaded": len(with_posts) + without_posts,
+        "n_without_posts": without_posts,
+        "interests": {},
+        "clusters": {},
+    }
     similarity = None
-    if downloaded:
-        values = interests.matrix[[row for row in rows if row is not None]]
+    if with_posts:
+        values = interests.matrix[with_posts]
         values = values[values.sum(axis=1) > 0]
         if len(values):
             mean = values.mean(axis=0)
@@ -224,9 +239,11 @@ def circle_side(
             side["interests"] = interest_weights(by_category, top_n)
             if person_interests is not None:
                 similarity = cosine(person_interests, mean)
-        mix = Counter(clusters.get(a, -1) for a in downloaded)
+        mix = Counter(
+            clusters.get(a, NOISE) for a, row in zip(accounts, rows, strict=True) if row is not None
+        )
         side["clusters"] = {
-            str(int(c)): round(count / len(downloaded), 4) for c, count in sorted(mix.items())
+            str(int(c)): round(count / len(with_posts), 4) for c, count in sorted(mix.items())
         }
     return {**side, "similarity": similarity}
 
@@ -265,18 +282,22 @@ def circle_summary(
     clusters: Mapping[str, int],
     top_n: int = 5,
     lists_known: Mapping[str, bool] | None = None,
+    downloaded: Collection[str] = (),
 ) -> dict[str, Any] | None:
-    """The ``circle`` block; None when ``follows`` has no data at all.
+    """The ``circle`` block (each side as :func:`circle_side`); None when ``follows`` has no
+    data at all and neither of the person's own lists is known.
 
     ``lists_known`` (``{"followers": bool, "followees": bool}``, from the profile's
     ``followers_known`` / ``followees_known``) says whether the person's own lists were
     downloaded; each side repeats it as ``list_known`` (None when not given). A side whose
-    list is not known holds only the edges that other people's lists name. ``follows`` is the
-    ``follows`` table or its :class:`FollowLists`, ``interests`` (people's interest
-    distributions, indexed by profile) the frame or its :class:`InterestTable`."""
+    list is not known holds only the edges that other people's lists name; a known list may
+    be empty. ``follows`` is the ``follows`` table or its :class:`FollowLists`, ``interests``
+    (people's interest distributions, indexed by profile) the frame or its
+    :class:`InterestTable`; ``downloaded`` the downloaded people besides those of
+    ``interests`` (profiles without posts)."""
     if isinstance(follows, pd.DataFrame):
         follows = FollowLists.from_frame(follows)
-    if follows.empty:
+    if follows.empty and not any((lists_known or {}).values()):
         return None
     if isinstance(interests, pd.DataFrame):
         interests = InterestTable.from_frame(interests)
@@ -284,7 +305,7 @@ def circle_summary(
     if person is not None and person.sum() <= 0:
         person = None
     sides = {
-        name: circle_side(accounts.get(profile, []), interests, clusters, person, top_n)
+        name: circle_side(accounts.get(profile, []), interests, clusters, person, top_n, downloaded)
         for name, accounts in (("followers", follows.followers), ("followees", follows.followees))
     }
     for name, side in sides.items():
@@ -349,9 +370,10 @@ def user_characterizations(
         }
         for profile, row in profile_rows.iterrows()
     }
-    everyone = sorted(
-        set(profiles["profile"].dropna().astype(str)) | set(posts["profile"].dropna().astype(str))
+    downloaded = set(profiles["profile"].dropna().astype(str)) | set(
+        posts["profile"].dropna().astype(str)
     )
+    everyone = sorted(downloaded)
     # Each person's posts, captions, vectors and rows are looked up, not found by a pass
     # over all of them: the posts as arrays, a person's posts one slice of them.
     people = person_slices(posts["profile"])
@@ -419,6 +441,7 @@ def user_characterizations(
                 cluster_of,
                 settings["top_interests"],
                 lists_known.get(profile),
+                downloaded,
             ),
         }
     without_posts = sum(c["posting"]["posts"] == 0 for c in characterizations.values())

@@ -274,9 +274,14 @@ def test_characterizations_of_everyone_including_a_person_without_posts(themed):
     generated = {p["post_id"]: p["generated_caption"] for p in food0["representative_posts"]}
     assert generated.get("food0_1", "pasta!") == "pasta!"
     circle = food0["circle"]
-    assert circle["followers"]["n_downloaded"] == 2  # food1, travel0; "silent" has no features
+    # food1, travel0 and "silent", who has no posts: downloaded, not compared
+    assert circle["followers"]["n_downloaded"] == 3
+    assert circle["followers"]["n_without_posts"] == 1
+    assert sum(circle["followers"]["clusters"].values()) == pytest.approx(1.0, abs=1e-3)
     assert circle["followees"] == {
+        "n_listed": 0,
         "n_downloaded": 0,
+        "n_without_posts": 0,
         "interests": {},
         "clusters": {},
         "list_known": None,
