@@ -47,3 +47,24 @@ def test_circle_page_says_when_a_list_could_not_be_downloaded(project_with_outpu
     assert "The followers list of `anna.cooks` could not be downloaded" in warning
     assert "follows_unavailable" in warning
     assert not app.exception
+
+
+def test_circle_page_says_who_of_the_circle_is_not_compared(project_with_outputs: Path, run_page):
+    """Accounts the lists name that were not downloaded, and downloaded ones without posts,
+    are counted on the page, not silently left out."""
+    path = project_with_outputs / "data" / "08_reporting" / "user_characterizations.json"
+    people = json.loads(path.read_text(encoding="utf-8"))
+    circle = people["anna.cooks"]["circle"]
+    circle["followers"] = {**circle["followers"], "n_listed": 5003, "n_without_posts": 0}
+    circle["followees"] = {**circle["followees"], "n_listed": 2, "n_without_posts": 1}
+    path.write_text(json.dumps(people), encoding="utf-8")
+
+    app = run_page("circle")
+
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["followers downloaded"] == "2 of 5,003"
+    assert metrics["followees downloaded"] == "2 of 2"
+    said = texts(app)
+    assert "5,001 of the 5,003 followers the lists name were not downloaded" in said
+    assert "1 downloaded followee has no posts" in said
+    assert "followees the lists name" not in said  # all 2 downloaded

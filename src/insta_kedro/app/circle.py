@@ -40,6 +40,38 @@ def cluster_shares(circle: dict, cluster_labels: dict[str, str]) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["cluster", "side", "share"])
 
 
+def downloaded_metric(side: dict) -> str:
+    """How many of a side's accounts were downloaded: ``"3 of 5,003"``, or ``"3"`` where the
+    characterization does not say how many accounts the lists name."""
+    downloaded = int(side.get("n_downloaded") or 0)
+    listed = side.get("n_listed")
+    return f"{downloaded:,}" if listed is None else f"{downloaded:,} of {int(listed):,}"
+
+
+def left_out(side_name: str, side: dict) -> list[str]:
+    """Sentences on the accounts of a side that are not compared: those the lists name that
+    were not downloaded, and those downloaded without posts (private or empty profiles)."""
+    notes = []
+    listed, downloaded = side.get("n_listed"), int(side.get("n_downloaded") or 0)
+    if listed is not None and int(listed) > downloaded:
+        notes.append(
+            f"{int(listed) - downloaded:,} of the {int(listed):,} {side_name} the lists name "
+            "were not downloaded: nothing is known about them."
+        )
+    without_posts = int(side.get("n_without_posts") or 0)
+    if without_posts == 1:
+        notes.append(
+            f"1 downloaded {side_name.removesuffix('s')} has no posts (a private or empty "
+            "profile): not in the interests nor the personas below."
+        )
+    elif without_posts:
+        notes.append(
+            f"{without_posts:,} downloaded {side_name} have no posts (private or empty "
+            "profiles): not in the interests nor the personas below."
+        )
+    return notes
+
+
 def render() -> None:
     chosen = chosen_person("Circle", key="circle_profile")
     if chosen is None:
@@ -58,10 +90,14 @@ def render() -> None:
     for i, side in enumerate(SIDES):
         stats = circle.get(side) or {}
         similarity = circle.get(f"similarity_to_{side}")
-        columns[2 * i].metric(f"{side} downloaded", int(stats.get("n_downloaded") or 0))
+        columns[2 * i].metric(f"{side} downloaded", downloaded_metric(stats))
         columns[2 * i + 1].metric(
             f"similarity to {side}", "—" if similarity is None else f"{similarity:.2f}"
         )
+
+    notes = [note for side in SIDES for note in left_out(side, circle.get(side) or {})]
+    if notes:
+        st.caption(" ".join(notes))
 
     unknown = [side for side in SIDES if (circle.get(side) or {}).get("list_known") is False]
     if unknown:
