@@ -1,8 +1,16 @@
 """The Instagram login reaches the pipeline as a dataset, never as a parameter."""
 
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import mlflow
 from kedro.io import DataCatalog
 
+import insta_kedro
 from insta_kedro.kedro_ext.hooks import (
     INSTAGRAM_LOGIN_DATASET,
     InstagramCredentialsHook,
@@ -62,6 +70,57 @@ def test_a_run_still_open_at_exit_was_interrupted_and_ends_killed(tmp_path, monk
     assert mlflow.active_run() is None
     assert mlflow.MlflowClient().get_run(run.info.run_id).info.status == "KILLED"
     hook.after_pipeline_run()  # nothing left to end; the exit handler is unregistered
+
+
+SOURCE = Path(insta_kedro.__file__).parents[1]  # the package under test, for a subprocess
+TERMINATED_RUN = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    import mlflow
+    from insta_kedro.kedro_ext.hooks import MlflowRunClosingHook
+
+    hook = MlflowRunClosingHook()
+    hook.before_pipeline_run()
+    run = mlflow.start_run()  # as kedro-mlflow opens it; then the process is sent SIGTERM
+    print(run.info.run_id, flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(30)  # a node still running
+    """
+)
+
+
+def test_a_run_stopped_by_sigterm_ends_killed(tmp_path):
+    """``kill``, ``timeout``, a container or a scheduler stop a run with SIGTERM: the process
+    exits with SIGTERM's status and its MLflow run ends as KILLED, not RUNNING for ever."""
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    done = subprocess.run(
+        [sys.executable, "-c", TERMINATED_RUN],
+        check=False,
+        cwd=tmp_path,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_")},
+            "MLFLOW_TRACKING_URI": uri,
+            "PYTHONPATH": str(SOURCE),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr
+    run_id = done.stdout.split()[0]
+    assert mlflow.MlflowClient(tracking_uri=uri).get_run(run_id).info.status == "KILLED"
+
+
+def test_sigterm_gets_back_its_action_when_the_pipeline_ends(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path}/mlflow.db")
+    before = signal.getsignal(signal.SIGTERM)
+    for end in ("after_pipeline_run", "on_pipeline_error"):
+        hook = MlflowRunClosingHook()
+        hook.before_pipeline_run()
+        assert signal.getsignal(signal.SIGTERM) is not before
+        getattr(hook, end)()
+        assert signal.getsignal(signal.SIGTERM) is before
 
 
 def test_the_dask_clients_of_a_run_are_closed_when_it_ends(monkeypatch):

@@ -8,6 +8,8 @@ every repr and log line.
 """
 
 import atexit
+import signal
+import threading
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
@@ -49,10 +51,16 @@ class MlflowRunClosingHook:
     next session in the same process (tests, notebooks, the web app) would log
     into it. This hook runs after kedro-mlflow's and ends what is left, leaving
     alone any run that was already active before the pipeline started.
+
+    A run stopped by Ctrl-C or by SIGTERM (``kill``, ``timeout``, a container or a scheduler
+    stopping its task) ends as KILLED: while the pipeline runs, SIGTERM exits the process as
+    ``sys.exit`` does (status 143), so that the exit handlers run, unless something else
+    handles SIGTERM already.
     """
 
     def __init__(self) -> None:
         self._run_active_before: str | None = None
+        self._sigterm_before: Any = None
 
     @hook_impl(tryfirst=True)
     def before_pipeline_run(self) -> None:
@@ -63,14 +71,35 @@ class MlflowRunClosingHook:
         # Ctrl-C is no Exception: Kedro calls no error hook and MLflow's own exit handler
         # would end the run as FINISHED. This one, registered later, runs first.
         atexit.register(self.end_interrupted_run)
+        # SIGTERM's default action ends the process without any exit handler: the run would
+        # stay RUNNING in MLflow for ever.
+        self._exit_on_sigterm()
 
     @hook_impl(trylast=True)
     def after_pipeline_run(self) -> None:
         self._end_runs_opened_by_the_pipeline("FINISHED")
+        self._restore_sigterm()
 
     @hook_impl(trylast=True)
     def on_pipeline_error(self) -> None:
         self._end_runs_opened_by_the_pipeline("FAILED")
+        self._restore_sigterm()
+
+    def _exit_on_sigterm(self) -> None:
+        """Make SIGTERM raise ``SystemExit(143)`` while the pipeline runs, where this is the
+        main thread and SIGTERM has its default action (else it is someone else's)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        self._sigterm_before = signal.signal(signal.SIGTERM, exit_on_sigterm)
+
+    def _restore_sigterm(self) -> None:
+        """Give SIGTERM back the action it had before the pipeline started."""
+        if self._sigterm_before is not None:
+            if signal.getsignal(signal.SIGTERM) is exit_on_sigterm:
+                signal.signal(signal.SIGTERM, self._sigterm_before)
+            self._sigterm_before = None
 
     def end_interrupted_run(self) -> None:
         """At exit, a run the pipeline left open was interrupted: it ends as KILLED."""
@@ -85,6 +114,12 @@ class MlflowRunClosingHook:
             atexit.unregister(self.end_interrupted_run)
         while (active := mlflow.active_run()) and active.info.run_id != self._run_active_before:
             mlflow.end_run(status)
+
+
+def exit_on_sigterm(signum: int, frame: Any) -> None:
+    """A signal handler that exits as ``sys.exit`` does, with the status of the signal
+    (128 + its number: 143 for SIGTERM), so that the exit handlers run."""
+    raise SystemExit(128 + signum)
 
 
 class DaskClientClosingHook:
