@@ -228,3 +228,20 @@ def test_a_batch_holds_at_most_64_mib_of_features(feature_size, sizes, tmp_path)
     nothing_cached = FeatureCache(tmp_path, "key", {}).locate([])
     encodings = ImageEncodings(posts, pd.DataFrame(), "vgg16", feature_size, nothing_cached)
     assert [batch.num_rows for batch in encodings.feature_batches()] == sizes
+
+
+def test_the_run_says_which_encoder_the_features_come_from(posts, tmp_path, monkeypatch):
+    """The run's parameter ``image_features.weights`` says what was asked for (``imagenet`` by
+    default); without those weights the features come from random ones, and the run's tags
+    say so."""
+    import mlflow
+
+    monkeypatch.chdir(tmp_path)
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    with mlflow.start_run() as run:
+        _encode(build_image_manifest(posts), tmp_path)
+    tags = mlflow.MlflowClient(uri).get_run(run.info.run_id).data.tags
+    assert tags["image_features.encoder"] == "vgg16-pool-random"
+    assert tags["image_features.encoder_weights"] == "random"
+    _encode(build_image_manifest(posts), tmp_path)  # no active run: nothing to tag

@@ -310,6 +310,19 @@ def _without_images(image_manifest: pd.DataFrame, encoder_options: dict) -> Imag
     return ImageEncodings(posts, labels, None, FEATURE_SIZES[layer], CacheRows.none())
 
 
+def tag_active_run(spec: EncoderSpec) -> None:
+    """Tag the active MLflow run, if any, with the encoder the features come from:
+    ``image_features.encoder`` (e.g. ``vgg16-fc2-random``) and
+    ``image_features.encoder_weights`` (``imagenet``, ``file`` or ``random``). The run's
+    parameter ``image_features.weights`` says what was asked for, these what was used."""
+    import mlflow  # imported where a run may be active, not where workers encode
+
+    if mlflow.active_run() is not None:
+        mlflow.set_tags(
+            {"image_features.encoder": spec.name, "image_features.encoder_weights": spec.weights}
+        )
+
+
 def encode_image_manifest(
     image_manifest: pd.DataFrame,
     cache_dir: str | Path,
@@ -331,7 +344,9 @@ def encode_image_manifest(
     image is missing or cannot be decoded keeps its row with ``error`` set and a null
     feature (a hash the cache cannot give back, from an unreadable part, gets
     ``NOT_IN_CACHE``). The features stay in the cache until read. The counts and the reasons
-    are logged. Raises ``WeightsUnavailableError`` as ``resolve_encoder_spec`` does. When no
+    are logged; an active MLflow run (a ``kedro run``) is tagged with the encoder
+    (:func:`tag_active_run`), so a run of random weights says so. Raises
+    ``WeightsUnavailableError`` as ``resolve_encoder_spec`` does. When no
     post has a usable image (a download made with ``--no-pictures``), nothing is encoded:
     the weights are neither fetched nor loaded, and the ``encoder`` column is null.
     """
@@ -339,6 +354,7 @@ def encode_image_manifest(
     if hashed.empty:
         return _without_images(image_manifest, encoder_options)
     spec = resolve_encoder_spec(**encoder_options)
+    tag_active_run(spec)
     cache = FeatureCache(cache_dir, spec.cache_key, spec.describe())
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
 
