@@ -63,6 +63,21 @@ def test_runs_side_by_side_marks_the_lowest_bpc(app_project: Path, tracked_runs)
     assert table.loc["metric test.unk_rate", tiny_column] == "—"  # not logged: no "nan"
 
 
+def test_runs_side_by_side_say_which_run_resumed_an_interrupted_training(
+    app_project: Path, tracked_runs
+):
+    """A resumed run trained only the epochs after the interruption: the table says so, or its
+    training time would read as the whole training's."""
+    client = mlflow.MlflowClient(f"sqlite:///{app_project / 'mlflow.db'}")
+    client.set_tag(tracked_runs["better"], "caption_model.resumed_at_epoch", "27")
+    client.set_tag(tracked_runs["worse"], "caption_model.reused_finished_training", "True")
+    table = runs_side_by_side(caption_runs(f"sqlite:///{app_project / 'mlflow.db'}"))
+    better = next(c for c in table.columns if tracked_runs["better"][:8] in c)
+    worse = next(c for c in table.columns if tracked_runs["worse"][:8] in c)
+    assert table.loc["tag resumed after epoch", better] == "27"
+    assert table.loc["tag reused a finished training", worse] == "True"
+
+
 def test_no_tracking_database_is_created(app_project: Path):
     assert caption_runs(f"sqlite:///{app_project / 'mlflow.db'}") is None
     assert not (app_project / "mlflow.db").exists()

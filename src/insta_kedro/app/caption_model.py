@@ -23,6 +23,10 @@ SHOWN_TAGS = {
     "caption_model.encoder_weights": "encoder weights",
     TRAINED_TAG: "trained",
     NOT_TRAINED_TAG: "not trained because",
+    # a run that resumed an interrupted training, or took a finished one, trained only the
+    # epochs after it (or none): its train.train_seconds are not the whole training's
+    "caption_model.resumed_at_epoch": "resumed after epoch",
+    "caption_model.reused_finished_training": "reused a finished training",
 }
 SHOWN_METRICS = (
     "test.bpc",
