@@ -550,6 +550,20 @@ def test_a_lone_surrogate_in_json_is_replaced_and_counted(tmp_path: Path) -> Non
     result.profiles.to_parquet(tmp_path / "profiles.parquet")
 
 
+def test_an_emoji_escaped_as_a_whole_pair_is_no_warning(tmp_path: Path) -> None:
+    """JSON escapes an emoji as its two UTF-16 halves (``"\\ud83d\\ude02"``, as instaloader
+    writes it): read whole, it is no problem, and the report holds no warning of count 0."""
+    folder = make_profile(tmp_path)
+    write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Whole", caption="so funny \U0001f602"))
+    write_jpeg(folder / f"{STEM}.jpg")
+
+    result = parse_download_folder(tmp_path)
+
+    assert post_of(result, "Whole")["caption"] == "so funny \U0001f602"
+    assert result.report["profiles"]["anna.cooks"]["warnings"] == {}
+    assert result.report["totals"]["warnings"] == {}
+
+
 def test_non_utf8_caption_is_decoded_and_counted(tmp_path: Path) -> None:
     folder = make_profile(tmp_path)
     write_json_xz(folder / f"{STEM}.json.xz", graphql_node("Latin1", caption=None))

@@ -705,7 +705,8 @@ def _read_json(path: Path, warnings: Counter[str]) -> tuple[Any, str | None]:
         data = json.loads(text)
         if _SURROGATE_ESCAPE.search(text):
             data, replaced = _without_lone_surrogates(data)
-            warnings["lone_surrogate_in_json"] += replaced
+            if replaced:  # an emoji's whole pair escaped is no problem: no warning of 0
+                warnings["lone_surrogate_in_json"] += replaced
         return data, None
     except json.JSONDecodeError as error:
         ends_early = error.pos >= len(text.rstrip()) or error.msg.startswith("Unterminated")
