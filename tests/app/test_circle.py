@@ -44,8 +44,9 @@ def test_circle_page_says_when_a_list_could_not_be_downloaded(project_with_outpu
     app = run_page("circle")
 
     warning = " ".join(w.value for w in app.warning)
-    assert "The followers list of `anna.cooks` could not be downloaded" in warning
-    assert "follows_unavailable" in warning
+    assert "The followers list of `anna.cooks` was not downloaded" in warning
+    # a folder without the list files, as much as a list Instagram refused
+    assert "followers.json" in warning and "follows_unavailable" in warning
     assert not app.exception
 
 

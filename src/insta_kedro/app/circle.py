@@ -102,10 +102,11 @@ def render() -> None:
     unknown = [side for side in SIDES if (circle.get(side) or {}).get("list_known") is False]
     if unknown:
         st.warning(
-            f"The {' and '.join(unknown)} list of `{profile}` could not be downloaded "
-            "(Instagram returned none, or refused it): the counts above hold only the accounts "
-            "whose own lists name them, not all of them. The ingestion report says why "
-            "(`follows_unavailable`)."
+            f"The {' and '.join(unknown)} list of `{profile}` was not downloaded: the counts "
+            "above hold only the accounts whose own lists name them, not all of them. Either "
+            "the download did not ask for it (`ingestion.download_follows`, a folder without "
+            "`followers.json` / `followees.json`), or Instagram returned none or refused it "
+            "(then the ingestion report says `follows_unavailable`)."
         )
 
     comparison = interests_comparison(person, circle)
