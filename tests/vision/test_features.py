@@ -235,11 +235,15 @@ def test_the_run_says_which_encoder_the_features_come_from(posts, tmp_path, monk
     default); without those weights the features come from random ones, and the run's tags
     say so."""
     import mlflow
+    from mlflow.tracking._tracking_service import utils as tracking_utils
 
     monkeypatch.chdir(tmp_path)
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    with mlflow.start_run() as run:
+    # this test's store, whatever store an earlier test set; the earlier one back afterwards
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+    mlflow.set_tracking_uri(uri)
+    experiment = mlflow.MlflowClient(uri).create_experiment("image_features")
+    with mlflow.start_run(experiment_id=experiment) as run:
         _encode(build_image_manifest(posts), tmp_path)
     tags = mlflow.MlflowClient(uri).get_run(run.info.run_id).data.tags
     assert tags["image_features.encoder"] == "vgg16-pool-random"
