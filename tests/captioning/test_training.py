@@ -16,6 +16,7 @@ from insta_kedro.captioning.training import (
     fit_caption_model,
     fit_verbosity,
 )
+from tests.captioning.conftest import synthetic_features
 
 
 def _examples_and_vocab(posts, image_features, params):
@@ -201,3 +202,24 @@ def test_a_finished_training_is_reused_until_its_model_is_saved(posts, image_fea
     assert (again["epochs_run"], again["best_epoch"]) == (3, history["best_epoch"])
     for got, want in zip(reused.get_weights(), trained.get_weights(), strict=True):
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("dim", [24, 12], ids=["other values", "other width"])
+def test_a_finished_training_on_other_image_features_is_not_reused(
+    posts, image_features, tiny_params, dim
+):
+    """The checkpoint is keyed by the image features too: after a change of encoder
+    (`image_features.layer: pool`, pretrained weights instead of random ones) the same posts,
+    captions and settings train afresh on the new features, never reuse weights trained on
+    the old ones (nor fail on their width)."""
+    params = {**tiny_params, "epochs": 2, "early_stopping_patience": 10}
+    examples, vocab = _examples_and_vocab(posts, image_features, params)
+    fit_caption_model(examples, vocab, params)
+    other_features = synthetic_features(posts, dim=dim, seed=1)
+    other_examples, other_vocab = _examples_and_vocab(posts, other_features, params)
+    assert other_vocab.to_dict() == vocab.to_dict()
+    seen = _EpochsSeen()
+    model, history = fit_caption_model(other_examples, other_vocab, params, extra_callbacks=(seen,))
+    assert seen.epochs == [0, 1]
+    assert history["resumed_at_epoch"] == 0
+    assert model.inputs[0].shape[-1] == dim

@@ -7,7 +7,7 @@ the training reads from it the network's sizes (``architecture``, ``embedding_di
 ``epochs``, ``batch_size``, ``early_stopping_patience``, ``seed``, ``checkpoint_dir``,
 ``min_training_captions`` and optionally ``packed_training``, ``fused_lstm``,
 ``length_multiple`` and ``verbose``. All of it but ``checkpoint_dir`` and ``verbose`` keys
-the checkpoint.
+the checkpoint, with the data: the training posts, their captions and image features.
 """
 
 import hashlib
@@ -23,6 +23,7 @@ from typing import Any
 
 import keras
 import mlflow
+import numpy as np
 import pandas as pd
 import tensorflow as tf
 
@@ -126,6 +127,36 @@ class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         self.best_weights = self.checkpoint.best_weights
 
 
+def training_fingerprint(
+    params: Mapping[str, Any],
+    packed: bool,
+    vocab: CaptionVocabulary,
+    caption_examples: pd.DataFrame,
+    splits: tuple[tuple[np.ndarray, ...], ...],
+) -> str:
+    """The key of a training's checkpoint folder, a sha256 hex digest of the settings (all
+    but ``checkpoint_dir`` and ``verbose``), whether it trains packed, the vocabulary, the
+    training posts, and the arrays of ``splits`` (``split_arrays``'s image features and
+    encoded captions of the splits it learns and early-stops on): another encoder keeps the
+    posts and captions but not their image features."""
+    digest = hashlib.sha256(
+        json.dumps(
+            [
+                {k: v for k, v in params.items() if k not in ("checkpoint_dir", "verbose")},
+                packed,
+                vocab.to_dict(),
+                sorted(caption_examples.loc[caption_examples["split"] == "train", "post_id"]),
+            ],
+            sort_keys=True,
+            default=str,
+        ).encode()
+    )
+    for array in (array for split in splits for array in split):
+        digest.update(f"{array.dtype}{array.shape}".encode())
+        digest.update(memoryview(np.ascontiguousarray(array)))
+    return digest.hexdigest()
+
+
 def fit_caption_model(
     caption_examples: pd.DataFrame,
     vocab: CaptionVocabulary,
@@ -148,8 +179,9 @@ def fit_caption_model(
 
     After each epoch the weights, Adam's state and the epoch logs go to ``checkpoint_dir``
     (``TrainingCheckpoint``); a run interrupted there starts again after the last finished
-    epoch. The folder is keyed by a fingerprint of the data and settings (a folder of other
-    data or settings is removed). It stays when training ends, marked ``finished``: a later
+    epoch. The folder is keyed by a fingerprint of the data (captions and image features
+    included) and settings (``training_fingerprint``; a folder of other data or settings is
+    removed). It stays when training ends, marked ``finished``: a later
     run with the same data and settings takes its best weights and trains nothing, so a run
     killed after training but before its model was saved loses no epoch.
     """
@@ -164,18 +196,7 @@ def fit_caption_model(
     packed = network is not model
 
     checkpoint_dir = Path(params["checkpoint_dir"])
-    fingerprint = hashlib.sha256(
-        json.dumps(
-            [
-                {k: v for k, v in params.items() if k not in ("checkpoint_dir", "verbose")},
-                packed,
-                vocab.to_dict(),
-                sorted(caption_examples.loc[caption_examples["split"] == "train", "post_id"]),
-            ],
-            sort_keys=True,
-            default=str,
-        ).encode()
-    ).hexdigest()
+    fingerprint = training_fingerprint(params, packed, vocab, caption_examples, (train, val))
     fingerprint_file = checkpoint_dir / "fingerprint.txt"
     if checkpoint_dir.exists() and (
         not fingerprint_file.exists() or fingerprint_file.read_text() != fingerprint
