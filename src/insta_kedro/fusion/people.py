@@ -20,6 +20,7 @@
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import islice
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,7 +32,7 @@ from insta_kedro.text import (
     imagenet_label_categories,
     shares,
 )
-from insta_kedro.text.captions import caption_parts
+from insta_kedro.text.interest_lexicon import TermMatch
 
 STYLE_COLUMNS = (
     "caption_share",
@@ -257,7 +258,7 @@ def interest_evidence(
     people = person_slices(posts["profile"])
     post_ids = posts["post_id"].to_numpy(dtype=object)[people.order]
     captions = posts["caption"].to_numpy(dtype=object)[people.order]
-    languages = caption_languages(captions, lexicon)
+    caption_matches = _matches_by_caption(captions, lexicon)
     evidence: dict[str, dict[str, dict[str, Any]]] = {}
     for profile, rows in people.slices():
         terms: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
@@ -265,11 +266,11 @@ def interest_evidence(
         mentions: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         labels: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
         post_counts: dict[str, int] = defaultdict(int)
-        for post_id, caption, language in zip(
-            post_ids[rows], captions[rows], languages[rows], strict=True
+        for post_id, matches in zip(
+            post_ids[rows], islice(caption_matches, rows.stop - rows.start), strict=True
         ):
             seen = set()
-            for match in lexicon.matches(caption, language):
+            for match in matches:
                 for index in match.categories:
                     category = lexicon.categories[index]
                     seen.add(category)
@@ -309,18 +310,14 @@ def interest_evidence(
     return evidence
 
 
-def caption_languages(
+def _matches_by_caption(
     captions: Sequence[Any], lexicon: InterestLexicon, block: int = 16384
-) -> np.ndarray:
-    """The language of each caption (None or NaN: none) as the lexicon tells it
-    (``InterestLexicon.languages_of``), read ``block`` captions at a time so that the parts of
-    only one block are held at once."""
-    languages = np.empty(len(captions), dtype=object)
+) -> Iterator[list[TermMatch]]:
+    """The lexicon's matches of each caption in order (``InterestLexicon.matches_in``), read
+    ``block`` captions at a time: the languages of a block told at once, the matches of only
+    one block held."""
     for start in range(0, len(captions), block):
-        texts = captions[start : start + block]
-        parts = [caption_parts(t if isinstance(t, str) else "") for t in texts]
-        languages[start : start + len(parts)] = lexicon.languages_of(parts)
-    return languages
+        yield from lexicon.matches_in(captions[start : start + block])
 
 
 def collect_interest_evidence(

@@ -369,19 +369,29 @@ class InterestLexicon:
         weight = self.term_weights[term]
         return [TermMatch(term, source, tag, self.term_categories[term], weight)]
 
-    def matches(self, text: str, language: str | None = None) -> list[TermMatch]:
+    def matches(self, text: str) -> list[TermMatch]:
         """Every lexicon term in ``text`` (words, emojis, hashtags and mentioned accounts,
         whole or split) that has a weight above 0; credits (``captions.CREDIT``), and
-        the accounts they name, are left out. Its words weigh in the caption's ``language``
-        too (:func:`term_specificity`); None: told here (:meth:`languages_of`) when it has a
-        matched word."""
-        if not isinstance(text, str) or not text:
-            return []
-        parts = caption_parts(text)
-        found = self._matches_of(without_credits(parts))
-        if language is None and any(match.source in _WORD_SOURCES for match in found):
-            language = self.languages_of([parts])[0]
-        return self._in_language(found, language or UNDETERMINED)
+        the accounts they name, are left out. Its words weigh in the caption's language too
+        (:meth:`matches_in`)."""
+        return self.matches_in([text])[0]
+
+    def matches_in(self, texts: Sequence[Any]) -> list[list[TermMatch]]:
+        """:meth:`matches` of each text (not a string: none), each read once; the words of
+        a text weigh in its language too (:func:`term_specificity`), told
+        (:meth:`languages_of`) for the texts with a matched word, all of them at once."""
+        parts = [caption_parts(t) if isinstance(t, str) else None for t in texts]
+        found = [[] if read is None else self._matches_of(without_credits(read)) for read in parts]
+        worded = [
+            row
+            for row, matches in enumerate(found)
+            if any(match.source in _WORD_SOURCES for match in matches)
+        ]
+        for row, language in zip(
+            worded, self.languages_of([parts[row] for row in worded]), strict=True
+        ):
+            found[row] = self._in_language(found[row], language)
+        return found
 
     def languages_of(self, parts: Sequence[CaptionParts]) -> list[str]:
         """The language of each caption read as ``parts``, as the text features tell it
