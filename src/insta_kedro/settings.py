@@ -5,7 +5,9 @@ from omegaconf.resolvers import oc
 
 from insta_kedro.kedro_ext import (
     DaskClientClosingHook,
+    ImageEncoderTagHook,
     InstagramCredentialsHook,
+    KedroCommandTagHook,
     MissingInputsHook,
     MlflowRunClosingHook,
     RuntimeParamsCheckHook,
@@ -20,6 +22,8 @@ HOOKS = (
     MlflowRunClosingHook(),
     MissingInputsHook(),
     TypedParamsMlflowHook(),
+    KedroCommandTagHook(),
+    ImageEncoderTagHook(),
     DaskClientClosingHook(),
 )
 

@@ -249,3 +249,21 @@ def test_the_run_says_which_encoder_the_features_come_from(posts, tmp_path, monk
     assert tags["image_features.encoder"] == "vgg16-pool-random"
     assert tags["image_features.encoder_weights"] == "random"
     _encode(build_image_manifest(posts), tmp_path)  # no active run: nothing to tag
+
+
+def test_the_encoder_tags_name_every_encoder_and_its_weights():
+    from insta_kedro.vision import encoder_tags, used_encoders
+
+    table = pd.DataFrame(
+        {
+            "encoder": ["vgg16-fc2-random", "vgg16-fc2-imagenet", "vgg16-fc2-file", None],
+            "error": [None, None, "cannot decode image", "no image"],
+        }
+    )
+    assert used_encoders(table) == ["vgg16-fc2-imagenet", "vgg16-fc2-random"]
+    assert encoder_tags(used_encoders(table)) == {
+        "image_features.encoder": "vgg16-fc2-imagenet,vgg16-fc2-random",
+        "image_features.encoder_weights": "imagenet,random",
+    }
+    assert encoder_tags(["clip-vit-b32"])["image_features.encoder_weights"] == "other"
+    assert encoder_tags([]) == {}

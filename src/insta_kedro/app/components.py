@@ -14,7 +14,8 @@ from insta_kedro.app.catalog_reader import (
     find_project_path,
 )
 from insta_kedro.app.images import open_header
-from insta_kedro.engine.tables import Table, column_names, read_columns
+from insta_kedro.engine.tables import Table
+from insta_kedro.vision import used_encoders, weights_of
 
 RANDOM_WEIGHTS_WARNING = (
     "These results were made with **random VGG16 weights** (encoder `{encoder}`): image "
@@ -57,14 +58,8 @@ def load_output(dataset: str, show_missing: bool = True) -> Any | None:
 
 def random_encoders(image_features: Table | None) -> list[str]:
     """Encoder names of the run that used random weights (``...-random``) on at least one
-    image (rows with an ``error`` encoded nothing: a download without photos has none)."""
-    if image_features is None or "encoder" not in column_names(image_features):
-        return []
-    image_features = read_columns(image_features, ["encoder", "error"])
-    if "error" in image_features:
-        image_features = image_features[image_features["error"].isna()]
-    encoders = image_features["encoder"].dropna().astype(str).unique()
-    return sorted(e for e in encoders if e.endswith("-random"))
+    image (``vision.used_encoders``: rows with an ``error`` encoded nothing)."""
+    return [e for e in used_encoders(image_features) if weights_of(e) == "random"]
 
 
 def warn_if_random_weights() -> bool:

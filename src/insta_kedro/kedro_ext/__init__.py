@@ -25,6 +25,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "optional_parquet_dataset": [
             "OptionalParquetDataset",
         ],
+        "run_tags": [
+            "ImageEncoderTagHook",
+            "KedroCommandTagHook",
+            "kedro_command",
+        ],
         "runtime_params": [
             "RuntimeParamsCheckHook",
             "UnknownParameterError",

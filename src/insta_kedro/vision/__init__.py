@@ -41,6 +41,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "LABEL_COLUMNS",
             "ImageEncodings",
             "encode_image_manifest",
+            "encoder_tags",
+            "tag_active_run",
+            "used_encoders",
+            "weights_of",
         ],
         "file_hashes": [
             "hash_file",

@@ -30,6 +30,7 @@ import pyarrow as pa
 from tqdm import tqdm
 
 from insta_kedro.engine import LOCAL, Engine, chunked, map_chunks
+from insta_kedro.engine.tables import Table, column_names, read_columns
 from insta_kedro.vision.decoding import start_decoding
 from insta_kedro.vision.encoder import (
     EncodedImages,
@@ -310,17 +311,47 @@ def _without_images(image_manifest: pd.DataFrame, encoder_options: dict) -> Imag
     return ImageEncodings(posts, labels, None, FEATURE_SIZES[layer], CacheRows.none())
 
 
-def tag_active_run(spec: EncoderSpec) -> None:
-    """Tag the active MLflow run, if any, with the encoder the features come from:
+def weights_of(encoder: str) -> str:
+    """The weights part of an encoder name (``vgg16-<layer>-<weights>``): ``imagenet``,
+    ``file`` or ``random``; ``other`` for a name of another form."""
+    weights = encoder.rsplit("-", 1)[-1]
+    return weights if weights in ("imagenet", "file", "random") else "other"
+
+
+def used_encoders(image_features: Table | None) -> list[str]:
+    """The encoder names (``encoder`` column) of the rows of ``image_features`` that have a
+    feature (no ``error``), sorted; empty for None, a table without an ``encoder`` column, or
+    one in which no image was encoded (a download without photos)."""
+    if image_features is None or "encoder" not in column_names(image_features):
+        return []
+    rows = read_columns(image_features, ["encoder", "error"])
+    if "error" in rows:
+        rows = rows[rows["error"].isna()]
+    return sorted(rows["encoder"].dropna().astype(str).unique())
+
+
+def encoder_tags(encoders: Sequence[str]) -> dict[str, str]:
+    """The MLflow tags that say which encoders image features come from:
     ``image_features.encoder`` (e.g. ``vgg16-fc2-random``) and
-    ``image_features.encoder_weights`` (``imagenet``, ``file`` or ``random``). The run's
-    parameter ``image_features.weights`` says what was asked for, these what was used."""
+    ``image_features.encoder_weights`` (``imagenet``, ``file`` or ``random``), each the
+    sorted values joined by commas; empty without an encoder."""
+    if not encoders:
+        return {}
+    return {
+        "image_features.encoder": ",".join(sorted(set(encoders))),
+        "image_features.encoder_weights": ",".join(sorted({weights_of(e) for e in encoders})),
+    }
+
+
+def tag_active_run(encoders: Sequence[str]) -> None:
+    """Tag the active MLflow run, if any, with :func:`encoder_tags` of ``encoders`` (the
+    encoder names the run's image features come from). The run's parameter
+    ``image_features.weights`` says what was asked for, these tags what was used."""
     import mlflow  # imported where a run may be active, not where workers encode
 
-    if mlflow.active_run() is not None:
-        mlflow.set_tags(
-            {"image_features.encoder": spec.name, "image_features.encoder_weights": spec.weights}
-        )
+    tags = encoder_tags(encoders)
+    if tags and mlflow.active_run() is not None:
+        mlflow.set_tags(tags)
 
 
 def encode_image_manifest(
@@ -354,7 +385,7 @@ def encode_image_manifest(
     if hashed.empty:
         return _without_images(image_manifest, encoder_options)
     spec = resolve_encoder_spec(**encoder_options)
-    tag_active_run(spec)
+    tag_active_run([spec.name])
     cache = FeatureCache(cache_dir, spec.cache_key, spec.describe())
     paths_by_hash = dict(zip(hashed["image_sha256"], hashed["image_path"], strict=True))
 
