@@ -341,6 +341,17 @@ class FakeInstagram:
         post["image_versions2"]["candidates"][0]["url"] = url.replace(newest["code"], code)
         account["media"].insert(0, post)
 
+    def add_account(self, username: str, posts: int = 1) -> str:
+        """Open the account ``username``: a copy of ``ben_hikes`` with its own id, post codes
+        and images, and its newest ``posts`` posts; return ``username``."""
+        number = len(self.accounts)
+        text = json.dumps(self.accounts["ben_hikes"])
+        text = text.replace("ben_hikes", username).replace("5100000002", f"52{number:08d}")
+        account = json.loads(text.replace("DemoBen", f"Acct{number:05d}"))
+        account["media"] = account["media"][:posts]
+        self.accounts[username] = account
+        return username
+
     def pin(self, username: str, code: str) -> None:
         """Move post ``code`` to the top of ``username``'s timeline, as a pinned post is."""
         media = self.accounts[username]["media"]
@@ -1026,28 +1037,53 @@ def test_a_profile_listed_by_its_old_name_is_reported_in_its_renamed_folder(
     assert parsed["profiles"]["anna.bakes"]["download"] == outcome
 
 
+@pytest.mark.parametrize("before", [[], ["ben_hikes"]], ids=["alone", "after-a-new-profile"])
 def test_a_profile_listed_by_its_new_name_goes_on_with_its_earlier_folder(
-    tmp_path, fake_instagram, sleeps
+    tmp_path, fake_instagram, sleeps, before
 ):
     """The account was renamed and ``ingestion.profiles`` lists the new name: the folder of
     the old name (same ``id``) becomes the new name's, so no post is downloaded twice and
-    the person is one profile, not two."""
+    the person is one profile, not two; also when a new profile downloaded before it in the
+    same run has already looked for the earlier folders of its own account."""
     _download(tmp_path, ["anna.cooks"], sleeps)
     _rename(fake_instagram, "anna.cooks", "anna.bakes")
     fake_instagram.media_served.clear()
 
-    report = _download(tmp_path, ["anna.bakes"], sleeps, update="new_posts")
+    report = _download(tmp_path, [*before, "anna.bakes"], sleeps, update="new_posts")
 
     assert report["anna.bakes"]["status"] == "ok"
     assert "renamed from anna.cooks" in report["anna.bakes"]["message"]
-    assert not fake_instagram.media_served
-    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["anna.bakes"]
+    assert set(fake_instagram.media_served) <= fake_instagram.media_urls("ben_hikes")
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["anna.bakes", *before]
     assert len(_post_files(tmp_path / "anna.bakes")) == 5
     posts, profiles, _, parsed = parse_download(
         {"source": "instaloader", "folder": str(tmp_path), "downloads": report}
     )
-    assert profiles["profile"].tolist() == ["anna.bakes"] and len(posts) == 5
+    assert profiles["profile"].tolist() == ["anna.bakes", *before]
+    assert (posts["profile"] == "anna.bakes").sum() == 5
     assert parsed["totals"].get("skipped", {}) == {}
+
+
+def test_new_profiles_read_each_id_file_once_looking_for_earlier_names(
+    tmp_path, fake_instagram, sleeps, monkeypatch
+):
+    """A profile new in the download looks for a folder of its account under an earlier
+    name (by the ``id`` files): over many new profiles each folder's ``id`` is read about
+    once, not once for every profile after it (a first download of n accounts read n²/2)."""
+    names = [fake_instagram.add_account(f"person.{i:02d}") for i in range(20)]
+    reads: Counter[str] = Counter()
+    read_text = Path.read_text
+
+    def counting_read_text(path: Path, *args, **kwargs) -> str:
+        if path.name == "id":
+            reads[path.parent.name] += 1
+        return read_text(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", counting_read_text)
+    report = _download(tmp_path, names, sleeps)
+
+    assert {outcome["status"] for outcome in report.values()} == {"ok"}
+    assert reads.total() <= len(names)
 
 
 def test_a_profile_whose_posts_are_all_refused_stops_after_some_and_the_next_goes_on(

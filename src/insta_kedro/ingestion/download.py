@@ -234,6 +234,45 @@ class _Progress:
     renamed_to: str | None = None
 
 
+class _ProfileFolders:
+    """The profile folders of a download by the account id in their ``id`` file (instaloader
+    writes it), read once, when first asked, and then kept as profiles are downloaded; so
+    finding the folder of an account's earlier name is one look-up, not a read of every
+    folder's ``id`` file."""
+
+    def __init__(self, target: Path):
+        self.target = target
+        self._by_id: dict[int, set[str]] | None = None
+
+    def record(self, userid: int, folder: Path) -> None:
+        """Note ``folder`` as a folder of the account ``userid``."""
+        if self._by_id is not None:
+            self._by_id.setdefault(userid, set()).add(folder.name)
+
+    def other_folder(self, userid: int, folder: Path) -> Path | None:
+        """A folder other than ``folder`` whose ``id`` file holds ``userid`` now (the first by
+        name), or None."""
+        if self._by_id is None:
+            self._by_id = {}
+            for path in self.target.iterdir():
+                stored = _stored_id(path)
+                if stored is not None:
+                    self._by_id.setdefault(stored, set()).add(path.name)
+        for name in sorted(self._by_id.get(userid, ())):
+            candidate = self.target / name
+            if candidate != folder and _stored_id(candidate) == userid:
+                return candidate
+        return None
+
+
+def _stored_id(folder: Path) -> int | None:
+    """The account id in ``folder``'s ``id`` file, or None when it has none (or is no folder)."""
+    try:
+        return int((folder / "id").read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
 def download_profiles(
     profiles: list[str],
     target: Path,
@@ -282,6 +321,7 @@ def download_profiles(
     target.mkdir(parents=True, exist_ok=True)
     waits = _Waits(backoff or Backoff(), rng or random.Random(), sleep)
     stamps = instaloader.LatestStamps(str(target / LATEST_STAMPS_FILE))
+    folders = _ProfileFolders(target)
 
     login_note = _log_in(loader, login) if login is not None else None
     if download_follows and not loader.context.is_logged_in:
@@ -311,6 +351,7 @@ def download_profiles(
                     progress,
                     waits,
                     stamps,
+                    folders,
                     max_posts=max_posts_per_profile,
                     fast_update=fast_update,
                     update=update,
@@ -373,6 +414,7 @@ def _download_with_retries(
     progress: _Progress,
     waits: _Waits,
     stamps: instaloader.LatestStamps,
+    folders: _ProfileFolders,
     *,
     max_posts: int | None,
     fast_update: bool,
@@ -389,6 +431,7 @@ def _download_with_retries(
                 loader,
                 progress,
                 stamps,
+                folders,
                 max_posts=max_posts,
                 fast_update=fast_update,
                 update=update,
@@ -423,6 +466,7 @@ def _download_profile(
     loader: instaloader.Instaloader,
     progress: _Progress,
     stamps: instaloader.LatestStamps,
+    folders: _ProfileFolders,
     *,
     max_posts: int | None,
     fast_update: bool,
@@ -430,7 +474,8 @@ def _download_profile(
     download_follows: bool,
     max_follows: int | None,
 ) -> None:
-    """One attempt at a profile; skips the stages that an earlier attempt finished."""
+    """One attempt at a profile; skips the stages that an earlier attempt finished. A
+    profile that is new in ``folders`` takes over the folder of its earlier name there."""
     # instaloader finds a renamed profile by the ``id`` file of its folder, which it renames
     profile = loader.check_profile_id(progress.renamed_to or progress.username)
     username = profile.username
@@ -441,7 +486,7 @@ def _download_profile(
         )
         stamps.rename_profile(progress.username, username)
     profile_dir = Path(loader.dirname_pattern.format(target=username, profile=username))
-    earlier_name = _adopt_earlier_folder(profile_dir, profile.userid)
+    earlier_name = _adopt_earlier_folder(profile_dir, profile.userid, folders)
     if earlier_name is not None:
         progress.notes.append(f"profile renamed from {earlier_name}: its download goes on here")
         stamps.rename_profile(earlier_name, username)
@@ -493,25 +538,21 @@ def _download_profile(
                 )
 
 
-def _adopt_earlier_folder(profile_dir: Path, userid: int) -> str | None:
-    """Move the download of the same account under an earlier name (a sibling folder whose
-    ``id`` file holds ``userid``) to ``profile_dir``, when ``profile_dir`` holds nothing but its
-    ``id`` file yet; return the earlier name, or None when there is none to move."""
+def _adopt_earlier_folder(profile_dir: Path, userid: int, folders: _ProfileFolders) -> str | None:
+    """Move the download of the same account under an earlier name (another folder of
+    ``folders`` whose ``id`` file holds ``userid``) to ``profile_dir``, when ``profile_dir``
+    holds nothing but its ``id`` file yet; return the earlier name, or None when there is none
+    to move. ``profile_dir`` is recorded in ``folders`` as the account's folder."""
+    folders.record(userid, profile_dir)
     if any(path.name != "id" for path in profile_dir.iterdir()):
         return None
-    for folder in sorted(profile_dir.parent.iterdir()):
-        if folder == profile_dir or not folder.is_dir():
-            continue
-        try:
-            stored = int((folder / "id").read_text(encoding="utf-8").strip())
-        except (OSError, ValueError):
-            continue
-        if stored == userid:
-            (profile_dir / "id").unlink(missing_ok=True)
-            profile_dir.rmdir()
-            os.replace(folder, profile_dir)
-            return folder.name
-    return None
+    earlier = folders.other_folder(userid, profile_dir)
+    if earlier is None:
+        return None
+    (profile_dir / "id").unlink(missing_ok=True)
+    profile_dir.rmdir()
+    os.replace(earlier, profile_dir)
+    return earlier.name
 
 
 def _download_follow_list(
