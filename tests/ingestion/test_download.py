@@ -1133,3 +1133,91 @@ def test_a_login_wall_is_login_required_with_how_to_log_in_here(tmp_path, fake_i
     assert "conf/local/credentials.yml" in report["anna.cooks"]["message"]
     assert "instagram.session_file" in report["anna.cooks"]["message"]
     assert report["ben_hikes"]["status"] == "ok"
+
+
+def _session_or_none(tmp_path: Path, logged_in: bool) -> InstagramLogin | None:
+    return _session_login(tmp_path) if logged_in else None
+
+
+@pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "logged-in"])
+def test_a_post_whose_video_was_removed_keeps_its_thumbnail_caption_and_metadata(
+    tmp_path, fake_instagram, sleeps, logged_in
+):
+    """instaloader#2161, #2061: a video removed from a post that is still there (Instagram
+    gives its thumbnail, no video address). The post is saved without the video and counted
+    in ``posts_missing_media``, not failed: it is complete, the walk's update stamp is
+    written and a rerun does not ask for it again."""
+    video = next(
+        m for m in fake_instagram.accounts["anna.cooks"]["media"] if m["code"] == "DemoAnnaA03"
+    )
+    video["video_versions"] = None
+    target = tmp_path / "dl"
+    login = _session_or_none(tmp_path, logged_in)
+
+    report = _download(target, ["anna.cooks"], sleeps, login=login)["anna.cooks"]
+
+    assert (report["status"], report["new_posts"], report["failed_posts"]) == ("ok", 5, 0)
+    assert report["posts_missing_media"] == 1
+    assert "1 posts saved without a photo or video" in report["message"]
+    assert _post_files(target / "anna.cooks")["2023-11-12_14-40-00_UTC"] == [
+        ".jpg",
+        ".json.xz",
+        ".txt",
+    ]
+    assert (target / LATEST_STAMPS_FILE).is_file()
+    raw = {"source": "instaloader", "folder": str(target), "downloads": {"anna.cooks": report}}
+    posts = parse_download(raw)[0].set_index("post_id")
+    assert posts.loc["DemoAnnaA03", "is_video"]
+    assert posts.loc["DemoAnnaA03", "image_path"].endswith("2023-11-12_14-40-00_UTC.jpg")
+
+    fake_instagram.metadata_served.clear()
+    again = _download(target, ["anna.cooks"], sleeps, login=login, update="new_posts")
+    assert again["anna.cooks"]["new_posts"] == 0
+    assert "posts_missing_media" not in again["anna.cooks"]
+
+
+def test_a_post_without_a_photo_is_saved_with_its_caption_and_counted(
+    tmp_path, fake_instagram, sleeps
+):
+    """A post whose photo Instagram gives no address for (anonymous: no image candidates):
+    its caption and metadata are saved and it is counted, the other posts go on."""
+    fake_instagram.accounts["anna.cooks"]["media"][0]["image_versions2"] = {"candidates": []}
+
+    report = _download(tmp_path, ["anna.cooks"], sleeps)["anna.cooks"]
+
+    assert (report["status"], report["new_posts"], report["failed_posts"]) == ("ok", 5, 0)
+    assert report["posts_missing_media"] == 1
+    assert _post_files(tmp_path / "anna.cooks")["2023-11-14_22-13-20_UTC"] == [".json.xz", ".txt"]
+    raw = {"source": "instaloader", "folder": str(tmp_path), "downloads": {"anna.cooks": report}}
+    posts = parse_download(raw)[0].set_index("post_id")
+    assert posts.loc["DemoAnnaA01", "caption"].startswith("Sunday sauce")
+    assert posts.loc["DemoAnnaA01", "image_path"] is None
+
+
+@pytest.mark.parametrize("logged_in", [False, True], ids=["anonymous", "logged-in"])
+def test_a_carousel_item_without_a_photo_leaves_the_rest_of_the_profile_whole(
+    tmp_path, fake_instagram, sleeps, logged_in
+):
+    """A carousel item Instagram gives no image address for. Anonymous, instaloader asks
+    for the address '' (a ConnectionException, which stopped the whole profile at this post
+    on every run): the carousel's other items are saved and the post counted. Logged in,
+    instaloader cannot even list the post (IndexError, which also stopped the profile): the
+    post is counted as failed and the walk goes on."""
+    carousel = fake_instagram.accounts["anna.cooks"]["media"][1]
+    assert carousel["code"] == "DemoAnnaA02" and carousel["carousel_media"]
+    carousel["carousel_media"][0]["image_versions2"] = {"candidates": []}
+    target = tmp_path / "dl"
+
+    report = _download(target, ["anna.cooks"], sleeps, login=_session_or_none(tmp_path, logged_in))
+    outcome = report["anna.cooks"]
+
+    assert outcome["status"] == "ok"
+    files = _post_files(target / "anna.cooks")
+    if logged_in:
+        assert (outcome["new_posts"], outcome["failed_posts"]) == (4, 1)
+        assert "IndexError: 1" in outcome["message"]
+        assert "2023-11-13_18-26-40_UTC" not in files
+    else:
+        assert (outcome["new_posts"], outcome["posts_missing_media"]) == (5, 1)
+        assert files["2023-11-13_18-26-40_UTC"] == [".json.xz", ".txt", "_2.jpg", "_2.mp4"]
+    assert len(files) == (4 if logged_in else 5)

@@ -29,6 +29,9 @@ case as shown):
   counted in ``failed_posts`` and the walk goes on; the walk then records no update stamp,
   so the next run tries the post again. After :data:`MAX_FAILED_POSTS_IN_A_ROW` failures in
   a row the profile stops as ``error`` and the next one goes on.
+- **A photo or video without an address** (a video removed from a post that is still
+  there, instaloader#2161; a post or carousel item without an image): the post is saved
+  without it and counted in ``posts_missing_media``.
 - **Follow lists that come back empty** (or refused) while the profile reports followers:
   ``follows_unavailable``, never zero followers; no list file is written.
 - **Updates** (``update="new_posts"``) fetch only posts newer than the newest one already
@@ -191,15 +194,34 @@ class _InjectedSleepRateController(instaloader.RateController):
         self._sleep(secs)
 
 
+class _Loader(instaloader.Instaloader):
+    """Instaloader passing over a photo or video that Instagram gives no address for (a
+    video removed from a post that is still there, instaloader#2161; a carousel item without
+    an image), counted in ``missing_media``, instead of failing the whole post on it."""
+
+    missing_media = 0
+
+    def download_pic(
+        self, filename: str, url: str | None, mtime: datetime, filename_suffix: str | None = None
+    ) -> bool:
+        """Download the file at ``url`` as instaloader does; without ``url``, count it in
+        ``missing_media`` and return False (nothing downloaded)."""
+        if not url:
+            self.missing_media += 1
+            return False
+        return super().download_pic(filename, url, mtime, filename_suffix)
+
+
 def make_loader(
     target: Path, *, sleep: Sleep = time.sleep, pause_between_requests: bool = True
 ) -> instaloader.Instaloader:
-    """An Instaloader writing ``target/<username>/`` in instaloader's default layout.
+    """An Instaloader writing ``target/<username>/`` in instaloader's default layout, saving
+    a post without the photos or videos Instagram gives no address for.
 
     ``sleep`` is what the rate controller waits with (tests pass a recorder);
     ``pause_between_requests`` keeps instaloader's short random pause before each request.
     """
-    loader = instaloader.Instaloader(
+    loader = _Loader(
         sleep=pause_between_requests,
         quiet=True,
         dirname_pattern=str(Path(target) / "{target}"),
@@ -228,6 +250,7 @@ class _Progress:
     existing_posts: int = 0
     failed_posts: Counter = field(default_factory=Counter)
     failed_in_a_row: int = 0
+    posts_missing_media: int = 0
     follows: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     action: str | None = None
@@ -294,8 +317,10 @@ def download_profiles(
     "message"}}`` with status one of :data:`STATUSES`; an ``aborted`` profile also has
     ``action`` (the account action Instagram asks for, e.g. ``checkpoint_required``), a
     profile listed by a name it no longer has ``renamed_to`` (its new name, where its folder
-    now is), and with ``download_follows`` each profile has ``follows``: ``{"followers":
-    state, "followees": state}``, the state ``known`` or ``unavailable``. A profile listed by
+    now is), one with new posts saved without a photo or video that Instagram gave no address
+    for ``posts_missing_media`` (their number), and with ``download_follows`` each profile has
+    ``follows``: ``{"followers": state, "followees": state}``, the state ``known`` or
+    ``unavailable``. A profile listed by
     its new name takes over the folder of its earlier name (found by the account's ``id``).
 
     A "wait" answer from Instagram (429, or 401/403) is retried after ``backoff``'s waits,
@@ -316,7 +341,7 @@ def download_profiles(
     own_loader = loader is None
     if loader is None:
         loader = make_loader(target, sleep=sleep)
-    elif loader.dirname_pattern != str(target / "{target}"):
+    elif not isinstance(loader, _Loader) or loader.dirname_pattern != str(target / "{target}"):
         raise ValueError(f"loader must write into {target / '{target}'}: use make_loader(target)")
     target.mkdir(parents=True, exist_ok=True)
     waits = _Waits(backoff or Backoff(), rng or random.Random(), sleep)
@@ -669,7 +694,7 @@ def _download_posts(
                     metadata_file.is_file()
                 )  # written last, so the post is complete
                 try:
-                    loader.download_post(post, target=username)
+                    missing_media = _download_post(loader, post, username)
                 except Exception as err:
                     if not _is_post_failure(err):
                         raise  # the iterator file is saved; the next attempt resumes here
@@ -680,6 +705,7 @@ def _download_posts(
                         progress.existing_posts += 1
                     else:
                         progress.new_posts += 1
+                        progress.posts_missing_media += missing_media > 0
                     if (
                         fast_update
                         and already_downloaded
@@ -701,6 +727,36 @@ def _download_posts(
     if newest_seen is not None and not progress.failed_posts:
         recorded = stamps.get_last_post_timestamp(username).astimezone(UTC)
         stamps.set_last_post_timestamp(username, max(recorded, newest_seen))
+
+
+def _download_post(loader: _Loader, post: instaloader.Post, username: str) -> int:
+    """Download ``post`` into ``username``'s folder; return how many of its photos and
+    videos Instagram gave no address for (the post is saved without them).
+
+    Logged in, instaloader fails on a post whose video was removed (iterating its absent
+    video versions, instaloader#2161): the post is then downloaded without its video.
+    """
+    loader.missing_media = 0
+    try:
+        loader.download_post(post, target=username)
+    except TypeError:
+        if not post.is_video or _gives_video_url(post):
+            raise
+        download_videos, loader.download_videos = loader.download_videos, False
+        try:
+            loader.download_post(post, target=username)
+        finally:
+            loader.download_videos = download_videos
+        loader.missing_media += 1
+    return loader.missing_media
+
+
+def _gives_video_url(post: instaloader.Post) -> bool:
+    """Whether Instagram gives the address of the video of the video post ``post``."""
+    try:
+        return bool(post.video_url)
+    except TypeError:  # logged in, instaloader iterates the absent video versions
+        return False
 
 
 def _listed_posts(
@@ -871,7 +927,7 @@ def _is_post_failure(err: BaseException) -> bool:
         return True
     if isinstance(err, ConnectionException | OSError):
         return False
-    return isinstance(err, InstaloaderException | KeyError | TypeError | ValueError)
+    return isinstance(err, InstaloaderException | LookupError | TypeError | ValueError)
 
 
 def _describe(err: BaseException, login: InstagramLogin | None = None) -> str:
@@ -889,6 +945,11 @@ def _redact(text: str, login: InstagramLogin | None) -> str:
 def _outcome(status: str, progress: _Progress, detail: str) -> dict[str, Any]:
     parts = [detail] if detail else []
     parts += progress.notes
+    if progress.posts_missing_media:
+        parts.append(
+            f"{progress.posts_missing_media} posts saved without a photo or video that "
+            "Instagram gave no address for (e.g. a removed video, instaloader#2161)"
+        )
     if progress.failed_posts:
         reasons = ", ".join(f"{reason}: {n}" for reason, n in sorted(progress.failed_posts.items()))
         parts.append(f"{progress.failed_posts.total()} posts failed ({reasons})")
@@ -903,6 +964,8 @@ def _outcome(status: str, progress: _Progress, detail: str) -> dict[str, Any]:
         outcome["action"] = progress.action
     if progress.renamed_to is not None:
         outcome["renamed_to"] = progress.renamed_to
+    if progress.posts_missing_media:
+        outcome["posts_missing_media"] = progress.posts_missing_media
     return outcome
 
 
