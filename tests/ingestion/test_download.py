@@ -1221,3 +1221,29 @@ def test_a_carousel_item_without_a_photo_leaves_the_rest_of_the_profile_whole(
         assert (outcome["new_posts"], outcome["posts_missing_media"]) == (5, 1)
         assert files["2023-11-13_18-26-40_UTC"] == [".json.xz", ".txt", "_2.jpg", "_2.mp4"]
     assert len(files) == (4 if logged_in else 5)
+
+
+def test_instaloaders_own_waits_after_a_429_count_in_the_back_off_budget(
+    tmp_path, fake_instagram, sleeps
+):
+    """On a 429, instaloader's rate controller waits (about 11 minutes here) before asking
+    again, twice per query; those waits count in ``budget_s`` with the download's own, so a
+    persisting 429 stops the download when the next wait would pass the budget instead of
+    waiting hours past it (a budget of 3600 s waited about 3 hours). The posts before are
+    kept and a later run resumes."""
+    fake_instagram.answer_429(lambda request: "DemoAnnaA03" in request)
+    backoff = Backoff(first_wait_s=30.0, budget_s=600.0)
+
+    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps, backoff=backoff)
+
+    assert report["anna.cooks"]["status"] == "rate_limited"
+    assert report["anna.cooks"]["new_posts"] == 2
+    assert "back-off budget of 600 s" in report["anna.cooks"]["message"]
+    assert report["ben_hikes"]["status"] == "not_attempted"
+    assert "ingestion.backoff.budget_s" in report["ben_hikes"]["message"]
+    assert sum(sleeps) <= 600.0
+
+    fake_instagram.rules.clear()
+    again = _download(tmp_path, ["anna.cooks", "ben_hikes"], [], backoff=backoff)
+    assert (again["anna.cooks"]["status"], again["anna.cooks"]["new_posts"]) == ("ok", 3)
+    assert again["ben_hikes"]["status"] == "ok"

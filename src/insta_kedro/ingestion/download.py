@@ -17,8 +17,9 @@ case as shown):
 - **"Wait" answers** (HTTP 429, or 401/403 such as "Please wait a few minutes before you
   try again", which instaloader raises as a plain ``ConnectionException`` after its own
   short retries): the profile is tried again after an exponential back-off with jitter
-  (:class:`Backoff`). Once the back-off budget of the download is spent, the profile is
-  ``rate_limited`` and the profiles after it are ``not_attempted``; the next run resumes.
+  (:class:`Backoff`); instaloader's own waits after a 429 count in the same budget. Once the
+  back-off budget of the download is spent, the profile is ``rate_limited`` and the
+  profiles after it are ``not_attempted``; the next run resumes.
 - **An account action** (``feedback_required``, ``checkpoint_required``,
   ``challenge_required``, a redirect to the login page: instaloader's
   ``AbortDownloadException``): the whole download stops at once, the profile is
@@ -128,7 +129,8 @@ class Backoff:
     """How long to wait when Instagram answers "wait": ``first_wait_s`` before the second
     attempt, times ``factor`` before each later one, at most ``max_wait_s``; each wait is
     drawn between half and all of that ("equal jitter"), so that many clients do not retry
-    in step. ``budget_s`` bounds all waits of one download together."""
+    in step. ``budget_s`` bounds all waits of one download together, instaloader's after a 429
+    included."""
 
     first_wait_s: float = 60.0
     factor: float = 2.0
@@ -151,16 +153,28 @@ class _Waits:
     waited_s: float = 0.0
     spent: bool = False
 
+    def charge(self, seconds: float) -> bool:
+        """Count a wait of ``seconds`` in the budget; False (not counted) when it would go past
+        the budget, which is then spent."""
+        if self.waited_s + seconds > self.backoff.budget_s:
+            self.spent = True
+            return False
+        self.waited_s += seconds
+        return True
+
     def wait(self, retry: int) -> float | None:
         """Wait before retry ``retry`` and return the seconds; None (no wait) when the wait
         would go past the budget, which is then spent."""
         seconds = self.backoff.wait_s(retry, self.rng)
-        if self.waited_s + seconds > self.backoff.budget_s:
-            self.spent = True
+        if not self.charge(seconds):
             return None
         self.sleep(seconds)
-        self.waited_s += seconds
         return seconds
+
+
+class BackoffSpent(Exception):
+    """Instagram answered 429 again, and the wait of instaloader's rate controller before
+    repeating the query would go past the download's back-off budget."""
 
 
 @dataclass(frozen=True)
@@ -183,14 +197,33 @@ class InstagramLogin:
     password: str | None = field(default=None, repr=False)
 
 
-class _InjectedSleepRateController(instaloader.RateController):
-    """Instaloader's default rate controller, waiting with an injectable ``sleep``."""
+class _RateController(instaloader.RateController):
+    """Instaloader's default rate controller, waiting with an injectable ``sleep``. The waits
+    it makes after a 429 answer count in the back-off budget ``waits`` (the download's, set
+    by :func:`download_profiles`); one that would go past it raises :class:`BackoffSpent`
+    instead of waiting."""
 
     def __init__(self, context: instaloader.InstaloaderContext, sleep: Sleep):
         super().__init__(context)
         self._sleep = sleep
+        self.waits: _Waits | None = None
+        self._after_429 = False
+
+    def handle_429(self, query_type: str) -> None:
+        """Wait as instaloader does before repeating a query that Instagram answered 429."""
+        self._after_429 = True
+        try:
+            super().handle_429(query_type)
+        finally:
+            self._after_429 = False
 
     def sleep(self, secs: float) -> None:
+        """Wait ``secs`` seconds, counted in ``waits`` after a 429 answer."""
+        if self._after_429 and self.waits is not None and not self.waits.charge(secs):
+            raise BackoffSpent(
+                f"429 Too Many Requests, and instaloader's wait of {secs:.0f} s before asking "
+                f"again would pass the back-off budget of {self.waits.backoff.budget_s:.0f} s"
+            )
         self._sleep(secs)
 
 
@@ -200,6 +233,7 @@ class _Loader(instaloader.Instaloader):
     an image), counted in ``missing_media``, instead of failing the whole post on it."""
 
     missing_media = 0
+    rate_controller: _RateController
 
     def download_pic(
         self, filename: str, url: str | None, mtime: datetime, filename_suffix: str | None = None
@@ -221,6 +255,12 @@ def make_loader(
     ``sleep`` is what the rate controller waits with (tests pass a recorder);
     ``pause_between_requests`` keeps instaloader's short random pause before each request.
     """
+    controllers: list[_RateController] = []
+
+    def rate_controller(context: instaloader.InstaloaderContext) -> _RateController:
+        controllers.append(_RateController(context, sleep))
+        return controllers[-1]
+
     loader = _Loader(
         sleep=pause_between_requests,
         quiet=True,
@@ -231,8 +271,9 @@ def make_loader(
         download_comments=False,
         save_metadata=True,
         compress_json=True,
-        rate_controller=lambda context: _InjectedSleepRateController(context, sleep),
+        rate_controller=rate_controller,
     )
+    loader.rate_controller = controllers[-1]
     # Let errors reach this module, which records them, instead of instaloader printing
     # and swallowing them (e.g. a failed video thumbnail would otherwise look downloaded).
     loader.context.raise_all_errors = True
@@ -345,6 +386,7 @@ def download_profiles(
         raise ValueError(f"loader must write into {target / '{target}'}: use make_loader(target)")
     target.mkdir(parents=True, exist_ok=True)
     waits = _Waits(backoff or Backoff(), rng or random.Random(), sleep)
+    loader.rate_controller.waits = waits
     stamps = instaloader.LatestStamps(str(target / LATEST_STAMPS_FILE))
     folders = _ProfileFolders(target)
 
@@ -472,7 +514,7 @@ def _download_with_retries(
                 hint = STATUS_HINTS.get(status)
                 return status, _describe(err) + (f" ({hint})" if hint else "")
             retry += 1
-            waited = waits.wait(retry)
+            waited = None if waits.spent else waits.wait(retry)
             if waited is None:
                 return "rate_limited", (
                     f"Instagram still asks to wait after {retry} attempts and "
@@ -882,6 +924,8 @@ def _push_back_answer(err: BaseException) -> str | None:
     """The "wait" answer in ``err``'s chain (e.g. ``401 Unauthorized - "fail" status,
     message "Please wait a few minutes..."``), or None when there is none."""
     for e in _exception_chain(err):
+        if isinstance(e, BackoffSpent):
+            return str(e)
         if isinstance(e, TooManyRequestsException):
             return str(e) or "429 Too Many Requests"
         if type(e) is ConnectionException and _PUSH_BACK.match(str(e)):
