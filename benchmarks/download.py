@@ -1,0 +1,139 @@
+"""Benchmark of the live download as the number of accounts grows; prints a table.
+
+    .venv/bin/python benchmarks/download.py [--sizes 100 200 400 800] [--posts 1]
+
+Each size N is a first download of N accounts (``ingestion.download_profiles`` into a fresh
+folder, ``update: all``) from the tests' fake Instagram
+(``tests.ingestion.test_download.FakeInstagram``, which answers ``requests``' transport; the
+accounts are copies of its ``ben_hikes`` with ``--posts`` posts each), with no pauses between
+requests. Then a second run lists one more account: the N folders are on disk and one
+profile is new.
+
+Printed per size: the seconds of the first download, its milliseconds per account, and
+that against the smallest size's (the baseline, measured in the same run: 1.0 means the
+download grows linearly with the accounts); the ``id`` files the download read looking for
+folders of renamed accounts, per account; and the seconds and ``id`` files read of the
+second run. The seconds leave out the time the fake takes to answer (its look-ups grow with
+the accounts); they are the download's own work, which a real network's waits dwarf.
+"""
+
+import argparse
+import logging
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_ROOT))
+
+from insta_kedro.ingestion.download import download_profiles, make_loader  # noqa: E402
+from tests.ingestion.test_download import FakeInstagram  # noqa: E402
+
+
+@contextmanager
+def counted_id_reads() -> Iterator[Counter]:
+    """Count the reads of files named ``id`` made with ``Path.read_text`` meanwhile."""
+    reads: Counter = Counter()
+    read_text = Path.read_text
+
+    def counting(path: Path, *args, **kwargs) -> str:
+        if path.name == "id":
+            reads["id"] += 1
+        return read_text(path, *args, **kwargs)
+
+    Path.read_text = counting
+    try:
+        yield reads
+    finally:
+        Path.read_text = read_text
+
+
+@contextmanager
+def served_by(fake: FakeInstagram) -> Iterator[list[float]]:
+    """Answer every HTTP request from ``fake`` meanwhile; yield a list that then holds the
+    seconds the fake took to answer."""
+    send = requests.adapters.HTTPAdapter.send
+    answering = [0.0]
+
+    def timed_send(_adapter, request, **_kw):
+        start = time.perf_counter()
+        try:
+            return fake.send(request)
+        finally:
+            answering[0] += time.perf_counter() - start
+
+    requests.adapters.HTTPAdapter.send = timed_send
+    try:
+        yield answering
+    finally:
+        requests.adapters.HTTPAdapter.send = send
+
+
+def timed_download(fake: FakeInstagram, names: list[str], target: Path) -> tuple[float, int]:
+    """Download ``names`` into ``target``; return the seconds the download took besides the
+    fake's answers, and the ``id`` files read."""
+    loader = make_loader(target, sleep=lambda _s: None, pause_between_requests=False)
+    with served_by(fake) as answering, counted_id_reads() as reads:
+        start = time.perf_counter()
+        report = download_profiles(
+            names,
+            target,
+            loader=loader,
+            max_posts_per_profile=None,
+            sleep=lambda _s: None,
+            rng=random.Random(0),
+        )
+        seconds = time.perf_counter() - start - answering[0]
+    failed = {name: o["status"] for name, o in report.items() if o["status"] != "ok"}
+    if failed:
+        raise RuntimeError(f"accounts not downloaded: {failed}")
+    return seconds, reads["id"]
+
+
+def measure(size: int, posts: int) -> dict[str, float]:
+    """The first download of ``size`` accounts and a second run with one more."""
+    fake = FakeInstagram(page_size=12)
+    names = [fake.add_account(f"person.{i:05d}", posts) for i in range(size + 1)]
+    with tempfile.TemporaryDirectory() as folder:
+        first_s, first_reads = timed_download(fake, names[:size], Path(folder))
+        second_s, second_reads = timed_download(fake, names, Path(folder))
+    return {
+        "first_s": first_s,
+        "per_account_ms": 1000 * first_s / size,
+        "id_reads_per_account": first_reads / size,
+        "second_s": second_s,
+        "second_id_reads": second_reads,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 400, 800])
+    parser.add_argument("--posts", type=int, default=1)
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    print(
+        "| accounts | first download s | ms / account | ratio to the smallest | id reads / "
+        "account | +1 account: s | +1 account: id reads |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    baseline = None
+    for size in sorted(args.sizes):
+        row = measure(size, args.posts)
+        baseline = baseline or row["per_account_ms"]
+        print(
+            f"| {size} | {row['first_s']:.1f} | {row['per_account_ms']:.1f} | "
+            f"{row['per_account_ms'] / baseline:.2f} | {row['id_reads_per_account']:.2f} | "
+            f"{row['second_s']:.1f} | {row['second_id_reads']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
