@@ -559,6 +559,7 @@ def test_a_persisting_401_spends_the_budget_then_a_later_run_resumes(
 
     assert report["anna.cooks"]["status"] == "rate_limited"
     assert "still asks to wait" in report["anna.cooks"]["message"]
+    assert report["anna.cooks"]["message"].count("resumed after") == 1  # not once per retry
     assert report["anna.cooks"]["new_posts"] == 2  # A01 and A02 before the refusals
     assert report["ben_hikes"]["status"] == "not_attempted"
     assert "ingestion.backoff.budget_s" in report["ben_hikes"]["message"]

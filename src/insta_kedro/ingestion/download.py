@@ -700,8 +700,8 @@ def _download_posts(
         format_path=resume_path,
         check_bbd=loader.check_resume_bbd,
     ) as (is_resuming, start_index):
-        if is_resuming:
-            progress.notes.append(f"resumed after {start_index} posts")
+        if is_resuming and not any(n.startswith("resumed after") for n in progress.notes):
+            progress.notes.append(f"resumed after {start_index} posts")  # once, not per retry
         number = start_index
         total = _post_count(profile)
         if max_posts is not None and total is not None:
