@@ -3,6 +3,8 @@
 import os
 import re
 import shutil
+import signal
+import sys
 import threading
 import time
 from contextlib import nullcontext
@@ -194,7 +196,7 @@ def slow_squares(chunk: list[int]) -> list[int]:
 )
 def test_tasks_the_cluster_drops_raise_instead_of_coming_back_as_results(tmp_path, dies, reason):
     with dask_cluster(tmp_path, workers=1) as cluster:
-        engine = Engine(name="dask", address=cluster.address)
+        engine = Engine(name="dask", address=cluster.address, wait_for_workers=2)
         process = cluster.workers[0] if dies == "worker" else cluster.scheduler
         seen = []
 
@@ -209,6 +211,80 @@ def test_tasks_the_cluster_drops_raise_instead_of_coming_back_as_results(tmp_pat
         finally:
             close_clients()
         assert seen == [[0]]
+
+
+def test_a_stage_whose_workers_all_died_goes_on_on_a_worker_that_joins(tmp_path):
+    """The only worker dies at the first result (a machine lost, a worker restarted by its
+    nanny); one joins within engine.wait_for_workers: it gets the chunks without a result."""
+    with dask_cluster(tmp_path, workers=1) as cluster:
+        engine = Engine(name="dask", address=cluster.address, wait_for_workers=120)
+        got = {}
+
+        def kill_and_replace_at_the_first_result(index: int, result: list[int]) -> None:
+            got.setdefault(index, []).append(result)
+            if len(got) == 1:
+                kill(cluster.workers[0])
+                cluster.start_worker("replacement")
+
+        try:
+            for_each_result(
+                slow_squares, [[i] for i in range(4)], kill_and_replace_at_the_first_result, engine
+            )
+        finally:
+            close_clients()
+        assert got == {i: [[i * i]] for i in range(4)}
+
+
+def _received(marker: str) -> "DiesWhenReceived":
+    """Unpickles a :class:`DiesWhenReceived`; in a worker process, the first time (no file
+    at ``marker`` yet), kills that process first."""
+    if "worker" in sys.argv and not Path(marker).exists():
+        Path(marker).touch()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return DiesWhenReceived(marker)
+
+
+class DiesWhenReceived:
+    """A shared input that kills the first worker that receives it: a worker dying while a
+    stage's shared inputs are sent."""
+
+    def __init__(self, marker: str):
+        self.marker = marker
+
+    def __reduce__(self):
+        return _received, (self.marker,)
+
+
+def squares_with(chunk: list[int], received: DiesWhenReceived) -> list[int]:
+    return squares(chunk)
+
+
+@pytest.mark.parametrize("workers", [2, 1])
+def test_a_worker_that_dies_as_it_receives_the_shared_inputs_loses_no_chunk(tmp_path, workers):
+    """The shared inputs are sent again to the workers left; with none left (and none joining
+    within engine.wait_for_workers), the tasks are dropped with ClusterLostTasks, not with
+    the error of the broken sending."""
+    with dask_cluster(tmp_path, workers=workers) as cluster:
+        engine = Engine(name="dask", address=cluster.address, wait_for_workers=2)
+        chunks = [[i] for i in range(4)]
+        received = DiesWhenReceived(str(tmp_path / "received"))
+        try:
+            with (
+                pytest.raises(
+                    ClusterLostTasks,
+                    match=r"dropped 4 of 4 tasks of squares_with: the inputs its tasks share "
+                    r"were lost with the workers that held or received them(.|\n)*no worker "
+                    r"joined",
+                )
+                if workers == 1
+                else nullcontext()
+            ):
+                assert map_chunks(squares_with, chunks, engine, received=received) == [
+                    squares(chunk) for chunk in chunks
+                ]
+        finally:
+            close_clients()
+        assert (tmp_path / "received").exists()
 
 
 def squares_but_chunk_3_hangs_once(chunk: list[int], marker: str, offset: int) -> list[int]:

@@ -78,8 +78,7 @@ class Engine:
     """Where a stage's chunks of work run: ``name`` ``local`` or ``dask``; for Dask, the
     scheduler's ``address`` (None: see the module), the items per task (``chunk_size``), the
     ``retries`` of a failed task (and of a stage's shared inputs lost) and the seconds a
-    stage waits for a first worker to join a scheduler that has none (``wait_for_workers``,
-    > 0)."""
+    stage waits for a worker to join a scheduler that has none (``wait_for_workers``, > 0)."""
 
     name: Literal["local", "dask"] = "local"
     address: str | None = None
@@ -304,12 +303,14 @@ def for_each_result(
     lost). On Dask, each result is brought back once and then released on its worker; a task
     whose function raises is tried again ``engine.retries`` times, and when it still fails its
     error is raised here. Dask keeps the shared arguments only on the workers that still need
-    them, so a worker that dies may take their last copy and the tasks waiting on them with it:
-    those tasks are sent again, with the shared arguments, to the workers left,
-    ``engine.retries`` times. Tasks the cluster drops otherwise (its scheduler gone, no worker
-    left, those retries spent) raise :class:`ClusterLostTasks`, a task whose workers died under
-    it as often as Dask allows (its ``KilledWorker``) :class:`WorkersKilled`, a scheduler that
-    no worker joins within ``engine.wait_for_workers`` seconds :class:`NoWorkers`
+    them, so a worker that dies may take their last copy (or die as it receives them) and the
+    tasks waiting on them with it: those tasks are sent again, with the shared arguments, to
+    the workers left (or to one that joins within ``engine.wait_for_workers`` seconds, when
+    none is), ``engine.retries`` times. Tasks the cluster drops otherwise (its scheduler gone,
+    no worker joining, those retries spent) raise :class:`ClusterLostTasks`, a task whose
+    workers died under it as often as Dask allows (its ``KilledWorker``)
+    :class:`WorkersKilled`, a scheduler that no worker joins within
+    ``engine.wait_for_workers`` seconds as the stage starts :class:`NoWorkers`
     (:func:`wait_for_a_worker`), and workers that run other code than this process
     :class:`WorkersRunOtherCode` (:func:`check_same_code`). ``gpu``: the work runs faster on a
     GPU; when the cluster has workers with a ``GPU`` resource, each task then asks for one
@@ -330,16 +331,36 @@ def for_each_result(
         )
         if not left:
             return
-        if sent == engine.retries or not client.scheduler_info()["workers"]:
+        if sent == engine.retries:
             raise _lost_tasks(function, len(left), len(chunks), client, cancelled, sent)
+        _wait_for_a_worker_again(function, len(left), len(chunks), client, engine, cancelled, sent)
         logger.warning(
-            "Dask: %d tasks of %s lost their shared inputs with the workers that held them; "
-            "sending them again to the workers left (%d of %d times)",
+            "Dask: %d tasks of %s lost their shared inputs with the workers that held or "
+            "received them; sending them again to the workers left (%d of %d times)",
             len(left),
             function.__name__,
             sent + 1,
             engine.retries,
         )
+
+
+def _wait_for_a_worker_again(
+    function: Callable,
+    lost: int,
+    total: int,
+    client,
+    engine: Engine,
+    cancelled: BaseException | None,
+    sent: int,
+) -> None:
+    """Return once ``client``'s cluster has a worker to send ``lost`` of ``total`` tasks of
+    ``function`` to again, waiting ``engine.wait_for_workers`` seconds at most for one to
+    join (a worker restarted by its nanny, a machine brought back); else raise
+    :func:`_lost_tasks`'s error."""
+    try:
+        wait_for_a_worker(client, engine.wait_for_workers)
+    except NoWorkers as error:
+        raise _lost_tasks(function, lost, total, client, cancelled, sent, error) from error
 
 
 def _send_and_consume(
@@ -356,14 +377,15 @@ def _send_and_consume(
     tasks of ``function`` (each asking for ``resources``), and ``consume`` each result as it
     arrives. Returns the indices of the tasks the cluster cancelled because their shared
     inputs were lost with the workers that held them, and the first one's
-    ``FutureCancelledError`` (None when none was). Raises :class:`ClusterLostTasks` when the
-    connection to the scheduler is lost, and :class:`WorkersKilled` for Dask's
+    ``FutureCancelledError`` (None when none was); all of ``indices``, and the error, when
+    the shared inputs could not be sent (:func:`_scatter`). Raises :class:`ClusterLostTasks`
+    when the connection to the scheduler is lost, and :class:`WorkersKilled` for Dask's
     ``KilledWorker``."""
     from distributed import KilledWorker, as_completed
 
-    # One copy of the shared arguments on every worker; passed as one argument, so that no
-    # name of theirs meets one of ``Client.map``'s own (``batch_size``, ``key``, ...).
-    [shared_on_workers] = client.scatter([shared], broadcast=True, hash=False)
+    shared_on_workers = _scatter(shared, client)
+    if isinstance(shared_on_workers, OSError):
+        return list(indices), shared_on_workers
     futures = client.map(
         _apply,
         [chunks[index] for index in indices],
@@ -390,6 +412,27 @@ def _send_and_consume(
     except KilledWorker as error:
         raise _killed(function, position[error.task], chunks, engine, error) from error
     return sorted(lost), first
+
+
+def _scatter(shared: dict[str, Any], client):
+    """``shared`` sent to every worker of ``client``'s cluster: its future, or the
+    ``OSError`` of a sending that a worker's death broke (the worker receiving it died, or no
+    worker was left to receive it: Dask's ``TimeoutError``). Raises :class:`ClusterLostTasks`
+    when the connection to the scheduler is lost."""
+    try:
+        # Passed to the tasks as one argument, so that no name of theirs meets one of
+        # ``Client.map``'s own (``batch_size``, ``key``, ...).
+        [future] = client.scatter([shared], broadcast=True, hash=False)
+    except OSError as error:
+        if client.status != "running":
+            raise ClusterLostTasks(
+                f"Dask: the connection to the scheduler at {client.scheduler.address} was lost "
+                f"while the stage's shared inputs were sent ({error!r}). See the scheduler's "
+                "log, and run again once it is running."
+            ) from error
+        logger.warning("Dask: sending the shared inputs failed, a worker died: %r", error)
+        return error
+    return future
 
 
 def _connection_lost(cancelled: BaseException | None) -> bool:
@@ -419,10 +462,13 @@ def _lost_tasks(
     client,
     cancelled: BaseException | None,
     sent_again: int = 0,
+    no_workers: NoWorkers | None = None,
 ) -> ClusterLostTasks:
     """The error of ``lost`` of ``total`` tasks of ``function`` that ``client``'s cluster
-    cancelled (``cancelled``: the first one's ``FutureCancelledError``) after sending them
-    again ``sent_again`` times: what happened and what to do."""
+    cancelled (``cancelled``: the first one's ``FutureCancelledError``, or the ``OSError``
+    of the shared inputs' sending) after sending them again ``sent_again`` times, with no
+    worker left then (``no_workers``: the wait for one that ended): what happened and what
+    to do."""
     if _connection_lost(cancelled):
         why = (
             "the connection to its scheduler was lost (the scheduler stopped, or the network "
@@ -430,10 +476,11 @@ def _lost_tasks(
         )
     else:
         again = f", each of the {sent_again + 1} times they were sent" if sent_again else ""
+        left = f"; then {no_workers}" if no_workers is not None else ""
         why = (
-            f"the inputs its tasks share were lost with the workers that held them{again} "
-            "(those workers died, or were restarted by their nanny, e.g. past their memory "
-            f"limit), and no other worker had them. {LESS_MEMORY}"
+            f"the inputs its tasks share were lost with the workers that held or received "
+            f"them{again} (those workers died, or were restarted by their nanny, e.g. past "
+            f"their memory limit), and no other worker had them{left}. {LESS_MEMORY}"
         )
     return ClusterLostTasks(
         f"Dask: the cluster at {client.scheduler.address} dropped {lost} of {total} tasks of "
