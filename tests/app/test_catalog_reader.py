@@ -1,9 +1,12 @@
 """The app's read-only view of the catalog: paths, existence, messages, image roots."""
 
+import json
+import logging
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from insta_kedro.app.catalog_reader import (
     APP_OUTPUTS,
@@ -136,3 +139,37 @@ def test_a_damaged_ingestion_report_leaves_the_data_folder_s_images(project_with
     assert reader.image_roots() == [(project_with_outputs / "data").resolve()]
     image = reader.load("posts")["image_path"].iloc[0]
     assert reader.safe_image_path(image) == (project_with_outputs / image).resolve()
+
+
+def _report_naming(project: Path, folder: Path) -> None:
+    """An ingestion report saying the last ingestion read ``folder``."""
+    report = project / "data/08_reporting/ingestion_report.json"
+    report.write_text(json.dumps({"source": "folder", "folder": str(folder), "profiles": {}}))
+
+
+def test_images_of_the_folder_the_last_ingestion_read_are_served(
+    project_with_outputs: Path, tmp_path: Path
+):
+    reader = CatalogReader(project_with_outputs)
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        folder.mkdir()
+        Image.new("RGB", (8, 8)).save(folder / "photo.jpg")
+    _report_naming(project_with_outputs, first)
+    assert reader.safe_image_path(str(first / "photo.jpg")) == (first / "photo.jpg").resolve()
+    assert reader.safe_image_path(str(second / "photo.jpg")) is None
+    _report_naming(project_with_outputs, second)  # a new run, on another folder
+    assert reader.safe_image_path(str(first / "photo.jpg")) is None
+    assert reader.safe_image_path(str(second / "photo.jpg")) == (second / "photo.jpg").resolve()
+
+
+def test_the_ingestion_report_is_read_once_for_many_images(
+    project_with_outputs: Path, caplog: pytest.LogCaptureFixture
+):
+    reader = CatalogReader(project_with_outputs)
+    images = reader.load("posts")["image_path"].tolist()
+    with caplog.at_level(logging.INFO, logger="kedro"):
+        for image in images:
+            assert reader.safe_image_path(image) is not None
+    loads = [r for r in caplog.records if "Loading data from ingestion_report" in r.getMessage()]
+    assert len(images) == 12 and len(loads) == 1

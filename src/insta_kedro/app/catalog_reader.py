@@ -152,6 +152,8 @@ class CatalogReader:
             credentials = {}
         self.catalog = DataCatalog.from_config(catalog_config, credentials)
         self.params: dict[str, Any] = dict(self.config_loader["parameters"])
+        # (the report file's modification time and size, the folder it names): see image_roots
+        self._report_folder: tuple[tuple[int, int] | None, Any] = (None, None)
 
     # ------------------------------------------------------------------ outputs
     def producer(self, dataset: str) -> str | None:
@@ -214,21 +216,41 @@ class CatalogReader:
         """Folders images may be served from: the project's data folder and the instaloader
         folder the last ingestion read (``ingestion_report.folder``, ``ingestion.folder``).
 
-        Asked again on every call, so a new ``kedro run`` on another folder is followed."""
+        Asked on every call, so a new ``kedro run`` on another folder is followed; the report
+        itself is read again only when its file changed."""
         roots = [self.project_path / "data"]
-        folders = [(self.params.get("ingestion") or {}).get("folder")]
-        if self.exists("ingestion_report"):
-            try:
-                report = self.catalog.load("ingestion_report") or {}
-            except DatasetError:  # damaged: the Overview says so; images of data/ still show
-                report = {}
-            if isinstance(report, dict) and report.get("source") == "folder":
-                folders.append(report.get("folder"))
+        folders = [(self.params.get("ingestion") or {}).get("folder"), self._ingested_folder()]
         for folder in folders:
             if folder:
                 path = Path(folder)
                 roots.append(path if path.is_absolute() else self.project_path / path)
         return [root.resolve() for root in roots]
+
+    def _ingested_folder(self) -> Any:
+        """The folder ``ingestion_report`` says the last ingestion read (its ``folder`` when
+        its ``source`` is ``folder``), else None (no report, a damaged one, another source).
+
+        The report is read again only when its file changed (its modification time or size),
+        not for every image a page shows: it has a row per profile."""
+        path = self.path("ingestion_report")
+        try:
+            stat = path.stat() if path is not None else None
+        except OSError:
+            stat = None
+        version = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
+        if version is None or version != self._report_folder[0]:
+            self._report_folder = (version, self._read_ingested_folder() if version else None)
+        return self._report_folder[1]
+
+    def _read_ingested_folder(self) -> Any:
+        """``ingestion_report``'s folder when its source is ``folder``, read now, else None."""
+        try:
+            report = self.catalog.load("ingestion_report") or {}
+        except DatasetError:  # damaged: the Overview says so; images of data/ still show
+            return None
+        if isinstance(report, dict) and report.get("source") == "folder":
+            return report.get("folder")
+        return None
 
     def resolve_image_path(self, image_path: Any) -> Path:
         """``image_path`` (relative to the project, or absolute) checked and resolved.
