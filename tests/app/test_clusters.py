@@ -3,9 +3,18 @@
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from insta_kedro.app.clusters import MAX_EXEMPLAR_CAPTION, cluster_map, cluster_name, map_frame
+from insta_kedro.app.clusters import (
+    MAX_EXEMPLAR_CAPTION,
+    MAX_MAP_POINTS,
+    MIN_MAP_POINTS_PER_CLUSTER,
+    cluster_map,
+    cluster_name,
+    map_frame,
+    map_sample,
+)
 from insta_kedro.app.components import shown_caption
 from insta_kedro.personas.plots import NOISE_COLOR
 from tests.app.conftest import texts, write_outputs
@@ -96,3 +105,47 @@ def test_a_map_of_points_too_few_to_cluster_does_not_call_them_noise(app_project
     figure = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["title"]["text"] == "People by cluster (3 not clustered)"
     assert f"Not clustered: {reason}." in texts(app)
+
+
+def clusters_of_sizes(sizes: dict[int, int]) -> pd.DataFrame:
+    """Post clusters with ``sizes[c]`` rows of cluster ``c``, shuffled, on a 2-D map."""
+    cluster = np.repeat(list(sizes), list(sizes.values()))
+    cluster = np.random.default_rng(1).permutation(cluster)
+    return pd.DataFrame(
+        {
+            "post_id": [f"P{i}" for i in range(len(cluster))],
+            "cluster": cluster,
+            "probability": 1.0,
+            "x": np.arange(len(cluster), dtype=float),
+            "y": 0.0,
+        }
+    )
+
+
+def test_a_map_of_few_points_draws_them_all():
+    clusters = clusters_of_sizes({-1: 3, 0: 5})
+    assert map_sample(clusters) is clusters
+
+
+def test_a_map_of_many_points_draws_a_sample_of_every_cluster_in_proportion():
+    sizes = {-1: 6_000, 0: 30_000, 1: 13_590, 2: 400, 3: 10}
+    clusters = clusters_of_sizes(sizes)
+    sample = map_sample(clusters, limit=5_000)
+    drawn = sample["cluster"].value_counts().to_dict()
+    assert drawn == {-1: 600, 0: 3_000, 1: 1_359, 2: MIN_MAP_POINTS_PER_CLUSTER, 3: 10}
+    assert sample["post_id"].is_unique and set(sample["post_id"]) <= set(clusters["post_id"])
+    assert sample.equals(map_sample(clusters, limit=5_000))  # the same points on a rerun
+
+
+def test_the_posts_map_of_a_large_run_draws_a_sample_and_says_so(app_project: Path, run_page):
+    write_outputs(app_project)
+    clusters = clusters_of_sizes({-1: 2_500, 0: 30_000, 1: 7_500})
+    clusters.to_parquet(app_project / "data/07_model_output/post_clusters.parquet")
+    app = run_page("clusters")
+    app.radio[0].set_value("posts")
+    run_page("clusters", app)
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    points = sum(len(trace["x"]) for trace in figure["data"])
+    assert points == MAX_MAP_POINTS
+    title = figure["layout"]["title"]["text"]
+    assert title == f"Posts by cluster (2,500 noise; {MAX_MAP_POINTS:,} of 40,000 drawn)"

@@ -1,5 +1,6 @@
 """Clusters page: a 2-D map of people or posts by cluster, and one card per cluster."""
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -20,6 +21,11 @@ KINDS = {
 }
 MAX_EXEMPLAR_IMAGES = 4
 MAX_EXEMPLAR_CAPTION = 160  # characters of an exemplar post's caption shown without its photo
+# The map draws at most about this many points (a browser slows down and a map cannot be read
+# with more): a sample of each cluster, in proportion to its size, with at least
+# MIN_MAP_POINTS_PER_CLUSTER of each (or all of a smaller one).
+MAX_MAP_POINTS = 20_000
+MIN_MAP_POINTS_PER_CLUSTER = 50
 # One colour per cluster up to 48 clusters (plotly's default cycles through 10); noise is
 # grey, as in the maps of the MLflow run.
 CLUSTER_COLORS = px.colors.qualitative.Dark24 + px.colors.qualitative.Light24
@@ -34,6 +40,27 @@ def cluster_name(cluster: int, profiles: dict) -> str:
     return f"{int(cluster)}: {label}" if label else str(int(cluster))
 
 
+def map_sample(clusters: pd.DataFrame, limit: int = MAX_MAP_POINTS) -> pd.DataFrame:
+    """The rows of ``clusters`` the map draws: all of them up to ``limit``, else a sample.
+
+    Takes the clusters' rows (a ``cluster`` column) and the most points to draw. Returns the
+    rows themselves when there are at most ``limit``; else, for each cluster (noise too), a
+    share of its rows in proportion to its size, and at least
+    :data:`MIN_MAP_POINTS_PER_CLUSTER` (all of a smaller cluster), so that every cluster
+    shows. The sample is the same on every rerun (a fixed seed).
+    """
+    if len(clusters) <= limit:
+        return clusters
+    sizes = clusters["cluster"].value_counts()
+    wanted = (sizes * (limit / len(clusters))).round().astype(int)
+    wanted = wanted.clip(lower=sizes.clip(upper=MIN_MAP_POINTS_PER_CLUSTER))
+    rng = np.random.default_rng(0)
+    order = rng.permutation(len(clusters))  # a random rank of each row within its cluster
+    rank = pd.Series(order).groupby(clusters["cluster"].to_numpy()).rank(method="first")
+    keep = rank.to_numpy() <= clusters["cluster"].map(wanted).to_numpy()
+    return clusters[keep]
+
+
 def map_frame(
     clusters: pd.DataFrame, profiles: dict, id_column: str, posts: pd.DataFrame | None
 ) -> pd.DataFrame:
@@ -41,18 +68,22 @@ def map_frame(
     frame = clusters.copy()
     frame["cluster name"] = [cluster_name(c, profiles) for c in frame["cluster"]]
     if id_column == "post_id" and posts is not None:
-        details = posts[["post_id", "profile", "caption"]].copy()
-        details["caption"] = details["caption"].str.slice(0, 80)
+        columns = ["post_id", "profile", "caption"]
+        details = posts.loc[posts["post_id"].isin(frame["post_id"]), columns]
+        details = details.assign(caption=details["caption"].str.slice(0, 80))
         frame = frame.merge(details, on="post_id", how="left")
     return frame.sort_values("cluster")
 
 
-def map_title(kind: str, frame: pd.DataFrame) -> str:
-    """``People by cluster (2 noise)``: the points of cluster -1 counted by their name in
-    ``frame`` (``noise``, or ``not clustered`` when there were too few to cluster)."""
-    outside = frame.loc[frame["cluster"] == -1, "cluster name"].value_counts()
-    counts = ", ".join(f"{count} {name}" for name, count in outside.items())
-    return f"{kind.capitalize()} by cluster ({counts or '0 noise'})"
+def map_title(kind: str, clusters: pd.DataFrame, profiles: dict, drawn: int) -> str:
+    """``People by cluster (2 noise)``: the points of cluster -1 counted by their name
+    (``noise``, or ``not clustered`` when there were too few to cluster), and
+    ``20,000 of 400,000 drawn`` when the map draws a sample of the ``clusters`` rows."""
+    outside = int((clusters["cluster"] == -1).sum())
+    counts = [f"{outside:,} {cluster_name(-1, profiles)}" if outside else "0 noise"]
+    if drawn < len(clusters):
+        counts.append(f"{drawn:,} of {len(clusters):,} drawn")
+    return f"{kind.capitalize()} by cluster ({'; '.join(counts)})"
 
 
 def cluster_map(frame: pd.DataFrame, id_column: str, title: str):
@@ -123,16 +154,19 @@ def render() -> None:
     if clusters.empty:
         st.info(f"`{dataset}` is empty: there was nothing to cluster.")
     elif {"x", "y"} <= set(clusters.columns):
-        frame = map_frame(clusters, profiles, id_column, posts)
-        st.plotly_chart(cluster_map(frame, id_column, map_title(kind, frame)))
+        frame = map_frame(map_sample(clusters), profiles, id_column, posts)
+        title = map_title(kind, clusters, profiles, len(frame))
+        st.plotly_chart(cluster_map(frame, id_column, title))
     else:
         st.warning(f"`{dataset}` has no `x`/`y` map coordinates: the map cannot be drawn.")
 
     st.subheader("Clusters")
     image_paths, captions = {}, {}
     if posts is not None:
-        image_paths = dict(zip(posts["post_id"], posts["image_path"], strict=True))
-        captions = dict(zip(posts["post_id"], posts["caption"], strict=True))
+        exemplars = {e for profile in profiles.values() for e in profile.get("exemplars") or []}
+        shown = posts[posts["post_id"].isin(exemplars)]
+        image_paths = dict(zip(shown["post_id"], shown["image_path"], strict=True))
+        captions = dict(zip(shown["post_id"], shown["caption"], strict=True))
     ordered = sorted(
         profiles.values(), key=lambda p: (int(p.get("cluster", 0)) == -1, -int(p.get("size", 0)))
     )
