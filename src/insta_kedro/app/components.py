@@ -1,6 +1,8 @@
 """Streamlit pieces the pages share: the cached catalog reader, cached loads, messages."""
 
 import re
+import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +37,47 @@ def reader() -> CatalogReader:
     return _reader(str(find_project_path()))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _load(project_path: str, dataset: str, modified_ns: int) -> Any:
-    """Cached by the file's modification time, so a new ``kedro run`` is picked up."""
-    return _reader(project_path).load(dataset)
+class OutputCache:
+    """The outputs loaded so far, one version of each: a new version replaces the old one.
+
+    Thread-safe (each browser session runs the pages in a thread of its own); an output is
+    loaded once per version even when several sessions ask for it at the same time.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Hashable, tuple[Hashable, Any]] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, version: Hashable, load: Callable[[], Any]) -> Any:
+        """The value cached under ``key`` when it is of ``version``, else ``load()``'s, which
+        then replaces it. The old version is let go before the new one is loaded, so that at
+        most one version of an output is held (unless a page still uses the old one). An
+        exception of ``load`` is raised and nothing is cached."""
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == version:
+                return entry[1]
+            self._entries.pop(key, None)
+            entry = None
+            value = load()
+            self._entries[key] = (version, value)
+            return value
+
+    def versions(self) -> dict[Hashable, Hashable]:
+        """The version held of each key."""
+        with self._lock:
+            return {key: version for key, (version, _) in self._entries.items()}
+
+
+@st.cache_resource(show_spinner=False)
+def output_cache() -> OutputCache:
+    """The process's cache of loaded outputs, keyed by project and dataset, each of the
+    modification time of its file, so that a new ``kedro run`` is picked up and the outputs
+    of the run before are let go."""
+    return OutputCache()
 
 
 def load_output(dataset: str, show_missing: bool = True) -> Any | None:
@@ -47,7 +86,8 @@ def load_output(dataset: str, show_missing: bool = True) -> Any | None:
     path = catalog.path(dataset)
     try:
         modified_ns = path.stat().st_mtime_ns if path is not None and path.exists() else -1
-        return _load(str(catalog.project_path), dataset, modified_ns)
+        key = (str(catalog.project_path), dataset)
+        return output_cache().get(key, modified_ns, lambda: catalog.load(dataset))
     except OutputMissingError as missing:
         if missing.damaged:
             st.warning(str(missing), icon="⚠️")
