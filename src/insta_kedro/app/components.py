@@ -1,8 +1,7 @@
 """Streamlit pieces the pages share: the cached catalog reader, cached loads, messages."""
 
 import re
-import threading
-from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,57 +36,43 @@ def reader() -> CatalogReader:
     return _reader(str(find_project_path()))
 
 
-class OutputCache:
-    """The outputs loaded so far, one version of each: a new version replaces the old one.
+@dataclass(frozen=True)
+class LoadedOutput:
+    """An output as loaded from ``path`` when the file's modification time was
+    ``modified_ns`` (-1: no file)."""
 
-    Thread-safe (each browser session runs the pages in a thread of its own); an output is
-    loaded once per version even when several sessions ask for it at the same time.
-    """
+    path: Path | None
+    modified_ns: int
+    value: Any
 
-    def __init__(self) -> None:
-        self._entries: dict[Hashable, tuple[Hashable, Any]] = {}
-        self._locks: dict[Hashable, threading.Lock] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, version: Hashable, load: Callable[[], Any]) -> Any:
-        """The value cached under ``key`` when it is of ``version``, else ``load()``'s, which
-        then replaces it. The old version is let go before the new one is loaded, so that at
-        most one version of an output is held (unless a page still uses the old one). An
-        exception of ``load`` is raised and nothing is cached."""
-        with self._lock:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] == version:
-                return entry[1]
-            self._entries.pop(key, None)
-            entry = None
-            value = load()
-            self._entries[key] = (version, value)
-            return value
-
-    def versions(self) -> dict[Hashable, Hashable]:
-        """The version held of each key."""
-        with self._lock:
-            return {key: version for key, (version, _) in self._entries.items()}
+    def is_current(self) -> bool:
+        """Whether the file is still the one loaded (no ``kedro run`` rewrote it since)."""
+        return modified_ns(self.path) == self.modified_ns
 
 
-@st.cache_resource(show_spinner=False)
-def output_cache() -> OutputCache:
-    """The process's cache of loaded outputs, keyed by project and dataset, each of the
-    modification time of its file, so that a new ``kedro run`` is picked up and the outputs
-    of the run before are let go."""
-    return OutputCache()
+def modified_ns(path: Path | None) -> int:
+    """The modification time of the file at ``path`` in ns, -1 when there is none."""
+    try:
+        return path.stat().st_mtime_ns if path is not None else -1
+    except OSError:
+        return -1
+
+
+@st.cache_resource(show_spinner=False, validate=LoadedOutput.is_current)
+def _load(project_path: str, dataset: str) -> LoadedOutput:
+    """``dataset`` of the project, one version held per project and dataset: a file that a
+    new ``kedro run`` rewrote fails ``validate``, so Streamlit drops the old version before
+    loading the new one (and loads it once when several sessions ask at the same time)."""
+    catalog = _reader(project_path)
+    path = catalog.path(dataset)
+    loaded_ns = modified_ns(path)  # before loading: a file rewritten meanwhile is loaded again
+    return LoadedOutput(path, loaded_ns, catalog.load(dataset))
 
 
 def load_output(dataset: str, show_missing: bool = True) -> Any | None:
     """The saved output (shared: do not modify it), or None after saying which run makes it."""
-    catalog = reader()
-    path = catalog.path(dataset)
     try:
-        modified_ns = path.stat().st_mtime_ns if path is not None and path.exists() else -1
-        key = (str(catalog.project_path), dataset)
-        return output_cache().get(key, modified_ns, lambda: catalog.load(dataset))
+        return _load(str(reader().project_path), dataset).value
     except OutputMissingError as missing:
         if missing.damaged:
             st.warning(str(missing), icon="⚠️")
