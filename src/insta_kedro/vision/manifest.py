@@ -30,14 +30,16 @@ def hash_image(image_path: Any) -> tuple[str | None, str | None, str | None]:
     ``None`` or NaN when the post has no usable image).
     Returns ``(path, sha256, error)``: the path as given (``None`` when it is not a non-blank
     string), the file's sha256 in hex, and ``None``; or, with a null sha256, the reason:
-    ``NO_IMAGE``, ``FILE_NOT_FOUND`` or ``UNREADABLE_FILE``.
+    ``NO_IMAGE``, ``FILE_NOT_FOUND`` (no file at the path: none there, a folder, a path
+    through a file or a symlink loop) or ``UNREADABLE_FILE`` (any ``OSError`` of looking at
+    the path or reading the file: no permission on it or a folder above it, a name too long).
     """
     if not isinstance(image_path, str) or not image_path.strip():
         return None, None, NO_IMAGE
     path = Path(image_path)
-    if not path.is_file():
-        return image_path, None, FILE_NOT_FOUND
-    try:
+    try:  # is_file() too raises for a path it cannot look at (a folder not entered, too long)
+        if not path.is_file():
+            return image_path, None, FILE_NOT_FOUND
         return image_path, hash_file(path, ("sha256",))["sha256"], None
     except OSError:
         return image_path, None, UNREADABLE_FILE
