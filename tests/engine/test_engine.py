@@ -20,7 +20,9 @@ from insta_kedro.engine import (
     Engine,
     NoWorkers,
     WorkersKilled,
+    WorkersNotAnswering,
     WorkersRunOtherCode,
+    check_same_code,
     chunked,
     close_clients,
     code_fingerprint,
@@ -426,4 +428,35 @@ def test_workers_that_import_other_code_compute_no_chunk(tmp_path, caplog):
             with pytest.raises(WorkersRunOtherCode, match=rf"workers {worker} import other"):
                 task.result()
         finally:
+            close_clients()
+
+
+def test_a_stopped_worker_is_named_in_time_and_once_dropped_the_others_do_the_chunks(tmp_path):
+    """A worker process stopped with SIGSTOP (a suspended machine) still accepts connections
+    but never answers: the stage names it within engine.dask.wait_for_workers instead of
+    waiting without end. Once the scheduler drops it (past a worker-ttl shortened to 1 s
+    here; Dask's connection to it then fails), it is not taken for a worker that runs other
+    code, and the worker left does the chunks."""
+    drop_silent = {"DASK_DISTRIBUTED__SCHEDULER__WORKER_TTL": "1s"}
+    with dask_cluster(tmp_path, env=drop_silent) as cluster:
+        stopped = cluster.workers[1]
+        stopped.send_signal(signal.SIGSTOP)
+        engine = Engine(name="dask", address=cluster.address, wait_for_workers=2)
+        started = time.monotonic()
+        try:
+            with pytest.raises(
+                WorkersNotAnswering,
+                match=r"did not answer this process within 2 s \(engine\.dask\.wait_for_workers"
+                r"\): worker-1 at tcp://127\.0\.0\.1:\d+ \(no answer within 2 s\)(.|\n)*kill -CONT",
+            ):
+                map_chunks(squares, [[1], [2]], engine)
+            assert time.monotonic() - started < 10
+            client = dask_client(cluster.address)
+            check_same_code(client, wait=60)  # returns once the scheduler dropped worker-1
+            assert [info["name"] for info in client.scheduler_info()["workers"].values()] == [
+                "worker-0"
+            ]
+            assert map_chunks(squares, [[1], [2]], engine) == [[1], [4]]
+        finally:
+            stopped.send_signal(signal.SIGCONT)
             close_clients()

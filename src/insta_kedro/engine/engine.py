@@ -17,6 +17,7 @@ Example (``square`` must be importable on the workers, as the project's function
     [[1, 4], [9]]
 """
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -68,6 +69,12 @@ class NoWorkers(TimeoutError):
     """A Dask scheduler that no worker joined within the wait a stage gives them."""
 
 
+class WorkersNotAnswering(TimeoutError):
+    """Dask workers that their scheduler lists but that did not answer the ``kedro run``
+    process within the wait given them, or that the scheduler could not reach: a stopped
+    process, a suspended or cut-off machine, an event loop that a task blocks."""
+
+
 class WorkersRunOtherCode(RuntimeError):
     """Dask workers that import other ``insta_kedro`` code than the ``kedro run`` process:
     their chunks would be computed by that code."""
@@ -78,7 +85,8 @@ class Engine:
     """Where a stage's chunks of work run: ``name`` ``local`` or ``dask``; for Dask, the
     scheduler's ``address`` (None: see the module), the items per task (``chunk_size``), the
     ``retries`` of a failed task (and of a stage's shared inputs lost) and the seconds a
-    stage waits for a worker to join a scheduler that has none (``wait_for_workers``, > 0)."""
+    stage waits for a worker to join a scheduler that has none, and for each worker to answer
+    as the stage starts (``wait_for_workers``, > 0)."""
 
     name: Literal["local", "dask"] = "local"
     address: str | None = None
@@ -109,12 +117,14 @@ def bounded_rows(n_points: int, max_points: int | None, seed: int = 42) -> np.nd
     return rows
 
 
-def dask_client(address: str | None = None):
+def dask_client(address: str | None = None, wait: float = LOCAL.wait_for_workers):
     """A ``dask.distributed.Client`` of the cluster at ``address``, else at
     ``DASK_SCHEDULER_ADDRESS``, else of a ``LocalCluster`` started now with one
     single-threaded worker process per core. One client per cluster and process. Raises
     ``ConnectionError`` when no scheduler answers at the address (:func:`_connect`); logs a
-    warning when the workers' :data:`LIBRARIES` differ from this process's."""
+    warning when the workers' :data:`LIBRARIES` differ from this process's, and raises
+    :class:`WorkersNotAnswering` when workers do not tell theirs within ``wait`` seconds
+    (:func:`ask_workers`)."""
     source = "engine.dask.address" if address else ADDRESS_VARIABLE
     address = address or os.environ.get(ADDRESS_VARIABLE) or None
     key = address or "local"
@@ -133,17 +143,15 @@ def dask_client(address: str | None = None):
             dashboard_address=None,
             env=SINGLE_THREADED,
         )
-        client = Client(cluster)
+        client = _clients[key] = Client(cluster)
         logger.info("Dask: started a LocalCluster of %d single-threaded workers", cores)
-    else:
-        client = _connect(address, source)
-        logger.info(
-            "Dask: connected to %s (%d workers)",
-            address,
-            len(client.scheduler_info()["workers"]),
-        )
-        _warn_of_other_libraries(client)
-    _clients[key] = client
+        return client
+    # kept before the workers are asked, so that close_clients closes it when that fails
+    client = _clients[key] = _connect(address, source)
+    logger.info(
+        "Dask: connected to %s (%d workers)", address, len(client.scheduler_info()["workers"])
+    )
+    _warn_of_other_libraries(client, wait)
     return client
 
 
@@ -164,19 +172,90 @@ def _connect(address: str, source: str):
         ) from error
 
 
-def _warn_of_other_libraries(client) -> None:
+def _warn_of_other_libraries(client, wait: float) -> None:
     """Log a warning with Dask's table of the :data:`LIBRARIES` whose version differs between
-    this process, the scheduler and ``client``'s workers."""
-    from distributed.versions import error_message
+    this process, the scheduler and ``client``'s workers, each worker given ``wait`` seconds
+    to tell its versions (:func:`ask_workers`; Dask's own ``Client.get_versions`` waits for
+    a stopped worker until the scheduler drops it)."""
+    from distributed.versions import error_message, get_versions
 
-    versions = client.get_versions(packages=list(LIBRARIES))
-    table = error_message(versions["scheduler"], versions["workers"], versions["client"])
+    packages = list(LIBRARIES)
+    workers = ask_workers(client, get_versions, wait, packages=packages)
+    table = error_message(
+        client.run_on_scheduler(get_versions, packages=packages),
+        {worker: versions for worker, versions in workers.items() if isinstance(versions, dict)},
+        get_versions(packages=packages),
+    )
     if table["warning"]:
         logger.warning(
             "Dask: the workers' libraries are not this process's; their chunks may differ "
             "from a local run's. %s",
             table["warning"],
         )
+
+
+def ask_workers(client, function: Callable, timeout: float, **kwargs: Any) -> dict[str, Any]:
+    """``function(**kwargs)`` run on every worker of ``client``'s cluster at once, beside its
+    tasks (Dask's ``Client.run``), each worker given ``timeout`` seconds (> 0) to answer.
+
+    Returns the answers by worker address; an error that ``function`` raised on a worker is
+    that worker's answer. A worker that left the cluster meanwhile is left out. Raises
+    :class:`WorkersNotAnswering` naming the workers still in the cluster that did not answer
+    in time or that the scheduler could not reach (an ``OSError`` for an answer): Dask's own
+    ``Client.run`` waits for them until the scheduler drops them, as its connection to a
+    stopped worker process does not time out.
+    """
+    workers = client.scheduler_info()["workers"]
+    answers = client.sync(_answers, client, function, list(workers), timeout, kwargs)
+    unreached = {worker: why for worker, (answered, why) in answers.items() if not answered}
+    if unreached:
+        still_there = client.scheduler_info()["workers"]
+        silent = {worker: why for worker, why in unreached.items() if worker in still_there}
+        if silent:
+            raise _not_answering(silent, workers, client, timeout)
+        logger.warning("Dask: workers left the cluster while asked, left out: %s", unreached)
+    return {worker: answer for worker, (answered, answer) in answers.items() if answered}
+
+
+async def _answers(
+    client, function: Callable, workers: list[str], timeout: float, kwargs: dict[str, Any]
+) -> dict[str, tuple[bool, Any]]:
+    """Each of ``workers``' answer to ``function(**kwargs)`` (``Client.run``, awaited on the
+    client's event loop), as ``(True, answer)``; ``(False, why)`` for a worker that gave
+    none within ``timeout`` seconds or that the scheduler could not reach."""
+
+    async def answer(worker: str) -> tuple[bool, Any]:
+        asked = client.run(function, workers=[worker], on_error="return", **kwargs)
+        try:
+            value = (await asyncio.wait_for(asked, timeout))[worker]
+        except TimeoutError:
+            return False, f"no answer within {timeout:g} s"
+        if isinstance(value, OSError):  # Dask's error of the scheduler's connection to it
+            return False, f"{type(value).__name__}: {value}"
+        return True, value
+
+    return dict(zip(workers, await asyncio.gather(*map(answer, workers)), strict=True))
+
+
+def _not_answering(
+    silent: dict[str, str], workers: dict[str, dict], client, timeout: float
+) -> WorkersNotAnswering:
+    """The error of the ``silent`` workers (address → why) among ``workers`` (address →
+    Dask's information on it) of ``client``'s cluster, asked with ``timeout`` seconds."""
+    named = "; ".join(
+        f"{workers.get(worker, {}).get('name', worker)} at {worker} ({why})"
+        for worker, why in sorted(silent.items())
+    )
+    return WorkersNotAnswering(
+        f"Dask: workers of the scheduler at {client.scheduler.address} did not answer this "
+        f"process within {timeout:g} s (engine.dask.wait_for_workers): {named}. The scheduler "
+        "would still send them tasks, which would wait there until it drops them, 5 to 10 "
+        "minutes later by default (distributed.scheduler.worker-ttl). A worker does not answer "
+        "when its process is stopped (Ctrl-Z, kill -STOP, a suspended machine), its machine is "
+        "cut off, or a task blocks its event loop: resume it (kill -CONT <pid>) or stop it on "
+        "its machine, then run again; give workers that are only busy longer with a higher "
+        "engine.dask.wait_for_workers."
+    )
 
 
 def wait_for_a_worker(client, timeout: float) -> None:
@@ -241,10 +320,12 @@ def _other_code(workers: Sequence[str]) -> WorkersRunOtherCode:
     )
 
 
-def check_same_code(client) -> None:
+def check_same_code(client, wait: float = LOCAL.wait_for_workers) -> None:
     """Raise :class:`WorkersRunOtherCode` naming the workers of ``client``'s cluster whose
-    :func:`code_fingerprint` is not this process's (a worker too old to have one included)."""
-    theirs = client.run(code_fingerprint, on_error="return")
+    :func:`code_fingerprint` is not this process's (a worker too old to have one included),
+    and :class:`WorkersNotAnswering` naming those that do not tell theirs within ``wait``
+    seconds (:func:`ask_workers`)."""
+    theirs = ask_workers(client, code_fingerprint, wait)
     other = sorted(worker for worker, code in theirs.items() if code != code_fingerprint())
     if other:
         raise _other_code(other)
@@ -311,7 +392,8 @@ def for_each_result(
     workers died under it as often as Dask allows (its ``KilledWorker``)
     :class:`WorkersKilled`, a scheduler that no worker joins within
     ``engine.wait_for_workers`` seconds as the stage starts :class:`NoWorkers`
-    (:func:`wait_for_a_worker`), and workers that run other code than this process
+    (:func:`wait_for_a_worker`), workers that do not answer within it as the stage starts
+    :class:`WorkersNotAnswering`, and workers that run other code than this process
     :class:`WorkersRunOtherCode` (:func:`check_same_code`). ``gpu``: the work runs faster on a
     GPU; when the cluster has workers with a ``GPU`` resource, each task then asks for one
     (``resources={"GPU": 1}``), so only those workers take it.
@@ -320,9 +402,9 @@ def for_each_result(
         for index, chunk in enumerate(chunks):
             consume(index, function(chunk, **shared))
         return
-    client = dask_client(engine.address)
+    client = dask_client(engine.address, engine.wait_for_workers)
     wait_for_a_worker(client, engine.wait_for_workers)
-    check_same_code(client)
+    check_same_code(client, engine.wait_for_workers)
     resources = {"GPU": 1} if gpu and workers_with(client, "GPU") else None
     left = list(range(len(chunks)))
     for sent in range(engine.retries + 1):

@@ -26,7 +26,8 @@ class DaskParams(Settings):
     the ``chunk_size`` (items per task, >= 1), the ``chunk_sizes`` of the stages (a
     :data:`Stage` → items per task, >= 1) that take another than ``chunk_size``, and the
     ``retries`` of a failed task and of lost shared inputs (>= 0), and the seconds a stage
-    waits for a first worker to join a scheduler that has none (``wait_for_workers``, >= 1)."""
+    waits for a first worker to join a scheduler that has none, and for each worker to answer
+    as it starts (``wait_for_workers``, >= 1)."""
 
     address: str | None
     chunk_size: Count
