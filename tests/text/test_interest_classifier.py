@@ -41,6 +41,17 @@ def test_a_crafted_corpus_reaches_past_the_lexicon():
     assert scores[2].sum() == 0  # an empty caption gets nothing
 
 
+def test_a_caption_with_no_word_the_model_knows_gets_nothing():
+    # Its TF-IDF row is 0: the model would answer its intercepts, the same for every such
+    # caption, confidently where there are two categories.
+    comedy = [f"lol this meme about office mondays {i}" for i in range(8)]
+    pets = [f"my puppy dog on the morning walk in the park {i}" for i in range(8)]
+    classifier = fit_interest_classifier(comedy + pets, LEXICON, min_seed_weight=1.0, min_df=2)
+    scores = classifier.predict(["zzz qqq", "ก๋วยเตี๋ยวเรือ", "office on a monday again"])
+    assert not scores[:2].any()
+    assert scores[2, LEXICON.categories.index("comedy")] > 0.5
+
+
 def test_seed_weights_tell_the_language_only_where_it_can_change_a_seed():
     # Italian "ai" (to the) and "gatto" are English lexicon terms here; in Italian "ai" weighs
     # nothing. A caption too light in English to be a seed keeps its English weights.

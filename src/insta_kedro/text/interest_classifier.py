@@ -57,23 +57,29 @@ class InterestClassifier:
     seeds: dict[str, int] = field(default_factory=dict)
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities ``(len(texts), categories)``; rows of 0 for empty texts, columns of 0
-        for categories the model was not trained on, all 0 without a model."""
+        """Probabilities ``(len(texts), categories)``; rows of 0 for empty texts and texts with
+        no word the model knows, columns of 0 for categories the model was not trained on, all
+        0 without a model."""
         if self.model is None or self.vectorizer is None or not len(texts):
             return np.zeros((len(texts), len(self.categories)), dtype=np.float64)
         return self.predict_tokens([caption_tokens(t) for t in texts])
 
     def predict_tokens(self, tokens: Sequence[list[str]]) -> np.ndarray:
-        """:meth:`predict` of captions given as their :func:`caption_tokens`."""
+        """:meth:`predict` of captions given as their :func:`caption_tokens`. A caption with
+        no token of the model's vocabulary is a row of 0 too: the model knows nothing of it
+        (its probabilities would be the intercepts', the same for every such caption)."""
         scores = np.zeros((len(tokens), len(self.categories)), dtype=np.float64)
         if self.model is None or self.vectorizer is None or not len(tokens):
             return scores
-        has_tokens = np.array([bool(t) for t in tokens])
-        if not has_tokens.any():
+        rows = np.flatnonzero([bool(t) for t in tokens])
+        if not len(rows):
             return scores
-        matrix = self.vectorizer.transform([t for t in tokens if t])
+        matrix = self.vectorizer.transform([tokens[row] for row in rows])
+        known = matrix.getnnz(axis=1) > 0
+        if not known.any():
+            return scores
         columns = [self.categories.index(c) for c in self.model.classes_]
-        scores[np.ix_(has_tokens, columns)] = self.model.predict_proba(matrix)
+        scores[np.ix_(rows[known], columns)] = self.model.predict_proba(matrix[known])
         return scores
 
 
