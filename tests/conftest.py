@@ -9,13 +9,23 @@ from typing import Any
 import numpy as np
 import pytest
 import requests
+import yaml
 from PIL import Image
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
 SHARED_INSTAGRAM_DL = (PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl").resolve()
+
+
+@pytest.fixture(scope="session")
+def multilingual_captions() -> dict[str, dict[str, Any]]:
+    """``tests/fixtures/multilingual_captions.yml``: made-up accounts, each with its
+    ``language``, its ``kind`` (an interest) and ``captions`` written as Instagram users
+    write them in Japanese, Chinese, Thai, Korean and English."""
+    return yaml.safe_load((FIXTURES / "multilingual_captions.yml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -72,6 +72,40 @@ def test_caption_reader_reads_each_caption_without_the_stop_words_of_its_languag
     assert words("A caption it never saw") == caption_words("A caption it never saw")
 
 
+def test_caption_words_of_japanese_chinese_and_thai_are_words_not_sentences():
+    japanese = "今日は友達と渋谷でラーメンを食べました🍜 スープが濃厚で最高！ #ラーメン"
+    assert caption_words(japanese, "ja")[:4] == ["今日", "友達", "渋谷", "ラーメン"]
+    assert not {"は", "と", "で", "を", "した"} & set(caption_words(japanese, "ja"))  # particles
+    chinese = "今天和朋友去吃火锅，太好吃了！周末快乐"
+    assert {"朋友", "火锅", "周末", "快乐"} <= set(caption_words(chinese, "zh"))
+    assert not {"和", "去", "吃"} & set(caption_words(chinese, "zh"))  # one character
+    thai = "วันนี้ไปทะเลกับเพื่อนๆ อากาศดีมาก"
+    assert {"ทะเล", "อากาศ"} <= set(caption_words(thai, "th"))
+
+
+def test_cluster_words_of_accounts_writing_without_spaces(multilingual_captions):
+    # Each account one class, as a persona of one person: its top words are words it writes
+    # (a whole sentence before: "今朝も愛犬と公園をお散歩").
+    captions = [c for account in multilingual_captions.values() for c in account["captions"]]
+    words = caption_reader(captions)
+    top = class_tfidf(
+        {
+            label: [w for caption in account["captions"] for w in words(caption)]
+            for label, account in enumerate(multilingual_captions.values())
+        },
+        top_n=8,
+    )
+    names = list(multilingual_captions)
+    assert "ラーメン" in dict(top[names.index("ramen_tabiko")])
+    assert "散歩" in dict(top[names.index("shiba_no_hana")])
+    assert "旅行" in dict(top[names.index("yama_aruki_jp")])
+    assert "ทะเล" in dict(top[names.index("tai_talay_trip")])
+    assert "อร่อย" in dict(top[names.index("kin_aroi_bkk")])
+    for label, terms in top.items():
+        if multilingual_captions[names[label]]["language"] in ("ja", "zh", "th"):
+            assert all(len(term) <= 10 for term, _ in terms), (names[label], terms)
+
+
 def test_class_tfidf_prefers_terms_distinctive_of_the_class():
     documents = {
         0: ["pasta", "pasta", "night", "love"],

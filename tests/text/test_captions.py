@@ -18,7 +18,6 @@ from insta_kedro.text.captions import (
     CREDIT,
     LANGUAGES,
     NUMERIC_FEATURES,
-    WORD,
     TextStats,
     _language_identifier,
     caption_features,
@@ -35,6 +34,7 @@ from insta_kedro.text.captions import (
     without_contractions,
 )
 from insta_kedro.text.tags import extract_hashtags, extract_mentions
+from insta_kedro.text.words import words_of
 
 BAD_CAPTIONS = {
     "empty": "",
@@ -64,6 +64,26 @@ def test_a_hashtag_with_combining_marks_is_no_word():
     rows = caption_features(pd.Series(["love #สวัสดี today", "#हिन्दी दिवस"]))
     assert rows["word_count"].tolist() == [2, 1]
     assert rows["hashtag_count"].tolist() == [1, 1]
+
+
+def test_words_of_chinese_japanese_and_thai_are_counted_one_by_one():
+    # Written without spaces: each sentence counted as one word before.
+    rows = caption_features(
+        pd.Series(
+            [
+                "今日は友達と渋谷でラーメンを食べました🍜 #ラーメン",
+                "今天和朋友去吃火锅，太好吃了！",
+                "วันนี้ไปทะเลกับเพื่อนๆ อากาศดีมาก",
+                "Sunday brunch with the girls #brunch",
+            ]
+        )
+    )
+    assert rows["word_count"].iloc[0] >= 10
+    assert rows["word_count"].iloc[1] >= 6
+    assert rows["word_count"].iloc[2] >= 7
+    assert rows["word_count"].iloc[3] == 5
+    japanese = caption_parts(BAD_CAPTIONS["japanese"]).words
+    assert {"今日", "友達", "一緒", "ラーメン"} <= set(japanese)
 
 
 def test_a_zwj_sequence_is_one_emoji():
@@ -252,7 +272,7 @@ def test_caption_parts_are_what_the_functions_read():
         read = unstyled(text)
         assert parts.text == read
         assert parts.plain == plain_text(read)
-        assert list(parts.words) == WORD.findall(plain_text(read))
+        assert list(parts.words) == words_of(plain_text(read))
         assert list(parts.hashtags) == extract_hashtags(read, unique=False)
         assert parts.unique_hashtags() == extract_hashtags(read)
         assert list(parts.emojis) == emojis_in(read)

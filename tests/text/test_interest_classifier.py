@@ -52,6 +52,31 @@ def test_a_caption_with_no_word_the_model_knows_gets_nothing():
     assert scores[2, LEXICON.categories.index("comedy")] > 0.5
 
 
+def test_japanese_captions_reach_past_the_lexicon_by_their_words(multilingual_captions):
+    # Seeds: the captions with two or more food or pet emojis. A caption without any shares
+    # words with them ("ラーメン", "散歩"): before, its only word was its whole sentence.
+    lexicon = InterestLexicon.from_config(
+        {**{c: [] for c in REQUIRED_CATEGORIES}, "food": ["🍜", "😋", "☕"], "pets": ["🐶", "🐕"]}
+    )
+    captions = [
+        caption
+        for name in ("ramen_tabiko", "shiba_no_hana")
+        for caption in multilingual_captions[name]["captions"]
+    ]
+    seeds = ["スープが濃厚なラーメン🍜😋", "朝のラーメン🍜☕"] * 3
+    seeds += ["愛犬と散歩🐶🐕", "散歩の途中🐶🐕"] * 3
+    classifier = fit_interest_classifier(
+        captions + seeds, lexicon, min_seed_weight=1.5, min_seeds=5, min_df=2
+    )
+    assert set(classifier.seeds) == {"food", "pets"}
+    unseen = ["新宿で味噌ラーメンを食べた", "今朝も公園をお散歩した"]
+    assert lexicon.weights(unseen).sum() == 0
+    scores = classifier.predict(unseen)
+    food, pets = lexicon.categories.index("food"), lexicon.categories.index("pets")
+    assert scores[0, food] > scores[0, pets] and scores[1, pets] > scores[1, food]
+    assert "ラーメン" in caption_tokens("#東京ラーメン")
+
+
 def test_seed_weights_tell_the_language_only_where_it_can_change_a_seed():
     # Italian "ai" (to the) and "gatto" are English lexicon terms here; in Italian "ai" weighs
     # nothing. A caption too light in English to be a seed keeps its English weights.

@@ -534,3 +534,30 @@ def test_a_specific_word_of_another_language_still_counts(lexicon):
     travel = lexicon.categories.index("travel")
     weight = lexicon.weights([caption])[0, travel]
     assert 0 < weight < interest_lexicon.term_specificity("viaje", 6.0, 3.0)
+
+
+def test_hashtags_in_chinese_japanese_and_thai_are_split_into_words():
+    assert split_hashtag("東京カフェ") == ("東京", "カフェ")
+    assert split_hashtag("TokyoCafeラーメン") == ("tokyo", "cafe", "ラーメン")
+    assert set(split_hashtag("ラーメン好きな人と繋がりたい")) >= {"ラーメン", "好き"}
+    assert split_hashtag("เที่ยวทะเล") == ("เที่ยว", "ทะเล")
+    assert split_hashtag("맛스타그램") == ()  # Korean, Cyrillic: no word, as before
+
+
+JAPANESE_FOOD = {**{c: [] for c in REQUIRED_CATEGORIES}, "food": ["ラーメン", "火锅", "อร่อย"]}
+
+
+@pytest.mark.parametrize(
+    "caption",
+    [
+        "今日は友達と渋谷でラーメンを食べました",
+        "新宿の人気店で味噌ラーメン #東京ラーメン",
+        "週末は家でのんびり #ラーメン好きな人と繋がりたい",
+        "今天和朋友去吃火锅，太好吃了！",
+        "ก๋วยเตี๋ยวเรือร้านนี้อร่อยมาก #ร้านอร่อย",
+    ],
+)
+def test_terms_in_chinese_japanese_and_thai_match_the_words_of_a_caption(caption):
+    # Before, a caption's word was its whole sentence, and a hashtag no term was no word.
+    lexicon = InterestLexicon.from_config(JAPANESE_FOOD)
+    assert share(lexicon, caption, "food") == 1.0

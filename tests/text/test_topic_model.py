@@ -100,3 +100,19 @@ def test_svd_fits_on_one_blas_thread(blas_threads_in_fit):
     with threadpool_limits(limits=2, user_api="blas"):
         fit_topic_model(CAPTIONS, n_topics=4, min_df=1)
     assert threads and set(threads) == {1}
+
+
+def test_words_of_chinese_japanese_and_thai_are_terms_and_hashtags_stay_whole(
+    multilingual_captions,
+):
+    captions = [c for account in multilingual_captions.values() for c in account["captions"]]
+    model = fit_topic_model(captions, n_topics=8, min_df=2)
+    vocabulary = set(model.vectorizer.get_feature_names_out())
+    # words each written by two captions or more (a whole sentence never was)
+    assert {"ラーメン", "散歩", "旅行", "公斤", "ทะเล", "อร่อย", "night"} <= vocabulary
+    assert {"#ラーメン", "#柴犬", "#健身", "#เที่ยวทะเล", "#맛스타그램"} <= vocabulary
+    assert not {"は", "を", "的"} & vocabulary  # one character: no term, as "a" is none
+    ramen, dog, gym = model.transform(
+        ["味噌ラーメンが美味しい", "愛犬とお散歩", "今天去健身房练腿"]
+    )
+    assert ramen.any() and dog.any() and gym.any()

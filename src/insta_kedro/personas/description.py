@@ -10,6 +10,7 @@ caption's words leave out its credits, web addresses and the stop words of its o
 ``cluster_profiles`` describes every cluster of the post and the user clustering.
 """
 
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,7 +22,14 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from insta_kedro.personas.clustering import NOISE, PersonaClusterer, persona_frame, stack_vectors
-from insta_kedro.text import WORD, content_text, detect_languages, extract_hashtags, plain_text
+from insta_kedro.text import (
+    content_text,
+    detect_languages,
+    extract_hashtags,
+    is_spaceless,
+    plain_text,
+    words_of,
+)
 
 # Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
 # level that had too few points for HDBSCAN (``PersonaClusterer.skipped``).
@@ -29,6 +37,13 @@ NO_POSTS_LABEL = "no posts"
 NOT_CLUSTERED_LABEL = "not clustered"
 
 MIN_WORD_LENGTH = 3
+# A word of a script written without spaces (Chinese, Japanese, Thai) is a word from 2
+# characters on (東京, 散歩, ทะเล); of 1 it is mostly a particle or an ending (は, を, た, 的).
+MIN_SPACELESS_WORD_LENGTH = 2
+# Japanese writes its particles and verb endings in hiragana: a word of one or two hiragana
+# alone is one of them (は, を, した, なり, から), its content words are in kanji or katakana
+# (散歩, ラーメン) or longer (ごはん, ふわふわ).
+_SHORT_HIRAGANA = re.compile(r"[\u3041-\u309f]{1,2}")
 # How many of a language's commonest words (wordfreq) are no description of a cluster: its
 # articles, pronouns and auxiliaries, and words such as "new", "time" and "people".
 COMMON_WORDS = 100
@@ -61,13 +76,16 @@ def caption_plain(caption: str) -> str:
 
 
 def plain_words(plain: str, language: str = "en") -> list[str]:
-    """Lower-case content words of 3+ letters of a :func:`caption_plain` text written in
-    ``language``, without its :func:`stop_words`."""
+    """Lower-case content words of a :func:`caption_plain` text written in ``language``
+    (``text.words_of``: Chinese, Japanese and Thai split into words), of 3+ letters (2+ in
+    those scripts), without its :func:`stop_words` and Japanese particles and endings (one
+    or two hiragana)."""
     stop = stop_words(language)
     words = []
-    for found in WORD.findall(plain):
+    for found in words_of(plain):
         word = found.lower().replace("’", "'")
-        if len(word) >= MIN_WORD_LENGTH and word not in stop:
+        shortest = MIN_SPACELESS_WORD_LENGTH if is_spaceless(word) else MIN_WORD_LENGTH
+        if len(word) >= shortest and word not in stop and not _SHORT_HIRAGANA.fullmatch(word):
             words.append(sys.intern(word))  # one string per word, however many captions have it
     return words
 

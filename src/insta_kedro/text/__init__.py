@@ -12,7 +12,6 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "captions": [
-            "WORD",
             "caption_features",
             "content_text",
             "detect_languages",
@@ -49,6 +48,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "topic_model": [
             "CaptionTopicModel",
             "fit_topic_model",
+        ],
+        "words": [
+            "WORD",
+            "is_spaceless",
+            "words_of",
         ],
     },
 )

@@ -38,13 +38,13 @@ from insta_kedro.text.charclass import character_class, one_of
 from insta_kedro.text.language import BatchLanguageIdentifier
 from insta_kedro.text.styled import unstyled
 from insta_kedro.text.tags import (
-    COMBINING_MARKS,
     extract_hashtags,
     extract_mentions,
     strip_tags,
 )
 from insta_kedro.text.vader import WindowedSentimentAnalyzer
 from insta_kedro.text.web import URL, without_web_addresses
+from insta_kedro.text.words import LETTER, words_of
 
 UNDETERMINED = "und"
 READ_BLOCK = 16384
@@ -60,12 +60,6 @@ LANGUAGES = (
     "mr", "ne", "nl", "no", "pa", "pl", "pt", "ro", "ru", "sk", "sl", "so", "sq", "sv", "sw",
     "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh",
 )  # fmt: skip
-
-# Combining marks (tags.COMBINING_MARKS) are not in ``\w``, yet belong to the word they
-# follow: दिवस is one word, not द + वस.
-_LETTERS = rf"[^\W\d_](?:[^\W\d_]+|[{COMBINING_MARKS}]+)*"
-WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})?")
-LETTER = re.compile(r"[^\W\d_]")
 
 NUMERIC_FEATURES = (
     "length",
@@ -354,9 +348,9 @@ def sentiment(text: str, language: str, max_chars: int = 2200) -> float:
 class CaptionParts:
     """What the text features read of one caption, worked out once and shared by the counts,
     the lexicon and the classifier: ``plain`` (:func:`plain_text`), its ``words``
-    (:data:`WORD`), every hashtag in order (``extract_hashtags(text, unique=False)``), the
-    emojis (:func:`emojis_in`) and every mention in order (``extract_mentions(text,
-    unique=False)``), as tuples."""
+    (``text.words.words_of``: Chinese, Japanese and Thai split into words), every hashtag
+    in order (``extract_hashtags(text, unique=False)``), the emojis (:func:`emojis_in`) and
+    every mention in order (``extract_mentions(text, unique=False)``), as tuples."""
 
     text: str
     plain: str
@@ -386,7 +380,7 @@ def caption_parts(text: str) -> CaptionParts:
     return CaptionParts(
         text,
         plain,
-        tuple(WORD.findall(plain)),
+        tuple(words_of(plain)),
         tuple(extract_hashtags(text, unique=False)),
         tuple(emojis_in(text)),
         tuple(extract_mentions(text, unique=False)) if "@" in text else (),

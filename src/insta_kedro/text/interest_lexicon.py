@@ -9,7 +9,9 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
   is read by the words of its Unicode name); a hashtag that is no term is split into words by
   wordsegment's English word counts (``#dogsofinstagram`` → dogs of insta gram, searched by
   instant-segment where it is installed) and each word of at least
-  ``min_segment_length`` letters is matched. A mentioned account is read as a hashtag is
+  ``min_segment_length`` letters is matched; its Chinese, Japanese or Thai by ICU's word
+  breaks (``text.words``: ``#東京カフェ`` → 東京 カフェ), each word matched. A caption's words
+  in these scripts are ICU's words too. A mentioned account is read as a hashtag is
   (``@birdhouseskateboards`` → birdhouse skateboards), its matches weighing
   ``mention_weight`` of a hashtag's: the accounts a post tags (brands, venues, shows,
   collaborators) tell what it is about, but a handle is a name first. A term written with a
@@ -55,6 +57,7 @@ from insta_kedro.text.captions import (
     detect_languages,
     strip_credits,
 )
+from insta_kedro.text.words import WORD, is_spaceless, segmented
 
 REQUIRED_CATEGORIES = (
     "fashion",
@@ -149,12 +152,24 @@ def _segment() -> Callable[[str], list[str]]:
 
 @lru_cache(maxsize=1 << 16)
 def split_hashtag(tag: str) -> tuple[str, ...]:
-    """The words of a compound hashtag or account name (``dogsofinstagram`` → dogs, of,
-    insta, gram), by English unigram and bigram counts (:func:`_segment`); Latin letters
-    only, lower-case, without accents (``cafélife`` → cafe, life). Cached, up to a bound: a
-    run's distinct hashtags and accounts are many."""
-    letters = re.sub(r"[^a-z]+", " ", _without_accents(normalize_term(tag)))
-    return tuple(word for part in letters.split() for word in _segment()(part))
+    """The words of a compound hashtag or account name: its Latin letters by English unigram
+    and bigram counts (:func:`_segment`; ``dogsofinstagram`` → dogs, of, insta, gram),
+    lower-case, without accents (``cafélife`` → cafe, life); then its Chinese, Japanese and
+    Thai by ICU's word breaks (``text.words.segmented``; ``東京カフェ`` → 東京, カフェ). Other
+    scripts give no word. Cached, up to a bound: a run's distinct hashtags and accounts are
+    many."""
+    tag = normalize_term(tag)
+    letters = re.sub(r"[^a-z]+", " ", _without_accents(tag))
+    words = tuple(word for part in letters.split() for word in _segment()(part))
+    if tag.isascii():
+        return words
+    return words + tuple(
+        word
+        for run in WORD.findall(tag)
+        if is_spaceless(run)
+        for word in segmented(run)
+        if is_spaceless(word)  # its Latin letters are split above
+    )
 
 
 def _without_accents(text: str) -> str:
@@ -544,7 +559,9 @@ class InterestLexicon:
             return self._match(whole, "hashtag", tag)
         found = []
         for word in split_hashtag(tag):
-            if len(word) >= self.min_segment_length:
+            # a word of ICU's dictionaries is a word at any length; a short one of the
+            # English counts is mostly a split of letters that are no words
+            if len(word) >= self.min_segment_length or is_spaceless(word):
                 found += self._match(self._lookup(word), "hashtag", tag)
         return found
 

@@ -8,6 +8,7 @@ components (or for any: no word at all), the missing components are zero, so the
 """
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -16,13 +17,31 @@ from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
-from insta_kedro.text.captions import COMBINING_MARKS, content_text
+from insta_kedro.text.captions import content_text
+from insta_kedro.text.tags import COMBINING_MARKS
+from insta_kedro.text.words import is_spaceless, segmented
 
 logger = logging.getLogger(__name__)
 
 # A hashtag (kept with its '#') or a word of 2+ letters/digits, in any script, with its
 # combining marks (दिवस is one token).
 TOKEN_PATTERN = rf"#?\w(?:[\w{COMBINING_MARKS}])+"
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
+def topic_tokens(text: str) -> list[str]:
+    """The vectorizer's tokens of a (lower-cased) text: the matches of :data:`TOKEN_PATTERN`,
+    a word of a script written without spaces (Chinese, Japanese, Thai) split into its words
+    of 2+ characters (``text.words.segmented``); a hashtag stays whole."""
+    tokens = _TOKEN.findall(text)
+    if not is_spaceless(text):
+        return tokens
+    return [
+        piece
+        for token in tokens
+        for piece in (segmented(token) if token[0] != "#" and is_spaceless(token) else (token,))
+        if len(piece) > 1
+    ]
 
 
 @dataclass
@@ -74,7 +93,8 @@ def fit_topic_model(
     """
     documents = [text for text in map(_text, texts) if text.strip()]
     vectorizer = TfidfVectorizer(
-        token_pattern=TOKEN_PATTERN,
+        tokenizer=topic_tokens,
+        token_pattern=None,
         lowercase=True,
         sublinear_tf=True,
         min_df=min_df if len(documents) >= 10 * min_df else 1,
