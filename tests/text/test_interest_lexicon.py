@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from wordfreq import get_frequency_dict
 
 from insta_kedro.text import interest_lexicon
 from insta_kedro.text.captions import CREDIT, caption_parts
@@ -561,3 +562,28 @@ def test_terms_in_chinese_japanese_and_thai_match_the_words_of_a_caption(caption
     # Before, a caption's word was its whole sentence, and a hashtag no term was no word.
     lexicon = InterestLexicon.from_config(JAPANESE_FOOD)
     assert share(lexicon, caption, "food") == 1.0
+
+
+def _zipf(word: str, language: str) -> float:
+    """The Zipf frequency of one word in wordfreq's small list, looked up whole."""
+    return np.log10(get_frequency_dict(language, wordlist="small")[word]) + 9
+
+
+def test_a_japanese_chinese_or_korean_word_weighs_by_its_frequency_there():
+    # wordfreq splits these languages with MeCab and jieba, which are not installed: each
+    # word counted as English before, where "料理" (cooking, everyday Japanese) is unknown.
+    lexicon = InterestLexicon.from_config(
+        {**{c: [] for c in REQUIRED_CATEGORIES}, "food": ["料理", "ラーメン", "火锅"]}
+    )
+    assert lexicon.term_weights["料理"] == 3.0  # no English word: the most specific
+    japanese = "今日の晩ごはんは手作りの料理でした"
+    assert lexicon.languages_of([caption_parts(japanese)]) == ["ja"]
+    food = lexicon.categories.index("food")
+    cooking = 6.0 - _zipf("料理", "ja")
+    assert 0 < cooking < 1.5
+    assert lexicon.weights([japanese])[0, food] == pytest.approx(cooking, abs=0.01)
+    specificity = interest_lexicon.term_specificity
+    for word, language in [("ラーメン", "ja"), ("火锅", "zh"), ("떡볶이", "ko")]:
+        expected = 6.0 - _zipf(word, language)
+        assert specificity(word, 6.0, 3.0, language) == pytest.approx(expected, abs=0.01)
+        assert specificity(word, 6.0, 3.0, language) < specificity(word, 6.0, 3.0)

@@ -187,18 +187,31 @@ def term_specificity(
     """``generic_zipf`` minus the term's Zipf frequency (wordfreq) in English, or in
     ``language`` (a code as the language detector gives it) where it is more frequent there,
     in ``[0, max_weight]``: 0 for words as common as ``generic_zipf`` or more. A language
-    wordfreq does not know, or cannot read without a word splitter that is not installed
-    (Japanese, Chinese, Korean), counts as English."""
+    wordfreq does not know counts as English."""
     from wordfreq import zipf_frequency
 
     frequency = zipf_frequency(term, "en")
     code = _WORDFREQ_CODES.get(language, language)
     if code != "en" and code in _wordfreq_languages():
-        # MeCab, jieba: wordfreq's word splitters of Japanese, Korean and Chinese
         # its small list holds every word of Zipf 3 or more: all that can weigh less there
-        with contextlib.suppress(ImportError):
-            frequency = max(frequency, zipf_frequency(term, code, wordlist="small"))
+        frequency = max(frequency, _zipf_in(term, code))
     return float(np.clip(generic_zipf - frequency, 0.0, max_weight))
+
+
+def _zipf_in(word: str, code: str) -> float:
+    """The Zipf frequency of one word in wordfreq's small list of language ``code``.
+
+    wordfreq splits Japanese and Korean with MeCab and Chinese with jieba, which it does not
+    install: without them the word (already one word, ``text.words``) is looked up as it is,
+    after wordfreq's own normalization of the language (Traditional Chinese is not
+    simplified then, and is not found)."""
+    from wordfreq import get_frequency_dict, zipf_frequency
+    from wordfreq.preprocess import preprocess_text
+
+    with contextlib.suppress(ImportError):
+        return zipf_frequency(word, code, wordlist="small")
+    frequency = get_frequency_dict(code, wordlist="small").get(preprocess_text(word, code), 0.0)
+    return round(float(np.log10(max(frequency, 1e-9))) + 9, 2)
 
 
 @cache
