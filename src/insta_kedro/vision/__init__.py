@@ -1,7 +1,8 @@
 """Images to features: the posts' image hashes (``manifest``), decoding (``decoding``), the
 VGG16 encoder and its settings (``encoder``, ``encoder_spec``), the on-disk feature cache
-(``feature_cache``), the posts' features and labels through that cache (``features``), and
-the typed ``image_features`` parameters (``params``).
+(``feature_cache``), the posts' features and labels through that cache (``features``),
+the typed ``image_features`` parameters (``params``), and which encoders what was made from
+image features rests on (``provenance``).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -55,6 +56,13 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "UNREADABLE_FILE",
             "build_image_manifest",
             "hash_image",
+        ],
+        "provenance": [
+            "encoder_fields",
+            "encoder_names",
+            "encoder_report",
+            "encoder_warning",
+            "joined_encoders",
         ],
         "params": [
             "IMAGENET_CLASSES",
