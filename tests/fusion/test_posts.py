@@ -143,3 +143,33 @@ def test_posts_without_text_features_get_zero_text_blocks(fused_demo, fusion_par
     assert (without["confidence_own_text"] == 0).all()
     vectors = np.stack(post_features["feature"].to_numpy())
     assert np.isfinite(vectors).all()
+
+
+def test_each_post_says_which_encoder_made_the_image_feature_in_its_vector(
+    tmp_path, fused_demo, fusion_params
+):
+    posts, text_features = fused_demo.posts, fused_demo.text_features
+    ids = posts["post_id"].tolist()
+    image_features = _random_image_features(ids[:6], 64, seed=4)
+    image_features.loc[3:, "encoder"] = "vgg16-pool-imagenet"  # a stale mix
+    image_features.loc[1, "error"] = "corrupt image"
+    dataset = LazyParquetDataset(filepath=tmp_path / "f.parquet", save_args={"row_group_size": 4})
+    dataset.save(image_features.iloc[::-1])
+    expected = [
+        "vgg16-pool-random",
+        None,  # its feature has an error: no image in its vector
+        "vgg16-pool-random",
+        "vgg16-pool-imagenet",
+        "vgg16-pool-imagenet",
+        "vgg16-pool-imagenet",
+        *[None] * (len(ids) - 6),  # no image feature
+    ]
+    for table in (image_features, dataset.load()):
+        post_features, _, _ = fusion_posts.fuse_posts(
+            posts, text_features, table, NO_LABELS, {}, fusion_params
+        )
+        assert post_features["image_encoder"].tolist() == expected
+
+
+def test_without_an_image_block_no_post_names_an_encoder(fused_demo):
+    assert fused_demo.post_features["image_encoder"].isna().all()

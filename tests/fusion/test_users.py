@@ -217,3 +217,46 @@ def test_rows_of_interleaved_posts_with_missing_parts():
     assert bob["caption_share"] == 0.5 and bob["english_share"] == 1.0
     assert ann["mean_sentiment"] == pytest.approx(0.0) and bob["hashtags_per_post"] == 1.0
     assert bob["carousel_share"] == 0.5 and ann["video_share"] == pytest.approx(1 / 3)
+
+
+def test_each_person_names_the_encoders_of_their_posts_image_features():
+    posts = pd.DataFrame(
+        {
+            "post_id": ["b1", "a1", "b2", "a2", "c1"],
+            "profile": ["bob", "ann", "bob", "ann", "cy"],
+            "taken_at": pd.to_datetime(["2024-01-01"] * 5, utc=True),
+            "likes": pd.array([1] * 5, dtype="Int64"),
+            "comments": pd.array([0] * 5, dtype="Int64"),
+            "typename": ["GraphImage"] * 5,
+            "is_video": [False] * 5,
+        }
+    )
+    post_features = pd.DataFrame(
+        {
+            "post_id": posts["post_id"],
+            "profile": posts["profile"],
+            "feature": [np.ones(2, np.float32)] * 5,
+            "interest_food": 1.0,
+            "confidence_interests": 1.0,
+            # bob: a stale mix; ann: one post without an image feature; cy: none at all
+            "image_encoder": [
+                "vgg16-fc2-random",
+                None,
+                "vgg16-fc2-imagenet",
+                "vgg16-fc2-random",
+                None,
+            ],
+        }
+    )
+    text_features = pd.DataFrame({"post_id": posts["post_id"], "own_present": 0.0}).assign(
+        own_length=0, own_hashtag_count=0, own_is_english=0.0, own_sentiment=0.0
+    )
+    profiles = pd.DataFrame({"profile": ["ann", "bob", "cy"], "followers": 10})
+    rows = user_rows(posts, profiles, post_features, text_features).set_index("profile")
+    assert rows["image_encoder"].to_dict() == {
+        "ann": "vgg16-fc2-random",
+        "bob": "vgg16-fc2-imagenet,vgg16-fc2-random",
+        "cy": None,
+    }
+    older = user_rows(posts, profiles, post_features.drop(columns="image_encoder"), text_features)
+    assert older["image_encoder"].isna().all()  # post_features of a run before the column

@@ -109,6 +109,15 @@ class ImageRows:
             local = wanted[first:last] - start
             yield which[order[first:last]], list_rows(batch.column("feature"), local, self.width)
 
+    def encoders(self) -> np.ndarray:
+        """The ``encoder`` of each post's vector (``vgg16-fc2-random``, ...), in posts order:
+        None for a post without a vector, and for all in a table without that column."""
+        names = np.full(len(self.mask), None, dtype=object)
+        if len(self.source) and "encoder" in column_names(self.table):
+            column = read_columns(self.table, ["encoder"])["encoder"].to_numpy(dtype=object)
+            names[self.mask] = column[self.source]
+        return names
+
 
 def image_feature_rows(
     post_ids: pd.Series, image_features: Table
@@ -362,6 +371,7 @@ def fuse_posts(
                 reduced[posts_with_image[at]] = image_pca.transform(vectors)
         add("image", reduced, image_confidence, has_image)
         del reduced  # the image block holds its own copy
+    image_encoder = image_rows.encoders() if summary["blocks"]["image"]["used"] else None
 
     # own and generated captions
     add(
@@ -438,6 +448,7 @@ def fuse_posts(
         "",
     )
     post_features["top_interest"] = top
+    post_features["image_encoder"] = image_encoder
     fitted = model or FusionModel(
         blocks={name: {**layout, "scaler": scalers[name]} for name, layout in block_layout.items()},
         image_pca=image_pca if summary["blocks"]["image"]["used"] else None,

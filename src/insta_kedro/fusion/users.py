@@ -15,6 +15,7 @@ import pandas as pd
 
 from insta_kedro.fusion.people import add_person_interests, person_slices, topic_mix
 from insta_kedro.text import OTHER, InterestLexicon
+from insta_kedro.vision import joined_encoders
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +44,19 @@ def user_rows(
     """One row per profile with posts, from its posts alone (before the profile's own evidence).
 
     Takes ``posts``, ``profiles`` (for ``followers``), ``post_features`` (``feature``,
-    ``interest_<category>``, ``confidence_interests``) and ``post_text_features`` (the
-    ``own_…`` caption columns). Returns the columns ``profile``, ``feature`` (mean fused
-    vector, float32), ``n_posts``, ``interest_<category>`` (the posts' shares, each post's
-    weighted by ``confidence_interests``; a person whose posts' evidence adds up to less than
-    ``min_evidence`` has the rest of it as ``other``, unknown), ``top_interest`` (``""``
-    without any interest),
-    ``posts_with_interest_share``, ``posts_per_week`` (posts over the span between the first
-    and last post, at least one week), ``followers``, ``likes_per_post``,
-    ``comments_per_post``, ``engagement_rate`` (mean likes / followers, NaN when either is
-    unknown), ``caption_share``, ``mean_caption_length``, ``hashtags_per_post``,
-    ``english_share``, ``mean_sentiment`` (the last three over captioned posts),
-    ``carousel_share`` and ``video_share``, in the order of the profiles' names. A profile
-    without posts gets no row (logged).
+    ``interest_<category>``, ``confidence_interests``, ``image_encoder``) and
+    ``post_text_features`` (the ``own_…`` caption columns). Returns the columns ``profile``,
+    ``feature`` (mean fused vector, float32), ``n_posts``, ``interest_<category>`` (the posts'
+    shares, each post's weighted by ``confidence_interests``; a person whose posts' evidence
+    adds up to less than ``min_evidence`` has the rest of it as ``other``, unknown),
+    ``top_interest`` (``""`` without any interest), ``posts_with_interest_share``,
+    ``posts_per_week`` (posts over the span between the first and last post, at least one
+    week), ``followers``, ``likes_per_post``, ``comments_per_post``, ``engagement_rate`` (mean
+    likes / followers, NaN when either is unknown), ``caption_share``,
+    ``mean_caption_length``, ``hashtags_per_post``, ``english_share``, ``mean_sentiment`` (the
+    last three over captioned posts), ``carousel_share``, ``video_share`` and
+    ``image_encoder`` (the encoders of the posts' image features, :func:`person_encoders`),
+    in the order of the profiles' names. A profile without posts gets no row (logged).
     """
     categories = [c.removeprefix("interest_") for c in post_features if c.startswith("interest_")]
     frame = (
@@ -140,8 +141,25 @@ def user_rows(
             "mean_sentiment": over_captions["own_sentiment"].to_numpy(),
             "carousel_share": per_person["carousel"].to_numpy(float),
             "video_share": per_person["video"].to_numpy(float),
+            "image_encoder": person_encoders(frame.get("image_encoder"), starts, n_posts),
         }
     )
+
+
+def person_encoders(
+    encoders: pd.Series | None, starts: np.ndarray, counts: np.ndarray
+) -> list[str | None]:
+    """Each person's image encoders: the distinct ``image_encoder`` names of their posts
+    (the ``counts`` rows from ``starts``), joined by commas; None for a person without an
+    image feature, and for everyone without that column (``post_features`` of an older run).
+    """
+    if encoders is None:
+        return [None] * len(starts)
+    values = encoders.to_numpy(dtype=object)
+    return [
+        joined_encoders(values[start : start + count])
+        for start, count in zip(starts, counts, strict=True)
+    ]
 
 
 def evidence_shares(evidence: np.ndarray, min_evidence: float, categories: list[str]) -> np.ndarray:
