@@ -228,6 +228,7 @@ def test_each_person_is_characterized_from_their_own_posts_wherever_they_are_in_
             "interest_food": [1.0, 0.0],
             "interest_travel": [0.0, 1.0],
             "posts_per_week": [1.5, 1.0],
+            "image_encoder": ["vgg16-fc2-random", None],
         }
     )
     profiles = pd.DataFrame(
@@ -266,3 +267,6 @@ def test_each_person_is_characterized_from_their_own_posts_wherever_they_are_in_
     assert bob["persona"]["label"] == "noise" and bob["full_name"] is None
     assert cat["posting"]["posts"] == 0 and cat["representative_posts"] == []
     assert cat["persona"]["label"] == "no posts" and cat["interests"] == {}
+    # which encoders the image features of each person's posts came from
+    assert (ann["image_encoders"], ann["image_encoder_weights"]) == (["vgg16-fc2-random"], "random")
+    assert bob["image_encoders"] == cat["image_encoders"] == []

@@ -177,3 +177,49 @@ def test_a_level_without_clusters_says_so():
     users = figure.axes[1]
     assert [t.get_text() for t in users.texts] == ["no clusters"]
     assert len(users.patches) == 0
+
+
+def with_encoders(profiles: dict, encoders: dict[str, list[str]]) -> dict:
+    """``profiles`` whose clusters of each level name the image ``encoders`` of that level."""
+    return {
+        level: {k: {**c, "image_encoders": encoders[level]} for k, c in clusters.items()}
+        for level, clusters in profiles.items()
+    }
+
+
+def caveat_of(figure: plt.Figure) -> str | None:
+    """The red line above a matplotlib figure, None without one."""
+    return figure._suptitle.get_text() if figure._suptitle is not None else None
+
+
+def test_every_plot_of_clusters_of_random_weights_features_says_so(tmp_path: Path):
+    profiles = with_encoders(
+        PROFILES, {"posts": ["vgg16-fc2-random"], "users": ["vgg16-fc2-random"]}
+    )
+    posts, users = cluster_maps(clusters(), clusters("profile"), profiles)
+    for figure, level in ((posts, "Posts"), (users, "Users")):
+        title = figure.layout.title.text
+        assert title.startswith(f"{level}<br>")
+        assert "RANDOM VGG16 weights (vgg16-fc2-random)" in title
+    fitted, _ = fit_persona_clusterer(blobs(), PARAMS)
+    trees = condensed_trees(fitted, fitted, profiles)
+    interests = cluster_interest_figure(profiles)
+    for figure in (*trees, interests):
+        assert "RANDOM VGG16 weights (vgg16-fc2-random)" in caveat_of(figure)
+        figure.savefig(tmp_path / "figure.png")
+
+
+def test_a_plot_names_mixed_encoders_and_not_imagenet_ones():
+    imagenet = with_encoders(
+        PROFILES, {"posts": ["vgg16-fc2-imagenet"], "users": ["vgg16-fc2-imagenet"]}
+    )
+    posts, _ = cluster_maps(clusters(), clusters("profile"), imagenet)
+    assert posts.layout.title.text == "Posts"
+    assert caveat_of(cluster_interest_figure(imagenet)) is None
+    fitted, _ = fit_persona_clusterer(blobs(), PARAMS)
+    assert [caveat_of(f) for f in condensed_trees(fitted, fitted, imagenet)] == [None, None]
+    mixed = with_encoders(
+        PROFILES, {"posts": ["vgg16-fc2-imagenet"], "users": ["vgg16-fc2-random"]}
+    )
+    caveat = caveat_of(cluster_interest_figure(mixed))  # both levels in one figure
+    assert "mixed encoders (vgg16-fc2-imagenet, vgg16-fc2-random)" in caveat

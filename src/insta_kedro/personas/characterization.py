@@ -26,6 +26,7 @@ import pandas as pd
 from insta_kedro.fusion import person_slices
 from insta_kedro.personas.clustering import NOISE, stack_vectors
 from insta_kedro.personas.description import NO_POSTS_LABEL, interest_columns
+from insta_kedro.vision import encoder_fields
 
 logger = logging.getLogger(__name__)
 
@@ -332,7 +333,10 @@ def user_characterizations(
 ) -> dict[str, Any]:
     """The characterization of every profile of ``profiles`` or ``posts``, with or without
     posts: ``{profile: {profile, full_name, is_private, interests, interest_evidence,
-    interest_support, persona, posting, representative_posts, circle}}``, sorted by profile.
+    interest_support, persona, posting, representative_posts, circle, image_encoders,
+    image_encoder_weights}}``, sorted by profile; the last two say which encoders the image
+    features of the person's posts came from (``user_features``' ``image_encoder``;
+    ``vision.encoder_fields``), empty for a person without posts.
 
     ``persona`` is the person's cluster, probability and label (the label of their user
     cluster in ``cluster_profiles``; "no posts" for a person who was not clustered).
@@ -443,6 +447,7 @@ def user_characterizations(
                 lists_known.get(profile),
                 downloaded,
             ),
+            **encoder_fields([row.get("image_encoder")] if row else None),
         }
     without_posts = sum(c["posting"]["posts"] == 0 for c in characterizations.values())
     if without_posts:

@@ -30,6 +30,7 @@ from insta_kedro.text import (
     plain_text,
     words_of,
 )
+from insta_kedro.vision import encoder_fields
 
 # Persona labels of cluster -1 besides "noise": a profile without posts, and every point of a
 # level that had too few points for HDBSCAN (``PersonaClusterer.skipped``).
@@ -244,12 +245,15 @@ def describe_level(
     caption(s); ``params["description"]`` has ``top_interests``, ``top_terms`` and
     ``exemplars``; ``words`` reads a caption's words (:func:`caption_words`). Returns
     ``{"<cluster>": {cluster, size, label, top_interests, top_hashtags, top_words,
-    exemplars}}`` sorted by cluster; when the clusterer was not
+    exemplars, image_encoders, image_encoder_weights}}`` sorted by cluster (the last two: the
+    encoders of the members' image features, from ``frame``'s ``image_encoder`` column, empty
+    without it: ``vision.encoder_fields``); when the clusterer was not
     fitted every label is "not clustered" and each entry also has ``skipped`` (why).
     """
     settings = params["description"]
+    encoder = ["image_encoder"] if "image_encoder" in frame else []
     merged = clusters[[key, "cluster", "probability"]].merge(
-        frame[[key, *interest_columns(frame)]], on=key, how="left"
+        frame[[key, *interest_columns(frame), *encoder]], on=key, how="left"
     )
     vectors, usable = stack_vectors(
         clusters[[key]].merge(frame[[key, "feature"]], on=key, how="left")["feature"]
@@ -289,6 +293,7 @@ def describe_level(
                 group["probability"].to_numpy(float),
                 settings["exemplars"],
             ),
+            **encoder_fields(group.get("image_encoder")),
         }
     if clusterer.skipped:
         for entry in described.values():

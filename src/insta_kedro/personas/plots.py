@@ -1,5 +1,6 @@
 """Figures of the clustering: 2-D maps (plotly), condensed trees and interest bars (matplotlib)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import matplotlib
@@ -13,14 +14,37 @@ import plotly.graph_objects as go
 from matplotlib.patches import Rectangle
 
 from insta_kedro.personas.clustering import NOISE, PersonaClusterer
+from insta_kedro.vision import encoder_warning
 
 NOISE_COLOR = "#b0b0b0"
+CAVEAT_COLOR = "#c0392b"
+
+
+def encoder_caveat(*levels: Mapping[str, Any] | None) -> str | None:
+    """The title line that warns of the image features behind the clusters of ``levels``
+    (``cluster_profiles``' ``{"<cluster>": description}``, each with its ``image_encoders``):
+    random VGG16 weights or mixed encoders (``vision.encoder_warning``); None when neither."""
+    encoders = {
+        e for level in levels for c in (level or {}).values() for e in c.get("image_encoders", [])
+    }
+    return encoder_warning(sorted(encoders), short=True)
+
+
+def with_caveat(figure: plt.Figure, caveat: str | None) -> None:
+    """Write ``caveat`` (:func:`encoder_caveat`) above ``figure`` in red, when there is one."""
+    if caveat:
+        figure.suptitle(caveat, color=CAVEAT_COLOR, fontsize=9)
 
 
 def cluster_map(
     clusters: pd.DataFrame, key: str, profiles: dict[str, Any], title: str
 ) -> go.Figure:
-    """Scatter of ``x``/``y`` coloured by cluster (noise grey), hover: id and probability."""
+    """Scatter of ``x``/``y`` coloured by cluster (noise grey), hover: id and probability;
+    under ``title``, in red, the :func:`encoder_caveat` of the ``profiles`` (the level's
+    ``cluster_profiles``) when there is one."""
+    caveat = encoder_caveat(profiles)
+    if caveat:
+        title += f"<br><span style='color:{CAVEAT_COLOR};font-size:13px'>{caveat}</span>"
     figure = go.Figure()
     for cluster_id, group in clusters.dropna(subset=["x", "y"]).groupby("cluster"):
         cluster = int(cluster_id)
@@ -80,8 +104,11 @@ def outline_selected_clusters(axes: plt.Axes, tree: Any) -> None:
         axes.annotate(str(number), (left, bottom), color="tab:red", fontsize=8)
 
 
-def condensed_tree_figure(clusterer: PersonaClusterer, title: str) -> plt.Figure:
-    """HDBSCAN's condensed tree with the selected clusters circled (a note when unfitted)."""
+def condensed_tree_figure(
+    clusterer: PersonaClusterer, title: str, caveat: str | None = None
+) -> plt.Figure:
+    """HDBSCAN's condensed tree with the selected clusters circled (a note when unfitted),
+    ``caveat`` (:func:`encoder_caveat`) above it."""
     figure, axes = plt.subplots(figsize=(8, 5))
     model = clusterer.clusterer
     if model is None:
@@ -95,23 +122,32 @@ def condensed_tree_figure(clusterer: PersonaClusterer, title: str) -> plt.Figure
         tree.plot(axis=axes)
         outline_selected_clusters(axes, tree)
     axes.set_title(title)
+    with_caveat(figure, caveat)
     figure.tight_layout()
     return figure
 
 
 def condensed_trees(
-    post_clusterer: PersonaClusterer, user_clusterer: PersonaClusterer
+    post_clusterer: PersonaClusterer,
+    user_clusterer: PersonaClusterer,
+    cluster_profiles: Mapping[str, Any] | None = None,
 ) -> tuple[plt.Figure, plt.Figure]:
     """The condensed trees (:func:`condensed_tree_figure`) of the post and of the user
-    clustering."""
+    clustering, each with the :func:`encoder_caveat` of its level in ``cluster_profiles``."""
+    profiles = cluster_profiles or {}
     return (
-        condensed_tree_figure(post_clusterer, "Posts: HDBSCAN condensed tree"),
-        condensed_tree_figure(user_clusterer, "Users: HDBSCAN condensed tree"),
+        condensed_tree_figure(
+            post_clusterer, "Posts: HDBSCAN condensed tree", encoder_caveat(profiles.get("posts"))
+        ),
+        condensed_tree_figure(
+            user_clusterer, "Users: HDBSCAN condensed tree", encoder_caveat(profiles.get("users"))
+        ),
     )
 
 
 def cluster_interest_figure(cluster_profiles: dict[str, Any]) -> plt.Figure:
-    """Stacked bars of each cluster's top interests, one panel for posts and one for users."""
+    """Stacked bars of each cluster's top interests, one panel for posts and one for users,
+    under the :func:`encoder_caveat` of both levels."""
     figure, panels = plt.subplots(1, 2, figsize=(13, 6))
     described = [p for level in cluster_profiles.values() for p in level.values()]
     categories = sorted({c for p in described for c in p["top_interests"]})
@@ -139,5 +175,6 @@ def cluster_interest_figure(cluster_profiles: dict[str, Any]) -> plt.Figure:
     }
     if handles:
         figure.legend(handles.values(), handles.keys(), loc="lower center", ncol=7, fontsize=8)
+    with_caveat(figure, encoder_caveat(*cluster_profiles.values()))
     figure.tight_layout(rect=(0, 0.08, 1, 1))
     return figure

@@ -29,6 +29,7 @@ from insta_kedro.personas.clustering import (
     stack_vectors,
     user_level_params,
 )
+from insta_kedro.vision import encoder_report
 
 logger = logging.getLogger(__name__)
 
@@ -318,7 +319,9 @@ def clustering_report(
     with the user level parameters resolved for their number (:func:`user_level_params`).
     ``demo_themes`` (``{"posts": {post_id: theme}, "profiles": {profile: theme}}``, or empty)
     is the ground truth; ``params`` are the clustering parameters. Returns ``{"posts":
-    scores, "users": scores, "ground_truth": "demo themes" or None}``.
+    scores, "users": scores, "ground_truth": "demo themes" or None}`` and the encoders of the
+    image features the clustered vectors rest on (their ``image_encoder`` columns:
+    ``image_encoders``, ``image_encoder_weights``, ``image_encoder_warning``).
     """
     themes = demo_themes or {}
     report = {
@@ -341,7 +344,10 @@ def clustering_report(
             params,
         ),
         "ground_truth": "demo themes" if themes.get("posts") else None,
+        **encoder_report(post_features.get("image_encoder"), user_features.get("image_encoder")),
     }
+    if report["image_encoder_warning"]:
+        logger.warning("clustering: %s", report["image_encoder_warning"])
     for level in ("posts", "users"):
         scores = report[level]
         truth = scores.get("ground_truth")

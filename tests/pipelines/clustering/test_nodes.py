@@ -246,6 +246,8 @@ def test_cluster_profiles_shape_terms_and_exemplars(themed):
         "top_hashtags",
         "top_words",
         "exemplars",
+        "image_encoders",
+        "image_encoder_weights",
     }
     assert food["size"] == 16 and food["top_hashtags"] == ["foodie"]
     assert food["top_words"][0] == "pasta" and food["label"] == "food · #foodie · pasta"
@@ -301,12 +303,41 @@ def test_plots_are_figures(themed, tmp_path):
         out["post_clusters"], out["user_clusters"], out["profiles"]
     )
     assert isinstance(post_map, go.Figure) and len(post_map.data) == 3
-    trees = plot_condensed_trees(out["post_clusterer"], out["user_clusterer"])
+    trees = plot_condensed_trees(out["post_clusterer"], out["user_clusterer"], out["profiles"])
     bars = plot_cluster_interests(out["profiles"])
     for index, figure in enumerate([*trees, bars]):
         assert isinstance(figure, plt.Figure)
         figure.savefig(tmp_path / f"{index}.png")  # draws every artist
         plt.close(figure)
+
+
+@pytest.mark.parametrize("weights", ["random", "imagenet"])
+def test_what_is_made_of_features_of_random_weights_says_so_and_of_imagenet_ones_not(weights):
+    data = crafted()
+    encoder = f"vgg16-fc2-{weights}"
+    data["post_features"]["image_encoder"] = encoder
+    data["user_features"]["image_encoder"] = encoder
+    out = run_all(data)
+    named = {"image_encoders": [encoder], "image_encoder_weights": weights}
+    report = out["report"]
+    assert {k: report[k] for k in named} == named
+    clusters = [c for level in out["profiles"].values() for c in level.values()]
+    assert all({k: c[k] for k in named} == named for c in clusters)
+    people = out["characterizations"]
+    assert all({k: people[p][k] for k in named} == named for p in data["user_features"]["profile"])
+    assert people["silent"]["image_encoders"] == []  # no posts, no image feature
+    post_map, _ = plot_cluster_maps(out["post_clusters"], out["user_clusters"], out["profiles"])
+    trees = plot_condensed_trees(out["post_clusterer"], out["user_clusterer"], out["profiles"])
+    figures = [*trees, plot_cluster_interests(out["profiles"])]
+    caveats = [f._suptitle.get_text() if f._suptitle else None for f in figures]
+    plt.close("all")
+    if weights == "random":
+        assert "RANDOM VGG16 weights" in report["image_encoder_warning"]
+        assert "RANDOM VGG16 weights" in post_map.layout.title.text
+        assert all("RANDOM VGG16 weights" in caveat for caveat in caveats)
+    else:
+        assert report["image_encoder_warning"] is None
+        assert post_map.layout.title.text == "Posts" and caveats == [None, None, None]
 
 
 def test_posts_above_max_fit_are_assigned_and_the_report_says_so():
@@ -340,7 +371,7 @@ def test_fewer_people_than_min_cluster_size():
         NOT_CLUSTERED_LABEL,
         NO_POSTS_LABEL,
     }
-    trees = plot_condensed_trees(out["post_clusterer"], out["user_clusterer"])
+    trees = plot_condensed_trees(out["post_clusterer"], out["user_clusterer"], out["profiles"])
     trees[1].savefig(pytest.importorskip("io").BytesIO())
 
 

@@ -3,6 +3,7 @@
 import json
 
 import mlflow
+import numpy as np
 import pandas as pd
 
 from insta_kedro.pipelines.clustering import create_pipeline
@@ -52,3 +53,62 @@ def test_default_pipeline_order_and_outputs(run_kedro, kedro_project):
         for a in mlflow.MlflowClient().list_artifacts(run.info.run_id, "clustering")
     }
     assert "clustering/clustering_report.json" in artifacts
+
+
+def _reports(data) -> dict:
+    """The clustering reports a user opens without the app, read back."""
+    return {
+        name: json.loads((data / "08_reporting" / f"{name}.json").read_text())
+        for name in ("clustering_report", "cluster_profiles", "user_characterizations")
+    }
+
+
+def _write_image_features(data, encoder: str) -> None:
+    """``image_features`` of every post of ``data``: seeded vectors of pool's width, named as
+    ``encoder`` made them (VGG16 itself is run by the image_features tests)."""
+    posts = pd.read_parquet(data / "02_intermediate/posts.parquet")
+    (data / "04_feature").mkdir(exist_ok=True)
+    vectors = np.random.default_rng(0).gamma(1.0, 1.0, (len(posts), 512)).astype(np.float32)
+    pd.DataFrame(
+        {
+            "post_id": posts["post_id"],
+            "image_sha256": [f"{i:064x}" for i in range(len(posts))],
+            "feature": list(vectors),
+            "encoder": encoder,
+            "error": None,
+        }
+    ).to_parquet(data / "04_feature/image_features.parquet")
+
+
+def test_reports_and_plots_of_random_vgg16_features_say_so_and_of_imagenet_ones_not(
+    run_kedro, kedro_project
+):
+    demo = {"ingestion": {"demo": {"n_profiles": 6, "posts_per_profile": 6, "image_size": 64}}}
+    data = kedro_project / "data"
+    run_kedro(["ingestion"], demo)
+    _write_image_features(data, "vgg16-pool-random")  # no ImageNet weights: random ones
+    run_kedro(["text_features", "fusion", "clustering"], demo)
+    random = {"image_encoders": ["vgg16-pool-random"], "image_encoder_weights": "random"}
+    reports = _reports(data)
+    report = reports["clustering_report"]
+    assert {k: report[k] for k in random} == random
+    assert "RANDOM VGG16 weights" in report["image_encoder_warning"]
+    for level in reports["cluster_profiles"].values():
+        assert all({k: c[k] for k in random} == random for c in level.values())
+    for person in reports["user_characterizations"].values():
+        assert {k: person[k] for k in random} == random
+    post_map = (data / "08_reporting/post_cluster_map.html").read_text()
+    assert "RANDOM VGG16 weights (vgg16-pool-random)" in post_map
+
+    _write_image_features(data, "vgg16-pool-imagenet")  # ImageNet weights placed, run again
+    run_kedro(["fusion", "clustering"], demo)
+    imagenet = {"image_encoders": ["vgg16-pool-imagenet"], "image_encoder_weights": "imagenet"}
+    reports = _reports(data)
+    report = reports["clustering_report"]
+    assert {k: report[k] for k in imagenet} == imagenet
+    assert report["image_encoder_warning"] is None
+    for level in reports["cluster_profiles"].values():
+        assert all({k: c[k] for k in imagenet} == imagenet for c in level.values())
+    for person in reports["user_characterizations"].values():
+        assert {k: person[k] for k in imagenet} == imagenet
+    assert "RANDOM" not in (data / "08_reporting/post_cluster_map.html").read_text()

@@ -141,9 +141,12 @@ def plot_cluster_maps(
     return personas.cluster_maps(post_clusters, user_clusters, cluster_profiles)
 
 
-def plot_condensed_trees(post_clusterer: Any, user_clusterer: Any) -> tuple[Any, Any]:
-    """HDBSCAN condensed trees of the post and user clusterings (matplotlib figures)."""
-    return personas.condensed_trees(post_clusterer, user_clusterer)
+def plot_condensed_trees(
+    post_clusterer: Any, user_clusterer: Any, cluster_profiles: dict[str, Any]
+) -> tuple[Any, Any]:
+    """HDBSCAN condensed trees of the post and user clusterings (matplotlib figures), titled
+    with what ``cluster_profiles`` say of the image features (random weights, mixed encoders)."""
+    return personas.condensed_trees(post_clusterer, user_clusterer, cluster_profiles)
 
 
 def plot_cluster_interests(cluster_profiles: dict[str, Any]) -> Any:

@@ -84,7 +84,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=plot_condensed_trees,
-                inputs=["post_clusterer", "user_clusterer"],
+                inputs=["post_clusterer", "user_clusterer", "cluster_profiles"],
                 outputs=["post_condensed_tree", "user_condensed_tree"],
                 name="plot_condensed_trees",
             ),
