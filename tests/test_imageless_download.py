@@ -86,7 +86,13 @@ def test_an_imageless_download_runs_through_the_default_pipeline(
 
     generated = pd.read_parquet(data / "07_model_output/generated_captions.parquet")
     assert generated.empty
-    assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    assert list(generated.columns) == [
+        "post_id",
+        "generated_caption",
+        "mean_log_prob",
+        "decoder",
+        "image_encoder",
+    ]
 
     text_report = json.loads((data / "08_reporting/text_features_report.json").read_text())
     assert text_report["generated_captions"]["present"] == 0

@@ -51,6 +51,7 @@ def test_prepare_counts_every_post_left_out(posts, image_features, tiny_params):
     assert sum(report["split_sizes"].values()) == len(examples)
     assert report["encoder_weights"] == "random"
     assert report["data_fingerprint"]["n_posts"] == str(len(examples))
+    assert (examples["image_encoder"] == "vgg16-fc2-random").all()  # for generated_captions
 
 
 def test_vocabulary_never_sees_test_captions(posts, image_features, tiny_params):

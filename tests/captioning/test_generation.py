@@ -93,7 +93,16 @@ def test_the_table_has_typed_columns(model):
         "generated_caption": object,
         "mean_log_prob": np.float64,
         "decoder": object,
+        "image_encoder": object,
     }
+
+
+def test_each_caption_names_the_encoder_of_the_image_feature_it_was_made_from(model):
+    posts = examples(0, 1).assign(image_encoder=["vgg16-fc2-random", "vgg16-fc2-imagenet"])
+    table = generate_caption_table(model, posts, VOCAB, "greedy", **DECODING)
+    assert table["image_encoder"].tolist() == ["vgg16-fc2-random", "vgg16-fc2-imagenet"]
+    unnamed = generate_caption_table(model, examples(0), VOCAB, "greedy", **DECODING)
+    assert unnamed["image_encoder"].tolist() == [None]  # examples without the column
 
 
 def test_a_model_that_was_not_trained_generates_no_row_without_keras(without_keras):

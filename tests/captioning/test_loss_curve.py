@@ -96,3 +96,13 @@ def test_the_figure_is_closed_and_can_still_be_saved(tmp_path: Path):
         assert not plt.fignum_exists(figure.number)
         figure.savefig(tmp_path / "curve.png")
         assert (tmp_path / "curve.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_model_trained_on_features_of_random_weights_says_so_above_its_curve():
+    figure = loss_curve_figure(history(), ["vgg16-fc2-random"])
+    assert "RANDOM VGG16 weights (vgg16-fc2-random)" in figure._suptitle.get_text()
+    assert figure.axes[0].get_title() == "caption model loss"
+    untrained = loss_curve_figure(not_trained_history("no photo"), ["vgg16-fc2-random"])
+    assert "RANDOM VGG16 weights" in untrained._suptitle.get_text()
+    assert loss_curve_figure(history(), ["vgg16-fc2-imagenet"])._suptitle is None
+    plt.close("all")

@@ -76,13 +76,14 @@ def prepare_examples(
     and seed (:func:`assign_splits`), and the image features' ``weights`` setting (recorded
     in the report as given).
 
-    Returns ``examples`` (post_id, profile, caption, split, feature) for every post with a
-    usable feature (split ``uncaptioned`` when it has no caption: generation only), and a
-    report: the posts, those with a caption, with a usable image feature and with both
-    (``n_…``), the split sizes, every post left out with its reason (``skipped``), the image
-    features' errors by message (``image_feature_errors``), the feature dimension, the
-    encoders and their weights, and a fingerprint of the examples' post ids. The active
-    MLflow run, if any, is tagged with the encoder, its weights and that fingerprint.
+    Returns ``examples`` (post_id, profile, caption, split, feature, image_encoder: the
+    feature's ``encoder``) for every post with a usable feature (split ``uncaptioned`` when
+    it has no caption: generation only), and a report: the posts, those with a caption,
+    with a usable image feature and with both (``n_…``), the split sizes, every post left
+    out with its reason (``skipped``), the image features' errors by message
+    (``image_feature_errors``), the feature dimension, the encoders and their weights, and
+    a fingerprint of the examples' post ids. The active MLflow run, if any, is tagged with
+    the encoder, its weights and that fingerprint.
     Too few captioned photos is no error here (see ``not_trained_reason``).
     ``ValueError`` when ``image_features`` is empty (not made yet) and ``posts`` is not.
     """
@@ -125,7 +126,11 @@ def prepare_examples(
     )
     usable["split"] = usable["post_id"].map(split).fillna(UNCAPTIONED)
     usable["feature"] = [np.asarray(f, dtype=np.float32) for f in usable["feature"]]
-    examples = usable[["post_id", "profile", "caption", "split", "feature"]].reset_index(drop=True)
+    examples = (
+        usable[["post_id", "profile", "caption", "split", "feature", "encoder"]]
+        .rename(columns={"encoder": "image_encoder"})
+        .reset_index(drop=True)
+    )
 
     encoders = sorted(usable["encoder"].dropna().unique().tolist())
     weights = sorted({encoder_weights(e) for e in encoders})

@@ -15,7 +15,7 @@ from insta_kedro.captioning.vocabulary import CaptionVocabulary
 if TYPE_CHECKING:  # a run that trained nothing generates nothing, without Keras
     import keras
 
-GENERATED_COLUMNS = ("post_id", "generated_caption", "mean_log_prob", "decoder")
+GENERATED_COLUMNS = ("post_id", "generated_caption", "mean_log_prob", "decoder", "image_encoder")
 
 
 def decode_texts(
@@ -64,9 +64,11 @@ def generate_caption_table(
     seed: int,
     batch_size: int,
 ) -> pd.DataFrame:
-    """A generated caption for every row of ``examples`` (post_id, feature): a table of
-    ``post_id``, ``generated_caption``, ``mean_log_prob`` and ``decoder``, decoded as
-    :func:`decode_texts` does. No row when ``model`` is a :class:`NotTrained`."""
+    """A generated caption for every row of ``examples`` (post_id, feature, image_encoder):
+    a table of ``post_id``, ``generated_caption``, ``mean_log_prob``, ``decoder`` and
+    ``image_encoder`` (the encoder of the image feature the caption was generated from; null
+    for examples without that column), decoded as :func:`decode_texts` does. No row when
+    ``model`` is a :class:`NotTrained`."""
     if isinstance(model, NotTrained):
         examples = examples.iloc[:0]
     if examples.empty:
@@ -90,6 +92,9 @@ def generate_caption_table(
             "generated_caption": pd.Series(texts, dtype=str).to_numpy(),
             "mean_log_prob": pd.Series(log_probs, dtype="float64").to_numpy(),
             "decoder": pd.Series([decoder] * len(texts), dtype=str).to_numpy(),
+            "image_encoder": np.asarray(
+                examples.get("image_encoder", [None] * len(examples)), dtype=object
+            ),
         },
         columns=list(GENERATED_COLUMNS),
     )

@@ -22,6 +22,7 @@ from insta_kedro.text.captions import NUMERIC_FEATURES, TextStats, read_captions
 from insta_kedro.text.interest_classifier import InterestClassifier, tokens_of
 from insta_kedro.text.interest_lexicon import InterestLexicon, shares
 from insta_kedro.text.topic_model import CaptionTopicModel
+from insta_kedro.vision import encoder_report
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +233,9 @@ def build_post_text_features(
     ``interest_classifier`` (fitted on the lexicon's confident posts) adds interests past the
     lexicon's terms; without it the lexicon alone scores them. ``engine``: where the
     captions are read (``insta_kedro.engine``; on Dask, ``engine.chunk_size`` posts a task;
-    locally, :data:`LOCAL_BLOCK` posts at a time).
+    locally, :data:`LOCAL_BLOCK` posts at a time). The report says which image encoders the
+    generated captions were made from (their ``image_encoder`` column:
+    ``vision.encoder_report``), and warns of random VGG16 weights.
     """
     posts = posts.reset_index(drop=True)
     lexicon = InterestLexicon.from_config(
@@ -306,6 +309,8 @@ def build_post_text_features(
             **gen_stats.as_dict(),
         },
         "non_finite_values_replaced": not_finite,
+        # the generated captions came from a model of these image features
+        **encoder_report(generated_captions.get("image_encoder")),
         "features": list(NUMERIC_FEATURES),
         "interest_categories": list(lexicon.categories),
         "interest_classifier_seeds": dict(interest_classifier.seeds) if interest_classifier else {},
@@ -317,4 +322,6 @@ def build_post_text_features(
             "top_terms": caption_topic_model.top_terms(),
         },
     }
+    if report["image_encoder_warning"]:
+        logger.warning("text_features: generated captions: %s", report["image_encoder_warning"])
     return features, report

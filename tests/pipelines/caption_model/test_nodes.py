@@ -66,10 +66,17 @@ def test_without_a_usable_image_it_does_not_train_and_says_why(
     json.dumps(metrics)  # the caption_metrics dataset is JSON
 
     assert generated.empty
-    assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    assert list(generated.columns) == [
+        "post_id",
+        "generated_caption",
+        "mean_log_prob",
+        "decoder",
+        "image_encoder",
+    ]
     assert samples.empty and "generated_caption" in samples.columns
-    figure = plot_loss_curve(history)
+    figure = plot_loss_curve(history, report)
     assert "not trained" in figure.axes[0].texts[0].get_text()
+    assert figure._suptitle is None  # no usable image feature: no encoder to warn of
 
 
 def test_too_few_captioned_photos_do_not_train(
@@ -159,10 +166,17 @@ def test_training_generation_and_evaluation(trained, tiny_params):
     assert history["epochs"]["val_bpc"][0] == pytest.approx(
         history["epochs"]["val_loss"][0] / np.log(2)
     )
-    plot_loss_curve(history).savefig(tiny_params.checkpoint_dir + ".png")
+    plot_loss_curve(history, report).savefig(tiny_params.checkpoint_dir + ".png")
 
     generated = generate_captions(model, examples, vocab, tiny_params)
-    assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    assert list(generated.columns) == [
+        "post_id",
+        "generated_caption",
+        "mean_log_prob",
+        "decoder",
+        "image_encoder",
+    ]
+    assert (generated["image_encoder"] == "vgg16-fc2-random").all()
     assert generated["post_id"].tolist() == examples["post_id"].tolist()
     assert generated["generated_caption"].str.len().max() <= tiny_params.max_len
     assert not generated["generated_caption"].str.contains("\ufffd").any()  # no UNK

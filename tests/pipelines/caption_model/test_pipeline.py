@@ -148,7 +148,13 @@ def test_a_run_without_usable_images_writes_every_output_and_tags_the_mlflow_run
     assert not stale.exists()  # never beside metrics that say "not trained"
     generated = pd.read_parquet(data / "07_model_output/generated_captions.parquet")
     assert generated.empty
-    assert list(generated.columns) == ["post_id", "generated_caption", "mean_log_prob", "decoder"]
+    assert list(generated.columns) == [
+        "post_id",
+        "generated_caption",
+        "mean_log_prob",
+        "decoder",
+        "image_encoder",
+    ]
     metrics = json.loads((data / "08_reporting/caption_metrics.json").read_text())
     assert metrics["trained"] is False
     assert metrics["not_trained_reason"].startswith("0 captioned post(s) with a usable image")

@@ -116,3 +116,34 @@ def test_no_caption_at_all_still_gives_every_feature(demo, params, lexicon):
     assert len(features) == 20
     assert not features.drop(columns="post_id").any().any()
     assert report["topics"]["fitted_components"] == 0
+
+
+@pytest.mark.parametrize(
+    ("encoder", "warned"), [("vgg16-fc2-random", True), ("vgg16-fc2-imagenet", False)]
+)
+def test_the_report_names_the_image_encoder_behind_the_generated_captions(
+    demo, params, lexicon, caplog, encoder, warned
+):
+    posts = demo[0].head(40)
+    generated = pd.DataFrame(
+        {
+            "post_id": posts["post_id"],
+            "generated_caption": "pasta night #foodie",
+            "mean_log_prob": -0.5,
+            "decoder": "greedy",
+            "image_encoder": encoder,
+        }
+    )
+    with caplog.at_level(logging.WARNING):
+        _, report = run_nodes(posts, generated, params, lexicon)
+    assert report["image_encoders"] == [encoder]
+    assert report["image_encoder_weights"] == encoder.rsplit("-", 1)[1]
+    assert (report["image_encoder_warning"] is not None) == warned
+    assert ("RANDOM VGG16 weights" in caplog.text) == warned
+
+
+def test_generated_captions_of_an_older_run_name_no_encoder(demo, params, lexicon):
+    _, report = run_nodes(
+        demo[0].head(20), pd.DataFrame(columns=GENERATED_COLUMNS), params, lexicon
+    )
+    assert report["image_encoders"] == [] and report["image_encoder_warning"] is None

@@ -61,10 +61,13 @@ def train_caption_model(
     )
 
 
-def plot_loss_curve(caption_training_history: dict[str, Any]):
-    """Training and validation loss per epoch, in bits per character (a matplotlib figure);
-    for a run that did not train, a figure that says so and why."""
-    return captioning.loss_curve_figure(caption_training_history)
+def plot_loss_curve(caption_training_history: dict[str, Any], caption_data_report: dict[str, Any]):
+    """Training and validation loss per epoch, in bits per character (a matplotlib figure),
+    marked when the image features had random weights (``caption_data_report``'s
+    ``encoders``); for a run that did not train, a figure that says so and why."""
+    return captioning.loss_curve_figure(
+        caption_training_history, caption_data_report.get("encoders", [])
+    )
 
 
 def generate_captions(

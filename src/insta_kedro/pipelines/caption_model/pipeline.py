@@ -40,7 +40,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 func=plot_loss_curve,
-                inputs="caption_training_history",
+                inputs=["caption_training_history", "caption_data_report"],
                 outputs="caption_loss_curve",
                 name="plot_caption_loss_curve",
             ),
