@@ -45,6 +45,10 @@ def test_random_weights_and_mixed_encoders_are_warned_of_and_imagenet_is_not():
     assert encoder_warning([RANDOM], short=True) == (
         "RANDOM VGG16 weights (vgg16-fc2-random): not ImageNet features"
     )
+    # ImageNet features of two layers are mixed, but they are ImageNet features
+    assert encoder_warning([IMAGENET, "vgg16-pool-imagenet"], short=True) == (
+        f"mixed encoders ({IMAGENET}, vgg16-pool-imagenet)"
+    )
 
 
 def test_a_report_says_which_encoders_and_warns_only_when_it_must():

@@ -60,9 +60,12 @@ def encoder_warning(encoders: Sequence[str], short: bool = False) -> str | None:
     random = [e for e in encoders if weights_of(e) == "random"]
     mixed = len(set(encoders)) > 1
     if short:
-        parts = [f"RANDOM VGG16 weights ({', '.join(random)})"] if random else []
-        parts += [f"mixed encoders ({', '.join(encoders)})"] if mixed else []
-        return "; ".join(parts) + ": not ImageNet features" if parts else None
+        parts = []
+        if random:
+            parts.append(f"RANDOM VGG16 weights ({', '.join(random)}): not ImageNet features")
+        if mixed:
+            parts.append(f"mixed encoders ({', '.join(encoders)})")
+        return "; ".join(parts) or None
     sentences = []
     if random:
         sentences.append(
