@@ -3,6 +3,7 @@ local MLflow store, inside an active run and without one (then they do nothing).
 
 import hashlib
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
@@ -19,11 +20,20 @@ def store_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture
-def store(store_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> mlflow.MlflowClient:
-    """The module's MLflow store as the tracking URI of this test, and a client of it."""
+def store(
+    store_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[mlflow.MlflowClient]:
+    """The module's MLflow store as the tracking URI of this test, and a client of it.
+
+    Set with ``mlflow.set_tracking_uri`` and ``mlflow.set_experiment``, not only the
+    environment: a Kedro session of an earlier test in this process (kedro-mlflow) set
+    MLflow's own URI and experiment, of another store, which win over it."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", store_uri)
-    return mlflow.MlflowClient(store_uri)
+    mlflow.set_tracking_uri(store_uri)
+    mlflow.set_experiment("Default")
+    yield mlflow.MlflowClient(store_uri)
+    mlflow.set_tracking_uri(None)
 
 
 def all_runs(client: mlflow.MlflowClient) -> list:
