@@ -10,7 +10,7 @@ from kedro.framework.cli.project import run as kedro_run_command
 from insta_kedro.kedro_ext.missing_inputs import project_pipelines
 from insta_kedro.kedro_ext.run_tags import image_feature_inputs, kedro_command, runner_option
 
-DEMO = {"ingestion.demo.posts_per_profile": 4, "ingestion.demo.image_size": 32}
+DEMO = {"ingestion": {"demo": {"posts_per_profile": 4, "image_size": 32}}}
 
 
 def _parsed(command: str) -> dict:

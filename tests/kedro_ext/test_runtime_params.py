@@ -4,7 +4,9 @@ import pytest
 from kedro.framework.session import KedroSession
 
 from insta_kedro.kedro_ext.runtime_params import (
+    DottedParameterError,
     UnknownParameterError,
+    dotted_keys_message,
     unknown_sections,
     unknown_sections_message,
 )
@@ -18,9 +20,11 @@ def test_only_top_level_keys_outside_the_configuration_are_unknown():
     assert unknown_sections({}, SECTIONS) == []
 
 
-def test_a_dotted_key_is_in_its_first_parts_section():
-    runtime = {"ingestion.demo.n_profiles": 2, "caption_modle.epochs": 2}
-    assert unknown_sections(runtime, SECTIONS) == ["caption_modle"]
+def test_dotted_keys_are_named_with_their_nested_form():
+    message = dotted_keys_message({"ingestion.demo.n_profiles": 2, "clustering": {}})
+    assert "'ingestion.demo.n_profiles'" in message
+    assert message.endswith("Nest them instead: {'ingestion': {'demo': {'n_profiles': 2}}}.")
+    assert dotted_keys_message({"ingestion": {"demo": {"n_profiles": 2}}}) is None
 
 
 def test_the_message_names_each_key_its_nearest_section_and_every_section():
@@ -43,11 +47,15 @@ def test_a_misspelt_section_stops_the_session_before_any_run(run_kedro, kedro_pr
         _context(kedro_project, {"caption_modle": {"epochs": 2}})
     with pytest.raises(UnknownParameterError, match=r"'caption_modle'"):
         run_kedro(["ingestion"], {"caption_modle": {"epochs": 2}})
-    with pytest.raises(UnknownParameterError, match=r"'caption_modle'"):
-        _context(kedro_project, {"caption_modle.epochs": 2})
-    # dotted keys of a declared section, as KedroSession.create takes them, are fine
-    _context(kedro_project, {"ingestion.demo.n_profiles": 2})
     assert not (kedro_project / "data" / "02_intermediate" / "posts.parquet").exists()
+
+
+def test_a_dotted_key_stops_the_session_as_no_node_would_read_it(run_kedro, kedro_project):
+    """Kedro adds ``ingestion.demo.n_profiles`` as one top-level key: the demo keeps 12."""
+    with pytest.raises(DottedParameterError, match=r"\{'ingestion': \{'demo': \{'n_prof"):
+        _context(kedro_project, {"ingestion.demo.n_profiles": 2})
+    nested = _context(kedro_project, {"ingestion": {"demo": {"n_profiles": 2}}})
+    assert nested.params["ingestion"].demo.n_profiles == 2
 
 
 def test_sections_of_the_files_of_the_environment_are_known(run_kedro, kedro_project):

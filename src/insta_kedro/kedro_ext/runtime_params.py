@@ -4,7 +4,9 @@ Each section's own keys are checked by its type (``kedro_ext.parameters.Section`
 ``caption_model.epochz`` is refused), but Kedro adds any other top-level key to the parameters
 and no node reads it: ``--params="caption_modle.epochs=2"`` would run 30 epochs without a word.
 :class:`RuntimeParamsCheckHook` stops such a run before anything starts, naming the key and the
-sections there are.
+sections there are. A dotted key given to ``KedroSession.create(runtime_params=…)``
+(``{"ingestion.demo.n_profiles": 2}``) is refused too: only ``kedro run --params`` splits dots,
+the session API adds the key as it is, and no node reads it.
 """
 
 import difflib
@@ -19,10 +21,33 @@ class UnknownParameterError(ValueError):
 
 
 def unknown_sections(runtime_params: Mapping[str, Any], configured: Iterable[str]) -> list[str]:
-    """The top-level keys of ``runtime_params`` that are not among ``configured``, sorted; a
-    dotted key (``ingestion.demo.n_profiles``, as ``KedroSession.create(runtime_params=…)``
-    takes it) is in its first part's section."""
-    return sorted({key.split(".", 1)[0] for key in runtime_params} - set(configured))
+    """The top-level keys of ``runtime_params`` that are not among ``configured``, sorted."""
+    return sorted(set(runtime_params) - set(configured))
+
+
+class DottedParameterError(ValueError):
+    """``KedroSession.create(runtime_params=…)`` got a dotted key, which it does not split."""
+
+
+def dotted_keys_message(runtime_params: Mapping[str, Any]) -> str | None:
+    """What to tell of the dotted top-level keys of ``runtime_params``
+    (``{"ingestion.demo.n_profiles": 2}``), with the nested form that works; None without any.
+    """
+    dotted = sorted(key for key in runtime_params if "." in key)
+    if not dotted:
+        return None
+    nested = []
+    for key in dotted:
+        text = repr(runtime_params[key])
+        for part in reversed(key.split(".")):
+            text = f"{{{part!r}: {text}}}"
+        nested.append(text)
+    return (
+        f"runtime_params has the dotted keys {', '.join(map(repr, dotted))}: "
+        "KedroSession.create(runtime_params=...) adds a key as it is (only `kedro run "
+        "--params` splits dots), so no node would read them. Nest them instead: "
+        f"{', '.join(nested)}."
+    )
 
 
 def unknown_sections_message(unknown: list[str], configured: Iterable[str]) -> str:
@@ -61,6 +86,9 @@ class RuntimeParamsCheckHook:
         runtime = context.config_loader.runtime_params
         if not runtime:
             return
+        dotted = dotted_keys_message(runtime)
+        if dotted:
+            raise DottedParameterError(dotted)
         configured = configured_sections(context.config_loader)
         unknown = unknown_sections(runtime, configured)
         if unknown:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from insta_kedro.pipelines.clustering import create_pipeline
 
-DEMO = {"ingestion.demo.posts_per_profile": 12, "ingestion.demo.image_size": 64}
+DEMO = {"ingestion": {"demo": {"posts_per_profile": 12, "image_size": 64}}}
 
 
 def test_the_post_clustering_reads_where_to_assign_posts_from_params_engine():
