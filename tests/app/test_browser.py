@@ -39,3 +39,37 @@ def test_person_page_in_a_browser(project_with_outputs: Path, tmp_path: Path):
         open_page(driver, url)  # the Overview, at the root
         assert "Overview" in driver.find_element(By.CSS_SELECTOR, "h1").text
         assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')
+
+
+def test_the_profile_picker_in_a_browser(project_with_outputs: Path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    with serve_app(project_with_outputs) as url, chromium() as driver:
+        open_page(driver, f"{url}/person?profile=ANNA.COOKS")
+        wait = WebDriverWait(driver, 60, poll_frequency=0.2)
+
+        def listed() -> list[str]:
+            """The picker's options, as its drop-down shows them (opened, read, closed)."""
+            driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input').click()
+            options = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[role="option"]'))
+            names = [option.text for option in options]
+            driver.find_element(By.CSS_SELECTOR, "h1").click()
+            wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[role="option"]'))
+            return names
+
+        assert listed() == ["anna.cooks (Anna Cooks)", "ben_hikes (Ben Hikes)", "carla.sings"]
+        search = driver.find_element(By.CSS_SELECTOR, 'input[aria-label="Find a profile"]')
+        search.send_keys("hikes")  # a full name: the list narrows as one types
+        wait.until(lambda d: listed() == ["anna.cooks (Anna Cooks)", "ben_hikes (Ben Hikes)"])
+        headers = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "h2")]
+        assert "anna.cooks (Anna Cooks)" in headers  # the page still shows its profile
+
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input').click()
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[role="option"]'))[1].click()
+        wait.until(
+            lambda d: (
+                "ben_hikes (Ben Hikes)" in [h.text for h in d.find_elements(By.CSS_SELECTOR, "h2")]
+            )
+        )
+        assert driver.current_url.endswith("/person?profile=ben_hikes")  # a link to share

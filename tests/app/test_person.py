@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from insta_kedro.app.person import MAX_CARD_CAPTION
+from insta_kedro.app.person import MAX_CARD_CAPTION, MAX_LISTED
 from tests.app.conftest import bomb_png, page_app, texts
 
 CATEGORIES = "conf/base/interests/categories.yml"
@@ -369,3 +369,94 @@ def test_a_long_caption_is_cut_with_the_whole_of_it_one_click_away(
     assert expanders == [f"Whole caption ({len(long_caption):,} characters)"]
     assert long_caption.strip() in shown  # inside the expander (st.text strips)
     assert "post 1 of anna.cooks" in "\n".join(shown)  # short captions shown whole
+
+
+MANY = 3_000  # people of a large run: the picker must not send them all on every rerun
+
+
+def add_people(people: dict) -> None:
+    """``MANY`` more people, each a copy of carla.sings named ``fan0000``, ``fan0001``…"""
+    for i in range(MANY):
+        people[f"fan{i:04d}"] = {**people["carla.sings"], "full_name": f"Fan Number {i}"}
+
+
+def page_bytes(app: AppTest) -> int:
+    """The bytes of the messages of every element the page wrote (what goes to the browser)."""
+    from streamlit.testing.v1.element_tree import Block
+
+    return sum(node.proto.ByteSize() for node in app._tree if not isinstance(node, Block))
+
+
+def test_a_run_of_thousands_of_people_sends_a_short_picker(project_with_outputs: Path, run_page):
+    few = page_bytes(run_page("person"))
+    _rewrite_people(project_with_outputs, add_people)
+    app = run_page("person", page_app("person"))
+    assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]
+    assert page_bytes(app) - few < 4_000  # a few names more, not 3,000 (about 90 kB)
+    assert len(app.selectbox[0].options) == MAX_LISTED
+    assert f"{MAX_LISTED} of {MANY + 3:,} profiles listed" in texts(app)
+    app.selectbox[0].select("fan0002")  # a listed profile is picked as before
+    run_page("person", app)
+    assert [h.value for h in app.header] == ["fan0002 (Fan Number 2)"]
+    assert app.query_params["profile"] == "fan0002"
+
+
+def test_the_search_box_finds_any_profile(project_with_outputs: Path, run_page):
+    _rewrite_people(project_with_outputs, add_people)
+    app = run_page("person", page_app("person"))
+    app.text_input[0].input("FAN29")  # case ignored; beyond the listed ones
+    run_page("person", app)
+    options = app.selectbox[0].options
+    assert options[0] == "anna.cooks (Anna Cooks)"  # the page still shows its profile
+    assert options[1:] == [f"fan{i} (Fan Number {i})" for i in range(2900, 2950)]
+    assert f"{MAX_LISTED} of 100 profiles listed" in texts(app)
+    assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]
+    app.selectbox[0].select("fan2917")
+    run_page("person", app)
+    assert [h.value for h in app.header] == ["fan2917 (Fan Number 2917)"]
+    assert app.query_params["profile"] == "fan2917"
+
+    app.text_input[0].input("@number 2999")  # a full name; spaces around and a leading @
+    run_page("person", app)
+    assert app.selectbox[0].options == ["fan2917 (Fan Number 2917)", "fan2999 (Fan Number 2999)"]
+    app.text_input[0].input("nobody")
+    run_page("person", app)
+    assert "No profile's name or full name contains `nobody`." in texts(app)
+    assert app.selectbox[0].options == ["fan2917 (Fan Number 2917)"]
+
+
+def test_the_search_lists_names_that_start_with_it_first():
+    from insta_kedro.app.person import profile_matches
+
+    people = {
+        "ann": {},
+        "joanna": {"full_name": "Jo"},
+        "anna.cooks": {"full_name": "Anna Cooks"},
+        "bob": {"full_name": "Bob Annan"},
+        "carl": {"full_name": None},
+    }
+    profiles = sorted(people)
+    assert profile_matches(" @ANN", people, profiles) == ["ann", "anna.cooks", "bob", "joanna"]
+    assert profile_matches("", people, profiles) == profiles
+
+
+def test_a_profile_found_by_the_search_carries_over_both_ways(project_with_outputs: Path, run_page):
+    _rewrite_people(project_with_outputs, add_people)
+    app = two_pages_app()
+    run_page("person", app)
+    app.text_input[0].input("fan2917")
+    run_page("person", app)
+    app.selectbox[0].select("fan2917")  # one the picker lists only when searched for
+    run_page("person", app)
+
+    app.query_params.clear()  # the sidebar opens the other page without the parameter
+    app.session_state["_page"] = "circle"
+    run_page("circle", app)
+    assert [h.value for h in app.header] == ["fan2917 (Fan Number 2917)"]
+    app.selectbox[0].select("ben_hikes")
+    run_page("circle", app)
+
+    app.query_params.clear()
+    app.session_state["_page"] = "person"
+    run_page("person", app)
+    assert [h.value for h in app.header] == [r"ben\_hikes (Ben Hikes)"]  # not fan2917 again

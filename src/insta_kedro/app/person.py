@@ -28,6 +28,7 @@ SHARES = ("carousel_share", "video_share", "caption_share")
 PROFILE_PARAM = "profile"  # ?profile=anna.cooks selects the person
 MAX_PROFILE_PARAM = 100  # characters; Instagram names have at most 30
 MAX_CARD_CAPTION = 300  # characters of a caption shown in a post's card; the rest on a click
+MAX_LISTED = 50  # profiles the picker lists at once; its search box finds the others
 
 
 def posting_value(key: str, value: float | int | None) -> str:
@@ -114,34 +115,107 @@ def profile_from_url(profiles: list[str]) -> str | None:
     return named
 
 
+def profile_matches(search: str, characterizations: dict, profiles: list[str]) -> list[str]:
+    """The profiles that ``search`` finds, for the picker.
+
+    Takes what was typed in the search box, the run's characterizations and its profiles in
+    order. Returns the profiles whose name or full name contains the text (case ignored, and
+    spaces around it and a leading ``@``), those whose name starts with it first, each group
+    in the order of ``profiles``; every profile when the text is empty.
+    """
+    text = search.strip().removeprefix("@").casefold()
+    if not text:
+        return profiles
+    starting, containing = [], []
+    for profile in profiles:
+        name = profile.casefold()
+        if name.startswith(text):
+            starting.append(profile)
+        elif (
+            text in name
+            or text in str(characterizations[profile].get("full_name") or "").casefold()
+        ):
+            containing.append(profile)
+    return starting + containing
+
+
+def listed_profiles(matches: list[str], shown_profile: str, limit: int = MAX_LISTED) -> list[str]:
+    """The picker's options: the profile the page shows, then the first ``limit`` matches."""
+    return [shown_profile, *(profile for profile in matches[:limit] if profile != shown_profile)]
+
+
+def remember_profile(key: str) -> None:
+    """Keeps the profile picked with the picker ``key`` for the other page and the address,
+    and reruns the whole page for it (not only the picker's fragment)."""
+    st.session_state["profile"] = st.session_state[key]
+    st.query_params[PROFILE_PARAM] = st.session_state[key]
+    st.rerun()
+
+
+def profile_to_show(profiles: list[str], key: str) -> str:
+    """The profile the page shows: the one the address names (``?profile=``), else the one
+    last picked on this page, else the other page's, else the first. Takes the run's profiles
+    in order and the picker's session key."""
+    wanted = profile_from_url(profiles)
+    if wanted is not None:
+        return wanted
+    known = set(profiles)
+    for picked in (st.session_state.get(key), st.session_state.get("profile")):
+        if picked in known:
+            return picked
+    return profiles[0]
+
+
+@st.fragment
+def profile_picker(characterizations: dict, profiles: list[str], shown_profile: str, key: str):
+    """A search box and the profiles it finds, up to :data:`MAX_LISTED` of them.
+
+    Takes the run's characterizations, its profiles in order, the profile the page shows and
+    the picker's session key. Typing reruns only this fragment (the page stays as it is);
+    picking another profile reruns the page (:func:`remember_profile`).
+    """
+    search = st.text_input(
+        "Find a profile",
+        key=f"{key}_search",
+        type="search",
+        live=True,
+        placeholder="part of a name or full name",
+    )
+    matches = profile_matches(search, characterizations, profiles)
+    st.selectbox(
+        "Profile",
+        listed_profiles(matches, shown_profile),
+        key=key,
+        format_func=lambda p: profile_label(p, characterizations[p]),
+        on_change=remember_profile,
+        args=(key,),
+    )
+    if not matches:
+        st.caption(f"No profile's name or full name contains `{shown(search)}`.")
+    elif len(matches) > MAX_LISTED:
+        st.caption(
+            f"{MAX_LISTED} of {len(matches):,} profiles listed: type part of a name to find "
+            "the others."
+        )
+
+
 def choose_profile(characterizations: dict, key: str) -> str:
     """A profile picker shared by the Person and Circle pages (the choice carries over).
 
     Takes the run's characterizations and the picker's session key. The address
-    (``?profile=``) selects the profile it names, else the other page's choice is kept. The
-    shown profile, however it was chosen, is remembered for the other page and written to the
-    address, so the address always names what the page shows. Returns the chosen profile.
+    (``?profile=``) selects the profile it names, else the page's or the other page's last
+    choice is kept (:func:`profile_to_show`). The shown profile, however it was chosen, is
+    remembered for the other page and written to the address, so the address always names
+    what the page shows. The picker lists a few profiles and a search box finds the others
+    (:func:`profile_picker`), so a run of thousands of people is not sent on every rerun.
+    Returns the chosen profile.
     """
     profiles = sorted(characterizations)
-    wanted = profile_from_url(profiles)
-    if wanted is not None:
-        st.session_state[key] = wanted
-    elif key not in st.session_state and st.session_state.get("profile") in profiles:
-        st.session_state[key] = st.session_state["profile"]  # carried over from the other page
-
-    def remember() -> None:
-        st.session_state["profile"] = st.session_state[key]
-        st.query_params[PROFILE_PARAM] = st.session_state[key]
-
-    chosen = st.selectbox(
-        "Profile",
-        profiles,
-        key=key,
-        format_func=lambda p: profile_label(p, characterizations[p]),
-        on_change=remember,
-    )
+    chosen = profile_to_show(profiles, key)
+    st.session_state[key] = chosen
     st.session_state["profile"] = chosen
     st.query_params[PROFILE_PARAM] = chosen
+    profile_picker(characterizations, profiles, chosen, key)
     return chosen
 
 
