@@ -21,9 +21,12 @@ seconds of the first run (outputs loaded), of a rerun (the median of 3, as after
 and the bytes the page sends (its elements' messages: the map's points, a picker's
 entries). Then each output's file is touched, as a new ``kedro run`` does, and the pages run
 again: the process's resident memory before and after says whether the outputs of the run
-before are let go. With ``--browser``, the same pages are opened in headless Chromium
-(``streamlit run`` on a free port): the seconds until the page has run and its charts and
-images are drawn. Last, the ratio of this code to the baseline for each.
+before are let go. On the Person page, the seconds and bytes of picking another profile
+and, where the picker has a search box, of searching for a name. With ``--browser``, the same
+pages are opened in headless Chromium (``streamlit run`` on a free port): the seconds until
+the page has run and its charts and images are drawn; and on the Person page, for three
+names, the seconds from typing a name until the picker lists it, then from picking it until
+the page is drawn. Last, the ratio of this code to the baseline for each.
 """
 
 import argparse
@@ -42,6 +45,7 @@ CONF = PROJECT_ROOT / "conf" / "base"
 PAGES = ("overview", "person", "circle", "clusters people", "clusters posts")
 PHOTOGRAPHED_PEOPLE = 200
 RERUNS = 3
+CHARACTERIZATIONS = "data/08_reporting/user_characterizations.json"
 
 
 def characterizations_and_clusters(posts, profiles, follows, image_path):
@@ -257,6 +261,24 @@ def timed_run(app) -> float:
     return seconds
 
 
+def measure_picking(app) -> dict:
+    """On the Person page ``app`` (run once): the seconds of picking another profile (the
+    median of :data:`RERUNS` picks) and the bytes the page then sends; with a search box, the
+    seconds and bytes of searching for a name (None without one)."""
+    picks = []
+    for _ in range(RERUNS):
+        app.selectbox[0].select_index(1)  # another profile, in the old picker and the new one
+        picks.append(timed_run(app))
+    result = {"pick_s": statistics.median(picks), "pick_bytes": page_bytes(app)}
+    search = [box for box in app.text_input if box.label == "Find a profile"]
+    result["search_s"] = result["search_bytes"] = None
+    if search:
+        search[0].input(app.selectbox[0].value[:-2])  # person000: a hundred profiles
+        result["search_s"] = timed_run(app)
+        result["search_bytes"] = page_bytes(app)
+    return result
+
+
 def measure_pages(project: Path) -> dict:
     """Per page: the first run's and a rerun's seconds and the page's bytes; the memory
     before and after the outputs are touched, as a new ``kedro run`` does."""
@@ -267,13 +289,21 @@ def measure_pages(project: Path) -> dict:
         first = timed_run(app)
         rerun = statistics.median(timed_run(app) for _ in range(RERUNS))
         results[page] = {"first_s": first, "rerun_s": rerun, "bytes": page_bytes(app)}
+        if page == "person":
+            picking = measure_picking(app)
     before = peak_and_current_rss_mib()[1]
     for path in (project / "data").glob("0[2-8]_*/*"):
         os.utime(path)  # written again by a new run
     for page in PAGES:
         timed_run(page_app(page))
     peak, after = peak_and_current_rss_mib()
-    return {"pages": results, "rss_mib": before, "rss_after_new_run_mib": after, "peak": peak}
+    return {
+        "pages": results,
+        "picking": picking,
+        "rss_mib": before,
+        "rss_after_new_run_mib": after,
+        "peak": peak,
+    }
 
 
 def drawn(driver) -> bool:
@@ -290,6 +320,66 @@ def drawn(driver) -> bool:
         ".every(c => c.querySelector('.main-svg'))"
         " && [...document.images].every(i => i.complete)"
     )
+
+
+def dropdown_names(driver) -> list[str]:
+    """The options the opened picker's drop-down shows."""
+    from selenium.webdriver.common.by import By
+
+    return [option.text for option in driver.find_elements(By.CSS_SELECTOR, '[role="option"]')]
+
+
+def listed_after_search(driver, name: str) -> bool:
+    """Whether the picker lists ``name`` first after a search (its drop-down opened and left
+    open when it does, closed again when not)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    picker = driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input')
+    picker.click()
+    names = dropdown_names(driver)
+    if any(n.startswith(name) for n in names[1:2]):
+        return True
+    picker.send_keys(Keys.ESCAPE)
+    return False
+
+
+def measure_browser_picking(driver, url: str, name: str) -> dict:
+    """On the Person page in Chromium: the seconds from typing ``name`` until the picker lists
+    it (in the picker itself, or in the search box when there is one), then from picking it
+    until the page shows it, drawn."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from insta_kedro.app.screenshots import page_url
+
+    redrawn = (StaleElementReferenceException,)  # an element the page drew again meanwhile
+    wait = WebDriverWait(driver, 900, poll_frequency=0.05, ignored_exceptions=redrawn)
+    driver.get(page_url(url, "person"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "h2"))
+    time.sleep(0.3)
+    wait.until(drawn)
+    search = driver.find_elements(By.CSS_SELECTOR, 'input[aria-label="Find a profile"]')
+    started = time.perf_counter()
+    if search:
+        search[0].send_keys(name)
+        wait.until(lambda d: listed_after_search(d, name))
+    else:
+        driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input').send_keys(name)
+        wait.until(lambda d: any(n.startswith(name) for n in dropdown_names(d)[:1]))
+    typed = time.perf_counter()
+    if search:
+        driver.find_elements(By.CSS_SELECTOR, '[role="option"]')[1].click()
+    else:
+        driver.switch_to.active_element.send_keys(Keys.ENTER)
+    wait.until(
+        lambda d: any(h.text.startswith(name) for h in d.find_elements(By.CSS_SELECTOR, "h2"))
+    )
+    time.sleep(0.3)  # the script state changes a moment after the page asks
+    wait.until(drawn)
+    return {"typing_s": typed - started, "choosing_s": time.perf_counter() - typed}
 
 
 def measure_browser(project: Path) -> dict:
@@ -317,6 +407,10 @@ def measure_browser(project: Path) -> dict:
                 wait.until(drawn)
                 seconds.append(time.perf_counter() - started)
             results[page] = {"first_s": seconds[0], "again_s": seconds[1]}
+        people = sorted(json.loads(project.joinpath(CHARACTERIZATIONS).read_bytes()))
+        results["picking"] = [
+            measure_browser_picking(driver, url, people[len(people) * i // 4]) for i in (1, 2, 3)
+        ]
     return results
 
 
@@ -351,6 +445,28 @@ def ratio(now: float, before: float) -> str:
     return f"{now / before:.2f}x" if before else "—"
 
 
+def seconds_and_kib(seconds: float | None, sent: int | None) -> str:
+    return "—" if seconds is None else f"{seconds:.2f} s, {sent / 1024:,.0f} KiB"
+
+
+def print_picking(baseline: dict, now: dict) -> None:
+    """The Person page's picker: picking another profile and searching, in AppTest; typing a
+    name and choosing it, in Chromium (three names, the median)."""
+    b, n = baseline["picking"], now["picking"]
+    print("\nPerson's picker (base → now)")
+    for what in ("pick", "search"):
+        before = seconds_and_kib(b[f"{what}_s"], b[f"{what}_bytes"])
+        after = seconds_and_kib(n[f"{what}_s"], n[f"{what}_bytes"])
+        print(f"{what:<16}  {before:>20} → {after}")
+    if "browser" in now:
+        for what in ("typing_s", "choosing_s"):
+            before = statistics.median(p[what] for p in baseline["browser"]["picking"])
+            after = statistics.median(p[what] for p in now["browser"]["picking"])
+            print(
+                f"{what[:-2]} (Chromium)  {before:>8.2f} s → {after:.2f} s   {ratio(after, before)}"
+            )
+
+
 def print_tables(revision: str, baseline: dict, now: dict) -> None:
     header = (
         "page              first s (base → now)   rerun s (base → now)   ratio   "
@@ -371,6 +487,7 @@ def print_tables(revision: str, baseline: dict, now: dict) -> None:
         f"{baseline['rss_after_new_run_mib']:,.0f} → {now['rss_mib']:,.0f} / "
         f"{now['rss_after_new_run_mib']:,.0f}; peak {baseline['peak']:,.0f} → {now['peak']:,.0f}"
     )
+    print_picking(baseline, now)
     if "browser" in now:
         print("\nin Chromium, seconds until drawn: first / again (base → now), ratio of again")
         for page in PAGES:
