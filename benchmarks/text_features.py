@@ -162,7 +162,9 @@ def main() -> None:
 
     captions = posts["caption"].fillna("").tolist()
     start = time.perf_counter()
-    model = fit_topic_model(captions, **params.topics.model_dump())
+    model = fit_topic_model(
+        captions, **params.topics.model_dump(), language=params.language.model_dump()
+    )
     fit_s = time.perf_counter() - start
     start = time.perf_counter()
     interests = InterestLexicon.from_config(lexicon, **params.interests.model_dump())
@@ -180,10 +182,10 @@ def main() -> None:
     sample = posts["caption"].head(2000)
     families = {}
     start = time.perf_counter()
-    caption_features(sample, **settings["language"])
+    languages = caption_features(sample, **settings["language"])["language"].tolist()
     families["counts+language+sentiment"] = time.perf_counter() - start
     start = time.perf_counter()
-    model.transform(sample.tolist())
+    model.transform(sample.tolist(), languages)  # as build_post_text_features: languages read
     families["topics (transform)"] = time.perf_counter() - start
     start = time.perf_counter()
     InterestLexicon.from_config(lexicon, **settings["interests"]).scores(sample.tolist())

@@ -24,7 +24,8 @@ SHARED_INSTAGRAM_DL = (PROJECT_ROOT / ".." / "shared" / "data" / "instagram-dl")
 def multilingual_captions() -> dict[str, dict[str, Any]]:
     """``tests/fixtures/multilingual_captions.yml``: made-up accounts, each with its
     ``language``, its ``kind`` (an interest) and ``captions`` written as Instagram users
-    write them in Japanese, Chinese, Thai, Korean and English."""
+    write them in Japanese, Chinese, Thai, Korean, English, Spanish, Portuguese, French,
+    German, Italian, Indonesian and Turkish."""
     return yaml.safe_load((FIXTURES / "multilingual_captions.yml").read_text(encoding="utf-8"))
 
 

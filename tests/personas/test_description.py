@@ -12,7 +12,6 @@ from insta_kedro.personas.description import (
     exemplars,
     interest_columns,
     member_tokens,
-    stop_words,
     top_interests,
 )
 
@@ -38,16 +37,6 @@ def test_caption_words_leave_out_credits_and_web_addresses():
         "(credit & consent: @someone) 📸: @photographer Harbour"
     )
     assert caption_words(caption) == ["prints", "today", "harbour"]
-
-
-def test_stop_words_are_english_and_the_commonest_words_of_the_captions_language():
-    english = stop_words("en")
-    assert {"the", "new", "time", "people", "it's"} <= english  # generic, not only grammar
-    assert not {"pasta", "skateboard", "museum"} & english
-    assert stop_words("und") == english  # a caption too short to tell
-    assert {"что", "это", "было"} <= stop_words("ru") and "что" not in english
-    assert {"og", "det"} <= stop_words("no")  # py3langid's "no" is wordfreq's "nb"
-    assert english <= stop_words("ru") and english <= stop_words("xx")
 
 
 def test_caption_words_leave_out_the_stop_words_of_the_captions_language():

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from threadpoolctl import threadpool_limits
 
-from insta_kedro.text.topic_model import CaptionTopicModel, fit_topic_model
+from insta_kedro.text.topic_model import CaptionTopicModel, fit_topic_model, topic_terms
 
 CAPTIONS = [
     "pasta night #foodie #homecooking",
@@ -116,3 +116,59 @@ def test_words_of_chinese_japanese_and_thai_are_terms_and_hashtags_stay_whole(
         ["味噌ラーメンが美味しい", "愛犬とお散歩", "今天去健身房练腿"]
     )
     assert ramen.any() and dog.any() and gym.any()
+
+
+# The commonest words of the fixture's languages: articles, prepositions, pronouns, particles.
+FUNCTION_WORDS = {
+    "de", "que", "la", "el", "en", "los", "para", "con", "una",  # Spanish
+    "em", "com", "um", "da", "do", "pra", "mais",  # Portuguese
+    "le", "les", "et", "du", "des", "est", "pour", "une",  # French
+    "der", "die", "und", "dem", "ein", "auf", "mit", "wir", "im",  # German
+    "di", "il", "che", "per", "al", "più", "sono",  # Italian
+    "yang", "dan", "ini", "itu", "untuk", "dengan", "aku",  # Indonesian
+    "bir", "ve", "bu", "çok", "ile", "için", "ne",  # Turkish
+    "って", "した", "から", "なり",  # Japanese endings
+}  # fmt: skip
+
+
+def test_topics_leave_out_the_stop_words_of_each_captions_language(multilingual_captions):
+    captions = [c for account in multilingual_captions.values() for c in account["captions"]]
+    model = fit_topic_model(captions, n_topics=16)
+    vocabulary = set(model.vectorizer.get_feature_names_out())
+    assert not FUNCTION_WORDS & vocabulary
+    terms = {term for component in model.top_terms(8) for term in component}
+    assert not FUNCTION_WORDS & terms
+    # words of what the accounts post about, in each language, are terms
+    assert {"receta", "viagem", "pamuk", "banget", "liburan", "散歩", "#gatos"} <= vocabulary
+
+
+def test_a_words_stop_words_are_those_of_its_captions_language():
+    # "hat" and "die" are German function words and English content words
+    assert topic_terms("die neue mütze hat mir gefallen", "de") == ["neue", "mütze", "gefallen"]
+    assert topic_terms("new hat, die hard #hat", "en") == ["hat", "die", "hard", "#hat"]
+    assert topic_terms("Que rico, la paella de mi abuela #de", "es") == [
+        "rico",
+        "paella",
+        "abuela",
+        "#de",
+    ]
+    assert "que" in topic_terms("que rico", "und")  # too short to tell: English's alone
+
+
+def test_transform_reads_the_languages_given_or_detects_them(multilingual_captions):
+    captions = [c for account in multilingual_captions.values() for c in account["captions"]]
+    model = fit_topic_model(captions, n_topics=8)
+    spanish = "Tortilla de patatas y una paella para la cena con los amigos"
+    detected, given = model.transform([spanish]), model.transform([spanish], ["es"])
+    np.testing.assert_array_equal(detected, given)
+    assert given.any()
+
+
+def test_one_stop_word_list_for_every_caption_reads_as_before(multilingual_captions):
+    captions = [c for account in multilingual_captions.values() for c in account["captions"]]
+    model = fit_topic_model(captions, n_topics=8, stop_words="english")
+    vocabulary = set(model.vectorizer.get_feature_names_out())
+    assert {"que", "und", "yang"} <= vocabulary and not {"the", "with"} & vocabulary
+    assert model.language is None
+    listed = fit_topic_model(captions, n_topics=8, stop_words=["que", "und"])
+    assert not {"que", "und"} & set(listed.vectorizer.get_feature_names_out())

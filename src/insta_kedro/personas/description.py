@@ -10,11 +10,9 @@ caption's words leave out its credits, web addresses and the stop words of its o
 ``cluster_profiles`` describes every cluster of the post and the user clustering.
 """
 
-import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from functools import cache
 from typing import Any
 
 import numpy as np
@@ -27,7 +25,9 @@ from insta_kedro.text import (
     detect_languages,
     extract_hashtags,
     is_spaceless,
+    is_stop_word,
     plain_text,
+    stop_words,
     words_of,
 )
 from insta_kedro.vision import encoder_fields
@@ -41,33 +41,6 @@ MIN_WORD_LENGTH = 3
 # A word of a script written without spaces (Chinese, Japanese, Thai) is a word from 2
 # characters on (東京, 散歩, ทะเล); of 1 it is mostly a particle or an ending (は, を, た, 的).
 MIN_SPACELESS_WORD_LENGTH = 2
-# Japanese writes its particles and verb endings in hiragana: a word of one or two hiragana
-# alone is one of them (は, を, した, なり, から), its content words are in kanji or katakana
-# (散歩, ラーメン) or longer (ごはん, ふわふわ).
-_SHORT_HIRAGANA = re.compile(r"[\u3041-\u309f]{1,2}")
-# How many of a language's commonest words (wordfreq) are no description of a cluster: its
-# articles, pronouns and auxiliaries, and words such as "new", "time" and "people".
-COMMON_WORDS = 100
-# wordfreq's code of a language the language detector names otherwise.
-_WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
-
-
-@cache
-def stop_words(language: str = "en") -> frozenset[str]:
-    """The words of captions in ``language`` that say nothing of what a cluster is about.
-
-    Takes a language code as the language detector gives it (``"und"`` when it could not
-    tell). Returns scikit-learn's English stop words and the :data:`COMMON_WORDS` commonest
-    words of English and, when wordfreq knows it, of ``language``.
-    English's are always in: captions in other languages mix English words in.
-    """
-    from wordfreq import available_languages, top_n_list
-
-    words = set(ENGLISH_STOP_WORDS) | set(top_n_list("en", COMMON_WORDS, wordlist="small"))
-    code = _WORDFREQ_CODES.get(language, language)
-    if code != "en" and code in available_languages(wordlist="small"):
-        words |= set(top_n_list(code, COMMON_WORDS, wordlist="small"))
-    return frozenset(words)
 
 
 def caption_plain(caption: str) -> str:
@@ -79,14 +52,14 @@ def caption_plain(caption: str) -> str:
 def plain_words(plain: str, language: str = "en") -> list[str]:
     """Lower-case content words of a :func:`caption_plain` text written in ``language``
     (``text.words_of``: Chinese, Japanese and Thai split into words), of 3+ letters (2+ in
-    those scripts), without its :func:`stop_words` and Japanese particles and endings (one
-    or two hiragana)."""
+    those scripts), without the stop words of ``language`` and Japanese particles and endings
+    (``text.common_words.is_stop_word``)."""
     stop = stop_words(language)
     words = []
     for found in words_of(plain):
         word = found.lower().replace("’", "'")
         shortest = MIN_SPACELESS_WORD_LENGTH if is_spaceless(word) else MIN_WORD_LENGTH
-        if len(word) >= shortest and word not in stop and not _SHORT_HIRAGANA.fullmatch(word):
+        if len(word) >= shortest and not is_stop_word(word, stop):
             words.append(sys.intern(word))  # one string per word, however many captions have it
     return words
 

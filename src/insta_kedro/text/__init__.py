@@ -1,4 +1,5 @@
-"""Caption text: per-caption features (``captions``, ``tags``), topics (``topic_model``),
+"""Caption text: per-caption features (``captions``, ``tags``), each language's stop words
+(``common_words``), topics (``topic_model``),
 interests (``interest_lexicon``, ``interest_classifier``), the ``post_text_features`` table,
 and the typed ``text_features`` parameters (``params``).
 
@@ -16,6 +17,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "content_text",
             "detect_languages",
             "plain_text",
+        ],
+        "common_words": [
+            "is_stop_word",
+            "stop_words",
         ],
         "interest_classifier": [
             "InterestClassifier",

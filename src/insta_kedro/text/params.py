@@ -47,15 +47,19 @@ class LanguageParams(Settings):
 class TopicParams(Settings):
     """The topic model (TF-IDF → TruncatedSVD): ``n_topics`` (columns, >= 1), ``min_df`` and
     ``max_df`` (:data:`DocumentFrequency`), ``max_features`` (>= 1, or null: every term),
-    ``stop_words`` (``english``, a list of words, or null) and ``seed`` (>= 0)."""
+    ``stop_words`` (``caption_language``, ``english``, a list of words, or null) and ``seed``
+    (>= 0)."""
 
     n_topics: Count
     min_df: DocumentFrequency
     max_df: DocumentFrequency
     max_features: Count | None
     stop_words: Annotated[
-        Literal["english"] | list[str] | None,
-        one_error("stop_words", "Input should be 'english', a list of words, or null"),
+        Literal["caption_language", "english"] | list[str] | None,
+        one_error(
+            "stop_words",
+            "Input should be 'caption_language', 'english', a list of words, or null",
+        ),
     ]
     seed: Seed
 

@@ -74,7 +74,7 @@ def caption_block(
     texts = captions[present].fillna("").astype(str)
     basic, parts = read_captions(texts, stats=stats, progress=progress, **params["language"])
     stats.add_empty(int((~present).sum()))
-    topics = topic_model.transform(texts.tolist())
+    topics = topic_model.transform(texts.tolist(), basic["language"].tolist())
     evidence = lexicon.weights_of(parts, basic["language"].tolist())
     if classifier is not None:
         settings = params["interest_classifier"]

@@ -1,7 +1,9 @@
 """Caption topics: TF-IDF over words and hashtags → TruncatedSVD (latent semantic analysis).
 
 Words and hashtags are separate tokens (``beach`` and ``#beach`` are two columns), so a
-profile's hashtag habits and its prose both shape the topics. The fitted model always
+profile's hashtag habits and its prose both shape the topics. A caption's words leave out the
+stop words of its own language (``stop_words="caption_language"``, ``text.stop_words``:
+"de", "que", "und", "yang" are no topic), or one list for every caption. The fitted model always
 returns ``n_topics`` columns: when the captions are too few or too poor for that many
 components (or for any: no word at all), the missing components are zero, so the columns of
 ``post_text_features`` never depend on the data.
@@ -9,15 +11,18 @@ components (or for any: no word at all), the missing components are zero, so the
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
-from insta_kedro.text.captions import content_text
+from insta_kedro.text.captions import content_text, detect_languages, plain_text
+from insta_kedro.text.common_words import is_stop_word, stop_words
+from insta_kedro.text.styled import unstyled
 from insta_kedro.text.tags import COMBINING_MARKS
 from insta_kedro.text.words import is_spaceless, segmented
 
@@ -44,20 +49,58 @@ def topic_tokens(text: str) -> list[str]:
     ]
 
 
+# ``stop_words`` that leaves out each caption's own language's stop words.
+CAPTION_LANGUAGE = "caption_language"
+
+
+def topic_terms(text: str, language: str) -> list[str]:
+    """The vectorizer's terms of a caption's :func:`_text` written in ``language`` (a code of
+    the language detector, ``"und"`` when unknown): its lower-cased :func:`topic_tokens`
+    but for the stop words of that language and Japanese particles and endings
+    (``text.common_words.is_stop_word``); hashtags are all kept (no stop word starts with
+    '#')."""
+    stop = stop_words(language)
+    return [token for token in topic_tokens(text.lower()) if not is_stop_word(token, stop)]
+
+
+def _given(terms: list[str]) -> list[str]:
+    """The vectorizer's analyzer of documents already read into terms (:func:`topic_terms`)."""
+    return terms
+
+
 @dataclass
 class CaptionTopicModel:
-    """Fitted TF-IDF vectorizer and SVD (both None when there was nothing to fit)."""
+    """Fitted TF-IDF vectorizer and SVD (both None when there was nothing to fit).
+
+    ``language``: the language detector's settings (``text.detect_languages``' keywords),
+    when the captions' words are read without the stop words of their own language
+    (:func:`topic_terms`); None when the vectorizer reads captions with one stop-word list.
+    """
 
     n_topics: int
     vectorizer: TfidfVectorizer | None = None
     svd: TruncatedSVD | None = None
+    language: dict[str, Any] | None = None
 
-    def transform(self, texts: Sequence[str]) -> np.ndarray:
-        """Topic vectors, shape (len(texts), n_topics), float32; zero rows for empty texts."""
+    def transform(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> np.ndarray:
+        """Topic vectors, shape (len(texts), n_topics), float32; zero rows for empty texts.
+
+        ``languages``: each text's language as ``text.detect_languages`` gives it, for a
+        model that reads each caption in its language; detected here when None."""
         topics = np.zeros((len(texts), self.n_topics), dtype=np.float32)
         if self.vectorizer is None or self.svd is None or len(texts) == 0:
             return topics
-        reduced = self.svd.transform(self.vectorizer.transform([_text(t) for t in texts]))
+        contents = [_text(t) for t in texts]
+        if self.language is None:
+            documents: list = contents
+        else:
+            if languages is None:
+                languages = caption_languages(texts, self.language)
+            documents = [
+                topic_terms(text, language)
+                for text, language in zip(contents, languages, strict=True)
+            ]
+        reduced = self.svd.transform(self.vectorizer.transform(documents))
         topics[:, : reduced.shape[1]] = reduced
         return topics
 
@@ -72,10 +115,29 @@ class CaptionTopicModel:
         ]
 
 
+def caption_languages(captions: Sequence[object], settings: Mapping[str, Any]) -> list[str]:
+    """The language of each caption (``text.detect_languages`` with ``settings``, on its plain
+    text as ``post_text_features`` reads it; ``"und"`` for a missing one)."""
+    plains = [plain_text(unstyled(c)) if isinstance(c, str) else "" for c in captions]
+    return detect_languages(plains, **settings)
+
+
 def _text(value: object) -> str:
     """A caption as the vectorizer reads it (:func:`content_text`: styled letters read
     plainly, without credits, web addresses and contractions), ``""`` when missing."""
     return content_text(value) if isinstance(value, str) else ""
+
+
+def _documents(texts: Sequence[str], settings: Mapping[str, Any] | None) -> list:
+    """What the vectorizer fits on: the :func:`_text` of each caption with words, or, with
+    the language detector's ``settings``, its :func:`topic_terms` in its detected language."""
+    read = [(text, content) for text in texts if (content := _text(text)).strip()]
+    if settings is None:
+        return [content for _, content in read]
+    languages = caption_languages([text for text, _ in read], settings)
+    return [
+        topic_terms(content, found) for (_, content), found in zip(read, languages, strict=True)
+    ]
 
 
 def fit_topic_model(
@@ -84,23 +146,29 @@ def fit_topic_model(
     min_df: int = 2,
     max_df: float = 0.5,
     max_features: int = 20000,
-    stop_words: str | list[str] | None = "english",
+    stop_words: str | list[str] | None = CAPTION_LANGUAGE,
     seed: int = 42,
+    language: Mapping[str, Any] | None = None,
 ) -> CaptionTopicModel:
     """Fit TF-IDF (sublinear tf, ``min_df``/``max_df`` pruning) and a TruncatedSVD on ``texts``.
 
-    ``stop_words``: scikit-learn's ``"english"`` list, a list of words, or None.
+    ``stop_words``: ``"caption_language"`` (each caption without the stop words of its own
+    language, :func:`topic_terms`), scikit-learn's ``"english"`` list, a list of words, or
+    None. ``language``: the language detector's settings (``text.detect_languages``'
+    keywords; its defaults when None), kept by the model for the captions it transforms.
     """
-    documents = [text for text in map(_text, texts) if text.strip()]
+    settings = dict(language or {}) if stop_words == CAPTION_LANGUAGE else None
+    documents = _documents(texts, settings)
     vectorizer = TfidfVectorizer(
-        tokenizer=topic_tokens,
+        tokenizer=topic_tokens if settings is None else None,
+        analyzer="word" if settings is None else _given,
         token_pattern=None,
         lowercase=True,
         sublinear_tf=True,
         min_df=min_df if len(documents) >= 10 * min_df else 1,
         max_df=max_df if len(documents) >= 20 else 1.0,
         max_features=max_features,
-        stop_words=stop_words,
+        stop_words=None if settings is not None else stop_words,
         dtype=np.float32,
     )
     try:
@@ -123,4 +191,4 @@ def fit_topic_model(
     # split its sums differently), and no threads waiting on each other for small products.
     with threadpool_limits(limits=1, user_api="blas"):
         svd = TruncatedSVD(n_components=n_components, random_state=seed).fit(matrix)
-    return CaptionTopicModel(n_topics, vectorizer, svd)
+    return CaptionTopicModel(n_topics, vectorizer, svd, settings)

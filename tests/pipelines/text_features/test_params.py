@@ -44,7 +44,7 @@ def test_a_document_frequency_keeps_its_kind(value):
         (
             {"topics__stop_words": "french"},
             "text_features.topics.stop_words",
-            "Input should be 'english', a list of words, or null",
+            "Input should be 'caption_language', 'english', a list of words, or null",
         ),
         (
             {"interests__max_weight": -1},

@@ -22,7 +22,11 @@ def fit_caption_topics(
     posts: pd.DataFrame, params: text.TextFeaturesParams
 ) -> text.CaptionTopicModel:
     """TF-IDF → TruncatedSVD fitted on the posts' own captions."""
-    return text.fit_topic_model(posts["caption"].fillna("").tolist(), **params.topics.model_dump())
+    return text.fit_topic_model(
+        posts["caption"].fillna("").tolist(),
+        **params.topics.model_dump(),
+        language=params.language.model_dump(),
+    )
 
 
 def fit_post_interest_classifier(

@@ -1,0 +1,48 @@
+"""The words of a caption that say nothing of what it is about, in the caption's own language.
+
+Instagram users write in many languages: a Spanish caption's "de", "que" and "para", a German
+one's "und", "der" and "mit", an Indonesian one's "yang" and "di" are as empty as "the" and
+"with", and as frequent. A language's commonest words are these words: its articles,
+pronouns, prepositions and auxiliaries, and generic ones such as "new", "time" and "people".
+They come from wordfreq's frequency list of the language (the language detector's answer
+for the caption), English's always with them: captions in other languages mix English
+words in.
+"""
+
+import re
+from functools import cache
+
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+# How many of a language's commonest words (wordfreq) are stop words.
+COMMON_WORDS = 100
+# wordfreq's code of a language the language detector names otherwise.
+_WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
+# Japanese writes its particles and verb endings in hiragana: a word of one or two hiragana
+# alone is one of them (は, を, した, って, から), its content words are in kanji or katakana
+# (散歩, ラーメン) or longer (ごはん, ふわふわ).
+SHORT_HIRAGANA = re.compile(r"[\u3041-\u309f]{1,2}")
+
+
+@cache
+def stop_words(language: str = "en") -> frozenset[str]:
+    """The lower-case words of captions in ``language`` that say nothing of what they are
+    about.
+
+    Takes a language code as the language detector gives it (``"und"`` when it could not
+    tell). Returns scikit-learn's English stop words and the :data:`COMMON_WORDS` commonest
+    words of English and, when wordfreq knows it, of ``language``.
+    """
+    from wordfreq import available_languages, top_n_list
+
+    words = set(ENGLISH_STOP_WORDS) | set(top_n_list("en", COMMON_WORDS, wordlist="small"))
+    code = _WORDFREQ_CODES.get(language, language)
+    if code != "en" and code in available_languages(wordlist="small"):
+        words |= set(top_n_list(code, COMMON_WORDS, wordlist="small"))
+    return frozenset(words)
+
+
+def is_stop_word(word: str, stop: frozenset[str]) -> bool:
+    """Whether the lower-case ``word`` is one of ``stop`` (:func:`stop_words`) or a Japanese
+    particle or ending (one or two hiragana alone)."""
+    return word in stop or (not word.isascii() and SHORT_HIRAGANA.fullmatch(word) is not None)

@@ -1,0 +1,22 @@
+"""The stop words of a caption's language."""
+
+from insta_kedro.text.common_words import is_stop_word, stop_words
+
+
+def test_stop_words_are_english_and_the_commonest_words_of_the_captions_language():
+    english = stop_words("en")
+    assert {"the", "new", "time", "people", "it's"} <= english  # generic, not only grammar
+    assert not {"pasta", "skateboard", "museum"} & english
+    assert stop_words("und") == english  # a caption too short to tell
+    assert {"что", "это", "было"} <= stop_words("ru") and "что" not in english
+    assert {"og", "det"} <= stop_words("no")  # py3langid's "no" is wordfreq's "nb"
+    assert english <= stop_words("ru") and english <= stop_words("xx")
+    assert {"que", "para"} <= stop_words("es") and {"und", "mit"} <= stop_words("de")
+    assert {"yang", "untuk"} <= stop_words("id") and {"bir", "için"} <= stop_words("tr")
+
+
+def test_japanese_particles_and_endings_are_stop_words_of_any_language():
+    stop = stop_words("ja")
+    assert all(is_stop_word(word, stop) for word in ("は", "を", "した", "って", "から"))
+    assert not any(is_stop_word(word, stop) for word in ("散歩", "ラーメン", "ごはん", "#は"))
+    assert is_stop_word("the", stop) and not is_stop_word("pasta", stop)
