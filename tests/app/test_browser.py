@@ -42,18 +42,27 @@ def test_person_page_in_a_browser(project_with_outputs: Path, tmp_path: Path):
 
 
 def test_the_profile_picker_in_a_browser(project_with_outputs: Path):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     with serve_app(project_with_outputs) as url, chromium() as driver:
         open_page(driver, f"{url}/person?profile=ANNA.COOKS")
-        wait = WebDriverWait(driver, 60, poll_frequency=0.2)
+        # the picker's fragment reruns as one types: an element read then may be replaced
+        wait = WebDriverWait(
+            driver, 60, poll_frequency=0.2, ignored_exceptions=[StaleElementReferenceException]
+        )
 
         def listed() -> list[str]:
-            """The picker's options, as its drop-down shows them (opened, read, closed)."""
+            """The picker's options, as its drop-down shows them (opened, read at once,
+            closed)."""
             driver.find_element(By.CSS_SELECTOR, '[data-testid="stSelectbox"] input').click()
-            options = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[role="option"]'))
-            names = [option.text for option in options]
+            names = wait.until(
+                lambda d: d.execute_script(
+                    "return Array.from(document.querySelectorAll('[role=\"option\"]'),"
+                    " option => option.innerText)"
+                )
+            )
             driver.find_element(By.CSS_SELECTOR, "h1").click()
             wait.until(lambda d: not d.find_elements(By.CSS_SELECTOR, '[role="option"]'))
             return names
