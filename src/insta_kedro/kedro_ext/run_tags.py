@@ -81,7 +81,7 @@ class ImageEncoderTagHook:
     def before_pipeline_run(self, pipeline: Pipeline, catalog: Any) -> None:
         import mlflow
 
-        from insta_kedro.vision import tag_active_run, weights_of
+        from insta_kedro.vision import encoder_warning, tag_active_run
 
         if mlflow.active_run() is None:  # tracking disabled for this pipeline
             return
@@ -89,13 +89,9 @@ class ImageEncoderTagHook:
         if not inputs:
             return
         encoders = stored_encoders(catalog)
-        if any(weights_of(e) == "random" for e in encoders):
-            logger.warning(
-                "This run reads %s, made from image features of RANDOM VGG16 weights (%s): "
-                "its results carry no ImageNet meaning.",
-                ", ".join(inputs),
-                ", ".join(encoders),
-            )
+        warning = encoder_warning(encoders)
+        if warning:
+            logger.warning("This run reads %s. %s", ", ".join(inputs), warning)
         tag_active_run(encoders)
 
 

@@ -42,10 +42,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "LABEL_COLUMNS",
             "ImageEncodings",
             "encode_image_manifest",
-            "encoder_tags",
-            "tag_active_run",
             "used_encoders",
-            "weights_of",
         ],
         "file_hashes": [
             "hash_file",
@@ -61,8 +58,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "encoder_fields",
             "encoder_names",
             "encoder_report",
+            "encoder_tags",
             "encoder_warning",
             "joined_encoders",
+            "tag_active_run",
+            "weights_of",
         ],
         "params": [
             "IMAGENET_CLASSES",

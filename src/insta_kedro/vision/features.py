@@ -41,6 +41,7 @@ from insta_kedro.vision.encoder import (
 )
 from insta_kedro.vision.encoder_spec import FEATURE_SIZES, EncoderSpec, resolve_encoder_spec
 from insta_kedro.vision.feature_cache import CACHE_SCHEMA, CacheRows, FeatureCache
+from insta_kedro.vision.provenance import tag_active_run
 
 logger = logging.getLogger(__name__)
 
@@ -311,13 +312,6 @@ def _without_images(image_manifest: pd.DataFrame, encoder_options: dict) -> Imag
     return ImageEncodings(posts, labels, None, FEATURE_SIZES[layer], CacheRows.none())
 
 
-def weights_of(encoder: str) -> str:
-    """The weights part of an encoder name (``vgg16-<layer>-<weights>``): ``imagenet``,
-    ``file`` or ``random``; ``other`` for a name of another form."""
-    weights = encoder.rsplit("-", 1)[-1]
-    return weights if weights in ("imagenet", "file", "random") else "other"
-
-
 def used_encoders(image_features: Table | None) -> list[str]:
     """The encoder names (``encoder`` column) of the rows of ``image_features`` that have a
     feature (no ``error``), sorted; empty for None, a table without an ``encoder`` column, or
@@ -328,30 +322,6 @@ def used_encoders(image_features: Table | None) -> list[str]:
     if "error" in rows:
         rows = rows[rows["error"].isna()]
     return sorted(rows["encoder"].dropna().astype(str).unique())
-
-
-def encoder_tags(encoders: Sequence[str]) -> dict[str, str]:
-    """The MLflow tags that say which encoders image features come from:
-    ``image_features.encoder`` (e.g. ``vgg16-fc2-random``) and
-    ``image_features.encoder_weights`` (``imagenet``, ``file`` or ``random``), each the
-    sorted values joined by commas; empty without an encoder."""
-    if not encoders:
-        return {}
-    return {
-        "image_features.encoder": ",".join(sorted(set(encoders))),
-        "image_features.encoder_weights": ",".join(sorted({weights_of(e) for e in encoders})),
-    }
-
-
-def tag_active_run(encoders: Sequence[str]) -> None:
-    """Tag the active MLflow run, if any, with :func:`encoder_tags` of ``encoders`` (the
-    encoder names the run's image features come from). The run's parameter
-    ``image_features.weights`` says what was asked for, these tags what was used."""
-    import mlflow  # imported where a run may be active, not where workers encode
-
-    tags = encoder_tags(encoders)
-    if tags and mlflow.active_run() is not None:
-        mlflow.set_tags(tags)
 
 
 def encode_image_manifest(

@@ -2,7 +2,7 @@
 what a reader must be told about them.
 
 The tables made from image features carry the encoder name (``vgg16-<layer>-<weights>``,
-:func:`insta_kedro.vision.weights_of`) in an ``image_encoder`` column: one name per post, or
+:func:`weights_of`) in an ``image_encoder`` column: one name per post, or
 several joined by commas (a person's posts, a caption model's generated captions). The reports
 built from them say which encoders and weights they rest on (:func:`encoder_fields`,
 :func:`encoder_report`), and warn when the weights were random or encoders were mixed
@@ -12,9 +12,14 @@ built from them say which encoders and weights they rest on (:func:`encoder_fiel
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from insta_kedro.vision.features import weights_of
-
 SEPARATOR = ","
+
+
+def weights_of(encoder: str) -> str:
+    """The weights part of an encoder name (``vgg16-<layer>-<weights>``): ``imagenet``,
+    ``file`` or ``random``; ``other`` for a name of another form."""
+    weights = encoder.rsplit("-", 1)[-1]
+    return weights if weights in ("imagenet", "file", "random") else "other"
 
 
 def encoder_names(*columns: Iterable[Any] | None) -> list[str]:
@@ -87,3 +92,28 @@ def encoder_report(*columns: Iterable[Any] | None) -> dict[str, Any]:
     nothing to warn of)."""
     fields = encoder_fields(*columns)
     return {**fields, "image_encoder_warning": encoder_warning(fields["image_encoders"])}
+
+
+def encoder_tags(encoders: Sequence[str]) -> dict[str, str]:
+    """The MLflow tags that say which encoders image features come from:
+    ``image_features.encoder`` (e.g. ``vgg16-fc2-random``) and
+    ``image_features.encoder_weights`` (``imagenet``, ``file`` or ``random``): the
+    :func:`encoder_fields` of ``encoders``, joined by commas; empty without an encoder."""
+    fields = encoder_fields(encoders)
+    if not fields["image_encoders"]:
+        return {}
+    return {
+        "image_features.encoder": SEPARATOR.join(fields["image_encoders"]),
+        "image_features.encoder_weights": fields["image_encoder_weights"],
+    }
+
+
+def tag_active_run(encoders: Sequence[str]) -> None:
+    """Tag the active MLflow run, if any, with :func:`encoder_tags` of ``encoders`` (the
+    encoder names the run's image features come from). The run's parameter
+    ``image_features.weights`` says what was asked for, these tags what was used."""
+    import mlflow  # imported where a run may be active, not where workers encode
+
+    tags = encoder_tags(encoders)
+    if tags and mlflow.active_run() is not None:
+        mlflow.set_tags(tags)
