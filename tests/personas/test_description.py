@@ -147,6 +147,35 @@ def test_member_tokens_of_one_caption_or_a_list_per_member():
     assert list(member_tokens(pd.Series(["p", "q"]), by_profile, caption_hashtags)) == ["dog"]
 
 
+def test_member_tokens_gives_each_members_terms_once():
+    by_profile = pd.Series({"p": ["#dog #dog walk", "#dog #park"], "q": ["#dog"]})
+    assert list(member_tokens(pd.Series(["p", "q"]), by_profile, caption_hashtags)) == [
+        "dog",
+        "park",
+        "dog",
+    ]
+
+
+def test_a_persona_is_described_by_the_terms_its_members_share_not_by_one_members_own():
+    # "brandname" signs every post of one prolific member; two others write "#skate" once.
+    by_profile = pd.Series(
+        {
+            "brand": ["#brandname new drop"] * 20,
+            "rider": ["#skate park"],
+            "kid": ["first kickflip #skate"],
+            "lifter": ["#gym", "#gym day"],
+            "runner": ["#gym run"],
+        }
+    )
+    documents = {
+        0: member_tokens(pd.Series(["brand", "rider", "kid"]), by_profile, caption_hashtags),
+        1: member_tokens(pd.Series(["lifter", "runner"]), by_profile, caption_hashtags),
+    }
+    top = class_tfidf(documents, top_n=3, min_count=2)
+    assert [term for term, _ in top[0]] == ["skate"]
+    assert [term for term, _ in top[1]] == ["gym"]
+
+
 def test_interest_columns_in_column_order():
     frame = pd.DataFrame(columns=["profile", "interest_pets", "feature", "interest_food"])
     assert interest_columns(frame) == ["interest_pets", "interest_food"]

@@ -1,8 +1,11 @@
 """What a cluster is about: top interests, class-based TF-IDF terms, exemplars, a label.
 
-Class-based TF-IDF (c-TF-IDF, as in BERTopic): all captions of a cluster form one document;
-a term's weight in cluster c is ``tf(t, c) / words(c) · log(1 + A / f(t))`` with ``A`` the
-mean number of words per cluster and ``f(t)`` the term's count over all clusters. Words and
+Class-based TF-IDF (c-TF-IDF, as in BERTopic), counting members rather than uses: a term's
+weight in cluster c is ``n(t, c) / n(c) · log(1 + A / f(t))`` with ``n(t, c)`` the number of
+c's members (posts, or people) that use t, ``n(c)`` the sum of ``n(·, c)``, ``A`` its mean
+over clusters and ``f(t)`` the term's ``n`` over all clusters. Each member has one vote, and
+a term of fewer than ``min_members`` members of a cluster does not describe it: a person who
+writes their own hashtag on every post does not make it their persona's. Words and
 hashtags are scored separately (a hashtag and the same word are different signals). A
 caption's words leave out its credits, web addresses and the stop words of its own language
 (:func:`caption_reader`).
@@ -192,14 +195,19 @@ def interest_columns(frame: pd.DataFrame) -> list[str]:
 def member_tokens(
     members: pd.Series, captions_by_member: pd.Series, tokenize: Callable[[str], Sequence[str]]
 ) -> Iterator[str]:
-    """All tokens (``tokenize``) of the members' captions, in member order, one at a time:
-    :func:`class_tfidf` counts them without a cluster's tokens ever being held at once.
+    """Each member's distinct tokens (``tokenize``) of its captions, in member order, one at a
+    time: :func:`class_tfidf` then counts how many members use a term, so that each member
+    has one vote (a prolific poster's own hashtag does not describe a whole persona), without
+    a cluster's tokens ever being held at once.
 
     ``captions_by_member`` maps a member to one caption or to a list of captions; members
     without captions, and missing captions, add nothing.
     """
-    texts = captions_by_member.reindex(members).dropna().explode().dropna()
-    return (token for text in texts for token in tokenize(str(text)))
+    for captions in captions_by_member.reindex(members).dropna():
+        texts = captions if isinstance(captions, list) else [captions]
+        yield from dict.fromkeys(
+            token for text in texts if not pd.isna(text) for token in tokenize(str(text))
+        )
 
 
 def describe_level(
@@ -215,8 +223,9 @@ def describe_level(
 
     ``frame`` has ``key``, ``feature`` and the ``interest_<category>`` columns; ``clusters``
     has ``key``, ``cluster`` and ``probability``; ``captions_by_member`` maps a ``key`` to its
-    caption(s); ``params["description"]`` has ``top_interests``, ``top_terms`` and
-    ``exemplars``; ``words`` reads a caption's words (:func:`caption_words`). Returns
+    caption(s); ``params["description"]`` has ``top_interests``, ``top_terms``,
+    ``min_members`` and ``exemplars``; ``words`` reads a caption's words
+    (:func:`caption_words`). Returns
     ``{"<cluster>": {cluster, size, label, top_interests, top_hashtags, top_words,
     exemplars, image_encoders, image_encoder_weights}}`` sorted by cluster (the last two: the
     encoders of the members' image features, from ``frame``'s ``image_encoder`` column, empty
@@ -242,8 +251,8 @@ def describe_level(
         int(label): member_tokens(members, captions_by_member, caption_hashtags)
         for label, members in groups
     }
-    top_words_of = class_tfidf(documents, settings["top_terms"])
-    hashtags = class_tfidf(hashtag_documents, settings["top_terms"])
+    top_words_of = class_tfidf(documents, settings["top_terms"], settings["min_members"])
+    hashtags = class_tfidf(hashtag_documents, settings["top_terms"], settings["min_members"])
     described = {}
     for cluster_id, group in merged.groupby("cluster"):
         label = int(cluster_id)

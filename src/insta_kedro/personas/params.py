@@ -139,11 +139,13 @@ class ValidationParams(Settings):
 
 
 class DescriptionParams(Settings):
-    """What describes a cluster: its ``top_interests``, ``top_terms`` (words and hashtags)
-    and ``exemplars`` (each an integer >= 0)."""
+    """What describes a cluster: its ``top_interests``, ``top_terms`` (words and hashtags,
+    each used by at least ``min_members`` of its members) and ``exemplars`` (integers >= 0,
+    ``min_members`` >= 1)."""
 
     top_interests: NonNegativeCount
     top_terms: NonNegativeCount
+    min_members: Count
     exemplars: NonNegativeCount
 
 

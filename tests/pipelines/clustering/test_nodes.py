@@ -36,7 +36,12 @@ PARAMS_YAML = changed(
         "users.normalize": False,
         "users.reduction.n_components": 3,
         "users.hdbscan.min_cluster_size": 2,
-        "description": {"top_interests": 2, "top_terms": 3, "exemplars": 2},
+        "description": {
+            "top_interests": 2,
+            "top_terms": 3,
+            "min_members": 2,
+            "exemplars": 2,
+        },
         "characterization": {
             "top_interests": 3,
             "representative_posts": 6,
