@@ -1,6 +1,7 @@
 """Benchmark of the live download as the number of accounts grows; prints a table.
 
     .venv/bin/python benchmarks/download.py [--sizes 100 200 400 800] [--posts 1]
+        [--failing-profile-posts 200] [--updates 3]
 
 Each size N is a first download of N accounts (``ingestion.download_profiles`` into a fresh
 folder, ``update: all``) from the tests' fake Instagram
@@ -15,6 +16,13 @@ download grows linearly with the accounts); the ``id`` files the download read l
 folders of renamed accounts, per account; and the seconds and ``id`` files read of the
 second run. The seconds leave out the time the fake takes to answer (its look-ups grow with
 the accounts); they are the download's own work, which a real network's waits dwarf.
+
+A second table follows daily updates (``update: new_posts``, one new post a day) of one
+account of ``--failing-profile-posts`` posts, logged out, whose post at the top, the middle
+or the bottom of the profile always fails (Instagram withholds its metadata, so its date is
+unknown), against the same account with no failing post (the baseline, same run): the
+requests sent to Instagram and the posts asked for per update, averaged over ``--updates``
+updates after the first download.
 """
 
 import argparse
@@ -97,6 +105,54 @@ def timed_download(fake: FakeInstagram, names: list[str], target: Path) -> tuple
     return seconds, reads["id"]
 
 
+def failing_account(posts: int, failing: str | None) -> tuple[FakeInstagram, str]:
+    """A fake Instagram with one account of ``posts`` posts, one a day, whose ``failing``
+    post (``newest``, ``middle``, ``oldest``; None: none) Instagram never gives."""
+    fake = FakeInstagram(page_size=12)
+    name = fake.add_account("person.failing", 1)
+    for day in range(posts - 1):
+        fake.add_post(name, f"Post{day:05d}", 1700200000 + day * 86400)
+    codes = [media["code"] for media in fake.accounts[name]["media"]]
+    if failing is not None:
+        fake.withhold_metadata(
+            {"newest": codes[0], "middle": codes[posts // 2]}.get(failing, codes[-1])
+        )
+    return fake, name
+
+
+def measure_updates(posts: int, failing: str | None, updates: int) -> dict[str, float]:
+    """Requests and posts asked for per daily update of ``failing_account(posts, failing)``."""
+    fake, name = failing_account(posts, failing)
+    with tempfile.TemporaryDirectory() as folder, served_by(fake):
+        target = Path(folder)
+
+        def download(update: str) -> dict:
+            loader = make_loader(target, sleep=lambda _s: None, pause_between_requests=False)
+            report = download_profiles(
+                [name],
+                target,
+                loader=loader,
+                max_posts_per_profile=None,
+                update=update,
+                sleep=lambda _s: None,
+                rng=random.Random(0),
+            )
+            return report[name]
+
+        download("all")
+        fake.requests.clear()
+        fake.metadata_served.clear()
+        for day in range(updates):
+            fake.add_post(name, f"New{day:03d}", 1700200000 + (posts + day) * 86400)
+            outcome = download("new_posts")
+            if outcome["status"] != "ok" or outcome["new_posts"] != 1:
+                raise RuntimeError(f"update {day} of {name}: {outcome}")
+    return {
+        "requests": len(fake.requests) / updates,
+        "posts_asked": sum(fake.metadata_served.values()) / updates,
+    }
+
+
 def measure(size: int, posts: int) -> dict[str, float]:
     """The first download of ``size`` accounts and a second run with one more."""
     fake = FakeInstagram(page_size=12)
@@ -117,6 +173,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 200, 400, 800])
     parser.add_argument("--posts", type=int, default=1)
+    parser.add_argument("--failing-profile-posts", type=int, default=200)
+    parser.add_argument("--updates", type=int, default=3)
     args = parser.parse_args()
     logging.disable(logging.WARNING)
     print(
@@ -132,6 +190,19 @@ def main() -> None:
             f"| {size} | {row['first_s']:.1f} | {row['per_account_ms']:.1f} | "
             f"{row['per_account_ms'] / baseline:.2f} | {row['id_reads_per_account']:.2f} | "
             f"{row['second_s']:.1f} | {row['second_id_reads']} |"
+        )
+    print(
+        f"\nDaily updates of an account of {args.failing_profile_posts} posts, one always failing"
+    )
+    print("| failing post | requests / update | posts asked for / update | ratio to none |")
+    print("|---|---:|---:|---:|")
+    baseline = None
+    for failing in (None, "newest", "middle", "oldest"):
+        row = measure_updates(args.failing_profile_posts, failing, args.updates)
+        baseline = baseline or row["requests"]
+        print(
+            f"| {failing or 'none (baseline)'} | {row['requests']:.1f} | "
+            f"{row['posts_asked']:.1f} | {row['requests'] / baseline:.1f} |"
         )
 
 

@@ -944,15 +944,17 @@ def test_a_post_whose_address_redirects_is_counted_and_the_walk_goes_on(
 ):
     """instaloader#225: a post whose metadata comes under another shortcode. Logged out,
     instaloader 4.16 lists each post by its metadata and raises ``PostChangedException``
-    there: the post is counted as failed, the others are downloaded, no update stamp is
-    written. Logged in, the listing carries the posts' metadata and no redirect is asked."""
+    there: the post is counted as failed, the others are downloaded, and the update stamp is
+    that of the post below it (A04), so that the next update tries it again. Logged in, the
+    listing carries the posts' metadata and no redirect is asked."""
     fake_instagram.redirect_metadata("DemoAnnaA03", "DemoAnnaZ99")
 
     report = _download(tmp_path / "out", ["anna.cooks"], sleeps)["anna.cooks"]
 
     assert (report["status"], report["new_posts"], report["failed_posts"]) == ("ok", 4, 1)
     assert "PostChangedException: 1" in report["message"]
-    assert not (tmp_path / "out" / LATEST_STAMPS_FILE).exists()
+    stamps = instaloader.LatestStamps(str(tmp_path / "out" / LATEST_STAMPS_FILE))
+    assert stamps.get_last_post_timestamp("anna.cooks").timestamp() == 1699700000
 
     login = _session_login(tmp_path)
     report = _download(tmp_path / "in", ["anna.cooks"], sleeps, login=login)["anna.cooks"]
@@ -1248,3 +1250,77 @@ def test_instaloaders_own_waits_after_a_429_count_in_the_back_off_budget(
     again = _download(tmp_path, ["anna.cooks", "ben_hikes"], [], backoff=backoff)
     assert (again["anna.cooks"]["status"], again["anna.cooks"]["new_posts"]) == ("ok", 3)
     assert again["ben_hikes"]["status"] == "ok"
+
+
+def _older_posts(fake_instagram: FakeInstagram, username: str, count: int) -> list[str]:
+    """Give ``username`` ``count`` more posts, older than its others; return their codes,
+    newest first."""
+    media = fake_instagram.accounts[username]["media"]
+    codes = []
+    for i in range(count):
+        fake_instagram.add_post(username, f"DemoOld{i:03d}", media[-1]["taken_at"] - 86400)
+        media.append(media.pop(0))  # add_post puts it on top; it is the oldest
+        codes.append(media[-1]["code"])
+    return codes
+
+
+def test_an_update_walks_down_to_a_post_that_always_fails_not_the_whole_profile(
+    tmp_path, fake_instagram, sleeps
+):
+    """A post whose metadata Instagram never gives (its date unknown): every update tries it
+    again, walking down to the first post below it, not to the profile's oldest post (a walk
+    with a failed post used to record no update stamp, so each update walked it all)."""
+    older = _older_posts(fake_instagram, "anna.cooks", 20)
+    fake_instagram.withhold_metadata("DemoAnnaA03")
+    first = _download(tmp_path, ["anna.cooks"], sleeps)["anna.cooks"]
+    assert (first["status"], first["new_posts"], first["failed_posts"]) == ("ok", 24, 1)
+    assert "the next update tries again the failed posts" in first["message"]
+
+    for day in range(2):
+        fake_instagram.add_post("anna.cooks", f"DemoNew{day}", 1700100000 + day * 86400)
+        fake_instagram.metadata_served.clear()
+        update = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")["anna.cooks"]
+
+        assert (update["new_posts"], update["failed_posts"]) == (1, 1)
+        # the new posts, A01, A02, the failed A03, and A04 below it, where the walk stops
+        assert set(fake_instagram.metadata_served) == {
+            *[f"DemoNew{d}" for d in range(day + 1)],
+            *["DemoAnnaA01", "DemoAnnaA02", "DemoAnnaA03", "DemoAnnaA04"],
+        }
+        assert not set(fake_instagram.metadata_served) & set(older)
+
+    fake_instagram.rules.clear()  # Instagram gives the post at last
+    update = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")["anna.cooks"]
+    assert (update["new_posts"], update["failed_posts"]) == (1, 0)
+    assert len(_post_files(tmp_path / "anna.cooks")) == 5 + 20 + 2
+    fake_instagram.metadata_served.clear()
+    update = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")["anna.cooks"]
+    assert sum(fake_instagram.metadata_served.values()) == POSSIBLY_PINNED_POSTS + 1
+
+
+@pytest.mark.parametrize("refuse", ["metadata", "image"])
+def test_an_update_tries_again_a_failed_pinned_post_older_than_its_stamp(
+    tmp_path, fake_instagram, sleeps, refuse
+):
+    """A pinned post, older than the posts below it, fails (its metadata withheld: date
+    unknown; or its image refused: date known); the walk's stamp is then newer than the post,
+    and the next update still tries it: a possibly pinned post older than the stamp is passed
+    over only when it is on disk."""
+    _older_posts(fake_instagram, "anna.cooks", 10)
+    old = fake_instagram.accounts["anna.cooks"]["media"][-1]["code"]
+    fake_instagram.pin("anna.cooks", old)
+    if refuse == "metadata":
+        fake_instagram.withhold_metadata(old)
+    else:
+        fake_instagram.answer(403, b"URL signature expired", lambda text: f"{old}-1.jpg" in text)
+    first = _download(tmp_path, ["anna.cooks"], sleeps)["anna.cooks"]
+    assert (first["new_posts"], first["failed_posts"]) == (14, 1)
+    assert (tmp_path / LATEST_STAMPS_FILE).is_file()
+    fake_instagram.rules.clear()
+    fake_instagram.metadata_served.clear()
+
+    update = _download(tmp_path, ["anna.cooks"], sleeps, update="new_posts")["anna.cooks"]
+
+    assert (update["new_posts"], update["failed_posts"]) == (1, 0)
+    assert len(_post_files(tmp_path / "anna.cooks")) == 15
+    assert sum(fake_instagram.metadata_served.values()) <= POSSIBLY_PINNED_POSTS + 2

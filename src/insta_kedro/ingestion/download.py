@@ -27,8 +27,9 @@ case as shown):
   and the other profiles are ``not_attempted``.
 - **A post Instagram does not give** ("Fetching Post metadata failed", a refused image, or,
   logged out, metadata under another shortcode: ``PostChangedException``, instaloader#225):
-  counted in ``failed_posts`` and the walk goes on; the walk then records no update stamp,
-  so the next run tries the post again. After :data:`MAX_FAILED_POSTS_IN_A_ROW` failures in
+  counted in ``failed_posts`` and the walk goes on; the walk's update stamp stays below the
+  post (no newer than the first dated post after it), so the next update tries it again
+  without walking the whole profile. After :data:`MAX_FAILED_POSTS_IN_A_ROW` failures in
   a row the profile stops as ``error`` and the next one goes on.
 - **A photo or video without an address** (a video removed from a post that is still
   there, instaloader#2161; a post or carousel item without an image): the post is saved
@@ -40,8 +41,8 @@ case as shown):
   a finished walk writes; it does not depend on instaloader's version (unlike its resume
   files, which an upgrade invalidates). A profile without a stamp (a first download that
   was stopped, or one made by the ``instaloader`` command) is walked in full once. The first
-  :data:`POSSIBLY_PINNED_POSTS` older posts are passed over, since pinned posts come
-  first; so are they by ``max_posts_per_profile``, which keeps the newest posts.
+  :data:`POSSIBLY_PINNED_POSTS` older posts are passed over when on disk, since pinned
+  posts come first; so are they by ``max_posts_per_profile``, which keeps the newest posts.
 
 Example::
 
@@ -60,7 +61,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -281,6 +282,35 @@ def make_loader(
 
 
 @dataclass
+class _StampLimit:
+    """How new the update stamp of a walk with failed posts may be, so that the next update
+    walks down to them again. Past the :data:`POSSIBLY_PINNED_POSTS` first posts, posts come
+    newest first: the stamp is then kept no newer than the first dated post after a failed
+    one, and older than a failed post whose date is known. A failed post among the first ones
+    may be an old pinned post: an update tries it again wherever the stamp is (a possibly
+    pinned post older than the stamp is passed over only when it is on disk)."""
+
+    limit: datetime | None = None  # the stamp may be no newer than this
+    open_failure: bool = False  # a failed post with no dated post after it yet
+
+    def dated(self, number: int, taken: datetime) -> None:
+        """Note that post ``number`` of the walk (1 the first) was taken at ``taken``."""
+        if self.open_failure and number > POSSIBLY_PINNED_POSTS:
+            self._lower(taken)
+            self.open_failure = False
+
+    def failed(self, number: int, taken: datetime | None) -> None:
+        """Note that post ``number`` of the walk, taken at ``taken`` (None: unknown), failed."""
+        if taken is not None and number > POSSIBLY_PINNED_POSTS:
+            self._lower(taken - timedelta(microseconds=1))
+        else:
+            self.open_failure = True
+
+    def _lower(self, limit: datetime) -> None:
+        self.limit = limit if self.limit is None else min(self.limit, limit)
+
+
+@dataclass
 class _Progress:
     """What a profile's download has achieved so far, kept across retries."""
 
@@ -291,6 +321,7 @@ class _Progress:
     existing_posts: int = 0
     failed_posts: Counter = field(default_factory=Counter)
     failed_in_a_row: int = 0
+    stamp_limit: _StampLimit = field(default_factory=_StampLimit)
     posts_missing_media: int = 0
     follows: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -673,10 +704,11 @@ def _download_posts(
     posts come first; a post among the first ``POSSIBLY_PINNED_POSTS`` that is older than
     that many is passed over. With ``update="new_posts"`` the walk ends at the first post not
     newer than the newest one already downloaded (the ``stamps`` entry; without one, the
-    whole profile is walked), the first ``POSSIBLY_PINNED_POSTS`` such posts excepted. A
-    post whose metadata Instagram does not give is counted as failed and the walk goes on. A
-    walk that ends without an error and without a failed post records the newest post it
-    saw in ``stamps``, so the next update tries the failed posts again. The iterator's state
+    whole profile is walked), the first ``POSSIBLY_PINNED_POSTS`` such posts excepted (and
+    downloaded when not on disk: a pinned post that failed). A post whose metadata Instagram
+    does not give is counted as failed and the walk goes on. A walk that ends without an
+    error records in ``stamps`` the newest post it saw, or the newest stamp below its failed
+    posts (:class:`_StampLimit`), so the next update tries them again. The iterator's state
     is saved after every post, so a run killed at any point resumes there.
     """
     if max_posts == 0:
@@ -717,30 +749,32 @@ def _download_posts(
                 possibly_pinned = number <= POSSIBLY_PINNED_POSTS
                 if post is None:  # its metadata failed (counted): it takes its place
                     kept.add(None)
+                    progress.stamp_limit.failed(number, None)
                     _save_iterator(posts, Path(resume_path(posts.magic)))
                     continue
                 taken = post.date_utc.replace(tzinfo=UTC)
+                progress.stamp_limit.dated(number, taken)
+                metadata_file = profile_dir / (
+                    loader.format_filename(post, target=username) + ".json.xz"
+                )
+                already_downloaded = metadata_file.is_file()  # written last: the post is whole
                 if since is not None and taken <= since:
-                    if possibly_pinned:
+                    if not possibly_pinned:
+                        break
+                    if already_downloaded:
                         continue  # perhaps pinned: newer posts may follow
-                    break
                 if max_posts is not None and kept.newer_than(taken) >= max_posts:
                     if possibly_pinned:
                         continue  # perhaps an old pinned post: newer posts may follow
                     break
                 newest_seen = max(newest_seen or taken, taken)
-                metadata_file = profile_dir / (
-                    loader.format_filename(post, target=username) + ".json.xz"
-                )
-                already_downloaded = (
-                    metadata_file.is_file()
-                )  # written last, so the post is complete
                 try:
                     missing_media = _download_post(loader, post, username)
                 except Exception as err:
                     if not _is_post_failure(err):
                         raise  # the iterator file is saved; the next attempt resumes here
                     _count_failed_post(progress, str(post), err)
+                    progress.stamp_limit.failed(number, taken)
                 else:
                     progress.failed_in_a_row = 0
                     if already_downloaded:
@@ -766,9 +800,32 @@ def _download_posts(
                     break  # the posts still to come are older than this one
     if isinstance(posts, instaloader.NodeIterator):
         Path(resume_path(posts.magic)).unlink(missing_ok=True)  # the walk is complete
-    if newest_seen is not None and not progress.failed_posts:
-        recorded = stamps.get_last_post_timestamp(username).astimezone(UTC)
-        stamps.set_last_post_timestamp(username, max(recorded, newest_seen))
+    if newest_seen is not None:
+        _record_stamp(stamps, username, progress, newest_seen)
+
+
+def _record_stamp(
+    stamps: instaloader.LatestStamps, username: str, progress: _Progress, newest_seen: datetime
+) -> None:
+    """Record in ``stamps`` where the next update of ``username``, whose finished walk saw
+    posts up to ``newest_seen``, stops: at that post, or below the posts that failed (as
+    ``progress.stamp_limit`` bounds it), never below the stamp already recorded. Say in
+    ``progress.notes`` where the next update goes down to when a post failed."""
+    limit = progress.stamp_limit
+    if limit.open_failure:
+        progress.notes.append(
+            "update stamp not moved (no dated post came after a failed one): the next update "
+            "tries the failed posts again"
+        )
+        return
+    recorded = stamps.get_last_post_timestamp(username).astimezone(UTC)
+    stamp = max(recorded, newest_seen if limit.limit is None else min(newest_seen, limit.limit))
+    stamps.set_last_post_timestamp(username, stamp)
+    if progress.failed_posts:
+        progress.notes.append(
+            f"update stamp at {stamp:%Y-%m-%d %H:%M:%S} UTC: the next update tries again the "
+            "failed posts newer than it"
+        )
 
 
 def _download_post(loader: _Loader, post: instaloader.Post, username: str) -> int:
