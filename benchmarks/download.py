@@ -13,9 +13,11 @@ profile is new.
 Printed per size: the seconds of the first download, its milliseconds per account, and
 that against the smallest size's (the baseline, measured in the same run: 1.0 means the
 download grows linearly with the accounts); the ``id`` files the download read looking for
-folders of renamed accounts, per account; and the seconds and ``id`` files read of the
-second run. The seconds leave out the time the fake takes to answer (its look-ups grow with
-the accounts); they are the download's own work, which a real network's waits dwarf.
+folders of renamed accounts, per account; and the seconds, ``id`` files read and writes of
+``latest-stamps.ini`` (instaloader's ``LatestStamps`` rewrites the whole file each time; KiB
+written in all) of the second run. The seconds leave out the time the fake takes to answer
+(its look-ups grow with the accounts); they are the download's own work, which a real
+network's waits dwarf.
 
 A second table follows daily updates (``update: new_posts``, one new post a day) of one
 account of ``--failing-profile-posts`` posts, logged out, whose post at the top, the middle
@@ -26,6 +28,8 @@ updates after the first download.
 """
 
 import argparse
+import configparser
+import io
 import logging
 import random
 import sys
@@ -64,6 +68,28 @@ def counted_id_reads() -> Iterator[Counter]:
 
 
 @contextmanager
+def counted_stamps_writes() -> Iterator[Counter]:
+    """Count the writes of ``latest-stamps.ini`` meanwhile (``writes``; instaloader's
+    ``LatestStamps`` writes it with ``ConfigParser.write``) and the characters written
+    (``chars``)."""
+    written: Counter = Counter()
+    write = configparser.ConfigParser.write
+
+    def counting(parser, stream, *args, **kwargs) -> None:
+        text = io.StringIO()
+        write(parser, text, *args, **kwargs)
+        written["writes"] += 1
+        written["chars"] += len(text.getvalue())
+        stream.write(text.getvalue())
+
+    configparser.ConfigParser.write = counting
+    try:
+        yield written
+    finally:
+        configparser.ConfigParser.write = write
+
+
+@contextmanager
 def served_by(fake: FakeInstagram) -> Iterator[list[float]]:
     """Answer every HTTP request from ``fake`` meanwhile; yield a list that then holds the
     seconds the fake took to answer."""
@@ -84,11 +110,18 @@ def served_by(fake: FakeInstagram) -> Iterator[list[float]]:
         requests.adapters.HTTPAdapter.send = send
 
 
-def timed_download(fake: FakeInstagram, names: list[str], target: Path) -> tuple[float, int]:
+def timed_download(
+    fake: FakeInstagram, names: list[str], target: Path
+) -> tuple[float, int, Counter]:
     """Download ``names`` into ``target``; return the seconds the download took besides the
-    fake's answers, and the ``id`` files read."""
+    fake's answers, the ``id`` files read and the writes of ``latest-stamps.ini``
+    (:func:`counted_stamps_writes`)."""
     loader = make_loader(target, sleep=lambda _s: None, pause_between_requests=False)
-    with served_by(fake) as answering, counted_id_reads() as reads:
+    with (
+        served_by(fake) as answering,
+        counted_id_reads() as reads,
+        counted_stamps_writes() as written,
+    ):
         start = time.perf_counter()
         report = download_profiles(
             names,
@@ -102,7 +135,7 @@ def timed_download(fake: FakeInstagram, names: list[str], target: Path) -> tuple
     failed = {name: o["status"] for name, o in report.items() if o["status"] != "ok"}
     if failed:
         raise RuntimeError(f"accounts not downloaded: {failed}")
-    return seconds, reads["id"]
+    return seconds, reads["id"], written
 
 
 def failing_account(posts: int, failing: str | None) -> tuple[FakeInstagram, str]:
@@ -158,14 +191,16 @@ def measure(size: int, posts: int) -> dict[str, float]:
     fake = FakeInstagram(page_size=12)
     names = [fake.add_account(f"person.{i:05d}", posts) for i in range(size + 1)]
     with tempfile.TemporaryDirectory() as folder:
-        first_s, first_reads = timed_download(fake, names[:size], Path(folder))
-        second_s, second_reads = timed_download(fake, names, Path(folder))
+        first_s, first_reads, _ = timed_download(fake, names[:size], Path(folder))
+        second_s, second_reads, second_writes = timed_download(fake, names, Path(folder))
     return {
         "first_s": first_s,
         "per_account_ms": 1000 * first_s / size,
         "id_reads_per_account": first_reads / size,
         "second_s": second_s,
         "second_id_reads": second_reads,
+        "second_stamps_writes": second_writes["writes"],
+        "second_stamps_kib": second_writes["chars"] / 1024,
     }
 
 
@@ -179,9 +214,10 @@ def main() -> None:
     logging.disable(logging.WARNING)
     print(
         "| accounts | first download s | ms / account | ratio to the smallest | id reads / "
-        "account | +1 account: s | +1 account: id reads |"
+        "account | +1 account: s | +1 account: id reads | +1 account: stamps writes | +1 "
+        "account: stamps KiB written |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     baseline = None
     for size in sorted(args.sizes):
         row = measure(size, args.posts)
@@ -189,7 +225,8 @@ def main() -> None:
         print(
             f"| {size} | {row['first_s']:.1f} | {row['per_account_ms']:.1f} | "
             f"{row['per_account_ms'] / baseline:.2f} | {row['id_reads_per_account']:.2f} | "
-            f"{row['second_s']:.1f} | {row['second_id_reads']} |"
+            f"{row['second_s']:.1f} | {row['second_id_reads']} | "
+            f"{row['second_stamps_writes']} | {row['second_stamps_kib']:.0f} |"
         )
     print(
         f"\nDaily updates of an account of {args.failing_profile_posts} posts, one always failing"

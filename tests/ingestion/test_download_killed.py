@@ -21,15 +21,17 @@ from pathlib import Path
 import instaloader
 import pytest
 
+from insta_kedro.ingestion.download import LATEST_STAMPS_FILE
 from tests.ingestion.test_download import FakeInstagram
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROFILES = ["anna.cooks", "ben_hikes"]
 
-# argv: download folder, log of what Instagram served, where to stop ("third-post" or
-# "never"), the run's name. The last line of the output is the report's statuses.
+# argv: download folder, log of what Instagram served, where to stop ("third-post",
+# "stamps-write": after a new post of anna.cooks, half-way through writing the update stamps,
+# or "never"), the run's name. The last line of the output is the report's statuses.
 WORKER = """
-import json, os, random, sys, time
+import io, json, os, random, sys, time
 from pathlib import Path
 
 import instaloader.instaloader
@@ -74,6 +76,21 @@ if stop == "third-post":
                 time.sleep(600)
 
     instaloader.instaloader.save_structure_to_file = save_half_then_hold
+if stop == "stamps-write":
+    import configparser
+
+    fake.add_post("anna.cooks", "DemoAnnaA09", 1700500000)
+    write = configparser.ConfigParser.write
+
+    def write_half_then_hold(parser, stream, *args, **kwargs):
+        text = io.StringIO()
+        write(parser, text, *args, **kwargs)
+        stream.write(text.getvalue()[: len(text.getvalue()) // 2])
+        stream.flush()
+        print("holding", flush=True)
+        time.sleep(600)
+
+    configparser.ConfigParser.write = write_half_then_hold
 loader = make_loader(target, sleep=lambda seconds: None, pause_between_requests=False)
 report = download_profiles(
     sys.argv[5].split(","),
@@ -93,7 +110,10 @@ def start_worker(tmp_path: Path, name: str, stop: str) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", WORKER, *args],
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT / "src"), str(PROJECT_ROOT)]),
+        },
         stdout=(tmp_path / f"{name}.log").open("w"),
         stderr=subprocess.STDOUT,
     )
@@ -149,3 +169,27 @@ def test_a_killed_download_resumes_without_fetching_a_finished_post_again(tmp_pa
     assert len(after) == 8 and all(after.values())  # the half-written one written again
     leftovers = [p.name for p in (tmp_path / "dl").glob("*/*") if p.suffix == ".temp"]
     assert leftovers == [] and not list((tmp_path / "dl").glob("*/iterator_*"))
+
+
+def test_a_download_killed_while_writing_its_update_stamps_keeps_them(tmp_path):
+    """instaloader rewrites ``latest-stamps.ini`` in place; a run killed half-way through
+    writing it must leave every profile's stamp (a lost stamp makes the next update walk the
+    whole profile)."""
+    first = start_worker(tmp_path, "first", "never")
+    assert first.wait(timeout=120) == 0, (tmp_path / "first.log").read_text()[-3000:]
+    stamps_file = tmp_path / "dl" / LATEST_STAMPS_FILE
+    before = instaloader.LatestStamps(str(stamps_file))
+    stamps = {profile: before.get_last_post_timestamp(profile) for profile in PROFILES}
+
+    second = start_worker(tmp_path, "second", "stamps-write")
+    deadline = time.monotonic() + 120
+    while "holding" not in (tmp_path / "second.log").read_text():
+        if second.poll() is not None or time.monotonic() > deadline:
+            second.kill()
+            pytest.fail((tmp_path / "second.log").read_text()[-3000:])
+        time.sleep(0.02)
+    second.send_signal(signal.SIGKILL)
+    assert second.wait(timeout=30) == -signal.SIGKILL
+
+    after = instaloader.LatestStamps(str(stamps_file))
+    assert {profile: after.get_last_post_timestamp(profile) for profile in PROFILES} == stamps

@@ -281,6 +281,20 @@ def make_loader(
     return loader
 
 
+class _LatestStamps(instaloader.LatestStamps):
+    """instaloader's ``LatestStamps`` file, written to a temporary file and renamed, so that a
+    run killed while writing it leaves every stamp, the previous ones or the new ones
+    (instaloader rewrites the file in place)."""
+
+    def _save(self) -> None:
+        """Write every stamp to the file."""
+        path = Path(self.file)
+        temporary = path.with_name(path.name + ".temp")
+        with temporary.open("w", encoding="utf-8") as stream:
+            self.data.write(stream)
+        os.replace(temporary, path)
+
+
 @dataclass
 class _StampLimit:
     """How new the update stamp of a walk with failed posts may be, so that the next update
@@ -418,7 +432,7 @@ def download_profiles(
     target.mkdir(parents=True, exist_ok=True)
     waits = _Waits(backoff or Backoff(), rng or random.Random(), sleep)
     loader.rate_controller.waits = waits
-    stamps = instaloader.LatestStamps(str(target / LATEST_STAMPS_FILE))
+    stamps = _LatestStamps(str(target / LATEST_STAMPS_FILE))
     folders = _ProfileFolders(target)
 
     login_note = _log_in(loader, login) if login is not None else None
@@ -820,7 +834,8 @@ def _record_stamp(
         return
     recorded = stamps.get_last_post_timestamp(username).astimezone(UTC)
     stamp = max(recorded, newest_seen if limit.limit is None else min(newest_seen, limit.limit))
-    stamps.set_last_post_timestamp(username, stamp)
+    if stamp != recorded:  # each change rewrites the whole file
+        stamps.set_last_post_timestamp(username, stamp)
     if progress.failed_posts:
         progress.notes.append(
             f"update stamp at {stamp:%Y-%m-%d %H:%M:%S} UTC: the next update tries again the "
