@@ -1324,3 +1324,17 @@ def test_an_update_tries_again_a_failed_pinned_post_older_than_its_stamp(
     assert (update["new_posts"], update["failed_posts"]) == (1, 0)
     assert len(_post_files(tmp_path / "anna.cooks")) == 15
     assert sum(fake_instagram.metadata_served.values()) <= POSSIBLY_PINNED_POSTS + 2
+
+
+def test_a_rerun_with_nothing_new_leaves_the_stamps_file_alone(tmp_path, fake_instagram, sleeps):
+    """instaloader rewrites the whole ``latest-stamps.ini`` whenever a stamp is set: a stamp
+    that does not change is not set, so a rerun (``update="all"``) of many profiles with no
+    new post does not rewrite it once per profile."""
+    _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps)
+    stamps_file = tmp_path / LATEST_STAMPS_FILE
+    written = (stamps_file.stat().st_ino, stamps_file.stat().st_mtime_ns)
+
+    report = _download(tmp_path, ["anna.cooks", "ben_hikes"], sleeps)
+
+    assert {outcome["status"] for outcome in report.values()} == {"ok"}
+    assert (stamps_file.stat().st_ino, stamps_file.stat().st_mtime_ns) == written
