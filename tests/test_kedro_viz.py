@@ -1,4 +1,5 @@
-"""`kedro viz build` on the project: every pipeline, its key datasets, layers and parameters."""
+"""`kedro viz build` on the project: every pipeline, its key datasets, layers and parameters;
+the panel `kedro viz run` shows for a clicked dataset."""
 
 import json
 import os
@@ -7,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 PIPELINES = (
@@ -75,3 +78,35 @@ def test_key_datasets_with_layers_and_parameters(viz_main: dict, pipeline: str):
 def test_layers_have_an_order(viz_main: dict):
     assert "circular dependency detected among layers" not in " ".join(viz_main["_log"].split())
     assert {"raw", "intermediate", "feature", "reporting"} <= set(viz_main["layers"])
+
+
+def test_every_parquet_dataset_of_the_catalog_previews_in_kedro_viz(kedro_project: Path):
+    """Clicking a table in `kedro viz run` shows its first rows: kedro-viz's node metadata,
+    serialized as its API serves it, for each Parquet dataset of the project's catalog holding a
+    column of arrays (as `posts.hashtags`, each `feature`, `post_clusters.membership`)."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+    from kedro_datasets.pandas import ParquetDataset
+    from kedro_viz.models.flowchart.node_metadata import DataNodeMetadata
+    from kedro_viz.models.flowchart.nodes import GraphNode
+
+    bootstrap_project(kedro_project)
+    with KedroSession.create(project_path=kedro_project) as session:
+        catalog = session.load_context().catalog
+    tables = [name for name in catalog if isinstance(catalog.get(name), ParquetDataset)]
+    assert {"posts", "post_features", "post_clusters", "image_features"} <= set(tables)
+    frame = pd.DataFrame({"post_id": ["a", "b"], "feature": [np.ones(4096), np.zeros(2)]})
+    for name in tables:
+        dataset = catalog.get(name)
+        dataset.save(frame)
+        node = GraphNode.create_data_node(
+            dataset_id=name,
+            dataset_name=name,
+            layer=None,
+            tags=set(),
+            dataset=dataset,
+            modular_pipelines=None,
+        )
+        panel = json.loads(DataNodeMetadata(data_node=node).model_dump_json())
+        assert panel["preview_type"] == "TablePreview", name
+        assert panel["preview"]["data"][1] == ["b", [0.0, 0.0]], name

@@ -1,6 +1,6 @@
 """What the project adds to Kedro: hooks, the missing-input check, the tracking server check,
 the check of ``--params`` sections, typed parameters logged to MLflow as their settings, and
-optional datasets.
+the datasets (Parquet with a kedro-viz preview, optional, lazy).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -21,6 +21,9 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "lazy_parquet_dataset": [
             "LazyParquetDataset",
+        ],
+        "parquet_dataset": [
+            "ParquetDataset",
         ],
         "optional_parquet_dataset": [
             "OptionalParquetDataset",

@@ -4,14 +4,16 @@ Pipelines downstream of optional steps (``text_features`` and ``fusion`` use ima
 ImageNet labels and generated captions when they exist) must run when those steps have not
 run yet. Kedro fails a node whose input file is missing; this dataset instead logs a notice
 and loads an empty frame with the declared columns, so the node can drop that block and say
-so. Saving, and loading an existing file, are exactly ``pandas.ParquetDataset``'s.
+so. Saving, and loading an existing file, are exactly ``pandas.ParquetDataset``'s; the kedro-viz
+preview is ``kedro_ext.parquet_dataset.ParquetDataset``'s.
 """
 
 import logging
 from typing import Any
 
 import pandas as pd
-from kedro_datasets.pandas import ParquetDataset
+
+from insta_kedro.kedro_ext.parquet_dataset import ParquetDataset
 
 logger = logging.getLogger(__name__)
 
