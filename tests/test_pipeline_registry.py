@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 from kedro.framework.project import configure_project
 
@@ -17,6 +18,19 @@ def test_default_pipeline_contains_every_registered_pipeline():
         if name != "__default__":
             assert name in PIPELINE_ORDER
             assert set(pipeline.nodes) <= default_nodes
+
+
+def test_every_pipeline_folder_is_registered():
+    """The registry names its pipelines (PIPELINE_ORDER): a folder left out of it would run in
+    no `kedro run`."""
+    import insta_kedro.pipelines
+
+    folders = {
+        path.name
+        for path in Path(insta_kedro.pipelines.__file__).parent.iterdir()
+        if (path / "pipeline.py").is_file()
+    }
+    assert folders == set(PIPELINE_ORDER)
 
 
 def test_ingestion_produces_the_contract_datasets():

@@ -55,7 +55,8 @@ def test_clustering_alone_names_every_pipeline_that_makes_its_missing_inputs(run
 def test_a_node_whose_in_memory_input_another_node_makes_names_that_node(tmp_path):
     from kedro.io import DataCatalog
 
-    from insta_kedro.kedro_ext.missing_inputs import check_inputs_exist, project_pipelines
+    from insta_kedro.kedro_ext.missing_inputs import check_inputs_exist
+    from insta_kedro.pipeline_registry import project_pipelines
 
     vocab = {"type": "json.JSONDataset", "filepath": str(tmp_path / "caption_vocab.json")}
     catalog = DataCatalog.from_config({"caption_vocab": vocab})

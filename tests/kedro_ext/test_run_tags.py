@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from kedro.framework.cli.project import run as kedro_run_command
 
-from insta_kedro.kedro_ext.missing_inputs import project_pipelines
 from insta_kedro.kedro_ext.run_tags import image_feature_inputs, kedro_command, runner_option
+from insta_kedro.pipeline_registry import project_pipelines
 
 DEMO = {"ingestion": {"demo": {"posts_per_profile": 4, "image_size": 32}}}
 

@@ -35,7 +35,7 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 MAX_PATH_LENGTH = 1024  # characters of an image path an output may give
 
 # Which pipeline writes which output: used only to word the "run this" message. The
-# registry (insta_kedro.kedro_ext.missing_inputs.project_pipelines) is asked first; this
+# registry (insta_kedro.pipeline_registry.project_pipelines) is asked first; this
 # covers pipelines that are not importable (yet) in the installed version.
 KNOWN_PRODUCERS = {
     "post_clusters": "clustering",
@@ -312,7 +312,7 @@ class CatalogReader:
 @functools.cache
 def _producers() -> dict[str, str]:
     """Output dataset → the registered pipeline that writes it (imports the pipelines once)."""
-    from insta_kedro.kedro_ext.missing_inputs import project_pipelines
+    from insta_kedro.pipeline_registry import project_pipelines
 
     producers: dict[str, str] = {}
     for name, pipeline in project_pipelines().items():

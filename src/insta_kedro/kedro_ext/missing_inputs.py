@@ -19,14 +19,13 @@ no node. The hook names the node that makes it, and how to add it to the run::
 Register it in ``settings.py``: ``HOOKS = (..., MissingInputsHook())``.
 """
 
-import importlib
 from typing import Any
 
 from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 from kedro.pipeline import Pipeline
 
-from insta_kedro.pipeline_registry import PIPELINE_ORDER
+from insta_kedro.pipeline_registry import PIPELINE_ORDER, project_pipelines
 
 
 class MissingInputError(RuntimeError):
@@ -40,21 +39,6 @@ def producing_pipelines(dataset: str, pipelines: dict[str, Pipeline]) -> list[st
         for name, pipeline in pipelines.items()
         if name != "__default__" and dataset in pipeline.all_outputs()
     )
-
-
-def project_pipelines() -> dict[str, Pipeline]:
-    """Every pipeline of the project, whatever the run asked for.
-
-    (During ``kedro run --pipelines=X`` Kedro's registry loads only ``X``.)
-    """
-    found = {}
-    for name in PIPELINE_ORDER:
-        try:
-            module = importlib.import_module(f"insta_kedro.pipelines.{name}")
-        except ModuleNotFoundError:
-            continue
-        found[name] = module.create_pipeline()
-    return found
 
 
 def _absent_inputs(pipeline: Pipeline, catalog: Any) -> tuple[list[str], list[tuple[str, Any]]]:

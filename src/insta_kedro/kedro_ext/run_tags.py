@@ -26,7 +26,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.pipeline import Pipeline
 from omegaconf import OmegaConf
 
-from insta_kedro.kedro_ext.missing_inputs import project_pipelines
+from insta_kedro.pipeline_registry import project_pipelines
 
 logger = logging.getLogger(__name__)
 
