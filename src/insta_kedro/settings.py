@@ -4,6 +4,7 @@ from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from insta_kedro.kedro_ext import (
+    ConfigEnvironmentCheckHook,
     DaskClientClosingHook,
     ImageEncoderTagHook,
     InstagramCredentialsHook,
@@ -16,6 +17,7 @@ from insta_kedro.kedro_ext import (
 )
 
 HOOKS = (
+    ConfigEnvironmentCheckHook(),
     RuntimeParamsCheckHook(),
     TrackingServerCheckHook(),
     InstagramCredentialsHook(),

@@ -1,6 +1,7 @@
-"""What the project adds to Kedro: hooks, the missing-input check, the tracking server check,
-the check of ``--params`` sections, typed parameters logged to MLflow as their settings, and
-the datasets (Parquet with a kedro-viz preview, optional, lazy).
+"""What the project adds to Kedro: hooks, the check of the configuration environment, the
+missing-input check, the tracking server check, the check of ``--params`` sections, typed
+parameters logged to MLflow as their settings, and the datasets (Parquet with a kedro-viz
+preview, optional, lazy).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -11,6 +12,10 @@ import lazy_loader
 __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
+        "config_environment": [
+            "ConfigEnvironmentCheckHook",
+            "ConfigEnvironmentError",
+        ],
         "hooks": [
             "DaskClientClosingHook",
             "InstagramCredentialsHook",
