@@ -1,6 +1,7 @@
 """`kedro viz build` on the project: every pipeline, its key datasets, layers and parameters;
 the panel `kedro viz run` shows for a clicked dataset."""
 
+import itertools
 import json
 import os
 import shutil
@@ -78,6 +79,29 @@ def test_key_datasets_with_layers_and_parameters(viz_main: dict, pipeline: str):
 def test_layers_have_an_order(viz_main: dict):
     assert "circular dependency detected among layers" not in " ".join(viz_main["_log"].split())
     assert {"raw", "intermediate", "feature", "reporting"} <= set(viz_main["layers"])
+
+
+def test_layers_are_in_data_flow_order(viz_main: dict):
+    """The bands read top to bottom as the data flows: the download (raw) is parsed into the
+    posts (intermediate), which give the features, then the reports. kedro-viz orders two layers
+    only when a dataset of one leads to a dataset of the other (else its order changes from
+    one process to the next): each of these leads to the next."""
+    flow = ("raw", "intermediate", "feature", "reporting")
+    layers = viz_main["layers"]
+    assert [layers.index(name) for name in flow] == sorted(layers.index(name) for name in flow)
+    children: dict[str, set[str]] = {}
+    for edge in viz_main["edges"]:
+        children.setdefault(edge["source"], set()).add(edge["target"])
+    layer_of = {node["id"]: node.get("layer") for node in viz_main["nodes"]}
+    for earlier, later in itertools.pairwise(flow):
+        reached = {node for node, layer in layer_of.items() if layer == earlier}
+        pending = list(reached)
+        while pending:
+            for child in children.get(pending.pop(), ()):
+                if child not in reached:
+                    reached.add(child)
+                    pending.append(child)
+        assert any(layer_of[node] == later for node in reached), f"{earlier} leads to no {later}"
 
 
 def test_every_parquet_dataset_of_the_catalog_previews_in_kedro_viz(kedro_project: Path):
