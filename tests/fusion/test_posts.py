@@ -173,3 +173,20 @@ def test_each_post_says_which_encoder_made_the_image_feature_in_its_vector(
 
 def test_without_an_image_block_no_post_names_an_encoder(fused_demo):
     assert fused_demo.post_features["image_encoder"].isna().all()
+
+
+def test_text_features_of_other_posts_name_the_pipeline_to_run(fused_demo, fusion_params, caplog):
+    """post_text_features of an earlier download (ingestion ran again, text_features did not):
+    the report and the log say why the caption blocks are empty, and what to run."""
+    posts, text_features = fused_demo.posts, fused_demo.text_features
+    others = text_features.assign(post_id="other-" + text_features["post_id"])
+    _, summary, _ = fusion_posts.fuse_posts(posts, others, NO_IMAGES, NO_LABELS, {}, fusion_params)
+    assert summary["posts_without_text_features"] == len(posts)
+    for block in ("own_text", "gen_text"):
+        assert summary["blocks"][block] == {
+            "used": False,
+            "reason": fusion_posts.NO_TEXT_FEATURES,
+        }
+    assert "`kedro run --pipelines=text_features`" in fusion_posts.NO_TEXT_FEATURES
+    assert f"{len(posts)} of {len(posts)} posts have no row in post_text_features" in caplog.text
+    assert "Run `kedro run --pipelines=text_features` for these posts" in caplog.text

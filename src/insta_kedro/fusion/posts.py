@@ -52,6 +52,11 @@ BLOCKS = ("image", "own_text", "gen_text", "interests")
 TEXT_NOT_IN_BLOCK = ("present", "confidence", "interest_")
 STACK_BLOCK = 65_536
 """Rows of the image features read, and vectors reduced by the image PCA, at a time."""
+NO_TEXT_FEATURES = (
+    "no post has a row in post_text_features (made from other posts: run `kedro run "
+    "--pipelines=text_features` for these)"
+)
+"""Why the caption blocks are dropped when ``post_text_features`` has none of the posts."""
 
 
 def interest_categories(post_text_features: pd.DataFrame) -> list[str]:
@@ -244,7 +249,15 @@ def fuse_posts(
     text = text_rows(frame["post_id"], post_text_features)
     missing_text = int(text["own_present"].isna().sum())
     if missing_text:
-        logger.warning("%d posts have no text features: their text blocks are 0.", missing_text)
+        logger.warning(
+            "fusion: %d of %d posts have no row in post_text_features (an earlier "
+            "text_features run on other data?): their text blocks are 0, counted as "
+            "posts_without_text_features in fusion_report. Run `kedro run "
+            "--pipelines=text_features` for these posts.",
+            missing_text,
+            len(frame),
+        )
+    no_text_features = model is None and missing_text == len(frame) > 0
     text_columns = [c for c in post_text_features.columns if c != "post_id"]
     if any(text[c].hasnans for c in text_columns):  # else no copy of the table is needed
         text = text.fillna(dict.fromkeys(text_columns, 0.0))
@@ -374,27 +387,31 @@ def fuse_posts(
     image_encoder = image_rows.encoders() if summary["blocks"]["image"]["used"] else None
 
     # own and generated captions
-    add(
-        "own_text",
-        text[text_block_columns(post_text_features, "own")].to_numpy(),
-        text["own_present"].to_numpy(),
-        text["own_present"].to_numpy() > 0,
-    )
-    if text["gen_present"].sum() == 0 and model is None:
-        add(
-            "gen_text",
-            None,
-            None,
-            reason="no generated captions (caption_model did not train: see "
-            "caption_metrics.not_trained_reason; or it has not run)",
-        )
+    if no_text_features:
+        add("own_text", None, None, reason=NO_TEXT_FEATURES)
+        add("gen_text", None, None, reason=NO_TEXT_FEATURES)
     else:
         add(
-            "gen_text",
-            text[text_block_columns(post_text_features, "gen")].to_numpy(),
-            text["gen_confidence"].to_numpy(),
-            text["gen_present"].to_numpy() > 0,
+            "own_text",
+            text[text_block_columns(post_text_features, "own")].to_numpy(),
+            text["own_present"].to_numpy(),
+            text["own_present"].to_numpy() > 0,
         )
+        if text["gen_present"].sum() == 0 and model is None:
+            add(
+                "gen_text",
+                None,
+                None,
+                reason="no generated captions (caption_model did not train: see "
+                "caption_metrics.not_trained_reason; or it has not run)",
+            )
+        else:
+            add(
+                "gen_text",
+                text[text_block_columns(post_text_features, "gen")].to_numpy(),
+                text["gen_confidence"].to_numpy(),
+                text["gen_present"].to_numpy() > 0,
+            )
 
     # interests: every source weighted by its confidence; a caption's by the strength of its
     # evidence (matched weight / interest_full_weight, at most 1): one weak word is no vote
