@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from insta_kedro.personas.characterization import (
     FollowLists,
@@ -270,3 +271,42 @@ def test_each_person_is_characterized_from_their_own_posts_wherever_they_are_in_
     # which encoders the image features of each person's posts came from
     assert (ann["image_encoders"], ann["image_encoder_weights"]) == (["vgg16-fc2-random"], "random")
     assert bob["image_encoders"] == cat["image_encoders"] == []
+
+
+def test_posts_downloaded_after_fusion_stop_the_characterization_with_what_to_run():
+    # ingestion ran again (cat's posts added) but fusion did not: post_features lacks them
+    posts = pd.DataFrame(
+        {
+            "post_id": ["a1", "c1"],
+            "profile": ["ann", "cat"],
+            "taken_at": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+            "caption": ["food", "a trip"],
+            "image_path": None,
+        }
+    )
+    post_features = pd.DataFrame(
+        {"post_id": ["a1"], "profile": ["ann"], "feature": [np.array([1.0, 0.0])]}
+    )
+    user_features = pd.DataFrame(
+        {"profile": ["ann"], "feature": [np.array([1.0, 0.0])], "interest_food": [1.0]}
+    )
+    with pytest.raises(ValueError, match=r"1 posts of `posts` .*cat.*kedro run"):
+        user_characterizations(
+            posts,
+            pd.DataFrame({"profile": ["ann", "cat"], "full_name": None}),
+            pd.DataFrame(columns=["follower", "followee"]),
+            post_features,
+            user_features,
+            pd.DataFrame({"profile": ["ann"], "cluster": [-1], "probability": [0.0]}),
+            {"users": {}},
+            pd.DataFrame(columns=["post_id", "generated_caption"]),
+            {},
+            {
+                "characterization": {
+                    "top_interests": 3,
+                    "representative_posts": 2,
+                    "min_support_share": 0.1,
+                    "min_support_posts": 3,
+                }
+            },
+        )

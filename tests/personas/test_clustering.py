@@ -299,3 +299,11 @@ def test_post_settings_that_are_not_auto_are_kept():
     explicit = {**params(min_cluster_size=40, min_samples=None), "max_fit": 50_000}
     hdbscan = post_level_params({"posts": explicit}, 100_000)["hdbscan"]
     assert hdbscan["min_cluster_size"] == 40 and hdbscan["min_samples"] is None
+
+
+def test_stack_vectors_counts_a_post_without_a_row_as_missing():
+    # what Series.map gives a post that the table of vectors lacks: NaN, not None
+    vectors = pd.Series(["a", "b"]).map(pd.Series({"a": np.array([1.0, 2.0])}))
+    matrix, usable = stack_vectors(vectors)
+    assert usable.tolist() == [True, False]
+    assert matrix.tolist() == [[1, 2], [0, 0]]

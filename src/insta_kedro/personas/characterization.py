@@ -26,6 +26,7 @@ import pandas as pd
 from insta_kedro.fusion import person_slices
 from insta_kedro.personas.clustering import NOISE, stack_vectors
 from insta_kedro.personas.description import NO_POSTS_LABEL, interest_columns
+from insta_kedro.personas.inputs import check_features_describe_posts
 from insta_kedro.vision import encoder_fields
 
 logger = logging.getLogger(__name__)
@@ -345,8 +346,10 @@ def user_characterizations(
     reader sees why; ``interest_support`` says how many of their posts the top one rests on
     (:func:`interest_support`). ``params`` are the clustering parameters
     (``characterization``: ``top_interests``, ``representative_posts``,
-    ``min_support_share``, ``min_support_posts``).
+    ``min_support_share``, ``min_support_posts``). ``ValueError`` when ``post_features``
+    describes other posts than ``posts`` (:func:`check_features_describe_posts`).
     """
+    check_features_describe_posts(posts, post_features)
     settings = params["characterization"]
     columns = interest_columns(user_features)
     interests = user_features.set_index("profile")[columns].rename(

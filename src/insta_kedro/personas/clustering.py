@@ -33,6 +33,7 @@ from typing import Any, assert_never
 import hdbscan
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_list_like
 from sklearn.decomposition import PCA
 
 from insta_kedro.engine import LOCAL, Engine, bounded_rows, chunked, map_chunks
@@ -144,13 +145,14 @@ STACK_BLOCK = 65_536
 
 def stack_vectors(vectors: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(matrix, usable mask) from a column of vectors (a Series or a 1-d object array);
-    missing or odd-sized rows are unusable.
+    missing (None, NaN) or odd-sized rows are unusable.
 
     The width is the most common non-zero vector length (the smallest of equally common
     ones); unusable rows are zeros.
     """
     values = vectors.to_numpy(dtype=object) if isinstance(vectors, pd.Series) else vectors
-    sizes = np.array([0 if v is None else len(v) for v in values], dtype=np.int64)
+    # missing: None, or the NaN that pandas gives a row a lookup did not find
+    sizes = np.array([len(v) if is_list_like(v) else 0 for v in values], dtype=np.int64)
     lengths, counts = np.unique(sizes[sizes > 0], return_counts=True)
     width = int(lengths[np.argmax(counts)]) if len(lengths) else 0  # the smallest of ties
     usable = (sizes == width) & (width > 0)

@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from insta_kedro.personas.clustering import NOISE, PersonaClusterer, persona_frame, stack_vectors
+from insta_kedro.personas.inputs import check_features_describe_posts
 from insta_kedro.text import (
     content_text,
     detect_languages,
@@ -300,8 +301,10 @@ def cluster_profiles(
 
     ``params`` are the clustering parameters (``description``). Returns
     ``{"posts": {"<cluster>": description}, "users": {"<cluster>": description}}`` (noise
-    under "-1").
+    under "-1"). ``ValueError`` when ``post_features`` describes other posts than ``posts``
+    (:func:`check_features_describe_posts`).
     """
+    check_features_describe_posts(posts, post_features)
     captions = posts.set_index("post_id")["caption"].fillna("").astype(str)
     captions_by_profile = (
         posts["caption"].fillna("").astype(str).groupby(posts["profile"]).agg(list)

@@ -441,3 +441,22 @@ def test_real_data_without_ground_truth():
     assert out["report"]["posts"]["ground_truth"] is None and out["report"]["ground_truth"] is None
     assert not any("truth" in name for name in out["metrics"])
     assert all(p["circle"] is None for p in out["characterizations"].values())
+
+
+def test_describing_clusters_of_posts_that_changed_since_fusion_says_what_to_run(themed):
+    # the download lost a person after fusion ran: their posts are still in post_features
+    data, out = themed
+    person = data["posts"]["profile"].iloc[0]
+    posts = data["posts"][data["posts"]["profile"] != person]
+    removed = rf"no longer in `posts` \(1 profile: {person}\).*kedro run"
+    with pytest.raises(ValueError, match=removed):
+        describe_clusters(
+            posts,
+            data["post_features"],
+            data["user_features"],
+            out["post_clusters"],
+            out["user_clusters"],
+            out["post_clusterer"],
+            out["user_clusterer"],
+            PARAMS,
+        )
