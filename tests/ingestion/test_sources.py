@@ -10,8 +10,14 @@ from insta_kedro.ingestion.sources import (
     empty_profile_report,
     has_profile_folders,
     parse_download,
+    report_metrics,
 )
-from tests.ingestion.test_folder import graphql_node, make_profile, write_json_xz
+from tests.ingestion.test_folder import (
+    graphql_node,
+    make_profile,
+    write_json_xz,
+    write_truncated_jpeg,
+)
 
 
 def _live(folder: Path, profiles: list[str]) -> tuple[dict, dict]:
@@ -115,3 +121,23 @@ def test_without_downloads_the_report_is_the_parsers(tmp_path):
     assert report["source"] == "folder"
     assert "downloads" not in report
     assert "download" not in report["profiles"]["natgeo"]
+
+
+def test_the_reports_totals_are_the_runs_metrics(tmp_path):
+    root = tmp_path / "download"
+    anna = make_profile(root, "anna.cooks")
+    write_json_xz(anna / "2021-03-04_18-22-10_UTC.json.xz", graphql_node("A1", caption="pasta"))
+    write_json_xz(anna / "2021-03-05_18-22-10_UTC.json.xz", graphql_node("A2", caption=None))
+    write_truncated_jpeg(anna / "2021-03-05_18-22-10_UTC.jpg")
+    make_profile(root, "bob.private")
+
+    *_, report = parse_download({"source": "folder", "folder": str(root)})
+
+    assert report_metrics(report) == {
+        "profiles": {"value": 2.0, "step": 0},
+        "profiles_without_posts": {"value": 1.0, "step": 0},
+        "posts": {"value": 2.0, "step": 0},
+        "posts_with_caption": {"value": 1.0, "step": 0},
+        "files_seen": {"value": 3.0, "step": 0},
+        "files_skipped": {"value": 1.0, "step": 0},
+    }

@@ -38,6 +38,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "empty_profile_report",
             "has_profile_folders",
             "parse_download",
+            "report_metrics",
         ],
     },
 )

@@ -5,6 +5,8 @@
   download of the listed profiles.
 - :func:`parse_download`: that folder read into posts, profiles and follows, with a report
   that also gives each live download's outcome.
+- :func:`report_metrics`: the report's totals as metrics, so that each tracked run says how
+  many profiles and posts it read.
 """
 
 import logging
@@ -141,3 +143,20 @@ def parse_download(
         raw_download["folder"],
     )
     return parsed.posts, parsed.profiles, parsed.follows, report
+
+
+def report_metrics(report: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+    """The totals of an ingestion ``report`` (what :func:`parse_download` returns) as metrics
+    for MLflow, ``{name: {"value": number, "step": 0}}``: ``profiles``,
+    ``profiles_without_posts``, ``posts``, ``posts_with_caption``, ``files_seen`` and
+    ``files_skipped`` (all skipped files, whatever the reason)."""
+    totals = report.get("totals") or {}
+    values = {
+        "profiles": totals.get("profiles", 0),
+        "profiles_without_posts": totals.get("profiles_without_posts", 0),
+        "posts": totals.get("posts_parsed", 0),
+        "posts_with_caption": totals.get("posts_with_caption", 0),
+        "files_seen": totals.get("files_seen", 0),
+        "files_skipped": sum((totals.get("skipped") or {}).values()),
+    }
+    return {name: {"value": float(value), "step": 0} for name, value in values.items()}

@@ -1,6 +1,7 @@
 """The ingestion pipeline run in a real KedroSession on a temporary project."""
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -82,3 +83,32 @@ def test_missing_folder_names_the_path(run_kedro, kedro_project, tmp_path):
     missing = tmp_path / "no-such-download"
     with pytest.raises(Exception, match="no-such-download"):
         run_kedro(["ingestion"], {"ingestion": {"source": "folder", "folder": str(missing)}})
+
+
+def test_each_run_records_what_it_ingested_in_mlflow(run_kedro, kedro_project, tmp_path):
+    """Two runs on a download that lost an account: their MLflow runs tell them apart."""
+    import mlflow
+
+    from insta_kedro.ingestion import write_demo_download
+
+    download = tmp_path / "download"
+    write_demo_download(download, n_profiles=3, posts_per_profile=4, image_size=32)
+    params = {"ingestion": {"source": "folder", "folder": str(download)}}
+    run_kedro(["ingestion"], params)
+    removed = sorted(p.name for p in download.iterdir() if p.is_dir())[0]
+    shutil.rmtree(download / removed)
+    run_kedro(["ingestion"], params)
+
+    client = mlflow.MlflowClient()
+    runs = mlflow.search_runs(experiment_names=["insta_kedro"], output_format="list")
+    second, first = sorted(runs, key=lambda run: run.info.start_time, reverse=True)
+    for run, profiles in ((first, 3), (second, 2)):
+        assert run.data.metrics["ingestion.profiles"] == profiles
+        assert run.data.metrics["ingestion.posts"] == profiles * 4
+        report = json.loads(
+            Path(
+                client.download_artifacts(run.info.run_id, "ingestion/ingestion_report.json")
+            ).read_text()
+        )
+        assert len(report["profiles"]) == profiles
+        assert (removed in report["profiles"]) == (run is first)

@@ -45,3 +45,9 @@ def parse_download(
     return ingestion_domain.parse_download(
         raw_download, max_posts_per_profile=ingestion.max_posts_per_profile
     )
+
+
+def report_ingestion_metrics(ingestion_report: dict[str, Any]) -> dict[str, Any]:
+    """The report's totals (profiles, posts, skipped files) as MLflow metrics
+    ``{name: {value, step}}``, so that the runs of a changed download tell apart."""
+    return ingestion_domain.report_metrics(ingestion_report)

@@ -2,7 +2,11 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
+from insta_kedro.pipelines.ingestion.nodes import (
+    acquire_download,
+    parse_download,
+    report_ingestion_metrics,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -19,6 +23,12 @@ def create_pipeline(**kwargs) -> Pipeline:
                 inputs=["raw_download", "params:ingestion"],
                 outputs=["posts", "profiles", "follows", "ingestion_report"],
                 name="parse_download",
+            ),
+            Node(
+                func=report_ingestion_metrics,
+                inputs="ingestion_report",
+                outputs="ingestion_metrics",
+                name="report_ingestion_metrics",
             ),
         ],
         tags="ingestion",
