@@ -10,13 +10,14 @@ from insta_kedro.vision.encoder import DECODE_ERROR
 from insta_kedro.vision.encoder_spec import resolve_encoder_spec
 from insta_kedro.vision.feature_cache import FeatureCache
 from insta_kedro.vision.features import (
+    FILE_CHANGED,
     NOT_IN_CACHE,
     WEIGHT_SETS,
     ImageEncodings,
     encode_image_manifest,
     encode_into_cache,
 )
-from insta_kedro.vision.manifest import FILE_NOT_FOUND, NO_IMAGE, build_image_manifest
+from insta_kedro.vision.manifest import FILE_NOT_FOUND, NO_IMAGE, build_image_manifest, hash_image
 
 
 @pytest.fixture
@@ -215,9 +216,20 @@ def test_a_worker_that_does_not_see_the_photos_or_the_cache_caches_nothing(posts
 def test_images_the_workers_put_in_another_cache_stop_the_run(posts, tmp_path):
     spec = resolve_encoder_spec(**OPTIONS)
     cache = FeatureCache(tmp_path / "cache", spec.cache_key, spec.describe())
-    sent = {"a" * 64: str(tmp_path / "sun.jpg")}
+    sun = str(tmp_path / "sun.jpg")
+    sent = {hash_image(sun)[1]: sun}
     with pytest.raises(FileNotFoundError, match=r"1 of them \(e\.g\. .*sun\.jpg\) are not in"):
         features._check_workers_wrote(sent, cache.locate(sent), cache)
+
+
+def test_images_the_workers_left_out_as_changed_files_are_no_storage_problem(posts, tmp_path):
+    spec = resolve_encoder_spec(**OPTIONS)
+    cache = FeatureCache(tmp_path / "cache", spec.cache_key, spec.describe())
+    sun = str(tmp_path / "sun.jpg")
+    sent = {hash_image(sun)[1]: sun, "a" * 64: str(tmp_path / "sea.jpg")}
+    (tmp_path / "sun.jpg").unlink()
+    changed = features._check_workers_wrote(sent, cache.locate(sent), cache)
+    assert changed == set(sent)
 
 
 @pytest.mark.parametrize(("feature_size", "sizes"), [(512, [5000]), (4096, [4096, 904])])
@@ -267,3 +279,37 @@ def test_the_encoder_tags_name_every_encoder_and_its_weights():
     }
     assert encoder_tags(["clip-vit-b32"])["image_features.encoder_weights"] == "other"
     assert encoder_tags([]) == {}
+
+
+def test_a_photo_removed_after_hashing_is_not_cached_as_undecodable(posts, tmp_path):
+    """hash_post_images hashed it, then it was moved away before encode_post_images read it
+    (an account's folder moved during the run): once back, its bytes are encoded."""
+    manifest = build_image_manifest(posts)
+    sea = tmp_path / "sea.jpg"
+    moved = sea.rename(tmp_path / "moved.jpg")
+
+    first = _encode(manifest, tmp_path)
+    assert first.loc[1, "error"] == FILE_CHANGED and first.loc[1, "feature"] is None
+    assert first.loc[0, "error"] is None and first.loc[3, "error"] == DECODE_ERROR
+
+    moved.rename(sea)
+    again = _encode(manifest, tmp_path)
+    assert again.loc[1, "error"] is None
+    assert again.loc[1, "feature"].shape == (512,)
+
+
+def test_a_photo_replaced_after_hashing_gives_its_old_hash_no_feature(posts, tmp_path):
+    """The file was rewritten with other bytes between hashing and encoding: the features of
+    the new bytes are never served for the old ones."""
+    manifest = build_image_manifest(posts)
+    sea = tmp_path / "sea.jpg"
+    original = sea.read_bytes()
+    Image.new("RGB", (200, 200), (0, 255, 0)).save(sea)
+
+    first = _encode(manifest, tmp_path)
+    assert first.loc[1, "error"] == FILE_CHANGED
+
+    sea.write_bytes(original)
+    again = _encode(manifest, tmp_path)
+    fresh = _encodings(manifest, tmp_path / "fresh").features()
+    np.testing.assert_array_equal(again.loc[1, "feature"], fresh.loc[1, "feature"])

@@ -41,6 +41,7 @@ from insta_kedro.vision.encoder import (
 )
 from insta_kedro.vision.encoder_spec import FEATURE_SIZES, EncoderSpec, resolve_encoder_spec
 from insta_kedro.vision.feature_cache import CACHE_SCHEMA, CacheRows, FeatureCache
+from insta_kedro.vision.manifest import hash_image
 from insta_kedro.vision.provenance import tag_active_run
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,9 @@ BATCH_ROWS = 16_384
 BATCH_BYTES = 64 << 20
 """Feature bytes per batch, at most: 16,384 posts of ``pool`` features, 4,096 of ``fc2``."""
 NOT_IN_CACHE = "feature not found in the cache (unreadable part)"
+FILE_CHANGED = (
+    "image file removed or rewritten after it was hashed (not cached: run again to encode it)"
+)
 # Beside the cached features: the encoder built once (insta_kedro.vision.weight_sets).
 WEIGHT_SETS = "weight_sets"
 SHARED_STORAGE = (
@@ -95,6 +99,26 @@ def _cache_rows(hashes: Sequence[str], encoded: EncodedImages) -> pd.DataFrame:
     return pd.DataFrame(records, columns=CACHE_COLUMNS)
 
 
+def changed_files(hashes: Sequence[str], paths: Sequence[str]) -> set[str]:
+    """The hashes of ``hashes`` whose file in ``paths`` (in the same order) no longer holds
+    the bytes that were hashed: removed, unreadable or rewritten since."""
+    return {
+        sha256 for sha256, path in zip(hashes, paths, strict=True) if hash_image(path)[1] != sha256
+    }
+
+
+def _put_unchanged(
+    cache: FeatureCache, hashes: Sequence[str], paths: Sequence[str], encoded: EncodedImages
+) -> set[str]:
+    """Put the rows of images ``hashes`` (at ``paths``, encoded as ``encoded``) in ``cache``,
+    but those whose file changed after it was hashed (:func:`changed_files`): their features
+    or error belong to other bytes, or to none. Returns the hashes left out."""
+    changed = changed_files(hashes, paths)
+    rows = _cache_rows(hashes, encoded)
+    cache.put(rows[~rows["image_sha256"].isin(changed)])
+    return changed
+
+
 def _compute_missing(
     paths_by_hash: dict[str, str],
     cache: FeatureCache,
@@ -102,15 +126,16 @@ def _compute_missing(
     batch_size: int,
     chunk_size: int,
     weight_sets: Path | None = None,
-) -> None:
+) -> set[str]:
     """Encode the images the cache lacks, chunk by chunk, storing each chunk as it is done.
 
     ``paths_by_hash``: image sha256 → path of the images to encode (at least one);
     ``chunk_size`` images are encoded and put in ``cache`` at a time, ``batch_size`` per
     forward pass. The first chunk starts decoding before the encoder is built, so the two
     overlap. Images that cannot be decoded are cached with their error: the same bytes
-    fail again. ``weight_sets``: where the encoder is saved once and read back by later runs
-    (``load_encoder``).
+    fail again. An image whose file was removed or rewritten after it was hashed is not
+    cached (:func:`_put_unchanged`). ``weight_sets``: where the encoder is saved once and read
+    back by later runs (``load_encoder``). Returns the hashes of those changed files.
     """
     hashes = list(paths_by_hash)
     chunks = chunked(hashes, chunk_size)
@@ -120,12 +145,14 @@ def _compute_missing(
     # A live count in a terminal (None: off where output is no terminal); the stage's summary
     # line is logged by the caller.
     bar = tqdm(total=len(hashes), desc="image features", unit="image", disable=None)
+    changed: set[str] = set()
     for number, (chunk, paths) in enumerate(zip(chunks, chunk_paths, strict=True)):
         encoded = encode_images(
             paths, encoder, batch_size, first_batches if number == 0 else None, bar.update
         )
-        cache.put(_cache_rows(chunk, encoded))
+        changed |= _put_unchanged(cache, chunk, paths, encoded)
     bar.close()
+    return changed
 
 
 @functools.lru_cache(maxsize=1)
@@ -148,11 +175,13 @@ def encode_into_cache(
     Returns the number of images encoded (undecodable ones included, with their error).
     Raises ``FileNotFoundError`` when this machine does not see the photos or the cache
     (:func:`check_shared_storage`): nothing is cached then, so no photo is taken for one
-    that cannot be decoded."""
+    that cannot be decoded. A photo whose file changed after it was hashed is not cached
+    (:func:`_put_unchanged`)."""
     hashes, paths = zip(*chunk, strict=True)
     check_shared_storage(paths, Path(cache_root) / spec.cache_key)
     encoded = encode_images(list(paths), _process_encoder(spec, weight_sets), batch_size)
-    FeatureCache(cache_root, spec.cache_key, spec.describe()).put(_cache_rows(hashes, encoded))
+    cache = FeatureCache(cache_root, spec.cache_key, spec.describe())
+    _put_unchanged(cache, hashes, paths, encoded)
     return len(hashes)
 
 
@@ -203,17 +232,22 @@ def _compute_missing_on_cluster(
     bar.close()
 
 
-def _check_workers_wrote(sent: dict[str, str], found: CacheRows, cache: FeatureCache) -> None:
-    """Raise ``FileNotFoundError`` when images ``sent`` to the workers (sha256 → path), all
-    reported done, are not in ``cache`` as this process reads it (``found``) although no part
-    of it is unreadable: the workers wrote them into another folder than this one."""
-    lost = [path for sha256, path in sent.items() if sha256 not in found.rows.index]
+def _check_workers_wrote(sent: dict[str, str], found: CacheRows, cache: FeatureCache) -> set[str]:
+    """The hashes of images ``sent`` to the workers (sha256 → path) that are not in ``cache``
+    because their file changed after it was hashed (:func:`changed_files`, the workers left
+    them out). Raise ``FileNotFoundError`` when others, all reported done, are not in
+    ``cache`` as this process reads it (``found``) although no part of it is unreadable: the
+    workers wrote them into another folder than this one."""
+    absent = {sha256: path for sha256, path in sent.items() if sha256 not in found.rows.index}
+    changed = changed_files(list(absent), list(absent.values()))
+    lost = [path for sha256, path in absent.items() if sha256 not in changed]
     if lost and not cache.unreadable_parts:
         raise FileNotFoundError(
             f"image_features on Dask: the workers encoded {len(sent)} images, but {len(lost)} "
             f"of them (e.g. {lost[0]}) are not in the feature cache {cache.folder.resolve()} "
             f"as this process sees it: {SHARED_STORAGE}."
         )
+    return changed
 
 
 @dataclass(frozen=True)
@@ -362,27 +396,30 @@ def encode_image_manifest(
     started = time.perf_counter()
     found = cache.locate(paths_by_hash)
     missing = {h: p for h, p in paths_by_hash.items() if h not in found.rows.index}
+    changed: set[str] = set()
     if missing and engine.distributed:
         _compute_missing_on_cluster(
             missing, cache, spec, batch_size, Path(cache_dir) / WEIGHT_SETS, engine
         )
     elif missing:
-        _compute_missing(
+        changed = _compute_missing(
             missing, cache, spec, batch_size, chunk_size, Path(cache_dir) / WEIGHT_SETS
         )
     if missing:
         cache.compact()
         found = cache.locate(paths_by_hash)  # the new parts too
     if missing and engine.distributed:
-        _check_workers_wrote(missing, found, cache)
+        changed = _check_workers_wrote(missing, found, cache)
     elapsed = time.perf_counter() - started
-    rows = found.rows.reindex(image_manifest["image_sha256"].fillna(""))
+    sha256 = image_manifest["image_sha256"].fillna("")
+    rows = found.rows.reindex(sha256)
     manifest_error = image_manifest["error"].to_numpy(dtype=object)
     cache_error = rows["error"].to_numpy(dtype=object)
-    absent = rows["part"].isna().to_numpy()
+    absent = np.where(sha256.isin(changed), FILE_CHANGED, NOT_IN_CACHE)
+    absent[~rows["part"].isna().to_numpy()] = ""
     errors = [
-        given if given is not None else (NOT_IN_CACHE if gone else _value_or_none(stored))
-        for given, stored, gone in zip(manifest_error, cache_error, absent, strict=True)
+        given if given is not None else (gone or _value_or_none(stored))
+        for given, stored, gone in zip(manifest_error, cache_error, absent.tolist(), strict=True)
     ]
     posts = _post_rows(image_manifest, errors)
     usable = posts["error"].isna().to_numpy()
