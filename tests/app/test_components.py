@@ -11,6 +11,7 @@ import pandas as pd
 
 from insta_kedro.app.components import (
     _load,
+    download_changed,
     random_encoders,
     shown,
     shown_caption,
@@ -61,3 +62,28 @@ def test_a_new_run_s_output_is_shown_and_the_old_one_let_go(project_with_outputs
     gc.collect()
     assert old() is None  # the run before is not held any more
     assert _load(project, "user_characterizations").modified_ns == later
+
+
+def test_characterizations_of_the_last_download_say_nothing():
+    assert download_changed(["ann", "bob"], {"bob": {}, "ann": {}}) is None
+
+
+def test_characterizations_of_an_earlier_download_name_the_profiles_it_changed():
+    message = download_changed(["ann", "cat", "dan"], {"ann": {}, "bob": {}})
+    assert "2 profiles downloaded since (`cat`, `dan`)" in message
+    assert "1 profile no longer downloaded (`bob`)" in message
+    assert "`kedro run`" in message
+
+
+def test_pages_of_people_say_when_the_download_changed_since_clustering(
+    project_with_outputs: Path, run_page
+):
+    """`kedro run --pipelines=ingestion` after an account was added: the people's pages are
+    still those of the earlier run, and say so."""
+    path = project_with_outputs / "data/02_intermediate/profiles.parquet"
+    profiles = pd.read_parquet(path)
+    added = profiles.iloc[:1].assign(profile="dora.dives")
+    pd.concat([profiles, added]).to_parquet(path)
+    for page in ("person", "circle", "overview"):
+        app = run_page(page)
+        assert "1 profile downloaded since (`dora.dives`)" in texts(app), page

@@ -1,6 +1,7 @@
 """Streamlit pieces the pages share: the cached catalog reader, cached loads, messages."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,53 @@ def warn_if_random_weights() -> bool:
     if encoders:
         st.warning(RANDOM_WEIGHTS_WARNING.format(encoder=", ".join(encoders)), icon="⚠️")
     return bool(encoders)
+
+
+NAMES_SHOWN = 5  # profiles named in a message; the others are counted
+
+
+def _profiles(names: list[str]) -> tuple[str, str]:
+    """``1 profile`` / ``N profiles`` and the first :data:`NAMES_SHOWN` names in backticks."""
+    listed = ", ".join(f"`{shown(name)}`" for name in names[:NAMES_SHOWN])
+    more = f", … {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    return f"{len(names)} profile{'' if len(names) == 1 else 's'}", f"({listed}{more})"
+
+
+def download_changed(downloaded: Iterable[str], characterized: Iterable[str]) -> str | None:
+    """Why the people shown are not those of the last ingestion, or None when they are.
+
+    Takes the profiles of the last ingestion (``profiles``) and the characterized ones (the
+    keys of ``user_characterizations``, made by the last clustering). Returns a Markdown
+    warning naming the profiles downloaded since and those no longer downloaded, and saying
+    which run brings the people up to date.
+    """
+    downloaded, characterized = set(downloaded), set(characterized)
+    new, gone = sorted(downloaded - characterized), sorted(characterized - downloaded)
+    if not new and not gone:
+        return None
+    changes = []
+    if new:
+        count, names = _profiles(new)
+        changes.append(f"{count} downloaded since {names}")
+    if gone:
+        count, names = _profiles(gone)
+        changes.append(f"{count} no longer downloaded {names}")
+    return (
+        "The people shown here are those of an earlier download than the last ingestion: "
+        f"{'; '.join(changes)}. Run `kedro run` to characterize the download as it is now."
+    )
+
+
+def warn_if_download_changed(characterizations: dict) -> None:
+    """A visible warning when ``characterizations`` (``user_characterizations``) are not of
+    the profiles the last ingestion read (:func:`download_changed`), e.g. after a
+    ``kedro run --pipelines=ingestion`` or a run stopped after its ingestion."""
+    profiles = load_output("profiles", show_missing=False)
+    if profiles is None or "profile" not in profiles:
+        return
+    message = download_changed(profiles["profile"].dropna().astype(str), characterizations)
+    if message:
+        st.warning(message, icon="⚠️")
 
 
 def shown(value: object, limit: int = 80) -> str:

@@ -4,7 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from insta_kedro.app.catalog_reader import APP_OUTPUTS
-from insta_kedro.app.components import load_output, reader, warn_if_random_weights
+from insta_kedro.app.components import (
+    load_output,
+    reader,
+    warn_if_download_changed,
+    warn_if_random_weights,
+)
 from insta_kedro.engine.tables import column_names, read_columns
 from insta_kedro.vision import NO_IMAGE
 
@@ -102,6 +107,9 @@ def render() -> None:
     catalog = reader()
     st.caption(f"Kedro project: `{catalog.project_path}` — read only, nothing is recomputed.")
     warn_if_random_weights()
+    characterizations = load_output("user_characterizations", show_missing=False)
+    if characterizations is not None:
+        warn_if_download_changed(characterizations)
 
     posts = load_output("posts")
     if posts is not None:

@@ -9,6 +9,7 @@ from insta_kedro.app.components import (
     show_image,
     shown,
     shown_caption,
+    warn_if_download_changed,
     warn_if_random_weights,
     weights_table,
 )
@@ -324,6 +325,7 @@ def chosen_person(title: str, key: str) -> tuple[str, dict] | None:
         st.info("`user_characterizations` has no profile: ingest some posts and run `kedro run`.")
         return None
     warn_if_random_weights()
+    warn_if_download_changed(characterizations)
     profile = choose_profile(characterizations, key=key)
     person = characterizations[profile]
     st.header(plain_markdown(profile_label(profile, person)))  # a name may hold _ or *
