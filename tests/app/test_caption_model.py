@@ -105,6 +105,22 @@ def test_caption_model_page_with_an_unreadable_store(app_project: Path, run_page
     assert "The MLflow store cannot be read" in texts(app)
 
 
+def test_caption_model_page_shows_no_password_of_the_tracking_uri(
+    app_project: Path, run_page, monkeypatch: pytest.MonkeyPatch
+):
+    """A store whose URI holds a password (``http://user:password@host``,
+    ``postgresql://user:password@host/db``) is named with the password written ``***``, in the
+    page's caption and in the reason it cannot be read (MLflow's error names the whole URL)."""
+    password = "Canary-db-pw-4417"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://alice:{password}@127.0.0.1:9")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # as the app sets it
+    app = run_page("caption_model")
+    shown = texts(app)
+    assert "The MLflow store cannot be read" in shown
+    assert "http://alice:***@127.0.0.1:9" in shown
+    assert password not in shown
+
+
 def test_caption_model_page_without_outputs(app_project: Path, run_page):
     app = run_page("caption_model")
     shown = texts(app)

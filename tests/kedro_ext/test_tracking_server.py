@@ -13,7 +13,10 @@ from insta_kedro.kedro_ext.tracking_server import (
     TrackingServerError,
     check_tracking_server,
     configured_tracking_uri,
+    without_passwords,
 )
+
+PASSWORD = "Canary-db-pw-4417"
 
 
 class _Health(BaseHTTPRequestHandler):
@@ -73,6 +76,50 @@ def test_a_refused_connection_names_the_server_and_the_reason(refused_uri):
     assert refused_uri in message
     assert "Connection refused" in message
     assert "MLFLOW_TRACKING_URI" in message
+
+
+def test_a_refused_server_is_named_without_its_password(refused_uri):
+    """A URI with a password (``http://user:password@host``, as requests takes it) is named
+    with the password written ``***``: the message ends in the log and on the terminal."""
+    uri = refused_uri.replace("http://", f"http://alice:{PASSWORD}@")
+    with pytest.raises(TrackingServerError, match="does not answer") as raised:
+        check_tracking_server(uri)
+    message = str(raised.value)
+    assert PASSWORD not in message
+    assert refused_uri.replace("http://", "http://alice:***@") in message
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        (f"https://alice:{PASSWORD}@mlflow.example.com", "https://alice:***@mlflow.example.com"),
+        (
+            f"postgresql+psycopg2://mlflow:{PASSWORD}@db:5432/mlflow?sslmode=require",
+            "postgresql+psycopg2://mlflow:***@db:5432/mlflow?sslmode=require",
+        ),
+        (f"mysql://root:p@ss:{PASSWORD}@db/mlflow", "mysql://root:***@db/mlflow"),
+        (
+            f"API request to http://u:{PASSWORD}@h:5000/api/2.0/x failed (url: /api/2.0/x)",
+            "API request to http://u:***@h:5000/api/2.0/x failed (url: /api/2.0/x)",
+        ),
+    ],
+)
+def test_without_passwords_hides_the_password_of_every_url(text, shown):
+    assert without_passwords(text) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sqlite:////home/me/project/mlflow.db",
+        "http://127.0.0.1:5000",
+        "https://token@mlflow.example.com/path",
+        "http://host:5000/a:b@c",
+        "no URL: a@b and c:d",
+    ],
+)
+def test_without_passwords_leaves_text_without_a_password_alone(text):
+    assert without_passwords(text) == text
 
 
 def test_a_server_that_never_answers_fails_after_the_timeout(silent_uri):

@@ -9,6 +9,7 @@ import streamlit as st
 
 from insta_kedro.app.catalog_reader import EXPERIMENT_NAME
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
+from insta_kedro.kedro_ext.tracking_server import without_passwords
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -63,7 +64,8 @@ def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list |
     it without training (tag ``caption_model.trained`` ``False``), newest first; None when
     there is no tracking store or experiment yet (nothing is created, an empty database file
     included). Raises :class:`UnreadableStoreError` when the store cannot be read (a damaged
-    or outdated database, a server that does not answer)."""
+    or outdated database, a server that does not answer); its message shows no password of
+    the URI."""
     database = sqlite_file(tracking_uri)
     if database is not None:
         if not database.is_file() or database.stat().st_size == 0:
@@ -75,7 +77,8 @@ def caption_runs(tracking_uri: str, experiment: str = EXPERIMENT_NAME) -> list |
         return _caption_runs(mlflow.MlflowClient(tracking_uri), experiment)
     except Exception as error:  # any failure of the store's client: the page goes on
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UnreadableStoreError(f"{type(error).__name__}: {first_line}") from error
+        message = without_passwords(f"{type(error).__name__}: {first_line}")
+        raise UnreadableStoreError(message) from error
 
 
 def _caption_runs(client: mlflow.MlflowClient, experiment: str) -> list | None:
@@ -214,7 +217,8 @@ def render() -> None:
 
     st.subheader(f"MLflow runs of experiment `{EXPERIMENT_NAME}`")
     tracking_uri = reader().mlflow_tracking_uri()
-    st.caption(f"Tracking store: `{tracking_uri}` (browse it with `make mlflow-ui`).")
+    shown_uri = without_passwords(tracking_uri)
+    st.caption(f"Tracking store: `{shown_uri}` (browse it with `make mlflow-ui`).")
     try:
         runs = caption_runs(tracking_uri)
     except UnreadableStoreError as error:

@@ -5,9 +5,14 @@ server that is down, kedro-mlflow's first request is retried by MLflow for about
 silently, and the run then ends in a traceback of several hundred lines.
 :class:`TrackingServerCheckHook` asks the server once, before kedro-mlflow does, and stops the
 run within seconds with a message that names the server and what to do.
+
+A tracking URI may hold a password (``https://user:password@host``,
+``postgresql://user:password@host/db``): every message that names the URI or echoes a URL of
+it shows it through :func:`without_passwords`.
 """
 
 import os
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,6 +22,20 @@ from kedro.framework.hooks import hook_impl
 
 TIMEOUT_S = 10.0
 """Seconds the server has to answer."""
+
+
+# ``scheme://user:password@``: the password runs to the last "@" before the host's end
+_URL_PASSWORD = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s:/?#@]*):[^\s/?#]*@", re.IGNORECASE)
+
+
+def without_passwords(text: str) -> str:
+    """``text`` with the password of every URL in it written ``***``.
+
+    Takes any text: a tracking URI, or a message that echoes one (MLflow's request errors name
+    the whole URL). Returns it with each ``scheme://user:password@`` made
+    ``scheme://user:***@``; the rest is left as it is.
+    """
+    return _URL_PASSWORD.sub(r"\1:***@", text)
 
 
 class TrackingServerError(RuntimeError):
@@ -44,11 +63,12 @@ def check_tracking_server(uri: str, timeout_s: float = TIMEOUT_S) -> None:
     except requests.exceptions.SSLError:
         return
     except (requests.ConnectionError, requests.Timeout) as error:
-        raise TrackingServerError(
+        message = (
             f"The MLflow tracking server {uri} does not answer ({_reason(error, timeout_s)}):"
             " start it, or set MLFLOW_TRACKING_URI to one that answers; without"
             " MLFLOW_TRACKING_URI runs are tracked in sqlite:///mlflow.db."
-        ) from None
+        )
+        raise TrackingServerError(without_passwords(message)) from None
 
 
 def _reason(error: Exception, timeout_s: float) -> str:
