@@ -605,6 +605,42 @@ def test_private_profile_is_recorded_and_the_next_profile_goes_on(tmp_path, fake
     assert report["ben_hikes"]["status"] == "ok"
 
 
+def test_a_profile_gone_private_has_no_posts_nor_follows_from_when_it_was_public(
+    tmp_path, fake_instagram, sleeps
+):
+    """anna.cooks was downloaded while public (posts, followers), then made her account
+    private: the next run finds her private and not followed, and her posts and follow lists
+    still on disk are left out of posts and follows, counted as skipped profile_private; her
+    profile row stays, saying she is private."""
+    target = tmp_path / "dl"
+    first = _download(
+        target, ["anna.cooks"], sleeps, login=_session_login(tmp_path), download_follows=True
+    )
+    assert first["anna.cooks"]["new_posts"] == 5
+    fake_instagram.accounts["anna.cooks"]["user"]["is_private"] = True
+
+    downloads = _download(target, ["anna.cooks", "ben_hikes"], sleeps)
+    raw = {"source": "instaloader", "folder": str(target), "downloads": downloads}
+    posts, profiles, follows, report = parse_download(raw)
+
+    assert downloads["anna.cooks"]["status"] == "private"
+    assert "anna.cooks" not in set(posts["profile"])
+    assert set(posts["profile"]) == {"ben_hikes"}
+    assert "anna.cooks" not in set(follows["followee"]) | set(follows["follower"])
+    anna = profiles.set_index("profile").loc["anna.cooks"]
+    assert anna["is_private"] == True  # noqa: E712 (a nullable boolean)
+    assert not anna["followers_known"]
+    counts = report["profiles"]["anna.cooks"]
+    on_disk = [f for files in _post_files(target / "anna.cooks").values() for f in files]
+    assert counts["skipped"] == {"profile_private": len(on_disk) + 2}  # + the 2 follow lists
+    assert counts["posts_parsed"] == 0
+    assert counts["files_seen"] == (
+        counts["files_parsed"]
+        + sum(counts["skipped"].values())
+        + sum(counts["ignored_files"].values())
+    )
+
+
 def test_missing_and_invalid_profiles_are_recorded(tmp_path, fake_instagram, sleeps):
     report = _download(tmp_path, ["ghost.account", "not a name!", "ben_hikes"], sleeps)
 

@@ -24,6 +24,7 @@ import stat
 import time
 import unicodedata
 from collections import Counter
+from collections.abc import Collection
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -103,6 +104,7 @@ FOLLOW_COLUMNS = ["follower", "followee"]
 INT64_MAX = 2**63 - 1
 LOGGED_FILES = 10  # skipped files named in the log per reason; the report names them all
 ROOT_KEY = "<root>"
+PRIVATE_PROFILE = "profile_private"  # skipped: a post or follow list of a profile gone private
 """Report key of the files lying at the top level of the download folder."""
 
 TYPENAMES = ("GraphImage", "GraphVideo", "GraphSidecar")
@@ -157,7 +159,10 @@ def is_profile_folder(path: Path) -> bool:
 
 
 def parse_download_folder(
-    folder: str | Path, *, max_posts_per_profile: int | None = None
+    folder: str | Path,
+    *,
+    max_posts_per_profile: int | None = None,
+    private_profiles: Collection[str] = (),
 ) -> ParsedDownload:
     """Parse an instaloader download folder (one sub-folder per profile).
 
@@ -186,6 +191,11 @@ def parse_download_folder(
         folder: the download folder.
         max_posts_per_profile: keep only the newest N posts of each profile; the files of
             the others are counted as skipped `over_max_posts`. None keeps all.
+        private_profiles: folder names of profiles that are private now and whose posts
+            may not be read any more (the live download found them private and not
+            followed). The files of their posts and follow lists, downloaded while they
+            were public, are counted as skipped `profile_private`: no post and no follow of
+            theirs is read. Their profile row is kept.
 
     Returns:
         The tables and a report ``{"folder", "profiles": {name: counts}, "totals": counts}``
@@ -251,7 +261,11 @@ def parse_download_folder(
     try:
         for profile_dir in profile_dirs:
             parsed = _ProfileParser(
-                profile_dir, max_posts_per_profile, seen_post_ids, image_checks
+                profile_dir,
+                max_posts_per_profile,
+                seen_post_ids,
+                image_checks,
+                private=profile_dir.name in private_profiles,
             ).parse()
             posts.extend(parsed.posts)
             profiles.append(parsed.profile)
@@ -363,8 +377,11 @@ class _ProfileParser:
         max_posts: int | None,
         seen_post_ids: set[str],
         image_checks: ThreadPoolExecutor,
+        *,
+        private: bool = False,
     ) -> None:
         self.folder = folder
+        self.private = private
         self.name = folder.name
         self.max_posts = max_posts
         self.seen_post_ids = seen_post_ids
@@ -383,6 +400,9 @@ class _ProfileParser:
                 self.tally.mark(entry.name, "ignored", "special_file")
             else:
                 self._classify(entry.name, groups, profile_files, follow_files)
+        if self.private:
+            self._skip_private(groups, follow_files)
+            groups, follow_files = {}, []
         follows, lists_known = self._parse_follows(follow_files)
         profile = self._parse_profile(profile_files)
         for side in FOLLOW_FILES.values():
@@ -393,6 +413,12 @@ class _ProfileParser:
             follows=follows,
             tally=self.tally,
         )
+
+    def _skip_private(self, groups: dict[str, _PostFiles], follow_files: list[str]) -> None:
+        """Count the files of every post and follow list as skipped ``profile_private``."""
+        names = [name for group in groups.values() for name in group.names()] + follow_files
+        for name in names:
+            self.tally.mark(name, "skipped", PRIVATE_PROFILE)
 
     # ------------------------------------------------------------------ classification
     def _classify(

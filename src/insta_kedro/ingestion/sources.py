@@ -112,22 +112,37 @@ def empty_profile_report() -> dict[str, Any]:
     }
 
 
+def private_folders(downloads: Mapping[str, Mapping[str, Any]]) -> set[str]:
+    """The folder names of the profiles whose live download ``downloads`` (profile → outcome)
+    found private and not followed (status ``private``): their folder's new name when the
+    profile was renamed."""
+    return {
+        outcome.get("renamed_to", profile)
+        for profile, outcome in downloads.items()
+        if outcome.get("status") == "private"
+    }
+
+
 def parse_download(
     raw_download: Mapping[str, Any], max_posts_per_profile: int | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Parse the instaloader folder of ``raw_download`` (what :func:`acquire_download` returns).
 
-    Keeps the newest ``max_posts_per_profile`` posts per profile (None: all). Returns posts,
-    profiles, follows and the report: the parser's, with the ``source`` and, for a live
-    download, ``downloads`` and each profile's ``download`` outcome, under the profile's folder
-    (its new name when it was renamed; a profile whose download left no folder gets an entry
-    with zero counts).
+    Keeps the newest ``max_posts_per_profile`` posts per profile (None: all). A profile that
+    the live download found private (status ``private``: private and not followed) keeps its
+    profile row, but the posts and follow lists on disk from when it was public are not read:
+    their files count as skipped ``profile_private``. Returns posts, profiles, follows and the
+    report: the parser's, with the ``source`` and, for a live download, ``downloads`` and each
+    profile's ``download`` outcome, under the profile's folder (its new name when it was
+    renamed; a profile whose download left no folder gets an entry with zero counts).
     """
+    downloads = raw_download.get("downloads") or {}
     parsed = parse_download_folder(
-        raw_download["folder"], max_posts_per_profile=max_posts_per_profile
+        raw_download["folder"],
+        max_posts_per_profile=max_posts_per_profile,
+        private_profiles=private_folders(downloads),
     )
     report = {"source": raw_download["source"], **parsed.report}
-    downloads = raw_download.get("downloads") or {}
     if downloads:
         report["downloads"] = downloads
         for profile, outcome in downloads.items():
