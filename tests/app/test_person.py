@@ -278,6 +278,25 @@ def test_person_page_shows_a_persona_label_as_written_and_only_the_captions_ther
     assert "(no image to show)" not in texts(app)
 
 
+def test_a_profile_category_with_markdown_is_shown_as_written(project_with_outputs: Path, run_page):
+    """The profile's category is Instagram's text from the download: a markdown image in it
+    would make every viewer's browser fetch its address (a tracking pixel), a link would be
+    live. Both are shown as written."""
+    category = "![pixel](https://tracker.example/p.png) [Chef](https://evil.example/)"
+
+    def add_evidence(people):
+        anna = people["anna.cooks"]
+        top = next(iter(anna["interests"]))
+        anna["interest_evidence"] = {top: {"posts": 2, "profile_category": category}}
+
+    _rewrite_people(project_with_outputs, add_evidence)
+    shown = texts(run_page("person", page_app("person")))
+    assert (
+        "profile category: !\\[pixel\\](https://tracker.example/p.png)"
+        " \\[Chef\\](https://evil.example/)"
+    ) in shown
+
+
 def test_a_name_with_markdown_signs_is_shown_as_written(project_with_outputs: Path, run_page):
     path = project_with_outputs / "data/08_reporting/user_characterizations.json"
     people = json.loads(path.read_text())

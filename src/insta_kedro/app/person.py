@@ -248,7 +248,7 @@ def evidence_lines(evidence: dict) -> list[str]:
         )
     ]
     if evidence.get("profile_category"):
-        lines.append(f"profile category: {evidence['profile_category']}")
+        lines.append(f"profile category: {plain_markdown(str(evidence['profile_category']))}")
     if evidence.get("posts"):
         lines.append(f"posts with any of these: {evidence['posts']}")
     return [line for line in lines if line]
