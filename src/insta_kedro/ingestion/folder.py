@@ -104,8 +104,8 @@ FOLLOW_COLUMNS = ["follower", "followee"]
 INT64_MAX = 2**63 - 1
 LOGGED_FILES = 10  # skipped files named in the log per reason; the report names them all
 ROOT_KEY = "<root>"
-PRIVATE_PROFILE = "profile_private"  # skipped: a post or follow list of a profile gone private
 """Report key of the files lying at the top level of the download folder."""
+PRIVATE_PROFILE = "profile_private"  # skipped: a post or follow list of a profile gone private
 
 TYPENAMES = ("GraphImage", "GraphVideo", "GraphSidecar")
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
