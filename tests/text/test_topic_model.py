@@ -172,3 +172,11 @@ def test_one_stop_word_list_for_every_caption_reads_as_before(multilingual_capti
     assert model.language is None
     listed = fit_topic_model(captions, n_topics=8, stop_words=["que", "und"])
     assert not {"que", "und"} & set(listed.vectorizer.get_feature_names_out())
+
+
+def test_a_persian_hashtag_and_word_with_a_zero_width_non_joiner_are_one_term_each():
+    # "#قورمه‌سبزی" (a stew) was "#قورمه" and a word "سبزی"; "ته‌دیگ" two words.
+    captions = ["ناهار قورمه\u200cسبزی و ته\u200cدیگ #قورمه\u200cسبزی #غذای_ایرانی"] * 4
+    vocabulary = set(fit_topic_model(captions, n_topics=2).vectorizer.get_feature_names_out())
+    assert {"#قورمه\u200cسبزی", "قورمه\u200cسبزی", "ته\u200cدیگ", "#غذای_ایرانی"} <= vocabulary
+    assert not {"#قورمه", "سبزی", "دیگ"} & vocabulary

@@ -58,3 +58,21 @@ def test_segmented_keeps_letters_only_and_leaves_other_scripts_whole():
 def test_is_spaceless():
     assert is_spaceless("ラーメン") and is_spaceless("ー") and is_spaceless("ทะเล")
     assert not is_spaceless("ramen") and not is_spaceless("떡볶이") and not is_spaceless("दिवस")
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # Persian writes a zero-width non-joiner inside a word, between a stem and its
+        # prefix or suffix: "I want", "books", "potato", the ezafe of "breakfast".
+        ("می\u200cخوام کتاب\u200cها بخونم", ["می\u200cخوام", "کتاب\u200cها", "بخونم"]),
+        ("صبحونه\u200cی جمعه و سیب\u200cزمینی", ["صبحونه\u200cی", "جمعه", "و", "سیب\u200cزمینی"]),
+        # Sinhala's "Sri" holds a zero-width joiner (ශ ් ZWJ ර ී).
+        ("ශ්\u200dරී ලංකා", ["ශ්\u200dරී", "ලංකා"]),
+        # One that ends a word, or stands before no letter, is no part of it.
+        ("کتاب\u200c ها ok\u200c 🙂", ["کتاب", "ها", "ok"]),
+    ],
+    ids=["persian", "persian_ezafe", "sinhala", "trailing"],
+)
+def test_zero_width_joiners_inside_a_word_keep_it_one_word(text, words):
+    assert words_of(text) == words

@@ -37,12 +37,16 @@ def _combining_marks() -> set[str]:
 # belong to the word they follow. No character outside the ranges scanned is a mark.
 _MARKS = _combining_marks()
 COMBINING_MARKS = character_class(_MARKS)
+# The zero-width non-joiner and joiner: inside a word they choose how its letters are drawn
+# (Persian "می‌خوام", "کتاب‌ها"; Sinhala "ශ්‍රී"), as Unicode's word boundaries read them (UAX #29:
+# no break), and they never end a word or a tag.
+JOINERS = "\u200c\u200d"
 # The marks that make the character before them an emoji: the text and emoji presentation
 # selectors and the keycap (1️⃣ is 1, U+FE0F, U+20E3). They end a tag, as emoji do.
 _EMOJI_MARKS = {"\ufe0e", "\ufe0f", "\u20e3"}
 # '#', a character that starts a tag (``\w``: '_' or ``str.isalnum``), then those that continue
 # it (also ZWNJ, ZWJ and combining marks): the spans :func:`_tag_spans` reads.
-TAG = re.compile(rf"#\w[\w\u200c\u200d{character_class(_MARKS - _EMOJI_MARKS)}]*")
+TAG = re.compile(rf"#\w[\w{JOINERS}{character_class(_MARKS - _EMOJI_MARKS)}]*")
 
 
 def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
@@ -56,7 +60,7 @@ def extract_hashtags(text: str, *, unique: bool = True) -> list[str]:
     text = without_links(unicodedata.normalize("NFC", unstyled(text)))
     tags: list[str] = []
     for start, end in _tag_spans(text):
-        tag = text[start + 1 : end].rstrip("\u200c\u200d").lower()
+        tag = text[start + 1 : end].rstrip(JOINERS).lower()
         if not tag.isdigit() and not (unique and tag in tags):
             tags.append(tag)
     return tags

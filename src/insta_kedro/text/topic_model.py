@@ -23,14 +23,15 @@ from threadpoolctl import threadpool_limits
 from insta_kedro.text.captions import content_text, detect_languages, plain_text
 from insta_kedro.text.common_words import is_stop_word, stop_words
 from insta_kedro.text.styled import unstyled
-from insta_kedro.text.tags import COMBINING_MARKS
+from insta_kedro.text.tags import COMBINING_MARKS, JOINERS
 from insta_kedro.text.words import is_spaceless, segmented
 
 logger = logging.getLogger(__name__)
 
 # A hashtag (kept with its '#') or a word of 2+ letters/digits, in any script, with its
-# combining marks (दिवस is one token).
-TOKEN_PATTERN = rf"#?\w(?:[\w{COMBINING_MARKS}])+"
+# combining marks (दिवस is one token) and the zero-width (non-)joiners within it (Persian
+# کتاب‌ها, #قورمه‌سبزی: one token each, as ``extract_hashtags`` reads the tag).
+TOKEN_PATTERN = rf"#?\w(?:[\w{COMBINING_MARKS}]|[{JOINERS}]+(?=\w))+"
 _TOKEN = re.compile(TOKEN_PATTERN)
 
 

@@ -1,7 +1,8 @@
 """The words of a text, in any script.
 
 Most scripts put spaces between words: there a word is a run of letters with the combining
-marks that follow them (:data:`WORD`; "don't" and "O'Keeffe" are one word, digits are none).
+marks that follow them and the zero-width (non-)joiners within them (:data:`WORD`; "don't",
+"O'Keeffe" and Persian "می‌خوام" are one word, digits are none).
 Chinese, Japanese, Thai, Lao, Khmer and Burmese are written without spaces: a run of their
 letters is a whole phrase or sentence ("今日は友達と渋谷でラーメンを食べました"), which no
 lexicon term, topic or description can use. Such a run is split into words by ICU's word
@@ -16,11 +17,12 @@ from functools import lru_cache
 
 import regex
 
-from insta_kedro.text.tags import COMBINING_MARKS
+from insta_kedro.text.tags import COMBINING_MARKS, JOINERS
 
 # Combining marks (tags.COMBINING_MARKS) are not in ``\w``, yet belong to the word they
-# follow: दिवस is one word, not द + वस.
-_LETTERS = rf"[^\W\d_](?:[^\W\d_]+|[{COMBINING_MARKS}]+)*"
+# follow: दिवस is one word, not द + वस. So do the zero-width (non-)joiners between its letters
+# (tags.JOINERS): کتاب‌ها ("books") and ශ්‍රී are one word each.
+_LETTERS = rf"[^\W\d_](?:[^\W\d_]+|[{COMBINING_MARKS}]+|[{JOINERS}]+(?=[^\W\d_]))*"
 WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})?")
 LETTER = re.compile(r"[^\W\d_]")
 # A character of a script written without spaces between words (its Script_Extensions, so
