@@ -179,3 +179,11 @@ def test_a_persona_is_described_by_the_terms_its_members_share_not_by_one_member
 def test_interest_columns_in_column_order():
     frame = pd.DataFrame(columns=["profile", "interest_pets", "feature", "interest_food"])
     assert interest_columns(frame) == ["interest_pets", "interest_food"]
+
+
+def test_cluster_words_of_arabic_captions_with_vowel_marks_are_the_plain_words():
+    # The vocalized "في" and "من" were words of a cluster; "جداً" and "جدا" two words.
+    words = caption_words("الحمدُ لله، فُطُورٌ جميلٌ جداً فِي البَيْتِ مِنْ يَدِ أُمِّي", "ar")
+    assert not {"فِي", "مِنْ", "في", "من"} & set(words)
+    assert {"جميل", "جدا", "البيت"} <= set(words)
+    assert caption_words("فطور جميل جدا في البيت", "ar") == ["فطور", "جميل", "جدا", "البيت"]

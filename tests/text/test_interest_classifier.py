@@ -118,6 +118,12 @@ def test_tokens_hold_words_hashtag_words_and_emojis():
     assert caption_tokens("Lol #StreetArt 😂") == ["lol", "street", "art", "😂"]
 
 
+def test_arabic_words_with_vowel_marks_or_tatweel_are_the_plain_words():
+    # "a lovely breakfast, very (tasty)": one word each, however it is written
+    assert caption_tokens("فُطُورٌ جمـــيل جداً 😋") == caption_tokens("فطور جميل جدا 😋")
+    assert caption_tokens("फ़ूड दिवस") == ["फ़ूड", "दिवस"]  # Devanagari keeps its vowel signs
+
+
 def test_tokens_of_read_parts_and_predict_tokens_equal_the_text_functions():
     texts = ["", "Lol #StreetArt 😂 #streetart", "a dog!! 🐶 @x", "lol meme", "puppy dog #DogLife"]
     texts += ["meme lol haha", "dog puppy walk"] * 5

@@ -180,3 +180,13 @@ def test_a_persian_hashtag_and_word_with_a_zero_width_non_joiner_are_one_term_ea
     vocabulary = set(fit_topic_model(captions, n_topics=2).vectorizer.get_feature_names_out())
     assert {"#قورمه\u200cسبزی", "قورمه\u200cسبزی", "ته\u200cدیگ", "#غذای_ایرانی"} <= vocabulary
     assert not {"#قورمه", "سبزی", "دیگ"} & vocabulary
+
+
+def test_arabic_words_with_vowel_marks_or_tatweel_are_the_plain_words():
+    # Vowel marks (a Friday blessing, "very", "thanks") and the stretching tatweel are how a
+    # word is written, not another word; "في", "من", "على" are stop words however written.
+    vocalized = "شكراً جداً، رحلة جمـــيلة فِي الصَّحْرَاءِ مِنْ الرِّيَاض إِلَى العُلَا #رحلة"
+    plain = "شكرا جدا، رحلة جميلة في الصحراء من الرياض إلى العلا #رحلة"
+    assert topic_terms(vocalized, "ar") == topic_terms(plain, "ar")
+    assert not {"فِي", "مِنْ", "في", "من", "إِلَى", "إلى"} & set(topic_terms(vocalized, "ar"))
+    assert "#جمـــيل" in topic_terms("#جمـــيل", "ar")  # a hashtag stays as written

@@ -28,6 +28,8 @@ from insta_kedro.text import (
     content_text,
     detect_languages,
     extract_hashtags,
+    folded,
+    has_abjad,
     is_spaceless,
     is_stop_word,
     plain_text,
@@ -55,13 +57,15 @@ def caption_plain(caption: str) -> str:
 
 def plain_words(plain: str, language: str = "en") -> list[str]:
     """Lower-case content words of a :func:`caption_plain` text written in ``language``
-    (``text.words_of``: Chinese, Japanese and Thai split into words), of 3+ letters (2+ in
-    those scripts), without the stop words of ``language`` and Japanese particles and endings
+    (``text.words_of``: Chinese, Japanese and Thai split into words; Arabic and Hebrew without
+    their marks and tatweel, ``text.common_words.folded``), of 3+ letters (2+ in those
+    scripts), without the stop words of ``language`` and Japanese particles and endings
     (``text.common_words.is_stop_word``)."""
     stop = stop_words(language)
+    fold = folded if has_abjad(plain) else str
     words = []
     for found in words_of(plain):
-        word = found.lower().replace("’", "'")
+        word = fold(found.lower().replace("’", "'"))
         shortest = MIN_SPACELESS_WORD_LENGTH if is_spaceless(word) else MIN_WORD_LENGTH
         if len(word) >= shortest and not is_stop_word(word, stop):
             words.append(sys.intern(word))  # one string per word, however many captions have it

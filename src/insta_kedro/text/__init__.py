@@ -19,6 +19,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "plain_text",
         ],
         "common_words": [
+            "folded",
+            "has_abjad",
             "is_stop_word",
             "stop_words",
         ],

@@ -6,12 +6,14 @@ one's "und", "der" and "mit", an Indonesian one's "yang" and "di" are as empty a
 pronouns, prepositions and auxiliaries, and generic ones such as "new", "time" and "people".
 They come from wordfreq's frequency list of the language (the language detector's answer
 for the caption), English's always with them: captions in other languages mix English
-words in.
+words in. A word of Arabic or Hebrew script is read as wordfreq reads it (:func:`folded`),
+without its vowel marks and the Arabic tatweel: "فِي" is "في", "جمـــيل" is "جميل".
 """
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
+import regex
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 # How many of a language's commonest words (wordfreq) are stop words.
@@ -22,6 +24,9 @@ _WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
 # alone is one of them (は, を, した, って, から), its content words are in kanji or katakana
 # (散歩, ラーメン) or longer (ごはん, ふわふわ).
 SHORT_HIRAGANA = re.compile(r"[\u3041-\u309f]{1,2}")
+# The scripts whose words wordfreq reads without their combining marks (vowel signs, shadda,
+# niqqud) and the Arabic tatweel: those of the languages its ``remove_marks`` is set for.
+_ABJAD = regex.compile(r"[\p{Arabic}\p{Hebrew}]")
 
 
 @cache
@@ -40,6 +45,25 @@ def stop_words(language: str = "en") -> frozenset[str]:
     if code != "en" and code in available_languages(wordlist="small"):
         words |= set(top_n_list(code, COMMON_WORDS, wordlist="small"))
     return frozenset(words)
+
+
+@lru_cache(maxsize=1 << 16)
+def folded(word: str) -> str:
+    """``word`` as wordfreq reads it when it is written in Arabic or Hebrew script: without
+    its combining marks and the Arabic tatweel (``wordfreq.preprocess.remove_marks``), so that
+    "فِي" is the stop word "في" and "جمـــيل", "جميل"; any other word as it is. Cached: captions
+    repeat their words."""
+    if not has_abjad(word):
+        return word
+    from wordfreq.preprocess import remove_marks
+
+    return remove_marks(word)
+
+
+def has_abjad(text: str) -> bool:
+    """Whether ``text`` holds a letter of Arabic or Hebrew script (whose words
+    :func:`folded` reads without their marks)."""
+    return not text.isascii() and _ABJAD.search(text) is not None
 
 
 def is_stop_word(word: str, stop: frozenset[str]) -> bool:

@@ -21,13 +21,16 @@ from threadpoolctl import threadpool_limits
 
 from insta_kedro.engine import bounded_rows
 from insta_kedro.text.captions import CaptionParts, caption_parts
+from insta_kedro.text.common_words import folded, has_abjad
 from insta_kedro.text.interest_lexicon import InterestLexicon, normalize_term, split_hashtag
 
 logger = logging.getLogger(__name__)
 
 
 def caption_tokens(text: str) -> list[str]:
-    """Lower-case words, the words of each hashtag (split) and emojis of a caption."""
+    """Lower-case words (Arabic and Hebrew without their marks and tatweel,
+    ``text.common_words.folded``), the words of each hashtag (split) and emojis of a
+    caption."""
     if not isinstance(text, str) or not text:
         return []
     return tokens_of(caption_parts(text))
@@ -36,6 +39,8 @@ def caption_tokens(text: str) -> list[str]:
 def tokens_of(parts: CaptionParts) -> list[str]:
     """:func:`caption_tokens` of the caption read as ``parts`` (:func:`caption_parts`)."""
     tokens = [normalize_term(w) for w in parts.words]
+    if has_abjad(parts.plain):
+        tokens = [folded(token) for token in tokens]
     for tag in parts.unique_hashtags():
         tokens += split_hashtag(tag)
     return tokens + [normalize_term(e) for e in parts.emojis]

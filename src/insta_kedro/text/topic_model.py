@@ -21,7 +21,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from insta_kedro.text.captions import content_text, detect_languages, plain_text
-from insta_kedro.text.common_words import is_stop_word, stop_words
+from insta_kedro.text.common_words import folded, has_abjad, is_stop_word, stop_words
 from insta_kedro.text.styled import unstyled
 from insta_kedro.text.tags import COMBINING_MARKS, JOINERS
 from insta_kedro.text.words import is_spaceless, segmented
@@ -56,12 +56,16 @@ CAPTION_LANGUAGE = "caption_language"
 
 def topic_terms(text: str, language: str) -> list[str]:
     """The vectorizer's terms of a caption's :func:`_text` written in ``language`` (a code of
-    the language detector, ``"und"`` when unknown): its lower-cased :func:`topic_tokens`
-    but for the stop words of that language and Japanese particles and endings
-    (``text.common_words.is_stop_word``); hashtags are all kept (no stop word starts with
-    '#')."""
+    the language detector, ``"und"`` when unknown): its lower-cased :func:`topic_tokens`,
+    the words of Arabic and Hebrew script without their marks and tatweel
+    (``text.common_words.folded``), but for the stop words of that language and Japanese
+    particles and endings (``text.common_words.is_stop_word``); hashtags are all kept as
+    written (no stop word starts with '#')."""
     stop = stop_words(language)
-    return [token for token in topic_tokens(text.lower()) if not is_stop_word(token, stop)]
+    tokens = topic_tokens(text.lower())
+    if has_abjad(text):
+        tokens = [token if token[0] == "#" else folded(token) for token in tokens]
+    return [token for token in tokens if not is_stop_word(token, stop)]
 
 
 def _given(terms: list[str]) -> list[str]:
