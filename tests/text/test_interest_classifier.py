@@ -118,6 +118,22 @@ def test_tokens_hold_words_hashtag_words_and_emojis():
     assert caption_tokens("Lol #StreetArt 😂") == ["lol", "street", "art", "😂"]
 
 
+def test_hashtags_in_other_scripts_are_tokens():
+    # A Russian account's travel posts: "#путешествие" is learnt from the posts that also
+    # have "#wanderlust", and tells the others; before, such a hashtag was no token at all.
+    lexicon = InterestLexicon.from_config(
+        {**{c: [] for c in REQUIRED_CATEGORIES}, "travel": ["wanderlust"], "food": ["foodporn"]}
+    )
+    places = ["Байкал зимой", "Стамбул встретил солнцем", "Горы Алтая", "Камчатка", "Сочи"]
+    dishes = ["Борщ со сметаной", "Сырники", "Пельмени", "Блины с икрой", "Оливье"]
+    captions = [f"{place} #wanderlust #путешествие" for place in places]
+    captions += [f"{dish} #foodporn #еда" for dish in dishes]
+    classifier = fit_interest_classifier(captions, lexicon, min_seeds=5, min_df=1)
+    assert caption_tokens("Карелия #путешествие") == ["карелия", "путешествие"]
+    scores = classifier.predict(["Карелия, озёра и тишина #путешествие"])[0]
+    assert scores.argmax() == classifier.categories.index("travel") and scores.max() > 0.5
+
+
 def test_arabic_words_with_vowel_marks_or_tatweel_are_the_plain_words():
     # "a lovely breakfast, very (tasty)": one word each, however it is written
     assert caption_tokens("فُطُورٌ جمـــيل جداً 😋") == caption_tokens("فطور جميل جدا 😋")

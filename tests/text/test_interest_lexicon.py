@@ -542,7 +542,17 @@ def test_hashtags_in_chinese_japanese_and_thai_are_split_into_words():
     assert split_hashtag("TokyoCafeラーメン") == ("tokyo", "cafe", "ラーメン")
     assert set(split_hashtag("ラーメン好きな人と繋がりたい")) >= {"ラーメン", "好き"}
     assert split_hashtag("เที่ยวทะเล") == ("เที่ยว", "ทะเล")
-    assert split_hashtag("맛스타그램") == ()  # Korean, Cyrillic: no word, as before
+
+
+def test_hashtags_in_other_scripts_are_their_words_as_written():
+    # No word counts split them; they were no word at all, for the lexicon and the classifier.
+    assert split_hashtag("путешествие") == ("путешествие",)
+    assert split_hashtag("맛스타그램") == ("맛스타그램",)
+    assert split_hashtag("اكل_بيتي") == ("اكل", "بيتي")
+    assert split_hashtag("सफरनामा") == ("सफरनामा",)
+    assert split_hashtag("travelпутешествие") == ("travel",)  # Latin letters' split only
+    lexicon = InterestLexicon.from_config({**{c: [] for c in REQUIRED_CATEGORIES}, "food": ["اكل"]})
+    assert share(lexicon, "فطور اليوم #اكل_بيتي", "food") == 1.0
 
 
 JAPANESE_FOOD = {**{c: [] for c in REQUIRED_CATEGORIES}, "food": ["ラーメン", "火锅", "อร่อย"]}

@@ -49,6 +49,7 @@ from typing import Any
 import emoji
 import numpy as np
 import pandas as pd
+import regex
 
 from insta_kedro.text.captions import (
     UNDETERMINED,
@@ -96,6 +97,7 @@ _WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
 # The sources of a match that are the caption's own words, weighed in its language.
 _WORD_SOURCES = ("word", "others_word")
 _DIGIT = re.compile(r"\d")
+_LATIN = regex.compile(r"\p{Latin}")
 
 
 def normalize_term(term: str) -> str:
@@ -155,21 +157,25 @@ def split_hashtag(tag: str) -> tuple[str, ...]:
     """The words of a compound hashtag or account name: its Latin letters by English unigram
     and bigram counts (:func:`_segment`; ``dogsofinstagram`` → dogs, of, insta, gram),
     lower-case, without accents (``cafélife`` → cafe, life); then its Chinese, Japanese and
-    Thai by ICU's word breaks (``text.words.segmented``; ``東京カフェ`` → 東京, カフェ). Other
-    scripts give no word. Cached, up to a bound: a run's distinct hashtags and accounts are
-    many."""
+    Thai by ICU's word breaks (``text.words.segmented``; ``東京カフェ`` → 東京, カフェ); then
+    its runs of letters of other scripts as they are, which no word counts split
+    (``путешествие``; ``اكل_بيتي`` → اكل, بيتي). Cached, up to a bound: a run's distinct
+    hashtags and accounts are many."""
     tag = normalize_term(tag)
     letters = re.sub(r"[^a-z]+", " ", _without_accents(tag))
     words = tuple(word for part in letters.split() for word in _segment()(part))
     if tag.isascii():
         return words
-    return words + tuple(
-        word
-        for run in WORD.findall(tag)
-        if is_spaceless(run)
-        for word in segmented(run)
-        if is_spaceless(word)  # its Latin letters are split above
-    )
+    return words + tuple(word for run in WORD.findall(tag) for word in _unsplit_words(run))
+
+
+def _unsplit_words(run: str) -> tuple[str, ...]:
+    """The words of a run of letters of a tag that its Latin letters' split (above) leaves
+    out: the ICU words of its Chinese, Japanese or Thai, or the whole run when it has no
+    Latin letter."""
+    if is_spaceless(run):
+        return tuple(word for word in segmented(run) if is_spaceless(word))
+    return () if _LATIN.search(run) else (run,)
 
 
 def _without_accents(text: str) -> str:
