@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.decomposition import TruncatedSVD
 from threadpoolctl import threadpool_limits
 
+from insta_kedro.text import topic_model
 from insta_kedro.text.topic_model import CaptionTopicModel, fit_topic_model, topic_terms
 
 CAPTIONS = [
@@ -190,3 +191,10 @@ def test_arabic_words_with_vowel_marks_or_tatweel_are_the_plain_words():
     assert topic_terms(vocalized, "ar") == topic_terms(plain, "ar")
     assert not {"فِي", "مِنْ", "في", "من", "إِلَى", "إلى"} & set(topic_terms(vocalized, "ar"))
     assert "#جمـــيل" in topic_terms("#جمـــيل", "ar")  # a hashtag stays as written
+
+
+def test_tokens_of_a_text_without_joiners_are_those_of_the_whole_pattern(multilingual_captions):
+    texts = [c.lower() for account in multilingual_captions.values() for c in account["captions"]]
+    texts += ["हिन्दी दिवस #हिन्दी", "a b #x #yy x1 _a", "café crème #café"]
+    for text in texts:
+        assert topic_model._TOKEN_WITHOUT_JOINERS.findall(text) == topic_model._TOKEN.findall(text)
