@@ -48,9 +48,19 @@ def test_bleu_is_one_for_a_copy_and_low_for_unrelated_text():
 
 
 def test_text_metrics_keys():
-    metrics = text_metrics(["good #day"], ["good morning"], ["hi"], english_words())
+    metrics = text_metrics(["good #day"], ["good morning"], ["hi"], english_words(), max_len=20)
     assert metrics["real_word_rate"] == 1.0 and metrics["hashtag_rate"] == 1.0
     assert {"bleu_1", "bleu_4", "distinct_2", "copy_rate", "mean_length"} <= set(metrics)
+
+
+def test_lengths_are_those_the_model_reads_and_writes():
+    # max_len 5: "ab" ends (its stop token fits), "abcde" runs into the limit and the
+    # 9-character caption is cut there, before its stop token.
+    captions = ["ab", "abcde", "abcdefghi"]
+    metrics = text_metrics(captions, captions, [], english_words(), max_len=5)
+    assert metrics["ended_rate"] == pytest.approx(1 / 3)
+    assert metrics["mean_length"] == pytest.approx((2 + 5 + 5) / 3)
+    assert text_metrics([], [], [], english_words(), max_len=5)["ended_rate"] is None
 
 
 def test_bits_per_character():

@@ -29,6 +29,15 @@ if TYPE_CHECKING:  # a run that trained nothing is evaluated without Keras
 logger = logging.getLogger(__name__)
 
 MOSTLY_UNK = 0.5  # above this share of UNK test characters, the evaluation warns
+# the measures of the real test captions set beside the generated captions
+REFERENCE_METRICS = (
+    "real_word_rate",
+    "hashtag_rate",
+    "distinct_1",
+    "distinct_2",
+    "mean_length",
+    "ended_rate",
+)
 SAMPLE_COLUMNS = ("post_id", "real_caption", "generated_caption", "mean_log_prob", "decoder")
 # the training summary's entries copied into the metrics
 TRAINING_KEYS = (
@@ -94,10 +103,10 @@ def evaluate_model(
     and the network fed other posts' images, ``shuffled_image_repeats`` shuffles), the gain
     the image brings, the generated captions' measures (real-word rate from the
     ``real_word_list_size`` most frequent English words, hashtags, distinct n-grams, copies,
-    BLEU) next to the real test captions', the training summary and the data report. They
-    go to the active MLflow run, if any. Warns when the network loses to the n-gram, when
-    more than ``MOSTLY_UNK`` of the test characters are UNK, and when every generated
-    caption is empty.
+    BLEU, mean length and the share that end within ``max_len``) next to the real test
+    captions', the training summary and the data report. They go to the active MLflow run,
+    if any. Warns when the network loses to the n-gram, when more than ``MOSTLY_UNK`` of the
+    test characters are UNK, and when every generated caption is empty.
 
     When ``model`` is a :class:`NotTrained`, the metrics say ``trained: false`` and why
     (``not_trained_metrics``) and the table is empty.
@@ -132,9 +141,14 @@ def evaluate_model(
         generated["caption"].tolist(),
         train_captions,
         word_list,
+        max_len=vocab.max_len,
     )
     reference = text_metrics(
-        generated["caption"].tolist(), generated["caption"].tolist(), [], word_list
+        generated["caption"].tolist(),
+        generated["caption"].tolist(),
+        [],
+        word_list,
+        max_len=vocab.max_len,
     )
     metrics = {
         "trained": True,
@@ -153,9 +167,7 @@ def evaluate_model(
         "image_gain_bpc": shuffled - bpc if shuffled is not None and bpc is not None else None,
         "network_minus_ngram_bpc": bpc - ngram_bpc if bpc is not None and ngram_bpc else None,
         "generation": {"decoder": decoder, **generation},
-        "real_test_captions": {
-            k: reference[k] for k in ("real_word_rate", "hashtag_rate", "distinct_1", "distinct_2")
-        },
+        "real_test_captions": {k: reference[k] for k in REFERENCE_METRICS},
         "training": {k: training_history.get(k) for k in TRAINING_KEYS},
         "data": data_report,
         "vocab_size": vocab.size,

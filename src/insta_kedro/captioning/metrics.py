@@ -119,19 +119,41 @@ def bleu_scores(generated: Sequence[str], references: Sequence[str]) -> dict[str
     return scores
 
 
+def ended_rate(captions: Sequence[str], max_len: int) -> float | None:
+    """Share of captions that end within ``max_len`` tokens: shorter than ``max_len``
+    characters, so that the stop token follows them (a generated caption of ``max_len``
+    characters ran into the limit; a real one that long is cut before its stop token).
+    None without captions."""
+    if not captions:
+        return None
+    return sum(len(c) < max_len for c in captions) / len(captions)
+
+
+def mean_length(captions: Sequence[str], max_len: int) -> float | None:
+    """Mean number of characters of the captions cut to ``max_len`` (what the model reads
+    and writes of them); None without captions."""
+    return float(np.mean([min(len(c), max_len) for c in captions])) if captions else None
+
+
 def text_metrics(
     generated: Sequence[str],
     references: Sequence[str],
     training_captions: Iterable[str],
     word_list: frozenset[str],
+    *,
+    max_len: int,
 ) -> dict[str, float | None]:
-    """Every generation metric of ``caption_metrics`` for one set of generated captions."""
+    """Every generation metric of ``caption_metrics`` for one set of captions ``generated``:
+    against the ``references`` (BLEU), the ``training_captions`` (copies) and the
+    ``word_list`` (real words), and their lengths at ``max_len`` tokens (``mean_length``,
+    ``ended_rate``)."""
     return {
         "real_word_rate": real_word_rate(generated, word_list),
         "hashtag_rate": hashtag_rate(generated),
         "distinct_1": distinct_n(generated, 1),
         "distinct_2": distinct_n(generated, 2),
         "copy_rate": copy_rate(generated, training_captions),
-        "mean_length": float(np.mean([len(g) for g in generated])) if generated else None,
+        "mean_length": mean_length(generated, max_len),
+        "ended_rate": ended_rate(generated, max_len),
         **bleu_scores(generated, references),
     }

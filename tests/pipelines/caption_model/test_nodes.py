@@ -196,6 +196,15 @@ def test_training_generation_and_evaluation(trained, tiny_params):
     assert {"real_word_rate", "hashtag_rate", "distinct_1", "copy_rate", "bleu_4"} <= set(
         metrics["generation"]
     )
+    real = examples.loc[examples["split"] == "test", "caption"].str.len()
+    assert metrics["real_test_captions"]["ended_rate"] == pytest.approx(
+        (real < tiny_params.max_len).mean()
+    )
+    assert metrics["real_test_captions"]["mean_length"] == pytest.approx(
+        real.clip(upper=tiny_params.max_len).mean()
+    )
+    ended = (generated["generated_caption"].str.len() < tiny_params.max_len).mean()
+    assert metrics["generation"]["ended_rate"] == pytest.approx(ended)
     assert len(samples) == min(5, test["n_posts"])
 
 
