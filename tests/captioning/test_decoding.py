@@ -8,8 +8,19 @@ from insta_kedro.captioning.decoding import (
     greedy_decode,
     sample_decode,
 )
-from insta_kedro.captioning.network import build_caption_model, build_step_model
-from insta_kedro.captioning.vocabulary import PAD_ID, START_ID, STOP_ID, UNK_ID
+from insta_kedro.captioning.network import (
+    MaskedSparseCategoricalCrossentropy,
+    build_caption_model,
+    build_step_model,
+)
+from insta_kedro.captioning.vocabulary import (
+    PAD_ID,
+    START_ID,
+    STOP_ID,
+    UNK_ID,
+    build_vocabulary,
+    encode_captions,
+)
 
 VOCAB, FEATURES, MAX_LEN = 10, 12, 15
 
@@ -53,13 +64,24 @@ def test_beam_finds_at_least_as_probable_captions_as_greedy(step_model, images):
     assert np.mean([b.mean_log_prob for b in beam]) >= np.mean([g.mean_log_prob for g in greedy])
 
 
+def same_characters_until_one_ends(sampled, greedy) -> bool:
+    """Whether each sampled caption writes greedy's characters until one of the two ends
+    (sampling ends captions with the model's probability, greedy at a most probable stop)."""
+    return all(
+        s.tokens[: min(len(s.tokens), len(g.tokens))]
+        == g.tokens[: min(len(s.tokens), len(g.tokens))]
+        for s, g in zip(sampled, greedy, strict=True)
+    )
+
+
 def test_sampling_is_seeded_and_tiny_top_p_is_greedy(step_model, images):
     a = sample_decode(step_model, images, MAX_LEN, temperature=1.5, seed=7)
     b = sample_decode(step_model, images, MAX_LEN, temperature=1.5, seed=7)
     c = sample_decode(step_model, images, MAX_LEN, temperature=1.5, seed=8)
     assert a == b and a != c
     nucleus_of_one = sample_decode(step_model, images, MAX_LEN, top_p=1e-9, seed=1)
-    assert nucleus_of_one == greedy_decode(step_model, images, MAX_LEN)
+    greedy = greedy_decode(step_model, images, MAX_LEN)
+    assert same_characters_until_one_ends(nucleus_of_one, greedy)
 
 
 def test_batching_does_not_change_greedy_results(step_model, images):
@@ -72,4 +94,81 @@ def test_a_tiny_temperature_samples_the_most_probable_character(step_model, imag
     # p ** (1 / 1e-6) underflows to 0 for every character: sampling must not fall back to
     # padding then, but pick the most probable one, as greedy does.
     cold = sample_decode(step_model, images, MAX_LEN, temperature=1e-6, seed=1)
-    assert cold == greedy_decode(step_model, images, MAX_LEN)
+    assert same_characters_until_one_ends(cold, greedy_decode(step_model, images, MAX_LEN))
+
+
+def constant_step_model(stop: float, unk: float = 0.0):
+    """The step model of a network that gives every step the same probabilities: ``stop``
+    to the stop token, ``unk`` to UNK, the rest shared by the characters."""
+    model = build_caption_model("merge", VOCAB, FEATURES, 8, 16, 16)
+    probs_layer = model.get_layer("char_probs")
+    kernel, _ = probs_layer.get_weights()
+    n_chars = VOCAB - 4
+    probs = np.full(VOCAB, (1.0 - stop - unk) / n_chars)
+    probs[[PAD_ID, START_ID]], probs[STOP_ID], probs[UNK_ID] = 1e-12, stop, max(unk, 1e-12)
+    probs_layer.set_weights([np.zeros_like(kernel), np.log(probs).astype("float32")])
+    return build_step_model(model)
+
+
+def test_temperature_and_top_p_do_not_stop_captions_from_ending():
+    # The stop token has 5 % at every step, the least of any token: the top-0.9 nucleus and
+    # temperature 0.8 alone would never draw it. A caption ends within MAX_LEN tokens as
+    # often as the model says: 1 - 0.95 ** MAX_LEN (54 %).
+    step_model = constant_step_model(stop=0.05)
+    images = np.zeros((600, FEATURES), dtype="float32")
+    captions = sample_decode(step_model, images, MAX_LEN, temperature=0.8, top_p=0.9, seed=3)
+    ended = np.mean([c.stopped for c in captions])
+    assert ended == pytest.approx(1 - 0.95**MAX_LEN, abs=0.06)
+    mean_lengths = [len(c.tokens) for c in captions if c.stopped]
+    expected = sum(k * 0.95**k * 0.05 for k in range(MAX_LEN)) / (1 - 0.95**MAX_LEN)
+    assert np.mean(mean_lengths) == pytest.approx(expected, abs=0.7)
+
+
+def test_the_end_is_drawn_with_the_model_probability_and_counted_in_the_log_prob():
+    # UNK 30 % (never written), and the stop token 10 % at every step, after UNK as well:
+    # a caption ends at each step with 0.1 + 0.3 * 0.1 = 13 %.
+    step_model = constant_step_model(stop=0.1, unk=0.3)
+    images = np.zeros((600, FEATURES), dtype="float32")
+    captions = sample_decode(step_model, images, MAX_LEN, top_p=0.5, seed=4)
+    ended = np.mean([c.stopped for c in captions])
+    assert ended == pytest.approx(1 - 0.87**MAX_LEN, abs=0.05)
+    char = np.log(0.6 / (VOCAB - 4))
+    for caption in captions[:20]:
+        end = np.log(0.13) if caption.stopped else 0.0
+        expected = (len(caption.tokens) * char + end) / (len(caption.tokens) + caption.stopped)
+        assert caption.mean_log_prob == pytest.approx(expected, rel=1e-4)
+        assert UNK_ID not in caption.tokens
+
+
+def test_sampling_with_no_character_to_write_ends_at_once():
+    keras.utils.set_random_seed(5)
+    step_model = build_step_model(build_caption_model("merge", 4, FEATURES, 8, 16, 16))
+    images = np.random.default_rng(1).normal(size=(3, FEATURES)).astype("float32")
+    for caption in sample_decode(step_model, images, MAX_LEN, temperature=0.5, seed=2):
+        assert caption.tokens == [] and caption.stopped and np.isfinite(caption.mean_log_prob)
+
+
+@pytest.fixture(scope="module")
+def ends_with_rare_characters():
+    """A network trained on captions that all end with an emoji the vocabulary lacks (UNK),
+    and its vocabulary."""
+    captions = [f"sunny day{emoji}" for emoji in "🔥🌅🤍✨💚" for _ in range(4)]
+    vocab = build_vocabulary(captions, min_char_count=5, max_len=20)
+    keras.utils.set_random_seed(0)
+    model = build_caption_model("merge", vocab.size, 4, 8, 16, 16)
+    model.compile(keras.optimizers.Adam(0.02), MaskedSparseCategoricalCrossentropy())
+    inputs, targets = encode_captions(vocab, captions)
+    images = np.zeros((len(captions), 4), dtype="float32")
+    model.fit({"image": images, "tokens": inputs}, targets, epochs=60, batch_size=20, verbose=0)
+    return build_step_model(model), vocab
+
+
+def test_a_caption_ends_where_the_model_ends_it_after_a_character_it_cannot_write(
+    ends_with_rare_characters,
+):
+    step_model, vocab = ends_with_rare_characters
+    assert "🔥" not in vocab.chars  # each emoji 4 times, fewer than min_char_count
+    images = np.zeros((10, 4), dtype="float32")
+    captions = sample_decode(step_model, images, 20, temperature=0.8, top_p=0.9, seed=0)
+    assert [vocab.decode(c.tokens) for c in captions] == ["sunny day"] * 10
+    assert all(c.stopped for c in captions)

@@ -1,10 +1,24 @@
 """Caption decoders over the step model: greedy, sampling (temperature, top-p) and beam search.
 
 All three run batched over images, one step-model call per character for the whole batch
-(``width`` rows per image for beam search). A caption ends at the stop token or after
-``max_len`` tokens. Padding, start and UNK are never emitted. ``mean_log_prob`` is the mean
-natural log-probability, under the model at temperature 1, of the tokens emitted (the stop
-token included when reached).
+(two for sampling; ``width`` rows per image for beam search). A caption ends at the stop
+token or after ``max_len`` tokens. Padding, start and UNK are never emitted: UNK stands for every
+character the vocabulary lacks (capitals, digits and emojis when they are rare), so it is not
+one character to write, and where the model expects it the decoders write the most probable
+character the vocabulary has.
+
+Sampling decides where a caption ends apart from its characters: at each step it ends with
+the model's own probability of ending there (:func:`end_probability`: the stop token next, or
+one character the vocabulary lacks and then the stop token, as in the many captions that end
+with an emoji), which temperature and top-p leave as it is; otherwise the next character is
+drawn from the tempered top-p nucleus of the characters. So sampled captions are as long as
+the model expects captions to be. Temperature and top-p would otherwise cut the stop token,
+one token of low probability at almost every step, and the captions would run on to
+``max_len``.
+
+``mean_log_prob`` is the mean natural log-probability, under the model at temperature 1, of
+the tokens emitted and of the end when reached (the stop token's probability; the
+:func:`end_probability` for sampling).
 """
 
 from __future__ import annotations
@@ -22,6 +36,7 @@ if TYPE_CHECKING:  # Keras: imported where a network is built, not to decode wit
 
 DECODERS = get_args(Decoder)
 NEVER_EMITTED = (PAD_ID, START_ID, UNK_ID)
+NOT_CHARACTERS = (*NEVER_EMITTED, STOP_ID)
 _TINY = 1e-30
 
 
@@ -49,12 +64,31 @@ def _finish(out: np.ndarray, lengths: np.ndarray, log_probs: np.ndarray, stopped
     ]
 
 
+def end_probability(
+    step_model: StepModel, probs: np.ndarray, state: tuple[np.ndarray, ...]
+) -> np.ndarray:
+    """The probability that each caption ends here: the stop token next, or UNK (a character
+    the vocabulary lacks, which no decoder writes) and then the stop token.
+
+    Takes the step model, the next token's probabilities ``probs`` ``(n, vocab_size)`` and
+    the state they came with (after the tokens so far). Returns ``(n,)`` float64: ``P(stop) +
+    P(UNK) · P(stop | UNK)`` (at most 1: the network's float32 probabilities may sum a hair
+    above it), one more step-model call for the second factor.
+    """
+    after_unk, _ = step_model.step(np.full(len(probs), UNK_ID, dtype=np.int32), state)
+    probs = probs.astype(np.float64)
+    ends = probs[:, STOP_ID] + probs[:, UNK_ID] * after_unk[:, STOP_ID].astype(np.float64)
+    return np.minimum(ends, 1.0)
+
+
 def _decode_one_path(
     step_model: StepModel,
     images: np.ndarray,
     max_len: int,
     choose,
 ) -> list[DecodedCaption]:
+    """Decode ``images`` one token per step; ``choose(probs, state)`` returns each row's next
+    token and its probability (the stop token: the caption's end)."""
     n = len(images)
     state = step_model.start(images)
     tokens = np.full(n, START_ID, dtype=np.int32)
@@ -62,16 +96,13 @@ def _decode_one_path(
     lengths = np.zeros(n, dtype=np.int64)
     log_probs = np.zeros(n)
     done = np.zeros(n, dtype=bool)
-    rows = np.arange(n)
     for t in range(max_len):
         probs, state = step_model.step(tokens, state)
-        choice = choose(_allowed_probs(probs))
+        choice, chosen = choose(probs, state)
         active = ~done
         out[active, t] = choice[active]
         lengths += active
-        log_probs += np.where(
-            active, np.log(np.maximum(probs[rows, choice].astype(np.float64), _TINY)), 0.0
-        )
+        log_probs += np.where(active, np.log(np.maximum(chosen, _TINY)), 0.0)
         done |= choice == STOP_ID
         tokens = choice.astype(np.int32)
         if done.all():
@@ -79,9 +110,36 @@ def _decode_one_path(
     return _finish(out, lengths, log_probs, done)
 
 
+def _most_probable(probs: np.ndarray, state) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's most probable token that may be emitted, and its probability."""
+    choice = _allowed_probs(probs).argmax(axis=1)
+    return choice, probs[np.arange(len(probs)), choice].astype(np.float64)
+
+
 def greedy_decode(step_model: StepModel, images: np.ndarray, max_len: int) -> list[DecodedCaption]:
-    """The most probable character at every step."""
-    return _decode_one_path(step_model, images, max_len, lambda p: p.argmax(axis=1))
+    """The most probable token at every step (the stop token when it is the most probable)."""
+    return _decode_one_path(step_model, images, max_len, _most_probable)
+
+
+def _nucleus_draw(
+    probs: np.ndarray, temperature: float, top_p: float, rng: np.random.Generator
+) -> np.ndarray:
+    """One token per row of ``probs`` (``(n, vocab_size)``, each row with some mass), drawn
+    from ``probs ** (1 / temperature)`` cut to its top-``top_p`` nucleus."""
+    # p ** (1 / T) in log space, relative to the most probable token: a small T cannot
+    # underflow every token to 0 (0 / 0 would pick padding).
+    allowed = probs > 0
+    log_p = np.log(np.where(allowed, probs, 1.0)) / temperature
+    log_p -= np.where(allowed, log_p, -np.inf).max(axis=1, keepdims=True)
+    p = np.exp(np.where(allowed, log_p, -np.inf))
+    p /= p.sum(axis=1, keepdims=True)
+    order = np.argsort(-p, axis=1, kind="stable")
+    sorted_p = np.take_along_axis(p, order, axis=1)
+    sorted_p *= (np.cumsum(sorted_p, axis=1) - sorted_p) < top_p  # keeps the first always
+    cdf = np.cumsum(sorted_p, axis=1)
+    draw = rng.random(len(p))[:, None] * cdf[:, -1:]
+    picked = np.minimum((cdf <= draw).sum(axis=1), p.shape[1] - 1)
+    return order[np.arange(len(p)), picked]
 
 
 def sample_decode(
@@ -92,28 +150,26 @@ def sample_decode(
     top_p: float = 1.0,
     seed: int = 0,
 ) -> list[DecodedCaption]:
-    """Draw each character from the tempered distribution cut to its top-p nucleus.
+    """End each caption with the model's probability of ending (:func:`end_probability`);
+    else draw the next character from the tempered distribution cut to its top-p nucleus.
 
     ``temperature`` > 0 (below 1 sharpens the distribution, above 1 flattens it); ``top_p``
     in (0, 1]: the most probable characters whose probabilities reach it are drawn from.
+    Neither touches where captions end, so their lengths follow the model's. A vocabulary
+    without characters ends every caption at once.
     """
     rng = np.random.default_rng(seed)
 
-    def choose(probs: np.ndarray) -> np.ndarray:
-        # p ** (1 / T) in log space, relative to the most probable character: a small T
-        # cannot underflow every character to 0 (0 / 0 would pick padding).
-        allowed = probs > 0
-        log_p = np.log(np.where(allowed, probs, 1.0)) / temperature
-        log_p -= np.where(allowed, log_p, -np.inf).max(axis=1, keepdims=True)
-        p = np.where(allowed, np.exp(log_p), 0.0)
-        p /= p.sum(axis=1, keepdims=True)
-        order = np.argsort(-p, axis=1, kind="stable")
-        sorted_p = np.take_along_axis(p, order, axis=1)
-        sorted_p *= (np.cumsum(sorted_p, axis=1) - sorted_p) < top_p  # keeps the first always
-        cdf = np.cumsum(sorted_p, axis=1)
-        draw = rng.random(len(p))[:, None] * cdf[:, -1:]
-        picked = np.minimum((cdf <= draw).sum(axis=1), p.shape[1] - 1)
-        return order[np.arange(len(p)), picked]
+    def choose(probs: np.ndarray, state) -> tuple[np.ndarray, np.ndarray]:
+        p_end = end_probability(step_model, probs, state)
+        chars = probs.astype(np.float64)
+        chars[:, NOT_CHARACTERS] = 0.0
+        no_char = chars.sum(axis=1) == 0
+        chars[no_char, STOP_ID] = 1.0  # nothing to write: the draw below is the end
+        ends = no_char | (rng.random(len(probs)) < p_end)
+        char = _nucleus_draw(chars, temperature, top_p, rng)
+        choice = np.where(ends, STOP_ID, char)
+        return choice, np.where(ends, p_end, probs[np.arange(len(probs)), char])
 
     return _decode_one_path(step_model, images, max_len, choose)
 
