@@ -73,6 +73,20 @@ def test_a_download_without_photos_names_the_posts_left_out_most_frequent_first(
     assert "feature_dim_mismatch" not in reason and "other" not in reason  # zero counts
 
 
+def test_image_features_of_other_posts_name_the_run_that_makes_them_agree():
+    # posts read again from another download; image_features still of the earlier one
+    stale = report(0, 0, skipped={"no_image_feature": 40, "feature_without_post": 384})
+    reason = not_trained_reason(stale, 20)
+    assert reason.endswith(
+        "The image features are of other posts (the posts changed after they were made): "
+        "run `kedro run --pipelines=image_features,caption_model`"
+    )
+    # a download without photos has no feature of other posts: no such advice
+    assert "other posts" not in not_trained_reason(
+        report(0, 0, skipped={"no_image_feature": 40}), 20
+    )
+
+
 def test_enough_photos_but_no_training_caption_says_the_split_left_none():
     reason = not_trained_reason(report(25, 0), 20)
     assert reason.startswith(

@@ -42,7 +42,9 @@ def not_trained_reason(report: Mapping[str, Any], min_training_captions: int) ->
     ``split_sizes``, ``skipped``, ``image_feature_errors``). It does not train when fewer
     than ``min_training_captions`` posts have both a caption and a usable image feature, or
     when the split leaves no training caption. The reason names these counts and the posts
-    left out by reason, so a reader can tell a download without photos from one with too few.
+    left out by reason, so a reader can tell a download without photos from one with too few;
+    when posts lack a feature while features of other posts are there (``posts`` written
+    again since ``image_features``), it says which run makes them agree.
     """
     usable = int(report.get("n_captioned_with_image_feature", 0))
     train = int((report.get("split_sizes") or {}).get("train", 0))
@@ -67,7 +69,13 @@ def not_trained_reason(report: Mapping[str, Any], min_training_captions: int) ->
         details.append(f"left out: {_counts(skipped)}")
     if errors:
         details.append(f"image feature errors: {_counts(errors)}")
-    return f"{what} ({'; '.join(details)})"
+    reason = f"{what} ({'; '.join(details)})"
+    if skipped.get("no_image_feature") and skipped.get("feature_without_post"):
+        reason += (
+            ". The image features are of other posts (the posts changed after they were made):"
+            " run `kedro run --pipelines=image_features,caption_model`"
+        )
+    return reason
 
 
 def not_trained_history(reason: str) -> dict[str, Any]:
