@@ -41,13 +41,24 @@ def stop_words(language: str = "en") -> frozenset[str]:
     tell). Returns scikit-learn's English stop words and the :data:`COMMON_WORDS` commonest
     words of English and, when wordfreq knows it, of ``language``.
     """
-    from wordfreq import available_languages, top_n_list
+    from wordfreq import top_n_list
 
     words = set(ENGLISH_STOP_WORDS) | set(top_n_list("en", COMMON_WORDS, wordlist="small"))
-    code = _WORDFREQ_CODES.get(language, language)
-    if code != "en" and code in available_languages(wordlist="small"):
+    code = other_wordfreq_language(language)
+    if code is not None:
         words |= set(top_n_list(code, COMMON_WORDS, wordlist="small"))
     return frozenset(words)
+
+
+@cache
+def other_wordfreq_language(language: str) -> str | None:
+    """wordfreq's code of ``language`` (a code as the language detector gives it) when it is
+    not English and wordfreq's small lists have it; None otherwise (English, ``und``, a
+    language wordfreq does not know)."""
+    from wordfreq import available_languages
+
+    code = _WORDFREQ_CODES.get(language, language)
+    return code if code != "en" and code in available_languages(wordlist="small") else None
 
 
 @lru_cache(maxsize=1 << 16)

@@ -58,6 +58,7 @@ from insta_kedro.text.captions import (
     detect_languages,
     strip_credits,
 )
+from insta_kedro.text.common_words import other_wordfreq_language
 from insta_kedro.text.words import WORD, is_spaceless, segmented
 
 REQUIRED_CATEGORIES = (
@@ -92,8 +93,6 @@ _EMOJI_MODIFIERS = re.compile(
     "[\ufe0f\ufe0e\U0001f3fb-\U0001f3ff]|\u200d[\u2640\u2642\U0001f9b0-\U0001f9b3]"
 )
 _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
-# wordfreq's code of a language the language detector names otherwise.
-_WORDFREQ_CODES = {"no": "nb", "tl": "fil"}
 # The sources of a match that are the caption's own words, weighed in its language.
 _WORD_SOURCES = ("word", "others_word")
 _DIGIT = re.compile(r"\d")
@@ -197,8 +196,8 @@ def term_specificity(
     from wordfreq import zipf_frequency
 
     frequency = zipf_frequency(term, "en")
-    code = _WORDFREQ_CODES.get(language, language)
-    if code != "en" and code in _wordfreq_languages():
+    code = other_wordfreq_language(language)
+    if code is not None:
         # its small list holds every word of Zipf 3 or more: all that can weigh less there
         frequency = max(frequency, _zipf_in(term, code))
     return float(np.clip(generic_zipf - frequency, 0.0, max_weight))
@@ -218,13 +217,6 @@ def _zipf_in(word: str, code: str) -> float:
         return zipf_frequency(word, code, wordlist="small")
     frequency = get_frequency_dict(code, wordlist="small").get(preprocess_text(word, code), 0.0)
     return round(float(np.log10(max(frequency, 1e-9))) + 9, 2)
-
-
-@cache
-def _wordfreq_languages() -> frozenset[str]:
-    from wordfreq import available_languages
-
-    return frozenset(available_languages(wordlist="small"))
 
 
 def _opening_key(phrase: str) -> str:
