@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from tests.contracts import GENERATED_CAPTIONS_COLUMNS
 from tests.ingestion.test_folder import graphql_node, write_json_xz
 
 DAY = 86_400
@@ -86,13 +87,7 @@ def test_an_imageless_download_runs_through_the_default_pipeline(
 
     generated = pd.read_parquet(data / "07_model_output/generated_captions.parquet")
     assert generated.empty
-    assert list(generated.columns) == [
-        "post_id",
-        "generated_caption",
-        "mean_log_prob",
-        "decoder",
-        "image_encoder",
-    ]
+    assert list(generated.columns) == GENERATED_CAPTIONS_COLUMNS
 
     text_report = json.loads((data / "08_reporting/text_features_report.json").read_text())
     assert text_report["generated_captions"]["present"] == 0

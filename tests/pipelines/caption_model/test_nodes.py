@@ -21,6 +21,7 @@ from insta_kedro.pipelines.caption_model.nodes import (
     prepare_caption_examples,
     train_caption_model,
 )
+from tests.contracts import GENERATED_CAPTIONS_COLUMNS
 
 
 def _with(params: CaptionModelParams, **changes) -> CaptionModelParams:
@@ -66,13 +67,7 @@ def test_without_a_usable_image_it_does_not_train_and_says_why(
     json.dumps(metrics)  # the caption_metrics dataset is JSON
 
     assert generated.empty
-    assert list(generated.columns) == [
-        "post_id",
-        "generated_caption",
-        "mean_log_prob",
-        "decoder",
-        "image_encoder",
-    ]
+    assert list(generated.columns) == GENERATED_CAPTIONS_COLUMNS
     assert samples.empty and "generated_caption" in samples.columns
     figure = plot_loss_curve(history, report)
     assert "not trained" in figure.axes[0].texts[0].get_text()
@@ -169,13 +164,7 @@ def test_training_generation_and_evaluation(trained, tiny_params):
     plot_loss_curve(history, report).savefig(tiny_params.checkpoint_dir + ".png")
 
     generated = generate_captions(model, examples, vocab, tiny_params)
-    assert list(generated.columns) == [
-        "post_id",
-        "generated_caption",
-        "mean_log_prob",
-        "decoder",
-        "image_encoder",
-    ]
+    assert list(generated.columns) == GENERATED_CAPTIONS_COLUMNS
     assert (generated["image_encoder"] == "vgg16-fc2-random").all()
     assert generated["post_id"].tolist() == examples["post_id"].tolist()
     assert generated["generated_caption"].str.len().max() <= tiny_params.max_len

@@ -15,6 +15,7 @@ from insta_kedro.kedro_ext import MissingInputError, check_inputs_exist
 from insta_kedro.pipelines.caption_model import create_pipeline
 from insta_kedro.pipelines.ingestion import create_pipeline as ingestion_pipeline
 from tests.captioning.conftest import TINY_PARAMS
+from tests.contracts import GENERATED_CAPTIONS_COLUMNS
 
 CATALOG_FILE = Path(__file__).resolve().parents[3] / "conf" / "base" / "catalog_caption_model.yml"
 
@@ -148,13 +149,7 @@ def test_a_run_without_usable_images_writes_every_output_and_tags_the_mlflow_run
     assert not stale.exists()  # never beside metrics that say "not trained"
     generated = pd.read_parquet(data / "07_model_output/generated_captions.parquet")
     assert generated.empty
-    assert list(generated.columns) == [
-        "post_id",
-        "generated_caption",
-        "mean_log_prob",
-        "decoder",
-        "image_encoder",
-    ]
+    assert list(generated.columns) == GENERATED_CAPTIONS_COLUMNS
     metrics = json.loads((data / "08_reporting/caption_metrics.json").read_text())
     assert metrics["trained"] is False
     assert metrics["not_trained_reason"].startswith("0 captioned post(s) with a usable image")
