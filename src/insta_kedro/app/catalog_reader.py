@@ -133,6 +133,19 @@ class OutputStatus:
     pipeline: str | None
 
 
+NO_FILE = -1
+"""What :func:`modified_ns` gives for a path without a file."""
+
+
+def modified_ns(path: Path | None) -> int:
+    """The modification time of the file at ``path`` in ns, :data:`NO_FILE` when there is
+    none (no path, no file, or one that cannot be looked at)."""
+    try:
+        return path.stat().st_mtime_ns if path is not None else NO_FILE
+    except OSError:
+        return NO_FILE
+
+
 class CatalogReader:
     """The project's catalog, opened read-only; ``load`` never runs anything."""
 
@@ -153,7 +166,7 @@ class CatalogReader:
         self.catalog = DataCatalog.from_config(catalog_config, credentials)
         self.params: dict[str, Any] = dict(self.config_loader["parameters"])
         # (the report file's modification time and size, the folder it names): see image_roots
-        self._report_folder: tuple[tuple[int, int] | None, Any] = (None, None)
+        self._report_folder: tuple[int | None, Any] = (None, None)
 
     # ------------------------------------------------------------------ outputs
     def producer(self, dataset: str) -> str | None:
@@ -230,16 +243,12 @@ class CatalogReader:
         """The folder ``ingestion_report`` says the last ingestion read (its ``folder`` when
         its ``source`` is ``folder``), else None (no report, a damaged one, another source).
 
-        The report is read again only when its file changed (its modification time or size),
-        not for every image a page shows: it has a row per profile."""
-        path = self.path("ingestion_report")
-        try:
-            stat = path.stat() if path is not None else None
-        except OSError:
-            stat = None
-        version = (stat.st_mtime_ns, stat.st_size) if stat is not None else None
-        if version is None or version != self._report_folder[0]:
-            self._report_folder = (version, self._read_ingested_folder() if version else None)
+        The report is read again only when its file changed (:func:`modified_ns`), not for
+        every image a page shows: it has a row per profile."""
+        version = modified_ns(self.path("ingestion_report"))
+        if version != self._report_folder[0]:
+            folder = self._read_ingested_folder() if version != NO_FILE else None
+            self._report_folder = (version, folder)
         return self._report_folder[1]
 
     def _read_ingested_folder(self) -> Any:

@@ -14,6 +14,7 @@ from insta_kedro.app.catalog_reader import (
     OutputMissingError,
     UnsafePathError,
     find_project_path,
+    modified_ns,
 )
 from insta_kedro.app.images import open_header
 from insta_kedro.engine.tables import Table
@@ -40,7 +41,7 @@ def reader() -> CatalogReader:
 @dataclass(frozen=True)
 class LoadedOutput:
     """An output as loaded from ``path`` when the file's modification time was
-    ``modified_ns`` (-1: no file)."""
+    ``modified_ns`` (``catalog_reader.modified_ns``)."""
 
     path: Path | None
     modified_ns: int
@@ -49,14 +50,6 @@ class LoadedOutput:
     def is_current(self) -> bool:
         """Whether the file is still the one loaded (no ``kedro run`` rewrote it since)."""
         return modified_ns(self.path) == self.modified_ns
-
-
-def modified_ns(path: Path | None) -> int:
-    """The modification time of the file at ``path`` in ns, -1 when there is none."""
-    try:
-        return path.stat().st_mtime_ns if path is not None else -1
-    except OSError:
-        return -1
 
 
 @st.cache_resource(show_spinner=False, validate=LoadedOutput.is_current)
