@@ -34,18 +34,6 @@ EXPERIMENT_NAME = "insta_kedro"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
 MAX_PATH_LENGTH = 1024  # characters of an image path an output may give
 
-# Which pipeline writes which output: used only to word the "run this" message. The
-# registry (insta_kedro.pipeline_registry.project_pipelines) is asked first; this
-# covers pipelines that are not importable (yet) in the installed version.
-KNOWN_PRODUCERS = {
-    "post_clusters": "clustering",
-    "user_clusters": "clustering",
-    "cluster_profiles": "clustering",
-    "user_characterizations": "clustering",
-    "post_clusterer": "clustering",
-    "user_clusterer": "clustering",
-}
-
 # The outputs the app shows, in data-flow order.
 APP_OUTPUTS = (
     "posts",
@@ -165,13 +153,13 @@ class CatalogReader:
             credentials = {}
         self.catalog = DataCatalog.from_config(catalog_config, credentials)
         self.params: dict[str, Any] = dict(self.config_loader["parameters"])
-        # (the report file's modification time and size, the folder it names): see image_roots
+        # (the report file's modification time, the folder it names): see image_roots
         self._report_folder: tuple[int | None, Any] = (None, None)
 
     # ------------------------------------------------------------------ outputs
     def producer(self, dataset: str) -> str | None:
         """The pipeline that writes ``dataset`` (None when no pipeline does)."""
-        return _producers().get(dataset) or KNOWN_PRODUCERS.get(dataset)
+        return _producers().get(dataset)
 
     def path(self, dataset: str) -> Path | None:
         if dataset not in self.catalog:
