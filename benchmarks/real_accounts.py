@@ -1,7 +1,8 @@
 """Real-data validation of the characterization of people: real captions, labelled accounts.
 
     .venv/bin/python benchmarks/real_accounts.py [--pipelines ingestion,text_features,...]
-        [--default] [--keep DIR [--no-run]] [--json PATH] [--data DIR] [--labels FILE]
+        [--default] [--keep DIR [--no-run]] [--leave-one-out] [--json PATH] [--data DIR]
+        [--labels FILE]
 
 Runs the project's own pipelines, in a real KedroSession, on the real captions of
 ../shared/data/real-captions/download (57 accounts, no photos) with
@@ -35,7 +36,12 @@ Reported, over the labelled accounts found in the outputs:
   the warning tells a user when not to trust the answer;
 - noise share among the labelled accounts and among all accounts, number of persona clusters;
 - a confusion table (rows: true kind, columns: predicted top interest), a per-account table,
-  the persona clusters, and the wall time of the pipelines and of the whole script.
+  the persona clusters, and the wall time of the pipelines and of the whole script;
+- with ``--leave-one-out``: each account left out in turn and the others' ``user_features``
+  clustered again with the project's clustering parameters; the labelled noise share and the
+  persona ARI over these refits (mean, worst, how many past the issue's 20 % / below 0.5).
+  The bootstrap draws other sets of labels from one clustering; this refits the clustering,
+  and says how far one person more or less moves the personas of a few dozen people.
 """
 
 import argparse
@@ -53,6 +59,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_CAPTIONS = ROOT / ".." / "shared" / "data" / "real-captions"
@@ -63,6 +70,7 @@ MARKER = ".real_accounts_benchmark"
 CHARACTERIZATIONS = Path("data/08_reporting/user_characterizations.json")
 USER_CLUSTERS = Path("data/07_model_output/user_clusters.parquet")
 USER_FEATURES = Path("data/04_feature/user_features.parquet")
+CLUSTERING_PARAMETERS = Path("conf/base/parameters_clustering.yml")
 LOGGING_YML = """\
 version: 1
 disable_existing_loggers: false
@@ -370,6 +378,58 @@ def evaluate(
     }
 
 
+def leave_one_out(
+    user_features: pd.DataFrame,
+    clustering: Mapping[str, Any],
+    labels: Mapping[str, Sequence[str]],
+) -> dict[str, Any]:
+    """The personas refitted without each profile of ``user_features`` in turn
+    (``personas.cluster_people`` with the clustering parameters ``clustering``, ``auto``
+    resolved for the people left): per refit the labelled accounts' noise share and persona
+    ARI (noise = a label), and their mean, worst and count past 20 % noise / below 0.5 ARI."""
+    from insta_kedro import personas
+
+    params = personas.ClusteringParams(**clustering).model_dump()
+    kinds = true_kinds(labels)
+    noise, ari = [], []
+    for left_out in user_features["profile"]:
+        rest = user_features[user_features["profile"] != left_out].reset_index(drop=True)
+        level = personas.user_level_params(params, len(rest))
+        frame, _ = personas.cluster_people(rest, level, params["seed"])
+        clusters = dict(
+            zip(frame["profile"].astype(str), frame["cluster"].astype(int), strict=True)
+        )
+        noise.append(noise_share(clusters, [a for a in kinds if a in clusters]))
+        ari.append(persona_scores(clusters, kinds)["ari"])
+    noise_values = np.array([v for v in noise if v is not None], dtype=float)
+    ari_values = np.array([v for v in ari if v is not None], dtype=float)
+    return {
+        "refits": len(noise),
+        "noise_share_labelled": {
+            "mean": float(noise_values.mean()) if noise_values.size else None,
+            "max": float(noise_values.max()) if noise_values.size else None,
+            "above_0.2": int((noise_values > 0.2).sum()),
+        },
+        "persona_ari": {
+            "mean": float(ari_values.mean()) if ari_values.size else None,
+            "min": float(ari_values.min()) if ari_values.size else None,
+            "below_0.5": int((ari_values < 0.5).sum()),
+        },
+    }
+
+
+def leave_one_out_lines(found: Mapping[str, Any]) -> str:
+    """The report's lines of :func:`leave_one_out`."""
+    noise, ari = found["noise_share_labelled"], found["persona_ari"]
+    return (
+        f"Leave one account out ({found['refits']} refits of the personas):\n"
+        f"- noise share, labelled accounts: mean {_figure(noise['mean'])}, "
+        f"at most {_figure(noise['max'])}, above 0.2 in {noise['above_0.2']}\n"
+        f"- persona ARI (noise = a label): mean {_figure(ari['mean'])}, "
+        f"at worst {_figure(ari['min'])}, below 0.5 in {ari['below_0.5']}"
+    )
+
+
 # --------------------------------------------------------------------------- formatting
 
 
@@ -613,6 +673,11 @@ def main() -> None:
     parser.add_argument("--default", action="store_true", help="run the whole default pipeline")
     parser.add_argument("--keep", type=Path, help="run in DIR and keep its outputs")
     parser.add_argument("--no-run", action="store_true", help="with --keep: only score DIR")
+    parser.add_argument(
+        "--leave-one-out",
+        action="store_true",
+        help="also refit the personas without each account in turn",
+    )
     parser.add_argument("--json", type=Path, help="also write the metrics to this file")
     args = parser.parse_args()
     if args.no_run and not args.keep:
@@ -660,6 +725,14 @@ def main() -> None:
         print(report(metrics, rows, confusion, clusters, labels))
         for note in notes:
             print(f"\nnote: {note}")
+        if args.leave_one_out:
+            payload["leave_one_out"] = leave_one_out(
+                pd.read_parquet(project / USER_FEATURES),
+                yaml.safe_load((project / CLUSTERING_PARAMETERS).read_text())["clustering"],
+                labels,
+            )
+            print()
+            print(leave_one_out_lines(payload["leave_one_out"]))
         total_seconds = time.perf_counter() - script_start
         print()
         if pipeline_seconds is not None:

@@ -151,3 +151,37 @@ def test_top_one_is_scored_apart_for_accounts_marked_thin_evidence(bench):
     assert [r["account"] for r in rows if r["thin"]] == ["jokes"]
     nothing = bench.accuracy_by_support(rankings, labels, set())
     assert nothing["thin"] == {"accounts": 0, "top1_accuracy": None}
+
+
+def test_leave_one_out_refits_the_personas_without_each_account(bench):
+    import numpy as np
+    import yaml
+
+    rng = np.random.default_rng(0)
+    kinds = ("comedy", "sports", "art")
+    profiles, vectors, labels = [], [], {}
+    for k, kind in enumerate(kinds):
+        for i in range(8):
+            profile = f"{kind}{i}"
+            vector = np.full(6, 0.05)
+            vector[2 * k : 2 * k + 2] = 1.0
+            profiles.append(profile)
+            vectors.append((vector + rng.normal(0, 0.02, 6)).astype(np.float32))
+            if i < 4:
+                labels[profile] = [kind]
+    features = pd.DataFrame({"profile": profiles, "persona_feature": vectors})
+    clustering = yaml.safe_load(
+        (BENCHMARK.parents[1] / "conf" / "base" / "parameters_clustering.yml").read_text()
+    )["clustering"]
+
+    found = bench.leave_one_out(features, clustering, labels)
+
+    assert found["refits"] == 24
+    assert found["noise_share_labelled"] == {"mean": 0.0, "max": 0.0, "above_0.2": 0}
+    assert found["persona_ari"] == {"mean": 1.0, "min": 1.0, "below_0.5": 0}
+    assert "24 refits" in bench.leave_one_out_lines(found)
+
+    # three kinds that are one cloud: the refits say so
+    blurred = features.assign(persona_feature=[rng.normal(0, 1, 6) for _ in profiles])
+    mixed = bench.leave_one_out(blurred, clustering, labels)
+    assert mixed["persona_ari"]["mean"] < 0.5

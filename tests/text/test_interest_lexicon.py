@@ -432,6 +432,18 @@ NOT_THE_POSTERS = yaml.safe_load((CONF.parent / "parameters_text_features.yml").
         ("the kids are asleep", True),  # no possessive: read
         ("a picnic with your friends and our kids", True),  # "our" among the two words
         ("tell your friends about my mom", True),
+        ("Sarah's mom made dinner", False),  # the possessive of a name
+        ("Seymour’s nephew in Baghdad", False),
+        ("Not worthy of @heidi_g’s niece", False),  # the possessive of an account
+        ("Somebody's mom needs this", False),
+        ("my sister's kids", True),  # the possessive of a family word
+        ("my friend Sarah's kids", False),
+        ("our buddy @terry_b's daughter", False),  # right after the possessive
+        ("mom's birthday today", True),  # the possessive of a family word
+        ("Happy Mother’s Day mom", True),
+        ("it's mom's day", True),  # "it's": no possessive
+        ("He's a great dad", True),
+        ("Sarah's photos of my kids", True),  # not right after the possessive
     ],
 )
 def test_family_words_of_someone_else_are_not_the_posters_family(text, family):

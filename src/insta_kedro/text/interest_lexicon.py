@@ -20,7 +20,8 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
   emojis, hashtags or punctuation, and weighing ``opening_weight``: how a caption is written
   can say what kind of post it is when its words do not. Words of the categories about the
   poster's own life (``not_the_posters``: family) are not read where a possessive of
-  someone else introduces them ("your mom", "their kids"; not "my mom").
+  someone else introduces them ("your mom", "their kids"; not "my mom"), or right after the
+  possessive of a name or an account ("Sarah's mom", "@x's niece"; not "mom's birthday").
 - ``imagenet_categories.yml``: category → ``names`` (Keras ImageNet class names such as
   ``golden_retriever``) and ``index_ranges`` (``"151-268"``, matching the
   ``imagenet_class_<index>`` labels written when the class-name file is unavailable).
@@ -56,10 +57,11 @@ from insta_kedro.text.captions import (
     CaptionParts,
     caption_parts,
     detect_languages,
+    plain_text,
     strip_credits,
 )
-from insta_kedro.text.common_words import other_wordfreq_language
-from insta_kedro.text.words import WORD, is_spaceless, segmented
+from insta_kedro.text.common_words import other_wordfreq_language, stop_words
+from insta_kedro.text.words import WORD, is_spaceless, segmented, words_of
 
 REQUIRED_CATEGORIES = (
     "fashion",
@@ -96,6 +98,10 @@ _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
 # The sources of a match that are the caption's own words, weighed in its language.
 _WORD_SOURCES = ("word", "others_word")
 _DIGIT = re.compile(r"\d")
+# A possessive "'s" of an account or a word (its owner), and the word right after it.
+_NAMED_POSSESSIVE = re.compile(
+    r"(?P<owner>(?<![\w@])@[A-Za-z0-9._]+|(?<![\w'’])[^\W\d_]+)['’]s\s+(?P<word>[^\W\d_]+)"
+)
 _LATIN = regex.compile(r"\p{Latin}")
 
 
@@ -273,6 +279,7 @@ class InterestLexicon:
     others_words: frozenset[str] = frozenset()
     own_words: frozenset[str] = frozenset()
     others_window: int = 2
+    named_owners: bool = False
     generic_zipf: float = 6.0
     max_weight: float = 3.0
     language: Mapping[str, Any] = field(default_factory=dict)
@@ -299,9 +306,11 @@ class InterestLexicon:
         account's matches weigh ``mention_weight`` times a hashtag's (0: mentions are not
         read); an opening (a term starting with ``^``) weighs ``opening_weight`` (0: openings
         are not read). ``not_the_posters`` (``categories``, ``introduced_by``, ``unless``,
-        ``window``): the words of those categories are about the poster's own life, and one
-        that a word of ``introduced_by`` precedes, within ``window`` words and with no word of
-        ``unless`` among them, is not read for them ("your mom", "his wife"; not "my mom").
+        ``window``, ``named_owners``): the words of those categories are about the poster's
+        own life, and one that a word of ``introduced_by`` precedes, within ``window`` words
+        and with no word of ``unless`` among them, is not read for them ("your mom", "his
+        wife"; not "my mom"); with ``named_owners``, nor is one right after the possessive of
+        a name or an account (:meth:`_after_named_owners`: "Sarah's mom", "@x's niece").
         ``language``: the settings of ``captions.detect_languages`` (``min_letters``,
         ``min_probability``, ``max_chars``; text_features.language) by which a caption's
         language is told, in which its words are weighed too (:func:`term_specificity`).
@@ -339,6 +348,7 @@ class InterestLexicon:
             frozenset(w.lower() for w in not_the_posters.get("introduced_by", [])),
             frozenset(w.lower() for w in not_the_posters.get("unless", [])),
             int(not_the_posters.get("window", 2)),
+            bool(not_the_posters.get("named_owners", False)),
             generic_zipf,
             max_weight,
             dict(language or {}),
@@ -500,25 +510,12 @@ class InterestLexicon:
 
     def _whose(self, parts: CaptionParts) -> tuple[Sequence[str], Sequence[str]]:
         """The caption's words split into those read as the poster's and those introduced by
-        someone else's possessive (:attr:`others_words` within :attr:`others_window` words
-        before, none of :attr:`own_words` among them)."""
-        pattern = self._others_pattern
-        if pattern is None or not pattern.search(parts.plain):
-            return parts.words, ()
-        lowered = [word.lower() for word in parts.words]
-        window = self.others_window
-        introduced = {
-            index
-            for start, word in enumerate(lowered)
-            if word in self.others_words
-            for index in range(start + 1, start + 1 + window)
-        }
-        introduced = {
-            index
-            for index in introduced
-            if index < len(lowered)
-            and self.own_words.isdisjoint(lowered[max(0, index - window) : index])
-        }
+        someone else's possessive: a word of :attr:`others_words` within
+        :attr:`others_window` words before with none of :attr:`own_words` among them, or the
+        possessive of a name or an account right before (:meth:`_after_named_owners`)."""
+        introduced = self._after_possessive_words(parts)
+        if self.named_owners and self.posters_own:
+            introduced |= self._after_named_owners(parts)
         if not introduced:
             return parts.words, ()
         words = parts.words
@@ -526,6 +523,47 @@ class InterestLexicon:
             [word for index, word in enumerate(words) if index not in introduced],
             [words[index] for index in sorted(introduced)],
         )
+
+    def _after_possessive_words(self, parts: CaptionParts) -> set[int]:
+        """The indices in ``parts.words`` of the words within :attr:`others_window` after a
+        word of :attr:`others_words`, none of :attr:`own_words` within :attr:`others_window`
+        before them ("your mom", "his little brother"; not "your mom and my mom"'s second)."""
+        pattern = self._others_pattern
+        if pattern is None or not pattern.search(parts.plain):
+            return set()
+        lowered = [word.lower() for word in parts.words]
+        window = self.others_window
+        return {
+            index
+            for start, word in enumerate(lowered)
+            if word in self.others_words
+            for index in range(start + 1, min(start + 1 + window, len(lowered)))
+            if self.own_words.isdisjoint(lowered[max(0, index - window) : index])
+        }
+
+    def _after_named_owners(self, parts: CaptionParts) -> set[int]:
+        """The indices in ``parts.words`` of the words of :attr:`posters_own` categories right
+        after the possessive of a name or an account: "Sarah's mom", "Seymour's nephew",
+        "@x's niece". Not after a stop word's "'s" ("it's", "that's", "he's"), nor after a
+        possessive of the poster's own categories ("mom's birthday", "Mother's Day")."""
+        if "'s" not in parts.text and "’s" not in parts.text:
+            return set()
+        found = set()
+        for possessive in _NAMED_POSSESSIVE.finditer(parts.text):
+            owner, word = possessive.group("owner"), possessive.group("word")
+            if not self._is_posters_own(word) or (
+                not owner.startswith("@")
+                and (owner.lower() in stop_words("en") or self._is_posters_own(owner))
+            ):
+                continue
+            # the word's index: the words of the caption before it
+            found.add(len(words_of(plain_text(parts.text[: possessive.start("word")]))))
+        return found
+
+    def _is_posters_own(self, word: str) -> bool:
+        """Whether ``word`` is a term of a :attr:`posters_own` category."""
+        term = self._lookup(normalize_term(word))
+        return term is not None and any(c in self.posters_own for c in self.term_categories[term])
 
     def _token_matches(self, source: str, token: str) -> list[TermMatch]:
         """The matches of one word, emoji, hashtag, mentioned account or opening

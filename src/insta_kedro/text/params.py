@@ -67,12 +67,15 @@ class TopicParams(Settings):
 class NotThePostersParams(Settings):
     """Words about the poster's own life: those of ``categories`` (lexicon categories) are not
     read for them where a word of ``introduced_by`` precedes them within ``window`` (>= 1)
-    words, with no word of ``unless`` among them."""
+    words, or, with ``named_owners``, right after the possessive of a name or an account
+    ("Sarah's mom", "@x's niece"), with no word of ``unless`` among the ``window`` words
+    before them."""
 
     categories: list[str]
     introduced_by: list[str]
     unless: list[str]
     window: Count
+    named_owners: bool
 
 
 class InterestParams(Settings):
