@@ -38,10 +38,11 @@ Reported, over the labelled accounts found in the outputs:
 - a confusion table (rows: true kind, columns: predicted top interest), a per-account table,
   the persona clusters, and the wall time of the pipelines and of the whole script;
 - with ``--leave-one-out``: each account left out in turn and the others' ``user_features``
-  clustered again with the project's clustering parameters; the labelled noise share and the
-  persona ARI over these refits (mean, worst, how many past the issue's 20 % / below 0.5).
-  The bootstrap draws other sets of labels from one clustering; this refits the clustering,
-  and says how far one person more or less moves the personas of a few dozen people.
+  clustered again as the pipeline clusters them, with the project's clustering parameters;
+  the labelled noise share and the persona ARI over these refits (mean, worst, how many past
+  the issue's 20 % / below 0.5). The bootstrap draws other sets of labels from one
+  clustering; this refits the clustering, and says how far one person more or less moves
+  the personas of a few dozen people.
 """
 
 import argparse
@@ -383,10 +384,11 @@ def leave_one_out(
     clustering: Mapping[str, Any],
     labels: Mapping[str, Sequence[str]],
 ) -> dict[str, Any]:
-    """The personas refitted without each profile of ``user_features`` in turn
-    (``personas.cluster_people`` with the clustering parameters ``clustering``, ``auto``
-    resolved for the people left): per refit the labelled accounts' noise share and persona
-    ARI (noise = a label), and their mean, worst and count past 20 % noise / below 0.5 ARI."""
+    """The personas refitted without each profile of ``user_features`` in turn, as the
+    pipeline fits them (``personas.cluster_people_by_validity`` with the clustering
+    parameters ``clustering``, ``auto`` resolved and searched for the people left): per
+    refit the labelled accounts' noise share and persona ARI (noise = a label), and their
+    mean, worst and count past 20 % noise / below 0.5 ARI."""
     from insta_kedro import personas
 
     params = personas.ClusteringParams(**clustering).model_dump()
@@ -394,8 +396,7 @@ def leave_one_out(
     noise, ari = [], []
     for left_out in user_features["profile"]:
         rest = user_features[user_features["profile"] != left_out].reset_index(drop=True)
-        level = personas.user_level_params(params, len(rest))
-        frame, _ = personas.cluster_people(rest, level, params["seed"])
+        frame, _ = personas.cluster_people_by_validity(rest, params)
         clusters = dict(
             zip(frame["profile"].astype(str), frame["cluster"].astype(int), strict=True)
         )

@@ -68,6 +68,10 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "UserLevelParams",
             "ValidationParams",
         ],
+        "selection": [
+            "candidate_sizes",
+            "cluster_people_by_validity",
+        ],
         "placement": [
             "Placement",
             "place_points",

@@ -294,8 +294,6 @@ def fitted_points(
     labels = np.asarray(model.labels_, dtype=int)
     n_points = len(labels)
     n_clusters = int(labels.max() + 1)
-    if n_clusters == 0:
-        logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", n_points)
     probabilities = np.nan_to_num(np.asarray(model.probabilities_, dtype=float))
     outlier_scores = np.nan_to_num(np.asarray(model.outlier_scores_, dtype=float))
     if n_clusters == 0 or not membership:
@@ -477,6 +475,8 @@ def cluster_vectors(
     if not usable.all():
         vectors = vectors[usable]
     clusterer, result = fit_persona_clusterer(vectors, params, seed, engine)
+    if clusterer.clusterer is not None and not (result.labels != NOISE).any():
+        logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", len(vectors))
     logger.info(
         "clustering by %s: HDBSCAN fitted on %d points, %d assigned by prediction (max_fit %s)",
         key,

@@ -121,10 +121,18 @@ class PostLevelParams(LevelParams):
     hdbscan: PostHdbscanParams
 
 
+SizeFactor = Annotated[Number, Field(gt=0.0)]
+"""A multiple of the ``auto`` persona size: a number > 0."""
+
+
 class UserLevelParams(LevelParams):
-    """:class:`LevelParams` of the people (``hdbscan``: :class:`UserHdbscanParams`)."""
+    """:class:`LevelParams` of the people (``hdbscan``: :class:`UserHdbscanParams`), with
+    ``min_cluster_size_search``: with ``min_cluster_size: auto``, the multiples of the
+    ``auto`` size (numbers > 0) at which people are clustered too, the clustering with the
+    highest DBCV kept (``personas.cluster_people_by_validity``); empty: the ``auto`` size."""
 
     hdbscan: UserHdbscanParams
+    min_cluster_size_search: list[SizeFactor]
 
 
 class ValidationParams(Settings):

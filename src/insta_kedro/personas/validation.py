@@ -276,7 +276,8 @@ def validate_level(
 def flat_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     """MLflow metrics of a :func:`clustering_report`: ``{"<level>.<score>": {value, step}}``
     for the clusters, noise share, DBCV, silhouette, mean stability ARI and ground-truth
-    scores (``truth_<name>``) of each level; undefined (None) scores are left out."""
+    scores (``truth_<name>``) of each level, and the persona size the people's search kept
+    (``users.min_cluster_size``); undefined (None) scores are left out."""
     metrics = {}
     for level in ("posts", "users"):
         scores = report[level]
@@ -286,6 +287,9 @@ def flat_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
             "dbcv": scores["dbcv"],
             "silhouette": scores["silhouette"],
             "stability_ari": (scores["stability"] or {}).get("mean_ari"),
+            "min_cluster_size": (scores.get("min_cluster_size_selection") or {}).get(
+                "min_cluster_size"
+            ),
             **{
                 f"truth_{name}": value
                 for name, value in (scores.get("ground_truth") or {}).items()
@@ -302,6 +306,14 @@ def flat_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
     return metrics
 
 
+def fitted_level(clusterer: PersonaClusterer, level_params: dict[str, Any]) -> dict[str, Any]:
+    """``level_params`` with the HDBSCAN settings ``clusterer`` was fitted with (its
+    ``params["hdbscan"]``, when it records them): the stability refits then run at the
+    ``min_cluster_size`` the fit used, also when it was chosen by a search."""
+    fitted = clusterer.params.get("hdbscan")
+    return level_params if not fitted else {**level_params, "hdbscan": dict(fitted)}
+
+
 def clustering_report(
     post_features: pd.DataFrame,
     user_features: pd.DataFrame,
@@ -316,7 +328,11 @@ def clustering_report(
 
     Posts are scored with the post level parameters resolved for their number
     (:func:`post_level_params`), people by their ``persona_feature`` (:func:`persona_frame`)
-    with the user level parameters resolved for their number (:func:`user_level_params`).
+    with the user level parameters resolved for their number (:func:`user_level_params`) at
+    the HDBSCAN settings their clusterer was fitted with (:func:`fitted_level`: the persona
+    size the search kept). The users' scores add ``min_cluster_size_selection``: the sizes
+    tried with their DBCV and the one kept (``personas.cluster_people_by_validity``; None
+    when the clusterer records none).
     ``demo_themes`` (``{"posts": {post_id: theme}, "profiles": {profile: theme}}``, or empty)
     is the ground truth; ``params`` are the clustering parameters. Returns ``{"posts":
     scores, "users": scores, "ground_truth": "demo themes" or None}`` and the encoders of the
@@ -340,12 +356,13 @@ def clustering_report(
             "profile",
             user_clusterer,
             themes.get("profiles") or {},
-            user_level_params(params, len(user_features)),
+            fitted_level(user_clusterer, user_level_params(params, len(user_features))),
             params,
         ),
         "ground_truth": "demo themes" if themes.get("posts") else None,
         **encoder_report(post_features.get("image_encoder"), user_features.get("image_encoder")),
     }
+    report["users"]["min_cluster_size_selection"] = user_clusterer.params.get("selection")
     if report["image_encoder_warning"]:
         logger.warning("clustering: %s", report["image_encoder_warning"])
     for level in ("posts", "users"):

@@ -45,11 +45,11 @@ def cluster_users(
     ``user_clusterer``.
 
     People are clustered by ``persona_feature``, with ``min_cluster_size: auto`` resolved for
-    their number. Only profiles with posts have features; people without posts are
+    their number and searched around it (``clustering.users.min_cluster_size_search``, the
+    highest DBCV kept). Only profiles with posts have features; people without posts are
     characterized with the persona label "no posts" (``characterize_users``), not clustered.
     """
-    level = personas.user_level_params(params.model_dump(), len(user_features))
-    return personas.cluster_people(user_features, level, params.seed)
+    return personas.cluster_people_by_validity(user_features, params.model_dump())
 
 
 def validate_clustering(
