@@ -26,6 +26,8 @@ def test_arabic_and_hebrew_words_are_read_without_their_marks_and_tatweel():
     assert folded("فِي") == "في" and folded("مِنْ") == "من" and folded("عَلَى") == "على"
     assert folded("جمـــيل") == "جميل"  # tatweel stretches a word, it is no letter of it
     assert folded("شكراً") == "شكرا" and folded("שָׁלוֹם") == "שלום"
+    # a Hebrew gershayim or geresh is the ASCII quote typed on most keyboards
+    assert folded("צה״ל") == folded('צה"ל') == 'צה"ל' and folded("ג׳ירפה") == "ג'ירפה"
     # other scripts keep their marks: a Devanagari vowel sign is part of the word
     assert folded("नमस्ते") == "नमस्ते" and folded("café") == "café" and folded("the") == "the"
     stop = stop_words("ar")

@@ -193,6 +193,14 @@ def test_arabic_words_with_vowel_marks_or_tatweel_are_the_plain_words():
     assert "#جمـــيل" in topic_terms("#جمـــيل", "ar")  # a hashtag stays as written
 
 
+def test_a_hebrew_acronym_is_one_term_however_its_gershayim_is_typed():
+    # "צה\"ל" (the army) was "צה" and a letter, "סופ\"ש" (the weekend) "סופ".
+    captions = ['תודה לצה"ל, סופ"ש בבית', "חזרתי מצה״ל לסופ״ש", "ג׳ירפה וג'ירפה בגן החיות"] * 4
+    vocabulary = set(fit_topic_model(captions, n_topics=2).vectorizer.get_feature_names_out())
+    assert {'לצה"ל', 'מצה"ל', 'סופ"ש', 'לסופ"ש', "ג'ירפה", "וג'ירפה"} <= vocabulary
+    assert not {"לצה", "מצה", "סופ", "לסופ", "ירפה"} & vocabulary
+
+
 def test_tokens_of_a_text_without_joiners_are_those_of_the_whole_pattern(multilingual_captions):
     texts = [c.lower() for account in multilingual_captions.values() for c in account["captions"]]
     texts += ["हिन्दी दिवस #हिन्दी", "a b #x #yy x1 _a", "café crème #café"]

@@ -76,3 +76,22 @@ def test_is_spaceless():
 )
 def test_zero_width_joiners_inside_a_word_keep_it_one_word(text, words):
     assert words_of(text) == words
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # An acronym's gershayim, typed as '"' or as ״: "back from reserve duty in the army",
+        # "the weekend at the beach", "Tel Aviv".
+        ('חזרתי מהמילואים בצה"ל', ["חזרתי", "מהמילואים", 'בצה"ל']),
+        ("סופ״ש בים בת״א", ["סופ״ש", "בים", "בת״א"]),
+        # A geresh marks a sound foreign to Hebrew: "giraffe", "chips".
+        ("ג׳ירפה וצ'יפס", ["ג׳ירפה", "וצ'יפס"]),
+        # Quotes around a word, or after its last letter, are no part of it.
+        ('אמר "שלום" ר\' יוסי', ["אמר", "שלום", "ר", "יוסי"]),
+        ('he said "hi"', ["he", "said", "hi"]),
+    ],
+    ids=["acronym", "gershayim", "geresh", "quoted", "latin"],
+)
+def test_a_hebrew_gershayim_or_geresh_inside_a_word_keeps_it_one_word(text, words):
+    assert words_of(text) == words

@@ -7,7 +7,8 @@ pronouns, prepositions and auxiliaries, and generic ones such as "new", "time" a
 They come from wordfreq's frequency list of the language (the language detector's answer
 for the caption), English's always with them: captions in other languages mix English
 words in. A word of Arabic or Hebrew script is read as wordfreq reads it (:func:`folded`),
-without its vowel marks and the Arabic tatweel: "فِي" is "في", "جمـــيل" is "جميل".
+without its vowel marks and the Arabic tatweel: "فِي" is "في", "جمـــيل" is "جميل"; a Hebrew
+gershayim or geresh is the ASCII quote: "צה״ל" is "צה\"ל".
 """
 
 import re
@@ -61,17 +62,23 @@ def other_wordfreq_language(language: str) -> str | None:
     return code if code != "en" and code in available_languages(wordlist="small") else None
 
 
+# Hebrew's gershayim and geresh (and a typographic apostrophe) inside a word, as the ASCII
+# quotes most Hebrew captions type there, as in wordfreq's list: צה״ל is צה"ל.
+_HEBREW_QUOTES = str.maketrans({"\u05f4": '"', "\u05f3": "'", "\u2019": "'"})
+
+
 @lru_cache(maxsize=1 << 16)
 def folded(word: str) -> str:
     """``word`` as wordfreq reads it when it is written in Arabic or Hebrew script: without
     its combining marks and the Arabic tatweel (``wordfreq.preprocess.remove_marks``), so that
-    "فِي" is the stop word "في" and "جمـــيل", "جميل"; any other word as it is. Cached: captions
-    repeat their words."""
+    "فِي" is the stop word "في" and "جمـــيل", "جميل", and with a Hebrew gershayim or geresh
+    as the ASCII quote (צה״ל is צה"ל); any other word as it is. Cached: captions repeat their
+    words."""
     if not has_abjad(word):
         return word
     from wordfreq.preprocess import remove_marks
 
-    return remove_marks(word)
+    return remove_marks(word).translate(_HEBREW_QUOTES)
 
 
 def has_abjad(text: str) -> bool:

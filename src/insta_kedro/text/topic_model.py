@@ -24,28 +24,31 @@ from insta_kedro.text.captions import content_text, detect_languages, plain_text
 from insta_kedro.text.common_words import folded, has_abjad, is_stop_word, stop_words
 from insta_kedro.text.styled import unstyled
 from insta_kedro.text.tags import COMBINING_MARKS, JOINERS
-from insta_kedro.text.words import is_spaceless, segmented
+from insta_kedro.text.words import HEBREW_QUOTE, is_spaceless, segmented
 
 logger = logging.getLogger(__name__)
 
 # A hashtag (kept with its '#') or a word of 2+ letters/digits, in any script, with its
-# combining marks (दिवस is one token) and the zero-width (non-)joiners within it (Persian
-# کتاب‌ها, #قورمه‌سبزی: one token each, as ``extract_hashtags`` reads the tag).
+# combining marks (दिवस is one token), the zero-width (non-)joiners within it (Persian
+# کتاب‌ها, #قورمه‌سبزی: one token each, as ``extract_hashtags`` reads the tag) and a Hebrew
+# gershayim or geresh between Hebrew letters (צה"ל, ג׳ירפה: ``text.words.HEBREW_QUOTE``).
 _PIECE = rf"\w[\w{COMBINING_MARKS}]*"
-TOKEN_PATTERN = (
-    rf"#?\w(?:[\w{COMBINING_MARKS}]+(?:[{JOINERS}]+{_PIECE})*|(?:[{JOINERS}]+{_PIECE})+)"
-)
+_INSIDE = rf"(?:[{JOINERS}]+|{HEBREW_QUOTE})"
+TOKEN_PATTERN = rf"#?\w(?:[\w{COMBINING_MARKS}]+(?:{_INSIDE}{_PIECE})*|(?:{_INSIDE}{_PIECE})+)"
 _TOKEN = re.compile(TOKEN_PATTERN)
-# The same tokens of a text without a joiner, found faster (``re`` repeats one class quickly).
+# The same tokens of a text without a joiner or a Hebrew quote inside a word, found faster
+# (``re`` repeats one class quickly).
 _TOKEN_WITHOUT_JOINERS = re.compile(rf"#?\w[\w{COMBINING_MARKS}]+")
+# Whether a text may have a Hebrew quote inside a word (a fast test, ahead of the pattern).
+_HEBREW_QUOTED = re.compile("[\u0590-\u05ff][\"'’\u05f3\u05f4][\u05d0-\u05ea]")
 
 
 def topic_tokens(text: str) -> list[str]:
     """The vectorizer's tokens of a (lower-cased) text: the matches of :data:`TOKEN_PATTERN`,
     a word of a script written without spaces (Chinese, Japanese, Thai) split into its words
     of 2+ characters (``text.words.segmented``); a hashtag stays whole."""
-    joined = "\u200c" in text or "\u200d" in text
-    tokens = (_TOKEN if joined else _TOKEN_WITHOUT_JOINERS).findall(text)
+    whole = "\u200c" in text or "\u200d" in text or _has_hebrew_quote(text)
+    tokens = (_TOKEN if whole else _TOKEN_WITHOUT_JOINERS).findall(text)
     if not is_spaceless(text):
         return tokens
     return [
@@ -54,6 +57,11 @@ def topic_tokens(text: str) -> list[str]:
         for piece in (segmented(token) if token[0] != "#" and is_spaceless(token) else (token,))
         if len(piece) > 1
     ]
+
+
+def _has_hebrew_quote(text: str) -> bool:
+    """Whether ``text`` has a gershayim or geresh between Hebrew letters."""
+    return not text.isascii() and _HEBREW_QUOTED.search(text) is not None
 
 
 # ``stop_words`` that leaves out each caption's own language's stop words.

@@ -9,7 +9,9 @@ lexicon term, topic or description can use. Such a run is split into words by IC
 break iterator (Unicode's word boundaries with ICU's dictionaries of these languages), through
 `icu4py <https://pypi.org/project/icu4py/>`_, whose wheels carry ICU and its dictionaries:
 "今日 は 友達 と 渋谷 で ラーメン を …", "วัน นี้ ไป ทะเล …". Text without these scripts is read
-by :data:`WORD` alone, as before.
+by :data:`WORD` alone, as before. Hebrew writes an acronym with a gershayim (צה"ל, the army;
+סופ"ש, the weekend) and a sound foreign to it with a geresh (ג׳ירפה): between Hebrew letters
+these are in the word, as Unicode's word boundaries read them (UAX #29), not a break.
 """
 
 import re
@@ -23,7 +25,10 @@ from insta_kedro.text.tags import COMBINING_MARKS, JOINERS
 # follow: दिवस is one word, not द + वस. So do the zero-width (non-)joiners between its letters
 # (tags.JOINERS): کتاب‌ها ("books") and ශ්‍රී are one word each.
 _LETTERS = rf"[^\W\d_](?:[^\W\d_]+|[{COMBINING_MARKS}]+|[{JOINERS}]+(?=[^\W\d_]))*"
-WORD = re.compile(rf"{_LETTERS}(?:['’]{_LETTERS})?")
+# A gershayim or geresh, ASCII (", ') or Hebrew (״ U+05F4, ׳ U+05F3), between Hebrew letters:
+# in the word (UAX #29's rules WB7b-c; U+05F4 is MidLetter, U+05F3 a letter).
+HEBREW_QUOTE = "(?<=[\u0590-\u05ff])[\"'’\u05f3\u05f4](?=[\u05d0-\u05ea])"
+WORD = re.compile(rf"{_LETTERS}(?:(?:['’]|{HEBREW_QUOTE}){_LETTERS})?")
 LETTER = re.compile(r"[^\W\d_]")
 # A character of a script written without spaces between words (its Script_Extensions, so
 # that the kana's prolonged sound mark "ー" is one too).
