@@ -187,3 +187,14 @@ def test_cluster_words_of_arabic_captions_with_vowel_marks_are_the_plain_words()
     assert not {"فِي", "مِنْ", "في", "من"} & set(words)
     assert {"جميل", "جدا", "البيت"} <= set(words)
     assert caption_words("فطور جميل جدا في البيت", "ar") == ["فطور", "جميل", "جدا", "البيت"]
+
+
+def test_cluster_words_of_korean_keep_words_of_two_syllables(multilingual_captions):
+    # A Hangul character is a syllable: 카페 (café), 냉면 (cold noodles), 맥주 (beer) are words
+    # of two, which the three-letter minimum of alphabets left out of a Korean account's words.
+    found = caption_words("성수동 카페 투어 맛집 🍜 #카페", "ko")
+    assert found == ["성수동", "카페", "투어", "맛집"]
+    captions = multilingual_captions["seoul_cafe_day"]["captions"]
+    words = {word for caption in captions for word in caption_words(caption, "ko")}
+    assert {"카페", "냉면", "맥주", "주말"} <= words
+    assert caption_words("my ex is ok", "en") == []  # other alphabets read as before

@@ -2,7 +2,7 @@
 
 import pytest
 
-from insta_kedro.text.words import WORD, is_spaceless, segmented, words_of
+from insta_kedro.text.words import WORD, is_compact, is_spaceless, segmented, words_of
 
 SPACELESS = ("ja", "zh", "th")
 
@@ -95,3 +95,9 @@ def test_zero_width_joiners_inside_a_word_keep_it_one_word(text, words):
 )
 def test_a_hebrew_gershayim_or_geresh_inside_a_word_keeps_it_one_word(text, words):
     assert words_of(text) == words
+
+
+def test_is_compact():
+    assert is_compact("카페") and is_compact("ㅋㅋ")
+    assert is_compact("ラーメン") and is_compact("ทะเล")
+    assert not is_compact("cafe") and not is_compact("दिवस") and not is_compact("кафе")

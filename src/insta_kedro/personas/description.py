@@ -30,7 +30,7 @@ from insta_kedro.text import (
     extract_hashtags,
     folded,
     has_abjad,
-    is_spaceless,
+    is_compact,
     is_stop_word,
     plain_text,
     stop_words,
@@ -44,9 +44,10 @@ NO_POSTS_LABEL = "no posts"
 NOT_CLUSTERED_LABEL = "not clustered"
 
 MIN_WORD_LENGTH = 3
-# A word of a script written without spaces (Chinese, Japanese, Thai) is a word from 2
-# characters on (東京, 散歩, ทะเล); of 1 it is mostly a particle or an ending (は, を, た, 的).
-MIN_SPACELESS_WORD_LENGTH = 2
+# A word of a script written without spaces (Chinese, Japanese, Thai) or in Hangul, whose
+# characters are syllables (``text.is_compact``), is a word from 2 characters on (東京, 散歩,
+# ทะเล, 카페); of 1 it is mostly a particle or an ending (は, を, た, 的).
+MIN_COMPACT_WORD_LENGTH = 2
 
 
 def caption_plain(caption: str) -> str:
@@ -59,14 +60,14 @@ def plain_words(plain: str, language: str = "en") -> list[str]:
     """Lower-case content words of a :func:`caption_plain` text written in ``language``
     (``text.words_of``: Chinese, Japanese and Thai split into words; Arabic and Hebrew without
     their marks and tatweel, ``text.common_words.folded``), of 3+ letters (2+ in those
-    scripts), without the stop words of ``language`` and Japanese particles and endings
-    (``text.common_words.is_stop_word``)."""
+    scripts and in Korean's Hangul, ``text.is_compact``), without the stop words of
+    ``language`` and Japanese particles and endings (``text.common_words.is_stop_word``)."""
     stop = stop_words(language)
     fold = folded if has_abjad(plain) else str
     words = []
     for found in words_of(plain):
         word = fold(found.lower().replace("’", "'"))
-        shortest = MIN_SPACELESS_WORD_LENGTH if is_spaceless(word) else MIN_WORD_LENGTH
+        shortest = MIN_COMPACT_WORD_LENGTH if is_compact(word) else MIN_WORD_LENGTH
         if len(word) >= shortest and not is_stop_word(word, stop):
             words.append(sys.intern(word))  # one string per word, however many captions have it
     return words

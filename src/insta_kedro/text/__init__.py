@@ -58,6 +58,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "words": [
             "WORD",
+            "is_compact",
             "is_spaceless",
             "words_of",
         ],

@@ -60,6 +60,17 @@ def segmented(run: str) -> tuple[str, ...]:
     return tuple(piece for piece in WordBreaker(run, "und") if LETTER.search(piece))
 
 
+# Hangul: its jamo and its syllable blocks (each one a syllable of two or three letters).
+_HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7ff]")
+
+
+def is_compact(text: str) -> bool:
+    """Whether ``text`` holds a character of a script whose words are short in characters:
+    one written without spaces (:func:`is_spaceless`) or Korean's Hangul, whose characters
+    are syllables (카페, "café", is two; 맛집, "good restaurant", two)."""
+    return not text.isascii() and (_HANGUL.search(text) is not None or is_spaceless(text))
+
+
 def is_spaceless(text: str) -> bool:
     """Whether ``text`` holds a character of a script written without spaces (Han, kana,
     Thai, Lao, Khmer, Burmese)."""
