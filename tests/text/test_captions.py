@@ -358,3 +358,33 @@ def test_without_contractions_drops_negations_and_cuts_endings_but_keeps_names()
     ]  # fmt: skip
     plain = "no apostrophe here"
     assert without_contractions(plain) is plain
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("맛있다 😋", "ko"),  # "delicious"
+        ("주말 브런치 #브런치", "ko"),  # "weekend brunch"
+        ("ㅋㅋ 최고", "ko"),  # "lol, the best"
+        ("שבת שלום", "he"),
+        ("ありがとう", "ja"),
+        ("美味しい！", "ja"),  # kanji with kana
+        ("Καλημέρα", "el"),
+        ("อร่อยมาก", "th"),  # "very tasty"
+        ("வணக்கம்", "ta"),
+    ],
+)
+def test_a_short_caption_in_a_script_one_language_writes_has_that_language(text, language):
+    stats = TextStats()
+    assert detect_language(text, stats=stats) == language
+    assert not stats.language_undetermined
+
+
+def test_a_short_caption_in_a_script_many_languages_write_stays_undetermined():
+    # Latin, Cyrillic, Arabic, Devanagari and Chinese characters are written by several of
+    # the detector's languages: a few of them do not tell which. Hangul's letters alone
+    # (Korean laughter) py3langid does not know: it reads them as Japanese.
+    for text in ("me again", "спасибо", "شكرا لكم", "नमस्ते दोस्तों", "好吃", "me again 🇰🇷", "ㅋㅋㅋ"):
+        stats = TextStats()
+        assert detect_language(text, stats=stats) == "und", text
+        assert stats.language_undetermined == {"too_few_letters": 1}

@@ -10,7 +10,9 @@ captions, non-English text and very long captions: counts are 0, the language is
   network), limited to the 54 languages langdetect knew (its zh-cn and zh-tw are one ``zh``
   here). It is deterministic: the same caption always gets the same answer. Short captions
   are too ambiguous ("me again" reads as Indonesian), so below ``min_letters`` letters, or
-  below ``min_probability`` on py3langid's normalized probability, the language is ``"und"``.
+  below ``min_probability`` on py3langid's normalized probability, the language is ``"und"``;
+  but a caption with a letter of a script that one language alone writes (Hangul, kana,
+  Hebrew, Greek, Thai, ...: :data:`ONE_LANGUAGE_SCRIPT`) is read however short ("맛있다").
   Its model reads a block of captions at once (``text.language``), with py3langid's answers.
 - Styled letters: captions written in a "font" of Unicode's styled alphabets (𝐛𝐨𝐥𝐝,
   𝘪𝘵𝘢𝘭𝘪𝘤, 𝓈𝒸𝓇𝒾𝓅𝓉, 𝔣𝔯𝔞𝔨𝔱𝔲𝔯, ｆｕｌｌｗｉｄｔｈ, Ⓒⓘⓡⓒⓛⓔⓓ), as Instagram's font generators write
@@ -30,6 +32,7 @@ from itertools import islice
 
 import numpy as np
 import pandas as pd
+import regex
 from emoji.tokenizer import EmojiMatch, get_search_tree, tokenize
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from tqdm import tqdm
@@ -60,6 +63,18 @@ LANGUAGES = (
     "mr", "ne", "nl", "no", "pa", "pl", "pt", "ro", "ru", "sk", "sl", "so", "sq", "sv", "sw",
     "ta", "te", "th", "tl", "tr", "uk", "ur", "vi", "zh",
 )  # fmt: skip
+
+# The scripts that, of :data:`LANGUAGES`, one language alone writes: Korean's Hangul
+# syllables, Japanese kana, Hebrew, Greek, Thai and the Indic scripts of one language each. A
+# few letters of one tell the language ("맛있다", "שבת שלום", "ありがとう": py3langid is above
+# 0.99 sure), where a few Latin, Cyrillic, Arabic or Devanagari letters do not ("me again"
+# reads as Indonesian). Chinese characters are not among them: Japanese writes them too; nor
+# are Hangul's letters alone (jamo), which py3langid does not know ("ㅋㅋㅋ" reads as Japanese).
+ONE_LANGUAGE_SCRIPT = regex.compile(
+    r"[\uac00-\ud7a3\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Hebrew}\p{sc=Greek}\p{sc=Thai}"
+    r"\p{sc=Bengali}\p{sc=Gujarati}\p{sc=Gurmukhi}\p{sc=Kannada}\p{sc=Malayalam}\p{sc=Tamil}"
+    r"\p{sc=Telugu}]"
+)
 
 NUMERIC_FEATURES = (
     "length",
@@ -281,9 +296,10 @@ def detect_language(
     langdetect's scale: 0.3 leaves as many real captions ``"und"`` as langdetect's 0.8 did.
 
     Why a caption is ``"und"`` is counted in ``stats.language_undetermined``: ``empty``,
-    ``too_few_letters`` (after the removal), ``no_features`` (none of the model's byte
-    n-grams occur, e.g. ``"WWWWWWWWWWWWWW"``: every language is equally likely) or
-    ``low_probability``.
+    ``too_few_letters`` (after the removal, fewer than ``min_letters`` and none of a script
+    one language alone writes, :data:`ONE_LANGUAGE_SCRIPT`), ``no_features`` (none of the
+    model's byte n-grams occur, e.g. ``"WWWWWWWWWWWWWW"``: every language is equally likely)
+    or ``low_probability``.
     """
     if not text.strip():
         _count_undetermined(stats, "empty")
@@ -304,11 +320,7 @@ def detect_languages(
     languages = [UNDETERMINED] * len(plains)
     readable = []
     for i, plain in enumerate(plains):
-        # Letters are counted up to min_letters: a long caption is not walked to its end.
-        if (
-            min_letters
-            and next(islice(LETTER.finditer(plain), min_letters - 1, None), None) is None
-        ):
+        if _too_few_letters(plain, min_letters):
             _count_undetermined(stats, "too_few_letters")
         else:
             readable.append(i)
@@ -327,6 +339,16 @@ def detect_languages(
         else:
             languages[i] = language
     return languages
+
+
+def _too_few_letters(plain: str, min_letters: int) -> bool:
+    """Whether ``plain`` has too few letters for its language to be told: fewer than
+    ``min_letters`` and no letter of a script one language alone writes
+    (:data:`ONE_LANGUAGE_SCRIPT`)."""
+    # Letters are counted up to min_letters: a long caption is not walked to its end.
+    if not min_letters or next(islice(LETTER.finditer(plain), min_letters - 1, None), None):
+        return False
+    return plain.isascii() or ONE_LANGUAGE_SCRIPT.search(plain) is None
 
 
 def _count_undetermined(stats: TextStats | None, reason: str) -> None:
