@@ -3,8 +3,10 @@ import numpy as np
 import pytest
 
 from insta_kedro.captioning.decoding import (
+    END_UNK_RUN,
     beam_decode,
     decode_captions,
+    end_probability,
     greedy_decode,
     sample_decode,
 )
@@ -124,17 +126,35 @@ def test_temperature_and_top_p_do_not_stop_captions_from_ending():
     assert np.mean(mean_lengths) == pytest.approx(expected, abs=0.7)
 
 
+def constant_end(stop: float, unk: float) -> float:
+    """A constant network's probability of ending at a step: the stop token, or 1 to
+    ``END_UNK_RUN`` UNK and then the stop token."""
+    return stop * sum(unk**k for k in range(END_UNK_RUN + 1))
+
+
+def test_end_probability_sums_the_stop_after_every_run_of_unk_up_to_the_longest():
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(VOCAB), size=4)
+    after_unks = rng.dirichlet(np.ones(VOCAB), size=(3, 4))
+    s, u = STOP_ID, UNK_ID
+    deepest = after_unks[1, :, s] + after_unks[1, :, u] * after_unks[2, :, s]
+    expected = probs[:, s] + probs[:, u] * (after_unks[0, :, s] + after_unks[0, :, u] * deepest)
+    np.testing.assert_allclose(end_probability(probs, after_unks), expected)
+    np.testing.assert_allclose(end_probability(probs, after_unks[:0]), probs[:, s])
+
+
 def test_the_end_is_drawn_with_the_model_probability_and_counted_in_the_log_prob():
     # UNK 30 % (never written), and the stop token 10 % at every step, after UNK as well:
-    # a caption ends at each step with 0.1 + 0.3 * 0.1 = 13 %.
+    # a caption ends at each step with 0.1 + 0.3 * 0.1 + 0.3 ** 2 * 0.1 + ... (14 %).
     step_model = constant_step_model(stop=0.1, unk=0.3)
+    p_end = constant_end(stop=0.1, unk=0.3)
     images = np.zeros((600, FEATURES), dtype="float32")
     captions = sample_decode(step_model, images, MAX_LEN, top_p=0.5, seed=4)
     ended = np.mean([c.stopped for c in captions])
-    assert ended == pytest.approx(1 - 0.87**MAX_LEN, abs=0.05)
+    assert ended == pytest.approx(1 - (1 - p_end) ** MAX_LEN, abs=0.05)
     char = np.log(0.6 / (VOCAB - 4))
     for caption in captions[:20]:
-        end = np.log(0.13) if caption.stopped else 0.0
+        end = np.log(p_end) if caption.stopped else 0.0
         expected = (len(caption.tokens) * char + end) / (len(caption.tokens) + caption.stopped)
         assert caption.mean_log_prob == pytest.approx(expected, rel=1e-4)
         assert UNK_ID not in caption.tokens
@@ -171,4 +191,54 @@ def test_a_caption_ends_where_the_model_ends_it_after_a_character_it_cannot_writ
     images = np.zeros((10, 4), dtype="float32")
     captions = sample_decode(step_model, images, 20, temperature=0.8, top_p=0.9, seed=0)
     assert [vocab.decode(c.tokens) for c in captions] == ["sunny day"] * 10
+    assert all(c.stopped for c in captions)
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_greedy_and_beam_end_where_the_end_through_unk_beats_every_character(decoder):
+    # The stop token (9 %) is below every character (10.2 %), but with UNK 30 % and the stop
+    # token after it, ending (12.8 %) is the most probable: the caption ends at once.
+    step_model = constant_step_model(stop=0.09, unk=0.3)
+    images = np.zeros((3, FEATURES), dtype="float32")
+    for caption in decode_captions(step_model, images, MAX_LEN, decoder, beam_width=3):
+        assert caption.tokens == [] and caption.stopped
+        assert caption.mean_log_prob == pytest.approx(np.log(constant_end(0.09, 0.3)), rel=1e-5)
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_greedy_and_beam_end_where_the_model_ends_after_a_character_it_cannot_write(
+    ends_with_rare_characters, decoder
+):
+    step_model, vocab = ends_with_rare_characters
+    images = np.zeros((4, 4), dtype="float32")
+    captions = decode_captions(step_model, images, 20, decoder, beam_width=3)
+    assert [vocab.decode(c.tokens) for c in captions] == ["sunny day"] * 4
+    assert all(c.stopped for c in captions)
+
+
+@pytest.fixture(scope="module")
+def ends_with_two_rare_characters():
+    """A network trained on captions that all end with two code points the vocabulary lacks
+    (an emoji and its variation selector, or two emojis: two UNK), and its vocabulary."""
+    endings = ["❤️", "🔥🎉", "✨🌅", "🤍✌", "💚🙏"]
+    captions = [f"sunny day{ending}" for ending in endings for _ in range(4)]
+    vocab = build_vocabulary(captions, min_char_count=5, max_len=20)
+    keras.utils.set_random_seed(0)
+    model = build_caption_model("merge", vocab.size, 4, 8, 16, 16)
+    model.compile(keras.optimizers.Adam(0.02), MaskedSparseCategoricalCrossentropy())
+    inputs, targets = encode_captions(vocab, captions)
+    images = np.zeros((len(captions), 4), dtype="float32")
+    model.fit({"image": images, "tokens": inputs}, targets, epochs=60, batch_size=20, verbose=0)
+    return build_step_model(model), vocab
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "sample", "beam"])
+def test_a_caption_ends_where_the_model_ends_it_after_two_characters_it_cannot_write(
+    ends_with_two_rare_characters, decoder
+):
+    step_model, vocab = ends_with_two_rare_characters
+    assert not {"❤", "\ufe0f", "🔥"} & set(vocab.chars)
+    images = np.zeros((6, 4), dtype="float32")
+    captions = decode_captions(step_model, images, 20, decoder, temperature=0.8, top_p=0.9)
+    assert [vocab.decode(c.tokens) for c in captions] == ["sunny day"] * 6
     assert all(c.stopped for c in captions)

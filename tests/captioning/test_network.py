@@ -85,6 +85,24 @@ def test_step_model_probabilities_equal_the_full_model(architecture):
     assert step_model.vocab_size == VOCAB
 
 
+@pytest.mark.parametrize("architecture", ["merge", "inject"])
+def test_step_ahead_gives_what_follows_copies_of_a_token_without_feeding_them(architecture):
+    step_model = build_step_model(tiny_model(architecture))
+    images, tokens = batch()
+    state = step_model.start(images)
+    probs, ahead, next_state = step_model.step_ahead(tokens[:, 0], state, token=3, count=2)
+    expected_probs, expected_state = step_model.step(tokens[:, 0], state)
+    np.testing.assert_allclose(probs, expected_probs, atol=1e-6)
+    for got, want in zip(next_state, expected_state, strict=True):
+        np.testing.assert_allclose(got, want, atol=1e-6)
+    copies, followed = np.full(len(images), 3), expected_state
+    for k in range(2):
+        after, followed = step_model.step(copies, followed)
+        np.testing.assert_allclose(ahead[k], after, atol=1e-6)
+    _, none_ahead, _ = step_model.step_ahead(tokens[:, 0], state, token=3, count=0)
+    assert none_ahead.shape == (0, len(images), VOCAB)
+
+
 def test_image_weight_zero_makes_merge_ignore_the_image():
     keras.utils.set_random_seed(0)
     model = build_caption_model("merge", VOCAB, FEATURES, 8, 16, 16, image_weight=0.0)

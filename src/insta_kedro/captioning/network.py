@@ -248,13 +248,14 @@ class StepModel:
         # Traced once for any batch size and called as a concrete function: a step is a few
         # small ops, and the polymorphic tf.function's argument matching cost about 40 %
         # more per call on 2 CPU cores (538 vs 375 µs at 32 images).
-        specs = [tf.TensorSpec((None, *i.shape[1:]), i.dtype) for i in network.inputs]
-        self._input_dtypes = [spec.dtype.as_numpy_dtype for spec in specs]
+        self._specs = [tf.TensorSpec((None, *i.shape[1:]), i.dtype) for i in network.inputs]
+        self._input_dtypes = [spec.dtype.as_numpy_dtype for spec in self._specs]
+        self._ahead: dict[tuple[int, int], object] = {}
         with warnings.catch_warnings():  # see build_step_model
             warnings.filterwarnings("ignore", message=_MASK_WARNING)
             self._step = tf.function(
                 lambda *inputs: network(list(inputs), training=False)
-            ).get_concrete_function(*specs)
+            ).get_concrete_function(*self._specs)
 
     def start(self, images: np.ndarray) -> tuple[np.ndarray, ...]:
         """State before the first character: the image is projected here, once."""
@@ -264,17 +265,57 @@ class StepModel:
             return (zeros, zeros, projection)
         return (projection, projection, projection[:, :0])
 
-    def step(
-        self, tokens: np.ndarray, state: tuple[np.ndarray, ...]
-    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-        """Probabilities ``(n, vocab_size)`` of the next token after ``tokens`` ``(n,)``."""
+    def _inputs(self, tokens: np.ndarray, state: tuple[np.ndarray, ...]) -> list[np.ndarray]:
         h, c, projection = state
         inputs = [tokens, h, c]
         if self.architecture == "merge":
             inputs.append(projection)
         typed = zip(inputs, self._input_dtypes, strict=True)
-        probs, h, c = self._step(*(np.asarray(x, dtype) for x, dtype in typed))
-        return probs.numpy(), (h.numpy(), c.numpy(), projection)
+        return [np.asarray(x, dtype) for x, dtype in typed]
+
+    def step(
+        self, tokens: np.ndarray, state: tuple[np.ndarray, ...]
+    ) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
+        """Probabilities ``(n, vocab_size)`` of the next token after ``tokens`` ``(n,)``."""
+        probs, h, c = self._step(*self._inputs(tokens, state))
+        return probs.numpy(), (h.numpy(), c.numpy(), state[2])
+
+    def step_ahead(
+        self, tokens: np.ndarray, state: tuple[np.ndarray, ...], token: int, count: int
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+        """:meth:`step`, and what would follow ``count`` copies of ``token`` after it.
+
+        Returns the probabilities ``(n, vocab_size)`` of the next token after ``tokens``
+        ``(n,)``, the probabilities ``(count, n, vocab_size)`` of the token after 1, 2, …
+        ``count`` copies of ``token`` fed next, and the state after ``tokens`` (the copies
+        are not fed into it). One call of a function traced once per ``(token, count)``.
+        """
+        key = (int(token), int(count))
+        if key not in self._ahead:
+            self._ahead[key] = self._trace_step_ahead(*key)
+        probs, ahead, h, c = self._ahead[key](*self._inputs(tokens, state))
+        return probs.numpy(), ahead.numpy(), (h.numpy(), c.numpy(), state[2])
+
+    def _trace_step_ahead(self, token: int, count: int):
+        import tensorflow as tf
+
+        network = self.step_network
+
+        def step_ahead(tokens, h, c, *image):
+            probs, h, c = network([tokens, h, c, *image], training=False)
+            copies = tf.fill(tf.shape(tokens), tf.constant(token, tokens.dtype))
+            ahead, h_ahead, c_ahead = [], h, c
+            for _ in range(count):
+                after, h_ahead, c_ahead = network(
+                    [copies, h_ahead, c_ahead, *image], training=False
+                )
+                ahead.append(after)
+            stacked = tf.stack(ahead) if ahead else probs[None][:0]
+            return probs, stacked, h, c
+
+        with warnings.catch_warnings():  # see build_step_model
+            warnings.filterwarnings("ignore", message=_MASK_WARNING)
+            return tf.function(step_ahead).get_concrete_function(*self._specs)
 
 
 def build_step_model(model: keras.Model) -> StepModel:
