@@ -1,4 +1,4 @@
-"""Evaluation of the caption model: the shuffled-images baseline."""
+"""Evaluation of the caption model: the shuffled-images baseline, the warnings."""
 
 import math
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from insta_kedro.captioning.evaluation import _shuffled_bpc, shuffled_order
+from insta_kedro.captioning.evaluation import _shuffled_bpc, few_ended_warning, shuffled_order
 
 
 def _network_reading_the_character_off_the_image(vocab_size: int) -> keras.Model:
@@ -39,3 +39,13 @@ def test_shuffled_order_moves_every_item():
         for _ in range(20):
             order = shuffled_order(n, rng)
             assert sorted(order) == list(range(n)) and (order != np.arange(n)).all()
+
+
+def test_generated_captions_that_end_far_less_often_than_the_real_ones_are_warned_of():
+    greedy = few_ended_warning(0.0, 0.6, "greedy", 150)
+    assert "0% of the generated captions" in greedy and "60% of the real ones" in greedy
+    assert "decoder sample ends captions" in greedy
+    assert "decoder sample ends" not in few_ended_warning(0.2, 0.6, "sample", 150)
+    assert few_ended_warning(0.3, 0.6, "beam", 150) is None
+    assert few_ended_warning(0.0, 0.0, "greedy", 150) is None  # no real caption ends either
+    assert few_ended_warning(None, 0.6, "greedy", 150) is None  # no test caption

@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # a run that trained nothing is evaluated without Keras
 logger = logging.getLogger(__name__)
 
 MOSTLY_UNK = 0.5  # above this share of UNK test characters, the evaluation warns
+# generated test captions ending within max_len less than this share as often as the real
+# ones: the evaluation warns
+FEW_ENDED = 0.5
 # the measures of the real test captions set beside the generated captions
 REFERENCE_METRICS = (
     "real_word_rate",
@@ -75,6 +78,29 @@ def _shuffled_bpc(model, images, inputs, targets, repeats: int, seed: int) -> fl
     return bits_per_character(nats, count)
 
 
+def few_ended_warning(
+    generated_ended: float | None, real_ended: float | None, decoder: str, max_len: int
+) -> str | None:
+    """The warning for generated captions that run on: takes the share of the generated
+    (``decoder``) and of the real test captions that end within ``max_len`` (their
+    ``ended_rate``). Returns the message when the generated ones end less than ``FEW_ENDED``
+    times as often as the real ones, else None."""
+    if generated_ended is None or not real_ended or generated_ended >= FEW_ENDED * real_ended:
+        return None
+    return (
+        f"caption_model: {generated_ended:.0%} of the generated captions of the test posts "
+        f"(decoder {decoder}) end within max_len ({max_len} characters), where "
+        f"{real_ended:.0%} of the real ones do: the others run on to max_len"
+        + (
+            ". greedy and beam search end a caption only where ending is more probable than "
+            "every character, which the model's most probable text may never reach: "
+            "decoder sample ends captions as often as the model does"
+            if decoder != "sample"
+            else ""
+        )
+    )
+
+
 def evaluate_model(
     model: keras.Model | NotTrained,
     examples: pd.DataFrame,
@@ -106,7 +132,8 @@ def evaluate_model(
     BLEU, mean length and the share that end within ``max_len``) next to the real test
     captions', the training summary and the data report. They go to the active MLflow run,
     if any. Warns when the network loses to the n-gram, when more than ``MOSTLY_UNK`` of the
-    test characters are UNK, and when every generated caption is empty.
+    test characters are UNK, when the generated captions end much less often than the real
+    ones (:func:`few_ended_warning`), and when every generated caption is empty.
 
     When ``model`` is a :class:`NotTrained`, the metrics say ``trained: false`` and why
     (``not_trained_metrics``) and the table is empty.
@@ -187,6 +214,11 @@ def evaluate_model(
             100 * unk_rate,
             min_char_count,
         )
+    few_ended = few_ended_warning(
+        generation["ended_rate"], reference["ended_rate"], decoder, vocab.max_len
+    )
+    if few_ended:
+        logger.warning(few_ended)
     written = generated_captions["generated_caption"].fillna("").str.len() > 0
     if len(generated_captions) and not written.any():
         logger.warning("caption_model: every generated caption is empty")
@@ -196,6 +228,7 @@ def evaluate_model(
             "baselines": metrics["baselines"],
             "image_gain_bpc": metrics["image_gain_bpc"],
             "generation": generation,
+            "real_test_captions": metrics["real_test_captions"],
         }
     )
     samples = generated.head(samples_in_table).rename(columns={"caption": "real_caption"})[
