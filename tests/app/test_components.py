@@ -1,21 +1,27 @@
 """Pieces the pages share."""
 
 import gc
+import io
 import json
 import os
+import tracemalloc
 import weakref
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
+from PIL import Image
 
 from insta_kedro.app.components import (
     _load,
     download_changed,
+    image_bytes,
     random_encoders,
     shown,
     shown_caption,
 )
+from insta_kedro.app.images import MAX_FILE_MB, MB, FileTooLargeError, NotAnImageError
 from tests.app.conftest import texts
 
 
@@ -87,3 +93,47 @@ def test_pages_of_people_say_when_the_download_changed_since_clustering(
     for page in ("person", "circle", "overview"):
         app = run_page(page)
         assert "1 profile downloaded since (`dora.dives`)" in texts(app), page
+
+
+def _peak_bytes_read(image_path: str, error: type[Exception]) -> int:
+    """The most bytes Python held while ``image_bytes`` refused ``image_path`` with ``error``."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(error):
+            image_bytes(image_path)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_big_file_named_like_a_photo_is_refused_without_being_read(
+    project_with_outputs: Path,
+):
+    """A file of 200 MB named `.jpg` that is no image (a video, a partial download): the page
+    read the whole of it, on every rerun, before it looked at its header."""
+    folder = project_with_outputs / "data/01_raw/demo/anna.cooks"
+    photo = next(folder.glob("*.jpg"))
+    assert image_bytes(str(photo)) == photo.read_bytes()  # the catalog opened
+    notes = folder / "notes.jpg"
+    notes.write_text("not a photo")
+    with pytest.raises(NotAnImageError):  # Pillow's plugins loaded
+        image_bytes(str(notes))
+    big = folder / "big.jpg"
+    with big.open("wb") as file:
+        file.truncate(200 * MB)
+    assert _peak_bytes_read(str(big), NotAnImageError) < MB
+
+
+def test_an_image_file_over_the_limit_is_refused_without_being_read(project_with_outputs: Path):
+    """A real PNG header followed by more bytes than a page reads (`images.MAX_FILE_MB`)."""
+    folder = project_with_outputs / "data/01_raw/demo/anna.cooks"
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buffer, format="PNG")
+    image_bytes(str(next(folder.glob("*.jpg"))))  # the catalog opened, Pillow loaded
+    big = folder / "big.png"
+    with big.open("wb") as file:
+        file.write(buffer.getvalue())
+        file.truncate((MAX_FILE_MB + 1) * MB)
+    assert _peak_bytes_read(str(big), FileTooLargeError) < MB
+    with pytest.raises(FileTooLargeError, match=rf"51.0 MB .*over the {MAX_FILE_MB} MB "):
+        image_bytes(str(big))

@@ -8,10 +8,12 @@ from PIL import ExifTags, Image
 
 from insta_kedro.app.images import (
     ACCEPTED_FORMATS,
+    FileTooLargeError,
     NotAnImageError,
     TooManyPixelsError,
     open_header,
     read_image,
+    read_image_file,
 )
 from tests.app.conftest import bomb_png
 
@@ -166,3 +168,16 @@ def test_a_refusal_without_a_pixel_count_says_more_than_the_limit():
     error = TooManyPixelsError(None)
     assert error.pixels is None
     assert "it declares more pixels than that, over Pillow's limit" in str(error)
+
+
+def test_an_image_file_is_read_after_its_header_and_size_passed(tmp_path):
+    photo, notes = tmp_path / "photo.jpg", tmp_path / "notes.jpg"
+    photo.write_bytes(noisy_jpeg())
+    notes.write_bytes(PDF)
+    assert read_image_file(photo) == photo.read_bytes()
+    with pytest.raises(FileTooLargeError, match=r"MB \(1,000 bytes\) a page reads"):
+        read_image_file(photo, max_bytes=1000)
+    with pytest.raises(NotAnImageError, match="not a known image format"):
+        read_image_file(notes)
+    with pytest.raises(OSError):
+        read_image_file(tmp_path / "missing.jpg")

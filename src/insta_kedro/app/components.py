@@ -16,7 +16,7 @@ from insta_kedro.app.catalog_reader import (
     find_project_path,
     modified_ns,
 )
-from insta_kedro.app.images import open_header
+from insta_kedro.app.images import read_image_file
 from insta_kedro.engine.tables import Table
 from insta_kedro.vision import used_encoders, weights_of
 
@@ -175,17 +175,17 @@ def image_bytes(image_path: object) -> bytes:
 
     Takes the path an output gives. Returns the file's bytes once
     :meth:`CatalogReader.resolve_image_path` accepted the path and
-    :func:`insta_kedro.app.images.open_header` the content. Raises ``ValueError``
-    (:class:`UnsafePathError`, :class:`NotAnImageError`, :class:`TooManyPixelsError`) with
+    :func:`insta_kedro.app.images.read_image_file` its header and size (a file that is no
+    image, or too large, is not read). Raises ``ValueError`` (:class:`UnsafePathError`,
+    :class:`NotAnImageError`, :class:`TooManyPixelsError`, :class:`FileTooLargeError`) with
     the reason otherwise.
     """
     path = reader().resolve_image_path(image_path)
     try:
-        data = path.read_bytes()
+        return read_image_file(path)
     except OSError as error:
-        raise UnsafePathError(f"the image cannot be read ({error.strerror})") from error
-    open_header(data)
-    return data
+        reason = error.strerror or str(error)
+        raise UnsafePathError(f"the image cannot be read ({reason})") from error
 
 
 def show_image(image_path: str | None, caption: str | None = None, width: int | str = "stretch"):
