@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -141,10 +142,11 @@ def test_a_damaged_ingestion_report_leaves_the_data_folder_s_images(project_with
     assert reader.safe_image_path(image) == (project_with_outputs / image).resolve()
 
 
-def _report_naming(project: Path, folder: Path) -> None:
+def _report_naming(project: Path, folder: object) -> None:
     """An ingestion report saying the last ingestion read ``folder``."""
     report = project / "data/08_reporting/ingestion_report.json"
-    report.write_text(json.dumps({"source": "folder", "folder": str(folder), "profiles": {}}))
+    named = str(folder) if isinstance(folder, Path) else folder
+    report.write_text(json.dumps({"source": "folder", "folder": named, "profiles": {}}))
 
 
 def test_images_of_the_folder_the_last_ingestion_read_are_served(
@@ -173,3 +175,58 @@ def test_the_ingestion_report_is_read_once_for_many_images(
             assert reader.safe_image_path(image) is not None
     loads = [r for r in caplog.records if "Loading data from ingestion_report" in r.getMessage()]
     assert len(images) == 12 and len(loads) == 1
+
+
+@pytest.mark.parametrize("source", ["demo", "instaloader"])
+def test_images_of_a_demo_or_live_download_outside_data_are_served(
+    project_with_outputs: Path, tmp_path: Path, source: str
+):
+    """`ingestion.demo_folder` or `ingestion.instagram_folder` set outside data/ (a bigger
+    disk): the app showed none of the download's images, saying they lay outside the
+    ingested folder."""
+    download = tmp_path / "downloads" / "anna.cooks"
+    download.mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(download / "photo.jpg")
+    report = project_with_outputs / "data/08_reporting/ingestion_report.json"
+    report.write_text(json.dumps({"source": source, "folder": str(download.parent)}))
+    reader = CatalogReader(project_with_outputs)
+    photo = str(download / "photo.jpg")
+    assert reader.resolve_image_path(photo) == (download / "photo.jpg").resolve()
+
+
+def test_the_folder_parameter_does_not_widen_the_served_folders(
+    project_with_outputs: Path, tmp_path: Path
+):
+    """`ingestion.folder` left in conf/local from an earlier run while the last ingestion read
+    the demo: its images are of no output shown, and are not served."""
+    earlier = tmp_path / "earlier_download"
+    earlier.mkdir()
+    Image.new("RGB", (8, 8)).save(earlier / "photo.jpg")
+    (project_with_outputs / "conf/local/parameters_ingestion.yml").write_text(
+        f"ingestion:\n  folder: {earlier}\n"
+    )
+    reader = CatalogReader(project_with_outputs)
+    assert reader.params["ingestion"]["folder"] == str(earlier)
+    assert reader.image_roots() == [(project_with_outputs / "data").resolve()]
+    with pytest.raises(UnsafePathError, match="outside the project's data/ folder"):
+        reader.resolve_image_path(str(earlier / "photo.jpg"))
+
+
+def test_a_report_s_folder_is_taken_from_the_project_root_and_a_bad_one_ignored(
+    project_with_outputs: Path,
+):
+    reader = CatalogReader(project_with_outputs)
+    data = (project_with_outputs / "data").resolve()
+    report = reader.path("ingestion_report")
+    for second, (folder, roots) in enumerate(
+        [
+            ("downloads/insta", [data, (project_with_outputs / "downloads/insta").resolve()]),
+            ("a\0b", [data]),
+            (["not", "a", "path"], [data]),
+            ("", [data]),
+        ]
+    ):
+        _report_naming(project_with_outputs, folder)
+        written = report.stat().st_mtime_ns + second * 10**9
+        os.utime(report, ns=(written, written))  # a run a second later
+        assert reader.image_roots() == roots, folder

@@ -154,7 +154,7 @@ class CatalogReader:
         self.catalog = DataCatalog.from_config(catalog_config, credentials)
         self.params: dict[str, Any] = dict(self.config_loader["parameters"])
         # (the report file's modification time, the folder it names): see image_roots
-        self._report_folder: tuple[int | None, Any] = (None, None)
+        self._report_folder: tuple[int | None, str | None] = (None, None)
 
     # ------------------------------------------------------------------ outputs
     def producer(self, dataset: str) -> str | None:
@@ -215,21 +215,23 @@ class CatalogReader:
     # ------------------------------------------------------------------- images
     def image_roots(self) -> list[Path]:
         """Folders images may be served from: the project's data folder and the instaloader
-        folder the last ingestion read (``ingestion_report.folder``, ``ingestion.folder``).
+        folder the last ingestion read (``ingestion_report.folder``, whatever its source: a
+        folder, the demo's or the live download's, which may lie outside data/).
 
         Asked on every call, so a new ``kedro run`` on another folder is followed; the report
-        itself is read again only when its file changed."""
+        itself is read again only when its file changed. The ``ingestion.folder`` parameter
+        is not a root: it names what the next run reads, not what the shown outputs were
+        made from."""
         roots = [self.project_path / "data"]
-        folders = [(self.params.get("ingestion") or {}).get("folder"), self._ingested_folder()]
-        for folder in folders:
-            if folder:
-                path = Path(folder)
-                roots.append(path if path.is_absolute() else self.project_path / path)
+        folder = self._ingested_folder()
+        if folder:
+            path = Path(folder).expanduser()
+            roots.append(path if path.is_absolute() else self.project_path / path)
         return [root.resolve() for root in roots]
 
-    def _ingested_folder(self) -> Any:
-        """The folder ``ingestion_report`` says the last ingestion read (its ``folder`` when
-        its ``source`` is ``folder``), else None (no report, a damaged one, another source).
+    def _ingested_folder(self) -> str | None:
+        """The folder ``ingestion_report`` says the last ingestion read, else None (no report,
+        a damaged one, one naming no folder).
 
         The report is read again only when its file changed (:func:`modified_ns`), not for
         every image a page shows: it has a row per profile."""
@@ -239,15 +241,14 @@ class CatalogReader:
             self._report_folder = (version, folder)
         return self._report_folder[1]
 
-    def _read_ingested_folder(self) -> Any:
-        """``ingestion_report``'s folder when its source is ``folder``, read now, else None."""
+    def _read_ingested_folder(self) -> str | None:
+        """``ingestion_report``'s folder, read now; None when it names none (or no text)."""
         try:
             report = self.catalog.load("ingestion_report") or {}
         except DatasetError:  # damaged: the Overview says so; images of data/ still show
             return None
-        if isinstance(report, dict) and report.get("source") == "folder":
-            return report.get("folder")
-        return None
+        folder = report.get("folder") if isinstance(report, dict) else None
+        return folder if isinstance(folder, str) and "\0" not in folder else None
 
     def resolve_image_path(self, image_path: Any) -> Path:
         """``image_path`` (relative to the project, or absolute) checked and resolved.
