@@ -137,3 +137,32 @@ def test_an_image_file_over_the_limit_is_refused_without_being_read(project_with
     assert _peak_bytes_read(str(big), FileTooLargeError) < MB
     with pytest.raises(FileTooLargeError, match=rf"51.0 MB .*over the {MAX_FILE_MB} MB "):
         image_bytes(str(big))
+
+
+def test_characterizations_of_profiles_whose_posts_changed_say_so():
+    people = {"ann": {"posting": {"posts": 4}}, "bob": {"posting": {"posts": 5}}}
+    assert download_changed(["ann", "bob"], people, {"ann": 4, "bob": 5}) is None
+    message = download_changed(["ann", "bob"], people, {"ann": 6, "bob": 3, "cat": 2})
+    assert "2 profiles whose posts changed since (`ann` 4 → 6 posts, `bob` 5 → 3 posts)" in message
+    assert "downloaded since" not in message  # `cat` is no profile of the last ingestion
+    # no count to compare: the names alone decide
+    assert download_changed(["ann", "bob"], {"ann": {}, "bob": {"posting": {}}}, {"ann": 1}) is None
+
+
+def test_pages_of_people_say_when_a_profile_got_new_posts_since_clustering(
+    project_with_outputs: Path, run_page
+):
+    """`kedro run --pipelines=ingestion` after anna.cooks posted twice (or a `kedro run` that
+    stopped after its ingestion): the same profiles, so no page said the people shown are of
+    an earlier download."""
+    data = project_with_outputs / "data"
+    posts = pd.read_parquet(data / "02_intermediate/posts.parquet")
+    new = posts[posts["profile"] == "anna.cooks"].head(2).assign(post_id=["ANNA8", "ANNA9"])
+    pd.concat([posts, new]).to_parquet(data / "02_intermediate/posts.parquet")
+    path = data / "08_reporting/ingestion_report.json"
+    report = json.loads(path.read_text())
+    report["profiles"]["anna.cooks"]["posts_parsed"] += 2
+    path.write_text(json.dumps(report))
+    for page in ("person", "circle", "overview"):
+        app = run_page(page)
+        assert "1 profile whose posts changed since (`anna.cooks` 4 → 6 posts)" in texts(app), page

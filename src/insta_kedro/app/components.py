@@ -1,7 +1,7 @@
 """Streamlit pieces the pages share: the cached catalog reader, cached loads, messages."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,17 +100,40 @@ def _profiles(names: list[str]) -> tuple[str, str]:
     return f"{len(names)} profile{'' if len(names) == 1 else 's'}", f"({listed}{more})"
 
 
-def download_changed(downloaded: Iterable[str], characterized: Iterable[str]) -> str | None:
+def _posts_changed(names: list[str], before: Mapping[str, int], now: Mapping[str, int]) -> str:
+    """``1 profile`` / ``N profiles`` and the first :data:`NAMES_SHOWN` names, each with its
+    posts before and now (`` `ann` 4 → 6 posts``)."""
+    count, _ = _profiles(names)
+    listed = ", ".join(
+        f"`{shown(name)}` {before[name]} → {now[name]} posts" for name in names[:NAMES_SHOWN]
+    )
+    more = f", … {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    return f"{count} whose posts changed since ({listed}{more})"
+
+
+def download_changed(
+    downloaded: Iterable[str],
+    characterizations: Mapping[str, Mapping[str, Any]],
+    posts_now: Mapping[str, int] | None = None,
+) -> str | None:
     """Why the people shown are not those of the last ingestion, or None when they are.
 
-    Takes the profiles of the last ingestion (``profiles``) and the characterized ones (the
-    keys of ``user_characterizations``, made by the last clustering). Returns a Markdown
-    warning naming the profiles downloaded since and those no longer downloaded, and saying
-    which run brings the people up to date.
+    Takes the profiles of the last ingestion (``profiles``), the characterizations made by
+    the last clustering (``user_characterizations``) and, when known, the posts the last
+    ingestion read per profile. Returns a Markdown warning naming the profiles downloaded
+    since, those no longer downloaded and those whose number of posts is not the one
+    characterized (new posts downloaded, or posts gone), and saying which run brings the
+    people up to date.
     """
-    downloaded, characterized = set(downloaded), set(characterized)
+    downloaded, characterized = set(downloaded), set(characterizations)
     new, gone = sorted(downloaded - characterized), sorted(characterized - downloaded)
-    if not new and not gone:
+    before = {
+        name: posts
+        for name in downloaded & characterized & set(posts_now or {})
+        if isinstance(posts := (characterizations[name].get("posting") or {}).get("posts"), int)
+    }
+    changed = sorted(name for name, posts in before.items() if posts != posts_now[name])
+    if not new and not gone and not changed:
         return None
     changes = []
     if new:
@@ -119,20 +142,38 @@ def download_changed(downloaded: Iterable[str], characterized: Iterable[str]) ->
     if gone:
         count, names = _profiles(gone)
         changes.append(f"{count} no longer downloaded {names}")
+    if changed:
+        changes.append(_posts_changed(changed, before, posts_now))
     return (
         "The people shown here are those of an earlier download than the last ingestion: "
         f"{'; '.join(changes)}. Run `kedro run` to characterize the download as it is now."
     )
 
 
+def ingested_posts(report: Any) -> dict[str, int]:
+    """The posts the last ingestion read per profile, from ``ingestion_report`` (its
+    ``profiles``' ``posts_parsed``); empty when the report gives none."""
+    profiles = report.get("profiles") if isinstance(report, dict) else None
+    if not isinstance(profiles, dict):
+        return {}
+    return {
+        name: entry["posts_parsed"]
+        for name, entry in profiles.items()
+        if isinstance(entry, dict) and isinstance(entry.get("posts_parsed"), int)
+    }
+
+
 def warn_if_download_changed(characterizations: dict) -> None:
     """A visible warning when ``characterizations`` (``user_characterizations``) are not of
-    the profiles the last ingestion read (:func:`download_changed`), e.g. after a
+    the profiles and posts the last ingestion read (:func:`download_changed`), e.g. after a
     ``kedro run --pipelines=ingestion`` or a run stopped after its ingestion."""
     profiles = load_output("profiles", show_missing=False)
     if profiles is None or "profile" not in profiles:
         return
-    message = download_changed(profiles["profile"].dropna().astype(str), characterizations)
+    posts_now = ingested_posts(load_output("ingestion_report", show_missing=False))
+    message = download_changed(
+        profiles["profile"].dropna().astype(str), characterizations, posts_now
+    )
     if message:
         st.warning(message, icon="⚠️")
 
