@@ -82,3 +82,40 @@ def test_the_profile_picker_in_a_browser(project_with_outputs: Path):
             )
         )
         assert driver.current_url.endswith("/person?profile=ben_hikes")  # a link to share
+
+
+def test_photos_of_a_live_download_outside_data_in_a_browser(
+    project_with_outputs: Path, tmp_path: Path
+):
+    """`ingestion.instagram_folder` on another disk: the Person page drew no photo."""
+    import json
+    import shutil
+
+    from selenium.webdriver.common.by import By
+
+    data = project_with_outputs / "data"
+    download = tmp_path / "disk" / "instagram"
+    shutil.move(data / "01_raw" / "demo", download)
+    path = data / "08_reporting" / "user_characterizations.json"
+    people = json.loads(path.read_text())
+    for person in people.values():
+        for post in person["representative_posts"]:
+            post["image_path"] = str(
+                download / Path(post["image_path"]).relative_to("data/01_raw/demo")
+            )
+    path.write_text(json.dumps(people))
+    report = data / "08_reporting" / "ingestion_report.json"
+    report.write_text(
+        json.dumps(
+            {**json.loads(report.read_text()), "source": "instaloader", "folder": str(download)}
+        )
+    )
+
+    with serve_app(project_with_outputs) as url, chromium() as driver:
+        open_page(driver, f"{url}/person?profile=anna.cooks")
+        images = driver.find_elements(By.CSS_SELECTOR, '[data-testid="stImage"] img')
+        assert len(images) == 3, driver.find_element(By.CSS_SELECTOR, "main").text
+        assert all(
+            driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i)
+            for i in images
+        )
