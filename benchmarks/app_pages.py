@@ -127,10 +127,7 @@ def characterizations_and_clusters(posts, profiles, follows, image_path):
     post_clusters, post_clusterer = personas.cluster_vectors(
         post_features, "post_id", level, settings["seed"], engine.engine("clustering")
     )
-    people_level = personas.user_level_params(settings, len(user_features))
-    user_clusters, user_clusterer = personas.cluster_people(
-        user_features, people_level, settings["seed"]
-    )
+    user_clusters, user_clusterer = personas.cluster_people_by_validity(user_features, settings)
     descriptions = personas.cluster_profiles(
         posts,
         post_features,

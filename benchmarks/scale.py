@@ -363,9 +363,8 @@ def one_run(
             )
         tables["post_clusters"] = table_mib(clusters)
         with stage("people"):
-            people_level = personas.user_level_params(settings, len(user_features))
-            user_clusters, user_clusterer = personas.cluster_people(
-                user_features, people_level, clustering.seed
+            user_clusters, user_clusterer = personas.cluster_people_by_validity(
+                user_features, settings
             )
         with stage("describe"):
             descriptions = personas.cluster_profiles(
