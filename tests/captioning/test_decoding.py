@@ -168,11 +168,10 @@ def test_sampling_with_no_character_to_write_ends_at_once():
         assert caption.tokens == [] and caption.stopped and np.isfinite(caption.mean_log_prob)
 
 
-@pytest.fixture(scope="module")
-def ends_with_rare_characters():
-    """A network trained on captions that all end with an emoji the vocabulary lacks (UNK),
-    and its vocabulary."""
-    captions = [f"sunny day{emoji}" for emoji in "🔥🌅🤍✨💚" for _ in range(4)]
+def trained_on_endings(endings: list[str]):
+    """A network trained on "sunny day" followed by each of ``endings`` (4 times each, fewer
+    than the vocabulary's min_char_count: characters it lacks, UNK), and its vocabulary."""
+    captions = [f"sunny day{ending}" for ending in endings for _ in range(4)]
     vocab = build_vocabulary(captions, min_char_count=5, max_len=20)
     keras.utils.set_random_seed(0)
     model = build_caption_model("merge", vocab.size, 4, 8, 16, 16)
@@ -181,6 +180,13 @@ def ends_with_rare_characters():
     images = np.zeros((len(captions), 4), dtype="float32")
     model.fit({"image": images, "tokens": inputs}, targets, epochs=60, batch_size=20, verbose=0)
     return build_step_model(model), vocab
+
+
+@pytest.fixture(scope="module")
+def ends_with_rare_characters():
+    """A network trained on captions that all end with an emoji the vocabulary lacks (UNK),
+    and its vocabulary."""
+    return trained_on_endings(list("🔥🌅🤍✨💚"))
 
 
 def test_a_caption_ends_where_the_model_ends_it_after_a_character_it_cannot_write(
@@ -220,16 +226,7 @@ def test_greedy_and_beam_end_where_the_model_ends_after_a_character_it_cannot_wr
 def ends_with_two_rare_characters():
     """A network trained on captions that all end with two code points the vocabulary lacks
     (an emoji and its variation selector, or two emojis: two UNK), and its vocabulary."""
-    endings = ["❤️", "🔥🎉", "✨🌅", "🤍✌", "💚🙏"]
-    captions = [f"sunny day{ending}" for ending in endings for _ in range(4)]
-    vocab = build_vocabulary(captions, min_char_count=5, max_len=20)
-    keras.utils.set_random_seed(0)
-    model = build_caption_model("merge", vocab.size, 4, 8, 16, 16)
-    model.compile(keras.optimizers.Adam(0.02), MaskedSparseCategoricalCrossentropy())
-    inputs, targets = encode_captions(vocab, captions)
-    images = np.zeros((len(captions), 4), dtype="float32")
-    model.fit({"image": images, "tokens": inputs}, targets, epochs=60, batch_size=20, verbose=0)
-    return build_step_model(model), vocab
+    return trained_on_endings(["❤️", "🔥🎉", "✨🌅", "🤍✌", "💚🙏"])
 
 
 @pytest.mark.parametrize("decoder", ["greedy", "sample", "beam"])
