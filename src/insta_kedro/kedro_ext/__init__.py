@@ -1,7 +1,7 @@
 """What the project adds to Kedro: hooks, the check of the configuration environment, the
 missing-input check, the tracking server check, the check of ``--params`` sections, typed
-parameters logged to MLflow as their settings, and the datasets (Parquet with a kedro-viz
-preview, optional, lazy).
+parameters logged to MLflow as their settings, the MLflow runs whose process died marked
+KILLED, and the datasets (Parquet with a kedro-viz preview, optional, lazy).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -37,6 +37,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "ImageEncoderTagHook",
             "KedroCommandTagHook",
             "kedro_command",
+        ],
+        "run_liveness": [
+            "RunLivenessHook",
+            "end_abandoned_runs",
+            "lock_run",
         ],
         "runtime_params": [
             "RuntimeParamsCheckHook",
