@@ -32,19 +32,18 @@ def subprocess_env(uri: str) -> dict[str, str]:
     return {**env, "MLFLOW_TRACKING_URI": uri, "PYTHONPATH": str(SOURCE)}
 
 
-def wait_for_running_run(client: mlflow.MlflowClient, process: subprocess.Popen, log: Path):
-    """The first run of experiment ``insta_kedro`` once ``process`` has started it (failing
-    when ``process`` ends first or after 180 s)."""
+def wait_for_a_node(client: mlflow.MlflowClient, process: subprocess.Popen, log: Path):
+    """The run of experiment ``insta_kedro`` once ``process``, a ``kedro run`` writing to
+    ``log``, runs a node (failing when ``process`` ends first or after 180 s)."""
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and process.poll() is None:
-        experiment = client.get_experiment_by_name("insta_kedro")
-        if experiment is not None:
-            runs = client.search_runs([experiment.experiment_id])
-            if runs and runs[0].info.status == "RUNNING":
-                return runs[0]
+        if "Running node" in log.read_text():
+            experiment = client.get_experiment_by_name("insta_kedro")
+            (run,) = client.search_runs([experiment.experiment_id])
+            return run
         time.sleep(0.05)
     process.kill()
-    raise AssertionError(f"the run never started; its log:\n{log.read_text()[-3000:]}")
+    raise AssertionError(f"no node ran; the log:\n{log.read_text()[-3000:]}")
 
 
 def test_a_kedro_run_killed_with_sigkill_is_marked_killed_by_the_next_run(kedro_project, run_kedro):
@@ -59,7 +58,7 @@ def test_a_kedro_run_killed_with_sigkill_is_marked_killed_by_the_next_run(kedro_
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    killed = wait_for_running_run(client, process, log)
+    killed = wait_for_a_node(client, process, log)
     kill(process)  # kill -9: no exit handler runs
     assert client.get_run(killed.info.run_id).info.status == "RUNNING"
 
@@ -69,9 +68,13 @@ def test_a_kedro_run_killed_with_sigkill_is_marked_killed_by_the_next_run(kedro_
     assert run.info.status == "KILLED"
     assert f"pid {process.pid}" in run.data.tags[KILLED_BECAUSE_TAG]
     assert killed.info.start_time <= run.info.end_time <= time.time() * 1000
-    assert not list((kedro_project / RUNS_FOLDER).iterdir())  # both lock files removed
-    statuses = [r.info.status for r in client.search_runs([run.info.experiment_id])]
-    assert sorted(statuses) == ["FINISHED", "KILLED"]
+    runs = {r.info.status: r.info.run_id for r in client.search_runs([run.info.experiment_id])}
+    assert sorted(runs) == ["FINISHED", "KILLED"]
+    # the killed run's lock file is removed; the finished run's stays, let go of
+    lock_files = list((kedro_project / RUNS_FOLDER).iterdir())
+    assert lock_files == [kedro_project / RUNS_FOLDER / f"{runs['FINISHED']}.lock"]
+    assert end_abandoned_runs(kedro_project / RUNS_FOLDER, client, uri) == []
+    assert not list((kedro_project / RUNS_FOLDER).iterdir())
 
 
 # A process that opens a run and holds its lock, as a `kedro run` does, until it is killed.

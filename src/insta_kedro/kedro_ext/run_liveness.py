@@ -6,12 +6,14 @@ shows it as still in progress. A run is ``RUNNING`` whether its process works or
 the store alone cannot tell them apart; a lock held by the process can.
 
 While a pipeline runs, :class:`RunLivenessHook` holds an exclusive ``flock`` on a file
-``.mlflow_runs/<run id>.lock`` in the project folder. The operating system releases that lock
-when the process ends, however it ends (and a reboot clears it). At the start of every run,
-the hook looks at the lock files left there: a file whose lock it can take belongs to a
-process that no longer exists; when that process ran on this host and its run is still
-``RUNNING`` in the run's tracking store, the run is set to ``KILLED`` (ending at the last
-node its process started) and tagged ``insta_kedro.killed_because``, and the user is told.
+``.mlflow_runs/<run id>.lock`` in the project folder. It lets go of the lock once the run
+ended, and the operating system releases it when the process ends, however it ends (a reboot
+clears it too). At the start of every run, the hook looks at the lock files left there: a
+file whose lock it can take belongs to a run whose process ended it or no longer exists; when
+that process ran on this host and its run is still ``RUNNING`` in the run's tracking store,
+the run is set to ``KILLED`` (ending at the last node its process started) and tagged
+``insta_kedro.killed_because``, and the user is told; the file is removed. A run whose ending
+could not be stored (its tracking server went away) is thus marked once the server is back.
 A run whose lock is held, a lock file of another host (a project folder shared over a network
 file system whose locks may not reach other hosts), of another tracking store, and a run
 without a lock file (started elsewhere, or before this hook) are left alone.
@@ -19,7 +21,6 @@ without a lock file (started elsewhere, or before this hook) are left alone.
 POSIX only (``fcntl``); elsewhere runs are neither locked nor marked.
 """
 
-import atexit
 import json
 import logging
 import os
@@ -57,12 +58,11 @@ class RunLock:
         os.utime(self.fd)
 
     def release(self) -> None:
-        """Remove the lock file, then let go of its lock (once; later calls do nothing)."""
-        if self.fd < 0:
-            return
-        self.path.unlink(missing_ok=True)
-        os.close(self.fd)
-        self.fd = -1
+        """Let go of the lock (once; later calls do nothing). The file stays: the next run
+        removes it once the store says the run ended, or marks the run KILLED."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def lock_run(folder: Path, run_id: str, tracking_uri: str) -> RunLock | None:
@@ -119,9 +119,9 @@ def _read_owner(fd: int) -> dict[str, Any] | None:
 
 def end_abandoned_runs(folder: Path, client: Any, tracking_uri: str) -> list[str]:
     """Set to ``KILLED`` every run of ``client`` (an ``mlflow.MlflowClient`` on
-    ``tracking_uri``) that a lock file of ``folder`` names, whose process is gone, that ran on
-    this host, and that is still ``RUNNING``; remove the lock files of gone processes of this
-    host and this store.
+    ``tracking_uri``) that a lock file of ``folder`` names, whose process let go of the lock
+    or is gone, that ran on this host, and that is still ``RUNNING``; remove the lock files of
+    such runs of this host and this store (ended or killed now).
 
     Returns the ids of the runs it set to ``KILLED``; logs a warning for each.
     """
@@ -206,8 +206,6 @@ class RunLivenessHook:
         folder = Path(run_params["project_path"]) / RUNS_FOLDER
         uri = mlflow.get_tracking_uri()
         self._lock = lock_run(folder, active.info.run_id, uri)
-        if self._lock is not None:
-            atexit.register(self._lock.release)
         end_abandoned_runs(folder, mlflow.MlflowClient(tracking_uri=uri), uri)
 
     @hook_impl
@@ -226,5 +224,4 @@ class RunLivenessHook:
     def _release(self) -> None:
         if self._lock is not None:
             self._lock.release()
-            atexit.unregister(self._lock.release)
             self._lock = None
