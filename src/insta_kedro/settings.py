@@ -11,6 +11,7 @@ from insta_kedro.kedro_ext import (
     KedroCommandTagHook,
     MissingInputsHook,
     MlflowRunClosingHook,
+    RunErrorTagHook,
     RunLivenessHook,
     RuntimeParamsCheckHook,
     TrackingServerCheckHook,
@@ -27,6 +28,7 @@ HOOKS = (
     MissingInputsHook(),
     TypedParamsMlflowHook(),
     KedroCommandTagHook(),
+    RunErrorTagHook(),
     ImageEncoderTagHook(),
     DaskClientClosingHook(),
 )

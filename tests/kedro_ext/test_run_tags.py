@@ -118,3 +118,25 @@ def test_the_command_gives_kedro_every_option_of_the_run():
 )
 def test_the_runner_is_named_as_runner_takes_it(recorded, option):
     assert runner_option(recorded) == option
+
+
+def test_a_failed_run_says_in_mlflow_which_node_failed_and_why(run_kedro, kedro_project):
+    params = {"ingestion": {"source": "folder", "folder": str(kedro_project / "no_such_dl")}}
+    with pytest.raises(FileNotFoundError):
+        run_kedro(["ingestion"], params)
+
+    run = _latest_run(kedro_project)
+    assert run.info.status == "FAILED"
+    assert run.data.tags["failed_node"] == "parse_download"
+    assert run.data.tags["error"].startswith("FileNotFoundError: Instagram download folder")
+    assert "no_such_dl does not exist" in run.data.tags["error"]
+
+
+def test_an_error_longer_than_a_tag_holds_is_cut():
+    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+
+    from insta_kedro.kedro_ext.run_tags import error_summary
+
+    assert error_summary(ValueError("bad")) == "ValueError: bad"
+    long = error_summary(ValueError("x" * 10_000))
+    assert len(long) == MAX_TAG_VAL_LENGTH and long.startswith("ValueError: xxx")

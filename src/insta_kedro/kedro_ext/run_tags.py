@@ -11,8 +11,12 @@
   runner object's repr (``<...SequentialRunner object at 0x7f...>``), different in every run.
   The hook writes both again: the command as Kedro 1.x takes it, with every option of the
   run, and the runner as ``--runner`` takes it.
+- :class:`RunErrorTagHook`: a run that fails is ``FAILED`` in MLflow, and the error stayed in
+  the terminal only; the hook tags it with the error (``error``) and the node that raised it
+  (``failed_node``), so that the MLflow UI says why.
 
-Register both in ``settings.py``; they run after kedro-mlflow's ``before_pipeline_run``.
+Register them in ``settings.py``; the first two run after kedro-mlflow's
+``before_pipeline_run``, the last before kedro-mlflow ends the failed run.
 """
 
 import json
@@ -178,3 +182,49 @@ class KedroCommandTagHook:
                 "runner": runner_option(run_params.get("runner")),
             }
         )
+
+
+ERROR_TAG = "error"
+FAILED_NODE_TAG = "failed_node"
+
+
+def error_summary(error: BaseException) -> str:
+    """``error`` as ``Type: message``, cut to the longest value an MLflow tag holds."""
+    from mlflow.utils.validation import MAX_TAG_VAL_LENGTH
+
+    text = f"{type(error).__name__}: {error}"
+    if len(text) <= MAX_TAG_VAL_LENGTH:
+        return text
+    return text[: MAX_TAG_VAL_LENGTH - 1] + "…"
+
+
+class RunErrorTagHook:
+    """Tags the MLflow run of a failed pipeline with its error and the node that raised it
+    (:data:`ERROR_TAG`, :data:`FAILED_NODE_TAG`), before kedro-mlflow ends it as FAILED."""
+
+    def __init__(self) -> None:
+        self._failed_nodes: dict[int, str] = {}
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self._failed_nodes = {}
+
+    @hook_impl
+    def on_node_error(self, error: Exception, node: Any) -> None:
+        self._failed_nodes[id(error)] = node.name
+
+    @hook_impl(tryfirst=True)  # before kedro-mlflow ends the run
+    def on_pipeline_error(self, error: Exception) -> None:
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
+        if mlflow.active_run() is None:  # tracking disabled for this pipeline
+            return
+        tags = {ERROR_TAG: error_summary(error)}
+        node = self._failed_nodes.get(id(error))
+        if node is not None:
+            tags[FAILED_NODE_TAG] = node
+        try:
+            mlflow.set_tags(tags)
+        except MlflowException as tag_error:  # the run's own error is the one to raise
+            logger.warning("The MLflow run could not be tagged with its error: %s", tag_error)
