@@ -1,14 +1,23 @@
 """A tracking server that does not answer stops the run within seconds, saying so; one that
-answers, and a SQLite store, let it go on."""
+answers, and a SQLite store, let it go on; one that goes away during the run stops it after
+one request's retries, and its run is marked KILLED once the server is back."""
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
+import mlflow
 import pytest
+import requests
 
+from insta_kedro.kedro_ext.run_liveness import KILLED_BECAUSE_TAG
 from insta_kedro.kedro_ext.tracking_server import (
     TrackingServerError,
     check_tracking_server,
@@ -150,3 +159,95 @@ def test_a_kedro_run_with_a_server_down_stops_at_once(
         run_kedro(["ingestion"])
     assert time.monotonic() - started < 30
     assert not (kedro_project / "data" / "02_intermediate" / "posts.parquet").exists()
+
+
+class MlflowServer:
+    """A real ``mlflow server`` on ``port`` with its store in ``folder``, started and stopped
+    as a user does (SIGTERM to its process group)."""
+
+    def __init__(self, folder: Path, port: int) -> None:
+        self.folder, self.uri = folder, f"http://127.0.0.1:{port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            str(Path(sys.executable).with_name("mlflow")), "server", "--host", "127.0.0.1",
+            "--port", self.uri.rsplit(":", 1)[1], "--workers", "1",
+            "--backend-store-uri", f"sqlite:///{self.folder / 'server.db'}",
+            "--default-artifact-root", str(self.folder / "artifacts"),
+        ]  # fmt: skip
+        log = (self.folder / "server.log").open("a")
+        self.process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                requests.get(f"{self.uri}/health", timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        self.stop()
+        pytest.fail(f"mlflow server did not start: {(self.folder / 'server.log').read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+@pytest.fixture
+def mlflow_server(tmp_path, refused_uri) -> Iterator[MlflowServer]:
+    folder = tmp_path / "mlflow_server"
+    folder.mkdir()
+    server = MlflowServer(folder, int(refused_uri.rsplit(":", 1)[1]))
+    server.start()
+    yield server
+    server.stop()
+
+
+RETRIES = 2  # MLflow's retries of a request (7 by default: about four minutes)
+
+
+def test_a_run_whose_server_goes_away_stops_after_one_request_and_is_killed_later(
+    mlflow_server, kedro_project, run_kedro, monkeypatch
+):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(RETRIES))
+    log = kedro_project / "run.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kedro", "run", "--pipelines=ingestion"],
+            cwd=kedro_project,
+            # COLUMNS: rich writes each log message on one line
+            env={
+                **os.environ,
+                "PYTHONPATH": str(Path(__file__).parents[2] / "src"),
+                "COLUMNS": "1000",
+            },
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    client = mlflow.MlflowClient(tracking_uri=mlflow_server.uri)
+    deadline = time.monotonic() + 180
+    while "Running node" not in log.read_text():
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+        time.sleep(0.05)
+    experiment = client.get_experiment_by_name("insta_kedro")
+    (lost,) = client.search_runs([experiment.experiment_id])
+    mlflow_server.stop()
+
+    assert process.wait(timeout=300) != 0
+    output = log.read_text()
+    # the request of the moment is retried; the error's path (ending the run, the exit
+    # handlers) is not, each for as long again
+    assert output.count("Retrying (Retry(") <= RETRIES, output[-5000:]
+    assert "Exception ignored in atexit" not in output
+    assert f"MLflow run {lost.info.run_id} stays RUNNING" in output
+
+    mlflow_server.start()
+    assert client.get_run(lost.info.run_id).info.status == "RUNNING"
+    run_kedro(["ingestion"])
+    run = client.get_run(lost.info.run_id)
+    assert run.info.status == "KILLED"
+    assert KILLED_BECAUSE_TAG in run.data.tags

@@ -8,6 +8,7 @@ every repr and log line.
 """
 
 import atexit
+import logging
 import signal
 import threading
 from typing import Any
@@ -16,6 +17,8 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import MemoryDataset
 
 from insta_kedro.ingestion import InstagramLogin
+
+logger = logging.getLogger(__name__)
 
 INSTAGRAM_LOGIN_DATASET = "instagram_login"
 
@@ -102,8 +105,15 @@ class MlflowRunClosingHook:
             self._sigterm_before = None
 
     def end_interrupted_run(self) -> None:
-        """At exit, a run the pipeline left open was interrupted: it ends as KILLED."""
-        self._end_runs_opened_by_the_pipeline("KILLED")
+        """At exit, a run the pipeline left open was interrupted: it ends as KILLED. A store
+        that cannot be reached (its server went away) is logged, not raised: the run stays
+        RUNNING there (``run_liveness`` marks it KILLED at a later run)."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self._end_runs_opened_by_the_pipeline("KILLED")
+        except MlflowException as error:
+            logger.warning("The interrupted MLflow run could not be ended as KILLED: %s", error)
 
     def _end_runs_opened_by_the_pipeline(self, status: str) -> None:
         """End every run opened since ``before_pipeline_run`` with ``status`` (an MLflow

@@ -6,11 +6,21 @@ silently, and the run then ends in a traceback of several hundred lines.
 :class:`TrackingServerCheckHook` asks the server once, before kedro-mlflow does, and stops the
 run within seconds with a message that names the server and what to do.
 
+A server that goes away during the run makes the request of the moment fail after MLflow's
+retries (about four minutes), and each request of the error's path (kedro-mlflow ending the
+run as FAILED, the exit handlers) retried as long again: the run ended a quarter of an hour
+after the server stopped. :meth:`TrackingServerCheckHook.on_pipeline_error` asks the server
+once before that path; when it does not answer, MLflow's retries are turned off for the rest of
+the process (``MLFLOW_HTTP_REQUEST_MAX_RETRIES=0``) and the user is told what became of the
+run (its run stays ``RUNNING`` in the store; ``kedro_ext.run_liveness`` marks it ``KILLED``
+at a later run, with the server back).
+
 A tracking URI may hold a password (``https://user:password@host``,
 ``postgresql://user:password@host/db``): every message that names the URI or echoes a URL of
 it shows it through :func:`without_passwords`.
 """
 
+import logging
 import os
 import re
 from typing import Any
@@ -20,8 +30,13 @@ import requests
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
 
+logger = logging.getLogger(__name__)
+
 TIMEOUT_S = 10.0
 """Seconds the server has to answer."""
+
+NO_RETRIES = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+"""MLflow's request settings once its server is gone: one attempt of at most 10 s each."""
 
 
 # ``scheme://user:password@``: the password runs to the last "@" before the host's end
@@ -81,7 +96,8 @@ def _reason(error: Exception, timeout_s: float) -> str:
 
 
 class TrackingServerCheckHook:
-    """Checks, before kedro-mlflow's first request, that the run's tracking server answers."""
+    """Checks, before kedro-mlflow's first request, that the run's tracking server answers;
+    and, when the run fails, whether it still does (else turns MLflow's retries off)."""
 
     @hook_impl(tryfirst=True)
     def after_context_created(self, context: Any) -> None:
@@ -94,3 +110,28 @@ class TrackingServerCheckHook:
         except (KeyError, MissingConfigException):
             mlflow_conf = {}
         check_tracking_server(configured_tracking_uri(mlflow_conf))
+
+    @hook_impl(wrapper=True)  # before every other hook of the failed run asks the server
+    def on_pipeline_error(self) -> Any:
+        import mlflow
+
+        run = mlflow.active_run()
+        try:
+            check_tracking_server(mlflow.get_tracking_uri())
+        except TrackingServerError as error:
+            stop_retrying(error, run.info.run_id if run else None)
+        return (yield)
+
+
+def stop_retrying(error: TrackingServerError, run_id: str | None) -> None:
+    """Turn MLflow's request retries off for the rest of the process (:data:`NO_RETRIES`)
+    and log ``error``, the tracking server lost during run ``run_id``, with what becomes of
+    the run."""
+    os.environ.update(NO_RETRIES)
+    logger.error(
+        "%s The run stopped: MLflow run %s stays RUNNING in that store until a later"
+        " `kedro run` of this project on this host, with the server answering, marks it"
+        " KILLED; MLflow requests of this process are no longer retried.",
+        error,
+        run_id,
+    )
