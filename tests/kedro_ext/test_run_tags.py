@@ -7,7 +7,12 @@ import pandas as pd
 import pytest
 from kedro.framework.cli.project import run as kedro_run_command
 
-from insta_kedro.kedro_ext.run_tags import image_feature_inputs, kedro_command, runner_option
+from insta_kedro.kedro_ext.run_tags import (
+    image_feature_inputs,
+    in_run_order,
+    kedro_command,
+    runner_option,
+)
 from insta_kedro.pipeline_registry import project_pipelines
 
 DEMO = {"ingestion": {"demo": {"posts_per_profile": 4, "image_size": 32}}}
@@ -140,3 +145,31 @@ def test_an_error_longer_than_a_tag_holds_is_cut():
     assert error_summary(ValueError("bad")) == "ValueError: bad"
     long = error_summary(ValueError("x" * 10_000))
     assert len(long) == MAX_TAG_VAL_LENGTH and long.startswith("ValueError: xxx")
+
+
+def test_pipelines_are_named_in_the_order_they_run():
+    registered = ["ingestion", "image_features", "text_features", "fusion"]
+    assert in_run_order(["fusion", "ingestion", "text_features"], registered) == [
+        "ingestion",
+        "text_features",
+        "fusion",
+    ]
+    assert in_run_order(["mine", "fusion", "ingestion", "fusion"], registered) == [
+        "ingestion",
+        "fusion",
+        "mine",
+    ]
+    assert in_run_order([], registered) == []
+
+
+def test_a_run_of_several_pipelines_is_named_after_them_in_the_order_they_run(
+    run_kedro, kedro_project
+):
+    """``kedro run --pipelines=a,b`` hands Kedro the names in a set's order: the same command
+    must give the same run name and command tag every time."""
+    run_kedro(["text_features", "ingestion"], DEMO)
+
+    run = _latest_run(kedro_project)
+    assert run.info.run_name == "ingestion+text_features"
+    assert _parsed(run.data.tags["kedro_command"])["pipelines"] == ["ingestion", "text_features"]
+    assert run.data.tags["pipeline_names"] == "['ingestion', 'text_features']"

@@ -166,22 +166,44 @@ def kedro_command(run_params: Mapping[str, Any]) -> str:
     return shlex.join(words)
 
 
+def in_run_order(names: Iterable[str], registered: Iterable[str]) -> list[str]:
+    """``names`` (pipeline names) in the order of ``registered`` (the project's pipelines, in
+    the order ``kedro run`` runs them), each once; a name not registered comes after, in the
+    order given."""
+    order = {name: index for index, name in enumerate(registered)}
+    unique = list(dict.fromkeys(names))
+    return sorted(unique, key=lambda name: (order.get(name, len(order)), unique.index(name)))
+
+
 class KedroCommandTagHook:
-    """Writes kedro-mlflow's ``kedro_command`` and ``runner`` tags again, as Kedro 1.x takes
-    them (:func:`kedro_command`, :func:`runner_option`)."""
+    """Writes kedro-mlflow's ``kedro_command``, ``runner`` and ``pipeline_names`` tags again,
+    as Kedro 1.x takes them (:func:`kedro_command`, :func:`runner_option`), and names the
+    run after its pipelines in the order they run.
+
+    ``kedro run --pipelines=a,b`` hands the names on in a set's order, different from one
+    process to the next: kedro-mlflow named the same command's runs ``a+b`` or ``b+a``.
+    A run name set in ``mlflow.yml`` is kept.
+    """
 
     @hook_impl(trylast=True)  # after kedro-mlflow wrote its own
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         import mlflow
 
-        if mlflow.active_run() is None:  # tracking disabled for this pipeline
+        run = mlflow.active_run()
+        if run is None:  # tracking disabled for this pipeline
             return
+        names = run_params.get("pipeline_names") or []
+        ordered = in_run_order(names, project_pipelines())
         mlflow.set_tags(
             {
-                "kedro_command": kedro_command(run_params),
+                "kedro_command": kedro_command({**run_params, "pipeline_names": ordered}),
                 "runner": runner_option(run_params.get("runner")),
             }
         )
+        if ordered != names:
+            mlflow.set_tag("pipeline_names", str(ordered))
+            if run.info.run_name == "+".join(names):  # kedro-mlflow's name
+                mlflow.MlflowClient().update_run(run.info.run_id, name="+".join(ordered))
 
 
 ERROR_TAG = "error"
