@@ -16,7 +16,8 @@ the run is set to ``KILLED`` (ending at the last node its process started) and t
 could not be stored (its tracking server went away) is thus marked once the server is back.
 A run whose lock is held, a lock file of another host (a project folder shared over a network
 file system whose locks may not reach other hosts), of another tracking store, and a run
-without a lock file (started elsewhere, or before this hook) are left alone.
+without a lock file (started elsewhere, before this hook, or killed in the moment between
+kedro-mlflow starting it and this hook locking it) are left alone.
 
 POSIX only (``fcntl``); elsewhere runs are neither locked nor marked.
 """
@@ -196,7 +197,10 @@ class RunLivenessHook:
         active = mlflow.active_run()  # an orchestrator's run: its process owns it
         self._run_active_before = active.info.run_id if active else None
 
-    @hook_impl(trylast=True)  # after kedro-mlflow started the run
+    # Kedro registers plugins (kedro-mlflow) after the project's hooks, so kedro-mlflow's
+    # before_pipeline_run, which starts the run, is called before this one; trylast would
+    # leave the run without its lock while the other hooks (a dataset loaded) run.
+    @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any]) -> None:
         import mlflow
 
