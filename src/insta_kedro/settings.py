@@ -11,6 +11,7 @@ from insta_kedro.kedro_ext import (
     KedroCommandTagHook,
     MissingInputsHook,
     MlflowRunClosingHook,
+    ProjectStoreHook,
     RunErrorTagHook,
     RunLivenessHook,
     RuntimeParamsCheckHook,
@@ -21,6 +22,7 @@ from insta_kedro.kedro_ext import (
 HOOKS = (
     ConfigEnvironmentCheckHook(),
     RuntimeParamsCheckHook(),
+    ProjectStoreHook(),
     TrackingServerCheckHook(),
     InstagramCredentialsHook(),
     MlflowRunClosingHook(),

@@ -29,6 +29,8 @@ from kedro.framework.startup import bootstrap_project
 from kedro.io import DataCatalog
 from kedro.io.core import DatasetError
 
+from insta_kedro.kedro_ext.tracking_server import anchored_tracking_uri
+
 PROJECT_PATH_ENV = "INSTA_KEDRO_PROJECT_PATH"
 EXPERIMENT_NAME = "insta_kedro"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp")
@@ -301,10 +303,7 @@ class CatalogReader:
         ``sqlite:///mlflow.db``), a relative SQLite path anchored to the project root."""
         server = self.config_loader["mlflow"]["server"]
         uri = server.get("mlflow_tracking_uri") or "sqlite:///mlflow.db"
-        sqlite = "sqlite:///"
-        if uri.startswith(sqlite) and not Path(uri[len(sqlite) :]).is_absolute():
-            uri = f"{sqlite}{self.project_path / uri[len(sqlite) :]}"
-        return uri
+        return anchored_tracking_uri(uri, self.project_path)
 
 
 @functools.cache

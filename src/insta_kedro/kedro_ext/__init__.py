@@ -49,6 +49,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "UnknownParameterError",
         ],
         "tracking_server": [
+            "ProjectStoreHook",
             "TrackingServerCheckHook",
             "TrackingServerError",
             "check_tracking_server",

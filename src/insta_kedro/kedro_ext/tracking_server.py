@@ -15,6 +15,12 @@ the process (``MLFLOW_HTTP_REQUEST_MAX_RETRIES=0``) and the user is told what be
 run (its run stays ``RUNNING`` in the store; ``kedro_ext.run_liveness`` marks it ``KILLED``
 at a later run, with the server back).
 
+A relative SQLite store (``sqlite:///mlflow.db``, the default) is a path from the working
+folder for MLflow, and kedro-mlflow leaves it so: a ``kedro run`` started in a sub-folder of
+the project (Kedro finds the project from there) logged to a new ``mlflow.db`` in that
+sub-folder, where neither ``make mlflow-ui`` nor the web app look. :class:`ProjectStoreHook`
+anchors it to the project folder, as the web app does (:func:`anchored_tracking_uri`).
+
 A tracking URI may hold a password (``https://user:password@host``,
 ``postgresql://user:password@host/db``): every message that names the URI or echoes a URL of
 it shows it through :func:`without_passwords`.
@@ -23,6 +29,7 @@ it shows it through :func:`without_passwords`.
 import logging
 import os
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -62,6 +69,17 @@ def configured_tracking_uri(mlflow_conf: dict[str, Any]) -> str:
     its ``server.mlflow_tracking_uri``, else ``MLFLOW_TRACKING_URI``, else ``""``."""
     server = (mlflow_conf or {}).get("server") or {}
     return server.get("mlflow_tracking_uri") or os.environ.get("MLFLOW_TRACKING_URI", "")
+
+
+SQLITE = "sqlite:///"
+
+
+def anchored_tracking_uri(uri: str, project_path: Path) -> str:
+    """``uri`` with a relative SQLite path (``sqlite:///mlflow.db``) made absolute from
+    ``project_path``; any other URI (an absolute SQLite path, a server) as it is."""
+    if uri.startswith(SQLITE) and not Path(uri[len(SQLITE) :]).is_absolute():
+        return f"{SQLITE}{Path(project_path).absolute() / uri[len(SQLITE) :]}"
+    return uri
 
 
 def check_tracking_server(uri: str, timeout_s: float = TIMEOUT_S) -> None:
@@ -135,3 +153,21 @@ def stop_retrying(error: TrackingServerError, run_id: str | None) -> None:
         error,
         run_id,
     )
+
+
+class ProjectStoreHook:
+    """Anchors a relative SQLite tracking store of ``mlflow.yml`` (or ``MLFLOW_TRACKING_URI``)
+    to the project folder before kedro-mlflow opens it, whatever the working folder."""
+
+    @hook_impl(tryfirst=True)  # before kedro-mlflow reads the configuration
+    def after_context_created(self, context: Any) -> None:
+        try:
+            mlflow_conf = context.config_loader["mlflow"]
+        except (KeyError, MissingConfigException):
+            return
+        uri = configured_tracking_uri(mlflow_conf)
+        anchored = anchored_tracking_uri(uri, context.project_path)
+        if anchored != uri:
+            server = {**(mlflow_conf.get("server") or {}), "mlflow_tracking_uri": anchored}
+            # a key set on the loader is handed back as it is, not read again from conf/
+            context.config_loader["mlflow"] = {**mlflow_conf, "server": server}
