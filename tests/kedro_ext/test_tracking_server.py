@@ -271,10 +271,13 @@ def test_a_kedro_run_from_a_sub_folder_logs_to_the_projects_store(kedro_project,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert not (notebooks / "mlflow.db").exists()
+    assert not (notebooks / "mlruns").exists()
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("insta_kedro")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.status == "FINISHED"
+    assert run.info.artifact_uri.startswith((kedro_project / "mlruns").as_uri())
+    assert client.list_artifacts(run.info.run_id, "ingestion")  # its report is there
 
 
 def test_a_relative_sqlite_store_is_anchored_to_the_project(tmp_path):

@@ -19,7 +19,10 @@ A relative SQLite store (``sqlite:///mlflow.db``, the default) is a path from th
 folder for MLflow, and kedro-mlflow leaves it so: a ``kedro run`` started in a sub-folder of
 the project (Kedro finds the project from there) logged to a new ``mlflow.db`` in that
 sub-folder, where neither ``make mlflow-ui`` nor the web app look. :class:`ProjectStoreHook`
-anchors it to the project folder, as the web app does (:func:`anchored_tracking_uri`).
+anchors it to the project folder, as the web app does (:func:`anchored_tracking_uri`), and
+has an experiment created in a local SQLite store keep its artifacts in the project's
+``mlruns`` folder (MLflow takes ``./mlruns`` of the working folder), unless ``mlflow.yml``
+names its ``artifact_location``.
 
 A tracking URI may hold a password (``https://user:password@host``,
 ``postgresql://user:password@host/db``): every message that names the URI or echoes a URL of
@@ -157,7 +160,8 @@ def stop_retrying(error: TrackingServerError, run_id: str | None) -> None:
 
 class ProjectStoreHook:
     """Anchors a relative SQLite tracking store of ``mlflow.yml`` (or ``MLFLOW_TRACKING_URI``)
-    to the project folder before kedro-mlflow opens it, whatever the working folder."""
+    and the artifacts of an experiment it creates to the project folder, before kedro-mlflow
+    reads the configuration, whatever the working folder."""
 
     @hook_impl(tryfirst=True)  # before kedro-mlflow reads the configuration
     def after_context_created(self, context: Any) -> None:
@@ -165,9 +169,27 @@ class ProjectStoreHook:
             mlflow_conf = context.config_loader["mlflow"]
         except (KeyError, MissingConfigException):
             return
-        uri = configured_tracking_uri(mlflow_conf)
-        anchored = anchored_tracking_uri(uri, context.project_path)
-        if anchored != uri:
-            server = {**(mlflow_conf.get("server") or {}), "mlflow_tracking_uri": anchored}
+        anchored = project_store_conf(mlflow_conf, context.project_path)
+        if anchored != mlflow_conf:
             # a key set on the loader is handed back as it is, not read again from conf/
-            context.config_loader["mlflow"] = {**mlflow_conf, "server": server}
+            context.config_loader["mlflow"] = anchored
+
+
+def project_store_conf(mlflow_conf: dict[str, Any], project_path: Path) -> dict[str, Any]:
+    """``mlflow_conf`` (the ``mlflow`` configuration) with its tracking URI anchored to
+    ``project_path`` (:func:`anchored_tracking_uri`) and, for a SQLite store, the artifact
+    location of a new experiment set to the project's ``mlruns`` folder where it is not set;
+    the same dict when nothing changes."""
+    uri = configured_tracking_uri(mlflow_conf)
+    anchored = anchored_tracking_uri(uri, project_path)
+    if not anchored.startswith(SQLITE):
+        return mlflow_conf
+    tracking = mlflow_conf.get("tracking") or {}
+    experiment = tracking.get("experiment") or {}
+    kwargs = experiment.get("create_experiment_kwargs") or {}
+    if anchored == uri and kwargs.get("artifact_location"):
+        return mlflow_conf
+    kwargs = {**kwargs, "artifact_location": kwargs.get("artifact_location") or "mlruns"}
+    experiment = {**experiment, "create_experiment_kwargs": kwargs}
+    server = {**(mlflow_conf.get("server") or {}), "mlflow_tracking_uri": anchored}
+    return {**mlflow_conf, "server": server, "tracking": {**tracking, "experiment": experiment}}
