@@ -145,3 +145,11 @@ def test_a_run_of_another_host_or_store_is_left_alone(tmp_path):
     runs = client.search_runs([experiment_id])
     assert [run.info.status for run in runs] == ["RUNNING", "RUNNING"]
     assert len(list(folder.glob("*.lock"))) == 2
+
+
+def test_a_project_folder_that_cannot_be_written_to_leaves_the_run_unlocked(
+    kedro_project, run_kedro, caplog
+):
+    (kedro_project / RUNS_FOLDER).write_text("a file, not a folder", encoding="utf-8")
+    run_kedro(["ingestion"])  # runs all the same
+    assert "is not locked" in caplog.text

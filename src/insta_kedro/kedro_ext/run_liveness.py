@@ -209,7 +209,16 @@ class RunLivenessHook:
             return
         folder = Path(run_params["project_path"]) / RUNS_FOLDER
         uri = mlflow.get_tracking_uri()
-        self._lock = lock_run(folder, active.info.run_id, uri)
+        try:
+            self._lock = lock_run(folder, active.info.run_id, uri)
+        except OSError as error:  # a project folder this process cannot write to
+            logger.warning(
+                "MLflow run %s is not locked (%s): if its process is killed, the run stays"
+                " RUNNING.",
+                active.info.run_id,
+                error,
+            )
+            return
         end_abandoned_runs(folder, mlflow.MlflowClient(tracking_uri=uri), uri)
 
     @hook_impl
