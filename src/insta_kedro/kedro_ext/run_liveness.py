@@ -42,7 +42,8 @@ except ImportError:  # Windows
 logger = logging.getLogger(__name__)
 
 RUNS_FOLDER = ".mlflow_runs"
-"""The folder of the project that holds one lock file per MLflow run in progress."""
+"""The folder of the project that holds the lock file of each MLflow run of its processes,
+until a later run finds it ended."""
 
 KILLED_BECAUSE_TAG = "insta_kedro.killed_because"
 
