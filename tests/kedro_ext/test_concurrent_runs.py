@@ -114,3 +114,35 @@ def test_two_runs_create_one_sqlite_store_at_once(tmp_path):
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     log_two_runs_at_once(tmp_path, uri)
     assert_both_runs_stored(uri)
+
+
+def test_two_kedro_runs_start_at_once_on_a_new_store(kedro_project, monkeypatch):
+    """A user's first two ``kedro run`` in two terminals open the new store at once (MLflow
+    creates a SQLite store's tables without a lock: one run failed with "duplicate column
+    name" or "Online migration expected to match one row"). The second, text_features, then
+    stops for want of posts, as it should; the first is stored."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")  # the project's default, sqlite:///mlflow.db
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
+    logs = {
+        pipeline: kedro_project / f"{pipeline}.log" for pipeline in ("ingestion", "text_features")
+    }
+    runs = {
+        pipeline: subprocess.Popen(
+            [sys.executable, "-m", "kedro", "run", f"--pipelines={pipeline}"],
+            cwd=kedro_project,
+            env=env,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        for pipeline, log in logs.items()
+    }
+    returncodes = {pipeline: run.wait(timeout=300) for pipeline, run in runs.items()}
+    output = {pipeline: log.read_text() for pipeline, log in logs.items()}
+
+    assert returncodes["ingestion"] == 0, output["ingestion"][-3000:]
+    assert "MissingInputError" in output["text_features"], output["text_features"][-3000:]
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("insta_kedro")
+    stored = client.search_runs([experiment.experiment_id])
+    assert [run.info.run_name for run in stored] == ["ingestion"]
+    assert stored[0].info.status == "FINISHED"

@@ -1,7 +1,6 @@
 """Caption model page: test metrics, sample captions and the MLflow runs side by side."""
 
 import math
-from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -9,7 +8,7 @@ import streamlit as st
 
 from insta_kedro.app.catalog_reader import EXPERIMENT_NAME
 from insta_kedro.app.components import load_output, reader, warn_if_random_weights
-from insta_kedro.kedro_ext.tracking_server import without_passwords
+from insta_kedro.kedro_ext.tracking_server import sqlite_file, without_passwords
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -45,14 +44,6 @@ SHOWN_METRICS = (
     "generation.copy_rate",
     "generation.bleu_4",
 )
-
-
-def sqlite_file(tracking_uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI (None for other stores)."""
-    prefix = "sqlite:///"  # then a relative path, or "/" and an absolute one
-    if not tracking_uri.startswith(prefix):
-        return None
-    return Path(tracking_uri.removeprefix(prefix).split("?")[0])
 
 
 class UnreadableStoreError(RuntimeError):

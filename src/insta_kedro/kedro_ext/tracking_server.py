@@ -22,7 +22,8 @@ sub-folder, where neither ``make mlflow-ui`` nor the web app look. :class:`Proje
 anchors it to the project folder, as the web app does (:func:`anchored_tracking_uri`), and
 has an experiment created in a local SQLite store keep its artifacts in the project's
 ``mlruns`` folder (MLflow takes ``./mlruns`` of the working folder), unless ``mlflow.yml``
-names its ``artifact_location``.
+names its ``artifact_location``. It also makes two runs that start at once on a new SQLite
+store create its tables and the experiment one after the other (:func:`store_creation_lock`).
 
 A tracking URI may hold a password (``https://user:password@host``,
 ``postgresql://user:password@host/db``): every message that names the URI or echoes a URL of
@@ -32,6 +33,8 @@ it shows it through :func:`without_passwords`.
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,6 +42,11 @@ from urllib.parse import urlsplit
 import requests
 from kedro.config import MissingConfigException
 from kedro.framework.hooks import hook_impl
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock
+    fcntl = None
 
 logger = logging.getLogger(__name__)
 
@@ -77,12 +85,37 @@ def configured_tracking_uri(mlflow_conf: dict[str, Any]) -> str:
 SQLITE = "sqlite:///"
 
 
+def sqlite_file(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI (None for other stores)."""
+    if not tracking_uri.startswith(SQLITE):  # then a relative path, or "/" and an absolute one
+        return None
+    return Path(tracking_uri.removeprefix(SQLITE).split("?")[0])
+
+
 def anchored_tracking_uri(uri: str, project_path: Path) -> str:
     """``uri`` with a relative SQLite path (``sqlite:///mlflow.db``) made absolute from
     ``project_path``; any other URI (an absolute SQLite path, a server) as it is."""
-    if uri.startswith(SQLITE) and not Path(uri[len(SQLITE) :]).is_absolute():
-        return f"{SQLITE}{Path(project_path).absolute() / uri[len(SQLITE) :]}"
-    return uri
+    database = sqlite_file(uri)
+    if database is None or database.is_absolute():
+        return uri
+    return f"{SQLITE}{Path(project_path).absolute() / uri.removeprefix(SQLITE)}"
+
+
+@contextmanager
+def store_creation_lock(database: Path | None) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``<database>.lock`` (a SQLite store's file) while the
+    block runs, so that two runs starting at once create its tables and the experiment one
+    after the other; nothing for other stores, a folder that does not exist, or without
+    ``fcntl``."""
+    if fcntl is None or database is None or not database.parent.is_dir():
+        yield
+        return
+    fd = os.open(f"{database}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def check_tracking_server(uri: str, timeout_s: float = TIMEOUT_S) -> None:
@@ -163,16 +196,21 @@ class ProjectStoreHook:
     and the artifacts of an experiment it creates to the project folder, before kedro-mlflow
     reads the configuration, whatever the working folder."""
 
-    @hook_impl(tryfirst=True)  # before kedro-mlflow reads the configuration
-    def after_context_created(self, context: Any) -> None:
+    @hook_impl(wrapper=True)  # around kedro-mlflow's, which opens the store
+    def after_context_created(self, context: Any) -> Any:
         try:
             mlflow_conf = context.config_loader["mlflow"]
         except (KeyError, MissingConfigException):
-            return
+            return (yield)
         anchored = project_store_conf(mlflow_conf, context.project_path)
         if anchored != mlflow_conf:
             # a key set on the loader is handed back as it is, not read again from conf/
             context.config_loader["mlflow"] = anchored
+        # MLflow creates a new SQLite store's tables, and kedro-mlflow the experiment,
+        # without a lock: of two runs starting at once on a new store, one failed
+        # ("duplicate column name", "Online migration expected to match one row").
+        with store_creation_lock(sqlite_file(configured_tracking_uri(anchored))):
+            return (yield)
 
 
 def project_store_conf(mlflow_conf: dict[str, Any], project_path: Path) -> dict[str, Any]:
