@@ -675,9 +675,11 @@ def _download_follow_list(
     reported: Callable[[], int],
     max_follows: int | None,
 ) -> str:
-    """Write ``<name>.json`` (``followers`` or ``followees``) and return ``known``; return
-    ``unavailable`` (writing nothing, with a note) when Instagram refuses the list or returns
-    none while the profile reports some."""
+    """Write ``<name>.json`` (``followers`` or ``followees``: the first ``max_follows``
+    accounts, None: all) and return ``known``, with a note of how many it holds (and of how
+    many the profile reports, when ``max_follows`` cut the list); return ``unavailable``
+    (writing nothing, with a note) when Instagram refuses the list or returns none while the
+    profile reports some."""
     try:
         usernames = [p.username for p in islice(get_profiles(), max_follows)]
     except (InstaloaderException, OSError) as err:
@@ -696,7 +698,12 @@ def _download_follow_list(
         )
         return "unavailable"
     _write_json_atomically(profile_dir / f"{name}.json", usernames)
-    progress.notes.append(f"{name}: {len(usernames)}")
+    if max_follows is not None and len(usernames) >= max_follows and count > len(usernames):
+        progress.notes.append(
+            f"{name}: {len(usernames)} of the {count} the profile reports (ingestion.max_follows)"
+        )
+    else:
+        progress.notes.append(f"{name}: {len(usernames)}")
     return "known"
 
 

@@ -57,7 +57,8 @@ class BackoffParams(Settings):
 class IngestionParams(Section):
     """``params:ingestion``: the ``source`` (:data:`Source`); the ``folder`` of an existing
     download (``source=folder``, where it must be set); the ``profiles`` to download
-    (``source=instaloader``), ``download_follows``, the ``update`` mode (:data:`Update`) and
+    (``source=instaloader``), ``download_follows`` and ``max_follows`` (the most accounts
+    read of each follow list, >= 1, or null: all), the ``update`` mode (:data:`Update`) and
     the ``backoff`` (:class:`BackoffParams`); ``max_posts_per_profile`` (>= 0, or null: all);
     the ``demo_folder`` and
     ``instagram_folder`` the demo and live sources write; the ``demo`` settings
@@ -71,6 +72,7 @@ class IngestionParams(Section):
     profiles: list[str] | None
     max_posts_per_profile: NonNegativeCount | None
     download_follows: bool
+    max_follows: Count | None
     update: Update
     backoff: BackoffParams
     demo_folder: str

@@ -36,6 +36,7 @@ def acquire_download(
     profiles: Iterable[str] | None = None,
     max_posts_per_profile: int | None = None,
     download_follows: bool = False,
+    max_follows: int | None = None,
     update: Update = "all",
     backoff: Mapping[str, float] | None = None,
     login: InstagramLogin | None = None,
@@ -46,7 +47,8 @@ def acquire_download(
     (``ensure_demo_download``'s), unless it exists. ``folder``: ``folder`` (``~`` expanded) is
     an existing download. ``instaloader``: ``profiles`` are downloaded into
     ``instagram_folder`` (``download_profiles`` with ``max_posts_per_profile``, ``login``,
-    ``download_follows``, ``update`` and the ``backoff`` settings, :class:`Backoff`'s
+    ``download_follows``, ``max_follows`` (each follow list's most accounts, None: all),
+    ``update`` and the ``backoff`` settings, :class:`Backoff`'s
     fields); ``ValueError`` when there are no profiles and
     no earlier download to parse, ``RuntimeError`` naming each profile's outcome when the
     folder still holds no profile. The settings are those of ``IngestionParams``, which
@@ -78,6 +80,7 @@ def acquire_download(
             max_posts_per_profile=max_posts_per_profile,
             login=login,
             download_follows=bool(download_follows),
+            max_follows=max_follows,
             update=update,
             backoff=Backoff(**backoff) if backoff else None,
         )

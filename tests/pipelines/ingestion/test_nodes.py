@@ -1,13 +1,16 @@
 """Nodes of the ingestion pipeline: the parameters reach the sources (the sources themselves
 are tested in tests/ingestion/test_sources.py)."""
 
+import json
 from pathlib import Path
 
 import pytest
+import requests
 
 from insta_kedro.ingestion import IngestionParams
 from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
-from tests.pipelines.shipped_params import typed
+from tests.ingestion.test_download import QUERY_FOLLOWERS, FakeInstagram, _session_login
+from tests.pipelines.shipped_params import shipped, typed
 
 
 def _live(folder: Path, profiles: list[str]) -> IngestionParams:
@@ -35,6 +38,46 @@ def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_
     assert raw == {"source": "instaloader", "folder": str(tmp_path / "instagram"), "downloads": {}}
     assert themes == {}
     assert no_network == []
+
+
+@pytest.fixture
+def fake_instagram(monkeypatch: pytest.MonkeyPatch) -> FakeInstagram:
+    """Only Instagram's servers are faked: requests' HTTP transport answers from the fake."""
+    fake = FakeInstagram()
+    monkeypatch.setattr(
+        requests.adapters.HTTPAdapter, "send", lambda _adapter, request, **_kw: fake.send(request)
+    )
+    return fake
+
+
+def test_max_follows_caps_each_follow_list_of_a_live_download(tmp_path, fake_instagram):
+    """A profile with thousands of followers (made-up names): ``ingestion.max_follows`` stops
+    its list after that many, instead of asking Instagram for every page of it (12 accounts a
+    page, about 200 pages per 11 minutes: days for a celebrity's millions)."""
+    fake_instagram.page_size = 12  # as instaloader asks
+    fans = [f"made_up_fan_{i}" for i in range(600)]
+    fake_instagram.accounts["anna.cooks"]["followers"] = fans
+    fake_instagram.accounts["anna.cooks"]["user"]["follower_count"] = len(fans)
+    params = _live(tmp_path / "instagram", ["anna.cooks"]).model_copy(
+        update={"download_follows": True, "max_follows": 30}
+    )
+
+    raw, _ = acquire_download(params, _session_login(tmp_path))
+
+    followers = tmp_path / "instagram" / "anna.cooks" / "followers.json"
+    assert json.loads(followers.read_text(encoding="utf-8")) == fans[:30]
+    assert sum(QUERY_FOLLOWERS in request for request in fake_instagram.requests) == 3
+    outcome = raw["downloads"]["anna.cooks"]
+    assert outcome["follows"] == {"followers": "known", "followees": "known"}
+    assert (
+        "followers: 30 of the 600 the profile reports (ingestion.max_follows)"
+        in (outcome["message"])
+    )
+
+
+def test_follow_lists_are_capped_unless_asked_otherwise():
+    assert shipped("ingestion")["max_follows"] == 2000
+    assert typed(IngestionParams, max_follows=None).max_follows is None
 
 
 def test_demo_source_then_parse_keeps_the_newest_posts(tmp_path):

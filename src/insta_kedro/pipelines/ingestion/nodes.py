@@ -32,6 +32,7 @@ def acquire_download(
         profiles=ingestion.profiles,
         max_posts_per_profile=ingestion.max_posts_per_profile,
         download_follows=ingestion.download_follows,
+        max_follows=ingestion.max_follows,
         update=ingestion.update,
         backoff=ingestion.backoff.model_dump(),
         login=instagram_login,
