@@ -69,3 +69,35 @@ def test_circle_page_says_who_of_the_circle_is_not_compared(project_with_outputs
     assert "5,001 of the 5,003 followers the lists name were not downloaded" in said
     assert "1 downloaded followee has no posts" in said
     assert "followees the lists name" not in said  # all 2 downloaded
+
+
+def test_circle_page_says_when_a_list_holds_only_part_of_the_profiles_circle(
+    project_with_outputs: Path, run_page
+):
+    """A celebrity's follower list cut at ingestion.max_follows names 2,000 of the 2.5 million
+    followers the profile shows: the page says the circle it compares is only part of theirs,
+    not that 2,000 accounts are all their followers."""
+    path = project_with_outputs / "data" / "08_reporting" / "user_characterizations.json"
+    people = json.loads(path.read_text(encoding="utf-8"))
+    circle = people["anna.cooks"]["circle"]
+    circle["followers"] = {
+        **circle["followers"],
+        "n_listed": 2000,
+        "n_reported": 2_500_000,
+        "list_known": True,
+    }
+    circle["followees"] = {
+        **circle["followees"],
+        "n_listed": 2,
+        "n_reported": 2,
+        "list_known": True,
+    }
+    path.write_text(json.dumps(people), encoding="utf-8")
+
+    app = run_page("circle")
+
+    said = texts(app)
+    assert "The list holds 2,000 of the 2,500,000 followers the profile shows" in said
+    assert "ingestion.max_follows" in said
+    assert "followees the profile shows" not in said  # the whole list of 2
+    assert not app.exception

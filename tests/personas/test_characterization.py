@@ -162,6 +162,7 @@ def test_circle_counts_the_downloaded_people_without_posts_apart():
         "n_without_posts": 2,
         "interests": {"travel": 1.0},
         "clusters": {"1": 1.0},  # bob's persona, not "noise" for the two without posts
+        "n_reported": None,
         "list_known": None,
     }
     only_without_posts = circle_summary(
@@ -173,6 +174,7 @@ def test_circle_counts_the_downloaded_people_without_posts_apart():
         "n_without_posts": 2,
         "interests": {},
         "clusters": {},
+        "n_reported": None,
         "list_known": None,
     }
     assert only_without_posts["similarity_to_followers"] is None
@@ -188,6 +190,23 @@ def test_circle_of_known_empty_lists_is_a_circle_of_nobody():
     assert circle_summary("ann", FOLLOWS.iloc[:0], INTERESTS, CLUSTERS, lists_known=unknown) is None
 
 
+def test_circle_says_how_many_the_profile_reports_beside_how_many_the_lists_name():
+    """A celebrity's follower list cut at ingestion.max_follows (or given in part by
+    Instagram) names a few of the millions the profile shows: each side keeps that count, so
+    the few are not taken for the whole circle."""
+    reported = {"followers": 2_500_000, "followees": 2}
+    circle = circle_summary(
+        "ann",
+        FOLLOWS,
+        INTERESTS,
+        CLUSTERS,
+        lists_known={"followers": True, "followees": True},
+        reported=reported,
+    )
+    assert (circle["followers"]["n_listed"], circle["followers"]["n_reported"]) == (3, 2_500_000)
+    assert (circle["followees"]["n_listed"], circle["followees"]["n_reported"]) == (2, 2)
+
+
 def test_circle_edge_cases():
     assert circle_summary("ann", FOLLOWS.iloc[:0], INTERESTS, CLUSTERS) is None
     lonely = circle_summary("dan", FOLLOWS, INTERESTS, CLUSTERS)
@@ -197,6 +216,7 @@ def test_circle_edge_cases():
         "n_without_posts": 0,
         "interests": {},
         "clusters": {},
+        "n_reported": None,
         "list_known": None,
     }
     assert lonely["similarity_to_followers"] is None
@@ -233,7 +253,13 @@ def test_each_person_is_characterized_from_their_own_posts_wherever_they_are_in_
         }
     )
     profiles = pd.DataFrame(
-        {"profile": ["ann", "bob", "cat"], "full_name": ["Ann", "", None], "is_private": False}
+        {
+            "profile": ["ann", "bob", "cat"],
+            "full_name": ["Ann", "", None],
+            "is_private": False,
+            "followers": pd.array([1234, None, 5], dtype="Int64"),
+            "followees": pd.array([321, 7, None], dtype="Int64"),
+        }
     )
     characterizations = user_characterizations(
         posts,
@@ -260,6 +286,13 @@ def test_each_person_is_characterized_from_their_own_posts_wherever_they_are_in_
     assert ann["posting"]["posts"] == 3 and ann["persona"]["label"] == "food"
     assert ann["interest_support"]["thin"] is False and ann["full_name"] == "Ann"
     assert ann["circle"]["followers"]["interests"] == {"travel": 1.0}
+    # the profiles' own counts, beside the one follower the list names (None when unknown)
+    assert (ann["circle"]["followers"]["n_listed"], ann["circle"]["followers"]["n_reported"]) == (
+        1,
+        1234,
+    )
+    assert ann["circle"]["followees"]["n_reported"] == 321
+    assert bob["circle"]["followers"]["n_reported"] is None
     # b2 has no vector: nearest is b1, then b2 (newest of the rest), with its generated caption
     assert bob["representative_posts"] == [
         {"post_id": "b1", "image_path": None, "caption": "trip one", "generated_caption": None},

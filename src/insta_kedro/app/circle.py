@@ -48,10 +48,27 @@ def downloaded_metric(side: dict) -> str:
     return f"{downloaded:,}" if listed is None else f"{downloaded:,} of {int(listed):,}"
 
 
+def partial_list(side_name: str, side: dict) -> str | None:
+    """The sentence saying that a side's list names fewer accounts than the profile shows (a
+    list cut at ``ingestion.max_follows``, or one Instagram gave only part of), or None when
+    it does not, or either count is unknown."""
+    listed, reported = side.get("n_listed"), side.get("n_reported")
+    if listed is None or reported is None or int(listed) >= int(reported):
+        return None
+    whose = "lists name" if side.get("list_known") is False else "list holds"
+    return (
+        f"The {whose} {int(listed):,} of the {int(reported):,} {side_name} the profile shows "
+        "(a list cut at `ingestion.max_follows`, or one Instagram gave only part of): the "
+        "others are not known, so this circle is only part of it."
+    )
+
+
 def left_out(side_name: str, side: dict) -> list[str]:
-    """Sentences on the accounts of a side that are not compared: those the lists name that
-    were not downloaded, and those downloaded without posts (private or empty profiles)."""
-    notes = []
+    """Sentences on the accounts of a side that are not compared: the side's accounts that no
+    list names (:func:`partial_list`), those the lists name that were not downloaded, and
+    those downloaded without posts (private or empty profiles)."""
+    partial = partial_list(side_name, side)
+    notes = [partial] if partial else []
     listed, downloaded = side.get("n_listed"), int(side.get("n_downloaded") or 0)
     if listed is not None and int(listed) > downloaded:
         notes.append(

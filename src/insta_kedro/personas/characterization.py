@@ -285,6 +285,7 @@ def circle_summary(
     top_n: int = 5,
     lists_known: Mapping[str, bool] | None = None,
     downloaded: Collection[str] = (),
+    reported: Mapping[str, int] | None = None,
 ) -> dict[str, Any] | None:
     """The ``circle`` block (each side as :func:`circle_side`); None when ``follows`` has no
     data at all and neither of the person's own lists is known.
@@ -296,7 +297,10 @@ def circle_summary(
     be empty. ``follows`` is the ``follows`` table or its :class:`FollowLists`, ``interests``
     (people's interest distributions, indexed by profile) the frame or its
     :class:`InterestTable`; ``downloaded`` the downloaded people besides those of
-    ``interests`` (profiles without posts)."""
+    ``interests`` (profiles without posts). ``reported`` (``{"followers": int, "followees":
+    int}``, the counts the person's profile shows) gives each side's ``n_reported`` (None when
+    not given): a list that names fewer (cut at ``ingestion.max_follows``, or given in part by
+    Instagram) holds only part of the person's circle."""
     if isinstance(follows, pd.DataFrame):
         follows = FollowLists.from_frame(follows)
     if follows.empty and not any((lists_known or {}).values()):
@@ -311,6 +315,7 @@ def circle_summary(
         for name, accounts in (("followers", follows.followers), ("followees", follows.followees))
     }
     for name, side in sides.items():
+        side["n_reported"] = (reported or {}).get(name)
         side["list_known"] = (lists_known or {}).get(name)
     return {
         "followers": {k: v for k, v in sides["followers"].items() if k != "similarity"},
@@ -374,6 +379,14 @@ def user_characterizations(
             side: bool(row[f"{side}_known"])
             for side in ("followers", "followees")
             if pd.notna(row.get(f"{side}_known"))
+        }
+        for profile, row in profile_rows.iterrows()
+    }
+    reported = {
+        profile: {
+            side: int(row[side])
+            for side in ("followers", "followees")
+            if _number(row.get(side)) is not None
         }
         for profile, row in profile_rows.iterrows()
     }
@@ -449,6 +462,7 @@ def user_characterizations(
                 settings["top_interests"],
                 lists_known.get(profile),
                 downloaded,
+                reported.get(profile),
             ),
             **encoder_fields([row.get("image_encoder")] if row else None),
         }

@@ -291,6 +291,7 @@ def test_characterizations_of_everyone_including_a_person_without_posts(themed):
         "n_without_posts": 0,
         "interests": {},
         "clusters": {},
+        "n_reported": None,
         "list_known": None,
     }
     assert circle["similarity_to_followers"] == pytest.approx(0.7071, abs=1e-4)
