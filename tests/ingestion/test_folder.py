@@ -758,6 +758,27 @@ def test_follow_lists_name_people_as_instagram_does_and_never_the_profile_itself
     assert_every_file_counted(result, tmp_path)
 
 
+def test_a_follow_list_that_names_nobody_is_not_read_as_an_empty_list(tmp_path: Path) -> None:
+    """A followees.json written by another tool (Instagram's own export: objects, not
+    names) names nobody: it is skipped and counted, and the list is not known, instead of
+    being read as a known list of no one (anna "follows nobody")."""
+    anna = make_profile(tmp_path, "anna.cooks")
+    entry = {"title": "", "string_list_data": [{"value": "bob_hikes", "timestamp": 1700000000}]}
+    (anna / "followees.json").write_text(json.dumps([entry, entry]), "utf-8")
+    (anna / "followers.json").write_text(json.dumps(["anna.cooks"]), "utf-8")
+
+    result = parse_download_folder(tmp_path)
+
+    report = result.report["profiles"]["anna.cooks"]
+    assert report["skipped_files"] == {"invalid_follow_list": ["followees.json"]}
+    assert report["warnings"] == {"self_follow": 1}
+    row = result.profiles.set_index("profile").loc["anna.cooks"]
+    assert not row["followees_known"]
+    assert row["followers_known"]  # a list of herself only: read, and nobody follows her
+    assert result.follows.empty
+    assert_every_file_counted(result, tmp_path)
+
+
 # ---------------------------------------------------------------------- folder errors
 def test_missing_folder_names_path_and_parameter(tmp_path: Path) -> None:
     missing = tmp_path / "nope"

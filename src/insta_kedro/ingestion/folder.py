@@ -637,13 +637,16 @@ class _ProfileParser:
     def _parse_follows(self, names: list[str]) -> tuple[set[tuple[str, str]], set[str]]:
         """The edges of the profile's follow lists, and which lists (``followers``,
         ``followees``) were read: a list that is missing or unreadable is not known, which is
-        not the same as empty."""
+        not the same as empty. So is a list none of whose entries names anybody (objects or
+        numbers, a list written by another tool: skipped ``invalid_follow_list``)."""
         follows: set[tuple[str, str]] = set()
         known: set[str] = set()
         for name in names:
             data, reason = _read_json(self.folder / name, self.tally.warnings)
             if reason is None and not isinstance(data, list):
                 reason = "invalid_json"
+            elif reason is None and data and not any(map(follow_username, data)):
+                reason = "invalid_follow_list"
             if reason is not None:
                 self.tally.mark(name, "skipped", reason)
                 continue
