@@ -22,6 +22,7 @@ def test_circle_page_compares_the_circle(project_with_outputs: Path, run_page):
     app.selectbox[0].select("ben_hikes")
     run_page("circle", app)
     assert "No followers or followees of `ben_hikes` were downloaded" in texts(app)
+    assert "instaloader does not write them" in texts(app)  # the demo's report: no files
 
 
 def test_circle_page_follows_the_address(project_with_outputs: Path, run_page):
@@ -45,8 +46,48 @@ def test_circle_page_says_when_a_list_could_not_be_downloaded(project_with_outpu
 
     warning = " ".join(w.value for w in app.warning)
     assert "The followers list of `anna.cooks` was not downloaded" in warning
-    # a folder without the list files, as much as a list Instagram refused
-    assert "followers.json" in warning and "follows_unavailable" in warning
+    # the demo's folder had no list files for her: instaloader writes none
+    assert "has no `followers.json` / `followees.json`" in warning
+    assert "instaloader does not write them" in warning
+    assert not app.exception
+
+
+def _report_of(project: Path, profile: str, **entry) -> None:
+    """Set keys of ``profile``'s entry in the project's ingestion report."""
+    path = project / "data" / "08_reporting" / "ingestion_report.json"
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["profiles"][profile].update(entry)
+    path.write_text(json.dumps(report), encoding="utf-8")
+
+
+def test_circle_page_says_why_a_person_has_no_circle(project_with_outputs: Path, run_page):
+    """ben_hikes has no circle. Why, and what to do, comes from the ingestion report: not
+    "set ingestion.download_follows" to a user who did, and whose lists Instagram refused."""
+    app = page_app("circle")
+    app.query_params["profile"] = "ben_hikes"
+
+    outcome = {"status": "ok", "follows": {"followers": "unavailable", "followees": "unavailable"}}
+    _report_of(project_with_outputs, "ben_hikes", download=outcome)
+    run_page("circle", app)
+    said = texts(app)
+    assert "Instagram refused the followees and followers list of `ben_hikes`" in said
+    assert "follows_unavailable" in said and "download_follows" not in said
+
+    outcome = {"status": "ok", "message": "follows skipped: not logged in"}
+    _report_of(project_with_outputs, "ben_hikes", download=outcome)
+    run_page("circle", app)
+    assert "asked for without a login" in texts(app) and "session_file" in texts(app)
+
+    _report_of(project_with_outputs, "ben_hikes", download={"status": "ok", "message": ""})
+    run_page("circle", app)
+    assert "did not ask for the follow lists of `ben_hikes`" in texts(app)
+
+    skipped = {"truncated_json": ["followers.json"], "invalid_follow_list": ["followees.json"]}
+    _report_of(project_with_outputs, "ben_hikes", skipped_files=skipped, download={})
+    run_page("circle", app)
+    said = texts(app)
+    assert "The follow lists of `ben_hikes` on disk could not be read" in said
+    assert "invalid_follow_list: followees.json; truncated_json: followers.json" in said
     assert not app.exception
 
 

@@ -89,6 +89,59 @@ def left_out(side_name: str, side: dict) -> list[str]:
     return notes
 
 
+FOLLOW_FILES = ("followers.json", "followees.json")
+
+
+def why_no_lists(profile: str, report: dict | None) -> str:
+    """Why the ingestion read no follow list of ``profile``, from ``ingestion_report`` (its
+    entry for the profile): the list files it skipped (and why), the lists Instagram refused
+    or returned empty (``follows_unavailable``), a live download that asked for them without
+    a login or did not ask for them, or a download without the files (instaloader writes
+    none). Returns the sentence, saying what to do."""
+    entry = ((report or {}).get("profiles") or {}).get(profile) or {}
+    skipped = {
+        reason: files
+        for reason, files in (entry.get("skipped_files") or {}).items()
+        if any(name in FOLLOW_FILES for name in files)
+    }
+    if skipped:
+        reasons = "; ".join(
+            f"{reason}: {', '.join(name for name in files if name in FOLLOW_FILES)}"
+            for reason, files in sorted(skipped.items())
+        )
+        return (
+            f"The follow lists of `{profile}` on disk could not be read ({reasons}): the "
+            "ingestion report's `skipped_files` names them."
+        )
+    download = entry.get("download") or {}
+    refused = sorted(
+        side for side, state in (download.get("follows") or {}).items() if state != "known"
+    )
+    if refused:
+        return (
+            f"Instagram refused the {' and '.join(refused)} list of `{profile}` or returned "
+            "none of it (`follows_unavailable` in the ingestion report, with Instagram's "
+            "answer): nothing can be done from here; try again later."
+        )
+    if "follows skipped: not logged in" in str(download.get("message") or ""):
+        return (
+            f"The follow lists of `{profile}` were asked for without a login: Instagram shows "
+            "them only to an account that is logged in. Set `instagram.session_file` in "
+            "`conf/local/credentials.yml` (see the README) and run `kedro run` again."
+        )
+    if download:
+        return (
+            f"The live download did not ask for the follow lists of `{profile}`: set "
+            "`ingestion.download_follows: true` (needs a login, see docs/app.md) and run "
+            "`kedro run` again."
+        )
+    return (
+        f"The download has no `followers.json` / `followees.json` for `{profile}`: instaloader "
+        "does not write them. The live source does, with `ingestion.download_follows: true` "
+        "(needs a login, see docs/app.md); or write them yourself (a JSON list of usernames)."
+    )
+
+
 def render() -> None:
     chosen = chosen_person("Circle", key="circle_profile")
     if chosen is None:
@@ -96,10 +149,10 @@ def render() -> None:
     profile, person = chosen
     circle = person.get("circle")
     if not circle:
+        report = load_output("ingestion_report", show_missing=False)
         st.info(
             f"No followers or followees of `{profile}` were downloaded, so there is no circle "
-            "to compare. Download them with `ingestion.download_follows: true` (needs a login, "
-            "see docs/app.md) and run `kedro run`."
+            f"to compare. {why_no_lists(profile, report)}"
         )
         return
 
@@ -118,12 +171,11 @@ def render() -> None:
 
     unknown = [side for side in SIDES if (circle.get(side) or {}).get("list_known") is False]
     if unknown:
+        report = load_output("ingestion_report", show_missing=False)
         st.warning(
             f"The {' and '.join(unknown)} list of `{profile}` was not downloaded: the counts "
-            "above hold only the accounts whose own lists name them, not all of them. Either "
-            "the download did not ask for it (`ingestion.download_follows`, a folder without "
-            "`followers.json` / `followees.json`), or Instagram returned none or refused it "
-            "(then the ingestion report says `follows_unavailable`)."
+            "above hold only the accounts whose own lists name them, not all of them. "
+            + why_no_lists(profile, report)
         )
 
     comparison = interests_comparison(person, circle)
