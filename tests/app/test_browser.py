@@ -119,3 +119,51 @@ def test_photos_of_a_live_download_outside_data_in_a_browser(
             driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i)
             for i in images
         )
+
+
+def test_circle_page_of_a_partial_list_and_of_refused_lists_in_a_browser(
+    project_with_outputs: Path,
+):
+    """anna.cooks' follower list names 2 of the 2,500,000 followers her profile shows (cut at
+    ingestion.max_follows); Instagram refused both lists of ben_hikes. The page says each."""
+    import json
+
+    import pandas as pd
+    from selenium.webdriver.common.by import By
+
+    from insta_kedro.personas import circle_summary
+
+    data = project_with_outputs / "data"
+    path = data / "08_reporting" / "user_characterizations.json"
+    people = json.loads(path.read_text())
+    interests = pd.DataFrame(
+        {"food": [1.0, 0.2, 0.0], "music": [0.0, 0.8, 1.0]},
+        index=["anna.cooks", "ben_hikes", "carla.sings"],
+    )
+    people["anna.cooks"]["circle"] = circle_summary(
+        "anna.cooks",
+        pd.read_parquet(data / "02_intermediate" / "follows.parquet"),
+        interests,
+        {"anna.cooks": 0, "ben_hikes": 0, "carla.sings": -1},
+        lists_known={"followers": True, "followees": True},
+        downloaded=set(interests.index),
+        reported={"followers": 2_500_000, "followees": 0},
+    )
+    path.write_text(json.dumps(people))
+    report_path = data / "08_reporting" / "ingestion_report.json"
+    report = json.loads(report_path.read_text())
+    refused = {"followers": "unavailable", "followees": "unavailable"}
+    report["profiles"]["ben_hikes"]["download"] = {"status": "ok", "follows": refused}
+    report_path.write_text(json.dumps(report))
+
+    with serve_app(project_with_outputs) as url, chromium() as driver:
+        open_page(driver, f"{url}/circle?profile=anna.cooks")
+        main = driver.find_element(By.CSS_SELECTOR, "main").text
+        assert "2 of 2" in main  # both followers the list names were downloaded
+        assert "The list holds 2 of the 2,500,000 followers the profile shows" in main
+
+        open_page(driver, f"{url}/circle?profile=ben_hikes")
+        main = driver.find_element(By.CSS_SELECTOR, "main").text
+        assert "Instagram refused the followees and followers lists of ben_hikes" in main
+        assert "download_follows" not in main
+        assert not driver.find_elements(By.CSS_SELECTOR, '[data-testid="stException"]')

@@ -70,7 +70,7 @@ def test_circle_page_says_why_a_person_has_no_circle(project_with_outputs: Path,
     _report_of(project_with_outputs, "ben_hikes", download=outcome)
     run_page("circle", app)
     said = texts(app)
-    assert "Instagram refused the followees and followers list of `ben_hikes`" in said
+    assert "Instagram refused the followees and followers lists of `ben_hikes`" in said
     assert "follows_unavailable" in said and "download_follows" not in said
 
     outcome = {"status": "ok", "message": "follows skipped: not logged in"}

@@ -118,9 +118,10 @@ def why_no_lists(profile: str, report: dict | None) -> str:
         side for side, state in (download.get("follows") or {}).items() if state != "known"
     )
     if refused:
+        lists, them = ("lists", "them") if len(refused) > 1 else ("list", "it")
         return (
-            f"Instagram refused the {' and '.join(refused)} list of `{profile}` or returned "
-            "none of it (`follows_unavailable` in the ingestion report, with Instagram's "
+            f"Instagram refused the {' and '.join(refused)} {lists} of `{profile}` or returned "
+            f"none of {them} (`follows_unavailable` in the ingestion report, with Instagram's "
             "answer): nothing can be done from here; try again later."
         )
     if "follows skipped: not logged in" in str(download.get("message") or ""):
