@@ -89,6 +89,22 @@ def _write_parquet(path: Path, frame: pd.DataFrame) -> None:
     frame.to_parquet(path)
 
 
+def spoil_column(path: Path, column: str) -> None:
+    """Overwrites the bytes of ``column`` in every row group of the Parquet file ``path``, so
+    that reading that column fails while the others still read: a page that shows the file
+    reads it only if it does not read that column."""
+    import pyarrow.parquet as pq
+
+    metadata = pq.ParquetFile(path).metadata
+    index = metadata.schema.to_arrow_schema().get_field_index(column)
+    with path.open("r+b") as file:
+        for group in range(metadata.num_row_groups):
+            chunk = metadata.row_group(group).column(index)
+            start = chunk.dictionary_page_offset or chunk.data_page_offset
+            file.seek(start)
+            file.write(b"\xff" * chunk.total_compressed_size)
+
+
 ORPHAN = "2021-03-04_18-22-10_UTC_1.jpg"
 
 

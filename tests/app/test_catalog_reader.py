@@ -16,6 +16,7 @@ from insta_kedro.app.catalog_reader import (
     UnsafePathError,
     find_project_path,
 )
+from tests.app.conftest import spoil_column
 
 
 def test_missing_output_names_the_run_that_makes_it(app_project: Path):
@@ -50,6 +51,26 @@ def test_a_damaged_output_says_it_cannot_be_read_and_which_run_remakes_it(
     path.write_text(path.read_text(encoding="utf-8")[:40], encoding="utf-8")
     with pytest.raises(OutputMissingError, match=r"cannot be read .*--pipelines=clustering"):
         reader.load("user_characterizations")
+
+
+def test_columns_of_a_table_are_read_alone_and_a_lacking_one_is_said(
+    project_with_outputs: Path,
+):
+    reader = CatalogReader(project_with_outputs)
+    spoil_column(reader.path("posts"), "caption")
+    posts = reader.load_columns("posts", ["post_id", "has_caption"])
+    assert list(posts.columns) == ["post_id", "has_caption"] and len(posts) == 12
+    features = reader.load_columns("image_features", ["encoder", "error"])  # a lazy table
+    assert list(features.columns) == ["encoder", "error"] and len(features) == 12
+    with pytest.raises(OutputMissingError, match=r"cannot be read .*--pipelines=ingestion"):
+        reader.load_columns("posts", ["caption"])
+    with pytest.raises(OutputMissingError, match=r"cannot be read \(it has no column colour\)"):
+        reader.load_columns("image_features", ["encoder", "colour"])
+    with pytest.raises(OutputMissingError, match=r"cannot be read"):
+        reader.load_columns("profiles", ["profile", "colour"])
+    reader.path("posts").unlink()
+    with pytest.raises(OutputMissingError, match=r"has not been made yet"):
+        reader.load_columns("posts", ["post_id"])
 
 
 def test_loads_outputs_with_paths_anchored_to_the_project(

@@ -17,7 +17,7 @@ from insta_kedro.app.clusters import (
 )
 from insta_kedro.app.components import shown_caption
 from insta_kedro.personas.plots import NOISE_COLOR
-from tests.app.conftest import texts, write_outputs
+from tests.app.conftest import spoil_column, texts, write_outputs
 
 
 def test_clusters_page_without_outputs(app_project: Path, run_page):
@@ -71,6 +71,20 @@ def test_clusters_page_people_and_posts(app_project: Path, run_page):
     assert plotted == set(outputs["posts"]["post_id"])
     assert "#tag0 #tag1" in texts(app)
     assert len(app.image) == 3  # exemplar images of clusters 0 (two) and 1 (one)
+
+
+def test_the_posts_map_reads_only_the_columns_of_posts_it_shows(app_project: Path, run_page):
+    outputs = write_outputs(app_project)
+    for column in ("hashtags", "mentions", "taken_at"):
+        spoil_column(app_project / "data/02_intermediate/posts.parquet", column)
+    app = run_page("clusters")
+    app.radio[0].set_value("posts")
+    run_page("clusters", app)
+    assert "cannot be read" not in texts(app)
+    figure = json.loads(app.get("plotly_chart")[0].proto.spec)
+    plotted = {row[0] for t in figure["data"] for row in t["customdata"]}
+    assert plotted == set(outputs["posts"]["post_id"])
+    assert len(app.image) == 3
 
 
 def test_post_exemplars_of_a_caption_only_download_show_their_captions(app_project: Path, run_page):

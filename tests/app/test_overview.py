@@ -7,7 +7,7 @@ import pandas as pd
 
 from insta_kedro.app.overview import image_weights_table
 from insta_kedro.vision import NO_IMAGE
-from tests.app.conftest import ORPHAN, texts
+from tests.app.conftest import ORPHAN, spoil_column, texts
 
 
 def test_overview_without_outputs_says_which_run_to_do(app_project: Path, run_page):
@@ -37,6 +37,23 @@ def test_overview_with_outputs(project_with_outputs: Path, run_page):
     outputs = tables[-1].set_index("output")
     assert outputs.loc["posts", "made"] == "yes" and outputs.loc["posts", "written (UTC)"]
     assert outputs.loc["caption_model", "made"] == "no"
+
+
+def test_the_overview_reads_only_the_columns_it_counts(project_with_outputs: Path, run_page):
+    data = project_with_outputs / "data"
+    for column in ("caption", "hashtags", "mentions", "image_path"):
+        spoil_column(data / "02_intermediate" / "posts.parquet", column)
+    spoil_column(data / "02_intermediate" / "profiles.parquet", "biography")
+    spoil_column(data / "04_feature" / "image_features.parquet", "feature")
+    spoil_column(data / "07_model_output" / "generated_captions.parquet", "generated_caption")
+    spoil_column(data / "07_model_output" / "user_clusters.parquet", "x")
+    app = run_page("overview")
+    assert "cannot be read" not in texts(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["posts"] == "12" and metrics["with caption"] == "9"
+    assert metrics["profiles"] == "3" and metrics["image features"] == "12"
+    assert metrics["generated captions"] == "12"
+    assert metrics["personas (user clusters)"] == "1"
 
 
 def test_counts_of_outputs_not_made_say_so(project_with_outputs: Path, run_page):

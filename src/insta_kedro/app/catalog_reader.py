@@ -10,14 +10,16 @@ loads what the last ``kedro run`` wrote. A missing (or unreadable) output raises
     reader = CatalogReader(Path("."))
     reader.exists("posts")                      # True after `kedro run --pipelines=ingestion`
     posts = reader.load("posts")
+    reader.load_columns("posts", ["has_caption"])  # one column read from the file
     reader.modified("posts")                    # when the file was written
     reader.safe_image_path(posts.image_path[0]) # None unless under data/ or the ingested folder
     reader.resolve_image_path("../x.jpg")       # UnsafePathError, whose message says why
 """
 
+import contextlib
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,8 +28,11 @@ from typing import Any
 from kedro.config import MissingConfigException, OmegaConfigLoader
 from kedro.framework.project import settings
 from kedro.framework.startup import bootstrap_project
-from kedro.io import DataCatalog
+from kedro.io import AbstractDataset, DataCatalog
 from kedro.io.core import DatasetError
+from kedro_datasets.pandas import ParquetDataset
+
+from insta_kedro.engine.tables import column_names, read_columns
 
 from insta_kedro.kedro_ext.tracking_server import anchored_tracking_uri
 
@@ -199,16 +204,53 @@ class CatalogReader:
 
     def load(self, dataset: str) -> Any:
         """The saved output; :class:`OutputMissingError` when it is not there or cannot be read."""
+        self._check_made(dataset)
+        with self._damaged_if_unreadable(dataset):
+            return self.catalog.load(dataset)
+
+    def load_columns(self, dataset: str, columns: Sequence[str]) -> Any:
+        """The saved table output ``dataset`` with only its ``columns``.
+
+        Takes the output's name and the columns wanted. A Parquet output of the catalog
+        (kedro-datasets' ``pandas.ParquetDataset`` and its subclasses) is loaded through its
+        own catalog entry with ``load_args.columns`` set, so that only those columns are read
+        from the file; a lazy table (a ``pyarrow`` dataset) reads only those too; any other
+        frame is loaded whole and cut. Returns a ``pandas.DataFrame``; raises
+        :class:`OutputMissingError` as :meth:`load` does (a column the file lacks makes it
+        unreadable).
+        """
+        self._check_made(dataset)
+        columns = list(columns)
+        with self._damaged_if_unreadable(dataset):
+            if isinstance(self.catalog.get(dataset), ParquetDataset):
+                config = dict(self.catalog.config_resolver.resolve_pattern(dataset))
+                config["load_args"] = {**(config.get("load_args") or {}), "columns": columns}
+                table = AbstractDataset.from_config(dataset, config).load()
+            else:
+                table = self.catalog.load(dataset)
+            lacking = [column for column in columns if column not in column_names(table)]
+            if lacking:
+                raise DatasetError(f"it has no column {', '.join(lacking)}")
+            return read_columns(table, columns)
+
+    def _check_made(self, dataset: str) -> None:
+        """Raises :class:`OutputMissingError` when ``dataset`` is not in the catalog or its
+        file is not there."""
         if dataset not in self.catalog:
             raise OutputMissingError(
                 dataset, self.producer(dataset), "is not in this project's catalog yet"
             )
         if not self.exists(dataset):
             raise OutputMissingError(dataset, self.producer(dataset))
+
+    @contextlib.contextmanager
+    def _damaged_if_unreadable(self, dataset: str):
+        """Turns a ``DatasetError`` of loading ``dataset`` (a file cut short or emptied, a
+        column it lacks) into an :class:`OutputMissingError` that says so, and which run
+        writes it again."""
         try:
-            return self.catalog.load(dataset)
+            yield
         except DatasetError as error:
-            # a file cut short or emptied: say so, and which run writes it again
             cause = str(error.__cause__ or error).strip().splitlines()[-1][:200]
             raise OutputMissingError(
                 dataset, self.producer(dataset), f"cannot be read ({cause})", damaged=True

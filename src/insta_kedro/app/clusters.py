@@ -19,6 +19,7 @@ KINDS = {
     "people": ("user_clusters", "users", "profile"),
     "posts": ("post_clusters", "posts", "post_id"),
 }
+POST_COLUMNS = ("post_id", "profile", "caption", "image_path")  # of posts, for the map and cards
 MAX_EXEMPLAR_IMAGES = 4
 MAX_EXEMPLAR_CAPTION = 160  # characters of an exemplar post's caption shown without its photo
 # The map draws at most about this many points (a browser slows down and a map cannot be read
@@ -149,7 +150,9 @@ def render() -> None:
     clusters, cluster_profiles = loaded
     warn_if_random_weights()
     profiles = cluster_profiles.get(profiles_key) or {}
-    posts = load_output("posts", show_missing=False) if id_column == "post_id" else None
+    posts = None
+    if id_column == "post_id":
+        posts = load_output("posts", show_missing=False, columns=POST_COLUMNS)
 
     if clusters.empty:
         st.info(f"`{dataset}` is empty: there was nothing to cluster.")

@@ -53,20 +53,30 @@ class LoadedOutput:
 
 
 @st.cache_resource(show_spinner=False, validate=LoadedOutput.is_current)
-def _load(project_path: str, dataset: str) -> LoadedOutput:
-    """``dataset`` of the project, one version held per project and dataset: a file that a
-    new ``kedro run`` rewrote fails ``validate``, so Streamlit drops the old version before
-    loading the new one (and loads it once when several sessions ask at the same time)."""
+def _load(project_path: str, dataset: str, columns: tuple[str, ...] | None) -> LoadedOutput:
+    """``dataset`` of the project (only its ``columns`` when given), one version held per
+    project, dataset and columns: a file that a new ``kedro run`` rewrote fails ``validate``,
+    so Streamlit drops the old version before loading the new one (and loads it once when
+    several sessions ask at the same time)."""
     catalog = _reader(project_path)
     path = catalog.path(dataset)
     loaded_ns = modified_ns(path)  # before loading: a file rewritten meanwhile is loaded again
-    return LoadedOutput(path, loaded_ns, catalog.load(dataset))
+    value = catalog.load(dataset) if columns is None else catalog.load_columns(dataset, columns)
+    return LoadedOutput(path, loaded_ns, value)
 
 
-def load_output(dataset: str, show_missing: bool = True) -> Any | None:
-    """The saved output (shared: do not modify it), or None after saying which run makes it."""
+def load_output(
+    dataset: str, show_missing: bool = True, columns: Iterable[str] | None = None
+) -> Any | None:
+    """The saved output (shared: do not modify it), or None after saying which run makes it.
+
+    Takes the output's name, whether to say that it is missing (a damaged file is always
+    said), and for a table the columns to read (None: all of them; a page that shows a few
+    columns of a large table reads only those).
+    """
+    wanted = None if columns is None else tuple(columns)
     try:
-        return _load(str(reader().project_path), dataset).value
+        return _load(str(reader().project_path), dataset, wanted).value
     except OutputMissingError as missing:
         if missing.damaged:
             st.warning(str(missing), icon="⚠️")
@@ -81,9 +91,12 @@ def random_encoders(image_features: Table | None) -> list[str]:
     return [e for e in used_encoders(image_features) if weights_of(e) == "random"]
 
 
+ENCODER_COLUMNS = ("encoder", "error")  # of image_features: which encoder made each feature
+
+
 def warn_if_random_weights() -> bool:
     """A visible warning when the run's image features came from random weights."""
-    image_features = load_output("image_features", show_missing=False)
+    image_features = load_output("image_features", show_missing=False, columns=ENCODER_COLUMNS)
     encoders = random_encoders(image_features)
     if encoders:
         st.warning(RANDOM_WEIGHTS_WARNING.format(encoder=", ".join(encoders)), icon="⚠️")
@@ -167,8 +180,8 @@ def warn_if_download_changed(characterizations: dict) -> None:
     """A visible warning when ``characterizations`` (``user_characterizations``) are not of
     the profiles and posts the last ingestion read (:func:`download_changed`), e.g. after a
     ``kedro run --pipelines=ingestion`` or a run stopped after its ingestion."""
-    profiles = load_output("profiles", show_missing=False)
-    if profiles is None or "profile" not in profiles:
+    profiles = load_output("profiles", show_missing=False, columns=["profile"])
+    if profiles is None:
         return
     posts_now = ingested_posts(load_output("ingestion_report", show_missing=False))
     message = download_changed(

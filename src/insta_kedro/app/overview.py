@@ -5,12 +5,12 @@ import streamlit as st
 
 from insta_kedro.app.catalog_reader import APP_OUTPUTS
 from insta_kedro.app.components import (
+    ENCODER_COLUMNS,
     load_output,
     reader,
     warn_if_download_changed,
     warn_if_random_weights,
 )
-from insta_kedro.engine.tables import column_names, read_columns
 from insta_kedro.vision import NO_IMAGE
 
 
@@ -111,19 +111,19 @@ def render() -> None:
     if characterizations is not None:
         warn_if_download_changed(characterizations)
 
-    posts = load_output("posts")
+    posts = load_output("posts", columns=["has_caption"])
     if posts is not None:
-        profiles = load_output("profiles", show_missing=False)
-        image_features = load_output("image_features", show_missing=False)
-        generated = load_output("generated_captions", show_missing=False)
-        user_clusters = load_output("user_clusters", show_missing=False)
+        profiles = load_output("profiles", show_missing=False, columns=["profile"])
+        image_features = load_output("image_features", show_missing=False, columns=ENCODER_COLUMNS)
+        generated = load_output("generated_captions", show_missing=False, columns=["post_id"])
+        user_clusters = load_output("user_clusters", show_missing=False, columns=["cluster"])
         columns = st.columns(5)
         columns[0].metric("profiles", "not made" if profiles is None else len(profiles))
         columns[1].metric("posts", len(posts))
         columns[2].metric("with caption", int(posts["has_caption"].sum()))
         ok_features = "not made"
-        if image_features is not None and "error" in column_names(image_features):
-            ok_features = int(read_columns(image_features, ["error"])["error"].isna().sum())
+        if image_features is not None:
+            ok_features = int(image_features["error"].isna().sum())
         columns[3].metric("image features", ok_features)
         columns[4].metric("generated captions", "not made" if generated is None else len(generated))
         if user_clusters is not None:
@@ -133,10 +133,9 @@ def render() -> None:
                 st.caption(no_personas_reason(load_output("cluster_profiles", show_missing=False)))
 
     st.subheader("Image weights")
-    image_features = load_output("image_features")
+    image_features = load_output("image_features", columns=ENCODER_COLUMNS)
     if image_features is not None:
-        columns = read_columns(image_features, ["encoder", "error"])
-        st.dataframe(image_weights_table(columns), hide_index=True)
+        st.dataframe(image_weights_table(image_features), hide_index=True)
 
     st.subheader("Ingestion report")
     report = load_output("ingestion_report")

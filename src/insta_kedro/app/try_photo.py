@@ -16,10 +16,15 @@ import pandas as pd
 import streamlit as st
 from PIL import Image
 
-from insta_kedro.app.components import RANDOM_WEIGHTS_WARNING, load_output, reader, shown
+from insta_kedro.app.components import (
+    ENCODER_COLUMNS,
+    RANDOM_WEIGHTS_WARNING,
+    load_output,
+    reader,
+    shown,
+)
 from insta_kedro.app.images import FORMAT_NAMES, TooManyPixelsError, read_image
 from insta_kedro.captioning import CaptionVocabulary, build_step_model, decode_captions
-from insta_kedro.engine.tables import read_columns
 from insta_kedro.personas import NOT_CLUSTERED_LABEL, assign_new_posts
 from insta_kedro.vision import (
     EncoderSpec,
@@ -219,13 +224,17 @@ def render() -> None:
             icon="ℹ️",
         )
         return
-    loaded = [load_output(name) for name in ("caption_model", "caption_vocab", "image_features")]
+    loaded = [
+        load_output("caption_model"),
+        load_output("caption_vocab"),
+        load_output("image_features", columns=ENCODER_COLUMNS),
+    ]
     if any(value is None for value in loaded):
         return
     model, vocab_dict, image_features = loaded
     catalog = reader()
     spec = run_encoder_spec(catalog.params.get("image_features") or {})
-    encoders = read_columns(image_features, ["encoder"])["encoder"]
+    encoders = image_features["encoder"]
     run_encoders = sorted(encoders.dropna().unique().tolist())
     if run_encoders and spec.name not in run_encoders:
         st.error(
