@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from insta_kedro.app.components import (
-    _load,
+    _load_characterizations,
     download_changed,
     image_bytes,
     random_encoders,
@@ -53,8 +53,8 @@ def test_a_new_run_s_output_is_shown_and_the_old_one_let_go(project_with_outputs
     app = run_page("person")
     assert "anna.cooks (Anna Cooks)" in texts(app)
     project = str(project_with_outputs.resolve())
-    held = _load(project, "user_characterizations", None)
-    assert _load(project, "user_characterizations", None) is held  # loaded once per version
+    held = _load_characterizations(project)
+    assert _load_characterizations(project) is held  # loaded once per version
     old = weakref.ref(held)
     path = project_with_outputs / "data/08_reporting/user_characterizations.json"
     characterizations = json.loads(path.read_text())
@@ -67,7 +67,7 @@ def test_a_new_run_s_output_is_shown_and_the_old_one_let_go(project_with_outputs
     assert "anna.cooks (Anna Bakes)" in texts(app)
     gc.collect()
     assert old() is None  # the run before is not held any more
-    assert _load(project, "user_characterizations", None).modified_ns == later
+    assert _load_characterizations(project).modified_ns == later
 
 
 def test_characterizations_of_the_last_download_say_nothing():

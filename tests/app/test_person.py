@@ -1,6 +1,7 @@
 """Person page: interests, persona, posting behaviour, representative posts with images."""
 
 import json
+import os
 from pathlib import Path
 
 import yaml
@@ -479,3 +480,37 @@ def test_a_profile_found_by_the_search_carries_over_both_ways(project_with_outpu
     app.session_state["_page"] = "person"
     run_page("person", app)
     assert [h.value for h in app.header] == [r"ben\_hikes (Ben Hikes)"]  # not fan2917 again
+
+
+def test_the_people_of_a_large_run_are_held_in_about_their_file_s_size(
+    project_with_outputs: Path, run_page
+):
+    import tracemalloc
+
+    # the Circle page reads the people as the Person page does, and shows no photo (whose
+    # decoding would be measured too)
+    app = run_page("circle")  # the page's imports and first outputs, before measuring
+
+    def many_with_evidence(people: dict) -> None:
+        terms = {f"term{i:03d}": 1.5 for i in range(300)}  # some kB of evidence each
+        for i in range(MANY):
+            people[f"fan{i:04d}"] = {
+                **people["carla.sings"],
+                "full_name": f"Fan Number {i}",
+                "interest_evidence": {"food": {"terms": terms, "posts": 4}},
+            }
+
+    _rewrite_people(project_with_outputs, many_with_evidence)
+    path = project_with_outputs / "data/08_reporting/user_characterizations.json"
+    later = path.stat().st_mtime_ns + 10**9
+    os.utime(path, ns=(later, later))  # a new kedro run
+    tracemalloc.start()
+    try:
+        run_page("circle", app)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [h.value for h in app.header] == ["anna.cooks (Anna Cooks)"]
+    assert f"{MAX_LISTED} of {MANY + 3:,} profiles listed" in texts(app)
+    # the file's text and a little more; Python's json made several times the file's size
+    assert peak < 1.5 * path.stat().st_size, (peak, path.stat().st_size)

@@ -233,6 +233,18 @@ class CatalogReader:
                 raise DatasetError(f"it has no column {', '.join(lacking)}")
             return read_columns(table, columns)
 
+    def read_bytes(self, dataset: str) -> bytes:
+        """The bytes of the output's file, as written; :class:`OutputMissingError` when it is
+        not there (or cannot be read)."""
+        self._check_made(dataset)
+        try:
+            return self.path(dataset).read_bytes()
+        except OSError as error:
+            reason = error.strerror or str(error)
+            raise OutputMissingError(
+                dataset, self.producer(dataset), f"cannot be read ({reason})", damaged=True
+            ) from error
+
     def _check_made(self, dataset: str) -> None:
         """Raises :class:`OutputMissingError` when ``dataset`` is not in the catalog or its
         file is not there."""

@@ -16,6 +16,8 @@ from insta_kedro.app.catalog_reader import (
     find_project_path,
     modified_ns,
 )
+from insta_kedro.app.characterizations import DATASET as CHARACTERIZATIONS
+from insta_kedro.app.characterizations import Characterizations, read_characterizations
 from insta_kedro.app.images import read_image_file
 from insta_kedro.engine.tables import Table
 from insta_kedro.vision import used_encoders, weights_of
@@ -65,6 +67,35 @@ def _load(project_path: str, dataset: str, columns: tuple[str, ...] | None) -> L
     return LoadedOutput(path, loaded_ns, value)
 
 
+@st.cache_resource(show_spinner=False, validate=LoadedOutput.is_current)
+def _load_characterizations(project_path: str) -> LoadedOutput:
+    """The project's ``user_characterizations`` as :func:`read_characterizations` reads
+    them, one version held per project (as :func:`_load`)."""
+    catalog = _reader(project_path)
+    path = catalog.path(CHARACTERIZATIONS)
+    loaded_ns = modified_ns(path)
+    return LoadedOutput(path, loaded_ns, read_characterizations(catalog))
+
+
+def load_characterizations(show_missing: bool = True) -> Characterizations | None:
+    """The run's people (``user_characterizations``; shared: do not modify them), or None
+    after saying which run makes them (a damaged file is always said)."""
+    try:
+        return _load_characterizations(str(reader().project_path)).value
+    except OutputMissingError as missing:
+        _say_missing(missing, show_missing)
+        return None
+
+
+def _say_missing(missing: OutputMissingError, show_missing: bool) -> None:
+    """A warning for a damaged output, else (when ``show_missing``) a note on which run makes
+    it."""
+    if missing.damaged:
+        st.warning(str(missing), icon="⚠️")
+    elif show_missing:
+        st.info(str(missing), icon="ℹ️")
+
+
 def load_output(
     dataset: str, show_missing: bool = True, columns: Iterable[str] | None = None
 ) -> Any | None:
@@ -78,10 +109,7 @@ def load_output(
     try:
         return _load(str(reader().project_path), dataset, wanted).value
     except OutputMissingError as missing:
-        if missing.damaged:
-            st.warning(str(missing), icon="⚠️")
-        elif show_missing:
-            st.info(str(missing), icon="ℹ️")
+        _say_missing(missing, show_missing)
         return None
 
 
@@ -176,16 +204,17 @@ def ingested_posts(report: Any) -> dict[str, int]:
     }
 
 
-def warn_if_download_changed(characterizations: dict) -> None:
+def warn_if_download_changed(characterizations: Characterizations) -> None:
     """A visible warning when ``characterizations`` (``user_characterizations``) are not of
-    the profiles and posts the last ingestion read (:func:`download_changed`), e.g. after a
-    ``kedro run --pipelines=ingestion`` or a run stopped after its ingestion."""
+    the profiles and posts the last ingestion read (:func:`download_changed` of their
+    summaries), e.g. after a ``kedro run --pipelines=ingestion`` or a run stopped after its
+    ingestion."""
     profiles = load_output("profiles", show_missing=False, columns=["profile"])
     if profiles is None:
         return
     posts_now = ingested_posts(load_output("ingestion_report", show_missing=False))
     message = download_changed(
-        profiles["profile"].dropna().astype(str), characterizations, posts_now
+        profiles["profile"].dropna().astype(str), characterizations.summaries, posts_now
     )
     if message:
         st.warning(message, icon="⚠️")

@@ -6,6 +6,7 @@ import streamlit as st
 from insta_kedro.app.catalog_reader import APP_OUTPUTS
 from insta_kedro.app.components import (
     ENCODER_COLUMNS,
+    load_characterizations,
     load_output,
     reader,
     warn_if_download_changed,
@@ -107,7 +108,7 @@ def render() -> None:
     catalog = reader()
     st.caption(f"Kedro project: `{catalog.project_path}` — read only, nothing is recomputed.")
     warn_if_random_weights()
-    characterizations = load_output("user_characterizations", show_missing=False)
+    characterizations = load_characterizations(show_missing=False)
     if characterizations is not None:
         warn_if_download_changed(characterizations)
 

@@ -1,9 +1,13 @@
 """Person page: interests, persona, posting behaviour and representative posts of a profile."""
 
+from collections.abc import Mapping
+
 import plotly.express as px
 import streamlit as st
 
+from insta_kedro.app.characterizations import Characterizations
 from insta_kedro.app.components import (
+    load_characterizations,
     load_output,
     plain_markdown,
     show_image,
@@ -116,13 +120,14 @@ def profile_from_url(profiles: list[str]) -> str | None:
     return named
 
 
-def profile_matches(search: str, characterizations: dict, profiles: list[str]) -> list[str]:
+def profile_matches(search: str, characterizations: Mapping, profiles: list[str]) -> list[str]:
     """The profiles that ``search`` finds, for the picker.
 
-    Takes what was typed in the search box, the run's characterizations and its profiles in
-    order. Returns the profiles whose name or full name contains the text (case ignored, and
-    spaces around it and a leading ``@``), those whose name starts with it first, each group
-    in the order of ``profiles``; every profile when the text is empty.
+    Takes what was typed in the search box, the run's characterizations (or their
+    ``summaries``: the full name is all it reads) and its profiles in order. Returns the
+    profiles whose name or full name contains the text (case ignored, and spaces around it
+    and a leading ``@``), those whose name starts with it first, each group in the order of
+    ``profiles``; every profile when the text is empty.
     """
     text = search.strip().removeprefix("@").casefold()
     if not text:
@@ -168,7 +173,9 @@ def profile_to_show(profiles: list[str], key: str) -> str:
 
 
 @st.fragment
-def profile_picker(characterizations: dict, profiles: list[str], shown_profile: str, key: str):
+def profile_picker(
+    characterizations: Characterizations, profiles: list[str], shown_profile: str, key: str
+):
     """A search box and the profiles it finds, up to :data:`MAX_LISTED` of them.
 
     Takes the run's characterizations, its profiles in order, the profile the page shows and
@@ -182,12 +189,12 @@ def profile_picker(characterizations: dict, profiles: list[str], shown_profile: 
         live=True,
         placeholder="part of a name or full name",
     )
-    matches = profile_matches(search, characterizations, profiles)
+    matches = profile_matches(search, characterizations.summaries, profiles)
     st.selectbox(
         "Profile",
         listed_profiles(matches, shown_profile),
         key=key,
-        format_func=lambda p: profile_label(p, characterizations[p]),
+        format_func=lambda p: profile_label(p, characterizations.summaries[p]),
         on_change=remember_profile,
         args=(key,),
     )
@@ -200,7 +207,7 @@ def profile_picker(characterizations: dict, profiles: list[str], shown_profile: 
         )
 
 
-def choose_profile(characterizations: dict, key: str) -> str:
+def choose_profile(characterizations: Characterizations, key: str) -> str:
     """A profile picker shared by the Person and Circle pages (the choice carries over).
 
     Takes the run's characterizations and the picker's session key. The address
@@ -318,7 +325,7 @@ def chosen_person(title: str, key: str) -> tuple[str, dict] | None:
     """The page's title, the random-weights warning and a profile picker; the chosen
     profile and its characterization, or None (with a message) when there is none."""
     st.title(title)
-    characterizations = load_output("user_characterizations")
+    characterizations = load_characterizations()
     if characterizations is None:
         return None
     if not characterizations:
