@@ -33,7 +33,6 @@ from kedro.io.core import DatasetError
 from kedro_datasets.pandas import ParquetDataset
 
 from insta_kedro.engine.tables import column_names, read_columns
-
 from insta_kedro.kedro_ext.tracking_server import anchored_tracking_uri
 
 PROJECT_PATH_ENV = "INSTA_KEDRO_PROJECT_PATH"
