@@ -12,7 +12,9 @@
    in turn (where the op builds): what the op adds at the default settings.
 3. Decoding characters/s for 150-character captions of 32 images: the step model (one LSTM
    step per character, batched) against re-running the whole prefix for every character;
-   and beam search (width 3) against greedy. Medians of 3 interleaved repeats.
+   and beam search (width 3) against greedy; greedy and beam search blocking repeated
+   character n-grams (``no_repeat_ngram_size`` of the parameters) against both without.
+   Medians of 3 interleaved repeats.
 On a GPU (when TensorFlow sees one) the same numbers are measured there: the device line
 says where they ran. Captions come from ../shared/data/instagram-dl when present (synthetic
 text otherwise); image features are random 4096-d vectors.
@@ -152,8 +154,11 @@ def fused_vs_keras_lstm(params, vocab, images, inputs, targets, epochs: int):
     return chars / float(np.median(seconds[True])), chars / float(np.median(seconds[False]))
 
 
-def decode_speed(model, images: np.ndarray, length: int, repeats: int = 3):
-    """Median characters/s of the three decoders, their repeats interleaved (as in training)."""
+def decode_speed(model, images: np.ndarray, length: int, no_repeat: int, repeats: int = 3):
+    """Median characters/s of the decoders, their repeats interleaved (as in training): greedy
+    over the step model (``step``), over the whole prefix (``prefix``), beam search of width 3
+    (``beam``), and greedy and beam search blocking repeated character ``no_repeat``-grams
+    (``step_blocked``, ``beam_blocked``); and whether both greedy decoders wrote the same."""
     # Never stop early: every caption is `length` characters long in both decoders.
     probs = model.get_layer("char_probs")
     kernel, bias = probs.get_weights()
@@ -180,13 +185,26 @@ def decode_speed(model, images: np.ndarray, length: int, repeats: int = 3):
     def beam():
         return beam_decode(step_model, images, length, width=3)
 
+    def step_blocked():
+        return greedy_decode(step_model, images, length, no_repeat)
+
+    def beam_blocked():
+        return beam_decode(step_model, images, length, width=3, no_repeat_ngram_size=no_repeat)
+
+    decoders = {
+        "step": step_greedy,
+        "prefix": whole_prefix,
+        "beam": beam,
+        "step_blocked": step_blocked,
+        "beam_blocked": beam_blocked,
+    }
     greedy_decode(step_model, images, 3)  # trace
     beam_decode(step_model, images, 3, width=3)
     for t in (1, 2, 3):  # let the trace generalise over the prefix length
         full({"image": image_tensor, "tokens": tf.ones((n, t), tf.int32)})
-    seconds = {"step": [], "prefix": [], "beam": []}
+    seconds = {name: [] for name in decoders}
     for _ in range(repeats):
-        for name, decode in (("step", step_greedy), ("prefix", whole_prefix), ("beam", beam)):
+        for name, decode in decoders.items():
             start = time.perf_counter()
             result = decode()
             seconds[name].append(time.perf_counter() - start)
@@ -195,9 +213,8 @@ def decode_speed(model, images: np.ndarray, length: int, repeats: int = 3):
                 assert greedy_tokens.shape == (n, length)
             elif name == "prefix":
                 same = np.array_equal(result, greedy_tokens)
-    chars = n * length
-    step, prefix, beam_rate = (chars / float(np.median(seconds[k])) for k in seconds)
-    return step, prefix, beam_rate, same
+    rates = {name: n * length / float(np.median(s)) for name, s in seconds.items()}
+    return rates, same
 
 
 def main() -> None:
@@ -245,12 +262,23 @@ def main() -> None:
             print(f"  speed-up                               {fused / keras_lstm:10.1f}x")
 
     model = new_caption_model(vocab, 4096, params)
-    step, prefix, beam, same = decode_speed(model, images[: args.images], params["max_len"])
+    no_repeat = params["no_repeat_ngram_size"]
+    rates, same = decode_speed(model, images[: args.images], params["max_len"], no_repeat)
+    step, prefix, beam = rates["step"], rates["prefix"], rates["beam"]
     print(f"\ndecoding {args.images} images x {params['max_len']} characters (characters/s)")
     print(f"  step model, greedy                     {step:10.0f}")
     print(f"  whole prefix again per character       {prefix:10.0f}")
     print(f"  speed-up                               {step / prefix:10.1f}x  (same text: {same})")
     print(f"  step model, beam width 3               {beam:10.0f}  ({beam / step:.2f}x greedy)")
+    blocked = f"no repeated {no_repeat}-gram"
+    print(
+        f"  greedy, {blocked:<30} {rates['step_blocked']:10.0f}"
+        f"  ({rates['step_blocked'] / step:.2f}x greedy)"
+    )
+    print(
+        f"  beam width 3, {blocked:<24} {rates['beam_blocked']:10.0f}"
+        f"  ({rates['beam_blocked'] / beam:.2f}x beam)"
+    )
 
 
 if __name__ == "__main__":

@@ -61,6 +61,7 @@ TINY_PARAMS = {
     "beam_width": 2,
     "temperature": 1.0,
     "top_p": 0.9,
+    "no_repeat_ngram_size": 6,
     "decode_batch_size": 16,
     "ngram_order": 5,
     "shuffled_image_repeats": 1,

@@ -4,10 +4,12 @@ import pytest
 
 from insta_kedro.captioning.decoding import (
     END_UNK_RUN,
+    NOT_CHARACTERS,
     beam_decode,
     decode_captions,
     end_probability,
     greedy_decode,
+    repeated_ngram_bans,
     sample_decode,
 )
 from insta_kedro.captioning.network import (
@@ -239,3 +241,68 @@ def test_a_caption_ends_where_the_model_ends_it_after_two_characters_it_cannot_w
     captions = decode_captions(step_model, images, 20, decoder, temperature=0.8, top_p=0.9)
     assert [vocab.decode(c.tokens) for c in captions] == ["sunny day"] * 6
     assert all(c.stopped for c in captions)
+
+
+def test_repeated_ngram_bans_forbids_each_character_that_would_repeat_an_ngram():
+    # "cdecd": the 3-gram "cde" was written after "cd", so "e" is banned there; "dec" and
+    # "ecd" have no earlier "cd" to repeat
+    c, d, e = 4, 5, 6
+    prefix = np.array([[c, d, e, c, d], [c, d, e, c, e], [c, c, c, c, c]])
+    bans = repeated_ngram_bans(prefix, 3, VOCAB)
+    assert [np.flatnonzero(row).tolist() for row in bans] == [[e], [], [c]]
+    assert not repeated_ngram_bans(prefix, 0, VOCAB).any()
+    assert not repeated_ngram_bans(prefix[:, :2], 3, VOCAB).any()  # no 3-gram yet
+    assert [np.flatnonzero(row).tolist() for row in repeated_ngram_bans(prefix, 1, VOCAB)] == [
+        [c, d, e],
+        [c, d, e],
+        [c],
+    ]
+
+
+def test_repeated_ngram_bans_never_bans_the_stop_token():
+    prefix = np.array([[4, STOP_ID, 4]])  # a finished row carries on after its stop token
+    assert not repeated_ngram_bans(prefix, 2, VOCAB)[:, NOT_CHARACTERS].any()
+
+
+@pytest.fixture(scope="module")
+def loops():
+    """A network trained on "la la land", "la la la land", … (2 to 9 "la"), whose most
+    probable text loops ("la la la la …"), and its vocabulary."""
+    captions = ["la " * k + "land" for k in range(2, 10) for _ in range(3)]
+    vocab = build_vocabulary(captions, min_char_count=1, max_len=40)
+    keras.utils.set_random_seed(0)
+    model = build_caption_model("merge", vocab.size, 4, 8, 16, 16)
+    model.compile(keras.optimizers.Adam(0.02), MaskedSparseCategoricalCrossentropy())
+    inputs, targets = encode_captions(vocab, captions)
+    images = np.zeros((len(captions), 4), dtype="float32")
+    model.fit({"image": images, "tokens": inputs}, targets, epochs=60, batch_size=24, verbose=0)
+    return build_step_model(model), vocab
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_greedy_and_beam_loop_to_max_len_without_ngram_blocking(loops, decoder):
+    step_model, vocab = loops
+    images = np.zeros((2, 4), dtype="float32")
+    for caption in decode_captions(step_model, images, 40, decoder, beam_width=3):
+        assert vocab.decode(caption.tokens) == ("la " * 14)[:40] and not caption.stopped
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_blocking_repeated_ngrams_ends_the_loop_with_a_caption_the_model_ends(loops, decoder):
+    step_model, vocab = loops
+    images = np.zeros((2, 4), dtype="float32")
+    captions = decode_captions(
+        step_model, images, 40, decoder, beam_width=3, no_repeat_ngram_size=6
+    )
+    assert [vocab.decode(c.tokens) for c in captions] == ["la la land"] * 2
+    assert all(c.stopped for c in captions)
+
+
+@pytest.mark.parametrize("decoder", ["greedy", "beam"])
+def test_no_caption_repeats_a_blocked_ngram(step_model, images, decoder):
+    captions = decode_captions(
+        step_model, images, 40, decoder, beam_width=3, no_repeat_ngram_size=3
+    )
+    for caption in captions:
+        grams = [tuple(caption.tokens[i : i + 3]) for i in range(len(caption.tokens) - 2)]
+        assert len(grams) == len(set(grams))

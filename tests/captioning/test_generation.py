@@ -21,7 +21,14 @@ from insta_kedro.captioning.vocabulary import STOP_ID, CaptionVocabulary
 
 VOCAB = CaptionVocabulary(chars=("a", "b"), min_char_count=1, max_len=4)
 UNITS = 3  # feature dimension, LSTM and hidden units
-DECODING = {"temperature": 1.0, "top_p": 0.9, "beam_width": 2, "seed": 0, "batch_size": 2}
+DECODING = {
+    "temperature": 1.0,
+    "top_p": 0.9,
+    "beam_width": 2,
+    "seed": 0,
+    "batch_size": 2,
+    "no_repeat_ngram_size": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +84,14 @@ def test_each_post_gets_the_caption_of_its_own_image_in_order(model, decoder):
 def test_captions_are_cut_at_the_vocabulary_s_max_len(model):
     texts, _ = decode_texts(model, np.eye(UNITS, dtype="float32")[[0]], VOCAB, "greedy", **DECODING)
     assert texts == ["a" * VOCAB.max_len]
+
+
+def test_greedy_captions_write_no_character_ngram_twice(model):
+    # "aaaa" repeats the 2-gram "aa": with 2-grams blocked, after "aa" the end (as probable
+    # as "b", the only other character) comes first
+    settings = {**DECODING, "no_repeat_ngram_size": 2}
+    table = generate_caption_table(model, examples(0, 1), VOCAB, "greedy", **settings)
+    assert table["generated_caption"].tolist() == ["aa", "bb"]
 
 
 def test_decode_texts_gives_the_texts_and_their_mean_log_probabilities(model):

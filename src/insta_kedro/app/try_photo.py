@@ -182,6 +182,7 @@ def caption_photo(step_model, feature: np.ndarray, vocab: CaptionVocabulary, par
             top_p=params.get("top_p", 1.0),
             beam_width=params.get("beam_width", 3),
             seed=params.get("seed", 0),
+            no_repeat_ngram_size=params.get("no_repeat_ngram_size", 0),
         )[0]
         out[decoder] = (vocab.decode(result.tokens), result.mean_log_prob)
     return out

@@ -117,6 +117,41 @@ def _end_probabilities(
     return ends
 
 
+def repeated_ngram_bans(prefix: np.ndarray, size: int, vocab_size: int) -> np.ndarray:
+    """Which characters would repeat a character ``size``-gram of their caption: a boolean
+    ``(n, vocab_size)`` mask, true for each token that, written next, makes the last ``size``
+    tokens of ``prefix`` ``(n, t)`` equal to ``size`` tokens that come earlier in it (the
+    ``no_repeat_ngram_size`` of n-gram blocking, over characters). No token for ``size`` 0;
+    never padding, start, UNK or the stop token.
+    """
+    n, t = prefix.shape
+    bans = np.zeros((n, vocab_size), dtype=bool)
+    if size == 0 or t < size:
+        return bans
+    context = size - 1  # the tokens an earlier n-gram shares with the end of the prefix
+    if context == 0:
+        rows, starts = np.nonzero(np.ones((n, t), dtype=bool))
+    else:
+        # the earlier n-grams (starts 0 … t - size) whose context ends as the prefix does,
+        # then those whose other context tokens match too
+        rows, starts = np.nonzero(prefix[:, context - 1 : t - 1] == prefix[:, t - 1 :])
+        for k in range(context - 1):
+            same = prefix[rows, starts + k] == prefix[rows, t - context + k]
+            rows, starts = rows[same], starts[same]
+    bans[rows, prefix[rows, starts + context]] = True
+    bans[:, NOT_CHARACTERS] = False
+    return bans
+
+
+def _block_repeats(probs: np.ndarray, prefix: np.ndarray, size: int) -> np.ndarray:
+    """``probs`` ``(n, vocab_size)`` with the characters that would repeat a ``size``-gram
+    of ``prefix`` (:func:`repeated_ngram_bans`) at probability 0; ``probs`` itself when
+    ``size`` is 0."""
+    if size == 0:
+        return probs
+    return np.where(repeated_ngram_bans(prefix, size, probs.shape[1]), 0.0, probs)
+
+
 def _with_end(probs: np.ndarray, p_end: np.ndarray) -> np.ndarray:
     """Float64 probabilities of what may come next: the characters, and in the stop token's
     column the end probability ``p_end`` (padding, start and UNK at 0)."""
@@ -130,10 +165,12 @@ def _decode_one_path(
     images: np.ndarray,
     max_len: int,
     choose,
+    no_repeat_ngram_size: int = 0,
 ) -> list[DecodedCaption]:
     """Decode ``images`` one token per step; ``choose(probs, state)`` returns each row's next
     token and its probability (the stop token: the caption's end, with the probability of
-    ending there)."""
+    ending there). Characters that would repeat a ``no_repeat_ngram_size``-gram of their
+    caption get probability 0 first (none with 0)."""
     n = len(images)
     state = step_model.start(images)
     tokens = np.full(n, START_ID, dtype=np.int32)
@@ -143,6 +180,7 @@ def _decode_one_path(
     done = np.zeros(n, dtype=bool)
     for t in range(max_len):
         probs, state = step_model.step(tokens, state)
+        probs = _block_repeats(probs, out[:, :t], no_repeat_ngram_size)
         choice, chosen = choose(probs, state)
         active = ~done
         out[active, t] = choice[active]
@@ -155,9 +193,13 @@ def _decode_one_path(
     return _finish(out, lengths, log_probs, done)
 
 
-def greedy_decode(step_model: StepModel, images: np.ndarray, max_len: int) -> list[DecodedCaption]:
+def greedy_decode(
+    step_model: StepModel, images: np.ndarray, max_len: int, no_repeat_ngram_size: int = 0
+) -> list[DecodedCaption]:
     """The most probable character at every step; the end where the model's probability of
-    ending there (:func:`end_probability`) is at least that of every character."""
+    ending there (:func:`end_probability`) is at least that of every character. With
+    ``no_repeat_ngram_size`` n > 0, no character that would repeat a character n-gram of its
+    caption (:func:`repeated_ngram_bans`)."""
 
     def choose(probs: np.ndarray, state) -> tuple[np.ndarray, np.ndarray]:
         best_char = _with_end(probs, 0.0).max(axis=1)
@@ -166,7 +208,7 @@ def greedy_decode(step_model: StepModel, images: np.ndarray, max_len: int) -> li
         choice = candidates.argmax(axis=1)
         return choice, candidates[np.arange(len(probs)), choice]
 
-    return _decode_one_path(step_model, images, max_len, choose)
+    return _decode_one_path(step_model, images, max_len, choose, no_repeat_ngram_size)
 
 
 def _nucleus_draw(
@@ -224,7 +266,11 @@ def sample_decode(
 
 
 def beam_decode(
-    step_model: StepModel, images: np.ndarray, max_len: int, width: int = 3
+    step_model: StepModel,
+    images: np.ndarray,
+    max_len: int,
+    width: int = 3,
+    no_repeat_ngram_size: int = 0,
 ) -> list[DecodedCaption]:
     """Keep the ``width`` most probable prefixes per image; return the best mean log-prob.
 
@@ -232,7 +278,9 @@ def beam_decode(
     (:func:`end_probability`). Beams are ranked by their total log-probability while
     searching; among the final beams the one with the highest mean log-probability per token
     (the end counted as one) wins, so short captions are not favoured. Width 1 is greedy
-    decoding; ``width`` is an integer >= 1.
+    decoding; ``width`` is an integer >= 1. With ``no_repeat_ngram_size`` n > 0, no prefix
+    goes on with a character that would repeat a character n-gram of it
+    (:func:`repeated_ngram_bans`).
     """
     n, vocab = len(images), step_model.vocab_size
     state = tuple(np.repeat(s, width, axis=0) for s in step_model.start(images))
@@ -244,6 +292,7 @@ def beam_decode(
     tokens = np.full(n * width, START_ID, dtype=np.int32)
     for t in range(max_len):
         probs, state = step_model.step(tokens, state)
+        probs = _block_repeats(probs, out[:, :, :t].reshape(n * width, t), no_repeat_ngram_size)
         candidates, best = _best_continuations(step_model, probs, state, scores, finished)
         parent, token = best // vocab, best % vocab
         scores = np.take_along_axis(candidates, best, axis=1)
@@ -311,21 +360,23 @@ def decode_captions(
     beam_width: int = 3,
     seed: int = 0,
     batch_size: int = 256,
+    no_repeat_ngram_size: int = 0,
 ) -> list[DecodedCaption]:
     """Decode every image with the named decoder (:data:`Decoder`), ``batch_size`` images per
     batch; ``temperature`` and ``top_p`` are :func:`sample_decode`'s (the ``n``-th batch drawn
-    with ``seed + n``), ``beam_width`` :func:`beam_decode`'s ``width``. Returns one
+    with ``seed + n``), ``beam_width`` :func:`beam_decode`'s ``width``; greedy and beam search
+    block repeats of character ``no_repeat_ngram_size``-grams (none with 0). Returns one
     :class:`DecodedCaption` per image, in order."""
     images = np.asarray(images, dtype=np.float32)
     results: list[DecodedCaption] = []
     for i, start in enumerate(range(0, len(images), batch_size)):
         chunk = images[start : start + batch_size]
         if decoder == "greedy":
-            results += greedy_decode(step_model, chunk, max_len)
+            results += greedy_decode(step_model, chunk, max_len, no_repeat_ngram_size)
         elif decoder == "sample":
             results += sample_decode(step_model, chunk, max_len, temperature, top_p, seed + i)
         elif decoder == "beam":
-            results += beam_decode(step_model, chunk, max_len, beam_width)
+            results += beam_decode(step_model, chunk, max_len, beam_width, no_repeat_ngram_size)
         else:
             assert_never(decoder)
     return results

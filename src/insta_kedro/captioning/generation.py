@@ -29,12 +29,14 @@ def decode_texts(
     beam_width: int,
     seed: int,
     batch_size: int,
+    no_repeat_ngram_size: int,
 ) -> tuple[list[str], list[float]]:
     """One caption per row of ``images`` (image features), decoded with ``decoder``
     (``greedy``, ``sample`` at ``temperature`` / ``top_p``, or ``beam`` of ``beam_width``)
     over the step model of ``model``, ``batch_size`` images at a time, at most
-    ``vocab.max_len`` characters. Returns the caption texts and the mean log-probability of
-    each caption's tokens."""
+    ``vocab.max_len`` characters; greedy and beam search write no character
+    ``no_repeat_ngram_size``-gram twice in a caption (0: no limit). Returns the caption
+    texts and the mean log-probability of each caption's tokens."""
     from insta_kedro.captioning.network import build_step_model  # Keras
 
     step_model = build_step_model(model)
@@ -48,6 +50,7 @@ def decode_texts(
         beam_width=beam_width,
         seed=seed,
         batch_size=batch_size,
+        no_repeat_ngram_size=no_repeat_ngram_size,
     )
     return [vocab.decode(r.tokens) for r in results], [r.mean_log_prob for r in results]
 
@@ -63,6 +66,7 @@ def generate_caption_table(
     beam_width: int,
     seed: int,
     batch_size: int,
+    no_repeat_ngram_size: int,
 ) -> pd.DataFrame:
     """A generated caption for every row of ``examples`` (post_id, feature, image_encoder):
     a table of ``post_id``, ``generated_caption``, ``mean_log_prob``, ``decoder`` and
@@ -85,6 +89,7 @@ def generate_caption_table(
             beam_width=beam_width,
             seed=seed,
             batch_size=batch_size,
+            no_repeat_ngram_size=no_repeat_ngram_size,
         )
     return pd.DataFrame(
         {

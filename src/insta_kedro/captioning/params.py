@@ -84,9 +84,11 @@ class CaptionModelParams(Section):
     ``fused_lstm`` (:data:`AutoOrBool`), ``early_stopping_patience`` (>= 0), ``seed`` (>= 0),
     ``verbose`` (:data:`Verbosity`), ``min_training_captions`` (fewer: not trained, >= 1),
     the ``split`` (:class:`SplitParams`) and ``checkpoint_dir``. Generation: ``decoder``
-    (:data:`Decoder`), ``beam_width`` (>= 1), ``temperature`` (> 0), ``top_p`` (in (0, 1])
-    and ``decode_batch_size`` (>= 1). Evaluation: ``ngram_order``, ``shuffled_image_repeats``
-    and ``real_word_list_size`` (each >= 1) and ``samples_in_table`` (>= 0).
+    (:data:`Decoder`), ``beam_width`` (>= 1), ``temperature`` (> 0), ``top_p`` (in (0, 1]),
+    ``no_repeat_ngram_size`` (greedy and beam search write no character n-gram twice in a
+    caption; 0: off; >= 0) and ``decode_batch_size`` (>= 1). Evaluation: ``ngram_order``,
+    ``shuffled_image_repeats`` and ``real_word_list_size`` (each >= 1) and
+    ``samples_in_table`` (>= 0).
     """
 
     SECTION = "caption_model"
@@ -115,6 +117,7 @@ class CaptionModelParams(Section):
     beam_width: Count
     temperature: PositiveNumber
     top_p: TopP
+    no_repeat_ngram_size: NonNegativeCount
     decode_batch_size: Count
     ngram_order: Count
     shuffled_image_repeats: Count

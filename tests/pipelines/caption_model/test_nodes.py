@@ -192,7 +192,9 @@ def test_training_generation_and_evaluation(trained, tiny_params):
     assert metrics["real_test_captions"]["mean_length"] == pytest.approx(
         real.clip(upper=tiny_params.max_len).mean()
     )
-    ended = (generated["generated_caption"].str.len() < tiny_params.max_len).mean()
+    test_ids = examples.loc[examples["split"] == "test", "post_id"]
+    on_test = generated.loc[generated["post_id"].isin(test_ids), "generated_caption"]
+    ended = (on_test.str.len() < tiny_params.max_len).mean()
     assert metrics["generation"]["ended_rate"] == pytest.approx(ended)
     assert len(samples) == min(5, test["n_posts"])
 

@@ -63,6 +63,11 @@ def test_the_nodes_get_every_shipped_setting_typed():
             "Input should be greater than or equal to 1",
         ),
         (
+            {"no_repeat_ngram_size": -1},
+            "caption_model.no_repeat_ngram_size",
+            "Input should be greater than or equal to 0",
+        ),
+        (
             {"batch_size": 0},
             "caption_model.batch_size",
             "Input should be greater than or equal to 1",

@@ -89,6 +89,7 @@ def generate_captions(
         beam_width=params.beam_width,
         seed=params.seed,
         batch_size=params.decode_batch_size,
+        no_repeat_ngram_size=params.no_repeat_ngram_size,
     )
 
 
