@@ -77,6 +77,23 @@ def test_training_resumes_from_the_last_epoch(
     _, again = fit_caption_model(examples, vocab, params, extra_callbacks=(seen,))
     assert seen.epochs == [] and again["epochs"] == history["epochs"]
     assert again["train_chars_per_second"] is None
+    # nor when only how captions are generated and evaluated changes
+    seen = _EpochsSeen()
+    other_decoding = {
+        **params,
+        "decoder": "beam",
+        "beam_width": 5,
+        "temperature": 0.5,
+        "top_p": 0.5,
+        "no_repeat_ngram_size": 0,
+        "decode_batch_size": 1,
+        "ngram_order": 3,
+        "shuffled_image_repeats": 7,
+        "real_word_list_size": 100,
+        "samples_in_table": 0,
+    }
+    _, again = fit_caption_model(examples, vocab, other_decoding, extra_callbacks=(seen,))
+    assert seen.epochs == [] and again["epochs"] == history["epochs"]
     # another configuration never resumes from that checkpoint
     seen = _EpochsSeen()
     fit_caption_model(examples, vocab, {**params, "learning_rate": 0.02}, (seen,))

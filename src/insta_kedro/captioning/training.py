@@ -6,8 +6,9 @@ the training reads from it the network's sizes (``architecture``, ``embedding_di
 ``lstm_units``, ``hidden_units``, ``image_weight``, ``dropout``), ``learning_rate``,
 ``epochs``, ``batch_size``, ``early_stopping_patience``, ``seed``, ``checkpoint_dir``,
 ``min_training_captions`` and optionally ``packed_training``, ``fused_lstm``,
-``length_multiple`` and ``verbose``. All of it but ``checkpoint_dir`` and ``verbose`` keys
-the checkpoint, with the data: the training posts, their captions and image features.
+``length_multiple`` and ``verbose``. All of it but ``UNKEYED_SETTINGS`` (``checkpoint_dir``,
+``verbose`` and the generation and evaluation settings) keys the checkpoint, with the data:
+the training posts, their captions and image features.
 """
 
 import hashlib
@@ -127,6 +128,25 @@ class _ResumableEarlyStopping(keras.callbacks.EarlyStopping):
         self.best_weights = self.checkpoint.best_weights
 
 
+# the settings that do not change the trained weights: where the checkpoint is, how much
+# training prints, and how captions are generated and evaluated (a run that changes only these
+# reuses a finished training)
+UNKEYED_SETTINGS = (
+    "checkpoint_dir",
+    "verbose",
+    "decoder",
+    "beam_width",
+    "temperature",
+    "top_p",
+    "no_repeat_ngram_size",
+    "decode_batch_size",
+    "ngram_order",
+    "shuffled_image_repeats",
+    "real_word_list_size",
+    "samples_in_table",
+)
+
+
 def training_fingerprint(
     params: Mapping[str, Any],
     packed: bool,
@@ -135,14 +155,14 @@ def training_fingerprint(
     splits: tuple[tuple[np.ndarray, ...], ...],
 ) -> str:
     """The key of a training's checkpoint folder, a sha256 hex digest of the settings (all
-    but ``checkpoint_dir`` and ``verbose``), whether it trains packed, the vocabulary, the
+    but ``UNKEYED_SETTINGS``), whether it trains packed, the vocabulary, the
     training posts, and the arrays of ``splits`` (``split_arrays``'s image features and
     encoded captions of the splits it learns and early-stops on): another encoder keeps the
     posts and captions but not their image features."""
     digest = hashlib.sha256(
         json.dumps(
             [
-                {k: v for k, v in params.items() if k not in ("checkpoint_dir", "verbose")},
+                {k: v for k, v in params.items() if k not in UNKEYED_SETTINGS},
                 packed,
                 vocab.to_dict(),
                 sorted(caption_examples.loc[caption_examples["split"] == "train", "post_id"]),
@@ -180,8 +200,8 @@ def fit_caption_model(
     After each epoch the weights, Adam's state and the epoch logs go to ``checkpoint_dir``
     (``TrainingCheckpoint``); a run interrupted there starts again after the last finished
     epoch. The folder is keyed by a fingerprint of the data (captions and image features
-    included) and settings (``training_fingerprint``; a folder of other data or settings is
-    removed). It stays when training ends, marked ``finished``: a later
+    included) and training settings (``training_fingerprint``; a folder of other data or
+    settings is removed). It stays when training ends, marked ``finished``: a later
     run with the same data and settings takes its best weights and trains nothing, so a run
     killed after training but before its model was saved loses no epoch.
     """
