@@ -73,6 +73,13 @@ def test_circle_page_says_why_a_person_has_no_circle(project_with_outputs: Path,
     assert "Instagram refused the followees and followers lists of `ben_hikes`" in said
     assert "follows_unavailable" in said and "download_follows" not in said
 
+    outcome = {"status": "rate_limited", "follows": {"followers": "partial"}}
+    _report_of(project_with_outputs, "ben_hikes", download=outcome)
+    run_page("circle", app)
+    said = texts(app)
+    assert "The followers list of `ben_hikes` is not complete yet" in said
+    assert "follows_partial" in said and "refused" not in said
+
     outcome = {"status": "ok", "message": "follows skipped: not logged in"}
     _report_of(project_with_outputs, "ben_hikes", download=outcome)
     run_page("circle", app)

@@ -861,6 +861,67 @@ def test_a_refused_follower_list_is_unavailable_and_spends_no_back_off(
     assert not (target / "anna.cooks" / "followers.json").exists()
 
 
+def _follower_pages(fake_instagram: FakeInstagram) -> list[int]:
+    """Record where each follower query asked to start (0: the first page); return the list
+    the records go to."""
+    starts: list[int] = []
+
+    def record(request):
+        if QUERY_FOLLOWERS in request.url:
+            variables = json.loads(parse_qs(urlsplit(request.url).query)["variables"][0])
+            starts.append(int(variables.get("after", 0)))
+
+    fake_instagram.rules.insert(0, record)
+    return starts
+
+
+def test_a_follow_list_stopped_by_the_back_off_budget_resumes_where_it_stopped(
+    tmp_path, fake_instagram, sleeps
+):
+    """A follower list of 300 accounts (12 a page); from the 11th page on Instagram answers
+    429 until the back-off budget is spent: the profile is rate_limited, its followers
+    ``partial`` (120 fetched, counted in the message; no followers.json, which would read as
+    the whole list). The next run asks only the pages after them (and the first, which
+    instaloader's iterator asks when made) and writes the whole list, each account once."""
+    fake_instagram.page_size = 12
+    names = [f"made.up.{i:04d}" for i in range(300)]
+    fake_instagram.accounts["anna.cooks"]["followers"] = names
+    target, login = tmp_path / "dl", _session_login(tmp_path)
+    fake_instagram.answer_429(lambda r: QUERY_FOLLOWERS in r and "%22after%22%3A%22120%22" in r)
+    starts = _follower_pages(fake_instagram)
+
+    first = _download(
+        target,
+        ["anna.cooks"],
+        sleeps,
+        login=login,
+        download_follows=True,
+        backoff=Backoff(budget_s=1000.0),
+    )["anna.cooks"]
+
+    assert first["status"] == "rate_limited"
+    assert first["follows"] == {"followers": "partial"}
+    assert "followers: 120 fetched so far" in first["message"]
+    assert "follows_partial" in first["message"]
+    anna = target / "anna.cooks"
+    assert not (anna / "followers.json").exists()
+    raw = {"source": "instaloader", "folder": str(target), "downloads": {"anna.cooks": first}}
+    _, profiles, _, parsed = parse_download(raw)
+    assert not profiles.set_index("profile").loc["anna.cooks", "followers_known"]
+    assert parsed["profiles"]["anna.cooks"]["ignored_files"]["partial_download"] == 1
+    assert parsed["profiles"]["anna.cooks"]["download"]["follows"]["followers"] == "partial"
+
+    fake_instagram.rules = fake_instagram.rules[:1]  # Instagram lets the account through again
+    starts.clear()
+    again = _download(target, ["anna.cooks"], [], login=login, download_follows=True)["anna.cooks"]
+
+    assert again["status"] == "ok"
+    assert again["follows"] == {"followers": "known", "followees": "known"}
+    assert json.loads((anna / "followers.json").read_text(encoding="utf-8")) == names
+    assert starts == [0, *range(120, 300, 12)]
+    assert not list(anna.glob("iterator_*")) and not list(anna.glob("*.part"))
+
+
 def test_an_update_fetches_only_the_new_posts_with_a_pinned_old_post_on_top(
     tmp_path, fake_instagram, sleeps
 ):

@@ -95,7 +95,8 @@ FOLLOW_FILES = ("followers.json", "followees.json")
 def why_no_lists(profile: str, report: dict | None) -> str:
     """Why the ingestion read no follow list of ``profile``, from ``ingestion_report`` (its
     entry for the profile): the list files it skipped (and why), the lists Instagram refused
-    or returned empty (``follows_unavailable``), a live download that asked for them without
+    or returned empty (``follows_unavailable``), the lists a "wait" answer stopped partway
+    (``follows_partial``), a live download that asked for them without
     a login or did not ask for them, or a download without the files (instaloader writes
     none). Returns the sentence, saying what to do."""
     entry = ((report or {}).get("profiles") or {}).get(profile) or {}
@@ -114,9 +115,17 @@ def why_no_lists(profile: str, report: dict | None) -> str:
             "ingestion report's `skipped_files` names them."
         )
     download = entry.get("download") or {}
-    refused = sorted(
-        side for side, state in (download.get("follows") or {}).items() if state != "known"
-    )
+    states = download.get("follows") or {}
+    partial = sorted(side for side, state in states.items() if state == "partial")
+    if partial:
+        lists = "lists" if len(partial) > 1 else "list"
+        return (
+            f"The {' and '.join(partial)} {lists} of `{profile}` is not complete yet: "
+            "Instagram asked to wait partway (`follows_partial` in the ingestion report, with "
+            "how many accounts were fetched). Run the download again later: it goes on from "
+            "where it stopped."
+        )
+    refused = sorted(side for side, state in states.items() if state != "known")
     if refused:
         lists, them = ("lists", "them") if len(refused) > 1 else ("list", "it")
         return (

@@ -36,6 +36,10 @@ case as shown):
   without it and counted in ``posts_missing_media``.
 - **Follow lists that come back empty** (or refused) while the profile reports followers:
   ``follows_unavailable``, never zero followers; no list file is written.
+- **A follow list stopped by a 429** (the back-off budget spent partway): the accounts
+  fetched so far are kept in ``followers.json.part`` and instaloader's iterator file, the
+  list is ``partial`` in the report, and the next attempt (a retry, or the next run) goes on
+  from there; ``followers.json`` is replaced only by a complete list.
 - **Updates** (``update="new_posts"``) fetch only posts newer than the newest one already
   downloaded, read from instaloader's ``LatestStamps`` file beside the download, which only
   a finished walk writes; it does not depend on instaloader's version (unlike its resume
@@ -338,6 +342,7 @@ class _Progress:
     stamp_limit: _StampLimit = field(default_factory=_StampLimit)
     posts_missing_media: int = 0
     follows: dict[str, str] = field(default_factory=dict)
+    partial_follows: dict[str, int] = field(default_factory=dict)  # accounts fetched so far
     notes: list[str] = field(default_factory=list)
     action: str | None = None
     renamed_to: str | None = None
@@ -405,8 +410,9 @@ def download_profiles(
     profile listed by a name it no longer has ``renamed_to`` (its new name, where its folder
     now is), one with new posts saved without a photo or video that Instagram gave no address
     for ``posts_missing_media`` (their number), and with ``download_follows`` each profile has
-    ``follows``: ``{"followers": state, "followees": state}``, the state ``known`` or
-    ``unavailable``. A profile listed by
+    ``follows``: ``{"followers": state, "followees": state}``, the state ``known``,
+    ``unavailable`` or ``partial`` (a "wait" answer stopped the list; the next run goes on
+    from where it stopped). A profile listed by
     its new name takes over the folder of its earlier name (found by the account's ``id``).
 
     A "wait" answer from Instagram (429, or 401/403) is retried after ``backoff``'s waits,
@@ -644,9 +650,16 @@ def _download_profile(
             ("followers", profile.get_followers, lambda: profile.followers),
             ("followees", profile.get_followees, lambda: profile.followees),
         ):
-            if name not in progress.follows:
+            if progress.follows.get(name) in (None, "partial"):
                 progress.follows[name] = _download_follow_list(
-                    profile_dir, progress, name, get_profiles, reported, max_follows
+                    loader,
+                    profile,
+                    profile_dir,
+                    progress,
+                    name,
+                    get_profiles,
+                    reported,
+                    max_follows,
                 )
 
 
@@ -668,6 +681,8 @@ def _adopt_earlier_folder(profile_dir: Path, userid: int, folders: _ProfileFolde
 
 
 def _download_follow_list(
+    loader: instaloader.Instaloader,
+    profile: instaloader.Profile,
     profile_dir: Path,
     progress: _Progress,
     name: str,
@@ -679,14 +694,26 @@ def _download_follow_list(
     accounts, None: all) and return ``known``, with a note of how many it holds (and of how
     many the profile reports, when ``max_follows`` cut the list); return ``unavailable``
     (writing nothing, with a note) when Instagram refuses the list or returns none while the
-    profile reports some."""
+    profile reports some.
+
+    The list is fetched resumably (:func:`_fetch_follow_list`): when a "wait" answer stops it,
+    ``progress`` records it as ``partial`` and the error is raised; the next attempt, in this
+    run or a later one, goes on where it stopped. ``<name>.json`` is replaced only once the
+    list is complete, so an earlier complete list stays readable meanwhile."""
     try:
-        usernames = [p.username for p in islice(get_profiles(), max_follows)]
-    except (InstaloaderException, OSError) as err:
-        if isinstance(err, LoginRequiredException):
+        usernames = _fetch_follow_list(
+            loader, profile, profile_dir, name, get_profiles, max_follows
+        )
+    except Exception as err:
+        fetched = _PartialFollowList(profile_dir, name).count()
+        if _is_rate_limited(err) and fetched:
+            progress.follows[name] = "partial"
+            progress.partial_follows[name] = fetched
+        if isinstance(err, LoginRequiredException) or not _is_follows_refusal(err):
             raise
         progress.notes.append(f"{name} unavailable (follows_unavailable): {_describe(err)}")
         return "unavailable"
+    progress.partial_follows.pop(name, None)
     try:
         count = int(reported())
     except (InstaloaderException, KeyError, TypeError, ValueError):
@@ -705,6 +732,100 @@ def _download_follow_list(
     else:
         progress.notes.append(f"{name}: {len(usernames)}")
     return "known"
+
+
+def _is_follows_refusal(err: BaseException) -> bool:
+    """Whether ``err`` refuses a follow list for good (instaloader 4.16's retired query hashes
+    answer 401/403 or nothing usable): an instaloader or network error that is not a 429 and
+    not the spent back-off budget, which are "wait" answers."""
+    if any(isinstance(e, BackoffSpent | TooManyRequestsException) for e in _exception_chain(err)):
+        return False
+    return isinstance(err, InstaloaderException | OSError)
+
+
+@dataclass(frozen=True)
+class _PartialFollowList:
+    """The accounts of a follow list fetched so far, in ``<name>.json.part`` beside the list
+    (the parser passes ``.part`` files over as ``partial_download``); instaloader's iterator
+    file beside it says where the listing goes on."""
+
+    profile_dir: Path
+    name: str
+
+    @property
+    def path(self) -> Path:
+        return self.profile_dir / f"{self.name}.json.part"
+
+    def read(self) -> list[str]:
+        """The accounts fetched so far ([] when there is no readable partial list)."""
+        try:
+            names = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return names if isinstance(names, list) else []
+
+    def count(self) -> int:
+        """How many accounts have been fetched so far."""
+        return len(self.read())
+
+    def write(self, usernames: list[str]) -> None:
+        """Keep ``usernames`` as the accounts fetched so far."""
+        _write_json_atomically(self.path, usernames)
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _fetch_follow_list(
+    loader: instaloader.Instaloader,
+    profile: instaloader.Profile,
+    profile_dir: Path,
+    name: str,
+    get_profiles: Callable[[], Any],
+    max_follows: int | None,
+) -> list[str]:
+    """The usernames of the follow list ``name`` (at most ``max_follows``), walked with
+    instaloader's ``resumable_iteration``: the accounts fetched so far
+    (:class:`_PartialFollowList`) and the iterator's state (``iterator_<magic>.json.xz``, as
+    for posts) are saved after every page and when an error stops the walk, and a later call
+    goes on from them; both are removed once the list is complete."""
+    partial = _PartialFollowList(profile_dir, name)
+    accounts = get_profiles()
+    resume_file = Path(
+        loader.format_filename_within_target_path(
+            profile.username, profile, loader.resume_prefix or "iterator", accounts.magic, "json.xz"
+        )
+    )
+    usernames: list[str] = []
+
+    def load(context: instaloader.InstaloaderContext, path: str) -> Any:
+        frozen = instaloader.load_structure_from_file(context, path)
+        if getattr(frozen, "total_index", 0) > partial.count():
+            raise instaloader.InvalidArgumentException(f"{partial.path.name} is behind {path}")
+        return frozen
+
+    def save(frozen: instaloader.FrozenNodeIterator, path: str) -> None:
+        partial.write(usernames)  # first: the iterator never points past the names kept
+        _save_frozen(frozen, Path(path))
+
+    with instaloader.resumable_iteration(
+        context=loader.context,
+        iterator=accounts,
+        load=load,
+        save=save,
+        format_path=lambda _magic: str(resume_file),
+        check_bbd=loader.check_resume_bbd,
+    ) as (is_resuming, start_index):
+        if is_resuming:
+            usernames = partial.read()[:start_index]
+        wanted = None if max_follows is None else max(max_follows - len(usernames), 0)
+        for account in islice(accounts, wanted):
+            usernames.append(account.username)
+            if len(usernames) % instaloader.NodeIterator.page_length() == 0:
+                save(accounts.freeze(), str(resume_file))
+    resume_file.unlink(missing_ok=True)
+    partial.remove()
+    return usernames if max_follows is None else usernames[:max_follows]
 
 
 def _download_posts(
@@ -970,8 +1091,14 @@ def _save_iterator(posts: instaloader.NodeIterator, path: Path) -> None:
     temporary file and renamed, so a kill leaves the previous state or the new one whole."""
     if not isinstance(posts, instaloader.NodeIterator):
         return  # not resumable (instaloader's resumable_iteration passes it over too)
+    _save_frozen(posts.freeze(), path)
+
+
+def _save_frozen(frozen: instaloader.FrozenNodeIterator, path: Path) -> None:
+    """Save ``frozen`` at ``path`` in instaloader's resume format, written to a temporary file
+    and renamed."""
     temporary = path.with_name(path.name.removesuffix(".json.xz") + ".temp.json.xz")
-    instaloader.save_structure_to_file(posts.freeze(), str(temporary))
+    instaloader.save_structure_to_file(frozen, str(temporary))
     os.replace(temporary, path)
 
 
@@ -1068,6 +1195,12 @@ def _redact(text: str, login: InstagramLogin | None) -> str:
 def _outcome(status: str, progress: _Progress, detail: str) -> dict[str, Any]:
     parts = [detail] if detail else []
     parts += progress.notes
+    for name, fetched in sorted(progress.partial_follows.items()):
+        parts.append(
+            f"{name}: {fetched} fetched so far, the list is not complete (follows_partial): the "
+            f"next run goes on from there; until then {name}.json, if any, is the last complete "
+            "list"
+        )
     if progress.posts_missing_media:
         parts.append(
             f"{progress.posts_missing_media} posts saved without a photo or video that "
