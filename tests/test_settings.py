@@ -19,7 +19,7 @@ def test_local_parameters_override_single_keys_of_base(kedro_project):
 
     assert ingestion.profiles == ["natgeo"]
     assert ingestion.source == "demo"
-    assert ingestion.instagram_folder == "data/01_raw/instagram"
+    assert ingestion.instagram_folder == str(kedro_project.resolve() / "data/01_raw/instagram")
     assert ingestion.demo.seed == 42
 
 

@@ -11,6 +11,7 @@ from insta_kedro.kedro_ext import (
     KedroCommandTagHook,
     MissingInputsHook,
     MlflowRunClosingHook,
+    ProjectPathParamsHook,
     ProjectStoreHook,
     RunErrorTagHook,
     RunLivenessHook,
@@ -22,6 +23,7 @@ from insta_kedro.kedro_ext import (
 HOOKS = (
     ConfigEnvironmentCheckHook(),
     RuntimeParamsCheckHook(),
+    ProjectPathParamsHook(),
     ProjectStoreHook(),
     TrackingServerCheckHook(),
     InstagramCredentialsHook(),

@@ -1,7 +1,8 @@
 """What the project adds to Kedro: hooks, the check of the configuration environment, the
-missing-input check, the tracking server check, the check of ``--params`` sections, typed
-parameters logged to MLflow as their settings, the MLflow runs whose process died marked
-KILLED, and the datasets (Parquet with a kedro-viz preview, optional, lazy).
+missing-input check, the tracking server check, the check of ``--params`` sections, relative
+path parameters taken from the project folder, typed parameters logged to MLflow as their
+settings, the MLflow runs whose process died marked KILLED, and the datasets (Parquet with a
+kedro-viz preview, optional, lazy).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -43,6 +44,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
             "RunLivenessHook",
             "end_abandoned_runs",
             "lock_run",
+        ],
+        "project_paths": [
+            "ProjectPathParamsHook",
+            "anchored_parameters",
+            "project_anchored",
         ],
         "runtime_params": [
             "RuntimeParamsCheckHook",
