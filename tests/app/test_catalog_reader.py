@@ -16,6 +16,7 @@ from insta_kedro.app.catalog_reader import (
     UnsafePathError,
     find_project_path,
 )
+from insta_kedro.vision import encoder_options, resolve_encoder_spec
 from tests.app.conftest import spoil_column
 
 
@@ -141,6 +142,27 @@ def test_project_path_from_environment_or_working_directory(
     assert find_project_path() == app_project.resolve()
     monkeypatch.delenv("INSTA_KEDRO_PROJECT_PATH")
     assert find_project_path(app_project / "data") == app_project.resolve()
+
+
+def test_a_relative_weights_file_is_the_projects_from_any_working_folder(
+    app_project: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`image_features.weights: models/vgg16.h5` with the app started in `notebooks/`: Try a
+    photo resolves the project's file, as the run that made the features did, not random
+    weights that the caption model was not trained on."""
+    weights = app_project / "models" / "vgg16.h5"
+    weights.parent.mkdir()
+    weights.write_bytes(b"weights of the run")
+    local = app_project / "conf/local/parameters_app_test.yml"
+    local.write_text(local.read_text().replace("weights: null", "weights: models/vgg16.h5"))
+    notebooks = app_project / "notebooks"
+    notebooks.mkdir()
+    monkeypatch.chdir(notebooks)
+
+    params = CatalogReader(app_project).params["image_features"]
+
+    spec = resolve_encoder_spec(**encoder_options(params))
+    assert (spec.weights, spec.weights_path) == ("file", str(weights.resolve()))
 
 
 def test_mlflow_uri_defaults_to_the_project_database(app_project: Path, monkeypatch):

@@ -33,6 +33,7 @@ from kedro.io.core import DatasetError
 from kedro_datasets.pandas import ParquetDataset
 
 from insta_kedro.engine.tables import column_names, read_columns
+from insta_kedro.kedro_ext.project_paths import anchored_parameters
 from insta_kedro.kedro_ext.tracking_server import anchored_tracking_uri
 
 PROJECT_PATH_ENV = "INSTA_KEDRO_PROJECT_PATH"
@@ -158,7 +159,10 @@ class CatalogReader:
         except MissingConfigException:
             credentials = {}
         self.catalog = DataCatalog.from_config(catalog_config, credentials)
-        self.params: dict[str, Any] = dict(self.config_loader["parameters"])
+        # relative path parameters (image_features.weights) from the project, as in a run
+        self.params: dict[str, Any] = anchored_parameters(
+            dict(self.config_loader["parameters"]), self.project_path
+        )
         # (the report file's modification time, the folder it names): see image_roots
         self._report_folder: tuple[int | None, str | None] = (None, None)
 
