@@ -120,7 +120,8 @@ def test_two_kedro_runs_start_at_once_on_a_new_store(kedro_project, monkeypatch)
     """A user's first two ``kedro run`` in two terminals open the new store at once (MLflow
     creates a SQLite store's tables without a lock: one run failed with "duplicate column
     name" or "Online migration expected to match one row"). The second, text_features, then
-    stops for want of posts, as it should; the first is stored."""
+    stops for want of posts, as it should, or (when the first wrote them before it looked)
+    runs on them; each run that went through is stored."""
     monkeypatch.delenv("MLFLOW_TRACKING_URI")  # the project's default, sqlite:///mlflow.db
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")}
     logs = {
@@ -140,9 +141,11 @@ def test_two_kedro_runs_start_at_once_on_a_new_store(kedro_project, monkeypatch)
     output = {pipeline: log.read_text() for pipeline, log in logs.items()}
 
     assert returncodes["ingestion"] == 0, output["ingestion"][-3000:]
-    assert "MissingInputError" in output["text_features"], output["text_features"][-3000:]
+    went_through = {pipeline for pipeline, code in returncodes.items() if code == 0}
+    if "text_features" not in went_through:
+        assert "MissingInputError" in output["text_features"], output["text_features"][-3000:]
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("insta_kedro")
     stored = client.search_runs([experiment.experiment_id])
-    assert [run.info.run_name for run in stored] == ["ingestion"]
-    assert stored[0].info.status == "FINISHED"
+    assert {run.info.run_name for run in stored} == went_through
+    assert {run.info.status for run in stored} == {"FINISHED"}
