@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import mlflow
 import pandas as pd
 import pytest
 from kedro.framework.session import KedroSession
@@ -27,10 +28,13 @@ def _ingested_folder(project: Path) -> Path:
 
 
 def test_a_kedro_run_from_a_sub_folder_writes_the_demo_download_into_the_project(
-    kedro_project,
+    kedro_project, monkeypatch
 ):
     """``cd notebooks && kedro run``: the demo download is the project's
-    ``data/01_raw/demo``, beside the outputs, and nothing is written under ``notebooks``."""
+    ``data/01_raw/demo``, beside the outputs, the run is tracked in the project's default
+    store (``sqlite:///mlflow.db``: the one ``make mlflow-ui`` and the web app read, its
+    artifacts in the project's ``mlruns``), and nothing is written under ``notebooks``."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
     notebooks = kedro_project / "notebooks"
     notebooks.mkdir()
     done = subprocess.run(
@@ -50,6 +54,12 @@ def test_a_kedro_run_from_a_sub_folder_writes_the_demo_download_into_the_project
     posts = pd.read_parquet(kedro_project / "data/02_intermediate/posts.parquet")
     assert len(posts) > 0
     assert all(Path(path).is_relative_to(demo) for path in posts["image_path"].dropna())
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("insta_kedro")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FINISHED"
+    assert run.info.artifact_uri.startswith((kedro_project / "mlruns").as_uri())
+    assert client.list_artifacts(run.info.run_id, "ingestion")  # its report is there
 
 
 def test_a_session_from_another_folder_reads_a_relative_folder_of_the_project(

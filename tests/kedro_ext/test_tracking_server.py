@@ -254,32 +254,6 @@ def test_a_run_whose_server_goes_away_stops_after_one_request_and_is_killed_late
     assert KILLED_BECAUSE_TAG in run.data.tags
 
 
-def test_a_kedro_run_from_a_sub_folder_logs_to_the_projects_store(kedro_project, monkeypatch):
-    """The default store, ``sqlite:///mlflow.db``, is the project's whatever the folder the
-    run starts in: the one ``make mlflow-ui`` and the web app read."""
-    monkeypatch.delenv("MLFLOW_TRACKING_URI")
-    notebooks = kedro_project / "notebooks"
-    notebooks.mkdir()
-    done = subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--pipelines=ingestion"],
-        cwd=notebooks,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "src")},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert not (notebooks / "mlflow.db").exists()
-    assert not (notebooks / "mlruns").exists()
-    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{kedro_project / 'mlflow.db'}")
-    experiment = client.get_experiment_by_name("insta_kedro")
-    (run,) = client.search_runs([experiment.experiment_id])
-    assert run.info.status == "FINISHED"
-    assert run.info.artifact_uri.startswith((kedro_project / "mlruns").as_uri())
-    assert client.list_artifacts(run.info.run_id, "ingestion")  # its report is there
-
-
 def test_a_relative_sqlite_store_is_anchored_to_the_project(tmp_path):
     assert anchored_tracking_uri("sqlite:///mlflow.db", tmp_path) == (
         f"sqlite:///{tmp_path}/mlflow.db"
