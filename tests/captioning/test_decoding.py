@@ -170,18 +170,26 @@ def test_sampling_with_no_character_to_write_ends_at_once():
         assert caption.tokens == [] and caption.stopped and np.isfinite(caption.mean_log_prob)
 
 
-def trained_on_endings(endings: list[str]):
-    """A network trained on "sunny day" followed by each of ``endings`` (4 times each, fewer
-    than the vocabulary's min_char_count: characters it lacks, UNK), and its vocabulary."""
-    captions = [f"sunny day{ending}" for ending in endings for _ in range(4)]
-    vocab = build_vocabulary(captions, min_char_count=5, max_len=20)
+def trained_on(captions: list[str], min_char_count: int, max_len: int):
+    """The step model of a small network trained (seeded, 60 epochs) on ``captions`` with
+    blank images, and its vocabulary (``min_char_count``, ``max_len``)."""
+    vocab = build_vocabulary(captions, min_char_count=min_char_count, max_len=max_len)
     keras.utils.set_random_seed(0)
     model = build_caption_model("merge", vocab.size, 4, 8, 16, 16)
     model.compile(keras.optimizers.Adam(0.02), MaskedSparseCategoricalCrossentropy())
     inputs, targets = encode_captions(vocab, captions)
     images = np.zeros((len(captions), 4), dtype="float32")
-    model.fit({"image": images, "tokens": inputs}, targets, epochs=60, batch_size=20, verbose=0)
+    batch_size = len(captions)
+    model.fit(
+        {"image": images, "tokens": inputs}, targets, epochs=60, batch_size=batch_size, verbose=0
+    )
     return build_step_model(model), vocab
+
+
+def trained_on_endings(endings: list[str]):
+    """A network trained on "sunny day" followed by each of ``endings`` (4 times each, fewer
+    than the vocabulary's min_char_count: characters it lacks, UNK), and its vocabulary."""
+    return trained_on([f"sunny day{e}" for e in endings for _ in range(4)], 5, 20)
 
 
 @pytest.fixture(scope="module")
@@ -268,15 +276,7 @@ def test_repeated_ngram_bans_never_bans_the_stop_token():
 def loops():
     """A network trained on "la la land", "la la la land", … (2 to 9 "la"), whose most
     probable text loops ("la la la la …"), and its vocabulary."""
-    captions = ["la " * k + "land" for k in range(2, 10) for _ in range(3)]
-    vocab = build_vocabulary(captions, min_char_count=1, max_len=40)
-    keras.utils.set_random_seed(0)
-    model = build_caption_model("merge", vocab.size, 4, 8, 16, 16)
-    model.compile(keras.optimizers.Adam(0.02), MaskedSparseCategoricalCrossentropy())
-    inputs, targets = encode_captions(vocab, captions)
-    images = np.zeros((len(captions), 4), dtype="float32")
-    model.fit({"image": images, "tokens": inputs}, targets, epochs=60, batch_size=24, verbose=0)
-    return build_step_model(model), vocab
+    return trained_on(["la " * k + "land" for k in range(2, 10) for _ in range(3)], 1, 40)
 
 
 @pytest.mark.parametrize("decoder", ["greedy", "beam"])
