@@ -145,3 +145,16 @@ settings.register_profile(  # derandomize=False: the re-registered default would
     "nightly", max_examples=2500, deadline=None, database=None, derandomize=False, print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+@pytest.fixture
+def fake_instagram(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Only Instagram's servers are faked (``tests.ingestion.test_download.FakeInstagram``):
+    requests' HTTP transport answers from the fake, under the real instaloader."""
+    from tests.ingestion.test_download import FakeInstagram
+
+    fake = FakeInstagram()
+    monkeypatch.setattr(
+        requests.adapters.HTTPAdapter, "send", lambda _adapter, request, **_kw: fake.send(request)
+    )
+    return fake

@@ -368,16 +368,6 @@ class FakeInstagram:
 
 
 @pytest.fixture
-def fake_instagram(monkeypatch: pytest.MonkeyPatch) -> FakeInstagram:
-    """Replace only the network: requests' HTTP transport answers from the fake."""
-    fake = FakeInstagram()
-    monkeypatch.setattr(
-        requests.adapters.HTTPAdapter, "send", lambda _adapter, request, **_kw: fake.send(request)
-    )
-    return fake
-
-
-@pytest.fixture
 def sleeps() -> list[float]:
     return []
 

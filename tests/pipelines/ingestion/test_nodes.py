@@ -5,11 +5,10 @@ import json
 from pathlib import Path
 
 import pytest
-import requests
 
 from insta_kedro.ingestion import IngestionParams
 from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
-from tests.ingestion.test_download import QUERY_FOLLOWERS, FakeInstagram, _session_login
+from tests.ingestion.test_download import QUERY_FOLLOWERS, _session_login
 from tests.pipelines.shipped_params import shipped, typed
 
 
@@ -38,16 +37,6 @@ def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_
     assert raw == {"source": "instaloader", "folder": str(tmp_path / "instagram"), "downloads": {}}
     assert themes == {}
     assert no_network == []
-
-
-@pytest.fixture
-def fake_instagram(monkeypatch: pytest.MonkeyPatch) -> FakeInstagram:
-    """Only Instagram's servers are faked: requests' HTTP transport answers from the fake."""
-    fake = FakeInstagram()
-    monkeypatch.setattr(
-        requests.adapters.HTTPAdapter, "send", lambda _adapter, request, **_kw: fake.send(request)
-    )
-    return fake
 
 
 def test_max_follows_caps_each_follow_list_of_a_live_download(tmp_path, fake_instagram):
