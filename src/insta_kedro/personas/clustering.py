@@ -470,19 +470,37 @@ def cluster_vectors(
     zero membership vector.
     """
     vectors, usable = stack_vectors(frame["feature"])
-    if (~usable).any():
-        logger.warning("%d %s rows have no usable feature vector: noise.", (~usable).sum(), key)
     if not usable.all():
         vectors = vectors[usable]
     clusterer, result = fit_persona_clusterer(vectors, params, seed, engine)
+    clusters = fitted_clusters(frame, key, usable, clusterer, result, params.get("max_fit"))
+    return clusters, clusterer
+
+
+def fitted_clusters(
+    frame: pd.DataFrame,
+    key: str,
+    usable: np.ndarray,
+    clusterer: PersonaClusterer,
+    result: ClusteringResult,
+    max_fit: int | None = None,
+) -> pd.DataFrame:
+    """The clusters table of :func:`cluster_vectors` from a fit of the ``usable`` rows of
+    ``frame`` (``clusterer`` and its ``result``, the level's ``max_fit``); logs how many
+    points HDBSCAN was fitted on, how many were assigned by prediction, and a warning when it
+    found no cluster, and one naming the rows without a usable vector (noise)."""
+    if (~usable).any():
+        logger.warning("%d %s rows have no usable feature vector: noise.", (~usable).sum(), key)
     if clusterer.clusterer is not None and not (result.labels != NOISE).any():
-        logger.warning("HDBSCAN found no cluster: every one of %d points is noise.", len(vectors))
+        logger.warning(
+            "HDBSCAN found no cluster: every one of %d points is noise.", len(result.labels)
+        )
     logger.info(
         "clustering by %s: HDBSCAN fitted on %d points, %d assigned by prediction (max_fit %s)",
         key,
         result.fitted_on,
         result.assigned,
-        params.get("max_fit"),
+        max_fit,
     )
     n_rows = len(frame)
     labels = np.full(n_rows, NOISE, dtype=int)
@@ -508,7 +526,7 @@ def cluster_vectors(
             "membership": membership,
         }
     )
-    return clusters, clusterer
+    return clusters
 
 
 def persona_frame(user_features: pd.DataFrame) -> pd.DataFrame:

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from insta_kedro.personas.clustering import (
+    ClusteringResult,
     PersonaClusterer,
     cluster_people,
     fit_persona_clusterer,
+    fitted_clusters,
     persona_frame,
     stack_vectors,
     too_few_points,
@@ -45,22 +47,22 @@ def candidate_sizes(params: dict[str, Any], n_people: int) -> list[int]:
     return sizes
 
 
-def size_scores(
+def size_fits(
     vectors: np.ndarray, params: dict[str, Any], sizes: list[int], seed: int, max_points: int
-) -> dict[int, float | None]:
-    """The DBCV of the people's clustering at each of ``sizes`` (None where it is undefined:
-    fewer than two personas)."""
+) -> dict[int, tuple[float | None, PersonaClusterer, ClusteringResult]]:
+    """The people's clustering at each of ``sizes``: its DBCV (None where it is undefined:
+    fewer than two personas, or no fit), the fitted clusterer and its result."""
     users = user_level_params(params, len(vectors))
-    scores: dict[int, float | None] = {}
+    fits = {}
     for size in sizes:
         level = {**users, "hdbscan": {**users["hdbscan"], "min_cluster_size": size}}
         clusterer, result = fit_persona_clusterer(vectors, level, seed)
-        if clusterer.skipped:
-            scores[size] = None
-            continue
         metric = level["hdbscan"].get("metric", "euclidean")
-        scores[size] = dbcv(result.reduced, result.labels, metric, max_points, seed)
-    return scores
+        score = None
+        if not clusterer.skipped:
+            score = dbcv(result.reduced, result.labels, metric, max_points, seed)
+        fits[size] = (score, clusterer, result)
+    return fits
 
 
 def best_size(scores: dict[int, float | None]) -> int:
@@ -91,19 +93,20 @@ def cluster_people_by_validity(
     frame = persona_frame(user_features)
     users = user_level_params(params, len(frame))
     sizes = candidate_sizes(params, len(frame))
-    scores: dict[int, float | None] = {sizes[0]: None}
-    if len(sizes) > 1:
+    if len(sizes) == 1:
+        clusters, clusterer = cluster_people(user_features, users, seed)
+        scores: dict[int, float | None] = {sizes[0]: None}
+    else:
         vectors, usable = stack_vectors(frame["feature"])
-        scores = size_scores(
-            vectors[usable], params, sizes, seed, params["validation"]["max_points"]
-        )
-    chosen = best_size(scores)
-    level = {**users, "hdbscan": {**users["hdbscan"], "min_cluster_size": chosen}}
-    clusters, clusterer = cluster_people(user_features, level, seed)
+        fits = size_fits(vectors[usable], params, sizes, seed, params["validation"]["max_points"])
+        scores = {size: score for size, (score, _, _) in fits.items()}
+        _, clusterer, result = fits[best_size(scores)]
+        clusters = fitted_clusters(frame, "profile", usable, clusterer, result)
+        clusters = clusters.drop(columns="outlier_score")  # as cluster_people gives them
     clusterer.params["selection"] = {
         "by": "dbcv",
         "auto": sizes[0],
         "dbcv": {str(size): score for size, score in scores.items()},
-        "min_cluster_size": chosen,
+        "min_cluster_size": best_size(scores),
     }
     return clusters, clusterer
