@@ -109,6 +109,12 @@ def _stored(value: np.ndarray, dtype: str) -> np.ndarray:
     return value.astype(dtype, copy=False)
 
 
+def _values(variable: keras.Variable) -> np.ndarray:
+    """The values of a (TensorFlow) ``variable``, read without copying them: the array shares
+    the tensor's memory, where ``get_weights`` would copy each one into new memory."""
+    return np.asarray(variable.value.read_value())
+
+
 def save_weight_set(model: keras.Model, folder: Path) -> None:
     """Save ``model``'s config and variables as the weight set ``folder``, each layer under
     the dtype of its arithmetic; a set already there (another run saved it first) is kept."""
@@ -119,8 +125,8 @@ def save_weight_set(model: keras.Model, folder: Path) -> None:
     config = _unmixed(keras.saving.serialize_keras_object(model))
     (partial / CONFIG_FILE).write_text(json.dumps(config))
     for layer in model.layers:
-        for index, value in enumerate(layer.get_weights()):
-            stored = _stored(value, layer.dtype_policy.compute_dtype)
+        for index, variable in enumerate(layer.weights):
+            stored = _stored(_values(variable), layer.dtype_policy.compute_dtype)
             np.save(partial / f"{layer.name}.{index}.npy", stored)
     try:
         partial.rename(folder)
