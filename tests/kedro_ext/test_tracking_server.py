@@ -215,6 +215,9 @@ def test_a_run_whose_server_goes_away_stops_after_one_request_and_is_killed_late
 ):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.uri)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(RETRIES))
+    # retried at once: the test counts the retries, their waits (2 s, 4 s, ...) add nothing
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_JITTER", "0")
     log = kedro_project / "run.log"
     with log.open("w") as out:
         process = subprocess.Popen(
