@@ -65,6 +65,19 @@ def fused_lstm_op_builds() -> bool:
     return _fused_lstm_op_builds()
 
 
+def copy_kedro_project(folder: Path) -> Path:
+    """Makes ``folder``/project: the project's pyproject.toml and conf/base, an empty
+    conf/local, src/ and data/; returns that project folder."""
+    project = folder / "project"
+    project.mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", project / "conf" / "base")
+    (project / "conf" / "local").mkdir()
+    (project / "src").mkdir()  # the package itself is installed (editable) in .venv
+    (project / "data").mkdir()
+    return project
+
+
 @pytest.fixture
 def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project's configuration in tmp_path, used as the working directory.
@@ -72,13 +85,7 @@ def kedro_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Every relative path of the catalog and of MLflow (``sqlite:///mlflow.db``)
     then lands in tmp_path, never in the repository's data/ or mlflow.db.
     """
-    project = tmp_path / "project"
-    project.mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(PROJECT_ROOT / "conf" / "base", project / "conf" / "base")
-    (project / "conf" / "local").mkdir()
-    (project / "src").mkdir()  # the package itself is installed (editable) in .venv
-    (project / "data").mkdir()
+    project = copy_kedro_project(tmp_path)
     monkeypatch.chdir(project)
     # An absolute URI per test: MLflow caches stores by URI, so the relative
     # default (sqlite:///mlflow.db) would reach the first test's database.

@@ -60,21 +60,24 @@ def _base_catalog_names(project: Path) -> set[str]:
     return names
 
 
-@pytest.fixture
-def app_project(kedro_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The temporary project, with no output yet, as the app's project."""
-    missing = {
-        k: v for k, v in CLUSTERING_CATALOG.items() if k not in _base_catalog_names(kedro_project)
-    }
+def configure_app_project(project: Path) -> Path:
+    """Adds to the temporary ``project``'s conf/local the clustering outputs conf/base does
+    not declare yet and image_features parameters that need no download; returns ``project``."""
+    missing = {k: v for k, v in CLUSTERING_CATALOG.items() if k not in _base_catalog_names(project)}
     if missing:
-        (kedro_project / "conf" / "local" / "catalog_clustering.yml").write_text(
-            yaml.safe_dump(missing)
-        )
-    (kedro_project / "conf" / "local" / "parameters_app_test.yml").write_text(
+        (project / "conf" / "local" / "catalog_clustering.yml").write_text(yaml.safe_dump(missing))
+    (project / "conf" / "local" / "parameters_app_test.yml").write_text(
         yaml.safe_dump(
             {"image_features": {"weights": None, "layer": "pool", "precision": "float32"}}
         )
     )
+    return project
+
+
+@pytest.fixture
+def app_project(kedro_project: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The temporary project, with no output yet, as the app's project."""
+    configure_app_project(kedro_project)
     monkeypatch.setenv(PROJECT_PATH_ENV, str(kedro_project))
     return kedro_project
 

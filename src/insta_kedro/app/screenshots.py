@@ -11,6 +11,7 @@ Needs Debian's ``chromium`` and ``chromium-driver`` (``/usr/bin/chromium``,
 """
 
 import argparse
+import contextlib
 import io
 import os
 import socket
@@ -43,6 +44,31 @@ CHROMIUM_FLAGS = (
 )
 PAGES = ("overview", "person", "circle", "clusters", "caption_model", "try_photo")
 MAX_SCREENSHOT_BYTES = 300_000
+# True once Streamlit has run the page: a title is drawn, the script is not running and no
+# element is still a placeholder.
+FINISHED_JS = """
+const app = document.querySelector('[data-testid="stApp"]');
+return document.querySelector("h1") !== null && app !== null
+    && app.getAttribute("data-test-script-state") === "notRunning"
+    && document.querySelector('[data-testid="stSkeleton"]') === null;
+"""
+# True once the page has not changed for arguments[0] ms and its images and fonts are loaded;
+# the first call starts watching the page's changes and answers false.
+SETTLED_JS = """
+const watch = window.__instaKedroSettle;
+if (!watch) {
+    const state = {last: performance.now()};
+    new MutationObserver(() => { state.last = performance.now(); }).observe(
+        document.documentElement,
+        {subtree: true, childList: true, attributes: true, characterData: true},
+    );
+    window.__instaKedroSettle = state;
+    return false;
+}
+return performance.now() - watch.last >= arguments[0]
+    && Array.from(document.images).every(image => image.complete)
+    && document.fonts.status === "loaded";
+"""
 
 
 def free_port() -> int:
@@ -57,7 +83,9 @@ def browser_available() -> bool:
 
 @contextmanager
 def serve_app(project_path: Path, port: int | None = None, timeout: float = 90) -> Iterator[str]:
-    """``streamlit run`` the app for ``project_path`` on 127.0.0.1; yields its URL."""
+    """``streamlit run`` the app for ``project_path`` on 127.0.0.1; yields its URL once the
+    server answers. The server is killed on exit (nothing of it is kept, so it is spared
+    Python's shutdown of the app's modules)."""
     port = port or free_port()
     main = find_spec("insta_kedro.app.main").origin
     command = [
@@ -86,14 +114,11 @@ def serve_app(project_path: Path, port: int | None = None, timeout: float = 90) 
                     pass
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"the app did not answer on {url} within {timeout} s")
-                time.sleep(0.5)
+                time.sleep(0.1)
             yield url
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            server.kill()
+            server.wait()
 
 
 @contextmanager
@@ -116,25 +141,29 @@ def chromium(width: int = 1280, height: int = 1400) -> Iterator:
             driver.quit()
 
 
+def settle(driver, quiet: float = 0.3, timeout: float = 5.0) -> None:
+    """Wait until the page in ``driver`` has not changed for ``quiet`` seconds and its images
+    and fonts are loaded (charts and images drawn), or ``timeout`` seconds have passed."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    # a page that keeps changing (an animation) is taken as it is after timeout
+    with contextlib.suppress(TimeoutException):
+        WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+            lambda d: d.execute_script(SETTLED_JS, quiet * 1000)
+        )
+
+
 def open_page(driver, url: str, timeout: float = 120) -> None:
-    """Open a page and wait until Streamlit has finished running it."""
-    from selenium.webdriver.common.by import By
+    """Open ``url`` in ``driver`` and wait until Streamlit has finished running the page and
+    the page has settled (see :func:`settle`)."""
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(url)
-    wait = WebDriverWait(driver, timeout, poll_frequency=0.5)
-    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "h1"))
-
-    def finished(d) -> bool:
-        apps = d.find_elements(By.CSS_SELECTOR, '[data-testid="stApp"]')
-        return (
-            bool(apps)
-            and apps[0].get_attribute("data-test-script-state") == "notRunning"
-            and not d.find_elements(By.CSS_SELECTOR, '[data-testid="stSkeleton"]')
-        )
-
-    wait.until(finished)
-    time.sleep(1.0)  # charts and images settle
+    WebDriverWait(driver, timeout, poll_frequency=0.1).until(
+        lambda d: d.execute_script(FINISHED_JS)
+    )
+    settle(driver)
 
 
 def save_screenshot(driver, path: Path) -> Path:
@@ -154,12 +183,13 @@ def page_url(url: str, page: str) -> str:
 
 
 def upload_photo(driver, photo: Path, timeout: float = 300) -> None:
-    """Give the Try-a-photo uploader a file and wait for the captions."""
+    """Give the Try-a-photo uploader in ``driver`` the file ``photo`` and wait until the page
+    shows the captions and has settled (see :func:`settle`)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver.find_element(By.CSS_SELECTOR, 'input[type="file"]').send_keys(str(photo.resolve()))
-    WebDriverWait(driver, timeout, poll_frequency=0.5).until(
+    WebDriverWait(driver, timeout, poll_frequency=0.2).until(
         lambda d: (
             d.find_elements(By.XPATH, "//h3[contains(., 'Persona')]")
             and d.find_element(By.CSS_SELECTOR, '[data-testid="stApp"]').get_attribute(
@@ -168,7 +198,7 @@ def upload_photo(driver, photo: Path, timeout: float = 300) -> None:
             == "notRunning"
         )
     )
-    time.sleep(1.0)
+    settle(driver)
 
 
 def take_screenshots(
