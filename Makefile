@@ -2,14 +2,16 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 APP_ARGS ?=
 # pytest-xdist: a test process per core, at most 2 (each may load TensorFlow, and the Dask
-# tests start worker processes of their own). `make test PYTEST_WORKERS=` runs the tests in
-# this process, one after the other.
-PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=2
+# tests start worker processes of their own); an idle one takes tests queued for the other
+# (worksteal). `make test PYTEST_WORKERS=` runs the tests in this process, one after the other.
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=2 --dist=worksteal
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 export KEDRO_DISABLE_TELEMETRY := true
-export PYTHONDONTWRITEBYTECODE := 1
+# Bytecode is written (__pycache__, ignored by git): pytest keeps its rewritten test modules
+# there instead of rewriting each in every test process.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: install run test lint viz mlflow-ui bench bench-scale clean-data app browser screenshots
 

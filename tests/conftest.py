@@ -1,7 +1,9 @@
 """Shared fixtures: a throw-away copy of the Kedro project, the real data, drawn images."""
 
+import gc
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -137,6 +139,29 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
     return requested
+
+
+# ------------------------------------------------------------------- garbage collection
+# A full garbage collection walks every object the test process holds, and Streamlit runs one
+# after each script run (an AppTest's too): once TensorFlow is imported, each cost ~0.3 s.
+# The objects of the modules imported so far are moved out of the collector's walks (frozen)
+# between test modules, whenever many modules were imported since the last time; module-scoped
+# fixtures are torn down by then, so little that later dies is frozen with them.
+NEW_MODULES_TO_FREEZE = 200
+_frozen = {"modules": 0}  # how many modules were imported at the last freeze
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """After the last test of a module: freeze the objects alive (``gc.freeze``) when at least
+    ``NEW_MODULES_TO_FREEZE`` modules were imported since the last freeze."""
+    result = yield
+    last_of_module = nextitem is None or nextitem.path != item.path
+    if last_of_module and len(sys.modules) - _frozen["modules"] >= NEW_MODULES_TO_FREEZE:
+        gc.collect()
+        gc.freeze()
+        _frozen["modules"] = len(sys.modules)
+    return result
 
 
 # ---------------------------------------------------------------------- hypothesis profiles

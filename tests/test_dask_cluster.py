@@ -62,12 +62,14 @@ def test_kedro_run_on_a_dask_cluster_gives_the_local_results(kedro_project, tmp_
         _kedro_run(
             kedro_project,
             "image_features,text_features",
-            f"{DEMO},engine.name=dask,image_features.cache_dir=data/dask_cache",
+            # text_features in chunks of 5 posts: 16 = 5 + 5 + 5 + 1
+            f"{DEMO},engine.name=dask,engine.dask.chunk_sizes.text_features=5,"
+            "image_features.cache_dir=data/dask_cache",
             env={"DASK_SCHEDULER_ADDRESS": cluster.address},
         )
         with Client(cluster.address) as client:
             done = client.run_on_scheduler(_tasks_done_by_prefix)
-    assert done.get("apply", 0) >= 2, done  # chunks of image_features and text_features
+    assert done.get("apply", 0) >= 1 + 4, done  # an image_features chunk, 4 text_features ones
     images, text = _outputs(kedro_project)
 
     assert len(images) == len(local_images) == 16

@@ -1,13 +1,22 @@
 """The caption blocks of ``post_text_features``: what an absent caption, or a kind of caption
-no post has, gives."""
+no post has, gives; a run read in blocks equals one read in one go. (On a Dask cluster, in
+chunks: tests/test_dask_cluster.py.)"""
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
 from insta_kedro.engine import LOCAL
-from insta_kedro.text import InterestLexicon, fit_topic_model
+from insta_kedro.ingestion import parse_download_folder, write_demo_download
+from insta_kedro.text import (
+    InterestLexicon,
+    build_post_text_features,
+    fit_interest_classifier,
+    fit_topic_model,
+)
 from insta_kedro.text.captions import TextStats, read_captions
 from insta_kedro.text.params import TextFeaturesParams
 from insta_kedro.text.post_features import caption_block, caption_blocks, caption_table
@@ -104,3 +113,72 @@ def test_a_kind_of_caption_no_post_has_comes_back_as_none_and_reads_as_zeros():
     with_both, _, _ = caption_table(some_generated, LOCAL, **fitted)
     assert list(with_both.columns) == list(table.columns)
     assert with_both["gen_present"].tolist() == [0.0, 1.0, 0.0, 0.0, 0.0]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict:
+    folder = tmp_path_factory.mktemp("demo") / "download"
+    write_demo_download(folder)
+    posts = parse_download_folder(folder).posts
+    params = typed(TextFeaturesParams).model_dump()
+    lexicon = yaml.safe_load((CONF / "interests" / "lexicon.yml").read_text())
+    captions = posts["caption"].fillna("").tolist()
+    classifier_settings = {
+        k: v
+        for k, v in params["interest_classifier"].items()
+        if k not in {"weight", "min_probability"}
+    }
+    generated = pd.DataFrame(
+        {
+            "post_id": posts["post_id"][::3],
+            "generated_caption": "sunset at the beach #travel ☀️",
+            "mean_log_prob": -0.7,
+            "decoder": "greedy",
+        }
+    )
+    return {
+        "posts": posts,
+        "generated_captions": generated,
+        "caption_topic_model": fit_topic_model(captions, **params["topics"]),
+        "interest_lexicon": lexicon,
+        "params": params,
+        "interest_classifier": fit_interest_classifier(
+            captions,
+            InterestLexicon.from_config(lexicon, **params["interests"]),
+            **classifier_settings,
+        ),
+    }
+
+
+def test_a_local_run_of_more_posts_than_a_block_reads_them_in_blocks(inputs, monkeypatch):
+    from insta_kedro.text import post_features
+
+    whole, whole_report = build_post_text_features(**inputs)
+    blocks = []
+    read = post_features.caption_blocks
+    monkeypatch.setattr(
+        post_features,
+        "caption_blocks",
+        lambda part, **kw: blocks.append(len(part)) or read(part, **kw),
+    )
+    monkeypatch.setattr(post_features, "LOCAL_BLOCK", 50)
+    ours, report = build_post_text_features(**inputs)
+    assert blocks == [50] * (len(inputs["posts"]) // 50) + [len(inputs["posts"]) % 50]
+    pd.testing.assert_frame_equal(ours, whole, check_exact=True)
+    assert report == whole_report
+
+
+def test_a_non_finite_feature_is_replaced_by_zero_and_counted(inputs, monkeypatch):
+    from insta_kedro.text import post_features
+
+    read = post_features.caption_blocks
+
+    def with_bad_values(part, **kw):
+        own, gen, own_stats, gen_stats = read(part, **kw)
+        own.iloc[0, 1], gen.iloc[2, 3] = np.inf, np.nan
+        return own, gen, own_stats, gen_stats
+
+    monkeypatch.setattr(post_features, "caption_blocks", with_bad_values)
+    features, report = build_post_text_features(**inputs)
+    assert report["non_finite_values_replaced"] == 2
+    assert np.isfinite(features.drop(columns="post_id").to_numpy()).all()
