@@ -73,6 +73,7 @@ if stop == "third-post":
             posts.append(filename)
             if len(posts) == 3:
                 os.truncate(filename, os.path.getsize(filename) // 2)
+                print("holding", flush=True)
                 time.sleep(600)
 
     instaloader.instaloader.save_structure_to_file = save_half_then_hold
@@ -144,7 +145,8 @@ def metadata_files(tmp_path: Path) -> dict[Path, bool]:
 def test_a_killed_download_resumes_without_fetching_a_finished_post_again(tmp_path):
     first = start_worker(tmp_path, "first", "third-post")
     deadline = time.monotonic() + 120
-    while len(metadata_files(tmp_path)) < 3:
+    # held once the third post's file is cut in half (seen before that, it is still whole)
+    while "holding" not in (tmp_path / "first.log").read_text():
         if first.poll() is not None or time.monotonic() > deadline:
             first.kill()
             pytest.fail((tmp_path / "first.log").read_text()[-3000:])
