@@ -4,10 +4,12 @@
 
 ``--project``: a project made by ``benchmarks/app_pages.py --keep DIR`` (the outputs of
 thousands of people). Each page (Streamlit's ``AppTest``; the Clusters page with people,
-then with posts) is opened in a new process, once with the code of git revision
-``--baseline`` (default ``HEAD``) and once with this code, alternating, ``--rounds`` times:
-per page and code, the median seconds of the process's imports, of the page's first run
-(outputs loaded) and of a click after it (a rerun), and the median peak resident memory.
+then with posts), and the whole app as ``make app`` serves it (``app``: ``main.py``, which
+imports every page and opens the Overview), is opened in a new process, once with the code
+of git revision ``--baseline`` (default ``HEAD``) and once with this code, alternating,
+``--rounds`` times: per page and code, the median seconds of the process's imports, of the
+page's first run (outputs loaded) and of a click after it (a rerun), and the median peak
+resident memory.
 Last, the ratio of this code to the baseline for each.
 """
 
@@ -24,6 +26,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from app_pages import PAGES, PROJECT_ROOT, baseline_source, page_app, peak_and_current_rss_mib
 
+MEASURED = (*PAGES, "app")
+
+
+def app_test(page: str):
+    """The ``AppTest`` of ``page``; ``app``: of the app's ``main.py``."""
+    if page != "app":
+        return page_app(page)  # "clusters posts": run with people, then posts picked
+    from importlib.util import find_spec
+
+    from streamlit.testing.v1 import AppTest
+
+    return AppTest.from_file(find_spec("insta_kedro.app.main").origin, default_timeout=900)
+
 
 def measure(page: str) -> dict:
     """In this process: the seconds of the imports, of ``page``'s first run and of a rerun,
@@ -32,8 +47,10 @@ def measure(page: str) -> dict:
     import insta_kedro.app.components  # noqa: F401
     from insta_kedro.app import caption_model, circle, clusters, overview, person  # noqa: F401
 
+    if page == "app":
+        from insta_kedro.app import try_photo  # noqa: F401
     imports = time.perf_counter() - started
-    app = page_app(page)  # "clusters posts": run with people, then posts picked
+    app = app_test(page)
     started = time.perf_counter()
     app.run()  # the first run with posts, for "clusters posts"
     seconds = time.perf_counter() - started
@@ -72,7 +89,7 @@ def print_table(revision: str, results: dict) -> None:
         f"peak MiB     ({revision} → this code, medians; ratio of the first run)"
     )
     print(f"\n{header}\n{'-' * len(header)}")
-    for page in PAGES:
+    for page in MEASURED:
         base, now = results[page]["base"], results[page]["now"]
 
         def median(runs: list[dict], key: str) -> float:
@@ -102,14 +119,14 @@ def main() -> None:
     if args.project is None or not (args.project / "data").is_dir():
         raise SystemExit("error: --project must name a project made by app_pages.py --keep DIR")
     project = args.project.resolve()
-    results = {page: {"base": [], "now": []} for page in PAGES}
+    results = {page: {"base": [], "now": []} for page in MEASURED}
     with tempfile.TemporaryDirectory(prefix="app_first_load_") as scratch:
         sources = {
             "base": baseline_source(args.baseline, Path(scratch)),
             "now": PROJECT_ROOT / "src",
         }
         for round_ in range(args.rounds):
-            for page in PAGES:
+            for page in MEASURED:
                 order = ("base", "now") if round_ % 2 == 0 else ("now", "base")
                 for code in order:
                     results[page][code].append(in_new_process(sources[code], project, page))

@@ -4,6 +4,7 @@ Every page reads the outputs of the last ``kedro run`` through the Kedro catalog
 recomputes them ("Try a photo" runs the trained models on the uploaded image only).
 """
 
+import gc
 import os
 
 import streamlit as st
@@ -32,5 +33,17 @@ PAGES = [
     ),
 ]
 
+
+@st.cache_resource(show_spinner=False)
+def freeze_imported_objects() -> None:
+    """Move the objects alive at the server's first script run, above all those of the
+    modules imported (TensorFlow's, pandas', Streamlit's own), out of the garbage
+    collector's walks (``gc.freeze``), once per server process. Streamlit collects all
+    garbage after every script run (``runner.postScriptGC``): each click would walk them."""
+    gc.collect()
+    gc.freeze()
+
+
+freeze_imported_objects()
 st.set_page_config(page_title="insta_kedro", page_icon=":material/photo_library:", layout="wide")
 st.navigation(PAGES).run()
