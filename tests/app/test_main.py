@@ -2,6 +2,8 @@
 holds is left out of the garbage collector's walks."""
 
 import gc
+import subprocess
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -29,3 +31,14 @@ def test_the_first_run_leaves_the_objects_alive_out_of_the_collector_s_walks(
     app = AppTest.from_file(MAIN, default_timeout=120).run()
     assert not app.exception, [e.value for e in app.exception]
     assert not any(tracked is alive for tracked in gc.get_objects())
+
+
+def test_the_app_starts_without_importing_keras():
+    """Only Try a photo needs TensorFlow, and imports it when it loads its models."""
+    imports = "from insta_kedro.app import caption_model, circle, clusters, overview, person"
+    imports += ", try_photo"
+    script = f"import sys\n{imports}\nprint(sorted({{'keras', 'tensorflow'}} & set(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]"

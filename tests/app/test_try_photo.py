@@ -199,3 +199,19 @@ def test_try_photo_limit_follows_the_project_parameters(project_with_outputs: Pa
     run_page("try_photo", app)
     assert "`notes.png` cannot be read as an image" in texts(app)
     assert "MB, over the" not in texts(app)
+
+
+def test_once_the_caption_model_is_loaded_what_is_alive_is_frozen(
+    project_with_outputs: Path, run_page
+):
+    """The page imports Keras with its models (the other pages never do): what is alive then
+    is left out of the garbage collector's walks, which Streamlit runs after every click."""
+    import gc
+
+    import streamlit as st
+
+    write_caption_model(project_with_outputs)
+    st.cache_resource.clear()  # as in a new server process
+    alive = [{"loaded": "model"}]  # a container the collector tracks
+    run_page("try_photo")
+    assert not any(tracked is alive for tracked in gc.get_objects())

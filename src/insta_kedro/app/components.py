@@ -1,5 +1,6 @@
 """Streamlit pieces the pages share: the cached catalog reader, cached loads, messages."""
 
+import gc
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,17 @@ RANDOM_WEIGHTS_WARNING = (
     "the ImageNet weights in `~/.keras/models` (or set `image_features.weights` to a local "
     "file) and run `kedro run` again."
 )
+
+
+@st.cache_resource(show_spinner=False)
+def freeze_objects_alive(moment: str) -> None:
+    """Move the objects alive now, above all those of the modules imported so far, out of the
+    garbage collector's walks (``gc.freeze``), once per server process and ``moment`` (a
+    name for the point of the app's life: its first run, a page's heavy imports). Streamlit
+    collects all garbage after every script run (``runner.postScriptGC``): each click would
+    walk them."""
+    gc.collect()
+    gc.freeze()
 
 
 @st.cache_resource(show_spinner="Opening the Kedro catalog…")

@@ -4,12 +4,12 @@ Every page reads the outputs of the last ``kedro run`` through the Kedro catalog
 recomputes them ("Try a photo" runs the trained models on the uploaded image only).
 """
 
-import gc
 import os
 
 import streamlit as st
 
 from insta_kedro.app import caption_model, circle, clusters, overview, person, try_photo
+from insta_kedro.app.components import freeze_objects_alive
 
 # A tracking server that does not answer is said so within seconds, not after MLflow's minutes
 # of retries (a user's own settings of these variables are kept). Set in the app's process
@@ -33,17 +33,6 @@ PAGES = [
     ),
 ]
 
-
-@st.cache_resource(show_spinner=False)
-def freeze_imported_objects() -> None:
-    """Move the objects alive at the server's first script run, above all those of the
-    modules imported (TensorFlow's, pandas', Streamlit's own), out of the garbage
-    collector's walks (``gc.freeze``), once per server process. Streamlit collects all
-    garbage after every script run (``runner.postScriptGC``): each click would walk them."""
-    gc.collect()
-    gc.freeze()
-
-
-freeze_imported_objects()
+freeze_objects_alive("first run")  # the imported modules' objects: pandas', Streamlit's, ...
 st.set_page_config(page_title="insta_kedro", page_icon=":material/photo_library:", layout="wide")
 st.navigation(PAGES).run()

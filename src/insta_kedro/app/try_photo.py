@@ -19,12 +19,13 @@ from PIL import Image
 from insta_kedro.app.components import (
     ENCODER_COLUMNS,
     RANDOM_WEIGHTS_WARNING,
+    freeze_objects_alive,
     load_output,
     reader,
     shown,
 )
 from insta_kedro.app.images import FORMAT_NAMES, TooManyPixelsError, read_image
-from insta_kedro.captioning import CaptionVocabulary, build_step_model, decode_captions
+from insta_kedro.captioning import CaptionVocabulary
 from insta_kedro.personas import NOT_CLUSTERED_LABEL, assign_new_posts
 from insta_kedro.vision import (
     EncoderSpec,
@@ -149,6 +150,9 @@ def cached_encoder(spec: EncoderSpec) -> ImageEncoder:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def cached_step_model(modified_ns: int, _model):
+    # Keras is imported here, on this page only: the app's other pages start without it.
+    from insta_kedro.captioning import build_step_model
+
     return build_step_model(_model)
 
 
@@ -171,6 +175,8 @@ def encode_photo(image: Image.Image, encoder: ImageEncoder) -> tuple[np.ndarray,
 
 def caption_photo(step_model, feature: np.ndarray, vocab: CaptionVocabulary, params: dict):
     """``{decoder: (caption, mean log-prob)}`` for greedy, beam and sampled decoding."""
+    from insta_kedro.captioning import decode_captions
+
     out = {}
     for decoder in DECODERS:
         result = decode_captions(
@@ -232,6 +238,7 @@ def render() -> None:
     ]
     if any(value is None for value in loaded):
         return
+    freeze_objects_alive("keras imported")  # the caption model brought TensorFlow's objects
     model, vocab_dict, image_features = loaded
     catalog = reader()
     spec = run_encoder_spec(catalog.params.get("image_features") or {})
