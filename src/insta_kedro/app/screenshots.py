@@ -192,10 +192,7 @@ def upload_photo(driver, photo: Path, timeout: float = 300) -> None:
     WebDriverWait(driver, timeout, poll_frequency=0.2).until(
         lambda d: (
             d.find_elements(By.XPATH, "//h3[contains(., 'Persona')]")
-            and d.find_element(By.CSS_SELECTOR, '[data-testid="stApp"]').get_attribute(
-                "data-test-script-state"
-            )
-            == "notRunning"
+            and d.execute_script(FINISHED_JS)
         )
     )
     settle(driver)

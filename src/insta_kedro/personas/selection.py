@@ -96,17 +96,19 @@ def cluster_people_by_validity(
     if len(sizes) == 1:
         clusters, clusterer = cluster_people(user_features, users, seed)
         scores: dict[int, float | None] = {sizes[0]: None}
+        chosen = sizes[0]
     else:
         vectors, usable = stack_vectors(frame["feature"])
         fits = size_fits(vectors[usable], params, sizes, seed, params["validation"]["max_points"])
         scores = {size: score for size, (score, _, _) in fits.items()}
-        _, clusterer, result = fits[best_size(scores)]
+        chosen = best_size(scores)
+        _, clusterer, result = fits[chosen]
         clusters = fitted_clusters(frame, "profile", usable, clusterer, result)
         clusters = clusters.drop(columns="outlier_score")  # as cluster_people gives them
     clusterer.params["selection"] = {
         "by": "dbcv",
         "auto": sizes[0],
         "dbcv": {str(size): score for size, score in scores.items()},
-        "min_cluster_size": best_size(scores),
+        "min_cluster_size": chosen,
     }
     return clusters, clusterer
