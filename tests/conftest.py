@@ -180,6 +180,15 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture
+def no_pauses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """instaloader's short random pause before each request (1.7 s on average) left out, for
+    a live download made as a run makes it (``make_loader``'s defaults), without the waits."""
+    import instaloader
+
+    monkeypatch.setattr(instaloader.InstaloaderContext, "do_sleep", lambda _context: None)
+
+
+@pytest.fixture
 def fake_instagram(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Only Instagram's servers are faked (``tests.ingestion.test_download.FakeInstagram``):
     requests' HTTP transport answers from the fake, under the real instaloader."""

@@ -17,6 +17,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +35,7 @@ from insta_kedro.ingestion.download import (
     POSSIBLY_PINNED_POSTS,
     Backoff,
     InstagramLogin,
+    _LatestStamps,
     download_profiles,
     make_loader,
 )
@@ -910,6 +912,165 @@ def test_a_follow_list_stopped_by_the_back_off_budget_resumes_where_it_stopped(
     assert json.loads((anna / "followers.json").read_text(encoding="utf-8")) == names
     assert starts == [0, *range(120, 300, 12)]
     assert not list(anna.glob("iterator_*")) and not list(anna.glob("*.part"))
+
+
+def _follow_list_requests(fake_instagram: FakeInstagram) -> int:
+    return sum(
+        QUERY_FOLLOWERS in request or QUERY_FOLLOWEES in request
+        for request in fake_instagram.requests
+    )
+
+
+def _age_follow_lists(target: Path, username: str, days: float) -> None:
+    """Make the follow lists of ``username`` recorded as fetched ``days`` ago."""
+    stamps = _LatestStamps(str(target / LATEST_STAMPS_FILE))
+    for name in ("followers", "followees"):
+        fetched, limit = stamps.get_follow_list(username, name)
+        stamps.set_follow_list(username, name, fetched - timedelta(days=days), limit)
+
+
+def test_a_recent_complete_follow_list_is_kept_not_fetched_again(tmp_path, fake_instagram, sleeps):
+    """With ``follows_max_age_days``, a run after one that fetched the follow lists asks
+    Instagram for none of their pages while they are younger than that: the lists stay on
+    disk, known, with a note of when they were fetched. Once older, they are fetched again
+    and follow who follows whom now."""
+    target, login = tmp_path / "dl", _session_login(tmp_path)
+    first = _download(
+        target, ["anna.cooks"], sleeps, login=login, download_follows=True, follows_max_age_days=7
+    )["anna.cooks"]
+    assert first["follows"] == {"followers": "known", "followees": "known"}
+    pages = _follow_list_requests(fake_instagram)
+    assert pages > 0
+    fake_instagram.accounts["anna.cooks"]["followers"].append("new.fan")
+
+    fake_instagram.requests.clear()
+    again = _download(
+        target, ["anna.cooks"], sleeps, login=login, download_follows=True, follows_max_age_days=7
+    )["anna.cooks"]
+
+    assert again["status"] == "ok"
+    assert again["follows"] == {"followers": "known", "followees": "known"}
+    assert _follow_list_requests(fake_instagram) == 0
+    assert re.search(r"followers: 3, kept from \d{4}-\d\d-\d\d \d\d:\d\d UTC", again["message"])
+    assert "(ingestion.follows_max_age_days)" in again["message"]
+    anna = target / "anna.cooks"
+    assert json.loads((anna / "followers.json").read_text(encoding="utf-8")) == [
+        "ben_hikes",
+        "carla.private",
+        "demo.fan",
+    ]
+
+    _age_follow_lists(target, "anna.cooks", days=7)
+    fake_instagram.requests.clear()
+    stale = _download(
+        target, ["anna.cooks"], sleeps, login=login, download_follows=True, follows_max_age_days=7
+    )["anna.cooks"]
+
+    assert _follow_list_requests(fake_instagram) == pages
+    assert "kept from" not in stale["message"]
+    followers = json.loads((anna / "followers.json").read_text(encoding="utf-8"))
+    assert followers == ["ben_hikes", "carla.private", "demo.fan", "new.fan"]
+
+
+@pytest.mark.parametrize("max_age_days", [None, 0])
+def test_follow_lists_are_fetched_at_every_run_without_a_max_age(
+    tmp_path, fake_instagram, sleeps, max_age_days
+):
+    target, login = tmp_path / "dl", _session_login(tmp_path)
+    pages = []
+    for _ in range(2):
+        fake_instagram.requests.clear()
+        report = _download(
+            target,
+            ["anna.cooks"],
+            sleeps,
+            login=login,
+            download_follows=True,
+            follows_max_age_days=max_age_days,
+        )
+        assert report["anna.cooks"]["follows"] == {"followers": "known", "followees": "known"}
+        pages.append(_follow_list_requests(fake_instagram))
+    assert pages[0] > 0 and pages[1] == pages[0]
+
+
+def test_a_follow_list_cut_by_a_smaller_max_follows_is_fetched_again(
+    tmp_path, fake_instagram, sleeps
+):
+    """A follower list cut at 30 is kept for ``max_follows`` 30 or less, and fetched again
+    when ``max_follows`` grows past what cut it; a list that was complete is kept whatever
+    ``max_follows`` becomes (its followees: 2)."""
+    fake_instagram.page_size = 12
+    fans = [f"made_up_fan_{i}" for i in range(100)]
+    fake_instagram.accounts["anna.cooks"]["followers"] = fans
+    fake_instagram.accounts["anna.cooks"]["user"]["follower_count"] = len(fans)
+    target, login = tmp_path / "dl", _session_login(tmp_path)
+
+    def run(max_follows: int | None) -> dict:
+        fake_instagram.requests.clear()
+        return _download(
+            target,
+            ["anna.cooks"],
+            sleeps,
+            login=login,
+            download_follows=True,
+            max_follows=max_follows,
+            follows_max_age_days=7,
+        )["anna.cooks"]
+
+    run(30)
+    kept = run(20)
+    assert _follow_list_requests(fake_instagram) == 0
+    assert (
+        "followers: 30 of the 100 the profile reports (ingestion.max_follows), kept from"
+        in (kept["message"])
+    )
+
+    grown = run(60)
+    followers = json.loads((target / "anna.cooks" / "followers.json").read_text("utf-8"))
+    assert followers == fans[:60]
+    assert sum(QUERY_FOLLOWERS in request for request in fake_instagram.requests) > 0
+    assert not any(QUERY_FOLLOWEES in request for request in fake_instagram.requests)
+    assert "followers: 60 of the 100" in grown["message"]
+    assert "followees: 2, kept from" in grown["message"]
+
+    run(None)
+    followers = json.loads((target / "anna.cooks" / "followers.json").read_text("utf-8"))
+    assert followers == fans
+    run(None)
+    assert _follow_list_requests(fake_instagram) == 0
+
+
+def test_a_follow_list_being_resumed_is_not_kept_from_before(tmp_path, fake_instagram, sleeps):
+    """A list whose newer fetch a 429 stopped partway (``followers.json.part``) is fetched on
+    from where it stopped, not replaced by the older complete list on disk."""
+    target, login = tmp_path / "dl", _session_login(tmp_path)
+    _download(target, ["anna.cooks"], sleeps, login=login, download_follows=True)
+    anna = target / "anna.cooks"
+    (anna / "followers.json.part").write_text('["ben_hikes"]', encoding="utf-8")
+
+    fake_instagram.requests.clear()
+    report = _download(
+        target, ["anna.cooks"], sleeps, login=login, download_follows=True, follows_max_age_days=7
+    )["anna.cooks"]
+
+    assert any(QUERY_FOLLOWERS in request for request in fake_instagram.requests)
+    assert not any(QUERY_FOLLOWEES in request for request in fake_instagram.requests)
+    assert "followers: 3" in report["message"] and "followees: 2, kept from" in report["message"]
+    assert not (anna / "followers.json.part").exists()
+
+
+def test_follow_list_records_move_with_a_renamed_profile(tmp_path):
+    stamps = _LatestStamps(str(tmp_path / LATEST_STAMPS_FILE))
+    fetched = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    stamps.set_follow_list("old.name", "followers", fetched, 2000)
+    stamps.set_follow_list("old.name", "followees", fetched, None)
+
+    stamps.rename_profile("old.name", "new.name")
+
+    again = _LatestStamps(str(tmp_path / LATEST_STAMPS_FILE))
+    assert again.get_follow_list("new.name", "followers") == (fetched, 2000)
+    assert again.get_follow_list("new.name", "followees") == (fetched, None)
+    assert again.get_follow_list("old.name", "followers") is None
 
 
 def test_an_update_fetches_only_the_new_posts_with_a_pinned_old_post_on_top(

@@ -47,7 +47,7 @@ def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_
     assert no_network == []
 
 
-def test_live_source_that_downloads_nothing_says_why_per_profile(tmp_path, no_network):
+def test_live_source_that_downloads_nothing_says_why_per_profile(tmp_path, no_network, no_pauses):
     with pytest.raises(RuntimeError, match="no Instagram profile could be downloaded") as error:
         _live(tmp_path / "instagram", ["kyliejenner", "therock"])
 
@@ -57,7 +57,9 @@ def test_live_source_that_downloads_nothing_says_why_per_profile(tmp_path, no_ne
     assert no_network
 
 
-def test_live_source_keeps_an_earlier_download_when_the_network_fails(tmp_path, no_network):
+def test_live_source_keeps_an_earlier_download_when_the_network_fails(
+    tmp_path, no_network, no_pauses
+):
     (tmp_path / "instagram" / "therock").mkdir(parents=True)
 
     raw, _ = _live(tmp_path / "instagram", ["therock"])

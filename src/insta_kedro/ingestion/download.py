@@ -39,7 +39,9 @@ case as shown):
 - **A follow list stopped by a 429** (the back-off budget spent partway): the accounts
   fetched so far are kept in ``followers.json.part`` and instaloader's iterator file, the
   list is ``partial`` in the report, and the next attempt (a retry, or the next run) goes on
-  from there; ``followers.json`` is replaced only by a complete list.
+  from there; ``followers.json`` is replaced only by a complete list. A complete list
+  younger than ``follows_max_age_days`` is kept, not asked for again (a list of 6,000 took
+  22 minutes of instaloader's rate control).
 - **Updates** (``update="new_posts"``) fetch only posts newer than the newest one already
   downloaded, read from instaloader's ``LatestStamps`` file beside the download, which only
   a finished walk writes; it does not depend on instaloader's version (unlike its resume
@@ -104,6 +106,7 @@ POSSIBLY_PINNED_POSTS = 3
 MAX_FAILED_POSTS_IN_A_ROW = 10
 MAX_MESSAGE_CHARS = 400
 LATEST_STAMPS_FILE = "latest-stamps.ini"
+FOLLOW_LISTS = ("followers", "followees")
 EPOCH = datetime.fromtimestamp(0, UTC)
 _USERNAME = re.compile(r"^[a-z0-9._]{1,30}$")
 _PUSH_BACK = re.compile(r"^(401|403|429)\b")
@@ -288,7 +291,11 @@ def make_loader(
 class _LatestStamps(instaloader.LatestStamps):
     """instaloader's ``LatestStamps`` file, written to a temporary file and renamed, so that a
     run killed while writing it leaves every stamp, the previous ones or the new ones
-    (instaloader rewrites the file in place)."""
+    (instaloader rewrites the file in place). It also keeps, per profile and follow list
+    (``followers``, ``followees``), when the list was last written complete and the
+    ``max_follows`` it was fetched with (``followers-fetched``, ``followers-limit``)."""
+
+    NO_LIMIT = "all"
 
     def _save(self) -> None:
         """Write every stamp to the file."""
@@ -297,6 +304,36 @@ class _LatestStamps(instaloader.LatestStamps):
         with temporary.open("w", encoding="utf-8") as stream:
             self.data.write(stream)
         os.replace(temporary, path)
+
+    def get_follow_list(self, profile_name: str, name: str) -> tuple[datetime, int | None] | None:
+        """When the follow list ``name`` of the profile was last written complete, and the
+        ``max_follows`` it was fetched with (None: all); None when there is no such record."""
+        if not self.data.has_option(profile_name, f"{name}-fetched"):
+            return None
+        fetched = self._get_timestamp(profile_name, f"{name}-fetched")
+        limit = self.data.get(profile_name, f"{name}-limit", fallback=self.NO_LIMIT)
+        try:
+            return fetched, None if limit == self.NO_LIMIT else int(limit)
+        except ValueError:
+            return None
+
+    def set_follow_list(
+        self, profile_name: str, name: str, fetched: datetime, limit: int | None
+    ) -> None:
+        """Record that the follow list ``name`` of the profile was written complete at
+        ``fetched``, fetched with ``max_follows`` ``limit`` (None: all)."""
+        self._ensure_section(profile_name)
+        self.data.set(profile_name, f"{name}-limit", str(limit or self.NO_LIMIT))
+        self._set_timestamp(profile_name, f"{name}-fetched", fetched)
+
+    def rename_profile(self, old_profile: str, new_profile: str) -> None:
+        """Move the profile's stamps to its new name, its follow lists' records too."""
+        self._ensure_section(new_profile)
+        for list_name in FOLLOW_LISTS:
+            for option in (f"{list_name}-fetched", f"{list_name}-limit"):
+                if self.data.has_option(old_profile, option):
+                    self.data.set(new_profile, option, self.data.get(old_profile, option))
+        super().rename_profile(old_profile, new_profile)
 
 
 @dataclass
@@ -398,6 +435,7 @@ def download_profiles(
     fast_update: bool = False,
     update: Update = "all",
     max_follows: int | None = None,
+    follows_max_age_days: float | None = None,
     backoff: Backoff | None = None,
     sleep: Sleep = time.sleep,
     rng: random.Random | None = None,
@@ -425,7 +463,9 @@ def download_profiles(
     post (after the possibly pinned ones), as ``instaloader --fast-update`` does; otherwise
     the walk goes on to ``max_posts_per_profile``, skipping what is on disk.
     ``download_follows`` (needs a login) writes ``followers.json`` and ``followees.json``
-    (at most ``max_follows`` each).
+    (at most ``max_follows`` each); a list written complete less than
+    ``follows_max_age_days`` ago (None: none) is kept instead of fetched again, unless a
+    ``max_follows`` smaller than today's cut it.
     """
     if not profiles:
         return {}
@@ -475,6 +515,7 @@ def download_profiles(
                     update=update,
                     download_follows=download_follows,
                     max_follows=max_follows,
+                    follows_max_age_days=follows_max_age_days,
                 )
             except AbortDownloadException as err:
                 progress.action = _account_action(err)
@@ -531,7 +572,7 @@ def _download_with_retries(
     loader: instaloader.Instaloader,
     progress: _Progress,
     waits: _Waits,
-    stamps: instaloader.LatestStamps,
+    stamps: _LatestStamps,
     folders: _ProfileFolders,
     *,
     max_posts: int | None,
@@ -539,6 +580,7 @@ def _download_with_retries(
     update: Update,
     download_follows: bool,
     max_follows: int | None,
+    follows_max_age_days: float | None,
 ) -> tuple[str, str]:
     """Download one profile, retrying after "wait" answers while the back-off budget lasts;
     return its status and a message. ``AbortDownloadException`` is raised on."""
@@ -555,6 +597,7 @@ def _download_with_retries(
                 update=update,
                 download_follows=download_follows,
                 max_follows=max_follows,
+                follows_max_age_days=follows_max_age_days,
             )
             return "ok", ""
         except AbortDownloadException:
@@ -583,7 +626,7 @@ def _download_with_retries(
 def _download_profile(
     loader: instaloader.Instaloader,
     progress: _Progress,
-    stamps: instaloader.LatestStamps,
+    stamps: _LatestStamps,
     folders: _ProfileFolders,
     *,
     max_posts: int | None,
@@ -591,6 +634,7 @@ def _download_profile(
     update: Update,
     download_follows: bool,
     max_follows: int | None,
+    follows_max_age_days: float | None,
 ) -> None:
     """One attempt at a profile; skips the stages that an earlier attempt finished. A
     profile that is new in ``folders`` takes over the folder of its earlier name there."""
@@ -650,17 +694,32 @@ def _download_profile(
             ("followers", profile.get_followers, lambda: profile.followers),
             ("followees", profile.get_followees, lambda: profile.followees),
         ):
-            if progress.follows.get(name) in (None, "partial"):
-                progress.follows[name] = _download_follow_list(
-                    loader,
-                    profile,
-                    profile_dir,
-                    progress,
-                    name,
-                    get_profiles,
-                    reported,
-                    max_follows,
+            if progress.follows.get(name) not in (None, "partial"):
+                continue
+            kept = _kept_follow_list(
+                stamps, profile_dir, username, name, max_follows, follows_max_age_days
+            )
+            if kept is not None:
+                accounts, fetched = kept
+                note = _follow_list_note(name, accounts, _reported_count(reported), max_follows)
+                progress.notes.append(
+                    f"{note}, kept from {fetched:%Y-%m-%d %H:%M} UTC "
+                    "(ingestion.follows_max_age_days)"
                 )
+                progress.follows[name] = "known"
+                continue
+            progress.follows[name] = _download_follow_list(
+                loader,
+                profile,
+                profile_dir,
+                progress,
+                name,
+                get_profiles,
+                reported,
+                max_follows,
+            )
+            if progress.follows[name] == "known":
+                stamps.set_follow_list(username, name, datetime.now(UTC), max_follows)
 
 
 def _adopt_earlier_folder(profile_dir: Path, userid: int, folders: _ProfileFolders) -> str | None:
@@ -714,10 +773,7 @@ def _download_follow_list(
         progress.notes.append(f"{name} unavailable (follows_unavailable): {_describe(err)}")
         return "unavailable"
     progress.partial_follows.pop(name, None)
-    try:
-        count = int(reported())
-    except (InstaloaderException, KeyError, TypeError, ValueError):
-        count = 0
+    count = _reported_count(reported)
     if not usernames and count > 0:
         progress.notes.append(
             f"{name} unavailable (follows_unavailable): the profile reports {count} "
@@ -725,13 +781,56 @@ def _download_follow_list(
         )
         return "unavailable"
     _write_json_atomically(profile_dir / f"{name}.json", usernames)
-    if max_follows is not None and len(usernames) >= max_follows and count > len(usernames):
-        progress.notes.append(
-            f"{name}: {len(usernames)} of the {count} the profile reports (ingestion.max_follows)"
-        )
-    else:
-        progress.notes.append(f"{name}: {len(usernames)}")
+    progress.notes.append(_follow_list_note(name, len(usernames), count, max_follows))
     return "known"
+
+
+def _reported_count(reported: Callable[[], int]) -> int:
+    """The number of accounts the profile reports in a follow list (0 when unknown)."""
+    try:
+        return int(reported())
+    except (InstaloaderException, KeyError, TypeError, ValueError):
+        return 0
+
+
+def _follow_list_note(name: str, accounts: int, count: int, max_follows: int | None) -> str:
+    """The report's note of a follow list of ``accounts`` accounts, with the ``count`` the
+    profile reports when ``max_follows`` cut the list."""
+    if max_follows is not None and accounts >= max_follows and count > accounts:
+        return f"{name}: {accounts} of the {count} the profile reports (ingestion.max_follows)"
+    return f"{name}: {accounts}"
+
+
+def _kept_follow_list(
+    stamps: _LatestStamps,
+    profile_dir: Path,
+    username: str,
+    name: str,
+    max_follows: int | None,
+    max_age_days: float | None,
+) -> tuple[int, datetime] | None:
+    """How many accounts the follow list ``name`` on disk holds and when it was fetched, when
+    it is kept instead of fetched again; None when it is fetched. It is kept when ``stamps``
+    records that it was written complete less than ``max_age_days`` ago (None: never kept),
+    ``<name>.json`` is a readable list, no newer fetch of it is under way (no ``.part``
+    file), and no ``max_follows`` smaller than today's cut it (a list cut at 1,000 is fetched
+    again for ``max_follows`` 2,000 or None)."""
+    record = None if max_age_days is None else stamps.get_follow_list(username, name)
+    if record is None or _PartialFollowList(profile_dir, name).path.exists():
+        return None
+    fetched, limit = record
+    try:
+        accounts = json.loads((profile_dir / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    cut = limit is not None and isinstance(accounts, list) and len(accounts) >= limit
+    if (
+        not isinstance(accounts, list)
+        or datetime.now(UTC) - fetched >= timedelta(days=max_age_days)
+        or (cut and (max_follows is None or max_follows > limit))
+    ):
+        return None
+    return len(accounts), fetched
 
 
 def _is_follows_refusal(err: BaseException) -> bool:

@@ -37,6 +37,7 @@ class DemoParams(Settings):
 
 
 Seconds = Annotated[Number, Field(gt=0.0)]
+Days = Annotated[Number, Field(ge=0.0)]
 Update = Literal["all", "new_posts"]
 """``all``: walk each profile's posts up to the cap, skipping those on disk; ``new_posts``:
 only the posts newer than the newest one already downloaded."""
@@ -57,8 +58,10 @@ class BackoffParams(Settings):
 class IngestionParams(Section):
     """``params:ingestion``: the ``source`` (:data:`Source`); the ``folder`` of an existing
     download (``source=folder``, where it must be set); the ``profiles`` to download
-    (``source=instaloader``), ``download_follows`` and ``max_follows`` (the most accounts
-    read of each follow list, >= 1, or null: all), the ``update`` mode (:data:`Update`) and
+    (``source=instaloader``), ``download_follows``, ``max_follows`` (the most accounts
+    read of each follow list, >= 1, or null: all) and ``follows_max_age_days`` (days a
+    complete follow list is kept before it is fetched again, >= 0, or null: every run), the
+    ``update`` mode (:data:`Update`) and
     the ``backoff`` (:class:`BackoffParams`); ``max_posts_per_profile`` (>= 0, or null: all);
     the ``demo_folder`` and
     ``instagram_folder`` the demo and live sources write; the ``demo`` settings
@@ -73,6 +76,7 @@ class IngestionParams(Section):
     max_posts_per_profile: NonNegativeCount | None
     download_follows: bool
     max_follows: Count | None
+    follows_max_age_days: Days | None
     update: Update
     backoff: BackoffParams
     demo_folder: str

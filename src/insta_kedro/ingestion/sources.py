@@ -37,6 +37,7 @@ def acquire_download(
     max_posts_per_profile: int | None = None,
     download_follows: bool = False,
     max_follows: int | None = None,
+    follows_max_age_days: float | None = None,
     update: Update = "all",
     backoff: Mapping[str, float] | None = None,
     login: InstagramLogin | None = None,
@@ -48,6 +49,7 @@ def acquire_download(
     an existing download. ``instaloader``: ``profiles`` are downloaded into
     ``instagram_folder`` (``download_profiles`` with ``max_posts_per_profile``, ``login``,
     ``download_follows``, ``max_follows`` (each follow list's most accounts, None: all),
+    ``follows_max_age_days`` (how long a complete follow list is kept, None: not kept),
     ``update`` and the ``backoff`` settings, :class:`Backoff`'s
     fields); ``ValueError`` when there are no profiles and
     no earlier download to parse, ``RuntimeError`` naming each profile's outcome when the
@@ -81,6 +83,7 @@ def acquire_download(
             login=login,
             download_follows=bool(download_follows),
             max_follows=max_follows,
+            follows_max_age_days=follows_max_age_days,
             update=update,
             backoff=Backoff(**backoff) if backoff else None,
         )

@@ -8,7 +8,7 @@ import pytest
 
 from insta_kedro.ingestion import IngestionParams
 from insta_kedro.pipelines.ingestion.nodes import acquire_download, parse_download
-from tests.ingestion.test_download import QUERY_FOLLOWERS, _session_login
+from tests.ingestion.test_download import QUERY_FOLLOWEES, QUERY_FOLLOWERS, _session_login
 from tests.pipelines.shipped_params import shipped, typed
 
 
@@ -39,7 +39,7 @@ def test_live_source_without_profiles_reparses_an_earlier_download(tmp_path, no_
     assert no_network == []
 
 
-def test_max_follows_caps_each_follow_list_of_a_live_download(tmp_path, fake_instagram):
+def test_max_follows_caps_each_follow_list_of_a_live_download(tmp_path, fake_instagram, no_pauses):
     """A profile with thousands of followers (made-up names): ``ingestion.max_follows`` stops
     its list after that many, instead of asking Instagram for every page of it (12 accounts a
     page, about 200 pages per 11 minutes: days for a celebrity's millions)."""
@@ -67,6 +67,39 @@ def test_max_follows_caps_each_follow_list_of_a_live_download(tmp_path, fake_ins
 def test_follow_lists_are_capped_unless_asked_otherwise():
     assert shipped("ingestion")["max_follows"] == 2000
     assert typed(IngestionParams, max_follows=None).max_follows is None
+
+
+def test_a_rerun_keeps_the_follow_lists_it_fetched_within_the_week(
+    tmp_path, fake_instagram, no_pauses
+):
+    """As shipped, ``ingestion.follows_max_age_days`` (7) keeps the follow lists of a run a
+    week: the next run asks Instagram for none of their pages and still reads them."""
+    assert shipped("ingestion")["follows_max_age_days"] == 7
+    params = _live(tmp_path / "instagram", ["anna.cooks"]).model_copy(
+        update={"download_follows": True}
+    )
+    acquire_download(params, _session_login(tmp_path))
+    fake_instagram.requests.clear()
+
+    raw, _ = acquire_download(params, _session_login(tmp_path))
+
+    assert not any(
+        QUERY_FOLLOWERS in request or QUERY_FOLLOWEES in request
+        for request in fake_instagram.requests
+    )
+    assert raw["downloads"]["anna.cooks"]["follows"] == {"followers": "known", "followees": "known"}
+    _, _, follows, _ = parse_download(raw, params)
+    assert set(follows["follower"][follows["followee"] == "anna.cooks"]) == {
+        "ben_hikes",
+        "carla.private",
+        "demo.fan",
+    }
+
+
+@pytest.mark.parametrize("days", [-1, "a week"])
+def test_a_bad_follows_max_age_names_the_setting(days):
+    with pytest.raises(ValueError, match="follows_max_age_days"):
+        typed(IngestionParams, follows_max_age_days=days)
 
 
 def test_demo_source_then_parse_keeps_the_newest_posts(tmp_path):

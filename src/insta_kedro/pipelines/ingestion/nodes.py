@@ -33,6 +33,7 @@ def acquire_download(
         max_posts_per_profile=ingestion.max_posts_per_profile,
         download_follows=ingestion.download_follows,
         max_follows=ingestion.max_follows,
+        follows_max_age_days=ingestion.follows_max_age_days,
         update=ingestion.update,
         backoff=ingestion.backoff.model_dump(),
         login=instagram_login,
