@@ -153,7 +153,9 @@ def test_top_one_is_scored_apart_for_accounts_marked_thin_evidence(bench):
     assert nothing["thin"] == {"accounts": 0, "top1_accuracy": None}
 
 
-def test_leave_one_out_refits_the_personas_without_each_account(bench):
+def _three_kinds() -> tuple[pd.DataFrame, dict, dict]:
+    """24 people of three kinds, eight each, the first four of each labelled, as persona
+    vectors far apart; and the project's clustering parameters."""
     import numpy as np
     import yaml
 
@@ -173,15 +175,54 @@ def test_leave_one_out_refits_the_personas_without_each_account(bench):
     clustering = yaml.safe_load(
         (BENCHMARK.parents[1] / "conf" / "base" / "parameters_clustering.yml").read_text()
     )["clustering"]
+    return features, clustering, labels
+
+
+def _blurred(features: pd.DataFrame) -> pd.DataFrame:
+    """The same people, their three kinds one cloud."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    return features.assign(persona_feature=[rng.normal(0, 1, 6) for _ in range(len(features))])
+
+
+def test_leave_one_out_refits_the_personas_without_each_account(bench):
+    features, clustering, labels = _three_kinds()
 
     found = bench.leave_one_out(features, clustering, labels)
 
     assert found["refits"] == 24
-    assert found["noise_share_labelled"] == {"mean": 0.0, "max": 0.0, "above_0.2": 0}
-    assert found["persona_ari"] == {"mean": 1.0, "min": 1.0, "below_0.5": 0}
-    assert "24 refits" in bench.leave_one_out_lines(found)
+    assert found["noise_share_labelled"] == {"mean": 0.0, "p10": 0.0, "max": 0.0, "above_0.2": 0}
+    assert found["persona_ari"] == {"mean": 1.0, "p10": 1.0, "min": 1.0, "below_0.5": 0}
+    assert "24 refits" in bench.refit_lines("Leave one account out", found)
 
     # three kinds that are one cloud: the refits say so
-    blurred = features.assign(persona_feature=[rng.normal(0, 1, 6) for _ in profiles])
-    mixed = bench.leave_one_out(blurred, clustering, labels)
+    mixed = bench.leave_one_out(_blurred(features), clustering, labels)
+    assert mixed["persona_ari"]["mean"] < 0.5
+
+
+def test_subsamples_refit_the_personas_on_random_subsets_of_each_part(bench, monkeypatch):
+    from insta_kedro import personas
+
+    features, clustering, labels = _three_kinds()
+    seen = []
+    fit = personas.cluster_people_by_validity
+
+    def recorded(kept, params):
+        seen.append(set(kept["profile"]))
+        return fit(kept, params)
+
+    monkeypatch.setattr(personas, "cluster_people_by_validity", recorded)
+
+    found = bench.subsamples(features, clustering, labels, fraction=0.5, draws=5)
+
+    assert found["fraction"] == 0.5 and found["refits"] == 5
+    assert [len(s & set(labels)) for s in seen] == [6] * 5  # half of the 12 labelled
+    assert [len(s - set(labels)) for s in seen] == [6] * 5  # and half of the other 12
+    assert len({frozenset(s) for s in seen}) == 5
+    assert found["persona_ari"]["min"] == 1.0
+    again = bench.subsamples(features, clustering, labels, fraction=0.5, draws=5)
+    assert again == found  # seeded
+    assert "5 refits" in bench.refit_lines("Random 50% of the accounts", found)
+    mixed = bench.subsamples(_blurred(features), clustering, labels, fraction=0.5, draws=5)
     assert mixed["persona_ari"]["mean"] < 0.5
