@@ -69,6 +69,26 @@ def test_captions_score_their_category_highest(lexicon, text, category):
     assert lexicon.categories[int(np.argmax(shares[0]))] == category
 
 
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("Sold out night at the theatre, thank you Brooklyn 🎶", "music"),
+        ("Premiere of our film at the Egyptian Theater tonight", "film_tv"),
+        ("Opening of my exhibition at the theatre's gallery", "art"),
+    ],
+)
+def test_a_theatre_is_where_concerts_films_and_art_are_shown(lexicon, text, category):
+    shares, _ = lexicon.scores([text])
+    by_category = dict(zip(lexicon.categories, shares[0], strict=True))
+    assert max(by_category, key=by_category.get) == category
+    assert (
+        lexicon.scores(["#theatre"])[0][0][
+            [lexicon.categories.index(c) for c in ("music", "film_tv", "art")]
+        ].min()
+        > 0
+    )
+
+
 def test_shares_sum_to_one_or_are_all_zero(lexicon):
     shares, matches = lexicon.scores(["morning coffee and a croissant ☕🥐", "", "qwerty zxcv"])
     assert shares[0].sum() == pytest.approx(1.0)
