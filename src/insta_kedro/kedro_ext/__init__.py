@@ -2,7 +2,7 @@
 missing-input check, the tracking server check, the check of ``--params`` sections, relative
 path parameters taken from the project folder, typed parameters logged to MLflow as their
 settings, the MLflow runs whose process died marked KILLED, and the datasets (Parquet with a
-kedro-viz preview, optional, lazy).
+kedro-viz preview, optional, lazy; Parquet and JSON files that appear at their path whole).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -30,6 +30,12 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "parquet_dataset": [
             "ParquetDataset",
+        ],
+        "json_dataset": [
+            "JSONDataset",
+        ],
+        "whole_files": [
+            "written_whole",
         ],
         "optional_parquet_dataset": [
             "OptionalParquetDataset",

@@ -14,7 +14,6 @@ table, file by file. An absent file loads as an empty table with ``columns_when_
 like ``OptionalParquetDataset``.
 """
 
-import uuid
 from typing import Any
 
 import pandas as pd
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 from kedro.io.core import get_filepath_str
 
 from insta_kedro.kedro_ext.optional_parquet_dataset import OptionalParquetDataset
+from insta_kedro.kedro_ext.whole_files import written_whole
 
 ROW_GROUP_SIZE = 16_384
 """Rows per row group unless ``save_args.row_group_size`` says otherwise."""
@@ -81,19 +81,13 @@ class LazyParquetDataset(OptionalParquetDataset):
             super().save(data)
             return
         save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        # The batches are read while they are written, so reading may fail half way: the file
-        # is written beside its path and moved there whole, or not at all.
-        partial = f"{save_path}.partial-{uuid.uuid4().hex[:8]}"
         row_group_size = self._save_args["row_group_size"]
-        try:
-            with (
-                self._fs.open(partial, **self._fs_open_args_save) as file,
-                pq.ParquetWriter(file, data.schema) as writer,
-            ):
-                for batch in data:
-                    writer.write_batch(batch, row_group_size=row_group_size)
-            self._fs.mv(partial, save_path)
-        finally:
-            if self._fs.exists(partial):
-                self._fs.rm(partial)
+        # The batches are read while they are written, so reading may fail half way.
+        with (
+            written_whole(self._fs, save_path) as partial,
+            self._fs.open(partial, **self._fs_open_args_save) as file,
+            pq.ParquetWriter(file, data.schema) as writer,
+        ):
+            for batch in data:
+                writer.write_batch(batch, row_group_size=row_group_size)
         self._invalidate_cache()

@@ -7,16 +7,23 @@ gives NumPy arrays, which kedro-viz cannot serialize, and the dataset's panel fa
 "Unable to serialize unknown type: numpy.ndarray"); so does a missing time (``NaT``). This
 preview reads only the rows it shows, cuts a long array to its first values and a count of the
 rest, and hands back what pandas' ``to_json`` makes of the rows (lists, ISO times, ``null``).
-Loading and saving are exactly ``pandas.ParquetDataset``'s.
+Loading is exactly ``pandas.ParquetDataset``'s; a save writes the same file, which appears at
+its path only once it is whole (``whole_files.written_whole``): the web app reading it while
+a run writes it, and a save that fails or is killed half way, find the previous file.
 """
 
 import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow.dataset as ds
+from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets._typing import TablePreview
 from kedro_datasets.pandas import ParquetDataset as PandasParquetDataset
+
+from insta_kedro.kedro_ext.whole_files import written_whole
 
 PREVIEW_VALUES = 8
 """Values shown of an array cell in a preview; the rest are counted."""
@@ -36,7 +43,8 @@ def preview_cell(value: Any) -> Any:
 
 
 class ParquetDataset(PandasParquetDataset):
-    """``pandas.ParquetDataset`` whose kedro-viz preview holds JSON values only.
+    """``pandas.ParquetDataset`` whose kedro-viz preview holds JSON values only, and whose
+    file appears at its path only once it is whole.
 
     Example usage for the YAML API:
 
@@ -56,6 +64,24 @@ class ParquetDataset(PandasParquetDataset):
         >>> dataset.preview()["data"]
         [['a', ['#sea', '#sun']]]
     """
+
+    def save(self, data: pd.DataFrame) -> None:
+        """Write ``data`` as ``pandas.ParquetDataset`` does, beside the path, then move it
+        there whole."""
+        save_path = get_filepath_str(self._get_save_path(), self._protocol)
+        if Path(save_path).is_dir():
+            raise DatasetError(f"Saving {type(self).__name__} to a directory is not supported.")
+        if "partition_cols" in self._save_args:
+            raise DatasetError(
+                f"{type(self).__name__} does not support save argument 'partition_cols': "
+                "use kedro.io.PartitionedDataset instead"
+            )
+        with (
+            written_whole(self._fs, save_path) as partial,
+            self._fs.open(partial, **self._fs_open_args_save) as file,
+        ):
+            data.to_parquet(file, **self._save_args)
+        self._invalidate_cache()
 
     def preview(self, nrows: int = 5) -> TablePreview:
         """The first ``nrows`` rows (of ``load_args.columns``, when set) in pandas' ``split``
