@@ -44,12 +44,20 @@ def test_a_value_json_cannot_write_leaves_the_previous_report(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.json", "theirs.json"]
 
 
-def test_every_json_output_of_the_catalog_is_written_whole():
+@pytest.mark.parametrize(
+    ("suffix", "whole", "count"),
+    [
+        (".json", "insta_kedro.kedro_ext.json_dataset.JSONDataset", 11),
+        (".pickle", "insta_kedro.kedro_ext.pickle_dataset.PickleDataset", 5),
+        (".parquet", "insta_kedro.kedro_ext.", 11),
+    ],
+)
+def test_every_json_pickle_and_parquet_output_of_the_catalog_is_written_whole(suffix, whole, count):
     types = []
     for catalog in sorted(CONF.glob("catalog*.yml")):
         for entry in yaml.safe_load(catalog.read_text()).values():
             inner = entry.get("dataset", entry)
-            if str(inner.get("filepath", "")).endswith(".json"):
+            if str(inner.get("filepath", "")).endswith(suffix):
                 types.append(inner["type"])
-    assert len(types) >= 11
-    assert set(types) == {"insta_kedro.kedro_ext.json_dataset.JSONDataset"}
+    assert len(types) == count
+    assert all(kind.startswith(whole) for kind in types), types

@@ -2,7 +2,8 @@
 missing-input check, the tracking server check, the check of ``--params`` sections, relative
 path parameters taken from the project folder, typed parameters logged to MLflow as their
 settings, the MLflow runs whose process died marked KILLED, and the datasets (Parquet with a
-kedro-viz preview, optional, lazy; Parquet and JSON files that appear at their path whole).
+kedro-viz preview, optional, lazy; Parquet, JSON and pickle files that appear at their path
+whole).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -34,7 +35,11 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "json_dataset": [
             "JSONDataset",
         ],
+        "pickle_dataset": [
+            "PickleDataset",
+        ],
         "whole_files": [
+            "WholeFileSave",
             "written_whole",
         ],
         "optional_parquet_dataset": [

@@ -4,19 +4,15 @@ The reports, the characterizations and the cluster profiles are JSON files that 
 reads while a run may be writing them. kedro-datasets writes a JSON file in place, so a reader
 could find it half written, and a value ``json`` cannot write (found only when it reaches it)
 left a file cut short where the last run's complete one was. This dataset writes the same
-file beside its path and moves it there once it is whole (``whole_files.written_whole``).
+file beside its path and moves it there once it is whole (``whole_files.WholeFileSave``).
 """
 
-import json
-from typing import Any
-
-from kedro.io.core import get_filepath_str
 from kedro_datasets.json import JSONDataset as KedroJSONDataset
 
-from insta_kedro.kedro_ext.whole_files import written_whole
+from insta_kedro.kedro_ext.whole_files import WholeFileSave
 
 
-class JSONDataset(KedroJSONDataset):
+class JSONDataset(WholeFileSave, KedroJSONDataset):
     """``json.JSONDataset`` whose file appears at its path only once it is whole: loading and
     the file written are exactly ``json.JSONDataset``'s.
 
@@ -51,14 +47,3 @@ class JSONDataset(KedroJSONDataset):
         >>> dataset.load()
         {'posts': 3}
     """
-
-    def save(self, data: Any) -> None:
-        """Write ``data`` as ``json.JSONDataset`` does, beside the path, then move it there
-        whole."""
-        save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        with (
-            written_whole(self._fs, save_path) as partial,
-            self._fs.open(partial, **self._fs_open_args_save) as file,
-        ):
-            json.dump(data, file, **self._save_args)
-        self._invalidate_cache()

@@ -8,22 +8,19 @@ gives NumPy arrays, which kedro-viz cannot serialize, and the dataset's panel fa
 preview reads only the rows it shows, cuts a long array to its first values and a count of the
 rest, and hands back what pandas' ``to_json`` makes of the rows (lists, ISO times, ``null``).
 Loading is exactly ``pandas.ParquetDataset``'s; a save writes the same file, which appears at
-its path only once it is whole (``whole_files.written_whole``): the web app reading it while
+its path only once it is whole (``whole_files.WholeFileSave``): the web app reading it while
 a run writes it, and a save that fails or is killed half way, find the previous file.
 """
 
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow.dataset as ds
-from kedro.io.core import DatasetError, get_filepath_str
 from kedro_datasets._typing import TablePreview
 from kedro_datasets.pandas import ParquetDataset as PandasParquetDataset
 
-from insta_kedro.kedro_ext.whole_files import written_whole
+from insta_kedro.kedro_ext.whole_files import WholeFileSave
 
 PREVIEW_VALUES = 8
 """Values shown of an array cell in a preview; the rest are counted."""
@@ -42,7 +39,7 @@ def preview_cell(value: Any) -> Any:
     return value
 
 
-class ParquetDataset(PandasParquetDataset):
+class ParquetDataset(WholeFileSave, PandasParquetDataset):
     """``pandas.ParquetDataset`` whose kedro-viz preview holds JSON values only, and whose
     file appears at its path only once it is whole.
 
@@ -64,24 +61,6 @@ class ParquetDataset(PandasParquetDataset):
         >>> dataset.preview()["data"]
         [['a', ['#sea', '#sun']]]
     """
-
-    def save(self, data: pd.DataFrame) -> None:
-        """Write ``data`` as ``pandas.ParquetDataset`` does, beside the path, then move it
-        there whole."""
-        save_path = get_filepath_str(self._get_save_path(), self._protocol)
-        if Path(save_path).is_dir():
-            raise DatasetError(f"Saving {type(self).__name__} to a directory is not supported.")
-        if "partition_cols" in self._save_args:
-            raise DatasetError(
-                f"{type(self).__name__} does not support save argument 'partition_cols': "
-                "use kedro.io.PartitionedDataset instead"
-            )
-        with (
-            written_whole(self._fs, save_path) as partial,
-            self._fs.open(partial, **self._fs_open_args_save) as file,
-        ):
-            data.to_parquet(file, **self._save_args)
-        self._invalidate_cache()
 
     def preview(self, nrows: int = 5) -> TablePreview:
         """The first ``nrows`` rows (of ``load_args.columns``, when set) in pandas' ``split``

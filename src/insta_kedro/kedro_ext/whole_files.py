@@ -5,14 +5,17 @@ way (a value the format cannot hold), leaves a file cut short where the last run
 one was, and the web app, reading the outputs while a run writes them, can read one half
 written. :func:`written_whole` writes beside the path and moves the file there once it is
 complete: a reader finds the previous file or the new one, and a failed save leaves the
-previous one as it was.
+previous one as it was. :class:`WholeFileSave` gives a kedro-datasets file dataset such saves.
 """
 
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import PurePosixPath
+from typing import Any
 
 from fsspec import AbstractFileSystem
+from kedro.io.core import get_filepath_str
 
 
 @contextmanager
@@ -28,3 +31,27 @@ def written_whole(fs: AbstractFileSystem, path: str) -> Iterator[str]:
     finally:
         if fs.exists(partial):
             fs.rm(partial)
+
+
+class WholeFileSave:
+    """Mixin, before a kedro-datasets file dataset among the bases (``class
+    JSONDataset(WholeFileSave, json.JSONDataset)``): the dataset's own ``save`` writes the
+    same file beside its path (its save path is the partial file meanwhile), and the file is
+    moved to the path once it is whole (:func:`written_whole`)."""
+
+    _partial_path: str | None = None
+
+    def save(self, data: Any) -> None:
+        """Save ``data`` as the dataset does, then move the file to its path whole."""
+        path = get_filepath_str(self._get_save_path(), self._protocol)
+        with written_whole(self._fs, path) as partial:
+            self._partial_path = partial
+            try:
+                super().save(data)
+            finally:
+                self._partial_path = None
+
+    def _get_save_path(self) -> PurePosixPath:
+        if self._partial_path is not None:
+            return PurePosixPath(self._partial_path)
+        return super()._get_save_path()
