@@ -1,8 +1,14 @@
-"""written_whole: a file appears at its path whole, or the previous one stays."""
+"""written_whole: a file appears at its path whole, or the previous one stays; WholeFileSave
+leaves a versioned dataset's saves as they are."""
 
 import fsspec
+import pandas as pd
 import pytest
+from kedro.io import Version
 
+from insta_kedro.kedro_ext.json_dataset import JSONDataset
+from insta_kedro.kedro_ext.parquet_dataset import ParquetDataset
+from insta_kedro.kedro_ext.pickle_dataset import PickleDataset
 from insta_kedro.kedro_ext.whole_files import written_whole
 
 
@@ -33,3 +39,16 @@ def test_a_failed_write_leaves_the_previous_file_and_no_partial_one(tmp_path):
 
     assert path.read_text() == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+@pytest.mark.parametrize("dataset_type", [ParquetDataset, JSONDataset, PickleDataset])
+def test_a_versioned_dataset_saves_each_version_as_kedro_does(tmp_path, dataset_type):
+    data = pd.DataFrame({"a": [1]}) if dataset_type is ParquetDataset else {"a": [1]}
+    dataset = dataset_type(filepath=str(tmp_path / "output"), version=Version(None, None))
+
+    dataset.save(data)
+
+    loaded = dataset.load()
+    assert loaded.equals(data) if dataset_type is ParquetDataset else loaded == data
+    (version,) = (tmp_path / "output").iterdir()
+    assert [p.name for p in version.iterdir()] == ["output"]

@@ -37,12 +37,17 @@ class WholeFileSave:
     """Mixin, before a kedro-datasets file dataset among the bases (``class
     JSONDataset(WholeFileSave, json.JSONDataset)``): the dataset's own ``save`` writes the
     same file beside its path (its save path is the partial file meanwhile), and the file is
-    moved to the path once it is whole (:func:`written_whole`)."""
+    moved to the path once it is whole (:func:`written_whole`). A versioned dataset
+    (``versioned: true``) saves as it does: each save is a new file of its own, and Kedro
+    looks for it as soon as it is written."""
 
     _partial_path: str | None = None
 
     def save(self, data: Any) -> None:
         """Save ``data`` as the dataset does, then move the file to its path whole."""
+        if getattr(self, "_version", None) is not None:
+            super().save(data)
+            return
         path = get_filepath_str(self._get_save_path(), self._protocol)
         with written_whole(self._fs, path) as partial:
             self._partial_path = partial
