@@ -784,16 +784,14 @@ def main() -> None:
             print(f"\nnote: {note}")
         if args.leave_one_out or args.subsample:
             user_features = pd.read_parquet(project / USER_FEATURES)
-            clustering = yaml.safe_load((project / CLUSTERING_PARAMETERS).read_text())
+            clustering = yaml.safe_load((project / CLUSTERING_PARAMETERS).read_text())["clustering"]
         if args.leave_one_out:
-            found = leave_one_out(user_features, clustering["clustering"], labels)
+            found = leave_one_out(user_features, clustering, labels)
             payload["leave_one_out"] = found
             print()
             print(refit_lines("Leave one account out", found))
         if args.subsample:
-            found = subsamples(
-                user_features, clustering["clustering"], labels, args.subsample, args.draws
-            )
+            found = subsamples(user_features, clustering, labels, args.subsample, args.draws)
             payload["subsamples"] = found
             print()
             print(refit_lines(f"Random {args.subsample:.0%} of the accounts", found))

@@ -1,16 +1,12 @@
 """JSONDataset: json.JSONDataset's file, which appears at its path only once it is whole."""
 
 import json
-from pathlib import Path
 
 import pytest
-import yaml
 from kedro.io.core import DatasetError
 from kedro_datasets.json import JSONDataset as KedroJSONDataset
 
 from insta_kedro.kedro_ext.json_dataset import JSONDataset
-
-CONF = Path(__file__).parents[2] / "conf" / "base"
 
 
 def test_saves_and_loads_the_file_kedro_datasets_writes(tmp_path):
@@ -42,22 +38,3 @@ def test_a_value_json_cannot_write_leaves_the_previous_report(tmp_path):
     with pytest.raises(json.JSONDecodeError):
         json.loads(cut_short)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.json", "theirs.json"]
-
-
-@pytest.mark.parametrize(
-    ("suffix", "whole", "count"),
-    [
-        (".json", "insta_kedro.kedro_ext.json_dataset.JSONDataset", 11),
-        (".pickle", "insta_kedro.kedro_ext.pickle_dataset.PickleDataset", 5),
-        (".parquet", "insta_kedro.kedro_ext.", 11),
-    ],
-)
-def test_every_json_pickle_and_parquet_output_of_the_catalog_is_written_whole(suffix, whole, count):
-    types = []
-    for catalog in sorted(CONF.glob("catalog*.yml")):
-        for entry in yaml.safe_load(catalog.read_text()).values():
-            inner = entry.get("dataset", entry)
-            if str(inner.get("filepath", "")).endswith(suffix):
-                types.append(inner["type"])
-    assert len(types) == count
-    assert all(kind.startswith(whole) for kind in types), types

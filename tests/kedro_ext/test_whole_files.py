@@ -1,15 +1,20 @@
 """written_whole: a file appears at its path whole, or the previous one stays; WholeFileSave
-leaves a versioned dataset's saves as they are."""
+leaves a versioned dataset's saves as they are; the catalog's files are saved so."""
+
+from pathlib import Path
 
 import fsspec
 import pandas as pd
 import pytest
+import yaml
 from kedro.io import Version
 
 from insta_kedro.kedro_ext.json_dataset import JSONDataset
 from insta_kedro.kedro_ext.parquet_dataset import ParquetDataset
 from insta_kedro.kedro_ext.pickle_dataset import PickleDataset
 from insta_kedro.kedro_ext.whole_files import written_whole
+
+CONF = Path(__file__).parents[2] / "conf" / "base"
 
 
 def test_the_file_appears_only_once_the_block_ends(tmp_path):
@@ -52,3 +57,22 @@ def test_a_versioned_dataset_saves_each_version_as_kedro_does(tmp_path, dataset_
     assert loaded.equals(data) if dataset_type is ParquetDataset else loaded == data
     (version,) = (tmp_path / "output").iterdir()
     assert [p.name for p in version.iterdir()] == ["output"]
+
+
+@pytest.mark.parametrize(
+    ("suffix", "whole", "count"),
+    [
+        (".json", "insta_kedro.kedro_ext.json_dataset.JSONDataset", 11),
+        (".pickle", "insta_kedro.kedro_ext.pickle_dataset.PickleDataset", 5),
+        (".parquet", "insta_kedro.kedro_ext.", 11),
+    ],
+)
+def test_every_json_pickle_and_parquet_output_of_the_catalog_is_written_whole(suffix, whole, count):
+    types = []
+    for catalog in sorted(CONF.glob("catalog*.yml")):
+        for entry in yaml.safe_load(catalog.read_text()).values():
+            inner = entry.get("dataset", entry)
+            if str(inner.get("filepath", "")).endswith(suffix):
+                types.append(inner["type"])
+    assert len(types) == count
+    assert all(kind.startswith(whole) for kind in types), types

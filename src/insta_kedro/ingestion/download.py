@@ -819,18 +819,25 @@ def _kept_follow_list(
     if record is None or _PartialFollowList(profile_dir, name).path.exists():
         return None
     fetched, limit = record
-    try:
-        accounts = json.loads((profile_dir / f"{name}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if datetime.now(UTC) - fetched >= timedelta(days=max_age_days):
         return None
-    cut = limit is not None and isinstance(accounts, list) and len(accounts) >= limit
-    if (
-        not isinstance(accounts, list)
-        or datetime.now(UTC) - fetched >= timedelta(days=max_age_days)
-        or (cut and (max_follows is None or max_follows > limit))
-    ):
+    accounts = _read_account_list(profile_dir / f"{name}.json")
+    if accounts is None:
+        return None
+    cut = limit is not None and len(accounts) >= limit
+    if cut and (max_follows is None or max_follows > limit):
         return None
     return len(accounts), fetched
+
+
+def _read_account_list(path: Path) -> list | None:
+    """The JSON list of accounts in the file ``path``; None when it is missing, unreadable or
+    not a list."""
+    try:
+        accounts = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return accounts if isinstance(accounts, list) else None
 
 
 def _is_follows_refusal(err: BaseException) -> bool:
@@ -857,11 +864,7 @@ class _PartialFollowList:
 
     def read(self) -> list[str]:
         """The accounts fetched so far ([] when there is no readable partial list)."""
-        try:
-            names = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return []
-        return names if isinstance(names, list) else []
+        return _read_account_list(self.path) or []
 
     def count(self) -> int:
         """How many accounts have been fetched so far."""
