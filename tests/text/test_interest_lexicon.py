@@ -520,6 +520,64 @@ def test_possessives_and_terms_with_digits_are_read(text, term):
     assert np.array_equal(lexicon.weights_of(parts), lexicon.weights([text]))
 
 
+PHRASES = {
+    **{c: [] for c in REQUIRED_CATEGORIES},
+    "film_tv": ["box office", "read-thru", "table read", "episode"],
+    "business": ["office"],
+    "music": ["hip hop", "music"],
+    "family": ["baby shower", "baby"],
+    "food": ["ice cream"],
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "terms"),
+    [
+        ("Number one at the box office!", ["box office"]),  # not "office" as well
+        ("Box-Office numbers", ["box office"]),
+        ("💥 Read-thru with the cast 💥", ["read thru"]),  # written as the lexicon has it
+        ("read thru at noon", ["read thru"]),
+        ("two table reads this week", ["table read"]),  # the last word plural
+        ("back at the office, then hip hop", ["office", "hip hop"]),
+        ("a table for two, read the menu", []),  # the words apart are no phrase
+        ("the box of the office", ["office"]),
+        ("#hiphopmusic", ["hip hop", "music"]),  # a split hashtag's words
+        ("#boxofficehit", ["box office"]),
+    ],
+)
+def test_a_phrase_is_read_as_one_term_in_place_of_its_words(text, terms):
+    lexicon = InterestLexicon.from_config(PHRASES)
+    assert sorted(m.term for m in lexicon.matches(text)) == sorted(terms)
+    parts = [caption_parts(text)]
+    assert np.array_equal(lexicon.weights_of(parts), lexicon.weights([text]))
+
+
+def test_a_phrase_weighs_at_least_as_its_words():
+    lexicon = InterestLexicon.from_config(PHRASES)
+    for phrase in ("box office", "table read", "hip hop", "ice cream"):
+        for word in phrase.split():
+            assert lexicon.term_weights[phrase] >= interest_lexicon.term_specificity(
+                word, lexicon.generic_zipf, lexicon.max_weight
+            )
+
+
+def test_a_phrase_goes_with_whoever_its_first_word_belongs_to():
+    reads = InterestLexicon.from_config(PHRASES, not_the_posters=NOT_THE_POSTERS)
+    family = reads.categories.index("family")
+    assert reads.weights(["their baby shower"])[0, family] == 0
+    assert reads.weights(["my baby shower"])[0, family] > 0
+    ((match,),) = [reads.matches("our baby shower")]
+    assert match.term == "baby shower"
+
+
+def test_the_shipped_phrases_say_what_their_words_do_not(lexicon):
+    assert share(lexicon, "Opening weekend at the box office", "film_tv") == 1.0
+    assert share(lexicon, "Read-thru with tonight's host", "film_tv") == 1.0
+    assert share(lexicon, "grabbing ice cream", "food") == 1.0
+    assert share(lexicon, "a short film shot in a week", "film_tv") > 0.5  # not photography's
+    assert lexicon.term_weights["hip hop"] > 0
+
+
 def test_digits_next_to_a_term_make_another_word():
     tables = {**{c: [] for c in REQUIRED_CATEGORIES}, "sports": ["f1"], "gaming": ["ps5"]}
     lexicon = InterestLexicon.from_config(tables)

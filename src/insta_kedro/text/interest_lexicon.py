@@ -2,8 +2,9 @@
 
 Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML datasets):
 
-- ``lexicon.yml``: category → terms. A term is a word (``outfit``), a hashtag without ``#``
-  or an emoji. A caption's words, hashtags and emojis are matched exactly (their regular
+- ``lexicon.yml``: category → terms. A term is a word (``outfit``), a phrase of several
+  words (``hip hop``, ``read-thru``), a hashtag without ``#`` or an emoji. A caption's words,
+  hashtags and emojis are matched exactly (their regular
   English singulars, :func:`singulars`, and a possessive ``'s`` are also tried; a term with
   digits, such as ``35mm``, is found as a whole word; an emoji ZWJ sequence that is no term
   is read by the words of its Unicode name); a hashtag that is no term is split into words by
@@ -14,7 +15,10 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
   in these scripts are ICU's words too. A mentioned account is read as a hashtag is
   (``@birdhouseskateboards`` → birdhouse skateboards), its matches weighing
   ``mention_weight`` of a hashtag's: the accounts a post tags (brands, venues, shows,
-  collaborators) tell what it is about, but a handle is a name first. A term written with a
+  collaborators) tell what it is about, but a handle is a name first. A phrase is found as
+  consecutive words of a caption or of a split hashtag (``#hiphopmusic`` → hip hop, music;
+  its last word may be plural), leftmost and longest first, and its words are not matched
+  one by one as well ("box office" is film and TV, not "office"). A term written with a
   leading ``^`` is an *opening*: words (and punctuation) a caption starts with, such as the
   meme formats ``^when you`` and ``^pov:``, matched case-insensitively after any leading
   emojis, hashtags or punctuation, and weighing ``opening_weight``: how a caption is written
@@ -28,7 +32,9 @@ Two user-editable tables in ``conf/base/interests/`` (loaded as catalog YAML dat
 
 Each matched term counts with its specificity, ``generic_zipf`` minus its Zipf frequency in
 everyday English (wordfreq), clipped to ``[0, max_weight]``: a word everyone writes ("love",
-"home", "new") weighs little or nothing, a specific one ("skateboard", "🐶") a lot. A word of
+"home", "new") weighs little or nothing, a specific one ("skateboard", "🐶") a lot. A
+phrase's frequency is wordfreq's estimate for several words, about that of its rarest word
+("table read" weighs as "table" does): a phrase weighs at least as its words would. A word of
 a caption in another language weighs by its frequency in that language too, the higher of the
 two: the lexicon's English words are everyday words elsewhere (Italian "ai", to the; French
 "encore", again; Dutch "rug", back), which say nothing of what the caption is about. The
@@ -98,6 +104,8 @@ _IMAGENET_INDEX_LABEL = re.compile(r"imagenet_class_(\d+)$")
 # The sources of a match that are the caption's own words, weighed in its language.
 _WORD_SOURCES = ("word", "others_word")
 _DIGIT = re.compile(r"\d")
+# What separates the words of a phrase term as the lexicon is written.
+_BETWEEN_WORDS = re.compile(r"\w[\s\-‐–]+\W*\w")
 # A possessive "'s" of an account or a word (its owner), and the word right after it.
 _NAMED_POSSESSIVE = re.compile(
     r"(?P<owner>(?<![\w@])@[A-Za-z0-9._]+|(?<![\w'’])[^\W\d_]+)['’]s\s+(?P<word>[^\W\d_]+)"
@@ -225,6 +233,17 @@ def _zipf_in(word: str, code: str) -> float:
     return round(float(np.log10(max(frequency, 1e-9))) + 9, 2)
 
 
+def phrase_key(term: str) -> str:
+    """A lexicon term written as several words (with spaces or hyphens) as the lexicon keys
+    it: its words (as a caption's are read, ``text.words.words_of``) joined by single spaces
+    ("read-thru" → "read thru", "rock 'n' roll" → "rock n roll"); any other term as it is
+    ("outfit", "35mm", "🎬", "東京カフェ")."""
+    if not _BETWEEN_WORDS.search(term):
+        return term
+    words = words_of(term)
+    return " ".join(words) if len(words) > 1 else term
+
+
 def _opening_key(phrase: str) -> str:
     """An opening compared loosely: lower-case, NFC, single spaces."""
     return " ".join(unicodedata.normalize("NFC", phrase).lower().split())
@@ -327,7 +346,7 @@ class InterestLexicon:
         opening_categories: dict[str, list[int]] = {}
         for index, category in enumerate(categories):
             for term in lexicon[category] or []:
-                found, key = term_categories, normalize_term(term)
+                found, key = term_categories, phrase_key(normalize_term(term))
                 if str(term).startswith("^"):
                     found, key = opening_categories, _opening_key(str(term)[1:])
                 if key and index not in found.setdefault(key, []):
@@ -398,6 +417,54 @@ class InterestLexicon:
         if not terms:
             return None
         return re.compile(rf"(?<![^\W_])(?:{'|'.join(map(re.escape, terms))})(?![^\W_])", re.I)
+
+    @cached_property
+    def _phrases(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """The phrase terms (:func:`phrase_key`) as word tuples by their first word, longest
+        first."""
+        by_first: dict[str, list[tuple[str, ...]]] = {}
+        for term in self.term_categories:
+            if " " in term:
+                words = tuple(term.split(" "))
+                by_first.setdefault(words[0], []).append(words)
+        return {
+            first: tuple(sorted(found, key=len, reverse=True)) for first, found in by_first.items()
+        }
+
+    @cached_property
+    def _phrase_pattern(self) -> re.Pattern[str] | None:
+        """A pattern that finds a phrase term in a caption's lower-case plain text, a quick
+        test before its words are read one by one (most captions have none); None when the
+        lexicon has no phrase."""
+        phrases = sorted((w for found in self._phrases.values() for w in found), key=len)
+        if not phrases:
+            return None
+        alternatives = "|".join(r"[\W_]+".join(map(re.escape, words)) for words in phrases)
+        return re.compile(rf"(?<![^\W_])(?:{alternatives})")
+
+    def phrase_spans(self, words: Sequence[str]) -> list[tuple[int, int, str]]:
+        """``(start, end, term)`` of the phrase terms in ``words`` (lower-case), leftmost and
+        longest first, none overlapping; a phrase's last word may be plural ("hip hops")."""
+        phrases, spans, start = self._phrases, [], 0
+        while start < len(words):
+            for candidate in phrases.get(words[start], ()):
+                end = start + len(candidate)
+                if end <= len(words) and tuple(words[start + 1 : end - 1]) == candidate[1:-1]:
+                    term = self._lookup(" ".join(words[start:end]))
+                    if term == " ".join(candidate):
+                        spans.append((start, end, term))
+                        start = end
+                        break
+            else:
+                start += 1
+        return spans
+
+    def _caption_phrases(self, parts: CaptionParts) -> list[tuple[int, int, str]]:
+        """:meth:`phrase_spans` of a caption's words (``parts.words``)."""
+        pattern = self._phrase_pattern
+        if pattern is None or not pattern.search(parts.plain.lower()):
+            return []
+        return self.phrase_spans([normalize_term(word) for word in parts.words])
 
     def _match(self, term: str | None, source: str, tag: str = "") -> list[TermMatch]:
         if term is None or self.term_weights[term] <= 0:
@@ -509,20 +576,24 @@ class InterestLexicon:
         return re.compile(rf"\b(?:{words})\b", re.IGNORECASE)
 
     def _whose(self, parts: CaptionParts) -> tuple[Sequence[str], Sequence[str]]:
-        """The caption's words split into those read as the poster's and those introduced by
-        someone else's possessive: a word of :attr:`others_words` within
-        :attr:`others_window` words before with none of :attr:`own_words` among them, or the
-        possessive of a name or an account right before (:meth:`_after_named_owners`)."""
+        """The caption's words and phrases (:meth:`phrase_spans`, each read as one token)
+        split into those read as the poster's and those introduced by someone else's
+        possessive: a word of :attr:`others_words` within :attr:`others_window` words before
+        with none of :attr:`own_words` among them, or the possessive of a name or an account
+        right before (:meth:`_after_named_owners`); a phrase goes with its first word."""
         introduced = self._after_possessive_words(parts)
         if self.named_owners and self.posters_own:
             introduced |= self._after_named_owners(parts)
-        if not introduced:
+        spans = self._caption_phrases(parts)
+        if not introduced and not spans:
             return parts.words, ()
         words = parts.words
-        return (
-            [word for index, word in enumerate(words) if index not in introduced],
-            [words[index] for index in sorted(introduced)],
-        )
+        inside = {index for start, end, _ in spans for index in range(start, end)}
+        own = [w for i, w in enumerate(words) if i not in introduced and i not in inside]
+        others = [words[i] for i in sorted(introduced) if i not in inside]
+        for start, _, term in spans:
+            (others if start in introduced else own).append(term)
+        return own, others
 
     def _after_possessive_words(self, parts: CaptionParts) -> set[int]:
         """The indices in ``parts.words`` of the words within :attr:`others_window` after a
@@ -606,11 +677,14 @@ class InterestLexicon:
         whole = self._lookup(tag)
         if whole is not None:
             return self._match(whole, "hashtag", tag)
-        found = []
-        for word in split_hashtag(tag):
+        words = split_hashtag(tag)
+        spans = self.phrase_spans(words) if self._phrases else []
+        found = [match for _, _, term in spans for match in self._match(term, "hashtag", tag)]
+        inside = {index for start, end, _ in spans for index in range(start, end)}
+        for index, word in enumerate(words):
             # a word of ICU's dictionaries is a word at any length; a short one of the
             # English counts is mostly a split of letters that are no words
-            if len(word) >= self.min_segment_length or is_spaceless(word):
+            if index not in inside and (len(word) >= self.min_segment_length or is_spaceless(word)):
                 found += self._match(self._lookup(word), "hashtag", tag)
         return found
 
