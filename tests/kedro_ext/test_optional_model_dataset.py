@@ -5,6 +5,8 @@ import sys
 
 import keras
 import numpy as np
+import pytest
+from kedro.io.core import DatasetError
 
 from insta_kedro.captioning.training_gate import NotTrained
 from insta_kedro.kedro_ext.optional_model_dataset import OptionalKerasModelDataset
@@ -53,3 +55,27 @@ def test_building_the_dataset_imports_no_tensorflow(tmp_path):
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_a_trained_model_appears_whole(tmp_path, monkeypatch):
+    """A copy of the model cut short (``keras_model_dataset``) leaves the previous model for
+    the app to load."""
+    path = tmp_path / "model.keras"
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, keras.layers.Dense(2, name="dense")(inputs))
+    dataset = OptionalKerasModelDataset(filepath=str(path), load_args={"compile": False})
+    dataset.save(model)
+    previous = path.read_bytes()
+    models = dataset._models()
+
+    def half_then_full(source, target, **kwargs):
+        with open(source, "rb") as file, open(target, "wb") as copy:
+            copy.write(file.read()[:100])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(models._fs, "put", half_then_full)
+    with pytest.raises(DatasetError, match="No space left"):
+        dataset.save(model)
+
+    assert path.read_bytes() == previous
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]

@@ -1,5 +1,6 @@
 """written_whole: a file appears at its path whole, or the previous one stays; WholeFileSave
-leaves a versioned dataset's saves as they are; the catalog's files are saved so."""
+leaves a versioned dataset's saves as they are; the catalog's files are saved so (the Keras
+model's through ``keras_model_dataset``)."""
 
 from pathlib import Path
 
@@ -65,9 +66,13 @@ def test_a_versioned_dataset_saves_each_version_as_kedro_does(tmp_path, dataset_
         (".json", "insta_kedro.kedro_ext.json_dataset.JSONDataset", 11),
         (".pickle", "insta_kedro.kedro_ext.pickle_dataset.PickleDataset", 5),
         (".parquet", "insta_kedro.kedro_ext.", 11),
+        (".csv", "insta_kedro.kedro_ext.csv_dataset.CSVDataset", 1),
+        (".png", "insta_kedro.kedro_ext.matplotlib_dataset.MatplotlibDataset", 3),
+        (".html", "insta_kedro.kedro_ext.html_dataset.HTMLDataset", 1),
+        (".keras", "insta_kedro.kedro_ext.optional_model_dataset.OptionalKerasModelDataset", 1),
     ],
 )
-def test_every_json_pickle_and_parquet_output_of_the_catalog_is_written_whole(suffix, whole, count):
+def test_every_file_output_of_the_catalog_is_written_whole(suffix, whole, count):
     types = []
     for catalog in sorted(CONF.glob("catalog*.yml")):
         for entry in yaml.safe_load(catalog.read_text()).values():

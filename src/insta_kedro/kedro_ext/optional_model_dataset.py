@@ -10,10 +10,10 @@ removed, so the model on disk never disagrees with this run's ``caption_vocab`` 
 ``exists()`` stays ``False`` then: a run that needs the model as an input (the web app, a run
 starting after training) still learns that it has not been made.
 
-A trained model is saved and loaded by ``tensorflow.TensorFlowModelDataset``,
-then logged as an artifact of the active MLflow run (under ``artifact_path``), as
-``kedro_mlflow``'s ``MlflowArtifactDataset`` would; that wrapper cannot hold this dataset, as
-it logs the file even when there is none.
+A trained model is saved and loaded by ``tensorflow.TensorFlowModelDataset``, its file
+appearing at its path whole (``keras_model_dataset``), then logged as an artifact of the
+active MLflow run (under ``artifact_path``), as ``kedro_mlflow``'s ``MlflowArtifactDataset``
+would; that wrapper cannot hold this dataset, as it logs the file even when there is none.
 """
 
 import logging
@@ -79,11 +79,12 @@ class OptionalKerasModelDataset(AbstractDataset):
         self._fs = fsspec.filesystem(protocol)
 
     def _models(self) -> Any:
-        """The ``TensorFlowModelDataset`` that saves and loads trained models."""
+        """The ``TensorFlowModelDataset`` that saves and loads trained models, its file
+        appearing at its path whole (``keras_model_dataset``)."""
         if self._model_dataset is None:
-            from kedro_datasets.tensorflow import TensorFlowModelDataset
+            from insta_kedro.kedro_ext.keras_model_dataset import KerasModelDataset
 
-            self._model_dataset = TensorFlowModelDataset(filepath=self._filepath, **self._kwargs)
+            self._model_dataset = KerasModelDataset(filepath=self._filepath, **self._kwargs)
         return self._model_dataset
 
     def save(self, data: Any) -> None:
