@@ -2,7 +2,6 @@
 
 import plotly.express as px
 import pytest
-from fsspec.implementations.local import LocalFileOpener
 from kedro.io.core import DatasetError
 from kedro_datasets.plotly import HTMLDataset as KedroHTMLDataset
 
@@ -21,23 +20,16 @@ def test_writes_the_page_kedro_datasets_writes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.html", "theirs.html"]
 
 
-def test_a_disk_full_half_way_leaves_the_previous_page(tmp_path, monkeypatch):
+def test_a_disk_full_half_way_leaves_the_previous_page(tmp_path, full_disk):
     ours = HTMLDataset(filepath=str(tmp_path / "ours.html"))
     theirs = KedroHTMLDataset(filepath=str(tmp_path / "theirs.html"))
     for dataset in (ours, theirs):
         dataset.save(px.scatter(x=[0], y=[0], title="the previous run"))
     previous = (tmp_path / "ours.html").read_text()
-    write = LocalFileOpener.write
-
-    def half_then_full(self, data):
-        write(self, data[: len(data) // 2])
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(LocalFileOpener, "write", half_then_full)
-    for dataset in (ours, theirs):
-        with pytest.raises(DatasetError, match="No space left"):
-            dataset.save(px.scatter(x=[1, 2], y=[2, 1], title="this run"))
-    monkeypatch.undo()
+    with full_disk():
+        for dataset in (ours, theirs):
+            with pytest.raises(DatasetError, match="No space left"):
+                dataset.save(px.scatter(x=[1, 2], y=[2, 1], title="this run"))
 
     assert (tmp_path / "ours.html").read_text() == previous
     assert not (tmp_path / "theirs.html").read_text().rstrip().endswith("</html>")  # cut short

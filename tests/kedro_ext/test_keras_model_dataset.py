@@ -31,23 +31,18 @@ def test_saves_and_loads_the_model_kedro_datasets_does(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.keras", "theirs.keras"]
 
 
-def test_a_disk_full_while_copying_leaves_the_previous_model(tmp_path, monkeypatch):
+def test_a_disk_full_while_copying_leaves_the_previous_model(tmp_path, monkeypatch, copy_cut_short):
     """Both save the model in a temporary folder and copy it to the path; a copy cut short
     is kedro-datasets' model file, while this one's stays the previous model."""
     model = small_model()
     ours = KerasModelDataset(filepath=str(tmp_path / "ours.keras"))
     theirs = TensorFlowModelDataset(filepath=str(tmp_path / "theirs.keras"))
 
-    def half_then_full(source, target, **kwargs):
-        with open(source, "rb") as file, open(target, "wb") as copy:
-            copy.write(file.read()[:100])
-        raise OSError(28, "No space left on device")
-
     for dataset in (ours, theirs):
         dataset.save(model)
     previous = (tmp_path / "ours.keras").read_bytes()
     for dataset in (ours, theirs):
-        monkeypatch.setattr(dataset._fs, "put", half_then_full)
+        monkeypatch.setattr(dataset._fs, "put", copy_cut_short)
         with pytest.raises(DatasetError, match="No space left"):
             dataset.save(model)
 

@@ -3,7 +3,6 @@ path only once it is whole; a list or dict of figures saved as kedro-datasets sa
 
 import matplotlib.pyplot as plt
 import pytest
-from fsspec.implementations.local import LocalFileOpener
 from kedro.io.core import DatasetError
 from kedro_datasets.matplotlib import MatplotlibDataset as KedroMatplotlibDataset
 
@@ -28,23 +27,16 @@ def test_writes_the_image_kedro_datasets_writes(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.png", "theirs.png"]
 
 
-def test_a_disk_full_half_way_leaves_the_previous_image(tmp_path, monkeypatch):
+def test_a_disk_full_half_way_leaves_the_previous_image(tmp_path, full_disk):
     ours = MatplotlibDataset(filepath=str(tmp_path / "ours.png"))
     theirs = KedroMatplotlibDataset(filepath=str(tmp_path / "theirs.png"))
     for dataset in (ours, theirs):
         dataset.save(curve([1, 2]))
     previous = (tmp_path / "ours.png").read_bytes()
-    write = LocalFileOpener.write
-
-    def half_then_full(self, data):
-        write(self, data[: len(data) // 2])
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(LocalFileOpener, "write", half_then_full)
-    for dataset in (ours, theirs):
-        with pytest.raises(DatasetError, match="No space left"):
-            dataset.save(curve([2, 1, 3]))
-    monkeypatch.undo()
+    with full_disk():
+        for dataset in (ours, theirs):
+            with pytest.raises(DatasetError, match="No space left"):
+                dataset.save(curve([2, 1, 3]))
 
     assert (tmp_path / "ours.png").read_bytes() == previous
     assert len((tmp_path / "theirs.png").read_bytes()) < len(previous)  # cut short

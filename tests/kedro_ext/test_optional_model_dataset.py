@@ -57,7 +57,7 @@ def test_building_the_dataset_imports_no_tensorflow(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "False"
 
 
-def test_a_trained_model_appears_whole(tmp_path, monkeypatch):
+def test_a_trained_model_appears_whole(tmp_path, monkeypatch, copy_cut_short):
     """A copy of the model cut short (``keras_model_dataset``) leaves the previous model for
     the app to load."""
     path = tmp_path / "model.keras"
@@ -68,12 +68,7 @@ def test_a_trained_model_appears_whole(tmp_path, monkeypatch):
     previous = path.read_bytes()
     models = dataset._models()
 
-    def half_then_full(source, target, **kwargs):
-        with open(source, "rb") as file, open(target, "wb") as copy:
-            copy.write(file.read()[:100])
-        raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(models._fs, "put", half_then_full)
+    monkeypatch.setattr(models._fs, "put", copy_cut_short)
     with pytest.raises(DatasetError, match="No space left"):
         dataset.save(model)
 

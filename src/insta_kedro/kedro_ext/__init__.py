@@ -2,8 +2,8 @@
 missing-input check, the tracking server check, the check of ``--params`` sections, relative
 path parameters taken from the project folder, typed parameters logged to MLflow as their
 settings, the MLflow runs whose process died marked KILLED, and the datasets (Parquet with a
-kedro-viz preview, optional, lazy; Parquet, JSON and pickle files that appear at their path
-whole).
+kedro-viz preview, optional, lazy; Parquet, JSON, pickle, CSV, PNG, HTML and Keras files that
+appear at their path whole).
 
 The names below are the public API; each is imported on first use (``lazy_loader``),
 so importing the package stays cheap.
@@ -37,6 +37,18 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         ],
         "pickle_dataset": [
             "PickleDataset",
+        ],
+        "csv_dataset": [
+            "CSVDataset",
+        ],
+        "html_dataset": [
+            "HTMLDataset",
+        ],
+        "matplotlib_dataset": [
+            "MatplotlibDataset",
+        ],
+        "keras_model_dataset": [
+            "KerasModelDataset",
         ],
         "whole_files": [
             "WholeFileSave",

@@ -436,7 +436,7 @@ class InterestLexicon:
         """A pattern that finds a phrase term in a caption's lower-case plain text, a quick
         test before its words are read one by one (most captions have none); None when the
         lexicon has no phrase."""
-        phrases = sorted((w for found in self._phrases.values() for w in found), key=len)
+        phrases = [words for found in self._phrases.values() for words in found]
         if not phrases:
             return None
         alternatives = "|".join(r"[\W_]+".join(map(re.escape, words)) for words in phrases)
@@ -678,7 +678,7 @@ class InterestLexicon:
         if whole is not None:
             return self._match(whole, "hashtag", tag)
         words = split_hashtag(tag)
-        spans = self.phrase_spans(words) if self._phrases else []
+        spans = self.phrase_spans(words)
         found = [match for _, _, term in spans for match in self._match(term, "hashtag", tag)]
         inside = {index for start, end, _ in spans for index in range(start, end)}
         for index, word in enumerate(words):
